@@ -1,0 +1,7 @@
+export {
+  createConfigValidator,
+  exitOnInvalidEnvironment,
+  InvalidEnvironmentError,
+  type ConfigValidator,
+} from './lib/config-validator';
+export { BaseAppConfig, nestLogLevels } from './lib/base-app.config';

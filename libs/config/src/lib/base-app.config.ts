@@ -1,0 +1,44 @@
+import type { LogLevel } from '@nestjs/common';
+import { IsIn, IsOptional, IsString, IsUrl, Matches } from 'class-validator';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'verbose'] as const;
+type RelayLogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * Variables every Relay app reads (CONTRACT.md, Processes). Subclasses annotate each field's type
+ * (`PORT: number = 3001`): the annotation is what converts the environment's strings.
+ */
+export class BaseAppConfig {
+  /** Default: `nats://127.0.0.1:4222`; a comma-separated list is accepted. */
+  @Matches(/^(nats|tls):\/\/[^\s,]+(,(nats|tls):\/\/[^\s,]+)*$/, {
+    message: 'NATS_URL must be one or more nats:// URLs separated by commas',
+  })
+  NATS_URL: string = 'nats://127.0.0.1:4222';
+
+  /** Unset: embedded PostgreSQL (PGlite) under `${DATA_DIR}/<app>`. */
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_URL must be a postgres:// URL' })
+  DATABASE_URL?: string;
+
+  /** Default: `.data`. */
+  @IsString()
+  DATA_DIR: string = '.data';
+
+  /** Default: `http://localhost:3000`. */
+  @IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
+    { message: 'AUTH_ISSUER must be an http(s) URL' },
+  )
+  AUTH_ISSUER: string = 'http://localhost:3000';
+
+  /** Default: `info`. */
+  @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
+  LOG_LEVEL: RelayLogLevel = 'info';
+}
+
+/** Nest log levels enabled at a Relay `LOG_LEVEL` (`info` is Nest's `log`). */
+export function nestLogLevels(level: RelayLogLevel): LogLevel[] {
+  const ordered: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+  const index = level === 'info' ? 3 : ordered.indexOf(level);
+  return ordered.slice(0, index + 1);
+}

@@ -1,0 +1,64 @@
+import { IsInt, Max, Min } from 'class-validator';
+
+import { BaseAppConfig, nestLogLevels } from './base-app.config';
+import { createConfigValidator, InvalidEnvironmentError } from './config-validator';
+
+class ExampleConfig extends BaseAppConfig {
+  @IsInt({ message: 'PORT must be an integer between 1 and 65535' })
+  @Min(1, { message: 'PORT must be an integer between 1 and 65535' })
+  @Max(65535, { message: 'PORT must be an integer between 1 and 65535' })
+  PORT: number = 3001;
+}
+
+const validate = createConfigValidator(ExampleConfig);
+
+describe(createConfigValidator.name, () => {
+  it('applies the defaults when the environment is empty', () => {
+    const config = validate({});
+
+    expect(config).toMatchObject({
+      PORT: 3001,
+      NATS_URL: 'nats://127.0.0.1:4222',
+      DATA_DIR: '.data',
+      AUTH_ISSUER: 'http://localhost:3000',
+      LOG_LEVEL: 'info',
+    });
+    expect(config.DATABASE_URL).toBeUndefined();
+  });
+
+  it('converts numeric strings and keeps given values', () => {
+    const config = validate({ PORT: '4000', DATABASE_URL: 'postgres://u@h:5432/orders' });
+
+    expect(config.PORT).toBe(4000);
+    expect(config.DATABASE_URL).toBe('postgres://u@h:5432/orders');
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(validate({ PORT: '' }).PORT).toBe(3001);
+  });
+
+  it.each([
+    ['PORT', { PORT: 'abc' }, 'PORT must be an integer between 1 and 65535'],
+    ['PORT', { PORT: '70000' }, 'PORT must be an integer between 1 and 65535'],
+    ['NATS_URL', { NATS_URL: 'http://x' }, 'NATS_URL must be'],
+    ['DATABASE_URL', { DATABASE_URL: 'mysql://x' }, 'DATABASE_URL must be a postgres:// URL'],
+    ['AUTH_ISSUER', { AUTH_ISSUER: 'not a url' }, 'AUTH_ISSUER must be an http(s) URL'],
+    ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of'],
+  ])('throws one line naming %s when it is invalid', (_name, env, message) => {
+    expect(() => validate(env)).toThrow(InvalidEnvironmentError);
+    expect(() => validate(env)).toThrow(`Invalid environment: ${message}`);
+  });
+
+  it('never echoes the rejected value', () => {
+    expect(() => validate({ DATABASE_URL: 'mysql://user:s3cret@host' })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('s3cret') }),
+    );
+  });
+});
+
+describe(nestLogLevels.name, () => {
+  it('maps info to the levels up to log', () => {
+    expect(nestLogLevels('info')).toEqual(['fatal', 'error', 'warn', 'log']);
+    expect(nestLogLevels('error')).toEqual(['fatal', 'error']);
+  });
+});

@@ -1,0 +1,23 @@
+export { InventorySubjects, type InventorySubject } from './lib/inventory/inventory.subjects';
+export {
+  MAX_ITEM_QUANTITY,
+  MAX_ORDER_ITEMS,
+  SKU_PATTERN,
+  StockItemDto,
+  type StockItem,
+} from './lib/inventory/stock-item.dto';
+export { ReserveStockDto, type ReserveStockResult } from './lib/inventory/reserve-stock.dto';
+export { ReleaseStockDto, type ReleaseStockResult } from './lib/inventory/release-stock.dto';
+export { StockQueryDto, type StockLevel } from './lib/inventory/stock-query.dto';
+export type { InventoryReservedEvent } from './lib/inventory/inventory-reserved.event';
+export { ROLES, type Role } from './lib/auth/role';
+export {
+  AuthSubjects,
+  MAX_ACCESS_TOKEN_TTL_SECONDS,
+  REVOCATION_BUCKET,
+  type KeysRotatedEvent,
+  type RevocationEntry,
+  type RevocationKind,
+} from './lib/auth/auth-events';
+export { isRpcError, type RpcError } from './lib/rpc/rpc-error';
+export { IDEMPOTENCY_KEY_HEADER, MessageHeaders } from './lib/rpc/message-headers';

@@ -1,0 +1,30 @@
+/** One SQL migration; `id` orders them and is recorded once applied. */
+export interface Migration {
+  id: string;
+  sql: string;
+}
+
+/** Something that runs parameterised SQL (`$1`, `$2`, …): the database or an open transaction. */
+export interface Queryable {
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+}
+
+/** A service's own PostgreSQL database, embedded (PGlite) or a server (pg). */
+export interface Database extends Queryable {
+  readonly kind: 'pglite' | 'postgres';
+  /** Runs `work` inside BEGIN/COMMIT; any throw rolls back and rethrows. */
+  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Resolves when the database answers a trivial query. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Where a service keeps its data. */
+export interface OpenDatabaseOptions {
+  /** A `postgres://` URL: use that server. Unset: embedded PGlite. */
+  url?: string;
+  /** PGlite data directory (created if missing). Unset with no `url`: in memory (tests only). */
+  dataDir?: string;
+  /** Applied in `id` order at open, each once. */
+  migrations: readonly Migration[];
+}

@@ -1,0 +1,103 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import type { Database, Migration, OpenDatabaseOptions } from './database';
+import { openDatabase } from './open-database';
+import { createScratchPostgresDatabase, type ScratchDatabase } from './scratch-postgres';
+
+const migrations: Migration[] = [
+  {
+    id: '0001-stock',
+    sql: `CREATE TABLE stock (sku text PRIMARY KEY, available integer NOT NULL CHECK (available >= 0))`,
+  },
+  { id: '0002-seed', sql: `INSERT INTO stock (sku, available) VALUES ('apple', 5)` },
+];
+
+interface Backend {
+  name: string;
+  setUp(): Promise<OpenDatabaseOptions>;
+  tearDown(): Promise<void>;
+}
+
+function pgliteBackend(): Backend {
+  let dir = '';
+  return {
+    name: 'PGlite',
+    async setUp() {
+      dir = mkdtempSync(join(tmpdir(), 'relay-db-'));
+      return { dataDir: join(dir, 'app'), migrations };
+    },
+    async tearDown() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function postgresBackend(): Backend {
+  let scratch: ScratchDatabase | undefined;
+  return {
+    name: 'PostgreSQL',
+    async setUp() {
+      scratch = await createScratchPostgresDatabase();
+      return { url: scratch.url, migrations };
+    },
+    async tearDown() {
+      await scratch?.drop();
+    },
+  };
+}
+
+describe.each([pgliteBackend(), postgresBackend()])('openDatabase on $name', (backend) => {
+  let options: OpenDatabaseOptions;
+  let database: Database;
+
+  beforeEach(async () => {
+    options = await backend.setUp();
+    database = await openDatabase(options);
+  });
+
+  afterEach(async () => {
+    await database.close();
+    await backend.tearDown();
+  });
+
+  it('applies every migration once and keeps data across a reopen', async () => {
+    await database.query('UPDATE stock SET available = $1 WHERE sku = $2', [7, 'apple']);
+    await database.close();
+
+    database = await openDatabase(options);
+
+    const migrated = await database.query<{ id: string }>('SELECT id FROM schema_migrations ORDER BY id');
+    expect(migrated.map((row) => row.id)).toEqual(['0001-stock', '0002-seed']);
+    expect(await database.query('SELECT sku, available FROM stock')).toEqual([{ sku: 'apple', available: 7 }]);
+  });
+
+  it('rolls a transaction back when its work throws', async () => {
+    const failing = database.transaction(async (tx) => {
+      await tx.query('UPDATE stock SET available = 0 WHERE sku = $1', ['apple']);
+      throw new Error('boom');
+    });
+
+    await expect(failing).rejects.toThrow('boom');
+    expect(await database.query('SELECT available FROM stock')).toEqual([{ available: 5 }]);
+  });
+
+  it('never lets concurrent conditional updates take stock below zero', async () => {
+    const takeOne = () =>
+      database.transaction((tx) =>
+        tx.query('UPDATE stock SET available = available - 1 WHERE sku = $1 AND available >= 1 RETURNING sku', [
+          'apple',
+        ]),
+      );
+
+    const results = await Promise.all(Array.from({ length: 12 }, takeOne));
+
+    expect(results.filter((rows) => rows.length === 1)).toHaveLength(5);
+    expect(await database.query('SELECT available FROM stock')).toEqual([{ available: 0 }]);
+  });
+
+  it('answers ping while open', async () => {
+    await expect(database.ping()).resolves.toBeUndefined();
+  });
+});

@@ -1,0 +1,18 @@
+import type { Database, OpenDatabaseOptions } from './database';
+import { migrate } from './migrate';
+import { PgliteDatabase } from './pglite-database';
+import { PostgresDatabase } from './postgres-database';
+
+/** Opens the service's database (server when `url` is set, else embedded) and migrates it. */
+export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
+  const database = options.url
+    ? await PostgresDatabase.open(options.url)
+    : await PgliteDatabase.open(options.dataDir);
+  try {
+    await migrate(database, options.migrations);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  return database;
+}

@@ -1,0 +1,48 @@
+import { mkdirSync } from 'node:fs';
+
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+
+import type { Database, Queryable } from './database';
+
+/** Embedded PostgreSQL (WASM) in this process; PGlite serialises every query on one connection. */
+export class PgliteDatabase implements Database {
+  readonly kind = 'pglite';
+
+  private constructor(private readonly db: PGlite) {}
+
+  static async open(dataDir?: string): Promise<PgliteDatabase> {
+    if (dataDir) {
+      mkdirSync(dataDir, { recursive: true });
+    }
+    const db = await PGlite.create(dataDir);
+    return new PgliteDatabase(db);
+  }
+
+  async query<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    const result = await this.db.query<T>(sql, [...params]);
+    return result.rows;
+  }
+
+  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.db.transaction((tx) => work(wrapTransaction(tx)));
+  }
+
+  async ping(): Promise<void> {
+    await this.db.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    if (!this.db.closed) {
+      await this.db.close();
+    }
+  }
+}
+
+function wrapTransaction(tx: Transaction): Queryable {
+  return {
+    async query<T>(sql: string, params: readonly unknown[] = []) {
+      const result = await tx.query<T>(sql, [...params]);
+      return result.rows;
+    },
+  };
+}

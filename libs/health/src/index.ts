@@ -1,0 +1,7 @@
+export { HealthModule, type HealthModuleAsyncOptions } from './lib/health.module';
+export {
+  HEALTH_CHECK_TIMEOUT_MS,
+  runHealthChecks,
+  type HealthCheck,
+  type HealthReport,
+} from './lib/health-check';

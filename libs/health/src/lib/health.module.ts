@@ -1,0 +1,48 @@
+import {
+  Controller,
+  type DynamicModule,
+  Get,
+  HttpStatus,
+  Inject,
+  Module,
+  type ModuleMetadata,
+  Res,
+} from '@nestjs/common';
+import { Public } from '@relay/auth';
+import type { FastifyReply } from 'fastify';
+
+import { type HealthCheck, type HealthReport, runHealthChecks } from './health-check';
+
+const HEALTH_CHECKS = Symbol('HEALTH_CHECKS');
+
+@Controller('health')
+class HealthController {
+  constructor(@Inject(HEALTH_CHECKS) private readonly checks: readonly HealthCheck[]) {}
+
+  @Public()
+  @Get()
+  async health(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthReport> {
+    const report = await runHealthChecks(this.checks);
+    reply.status(report.status === 'ok' ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
+    return report;
+  }
+}
+
+/** Options of {@link HealthModule.forRootAsync}: the factory lists the app's checks. */
+export interface HealthModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+  inject?: Array<string | symbol | (abstract new (...args: never[]) => unknown)>;
+  useFactory: (...args: never[]) => HealthCheck[];
+}
+
+/** `GET /health` (no auth): 200 when every check is up, 503 with the same body otherwise. */
+@Module({})
+export class HealthModule {
+  static forRootAsync(options: HealthModuleAsyncOptions): DynamicModule {
+    return {
+      module: HealthModule,
+      imports: options.imports ?? [],
+      controllers: [HealthController],
+      providers: [{ provide: HEALTH_CHECKS, inject: options.inject ?? [], useFactory: options.useFactory }],
+    };
+  }
+}
