@@ -1,0 +1,18 @@
+export { AuthModule } from './lib/auth.module';
+export type { AuthModuleOptions } from './lib/auth-module-options';
+export { AccessTokenVerifier } from './lib/access-token/access-token-verifier';
+export type { Principal } from './lib/access-token/access-token';
+export { AccessTokenGuard } from './lib/guards/access-token.guard';
+export { RolesGuard } from './lib/guards/roles.guard';
+export { CallContextInterceptor } from './lib/call-context/call-context.interceptor';
+export { CallContext, type CallContextState } from './lib/call-context/call-context';
+export { Public } from './lib/decorators/public.decorator';
+export { Roles } from './lib/decorators/roles.decorator';
+export { Scopes } from './lib/decorators/scopes.decorator';
+export { CurrentPrincipal } from './lib/decorators/current-principal.decorator';
+export { AuthError, type AuthErrorCode } from './lib/errors/auth.error';
+export { RpcCallError, RpcTimeoutError } from './lib/errors/rpc-call.error';
+export { TransportExceptionFilter } from './lib/errors/transport-exception.filter';
+export { RevocationList } from './lib/revocation/revocation-list';
+export { RelayNatsClient, type RelayNatsCallOptions } from './lib/nats/relay-nats-client';
+export { natsMicroserviceOptions } from './lib/nats/nats-microservice-options';

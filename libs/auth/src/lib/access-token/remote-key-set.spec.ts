@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+
+import { type TestingModule, Test } from '@nestjs/testing';
+
+import { AuthSubjects } from '@relay/contracts';
+import { createTestIssuer, type JwksServer, NatsTestClient } from '@relay/testing';
+
+import { NATS_URL } from '../../test-support/probe-app';
+import { deleteBucket, uniqueBucketName } from '../../test-support/revocation-bucket';
+import { AuthModule } from '../auth.module';
+import { AccessTokenVerifier } from './access-token-verifier';
+
+describe('AccessTokenVerifier JWKS cache', () => {
+  const issuer = createTestIssuer();
+  const bucket = uniqueBucketName();
+  let jwks: JwksServer;
+  let nats: NatsTestClient;
+  let moduleRef: TestingModule;
+  let verifier: AccessTokenVerifier;
+
+  beforeAll(async () => {
+    jwks = await issuer.serveJwks();
+    nats = await NatsTestClient.connect(NATS_URL);
+    moduleRef = await Test.createTestingModule({
+      imports: [
+        AuthModule.forRoot({
+          issuer: issuer.issuer,
+          audience: 'orders',
+          jwksUri: jwks.url,
+          natsUrl: NATS_URL,
+          serviceName: `jwks-${randomUUID().slice(0, 8)}`,
+          revocationBucket: bucket,
+        }),
+      ],
+    }).compile();
+    moduleRef.useLogger(false);
+    await moduleRef.init();
+    verifier = moduleRef.get(AccessTokenVerifier);
+  });
+
+  afterAll(async () => {
+    await moduleRef?.close();
+    await deleteBucket(nats, bucket);
+    await nats?.close();
+    await jwks?.stop();
+  });
+
+  const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('refetches at most once per second under an unknown-kid flood and keeps known keys', async () => {
+    await verifier.verify(issuer.mintAccessToken());
+    await sleep(1100);
+    const before = jwks.requests;
+
+    const flood = Array.from({ length: 200 }, (_, index) =>
+      verifier.verify(issuer.mintAccessToken({ header: { kid: `unknown-${index}` } })).then(
+        () => 'accepted',
+        () => 'refused',
+      ),
+    );
+    const results = await Promise.all(flood);
+    for (let round = 0; round < 20; round += 1) {
+      await verifier.verify(issuer.mintAccessToken({ header: { kid: 'unknown-again' } })).catch(() => undefined);
+    }
+
+    expect(new Set(results)).toEqual(new Set(['refused']));
+    expect(jwks.requests - before).toBe(1);
+    await expect(verifier.verify(issuer.mintAccessToken())).resolves.toEqual(expect.objectContaining({ subject: 'user-1' }));
+  });
+
+  it('goes on verifying known-kid tokens while the JWKS server is down, with bounded retries', async () => {
+    await jwks.stop();
+    try {
+      const fetchesBefore = verifier.jwksFetches;
+      for (let round = 0; round < 50; round += 1) {
+        await verifier.verify(issuer.mintAccessToken({ header: { kid: 'unknown-while-down' } })).catch(() => undefined);
+      }
+
+      await expect(verifier.verify(issuer.mintAccessToken())).resolves.toEqual(expect.objectContaining({ subject: 'user-1' }));
+      expect(verifier.jwksFetches - fetchesBefore).toBeLessThanOrEqual(1);
+    } finally {
+      await jwks.start();
+    }
+  });
+
+  it('accepts a rotated key within 1 s, with no restart', async () => {
+    await sleep(1100);
+    issuer.rotate();
+    const token = issuer.mintAccessToken();
+    const started = Date.now();
+
+    let accepted = false;
+    while (!accepted && Date.now() - started < 1500) {
+      accepted = await verifier.verify(token).then(() => true, () => false);
+      if (!accepted) await sleep(50);
+    }
+
+    expect(accepted).toBe(true);
+    expect(Date.now() - started).toBeLessThanOrEqual(1100);
+  });
+
+  it('refetches the JWKS when auth.keys.rotated is announced', async () => {
+    await sleep(1100);
+    const before = jwks.requests;
+    const kid = issuer.rotate();
+
+    await nats.connection.publish(AuthSubjects.keysRotated, JSON.stringify({ kid }));
+    const deadline = Date.now() + 1500;
+    while (jwks.requests === before && Date.now() < deadline) await sleep(20);
+
+    expect(jwks.requests).toBe(before + 1);
+    await expect(verifier.verify(issuer.mintAccessToken())).resolves.toEqual(expect.objectContaining({ subject: 'user-1' }));
+    expect(jwks.requests).toBe(before + 1);
+  });
+});

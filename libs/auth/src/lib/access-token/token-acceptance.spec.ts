@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+
+import { createTestIssuer, type JwksServer, NatsTestClient, serveJwks } from '@relay/testing';
+
+import { NATS_URL, type ProbeApp, startProbeApp } from '../../test-support/probe-app';
+import { deleteBucket, putRevocations, uniqueBucketName } from '../../test-support/revocation-bucket';
+import { buildTokenCases, revocationFixtures, type TokenCase } from '../../test-support/token-cases';
+
+const NOW = Math.floor(Date.now() / 1000);
+
+describe('access-token acceptance (HTTP and NATS)', () => {
+  let issuerServer: JwksServer;
+  let attackerServer: JwksServer;
+  let probe: ProbeApp;
+  let nats: NatsTestClient;
+  const issuer = createTestIssuer();
+  const cases: TokenCase[] = buildTokenCases(issuer, NOW, () => attackerServer.url);
+  const bucket = uniqueBucketName();
+  const prefix = `test.${randomUUID().slice(0, 8)}`;
+
+  beforeAll(async () => {
+    issuerServer = await issuer.serveJwks();
+    attackerServer = await serveJwks(() => ({ keys: [] }));
+    nats = await NatsTestClient.connect(NATS_URL);
+    await putRevocations(nats, bucket, revocationFixtures(NOW));
+    probe = await startProbeApp(
+      {
+        issuer: issuer.issuer,
+        audience: 'orders',
+        jwksUri: issuerServer.url,
+        natsUrl: NATS_URL,
+        serviceName: `acceptance-${prefix}`,
+        revocationBucket: bucket,
+        clock: () => new Date(NOW * 1000),
+      },
+      prefix,
+    );
+  });
+
+  afterAll(async () => {
+    await probe?.close();
+    await deleteBucket(nats, bucket);
+    await nats?.close();
+    await issuerServer?.stop();
+    await attackerServer?.stop();
+  });
+
+  it.each(cases)('gives the same verdict over HTTP and NATS when the token $reason', async (row) => {
+    const authorization = row.authorization();
+    const headers: Record<string, string> = authorization === undefined ? {} : { authorization };
+
+    const http = await probe.http('/probe', headers);
+    const reply = await nats.request<{ subject?: string }>(`${prefix}.probe`, { probe: true }, { headers });
+
+    const verdicts = { reason: row.reason, http: http.status, nats: reply.err ?? reply.response?.subject };
+    if (row.verdict === 'accept') {
+      expect(verdicts).toEqual({ reason: row.reason, http: 200, nats: row.subject });
+      expect((JSON.parse(http.body) as { subject?: string }).subject).toBe(row.subject);
+    } else {
+      expect(verdicts).toEqual({ reason: row.reason, http: 401, nats: { status: 401, message: expect.any(String) } });
+      const challenge = authorization === undefined ? 'Bearer' : 'Bearer error="invalid_token"';
+      expect(http.headers['www-authenticate']).toBe(challenge);
+      expect(JSON.parse(http.body)).toEqual({ statusCode: 401, error: 'Unauthorized', message: expect.any(String) });
+      const token = authorization?.replace(/^\S+ /, '') ?? '';
+      if (token.length > 8) expect(http.body + JSON.stringify(reply)).not.toContain(token);
+    }
+  });
+
+  it('never fetches a key from a token-named URL', () => {
+    expect(attackerServer.requests).toBe(0);
+  });
+});

@@ -1,0 +1,41 @@
+import { Module } from '@nestjs/common';
+
+import { AccessTokenVerifier } from './access-token/access-token-verifier';
+import { ConfigurableModuleClass } from './auth.module-definition';
+import { CallContextInterceptor } from './call-context/call-context.interceptor';
+import { TransportExceptionFilter } from './errors/transport-exception.filter';
+import { AccessTokenGuard } from './guards/access-token.guard';
+import { RolesGuard } from './guards/roles.guard';
+import { KeysRotatedListener } from './nats/keys-rotated.listener';
+import { RelayNatsClient } from './nats/relay-nats-client';
+import { RevocationList } from './revocation/revocation-list';
+
+const EXPORTED = [
+  AccessTokenVerifier,
+  RevocationList,
+  RelayNatsClient,
+  AccessTokenGuard,
+  RolesGuard,
+  CallContextInterceptor,
+  TransportExceptionFilter,
+];
+
+/**
+ * Access-token verification (HTTP + NATS), roles, caller context and header propagation. Global.
+ *
+ * @example
+ * AuthModule.forRootAsync({
+ *   inject: [ConfigService],
+ *   useFactory: (config: ConfigService<OrdersConfig, true>) => ({
+ *     issuer: config.get('AUTH_ISSUER'), audience: config.get('AUTH_AUDIENCE'),
+ *     jwksUri: config.get('AUTH_JWKS_URI'), natsUrl: config.get('NATS_URL'), serviceName: 'orders',
+ *   }),
+ * })
+ * // providers: [{ provide: APP_GUARD, useClass: AccessTokenGuard }, { provide: APP_GUARD, useClass: RolesGuard },
+ * //   { provide: APP_INTERCEPTOR, useClass: CallContextInterceptor }, { provide: APP_FILTER, useClass: TransportExceptionFilter }]
+ */
+@Module({
+  providers: [...EXPORTED, KeysRotatedListener],
+  exports: EXPORTED,
+})
+export class AuthModule extends ConfigurableModuleClass {}

@@ -1,0 +1,82 @@
+import { type ArgumentsHost, Catch, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { BaseExceptionFilter } from '@nestjs/core';
+import { type Observable, throwError } from 'rxjs';
+
+import { isRpcError, type RpcError } from '@relay/contracts';
+
+import { AuthError } from './auth.error';
+
+const REASON: Record<AuthError['status'], string> = { 401: 'Unauthorized', 403: 'Forbidden', 503: 'Service Unavailable' };
+
+/**
+ * The one error boundary for both transports. HTTP: `AuthError` → 401 / 403 / 503 with
+ * `WWW-Authenticate` (RFC 6750 §3) and `{statusCode, error, message}`, other errors as Nest does.
+ * NATS: any error → `{status, message, reason?}`, never Nest's "Internal server error" shape.
+ * Register as `APP_FILTER`.
+ */
+@Catch()
+export class TransportExceptionFilter extends BaseExceptionFilter {
+  private readonly logger = new Logger(TransportExceptionFilter.name);
+
+  override catch(exception: unknown, host: ArgumentsHost): Observable<never> | void {
+    if (host.getType() === 'rpc') return throwError(() => this.toRpcError(exception));
+    if (host.getType() !== 'http') return;
+    const response = host.switchToHttp().getResponse<unknown>();
+    const adapter = this.httpAdapterHost?.httpAdapter;
+    if (adapter === undefined) return super.catch(exception, host);
+    const challenge = wwwAuthenticate(exception);
+    if (challenge !== undefined) adapter.setHeader(response, 'WWW-Authenticate', challenge);
+    if (!(exception instanceof AuthError)) return super.catch(exception, host);
+    const { status, message } = exception;
+    adapter.reply(response, { statusCode: status, error: REASON[status], message }, status);
+  }
+
+  private toRpcError(exception: unknown): RpcError {
+    if (exception instanceof AuthError) return { status: exception.status, message: exception.message };
+    if (exception instanceof HttpException) return fromHttpException(exception);
+    const inner = rpcExceptionError(exception);
+    if (isRpcError(inner)) return pickRpcError(inner);
+    this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    return { status: 500, message: 'Internal server error' };
+  }
+}
+
+function wwwAuthenticate(exception: unknown): string | undefined {
+  const status = exception instanceof AuthError || exception instanceof HttpException ? statusOf(exception) : undefined;
+  // RFC 6750 §3.1: no error code when the request carried no credentials at all
+  if (exception instanceof AuthError && exception.code === 'missing_token') return 'Bearer';
+  if (status === HttpStatus.UNAUTHORIZED) return 'Bearer error="invalid_token"';
+  if (status === HttpStatus.FORBIDDEN) return 'Bearer error="insufficient_scope"';
+  return undefined;
+}
+
+function statusOf(exception: AuthError | HttpException): number {
+  return exception instanceof AuthError ? exception.status : exception.getStatus();
+}
+
+function fromHttpException(exception: HttpException): RpcError {
+  const response = exception.getResponse();
+  const body = typeof response === 'object' && response !== null ? (response as Record<string, unknown>) : {};
+  const message = Array.isArray(body['message']) ? body['message'].join('; ') : body['message'];
+  return {
+    status: exception.getStatus() as RpcError['status'],
+    message: typeof message === 'string' ? message : exception.message,
+    ...(typeof body['reason'] === 'string' ? { reason: body['reason'] } : {}),
+  };
+}
+
+function rpcExceptionError(exception: unknown): unknown {
+  if (typeof exception === 'object' && exception !== null && 'getError' in exception) {
+    const getError = (exception as { getError: unknown }).getError;
+    if (typeof getError === 'function') return (getError as () => unknown).call(exception);
+  }
+  return exception;
+}
+
+function pickRpcError(error: RpcError): RpcError {
+  return {
+    status: error.status,
+    ...(typeof error.message === 'string' ? { message: error.message } : {}),
+    ...(typeof error.reason === 'string' ? { reason: error.reason } : {}),
+  };
+}

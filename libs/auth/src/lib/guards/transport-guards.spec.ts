@@ -1,0 +1,157 @@
+import { randomUUID } from 'node:crypto';
+
+import { UnauthorizedException } from '@nestjs/common';
+
+import { createTestIssuer, type JwksServer, NatsTestClient } from '@relay/testing';
+
+import { NATS_URL, type ProbeApp, type ProbeView, startProbeApp } from '../../test-support/probe-app';
+import { deleteBucket, uniqueBucketName } from '../../test-support/revocation-bucket';
+import { RpcCallError, RpcTimeoutError } from '../errors/rpc-call.error';
+import { RelayNatsClient } from '../nats/relay-nats-client';
+
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+const TRACEPARENT = `00-${TRACE_ID}-00f067aa0ba902b7-01`;
+
+describe('AccessTokenGuard and RolesGuard on HTTP and NATS', () => {
+  const issuer = createTestIssuer();
+  const bucket = uniqueBucketName();
+  const prefix = `test.${randomUUID().slice(0, 8)}`;
+  let jwks: JwksServer;
+  let probe: ProbeApp;
+  let nats: NatsTestClient;
+
+  beforeAll(async () => {
+    jwks = await issuer.serveJwks();
+    nats = await NatsTestClient.connect(NATS_URL);
+    probe = await startProbeApp(
+      {
+        issuer: issuer.issuer,
+        audience: 'orders',
+        jwksUri: jwks.url,
+        natsUrl: NATS_URL,
+        serviceName: `guards-${prefix}`,
+        revocationBucket: bucket,
+      },
+      prefix,
+    );
+  });
+
+  afterAll(async () => {
+    await probe?.close();
+    await deleteBucket(nats, bucket);
+    await nats?.close();
+    await jwks?.stop();
+  });
+
+  const bearer = (claims: Record<string, unknown> = {}): { authorization: string } => ({
+    authorization: `Bearer ${issuer.mintAccessToken({ claims })}`,
+  });
+
+  it('answers 403 insufficient_scope on both transports when the role is missing', async () => {
+    const http = await probe.http('/probe/admin', bearer());
+    const reply = await nats.request(`${prefix}.admin`, {}, { headers: bearer() });
+
+    expect(http.status).toBe(403);
+    expect(http.headers['www-authenticate']).toBe('Bearer error="insufficient_scope"');
+    expect(JSON.parse(http.body)).toEqual({ statusCode: 403, error: 'Forbidden', message: expect.any(String) });
+    expect(reply.err).toEqual({ status: 403, message: expect.any(String) });
+  });
+
+  it('lets an admin through on both transports', async () => {
+    const http = await probe.http('/probe/admin', bearer({ roles: ['admin'] }));
+    const reply = await nats.request<ProbeView>(`${prefix}.admin`, {}, { headers: bearer({ roles: ['admin'] }) });
+
+    expect(http.status).toBe(200);
+    expect(reply.response?.subject).toBe('user-1');
+  });
+
+  it('requires every scope named by @Scopes()', async () => {
+    const without = await probe.http('/probe/scoped', bearer({ scope: 'inventory:read' }));
+    const withScope = await probe.http('/probe/scoped', bearer({ scope: 'inventory:read inventory:write' }));
+
+    expect(without.status).toBe(403);
+    expect(withScope.status).toBe(200);
+  });
+
+  it('lets @Public() routes through without a token', async () => {
+    const http = await probe.http('/probe/public');
+
+    expect(http.status).toBe(200);
+  });
+
+  it('refuses a token in the query string', async () => {
+    const token = issuer.mintAccessToken();
+
+    const http = await probe.http(`/probe?access_token=${token}`);
+    const reply = await nats.request(`${prefix}.probe`, { access_token: token });
+
+    expect(http.status).toBe(401);
+    expect(http.headers['www-authenticate']).toBe('Bearer');
+    expect(reply.err).toEqual({ status: 401, message: expect.any(String) });
+  });
+
+  it('guards @EventPattern handlers: only the authenticated event is handled', async () => {
+    await nats.emit(`${prefix}.event`, { n: 1 }, { headers: { authorization: 'Bearer forged.token.here' } });
+    await nats.emit(`${prefix}.event`, { n: 2 });
+    await nats.emit(`${prefix}.event`, { n: 3 }, { headers: bearer({ sub: 'user-3' }) });
+    await waitFor(() => probe.events.length > 0);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    expect(probe.events).toEqual([{ subject: 'user-3', data: { n: 3 } }]);
+  });
+
+  it('propagates token, trace id and request id from HTTP to the NATS handler it calls', async () => {
+    const headers = { ...bearer(), traceparent: TRACEPARENT, 'x-request-id': 'req-http-1' };
+
+    const http = await probe.http('/probe/forward', headers);
+    const downstream = JSON.parse(http.body) as ProbeView;
+
+    expect(http.status).toBe(200);
+    expect(downstream.authorization).toBe(headers.authorization);
+    expect(downstream.token).toBe(headers.authorization.slice('Bearer '.length));
+    expect(downstream.traceId).toBe(TRACE_ID);
+    expect(downstream.traceparent).toMatch(new RegExp(`^00-${TRACE_ID}-[0-9a-f]{16}-01$`));
+    expect(downstream.traceparent).not.toBe(TRACEPARENT);
+    expect(downstream.requestId).toBe('req-http-1');
+  });
+
+  it('propagates token, trace id and request id from NATS to NATS', async () => {
+    const headers = { ...bearer(), traceparent: TRACEPARENT, 'x-request-id': 'req-nats-1' };
+
+    const reply = await nats.request<ProbeView>(`${prefix}.forward`, {}, { headers });
+
+    expect(reply.response).toEqual(
+      expect.objectContaining({
+        subject: 'user-1',
+        authorization: headers.authorization,
+        traceId: TRACE_ID,
+        requestId: 'req-nats-1',
+      }),
+    );
+  });
+
+  it('starts a trace and a request id when the caller sent none', async () => {
+    const http = await probe.http('/probe/forward', bearer());
+    const downstream = JSON.parse(http.body) as ProbeView;
+
+    expect(downstream.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    expect(downstream.requestId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('maps err replies, silence and no responders to typed errors in RelayNatsClient', async () => {
+    const client = probe.app.get(RelayNatsClient);
+
+    await expect(client.send(`${prefix}.probe`, {})).rejects.toBeInstanceOf(UnauthorizedException);
+    await expect(client.send(`${prefix}.slow`, {}, { timeoutMs: 100 })).rejects.toBeInstanceOf(RpcTimeoutError);
+    await expect(client.send(`${prefix}.nobody-home`, {})).rejects.toEqual(expect.objectContaining({ status: 503 }));
+    await expect(client.ping()).resolves.toBeUndefined();
+    expect(new RpcCallError(409, 'insufficient_stock')).toEqual(
+      expect.objectContaining({ status: 409, reason: 'insufficient_stock' }),
+    );
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+}

@@ -1,0 +1,116 @@
+import {
+  ForbiddenException,
+  Inject,
+  Injectable,
+  type OnApplicationShutdown,
+  UnauthorizedException,
+} from '@nestjs/common';
+import { ClientNats, type NatsRecord, NatsRecordBuilder } from '@nestjs/microservices';
+import type { NatsConnection } from 'nats';
+import { firstValueFrom, type Observable, timeout, TimeoutError } from 'rxjs';
+
+import { isRpcError } from '@relay/contracts';
+
+import { AUTH_MODULE_OPTIONS } from '../auth.module-definition';
+import type { AuthModuleOptions } from '../auth-module-options';
+import { CallContext } from '../call-context/call-context';
+import { RpcCallError, RpcTimeoutError } from '../errors/rpc-call.error';
+import { toMsgHdrs } from './nats-headers';
+
+/** Per-call options of `RelayNatsClient.send()` / `emit()`. */
+export interface RelayNatsCallOptions {
+  /** Give up after this many ms. Default: the module's `rpcTimeoutMs` (3000). */
+  timeoutMs?: number;
+}
+
+/**
+ * NATS client speaking Nest's wire format; every message carries the caller's `authorization`,
+ * `traceparent` and `x-request-id` from the current `CallContext`.
+ */
+@Injectable()
+export class RelayNatsClient implements OnApplicationShutdown {
+  private readonly client: ClientNats;
+  private readonly defaultTimeoutMs: number;
+
+  constructor(@Inject(AUTH_MODULE_OPTIONS) options: AuthModuleOptions) {
+    this.defaultTimeoutMs = options.rpcTimeoutMs ?? 3000;
+    this.client = new ClientNats({
+      servers: options.natsUrl.split(','),
+      name: options.serviceName,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 1000,
+    });
+  }
+
+  /**
+   * Request/reply. Rejects with `UnauthorizedException` / `ForbiddenException` on err 401 / 403,
+   * `RpcCallError` on any other err, `RpcTimeoutError` when no answer arrives in time.
+   */
+  async send<TResult>(subject: string, data: unknown, options: RelayNatsCallOptions = {}): Promise<TResult> {
+    const result = await this.call(subject, data, options, (record) => this.client.send<TResult>(subject, record));
+    return result as TResult;
+  }
+
+  /** Publishes an event (no reply); resolves once it is handed to the connection. */
+  async emit(subject: string, data: unknown, options: RelayNatsCallOptions = {}): Promise<void> {
+    await this.call(subject, data, options, (record) => this.client.emit<unknown>(subject, record));
+  }
+
+  /** One NATS round trip (for `/health`); rejects when the server does not answer in time. */
+  async ping(timeoutMs = this.defaultTimeoutMs): Promise<void> {
+    await withTimeout(
+      this.connection().then((connection) => connection.rtt()),
+      timeoutMs,
+      'NATS ping',
+    );
+  }
+
+  /** The underlying nats.js connection (connects on first use). */
+  async connection(): Promise<NatsConnection> {
+    return (await this.client.connect()) as NatsConnection;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.client.close();
+  }
+
+  private async call<T>(
+    subject: string,
+    data: unknown,
+    options: RelayNatsCallOptions,
+    publish: (record: NatsRecord) => Observable<T>,
+  ): Promise<T | undefined> {
+    const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
+    const record = new NatsRecordBuilder(data).setHeaders(toMsgHdrs(CallContext.toNatsHeaders())).build();
+    try {
+      return await firstValueFrom(publish(record).pipe(timeout(timeoutMs)), { defaultValue: undefined });
+    } catch (error) {
+      throw mapRpcFailure(error, subject, timeoutMs);
+    }
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expiry = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${timeoutMs} ms`)), timeoutMs);
+  });
+  return Promise.race([promise, expiry]).finally(() => clearTimeout(timer));
+}
+
+function mapRpcFailure(error: unknown, subject: string, timeoutMs: number): Error {
+  if (error instanceof TimeoutError) return new RpcTimeoutError(subject, timeoutMs);
+  if (isRpcError(error)) {
+    if (error.status === 401) return new UnauthorizedException(error.message ?? 'Unauthorized');
+    if (error.status === 403) return new ForbiddenException(error.message ?? 'Forbidden');
+    return new RpcCallError(error.status, error.reason, error.message);
+  }
+  const message = error instanceof Error ? error.message : messageOf(error);
+  return new RpcCallError(503, undefined, `NATS request on ${subject} failed: ${message}`);
+}
+
+function messageOf(error: unknown): string {
+  const message = typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : undefined;
+  return typeof message === 'string' ? message : 'unknown error';
+}
+

@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+
+import { Test } from '@nestjs/testing';
+
+import { createTestIssuer, getFreePort, type JwksServer, NatsTestClient } from '@relay/testing';
+
+import { NATS_URL, type ProbeApp, startProbeApp } from '../../test-support/probe-app';
+import { deleteBucket, putRevocations, uniqueBucketName } from '../../test-support/revocation-bucket';
+import { AccessTokenVerifier } from '../access-token/access-token-verifier';
+import { AuthModule } from '../auth.module';
+import { RevocationList } from './revocation-list';
+
+describe(RevocationList.name, () => {
+  const issuer = createTestIssuer();
+  let jwks: JwksServer;
+  let nats: NatsTestClient;
+  const buckets: string[] = [];
+  const apps: ProbeApp[] = [];
+
+  beforeAll(async () => {
+    jwks = await issuer.serveJwks();
+    nats = await NatsTestClient.connect(NATS_URL);
+  });
+
+  afterAll(async () => {
+    for (const app of apps) await app.close();
+    for (const bucket of buckets) await deleteBucket(nats, bucket);
+    await nats?.close();
+    await jwks?.stop();
+  });
+
+  async function start(bucket: string): Promise<ProbeApp> {
+    const prefix = `test.${randomUUID().slice(0, 8)}`;
+    const app = await startProbeApp(
+      {
+        issuer: issuer.issuer,
+        audience: 'orders',
+        jwksUri: jwks.url,
+        natsUrl: NATS_URL,
+        serviceName: `revocation-${prefix}`,
+        revocationBucket: bucket,
+      },
+      prefix,
+    );
+    apps.push(app);
+    return app;
+  }
+
+  function freshBucket(): string {
+    const bucket = uniqueBucketName();
+    buckets.push(bucket);
+    return bucket;
+  }
+
+  async function verdicts(app: ProbeApp, token: string): Promise<[number, unknown]> {
+    const headers = { authorization: `Bearer ${token}` };
+    const http = await app.http('/probe', headers);
+    const reply = await nats.request(`${app.prefix}.probe`, {}, { headers });
+    return [http.status, reply.err ?? 'ok'];
+  }
+
+  async function eventually(check: () => Promise<boolean>, timeoutMs = 1000): Promise<number> {
+    const started = Date.now();
+    while (!(await check())) {
+      if (Date.now() - started > timeoutMs) throw new Error(`not within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return Date.now() - started;
+  }
+
+  it('creates the bucket with history 1 and a 24 h TTL, and reports synced', async () => {
+    const bucket = freshBucket();
+    const app = await start(bucket);
+
+    const info = await (await nats.connection.jetstreamManager()).streams.info(`KV_${bucket}`);
+
+    expect(app.app.get(RevocationList).isSynced()).toBe(true);
+    expect(info.config.max_msgs_per_subject).toBe(1);
+    expect(info.config.max_age).toBe(86_400 * 1e9);
+  });
+
+  it('refuses a token on HTTP and NATS within 1 s of its jti entry', async () => {
+    const app = await start(freshBucket());
+    const jti = randomUUID();
+    const token = issuer.mintAccessToken({ claims: { jti } });
+    expect(await verdicts(app, token)).toEqual([200, 'ok']);
+
+    await putRevocations(nats, app.app.get(RevocationList)['bucket'], [
+      { key: `jti.${jti}`, value: { kind: 'jti', id: jti, at: Math.floor(Date.now() / 1000) } },
+    ]);
+    await eventually(async () => (await verdicts(app, token))[0] === 401);
+
+    expect(await verdicts(app, token)).toEqual([401, { status: 401, message: expect.any(String) }]);
+  });
+
+  it('refuses a blocked subject’s earlier tokens but not later ones', async () => {
+    const app = await start(freshBucket());
+    const now = Math.floor(Date.now() / 1000);
+    const before = issuer.mintAccessToken({ claims: { sub: 'u-blocked', iat: now - 5 } });
+    const after = issuer.mintAccessToken({ claims: { sub: 'u-blocked', iat: now + 1 } });
+
+    await nats.connection.publish('auth.revoked', JSON.stringify({ kind: 'sub', id: 'u-blocked', at: now }));
+    await eventually(async () => (await verdicts(app, before))[0] === 401);
+
+    expect(await verdicts(app, after)).toEqual([200, 'ok']);
+  });
+
+  it('applies entries written before the service started', async () => {
+    const bucket = freshBucket();
+    await putRevocations(nats, bucket, [{ key: 'sid.old-session', value: { kind: 'sid', id: 'old-session', at: Math.floor(Date.now() / 1000) } }]);
+
+    const app = await start(bucket);
+
+    expect(await verdicts(app, issuer.mintAccessToken({ claims: { sid: 'old-session' } }))).toEqual([
+      401,
+      { status: 401, message: expect.any(String) },
+    ]);
+  });
+
+  it('reports not synced and refuses every token when JetStream is unreachable', async () => {
+    const deadPort = await getFreePort();
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        AuthModule.forRoot({
+          issuer: issuer.issuer,
+          audience: 'orders',
+          jwksUri: jwks.url,
+          natsUrl: `nats://127.0.0.1:${deadPort}`,
+          serviceName: 'revocation-down',
+          revocationBucket: freshBucket(),
+        }),
+      ],
+    }).compile();
+    moduleRef.useLogger(false);
+    const app = await moduleRef.init();
+    try {
+      await expect(app.get(AccessTokenVerifier).verify(issuer.mintAccessToken())).rejects.toEqual(
+        expect.objectContaining({ code: 'revocation_unavailable', status: 503 }),
+      );
+      expect(app.get(RevocationList).isSynced()).toBe(false);
+    } finally {
+      await app.close();
+    }
+  });
+});

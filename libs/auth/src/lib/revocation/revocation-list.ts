@@ -1,0 +1,129 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+
+import { MAX_ACCESS_TOKEN_TTL_SECONDS, type RevocationEntry, type RevocationKind } from '@relay/contracts';
+
+import type { Principal } from '../access-token/access-token';
+import { AUTH_MODULE_OPTIONS } from '../auth.module-definition';
+import { type AuthModuleOptions, resolveAuthOptions } from '../auth-module-options';
+import { AuthError } from '../errors/auth.error';
+import { RelayNatsClient } from '../nats/relay-nats-client';
+import { type RevocationFeed, watchRevocations } from '../nats/revocation-feed';
+
+const RETRY_MS = 2000;
+const INITIAL_SYNC_TIMEOUT_MS = 5000;
+
+/**
+ * Revoked token ids, ended sessions and blocked subjects, mirrored from the JetStream KV bucket
+ * (replayed from the start, then followed). Until the first replay completes, every token is
+ * refused with 503 rather than accepted unchecked.
+ */
+@Injectable()
+export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(RevocationList.name);
+  private readonly entries: Record<RevocationKind, Map<string, number>> = {
+    jti: new Map(),
+    sid: new Map(),
+    sub: new Map(),
+  };
+  private readonly bucket: string;
+  private feed?: RevocationFeed;
+  private synced = false;
+  private isDestroyed = false;
+  private retryTimer?: NodeJS.Timeout;
+  private hasLoggedFailure = false;
+
+  constructor(
+    @Inject(AUTH_MODULE_OPTIONS) options: AuthModuleOptions,
+    private readonly natsClient: RelayNatsClient,
+  ) {
+    this.bucket = resolveAuthOptions(options).revocationBucket;
+  }
+
+  /** Whether the bucket has been replayed and is being followed (report it on `/health`). */
+  isSynced(): boolean {
+    return this.synced;
+  }
+
+  /** Throws `AuthError` when the token's `jti`, its `sid`, or its subject (issued at or before the block) is revoked. */
+  assertNotRevoked(principal: Principal): void {
+    if (!this.synced) throw new AuthError('revocation_unavailable');
+    const blockedAt = this.entries.sub.get(principal.subject);
+    const isRevoked =
+      this.entries.jti.has(principal.tokenId) ||
+      (principal.sessionId !== undefined && this.entries.sid.has(principal.sessionId)) ||
+      (blockedAt !== undefined && principal.issuedAt <= blockedAt);
+    if (isRevoked) throw new AuthError('token_revoked');
+  }
+
+  /** Applies one entry (from the bucket or an `auth.revoked` event). */
+  apply(entry: RevocationEntry): void {
+    const current = this.entries[entry.kind].get(entry.id);
+    this.entries[entry.kind].set(entry.id, Math.max(current ?? entry.at, entry.at));
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.connect();
+  }
+
+  onModuleDestroy(): void {
+    this.isDestroyed = true;
+    clearTimeout(this.retryTimer);
+    this.feed?.stop();
+    this.synced = false;
+  }
+
+  private async connect(): Promise<void> {
+    try {
+      this.feed = await watchRevocations(
+        this.natsClient,
+        this.bucket,
+        { apply: (entry) => this.apply(entry), remove: (key) => this.remove(key), lost: () => this.onLost() },
+        INITIAL_SYNC_TIMEOUT_MS,
+      );
+      if (this.isDestroyed) return this.feed.stop();
+      this.prune();
+      this.synced = true;
+      if (this.hasLoggedFailure) this.logger.log(`Revocation list synced from ${this.bucket}`);
+    } catch (error) {
+      if (!this.hasLoggedFailure) {
+        const reason = error instanceof Error ? error.message : String(error);
+        this.logger.error(`Revocation list not synced: JetStream KV ${this.bucket} unavailable (${reason}); refusing tokens until it is`);
+        this.hasLoggedFailure = true;
+      }
+      this.scheduleRetry();
+    }
+  }
+
+  private onLost(): void {
+    if (this.isDestroyed) return;
+    this.synced = false;
+    this.feed?.stop();
+    this.scheduleRetry();
+  }
+
+  private scheduleRetry(): void {
+    if (this.isDestroyed) return;
+    this.retryTimer = setTimeout(() => void this.connect(), RETRY_MS);
+    this.retryTimer.unref();
+  }
+
+  private remove(key: string): void {
+    const separator = key.indexOf('.');
+    const kind = key.slice(0, separator);
+    if (kind === 'jti' || kind === 'sid' || kind === 'sub') this.entries[kind].delete(key.slice(separator + 1));
+  }
+
+  // the bucket's TTL drops old entries without telling watchers; mirror that in memory
+  private prune(): void {
+    const oldest = Date.now() / 1000 - MAX_ACCESS_TOKEN_TTL_SECONDS;
+    for (const map of Object.values(this.entries)) {
+      for (const [id, at] of map) if (at < oldest) map.delete(id);
+    }
+  }
+}

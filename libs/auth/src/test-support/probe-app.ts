@@ -1,0 +1,162 @@
+import { Controller, Get, type INestApplication, Module, type Type } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { Ctx, EventPattern, MessagePattern, type NatsContext, Payload } from '@nestjs/microservices';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+
+import {
+  AccessTokenGuard,
+  AuthModule,
+  type AuthModuleOptions,
+  CallContext,
+  CallContextInterceptor,
+  CurrentPrincipal,
+  natsMicroserviceOptions,
+  type Principal,
+  Public,
+  RelayNatsClient,
+  Roles,
+  RolesGuard,
+  Scopes,
+  TransportExceptionFilter,
+} from '../index';
+
+export const NATS_URL = process.env['RELAY_TEST_NATS_URL'] ?? 'nats://127.0.0.1:4222';
+
+/** What a probe handler saw of its call. */
+export interface ProbeView {
+  subject?: string;
+  token?: string;
+  traceId?: string;
+  requestId?: string;
+  traceparent?: string;
+  authorization?: string;
+}
+
+/** A hybrid (Fastify + NATS) Nest app wired exactly as the Relay apps are, with probe handlers. */
+export interface ProbeApp {
+  app: NestFastifyApplication;
+  prefix: string;
+  events: { subject?: string; data: unknown }[];
+  http(path: string, headers?: Record<string, string>): Promise<{ status: number; headers: Record<string, unknown>; body: string }>;
+  close(): Promise<void>;
+}
+
+function view(principal: Principal | undefined, natsContext?: NatsContext): ProbeView {
+  const state = CallContext.current();
+  const headers = natsContext?.getHeaders() as { get(name: string): string } | undefined;
+  return {
+    subject: principal?.subject,
+    token: state?.token,
+    traceId: state?.traceId,
+    requestId: state?.requestId,
+    traceparent: headers?.get('traceparent'),
+    authorization: headers?.get('authorization'),
+  };
+}
+
+function probeControllers(prefix: string, events: ProbeApp['events']): Type[] {
+  @Controller('probe')
+  class ProbeController {
+    constructor(private readonly relay: RelayNatsClient) {}
+
+    @Get()
+    get(@CurrentPrincipal() principal: Principal): ProbeView {
+      return view(principal);
+    }
+
+    @Get('admin')
+    @Roles('admin')
+    admin(@CurrentPrincipal() principal: Principal): ProbeView {
+      return view(principal);
+    }
+
+    @Get('scoped')
+    @Scopes('inventory:write')
+    scoped(@CurrentPrincipal() principal: Principal): ProbeView {
+      return view(principal);
+    }
+
+    @Public()
+    @Get('public')
+    open(@CurrentPrincipal() principal: Principal | undefined): ProbeView {
+      return view(principal);
+    }
+
+    @Get('forward')
+    forward(): Promise<ProbeView> {
+      return this.relay.send<ProbeView>(`${prefix}.echo`, {});
+    }
+  }
+
+  @Controller()
+  class ProbeRpcController {
+    constructor(private readonly relay: RelayNatsClient) {}
+
+    @MessagePattern(`${prefix}.probe`)
+    probe(@CurrentPrincipal() principal: Principal, @Ctx() context: NatsContext): ProbeView {
+      return view(principal, context);
+    }
+
+    @MessagePattern(`${prefix}.admin`)
+    @Roles('admin')
+    admin(@CurrentPrincipal() principal: Principal, @Ctx() context: NatsContext): ProbeView {
+      return view(principal, context);
+    }
+
+    @MessagePattern(`${prefix}.echo`)
+    echo(@CurrentPrincipal() principal: Principal, @Ctx() context: NatsContext): ProbeView {
+      return view(principal, context);
+    }
+
+    @MessagePattern(`${prefix}.forward`)
+    forward(): Promise<ProbeView> {
+      return this.relay.send<ProbeView>(`${prefix}.echo`, {});
+    }
+
+    @Public()
+    @MessagePattern(`${prefix}.slow`)
+    async slow(): Promise<string> {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      return 'late';
+    }
+
+    @EventPattern(`${prefix}.event`)
+    event(@Payload() data: unknown, @CurrentPrincipal() principal: Principal): void {
+      events.push({ subject: principal.subject, data });
+    }
+  }
+  return [ProbeController, ProbeRpcController];
+}
+
+/** Starts a probe app: HTTP via `inject`, NATS on the real server under a unique subject prefix. */
+export async function startProbeApp(options: AuthModuleOptions, prefix: string): Promise<ProbeApp> {
+  const events: ProbeApp['events'] = [];
+  @Module({ controllers: probeControllers(prefix, events) })
+  class ProbeModule {}
+
+  const moduleRef = await Test.createTestingModule({
+    imports: [AuthModule.forRoot(options), ProbeModule],
+    providers: [
+      { provide: APP_GUARD, useClass: AccessTokenGuard },
+      { provide: APP_GUARD, useClass: RolesGuard },
+      { provide: APP_INTERCEPTOR, useClass: CallContextInterceptor },
+      { provide: APP_FILTER, useClass: TransportExceptionFilter },
+    ],
+  }).compile();
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
+  app.connectMicroservice(natsMicroserviceOptions(options.natsUrl, options.serviceName), { inheritAppConfig: true });
+  await app.init();
+  await app.startAllMicroservices();
+  await app.getHttpAdapter().getInstance().ready();
+  return {
+    app,
+    prefix,
+    events,
+    http: async (path, headers = {}) => {
+      const response = await app.inject({ method: 'GET', url: path, headers });
+      return { status: response.statusCode, headers: response.headers, body: response.body };
+    },
+    close: () => (app as INestApplication).close(),
+  };
+}
