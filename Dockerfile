@@ -1,0 +1,38 @@
+# syntax=docker/dockerfile:1
+# One image per service: docker build --build-arg APP=auth|orders|inventory -t relay-<app> .  (docker-compose.yml builds all three)
+ARG NODE_IMAGE=node:20-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /workspace
+ENV CI=true NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false
+# Lockfile first: the dependency layer is reused until package*.json change, for all three apps.
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+ARG APP
+# The inferred webpack `build` target already runs with NODE_ENV=production (its only named
+# configuration is `development`), so no --configuration flag. generatePackageJson in each
+# webpack.config.js emits dist/apps/$APP/package.json + package-lock.json (pruned from the root lock).
+RUN case "${APP}" in auth|orders|inventory) ;; \
+      *) echo "build with --build-arg APP=auth|orders|inventory (got '${APP}')" >&2; exit 1 ;; \
+    esac \
+ && npx nx build "${APP}" --skip-nx-cache \
+ && test -f "dist/apps/${APP}/main.js" -a -f "dist/apps/${APP}/package-lock.json"
+
+FROM ${NODE_IMAGE} AS runtime
+ARG APP
+ENV NODE_ENV=production RELAY_APP=${APP} DATA_DIR=/app/.data
+WORKDIR /app
+# Only what this app's bundle requires (webpack keeps node_modules external), at the root lock's versions.
+COPY --from=build /workspace/dist/apps/${APP}/package.json /workspace/dist/apps/${APP}/package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /workspace/dist/apps/${APP}/ ./
+# PGlite fallback (no DATABASE_URL) needs a writable DATA_DIR; nothing else is writable by the app.
+RUN mkdir -p /app/.data && chown node:node /app/.data
+USER node
+EXPOSE 3000 3001 3002
+# PORT unset means the app's contract default, so the probe derives it the same way.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=5 \
+  CMD ["node", "-e", "const port = process.env.PORT || { auth: 3000, orders: 3001, inventory: 3002 }[process.env.RELAY_APP]; fetch('http://127.0.0.1:' + port + '/health').then((r) => process.exit(r.status === 200 ? 0 : 1), () => process.exit(1))"]
+# Exec form: node is PID 1 and receives SIGTERM itself (the apps enable Nest shutdown hooks).
+CMD ["node", "main.js"]

@@ -1,0 +1,108 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+
+import { type AppName } from './e2e-env';
+
+export const WORKSPACE_ROOT = resolve(__dirname, '../../../..');
+
+/** A started app with the last lines it printed, for error messages. */
+export interface AppProcess {
+  name: AppName;
+  child: ChildProcess;
+  output: string[];
+}
+
+export function builtMain(name: AppName): string {
+  return join(WORKSPACE_ROOT, 'dist/apps', name, 'main.js');
+}
+
+export function missingBuilds(names: readonly AppName[]): AppName[] {
+  return names.filter((name) => !existsSync(builtMain(name)));
+}
+
+export function tcpAnswers(
+  host: string,
+  port: number,
+  timeoutMs = 1000,
+): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect({ host, port });
+    const finish = (answered: boolean): void => {
+      socket.destroy();
+      done(answered);
+    };
+    socket.setTimeout(timeoutMs, () => finish(false));
+    socket.once('connect', () => finish(true));
+    socket.once('error', () => finish(false));
+  });
+}
+
+export function startApp(name: AppName, env: NodeJS.ProcessEnv): AppProcess {
+  const child = spawn(process.execPath, [builtMain(name)], {
+    cwd: WORKSPACE_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const app: AppProcess = { name, child, output: [] };
+  for (const stream of [child.stdout, child.stderr]) {
+    if (!stream) continue;
+    createInterface({ input: stream }).on('line', (line) => {
+      app.output.push(line);
+      if (app.output.length > 40) app.output.shift();
+      process.stderr.write(`[${name}] ${line}\n`);
+    });
+  }
+  return app;
+}
+
+const sleep = (ms: number): Promise<void> =>
+  new Promise((done) => setTimeout(done, ms));
+
+/** Resolves once `GET url` answers 200; rejects when the process exits or the deadline passes. */
+export async function waitHealthy(
+  app: AppProcess,
+  url: string,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    if (app.child.exitCode !== null || app.child.signalCode !== null) {
+      throw new Error(
+        `${app.name} exited (${app.child.signalCode ?? `code ${app.child.exitCode}`}) before ${url} answered 200`,
+      );
+    }
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      if (response.status === 200) return;
+      last = `${response.status} ${await response.text()}`;
+    } catch (error) {
+      last = error instanceof Error ? error.message : String(error);
+    }
+    await sleep(250);
+  }
+  throw new Error(
+    `${app.name} was not healthy at ${url} within ${timeoutMs / 1000} s (last answer: ${last})`,
+  );
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
+export function stopProcess(
+  child: ChildProcess,
+  graceMs = 10_000,
+): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return Promise.resolve();
+  }
+  return new Promise((done) => {
+    const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(killer);
+      done();
+    });
+    child.kill('SIGTERM');
+  });
+}

@@ -1,0 +1,22 @@
+import { type ChildProcess } from 'node:child_process';
+
+import { type AppProcess } from './app-processes';
+
+/** What global teardown must undo; jest runs both hooks in one process and shares globalThis. */
+export interface E2eRun {
+  apps: AppProcess[];
+  dataDir: string;
+  /** The private nats-server, when global setup started one. */
+  nats?: ChildProcess;
+}
+
+const RUN_KEY = Symbol.for('relay.orders-e2e.run');
+type RunHolder = { [RUN_KEY]?: E2eRun };
+
+export function saveRun(run: E2eRun | undefined): void {
+  (globalThis as RunHolder)[RUN_KEY] = run;
+}
+
+export function loadRun(): E2eRun | undefined {
+  return (globalThis as RunHolder)[RUN_KEY];
+}

@@ -1,0 +1,129 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import {
+  missingBuilds,
+  startApp,
+  stopProcess,
+  tcpAnswers,
+  waitHealthy,
+} from './app-processes';
+import {
+  ADMIN,
+  APP_NAMES,
+  APP_PORTS,
+  type AppName,
+  AUTH_ISSUER,
+  AUTH_JWKS_URI,
+  busUrl,
+  E2E_NATS_URL_VARIABLE,
+} from './e2e-env';
+import { type E2eRun, saveRun } from './e2e-run';
+import { hasNatsServer, startPrivateNats } from './private-nats';
+
+const HEALTH_TIMEOUT_MS = 45_000;
+
+function oneLineError(message: string): Error {
+  const error = new Error(message);
+  // jest prints the stack of a failed global setup; the message alone says what to do.
+  error.stack = `orders-e2e: ${message}`;
+  return error;
+}
+
+function appEnv(
+  name: AppName,
+  run: E2eRun,
+  natsUrl: string,
+): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(APP_PORTS[name]),
+    NATS_URL: natsUrl,
+    DATA_DIR: run.dataDir,
+    AUTH_ISSUER,
+    LOG_LEVEL: 'warn',
+  };
+  // Each app gets its own embedded database under DATA_DIR, never a URL from the caller's shell.
+  delete env['DATABASE_URL'];
+  if (name === 'auth') {
+    env['AUTH_ADMIN_EMAIL'] = ADMIN.email;
+    env['AUTH_ADMIN_PASSWORD'] = ADMIN.password;
+  } else {
+    env['AUTH_JWKS_URI'] = AUTH_JWKS_URI;
+  }
+  return env;
+}
+
+async function assertPreconditions(): Promise<void> {
+  const missing = missingBuilds(APP_NAMES);
+  if (missing.length > 0) {
+    const files = missing.map((name) => `dist/apps/${name}/main.js`);
+    throw oneLineError(
+      `missing ${files.join(', ')}; run \`npx nx e2e orders-e2e\` (it builds them) or \`npx nx run-many -t build -p auth orders inventory\``,
+    );
+  }
+  for (const name of APP_NAMES) {
+    if (await tcpAnswers('127.0.0.1', APP_PORTS[name])) {
+      throw oneLineError(
+        `port ${APP_PORTS[name]} (for ${name}) is already in use; stop whatever listens there`,
+      );
+    }
+  }
+}
+
+/** NATS_URL when the caller set one, else a private nats-server, else the default local bus. */
+async function chooseBus(run: E2eRun): Promise<string> {
+  if (!process.env['NATS_URL'] && hasNatsServer()) {
+    const nats = await startPrivateNats(run.dataDir);
+    run.nats = nats.child;
+    return nats.url;
+  }
+  const url = busUrl();
+  const address = new URL(url.split(',')[0]);
+  if (!(await tcpAnswers(address.hostname, Number(address.port || 4222)))) {
+    throw new Error(
+      `no NATS answers at ${url}; run \`bash tools/scripts/ensure-services.sh\` or \`docker compose up -d nats\``,
+    );
+  }
+  return url;
+}
+
+export async function stopRun(run: E2eRun): Promise<void> {
+  await Promise.all(run.apps.map((app) => stopProcess(app.child)));
+  if (run.nats) {
+    await stopProcess(run.nats);
+  }
+  rmSync(run.dataDir, { recursive: true, force: true });
+}
+
+export default async function globalSetup(): Promise<void> {
+  await assertPreconditions();
+  const run: E2eRun = {
+    apps: [],
+    dataDir: mkdtempSync(join(tmpdir(), 'relay-orders-e2e-')),
+  };
+  saveRun(run);
+  try {
+    const natsUrl = await chooseBus(run);
+    // Test files read the bus through busUrl(); they start after this hook and inherit process.env.
+    process.env[E2E_NATS_URL_VARIABLE] = natsUrl;
+    for (const name of APP_NAMES) {
+      run.apps.push(startApp(name, appEnv(name, run, natsUrl)));
+    }
+    await Promise.all(
+      run.apps.map((app) =>
+        waitHealthy(
+          app,
+          `http://127.0.0.1:${APP_PORTS[app.name]}/health`,
+          HEALTH_TIMEOUT_MS,
+        ),
+      ),
+    );
+  } catch (error) {
+    // jest skips global teardown when global setup fails, so clean up here.
+    await stopRun(run);
+    saveRun(undefined);
+    throw oneLineError(error instanceof Error ? error.message : String(error));
+  }
+}

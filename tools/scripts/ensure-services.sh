@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# Called by .ci/run (and by hand before `npm test`): ensures NATS+JetStream on 127.0.0.1:4222 and PostgreSQL on 127.0.0.1:5432.
+#
+# Order of preference for each service: use what already answers; else start what is installed;
+# else, as root on Debian with CI=true or --install, apt-get install it and start it; else print one
+# line naming what is missing and exit 1. Safe to run repeatedly; takes well under a second when
+# both services already answer.
+#
+# PostgreSQL auth choice: the test suites connect as postgres://postgres@127.0.0.1:5432/postgres with
+# no password (RELAY_TEST_POSTGRES_URL default). A script cannot export a password URL into its
+# caller's shell, so on a cluster that refuses that URL we add `trust` for 127.0.0.1/32 and ::1/128
+# only (never for other hosts) and reload; this is done only when allowed to install (root, Debian,
+# CI=true or --install), i.e. on throwaway CI machines. Elsewhere the script says what to change.
+set -euo pipefail
+
+NATS_HOST=127.0.0.1
+# Port overrides exist so the script itself can be exercised without touching the shared services.
+NATS_PORT="${RELAY_NATS_PORT:-4222}"
+PG_HOST=127.0.0.1
+PG_PORT="${RELAY_PG_PORT:-5432}"
+PG_URL="postgres://postgres@${PG_HOST}:${PG_PORT}/postgres"
+NATS_STORE="${RELAY_NATS_STORE:-${TMPDIR:-/tmp}/relay-nats-jetstream}"
+
+may_install=false
+for arg in "$@"; do
+  case "$arg" in
+    --install) may_install=true ;;
+    -h | --help)
+      echo "usage: bash tools/scripts/ensure-services.sh [--install]"
+      exit 0
+      ;;
+    *)
+      echo "ensure-services: unknown argument '$arg' (only --install is supported)" >&2
+      exit 2
+      ;;
+  esac
+done
+if [[ "${CI:-}" == "true" ]]; then may_install=true; fi
+
+log() { echo "ensure-services: $*"; }
+fail() {
+  echo "ensure-services: $*" >&2
+  exit 1
+}
+
+can_apt_install() {
+  [[ "$may_install" == true && "$(id -u)" == 0 && -f /etc/debian_version ]] && command -v apt-get > /dev/null
+}
+
+apt_updated=false
+apt_install() {
+  if [[ "$apt_updated" == false ]]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    apt_updated=true
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" > /dev/null
+}
+
+# tcp_open HOST PORT: true when something accepts a TCP connection (bash /dev/tcp, no nc needed).
+tcp_open() {
+  timeout 1 bash -c "exec 3<>/dev/tcp/$1/$2" 2> /dev/null
+}
+
+# nats_info: the server's INFO line; NATS sends it first on every new connection.
+nats_info() {
+  timeout 2 bash -c "exec 3<>/dev/tcp/$NATS_HOST/$NATS_PORT && IFS= read -r -t 2 line <&3 && printf '%s' \"\$line\"" 2> /dev/null || true
+}
+
+nats_has_jetstream() {
+  [[ "$(nats_info)" == *'"jetstream":true'* ]]
+}
+
+wait_until() {
+  local seconds="$1"
+  shift
+  local deadline=$((SECONDS + seconds))
+  until "$@"; do
+    if ((SECONDS >= deadline)); then return 1; fi
+    sleep 0.2
+  done
+}
+
+start_nats() {
+  mkdir -p "$NATS_STORE"
+  log "starting nats-server -js on $NATS_HOST:$NATS_PORT (store $NATS_STORE, log $NATS_STORE/nats.log)"
+  # setsid + closed stdio: the server outlives this script and never holds the caller's pipes open.
+  setsid nats-server -js -a "$NATS_HOST" -p "$NATS_PORT" -sd "$NATS_STORE" \
+    < /dev/null >> "$NATS_STORE/nats.log" 2>&1 &
+  wait_until 10 nats_has_jetstream || fail "nats-server did not answer with JetStream within 10 s; see $NATS_STORE/nats.log"
+}
+
+ensure_nats() {
+  if tcp_open "$NATS_HOST" "$NATS_PORT"; then
+    nats_has_jetstream && return 0
+    fail "something answers on $NATS_HOST:$NATS_PORT but not NATS with JetStream; restart it as: nats-server -js -a $NATS_HOST -p $NATS_PORT"
+  fi
+  if ! command -v nats-server > /dev/null; then
+    if can_apt_install; then
+      log "installing nats-server (apt-get)"
+      apt_install nats-server
+    else
+      fail "NATS is missing: nothing on $NATS_HOST:$NATS_PORT and no nats-server installed; get it with 'apt-get install nats-server', 'brew install nats-server' or 'docker compose up -d nats' (or run this script as root with --install)"
+    fi
+  fi
+  start_nats
+}
+
+pg_answers() {
+  if command -v pg_isready > /dev/null; then
+    pg_isready -q -h "$PG_HOST" -p "$PG_PORT"
+  else
+    tcp_open "$PG_HOST" "$PG_PORT"
+  fi
+}
+
+pg_accepts_url() {
+  command -v psql > /dev/null || return 0
+  PGCONNECT_TIMEOUT=3 psql "$PG_URL" -w -Atqc 'select 1' > /dev/null 2>&1
+}
+
+pg_cluster_version() {
+  if [[ -d /etc/postgresql ]]; then ls /etc/postgresql | sort -V | tail -n 1; fi
+}
+
+start_postgres() {
+  local version
+  version="$(pg_cluster_version)"
+  [[ -n "$version" ]] || fail "PostgreSQL is installed but has no cluster under /etc/postgresql; create one with: pg_createcluster --start 16 main"
+  log "starting PostgreSQL cluster $version/main"
+  pg_ctlcluster --skip-systemctl-redirect "$version" main start ||
+    fail "could not start PostgreSQL $version/main (needs root or the postgres user); try: sudo pg_ctlcluster $version main start"
+  wait_until 15 pg_answers || fail "PostgreSQL $version/main did not accept connections on $PG_HOST:$PG_PORT within 15 s"
+}
+
+trust_localhost() {
+  local version hba
+  version="$(pg_cluster_version)"
+  hba="/etc/postgresql/$version/main/pg_hba.conf"
+  [[ -w "$hba" ]] || return 1
+  log "configuring trust for postgres@127.0.0.1 and ::1 in $hba (throwaway CI machine)"
+  # pg_hba is first-match: the new lines must come before Debian's scram-sha-256 host lines.
+  printf '%s\n%s\n%s\n' '# relay ensure-services: passwordless local TCP for the test suites' \
+    'host all all 127.0.0.1/32 trust' 'host all all ::1/128 trust' | cat - "$hba" > "$hba.relay-tmp"
+  cat "$hba.relay-tmp" > "$hba"
+  rm -f "$hba.relay-tmp"
+  pg_ctlcluster --skip-systemctl-redirect "$version" main reload
+  wait_until 5 pg_accepts_url
+}
+
+ensure_postgres() {
+  if ! pg_answers; then
+    if ! command -v pg_ctlcluster > /dev/null; then
+      if can_apt_install; then
+        log "installing postgresql (apt-get)"
+        apt_install postgresql
+      else
+        fail "PostgreSQL is missing: nothing on $PG_HOST:$PG_PORT and no pg_ctlcluster installed; get it with 'apt-get install postgresql', 'brew install postgresql@16' (or run this script as root with --install)"
+      fi
+    fi
+    # apt-get may already have started the cluster (when policy-rc.d allows it).
+    pg_answers || start_postgres
+  fi
+  pg_accepts_url && return 0
+  if can_apt_install && trust_localhost; then return 0; fi
+  fail "PostgreSQL answers on $PG_HOST:$PG_PORT but refuses $PG_URL; add 'host all all 127.0.0.1/32 trust' to pg_hba.conf and reload, or point RELAY_TEST_POSTGRES_URL at a URL with a password"
+}
+
+ensure_nats
+ensure_postgres
+log "NATS (JetStream) at nats://$NATS_HOST:$NATS_PORT and PostgreSQL at $PG_URL are up"
