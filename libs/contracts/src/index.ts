@@ -1,6 +1,3 @@
-// The DTOs' decorators read design-time metadata as soon as this module loads, even outside Nest.
-import 'reflect-metadata';
-
 export { InventorySubjects, type InventorySubject } from './lib/inventory/inventory.subjects';
 export {
   MAX_ITEM_QUANTITY,

@@ -1,3 +1,5 @@
+// @Type reads design-time metadata as soon as this module loads, even outside Nest.
+import 'reflect-metadata';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsUUID, ValidateNested } from 'class-validator';
 
