@@ -1,0 +1,45 @@
+import { Injectable, NotFoundException } from '@nestjs/common';
+
+import { RefreshTokensRepository } from '../sessions/refresh-tokens.repository';
+import { UsersRepository } from '../users/users.repository';
+import { RevocationPublisher } from './revocation/revocation.publisher';
+
+/** Blocking a user kills every token it holds, everywhere; unblocking lets it log in again. */
+@Injectable()
+export class UserBlockingService {
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly refreshTokens: RefreshTokensRepository,
+    private readonly revocations: RevocationPublisher,
+  ) {}
+
+  /** Marks the user blocked, revokes its refresh tokens, and refuses its access tokens issued until now. */
+  async block(userId: string): Promise<void> {
+    const blockedAt = new Date();
+    const user = await this.refreshTokens.transaction(async (tx) => {
+      const updated = await this.users.setBlockedAt(userId, blockedAt, tx);
+      if (updated !== undefined) await this.refreshTokens.revokeUser(userId, tx);
+      return updated;
+    });
+    if (user === undefined) throw new NotFoundException('User not found');
+    // SECURITY S6: a per-subject not-before; verifiers refuse tokens with iat <= at
+    await this.revocations.revokeSubjectBefore(userId, epochSeconds(blockedAt));
+  }
+
+  /** Lets the user log in again; tokens issued before the block stay refused (the entry stays). */
+  async unblock(userId: string): Promise<void> {
+    const user = await this.users.findById(userId);
+    if (user === undefined) throw new NotFoundException('User not found');
+    if (user.blockedAt !== null) {
+      // a token issued in the block's own second would carry iat = at and be refused: wait that second out
+      const waitMs = (epochSeconds(user.blockedAt) + 1) * 1000 - Date.now();
+      if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
+    await this.users.setBlockedAt(userId, null);
+  }
+}
+
+function epochSeconds(date: Date): number {
+  return Math.floor(date.getTime() / 1000);
+}
+

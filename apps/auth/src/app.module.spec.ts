@@ -1,0 +1,432 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+
+import { natsMicroserviceOptions } from '@relay/auth';
+
+const ADMIN = { email: 'Admin@Relay.Test', password: 'admin password 1' };
+const CLIENT = { id: 'orders', secret: 'orders-client-secret', scopes: 'inventory:read inventory:write' };
+
+interface Reply {
+  status: number;
+  headers: Headers;
+  text: string;
+  body: Record<string, unknown>;
+}
+
+describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
+  let app: NestFastifyApplication;
+  let baseUrl: string;
+  let dataDir: string;
+
+  async function call(method: string, path: string, options: { body?: unknown; token?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
+    const headers: Record<string, string> = { ...options.headers };
+    let payload: string | undefined;
+    if (typeof options.body === 'string') payload = options.body;
+    else if (options.body !== undefined) {
+      payload = JSON.stringify(options.body);
+      headers['content-type'] = 'application/json';
+    }
+    if (options.token !== undefined) headers['authorization'] = `Bearer ${options.token}`;
+    const response = await fetch(`${baseUrl}${path}`, { method, headers, body: payload });
+    const text = await response.text();
+    const body = text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
+    return { status: response.status, headers: response.headers, text, body };
+  }
+
+  async function register(email: string, password = 'customer password'): Promise<Reply> {
+    return call('POST', '/auth/register', { body: { email, password } });
+  }
+
+  async function login(email: string, password = 'customer password'): Promise<Reply> {
+    return call('POST', '/auth/login', { body: { email, password } });
+  }
+
+  async function tokensFor(email: string, password = 'customer password'): Promise<{ access: string; refresh: string }> {
+    const reply = await login(email, password);
+    expect(reply.status).toBe(200);
+    return { access: String(reply.body['access_token']), refresh: String(reply.body['refresh_token']) };
+  }
+
+  async function eventuallyStatus(expected: number, probe: () => Promise<Reply>): Promise<void> {
+    const deadline = Date.now() + 1000;
+    let last = await probe();
+    while (last.status !== expected && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      last = await probe();
+    }
+    expect(last.status).toBe(expected);
+  }
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'relay-auth-'));
+    Object.assign(process.env, {
+      DATA_DIR: dataDir,
+      PORT: '0',
+      NATS_URL: process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222',
+      AUTH_ISSUER: 'http://localhost:3000',
+      AUTH_ADMIN_EMAIL: ADMIN.email,
+      AUTH_ADMIN_PASSWORD: ADMIN.password,
+      AUTH_CLIENTS: `${CLIENT.id}:${CLIENT.secret}:${CLIENT.scopes}`,
+      LOG_LEVEL: 'error',
+    });
+    delete process.env['DATABASE_URL'];
+    // imported after the environment is set: ConfigModule.forRoot validates when AppModule is loaded
+    const { AppModule } = await import('./app.module');
+    const { validateAuthConfig } = await import('./config/auth.config');
+    const { createHttpAdapter } = await import('./http/create-http-adapter');
+    const config = validateAuthConfig(process.env);
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(config), { logger: ['error'] });
+    app.connectMicroservice(natsMicroserviceOptions(config.NATS_URL, 'auth-spec'), { inheritAppConfig: true });
+    await app.init();
+    await app.startAllMicroservices();
+    await app.listen(0, '127.0.0.1');
+    baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  }, 30_000);
+
+  afterAll(async () => {
+    await app?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('answers /health with database and nats up', async () => {
+    const reply = await call('GET', '/health');
+
+    expect(reply.status).toBe(200);
+    expect(reply.body).toEqual({ status: 'ok', checks: { database: 'up', nats: 'up' } });
+  });
+
+  describe('POST /auth/register', () => {
+    it('creates a customer and refuses the same email in another case', async () => {
+      const created = await register('Alice@Example.com');
+
+      expect(created.status).toBe(201);
+      expect(created.body).toEqual({ id: expect.any(String), email: 'alice@example.com', roles: ['customer'] });
+      expect((await register('ALICE@example.COM')).status).toBe(409);
+    });
+
+    it.each([
+      ['a bad email', { email: 'not-an-email', password: 'long enough' }],
+      ['a 7-character password', { email: 'p7@example.com', password: '1234567' }],
+      ['a 129-character password', { email: 'p129@example.com', password: 'x'.repeat(129) }],
+      ['a roles field', { email: 'mass@example.com', password: 'long enough', roles: ['admin'] }],
+      ['a missing password', { email: 'nopass@example.com' }],
+      ['a numeric password', { email: 'num@example.com', password: 12345678 }],
+    ])('refuses %s with 400', async (_case, body) => {
+      const reply = await call('POST', '/auth/register', { body });
+
+      expect(reply.status).toBe(400);
+    });
+
+    it('accepts 128 four-byte characters and logs in with them', async () => {
+      const password = '🔐'.repeat(128);
+
+      expect((await register('emoji@example.com', password)).status).toBe(201);
+      expect((await login('emoji@example.com', password)).status).toBe(200);
+    });
+  });
+
+  describe('POST /auth/login', () => {
+    beforeAll(async () => {
+      await register('bob@example.com');
+    });
+
+    it('issues an ES256 at+jwt with exactly the contract claims', async () => {
+      const reply = await login('BOB@example.com');
+
+      expect(reply.status).toBe(200);
+      expect(reply.headers.get('cache-control')).toBe('no-store');
+      expect(reply.body).toEqual({
+        access_token: expect.any(String),
+        refresh_token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+        token_type: 'Bearer',
+        expires_in: 900,
+      });
+      const token = String(reply.body['access_token']);
+      expect(decodeProtectedHeader(token)).toEqual({ alg: 'ES256', kid: expect.any(String), typ: 'at+jwt' });
+      const claims = decodeJwt(token);
+      expect(Object.keys(claims).sort()).toEqual(
+        ['aud', 'client_id', 'exp', 'iat', 'iss', 'jti', 'roles', 'scope', 'sid', 'sub'].sort(),
+      );
+      expect(claims).toMatchObject({
+        iss: 'http://localhost:3000',
+        aud: expect.arrayContaining(['orders', 'inventory']),
+        client_id: 'relay-web',
+        roles: ['customer'],
+        scope: 'orders:read orders:write inventory:read',
+      });
+      expect(Number(claims.exp) - Number(claims.iat)).toBe(900);
+    });
+
+    it('answers GET /auth/me for the token holder', async () => {
+      const { access } = await tokensFor('bob@example.com');
+
+      const me = await call('GET', '/auth/me', { token: access });
+
+      expect(me.status).toBe(200);
+      expect(me.body).toEqual({ id: expect.any(String), email: 'bob@example.com', roles: ['customer'] });
+    });
+
+    it('refuses /auth/me without a token, with a Bearer challenge', async () => {
+      const reply = await call('GET', '/auth/me');
+
+      expect(reply.status).toBe(401);
+      expect(reply.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    });
+
+    it('answers a wrong password and an unknown email with the same 401 body', async () => {
+      const wrongPassword = await login('bob@example.com', 'not the password');
+      const unknownEmail = await login('nobody@example.com', 'not the password');
+
+      expect(wrongPassword.status).toBe(401);
+      expect(unknownEmail.status).toBe(401);
+      expect(unknownEmail.text).toBe(wrongPassword.text);
+      expect(wrongPassword.text).not.toMatch(/argon|password_hash/i);
+    });
+
+    it('throttles repeated failures with 429 and Retry-After, even for the right password', async () => {
+      await register('throttled@example.com');
+      for (let i = 0; i < 10; i += 1) expect((await login('throttled@example.com', 'wrong password')).status).toBe(401);
+
+      const throttled = await login('throttled@example.com', 'wrong password');
+      const rightPassword = await login('throttled@example.com');
+
+      expect(throttled.status).toBe(429);
+      expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(rightPassword.status).toBe(429);
+    });
+
+    it('ignores X-Forwarded-For without AUTH_TRUSTED_PROXY', async () => {
+      await register('spoof@example.com');
+      for (let i = 0; i < 10; i += 1) {
+        await call('POST', '/auth/login', {
+          body: { email: 'spoof@example.com', password: 'wrong password' },
+          headers: { 'x-forwarded-for': `203.0.113.${i}` },
+        });
+      }
+
+      const reply = await call('POST', '/auth/login', {
+        body: { email: 'spoof@example.com', password: 'customer password' },
+        headers: { 'x-forwarded-for': '198.51.100.7' },
+      });
+
+      expect(reply.status).toBe(429);
+    });
+  });
+
+  describe('refresh and logout', () => {
+    beforeAll(async () => {
+      await register('carol@example.com');
+    });
+
+    it('rotates in the same sid; replaying the spent token kills the whole family', async () => {
+      const first = await tokensFor('carol@example.com');
+
+      const rotated = await call('POST', '/auth/refresh', { body: { refresh_token: first.refresh } });
+      expect(rotated.status).toBe(200);
+      const second = String(rotated.body['refresh_token']);
+      expect(decodeJwt(String(rotated.body['access_token'])).sid).toBe(decodeJwt(first.access).sid);
+
+      expect((await call('POST', '/auth/refresh', { body: { refresh_token: first.refresh } })).status).toBe(401);
+      expect((await call('POST', '/auth/refresh', { body: { refresh_token: second } })).status).toBe(401);
+      await eventuallyStatus(401, () => call('GET', '/auth/me', { token: first.access }));
+    });
+
+    it('refuses an unknown refresh token and unknown fields', async () => {
+      expect((await call('POST', '/auth/refresh', { body: { refresh_token: 'x'.repeat(43) } })).status).toBe(401);
+      expect((await call('POST', '/auth/refresh', { body: { refresh_token: 'x', extra: 1 } })).status).toBe(400);
+    });
+
+    it('logout ends the session: its access and refresh tokens are refused', async () => {
+      const session = await tokensFor('carol@example.com');
+      const other = await tokensFor('carol@example.com');
+
+      const reply = await call('POST', '/auth/logout', { token: session.access, body: { refresh_token: session.refresh } });
+
+      expect(reply.status).toBe(204);
+      await eventuallyStatus(401, () => call('GET', '/auth/me', { token: session.access }));
+      expect((await call('POST', '/auth/refresh', { body: { refresh_token: session.refresh } })).status).toBe(401);
+      expect((await call('GET', '/auth/me', { token: other.access })).status).toBe(200);
+    });
+
+    it("refuses to log out with another session's refresh token", async () => {
+      const mine = await tokensFor('carol@example.com');
+      const theirs = await tokensFor('carol@example.com');
+
+      const reply = await call('POST', '/auth/logout', { token: mine.access, body: { refresh_token: theirs.refresh } });
+
+      expect(reply.status).toBe(401);
+      expect((await call('GET', '/auth/me', { token: theirs.access })).status).toBe(200);
+    });
+  });
+
+  describe('keys', () => {
+    it('publishes public keys only in the JWKS', async () => {
+      const reply = await call('GET', '/.well-known/jwks.json');
+
+      expect(reply.status).toBe(200);
+      const keys = reply.body['keys'] as Array<Record<string, unknown>>;
+      expect(keys.length).toBeGreaterThan(0);
+      for (const key of keys) {
+        expect(Object.keys(key).sort()).toEqual(['alg', 'crv', 'kid', 'kty', 'use', 'x', 'y']);
+        expect(key).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
+      }
+    });
+
+    it('serves a discovery document naming this issuer', async () => {
+      const reply = await call('GET', '/.well-known/openid-configuration');
+
+      expect(reply.body).toMatchObject({
+        issuer: 'http://localhost:3000',
+        jwks_uri: 'http://localhost:3000/.well-known/jwks.json',
+        token_endpoint: 'http://localhost:3000/oauth/token',
+        grant_types_supported: expect.arrayContaining(['client_credentials']),
+      });
+    });
+
+    it('rotates: new tokens use the new kid, old tokens keep working, both keys are published', async () => {
+      const admin = await tokensFor(ADMIN.email, ADMIN.password);
+      const before = await tokensFor('bob@example.com');
+
+      const rotated = await call('POST', '/auth/admin/keys/rotate', { token: admin.access });
+
+      expect(rotated.status).toBe(201);
+      const kid = String(rotated.body['kid']);
+      const jwks = await call('GET', '/.well-known/jwks.json');
+      const kids = (jwks.body['keys'] as Array<{ kid: string }>).map((key) => key.kid);
+      expect(kids).toEqual(expect.arrayContaining([kid, decodeProtectedHeader(before.access).kid]));
+      const after = await tokensFor('bob@example.com');
+      expect(decodeProtectedHeader(after.access).kid).toBe(kid);
+      expect((await call('GET', '/auth/me', { token: before.access })).status).toBe(200);
+      expect((await call('GET', '/auth/me', { token: after.access })).status).toBe(200);
+    });
+  });
+
+  describe('admin', () => {
+    it('refuses customers with 403 insufficient_scope', async () => {
+      const { access } = await tokensFor('bob@example.com');
+
+      const reply = await call('GET', '/auth/admin/users', { token: access });
+
+      expect(reply.status).toBe(403);
+      expect(reply.headers.get('www-authenticate')).toContain('insufficient_scope');
+      expect((await call('POST', '/auth/admin/keys/rotate', { token: access })).status).toBe(403);
+    });
+
+    it('bootstraps the admin with roles admin and customer', async () => {
+      const { access } = await tokensFor(ADMIN.email, ADMIN.password);
+
+      const me = await call('GET', '/auth/me', { token: access });
+
+      expect(me.body).toMatchObject({ email: 'admin@relay.test', roles: ['admin', 'customer'] });
+    });
+
+    it('blocks a user everywhere at once, and unblocking lets new logins in but not old tokens', async () => {
+      const admin = await tokensFor(ADMIN.email, ADMIN.password);
+      await register('dave@example.com');
+      const dave = await tokensFor('dave@example.com');
+      const found = await call('GET', '/auth/admin/users?email=DAVE@example.com', { token: admin.access });
+      expect(found.body).toEqual([{ id: expect.any(String), email: 'dave@example.com', roles: ['customer'], blocked: false }]);
+      const id = String((found.body as unknown as Array<{ id: string }>)[0]?.id);
+
+      expect((await call('POST', `/auth/admin/users/${id}/block`, { token: admin.access })).status).toBe(204);
+
+      await eventuallyStatus(401, () => call('GET', '/auth/me', { token: dave.access }));
+      expect((await login('dave@example.com')).status).toBe(401);
+      expect((await call('POST', '/auth/refresh', { body: { refresh_token: dave.refresh } })).status).toBe(401);
+      expect((await call('POST', `/auth/admin/users/${id}/unblock`, { token: admin.access })).status).toBe(204);
+      const again = await tokensFor('dave@example.com');
+      expect((await call('GET', '/auth/me', { token: again.access })).status).toBe(200);
+      expect((await call('GET', '/auth/me', { token: dave.access })).status).toBe(401);
+    });
+
+    it('answers 404 for an unknown id and 400 for a non-uuid id', async () => {
+      const admin = await tokensFor(ADMIN.email, ADMIN.password);
+
+      const unknown = await call('POST', '/auth/admin/users/00000000-0000-4000-8000-000000000000/block', { token: admin.access });
+      const malformed = await call('POST', '/auth/admin/users/not-a-uuid/block', { token: admin.access });
+
+      expect(unknown.status).toBe(404);
+      expect(malformed.status).toBe(400);
+    });
+  });
+
+  describe('POST /oauth/token', () => {
+    const basic = `Basic ${Buffer.from(`${CLIENT.id}:${CLIENT.secret}`).toString('base64')}`;
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+
+    it('issues a client_credentials token from a form body with HTTP Basic', async () => {
+      const reply = await call('POST', '/oauth/token', {
+        body: 'grant_type=client_credentials&scope=inventory%3Aread',
+        headers: { ...form, authorization: basic },
+      });
+
+      expect(reply.status).toBe(200);
+      expect(reply.body).toMatchObject({ token_type: 'Bearer', expires_in: 900, scope: 'inventory:read' });
+      const claims = decodeJwt(String(reply.body['access_token']));
+      expect(claims).toMatchObject({ sub: 'orders', client_id: 'orders', roles: [], scope: 'inventory:read' });
+      expect(claims.sid).toBeUndefined();
+    });
+
+    it('accepts JSON bodies with client_secret_post', async () => {
+      const reply = await call('POST', '/oauth/token', {
+        body: { grant_type: 'client_credentials', client_id: CLIENT.id, client_secret: CLIENT.secret },
+      });
+
+      expect(reply.status).toBe(200);
+    });
+
+    it.each([
+      [{ grant_type: 'client_credentials', client_id: CLIENT.id, client_secret: 'wrong' }, 401, 'invalid_client'],
+      [{ grant_type: 'client_credentials', client_id: 'nobody', client_secret: 'wrong' }, 401, 'invalid_client'],
+      [{ grant_type: 'password', client_id: CLIENT.id, client_secret: CLIENT.secret }, 400, 'unsupported_grant_type'],
+      [{ client_id: CLIENT.id, client_secret: CLIENT.secret }, 400, 'invalid_request'],
+      [{ grant_type: 'client_credentials', client_id: CLIENT.id, client_secret: CLIENT.secret, scope: 'orders:write' }, 400, 'invalid_scope'],
+    ])('refuses %j with %i %s', async (body, status, error) => {
+      const reply = await call('POST', '/oauth/token', { body });
+
+      expect(reply.status).toBe(status);
+      expect(reply.body['error']).toBe(error);
+    });
+
+    it('exchanges a user token for one narrowed to an audience, with act.sub', async () => {
+      const user = await tokensFor('bob@example.com');
+      const subject = decodeJwt(user.access);
+
+      const reply = await call('POST', '/oauth/token', {
+        headers: { ...form, authorization: basic },
+        body: new URLSearchParams({
+          grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+          subject_token: user.access,
+          subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+          audience: 'inventory',
+        }).toString(),
+      });
+
+      expect(reply.status).toBe(200);
+      const claims = decodeJwt(String(reply.body['access_token']));
+      expect(claims).toMatchObject({ sub: subject.sub, sid: subject.sid, aud: ['inventory'], act: { sub: 'orders' }, roles: ['customer'] });
+      expect(Number(claims.exp)).toBeLessThanOrEqual(Number(subject.exp));
+    });
+
+    it('refuses to exchange an invalid subject token with invalid_grant', async () => {
+      const reply = await call('POST', '/oauth/token', {
+        headers: { authorization: basic },
+        body: {
+          grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+          subject_token: 'a.b.c',
+          subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+          audience: 'inventory',
+        },
+      });
+
+      expect(reply.status).toBe(400);
+      expect(reply.body['error']).toBe('invalid_grant');
+    });
+  });
+});

@@ -1,0 +1,77 @@
+import { Module, ValidationPipe } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { join } from 'node:path';
+
+import {
+  AccessTokenGuard,
+  AuthModule,
+  CallContextInterceptor,
+  RelayNatsClient,
+  RolesGuard,
+  TransportExceptionFilter,
+} from '@relay/auth';
+import { DATABASE, type Database, DatabaseModule } from '@relay/database';
+import { HealthModule } from '@relay/health';
+
+import { AdminModule } from './admin/admin.module';
+import { AUTH_AUDIENCE, type AuthConfig, validateAuthConfig } from './config/auth.config';
+import { AUTH_MIGRATIONS } from './database/migrations';
+import { KeysModule } from './keys/keys.module';
+import { SigningKeysService } from './keys/signing-keys.service';
+import { SessionsModule } from './sessions/sessions.module';
+import { TokensModule } from './tokens/tokens.module';
+import { UsersModule } from './users/users.module';
+
+/**
+ * Composition root. Public routes: register, login, refresh, /oauth/token, /.well-known/*, /health.
+ * Everything else needs a Bearer token for audience "auth"; admin routes need the admin role.
+ */
+@Module({
+  imports: [
+    ConfigModule.forRoot({ isGlobal: true, validate: validateAuthConfig }),
+    DatabaseModule.forRootAsync({
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<AuthConfig, true>) => ({
+        url: config.get('DATABASE_URL', { infer: true }),
+        dataDir: join(config.get('DATA_DIR', { infer: true }), 'auth'),
+        migrations: AUTH_MIGRATIONS,
+      }),
+    }),
+    AuthModule.forRootAsync({
+      imports: [KeysModule],
+      inject: [ConfigService, SigningKeysService],
+      useFactory: (config: ConfigService<AuthConfig, true>, keys: SigningKeysService) => ({
+        issuer: config.get('AUTH_ISSUER', { infer: true }),
+        audience: AUTH_AUDIENCE,
+        natsUrl: config.get('NATS_URL', { infer: true }),
+        serviceName: 'auth',
+        // the issuer verifies with its own key set: never an HTTP fetch of its own JWKS
+        keyResolver: keys.keyResolver,
+      }),
+    }),
+    HealthModule.forRootAsync({
+      inject: [DATABASE, RelayNatsClient],
+      useFactory: (db: Database, nats: RelayNatsClient) => [
+        { name: 'database', check: () => db.ping() },
+        { name: 'nats', check: () => nats.ping() },
+      ],
+    }),
+    UsersModule,
+    SessionsModule,
+    TokensModule,
+    KeysModule,
+    AdminModule,
+  ],
+  providers: [
+    { provide: APP_GUARD, useClass: AccessTokenGuard },
+    { provide: APP_GUARD, useClass: RolesGuard },
+    { provide: APP_INTERCEPTOR, useClass: CallContextInterceptor },
+    { provide: APP_FILTER, useClass: TransportExceptionFilter },
+    {
+      provide: APP_PIPE,
+      useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+    },
+  ],
+})
+export class AppModule {}

@@ -1,0 +1,61 @@
+import { InvalidEnvironmentError } from '@relay/config';
+
+import { parseServiceClients } from '../tokens/service-clients';
+import { userTokenAudiences, validateAuthConfig } from './auth.config';
+
+describe('validateAuthConfig', () => {
+  it('applies the contract defaults', () => {
+    const config = validateAuthConfig({});
+
+    expect(config).toMatchObject({ PORT: 3000, ACCESS_TOKEN_TTL: 900, REFRESH_TOKEN_TTL: 1_209_600 });
+    expect(config.AUTH_ADMIN_EMAIL).toBeUndefined();
+    expect(config.AUTH_CLIENTS).toBeUndefined();
+  });
+
+  it.each([
+    [{ ACCESS_TOKEN_TTL: '86401' }, 'ACCESS_TOKEN_TTL'],
+    [{ ACCESS_TOKEN_TTL: 'soon' }, 'ACCESS_TOKEN_TTL'],
+    [{ AUTH_ADMIN_EMAIL: 'admin@relay.test' }, 'AUTH_ADMIN_PASSWORD'],
+    [{ AUTH_ADMIN_PASSWORD: 'long enough' }, 'AUTH_ADMIN_EMAIL'],
+    [{ AUTH_ADMIN_EMAIL: 'admin@relay.test', AUTH_ADMIN_PASSWORD: 'short' }, 'AUTH_ADMIN_PASSWORD'],
+    [{ AUTH_CLIENTS: 'orders' }, 'AUTH_CLIENTS'],
+    [{ AUTH_CLIENTS: 'a:s1,a:s2' }, 'AUTH_CLIENTS'],
+    [{ AUTH_KEY_ENCRYPTION_KEY: 'not-a-key' }, 'AUTH_KEY_ENCRYPTION_KEY'],
+  ])('refuses %j naming %s', (env, variable) => {
+    expect(() => validateAuthConfig(env)).toThrow(InvalidEnvironmentError);
+    expect(() => validateAuthConfig(env)).toThrow(variable);
+  });
+
+  it('never echoes a secret value in the error', () => {
+    expect(() => validateAuthConfig({ AUTH_CLIENTS: 'bad id:topsecret' })).toThrow(/^(?!.*topsecret)/);
+  });
+
+  it('accepts an admin pair and a 64-hex encryption key', () => {
+    const config = validateAuthConfig({
+      AUTH_ADMIN_EMAIL: 'admin@relay.test',
+      AUTH_ADMIN_PASSWORD: 'correct horse',
+      AUTH_KEY_ENCRYPTION_KEY: 'ab'.repeat(32),
+    });
+
+    expect(config.AUTH_ADMIN_EMAIL).toBe('admin@relay.test');
+  });
+});
+
+describe(parseServiceClients.name, () => {
+  it('parses id:secret:scopes entries whose scopes contain colons', () => {
+    expect(parseServiceClients('orders:s3cret:inventory:read orders:read, batch:other')).toEqual([
+      { id: 'orders', secret: 's3cret', scopes: ['inventory:read', 'orders:read'] },
+      { id: 'batch', secret: 'other', scopes: [] },
+    ]);
+  });
+
+  it('is empty when unset', () => {
+    expect(parseServiceClients(undefined)).toEqual([]);
+  });
+});
+
+describe(userTokenAudiences.name, () => {
+  it('adds auth to the configured audiences', () => {
+    expect(userTokenAudiences({ ACCESS_TOKEN_AUDIENCE: 'orders inventory' })).toEqual(['orders', 'inventory', 'auth']);
+  });
+});

@@ -1,0 +1,165 @@
+import { UnauthorizedException } from '@nestjs/common';
+import { decodeJwt } from 'jose';
+
+import type { Principal } from '@relay/auth';
+import { createScratchPostgresDatabase, type Database, openDatabase, type ScratchDatabase } from '@relay/database';
+
+import type { RevocationPublisher } from '../admin/revocation/revocation.publisher';
+import { AUTH_MIGRATIONS } from '../database/migrations';
+import { SigningKeysRepository } from '../keys/signing-keys.repository';
+import { SigningKeysService } from '../keys/signing-keys.service';
+import { testConfigService } from '../testing/test-config';
+import { TokenIssuer } from '../tokens/token-issuer.service';
+import { PasswordHasher } from '../users/password-hasher';
+import { UsersRepository } from '../users/users.repository';
+import { UsersService } from '../users/users.service';
+import { LoginAttempts } from './login-attempts';
+import { hashRefreshToken } from './refresh-token';
+import { RefreshTokensRepository } from './refresh-tokens.repository';
+import { SessionsService } from './sessions.service';
+
+type Backend = { name: string; open: () => Promise<{ db: Database; cleanup: () => Promise<void> }> };
+
+const backends: Backend[] = [
+  {
+    name: 'PGlite',
+    open: async () => {
+      const db = await openDatabase({ migrations: AUTH_MIGRATIONS });
+      return { db, cleanup: () => db.close() };
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    open: async () => {
+      const scratch: ScratchDatabase = await createScratchPostgresDatabase();
+      const db = await openDatabase({ url: scratch.url, migrations: AUTH_MIGRATIONS });
+      return {
+        db,
+        cleanup: async () => {
+          await db.close();
+          await scratch.drop();
+        },
+      };
+    },
+  },
+];
+
+describe.each(backends)('SessionsService on $name', ({ open }) => {
+  let db: Database;
+  let cleanup: () => Promise<void>;
+  let sessions: SessionsService;
+  let users: UsersService;
+  let revokedSessions: string[];
+
+  beforeAll(async () => {
+    ({ db, cleanup } = await open());
+    const config = testConfigService();
+    const hasher = new PasswordHasher();
+    const usersRepository = new UsersRepository(db);
+    const keys = new SigningKeysService(new SigningKeysRepository(db), config);
+    await keys.onModuleInit();
+    revokedSessions = [];
+    const revocations = {
+      revokeSession: async (sessionId: string) => {
+        revokedSessions.push(sessionId);
+      },
+    } as unknown as RevocationPublisher;
+    users = new UsersService(usersRepository, hasher);
+    sessions = new SessionsService(
+      usersRepository,
+      hasher,
+      new RefreshTokensRepository(db),
+      new TokenIssuer(keys, config),
+      revocations,
+      new LoginAttempts(),
+      config,
+    );
+    await users.register('erin@example.com', 'erin password');
+  }, 30_000);
+
+  afterAll(async () => {
+    await cleanup();
+  });
+
+  beforeEach(() => {
+    revokedSessions.length = 0;
+  });
+
+  it('rotates a refresh token within the same sid and spends the old one', async () => {
+    const first = await sessions.login('erin@example.com', 'erin password', '127.0.0.1');
+
+    const second = await sessions.refresh(first.refresh_token);
+
+    expect(second.refresh_token).not.toBe(first.refresh_token);
+    expect(decodeJwt(second.access_token).sid).toBe(decodeJwt(first.access_token).sid);
+    const rows = await db.query<{ spent_at: Date | null }>('SELECT spent_at FROM refresh_tokens WHERE token_hash = $1', [
+      hashRefreshToken(first.refresh_token),
+    ]);
+    expect(rows[0]?.spent_at).not.toBeNull();
+  });
+
+  it('stores only the SHA-256 of a refresh token', async () => {
+    const pair = await sessions.login('erin@example.com', 'erin password', '127.0.0.1');
+
+    const rows = await db.query<{ token_hash: string }>('SELECT token_hash FROM refresh_tokens');
+
+    expect(rows.map((row) => row.token_hash)).toContain(hashRefreshToken(pair.refresh_token));
+    expect(rows.map((row) => row.token_hash)).not.toContain(pair.refresh_token);
+  });
+
+  it('ends the whole session when a spent token is presented again', async () => {
+    const first = await sessions.login('erin@example.com', 'erin password', '127.0.0.1');
+    const second = await sessions.refresh(first.refresh_token);
+
+    await expect(sessions.refresh(first.refresh_token)).rejects.toBeInstanceOf(UnauthorizedException);
+
+    await expect(sessions.refresh(second.refresh_token)).rejects.toBeInstanceOf(UnauthorizedException);
+    expect(revokedSessions).toEqual([decodeJwt(first.access_token).sid]);
+  });
+
+  it('lets exactly one of several concurrent refreshes with the same token win', async () => {
+    const pair = await sessions.login('erin@example.com', 'erin password', '127.0.0.1');
+
+    const results = await Promise.allSettled(Array.from({ length: 5 }, () => sessions.refresh(pair.refresh_token)));
+
+    expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+    expect(results.filter((result) => result.status === 'rejected')).toHaveLength(4);
+  });
+
+  it('refuses an expired refresh token without treating it as reuse', async () => {
+    const pair = await sessions.login('erin@example.com', 'erin password', '127.0.0.1');
+    await db.query("UPDATE refresh_tokens SET expires_at = now() - interval '1 second' WHERE token_hash = $1", [
+      hashRefreshToken(pair.refresh_token),
+    ]);
+
+    await expect(sessions.refresh(pair.refresh_token)).rejects.toBeInstanceOf(UnauthorizedException);
+    expect(revokedSessions).toEqual([]);
+  });
+
+  it('refuses an unknown refresh token', async () => {
+    await expect(sessions.refresh('A'.repeat(43))).rejects.toBeInstanceOf(UnauthorizedException);
+  });
+
+  it("logs out only with a refresh token of the caller's own session", async () => {
+    const mine = await sessions.login('erin@example.com', 'erin password', '127.0.0.1');
+    const other = await sessions.login('erin@example.com', 'erin password', '127.0.0.1');
+    const claims = decodeJwt(mine.access_token);
+    const principal = { subject: claims.sub, sessionId: claims['sid'] } as Principal;
+
+    await expect(sessions.logout(principal, other.refresh_token)).rejects.toBeInstanceOf(UnauthorizedException);
+    await sessions.logout(principal, mine.refresh_token);
+
+    expect(revokedSessions).toEqual([claims['sid']]);
+    await expect(sessions.refresh(mine.refresh_token)).rejects.toBeInstanceOf(UnauthorizedException);
+    await expect(sessions.refresh(other.refresh_token)).resolves.toBeDefined();
+  });
+
+  it('refuses a blocked user with the same error as a wrong password', async () => {
+    const user = await users.register('frank@example.com', 'frank password');
+    await db.query('UPDATE users SET blocked_at = now() WHERE id = $1', [user.id]);
+
+    const blocked = sessions.login('frank@example.com', 'frank password', '127.0.0.2');
+
+    await expect(blocked).rejects.toThrow('Invalid email or password');
+  });
+});

@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+
+import { HttpException, HttpStatus, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+
+import type { Principal } from '@relay/auth';
+
+import { RevocationPublisher } from '../admin/revocation/revocation.publisher';
+import type { AuthConfig } from '../config/auth.config';
+import { TokenIssuer } from '../tokens/token-issuer.service';
+import { USER_CLIENT_ID } from '../tokens/user-scopes';
+import { PasswordHasher } from '../users/password-hasher';
+import { normaliseEmail, type User } from '../users/user';
+import { UsersRepository } from '../users/users.repository';
+import { LoginAttempts } from './login-attempts';
+import { generateRefreshToken, hashRefreshToken } from './refresh-token';
+import { type NewRefreshToken, RefreshTokensRepository } from './refresh-tokens.repository';
+import type { TokenPairResponse } from './token-pair';
+
+/** One body for every failed login, so it never tells whether the email exists (SECURITY P3). */
+export const INVALID_CREDENTIALS = 'Invalid email or password';
+const INVALID_REFRESH_TOKEN = 'Invalid refresh token';
+
+/** 429 with the seconds to wait (sent as Retry-After). */
+export class LoginThrottledException extends HttpException {
+  constructor(readonly retryAfterSeconds: number) {
+    super('Too many failed logins; retry later', HttpStatus.TOO_MANY_REQUESTS);
+  }
+}
+
+/** Login sessions: login, refresh-token rotation with reuse detection, logout. */
+@Injectable()
+export class SessionsService {
+  private readonly logger = new Logger(SessionsService.name);
+  private readonly refreshTtlSeconds: number;
+
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly hasher: PasswordHasher,
+    private readonly refreshTokens: RefreshTokensRepository,
+    private readonly issuer: TokenIssuer,
+    private readonly revocations: RevocationPublisher,
+    private readonly attempts: LoginAttempts,
+    config: ConfigService<AuthConfig, true>,
+  ) {
+    this.refreshTtlSeconds = config.get('REFRESH_TOKEN_TTL', { infer: true });
+  }
+
+  /** Starts a new session (`sid`); 401 for a wrong password, unknown email or blocked account alike. */
+  async login(email: string, password: string, clientAddress: string): Promise<TokenPairResponse> {
+    const account = normaliseEmail(email);
+    // checked before the password, so a right guess while throttled learns nothing
+    const retryAfter = this.attempts.retryAfterSeconds(account, clientAddress);
+    if (retryAfter > 0) throw new LoginThrottledException(retryAfter);
+    const user = await this.users.findByEmail(account);
+    const isPasswordRight =
+      user === undefined ? await this.hasher.verifyNothing(password) : await this.hasher.verify(user.passwordHash, password);
+    if (user === undefined || !isPasswordRight || user.blockedAt !== null) {
+      this.attempts.recordFailure(account, clientAddress);
+      throw new UnauthorizedException(INVALID_CREDENTIALS);
+    }
+    this.attempts.recordSuccess(account, clientAddress);
+    const sessionId = randomUUID();
+    const refreshToken = generateRefreshToken();
+    await this.refreshTokens.insert(this.newRefreshRecord(refreshToken, sessionId, user));
+    return this.pair(user, sessionId, refreshToken);
+  }
+
+  /** Rotates a refresh token within its session; a spent token presented again ends the session. */
+  async refresh(refreshToken: string): Promise<TokenPairResponse> {
+    const hash = hashRefreshToken(refreshToken);
+    const next = generateRefreshToken();
+    const rotated = await this.refreshTokens.transaction(async (tx) => {
+      const spent = await this.refreshTokens.spend(hash, tx);
+      if (spent === undefined) return undefined;
+      const user = await this.users.findById(spent.userId, tx);
+      if (user === undefined || user.blockedAt !== null) return undefined;
+      await this.refreshTokens.insert(this.newRefreshRecord(next, spent.sessionId, user), tx);
+      return { user, sessionId: spent.sessionId };
+    });
+    if (rotated === undefined) {
+      await this.detectReuse(hash);
+      throw new UnauthorizedException(INVALID_REFRESH_TOKEN);
+    }
+    return this.pair(rotated.user, rotated.sessionId, next);
+  }
+
+  /** Ends the caller's session, given a refresh token of that same session and user. */
+  async logout(principal: Principal, refreshToken: string): Promise<void> {
+    const record = await this.refreshTokens.find(hashRefreshToken(refreshToken));
+    const isCallersSession =
+      record !== undefined &&
+      principal.sessionId !== undefined &&
+      record.sessionId === principal.sessionId &&
+      record.userId === principal.subject;
+    if (!isCallersSession) throw new UnauthorizedException(INVALID_REFRESH_TOKEN);
+    await this.endSession(record.sessionId);
+  }
+
+  /** Revokes every refresh token of the session, then every access token carrying its `sid`. */
+  async endSession(sessionId: string): Promise<void> {
+    await this.refreshTokens.revokeSession(sessionId);
+    await this.revocations.revokeSession(sessionId);
+  }
+
+  // SECURITY S2 / RFC 9700 §4.14.2: a spent token seen again means it leaked (or was raced);
+  // the server cannot tell who is legitimate, so the whole family dies, newest token included
+  private async detectReuse(hash: string): Promise<void> {
+    const record = await this.refreshTokens.find(hash);
+    if (record === undefined || record.spentAt === null || record.revokedAt !== null) return;
+    this.logger.warn(`Refresh token reuse detected; ending session ${record.sessionId}`);
+    await this.endSession(record.sessionId);
+  }
+
+  private newRefreshRecord(token: string, sessionId: string, user: User): NewRefreshToken {
+    return {
+      hash: hashRefreshToken(token),
+      sessionId,
+      userId: user.id,
+      clientId: USER_CLIENT_ID,
+      ttlSeconds: this.refreshTtlSeconds,
+    };
+  }
+
+  private async pair(user: User, sessionId: string, refreshToken: string): Promise<TokenPairResponse> {
+    const issued = await this.issuer.issueForUser(user, sessionId);
+    return {
+      access_token: issued.accessToken,
+      refresh_token: refreshToken,
+      token_type: 'Bearer',
+      expires_in: issued.expiresIn,
+    };
+  }
+}

@@ -1,0 +1,87 @@
+import { Injectable } from '@nestjs/common';
+
+import { AccessTokenVerifier, type Principal } from '@relay/auth';
+
+import { OAuthError } from '../oauth.error';
+import type { OAuthTokenResponse } from '../oauth-token.response';
+import type { ServiceClient } from '../service-clients.registry';
+import { type ActorClaim, TokenIssuer } from '../token-issuer.service';
+import { readScopes, type TokenRequestParams } from '../token-request';
+import { ACCESS_TOKEN_TYPE } from './grant-types';
+import { readRequestedAudience } from './requested-audience';
+
+/**
+ * RFC 8693 token exchange: a client trades a user's access token for one narrowed to a single
+ * audience, carrying `act: {sub: <client>}` and living no longer than the subject token.
+ */
+@Injectable()
+export class TokenExchangeGrant {
+  constructor(
+    private readonly issuer: TokenIssuer,
+    private readonly verifier: AccessTokenVerifier,
+  ) {}
+
+  async grant(client: ServiceClient, params: TokenRequestParams): Promise<OAuthTokenResponse> {
+    const subjectToken = params['subject_token'];
+    if (subjectToken === undefined) throw new OAuthError('invalid_request', 'subject_token is required');
+    if (params['subject_token_type'] !== ACCESS_TOKEN_TYPE) {
+      throw new OAuthError('invalid_request', `subject_token_type must be ${ACCESS_TOKEN_TYPE}`);
+    }
+    const requestedType = params['requested_token_type'];
+    if (requestedType !== undefined && requestedType !== ACCESS_TOKEN_TYPE) {
+      throw new OAuthError('invalid_request', `requested_token_type must be ${ACCESS_TOKEN_TYPE}`);
+    }
+    if (params['actor_token'] !== undefined) throw new OAuthError('invalid_request', 'actor_token is not supported');
+    const audience = readRequestedAudience(params, this.issuer.resourceAudiences);
+    if (audience === undefined) throw new OAuthError('invalid_request', 'audience is required');
+    const subject = await this.verifySubject(subjectToken);
+    const scopes = narrowScopes(subject.scopes, readScopes(params));
+    const issued = await this.issuer.issue(
+      {
+        sub: subject.subject,
+        aud: [audience],
+        clientId: client.id,
+        ...(subject.sessionId === undefined ? {} : { sessionId: subject.sessionId }),
+        roles: subject.roles,
+        scope: scopes.join(' '),
+        act: actorChain(client.id, subject.actor),
+      },
+      { notAfter: subject.expiresAt },
+    );
+    return {
+      access_token: issued.accessToken,
+      issued_token_type: ACCESS_TOKEN_TYPE,
+      token_type: 'Bearer',
+      expires_in: issued.expiresIn,
+      scope: scopes.join(' '),
+    };
+  }
+
+  // the same rules every service applies (signature, typ, iss, aud "auth", time, revocation), against
+  // this service's own keys; user tokens always carry "auth" in aud, so exchanged tokens cannot be re-exchanged
+  private async verifySubject(token: string): Promise<Principal> {
+    let subject: Principal;
+    try {
+      subject = await this.verifier.verify(token);
+    } catch {
+      throw new OAuthError('invalid_grant', 'subject_token is invalid, expired or revoked');
+    }
+    if (subject.expiresAt <= Math.floor(Date.now() / 1000)) {
+      throw new OAuthError('invalid_grant', 'subject_token is invalid, expired or revoked');
+    }
+    return subject;
+  }
+}
+
+function narrowScopes(granted: string[], requested: string[] | undefined): string[] {
+  if (requested === undefined) return granted;
+  if (!requested.every((scope) => granted.includes(scope))) {
+    throw new OAuthError('invalid_scope', 'Requested scope exceeds the subject token scope');
+  }
+  return requested;
+}
+
+// RFC 8693 §4.1: the current actor on top, earlier actors nested below
+function actorChain(clientId: string, previousActor: string | undefined): ActorClaim {
+  return previousActor === undefined ? { sub: clientId } : { sub: clientId, act: { sub: previousActor } };
+}

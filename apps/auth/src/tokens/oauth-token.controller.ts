@@ -1,0 +1,58 @@
+import { Body, Controller, Headers, HttpCode, HttpStatus, Post, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+
+import { Public } from '@relay/auth';
+
+import { ClientCredentialsGrant } from './grants/client-credentials.grant';
+import { CLIENT_CREDENTIALS_GRANT, TOKEN_EXCHANGE_GRANT } from './grants/grant-types';
+import { TokenExchangeGrant } from './grants/token-exchange.grant';
+import { OAuthError } from './oauth.error';
+import type { OAuthErrorResponse, OAuthTokenResponse } from './oauth-token.response';
+import { ServiceClientsRegistry } from './service-clients.registry';
+import { readClientCredentials, readTokenRequest } from './token-request';
+
+/** RFC 6749 token endpoint for service clients: client_credentials and token exchange. */
+@Public()
+@Controller('oauth')
+export class OAuthTokenController {
+  constructor(
+    private readonly clients: ServiceClientsRegistry,
+    private readonly clientCredentials: ClientCredentialsGrant,
+    private readonly tokenExchange: TokenExchangeGrant,
+  ) {}
+
+  // the body is read by hand: OAuth ignores unknown parameters (RFC 6749 §3.2) and answers in its own error format
+  @Post('token')
+  @HttpCode(HttpStatus.OK)
+  async token(
+    @Body() body: unknown,
+    @Headers('authorization') authorization: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<OAuthTokenResponse | OAuthErrorResponse> {
+    reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
+    try {
+      return await this.grant(body, authorization);
+    } catch (error) {
+      if (!(error instanceof OAuthError)) throw error;
+      reply.status(error.status);
+      // RFC 6749 §5.2: a failed Basic authentication answers with a Basic challenge
+      if (error.code === 'invalid_client' && authorization !== undefined) {
+        reply.header('WWW-Authenticate', 'Basic realm="relay", charset="UTF-8"');
+      }
+      return { error: error.code, error_description: error.description };
+    }
+  }
+
+  private async grant(body: unknown, authorization: string | undefined): Promise<OAuthTokenResponse> {
+    const params = readTokenRequest(body);
+    const grantType = params['grant_type'];
+    if (grantType === undefined) throw new OAuthError('invalid_request', 'grant_type is required');
+    if (grantType !== CLIENT_CREDENTIALS_GRANT && grantType !== TOKEN_EXCHANGE_GRANT) {
+      throw new OAuthError('unsupported_grant_type', 'Supported: client_credentials, token exchange');
+    }
+    const client = await this.clients.authenticate(readClientCredentials(params, authorization));
+    return grantType === CLIENT_CREDENTIALS_GRANT
+      ? this.clientCredentials.grant(client, params)
+      : this.tokenExchange.grant(client, params);
+  }
+}

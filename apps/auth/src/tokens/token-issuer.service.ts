@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+
+import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { SignJWT } from 'jose';
+
+import type { Role } from '@relay/contracts';
+
+import { AUTH_AUDIENCE, type AuthConfig, userTokenAudiences } from '../config/auth.config';
+import { SIGNING_ALGORITHM, SigningKeysService } from '../keys/signing-keys.service';
+import type { User } from '../users/user';
+import { scopeForRoles, USER_CLIENT_ID } from './user-scopes';
+
+/** RFC 8693 §4.1 actor claim; nested when a token is exchanged more than once. */
+export interface ActorClaim {
+  sub: string;
+  act?: ActorClaim;
+}
+
+/** What varies between access tokens; `iss`, `exp`, `iat` and `jti` are set by the issuer. */
+export interface AccessTokenSubject {
+  sub: string;
+  aud: string[];
+  clientId: string;
+  sessionId?: string;
+  roles: Role[];
+  scope: string;
+  act?: ActorClaim;
+}
+
+/** A signed access token and its lifetime (`exp - iat`). */
+export interface IssuedAccessToken {
+  accessToken: string;
+  expiresIn: number;
+  tokenId: string;
+}
+
+/** Signs RFC 9068 access tokens with the active ES256 key. */
+@Injectable()
+export class TokenIssuer {
+  private readonly issuer: string;
+  private readonly ttlSeconds: number;
+  /** `aud` of user tokens: ACCESS_TOKEN_AUDIENCE plus `auth`. */
+  readonly userAudiences: readonly string[];
+  /** Resource servers a service token or an exchanged token may name: ACCESS_TOKEN_AUDIENCE. */
+  readonly resourceAudiences: readonly string[];
+
+  constructor(
+    private readonly keys: SigningKeysService,
+    config: ConfigService<AuthConfig, true>,
+  ) {
+    this.issuer = config.get('AUTH_ISSUER', { infer: true });
+    this.ttlSeconds = config.get('ACCESS_TOKEN_TTL', { infer: true });
+    this.userAudiences = userTokenAudiences({ ACCESS_TOKEN_AUDIENCE: config.get('ACCESS_TOKEN_AUDIENCE', { infer: true }) });
+    this.resourceAudiences = this.userAudiences.filter((audience) => audience !== AUTH_AUDIENCE);
+  }
+
+  /** A user's token in login session `sessionId`, for the web client. */
+  issueForUser(user: User, sessionId: string): Promise<IssuedAccessToken> {
+    return this.issue({
+      sub: user.id,
+      aud: [...this.userAudiences],
+      clientId: USER_CLIENT_ID,
+      sessionId,
+      roles: user.roles,
+      scope: scopeForRoles(user.roles),
+    });
+  }
+
+  /** The default lifetime, in seconds (ACCESS_TOKEN_TTL). */
+  get defaultTtlSeconds(): number {
+    return this.ttlSeconds;
+  }
+
+  /** Signs a token living `ttlSeconds` (default ACCESS_TOKEN_TTL), never past `notAfter` (epoch seconds). */
+  async issue(subject: AccessTokenSubject, options: { notAfter?: number } = {}): Promise<IssuedAccessToken> {
+    const { kid, privateKey } = await this.keys.signingKey();
+    const issuedAt = Math.floor(Date.now() / 1000);
+    const expiresAt = Math.min(issuedAt + this.ttlSeconds, options.notAfter ?? Number.POSITIVE_INFINITY);
+    if (expiresAt <= issuedAt) throw new Error('Access token would be born expired');
+    const tokenId = randomUUID();
+    const accessToken = await new SignJWT({
+      iss: this.issuer,
+      sub: subject.sub,
+      aud: subject.aud,
+      exp: expiresAt,
+      iat: issuedAt,
+      jti: tokenId,
+      client_id: subject.clientId,
+      ...(subject.sessionId === undefined ? {} : { sid: subject.sessionId }),
+      roles: subject.roles,
+      scope: subject.scope,
+      ...(subject.act === undefined ? {} : { act: subject.act }),
+    })
+      // RFC 9068 §2.1: typ "at+jwt"; kid names a key of our JWKS
+      .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid, typ: 'at+jwt' })
+      .sign(privateKey);
+    return { accessToken, expiresIn: expiresAt - issuedAt, tokenId };
+  }
+}

@@ -1,0 +1,76 @@
+import { OAuthError } from './oauth.error';
+
+/** Token endpoint parameters (form or JSON), each present at most once and a string. */
+export type TokenRequestParams = Readonly<Record<string, string>>;
+
+/** Client credentials as presented, before authentication. */
+export interface PresentedClientCredentials {
+  clientId: string;
+  clientSecret: string;
+  /** `basic` (Authorization header) or `post` (body). */
+  method: 'basic' | 'post';
+}
+
+/** RFC 6749 §3.2: parameters are strings sent once; unknown ones are ignored. */
+export function readTokenRequest(body: unknown): TokenRequestParams {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new OAuthError('invalid_request', 'Send the token request as a form or a JSON object');
+  }
+  const params: Record<string, string> = {};
+  for (const [name, value] of Object.entries(body)) {
+    if (typeof value !== 'string') throw new OAuthError('invalid_request', `Parameter ${name} must be one string`);
+    params[name] = value;
+  }
+  return params;
+}
+
+/** RFC 6749 §2.3.1: HTTP Basic or body credentials, never both. */
+export function readClientCredentials(
+  params: TokenRequestParams,
+  authorization: string | undefined,
+): PresentedClientCredentials {
+  const basic = authorization === undefined ? undefined : parseBasic(authorization);
+  const hasBodySecret = params['client_secret'] !== undefined;
+  if (basic !== undefined && hasBodySecret) {
+    throw new OAuthError('invalid_request', 'Use one client authentication method, not two');
+  }
+  if (basic !== undefined) {
+    if (params['client_id'] !== undefined && params['client_id'] !== basic.clientId) {
+      throw new OAuthError('invalid_request', 'client_id differs from the authenticated client');
+    }
+    return basic;
+  }
+  const clientId = params['client_id'];
+  const clientSecret = params['client_secret'];
+  if (clientId === undefined || clientSecret === undefined) {
+    throw new OAuthError('invalid_client', 'Client authentication failed');
+  }
+  return { clientId, clientSecret, method: 'post' };
+}
+
+function parseBasic(authorization: string): PresentedClientCredentials {
+  const match = /^Basic +([A-Za-z0-9+/]+=*) *$/i.exec(authorization);
+  if (match === null) throw new OAuthError('invalid_client', 'Client authentication failed');
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const separator = decoded.indexOf(':');
+  if (separator < 0) throw new OAuthError('invalid_client', 'Client authentication failed');
+  try {
+    // RFC 6749 §2.3.1: id and secret are form-urlencoded before base64
+    return {
+      clientId: decodeURIComponent(decoded.slice(0, separator).replace(/\+/g, ' ')),
+      clientSecret: decodeURIComponent(decoded.slice(separator + 1).replace(/\+/g, ' ')),
+      method: 'basic',
+    };
+  } catch {
+    throw new OAuthError('invalid_client', 'Client authentication failed');
+  }
+}
+
+/** Space-separated scope parameter (RFC 6749 §3.3); `undefined` when absent. */
+export function readScopes(params: TokenRequestParams): string[] | undefined {
+  const scope = params['scope'];
+  if (scope === undefined) return undefined;
+  const scopes = scope.split(' ').filter((item) => item !== '');
+  if (scopes.length === 0) throw new OAuthError('invalid_scope', 'scope is empty');
+  return [...new Set(scopes)];
+}

@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto';
+
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import * as argon2 from 'argon2';
+
+/** OWASP Password Storage: Argon2id, m = 19 MiB, t = 2, p = 1 (SECURITY P1). */
+export const ARGON2_OPTIONS = {
+  type: argon2.argon2id,
+  memoryCost: 19_456,
+  timeCost: 2,
+  parallelism: 1,
+} as const;
+
+/**
+ * Hashes and verifies passwords and client secrets with Argon2id (random salt per hash).
+ * Input is NFKC-normalised first (NIST 800-63B §5.1.1.2) and never truncated.
+ */
+@Injectable()
+export class PasswordHasher implements OnModuleInit {
+  private dummyHash?: Promise<string>;
+
+  // made at start, so the first login for an unknown email is not slower than the rest
+  async onModuleInit(): Promise<void> {
+    await this.dummy();
+  }
+
+  hash(password: string): Promise<string> {
+    return argon2.hash(normalise(password), ARGON2_OPTIONS);
+  }
+
+  /** False for a wrong password or an unreadable hash; never throws on bad input. */
+  async verify(hash: string, password: string): Promise<boolean> {
+    try {
+      return await argon2.verify(hash, normalise(password));
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Spends the same work as `verify` for an account that does not exist, so a login for an
+   * unknown email takes as long as a wrong password (SECURITY P4). Always false.
+   */
+  async verifyNothing(password: string): Promise<false> {
+    await this.verify(await this.dummy(), password);
+    return false;
+  }
+
+  private dummy(): Promise<string> {
+    this.dummyHash ??= argon2.hash(randomBytes(32), ARGON2_OPTIONS);
+    return this.dummyHash;
+  }
+
+  /** Whether a stored hash was made with weaker parameters than today's. */
+  needsRehash(hash: string): boolean {
+    try {
+      return argon2.needsRehash(hash, ARGON2_OPTIONS);
+    } catch {
+      return true;
+    }
+  }
+}
+
+function normalise(password: string): string {
+  return password.normalize('NFKC');
+}

@@ -1,0 +1,76 @@
+import { Inject, Injectable } from '@nestjs/common';
+
+import { ROLES, type Role } from '@relay/contracts';
+import { DATABASE, type Database, type Queryable } from '@relay/database';
+
+import type { User } from './user';
+
+interface UserRow {
+  id: string;
+  email: string;
+  password_hash: string;
+  roles: string[];
+  blocked_at: Date | string | null;
+}
+
+const COLUMNS = 'id, email, password_hash, roles, blocked_at';
+const KNOWN_ROLES: readonly string[] = ROLES;
+const LIST_LIMIT = 100;
+
+/** Users table I/O. */
+@Injectable()
+export class UsersRepository {
+  constructor(@Inject(DATABASE) private readonly db: Database) {}
+
+  /** Inserts the user; `undefined` when the email is taken. */
+  async insert(user: Omit<User, 'blockedAt'>): Promise<User | undefined> {
+    const rows = await this.db.query<UserRow>(
+      `INSERT INTO users (id, email, password_hash, roles) VALUES ($1, $2, $3, $4)
+       ON CONFLICT DO NOTHING RETURNING ${COLUMNS}`,
+      [user.id, user.email, user.passwordHash, user.roles],
+    );
+    return rows[0] && toUser(rows[0]);
+  }
+
+  async findByEmail(email: string): Promise<User | undefined> {
+    const rows = await this.db.query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE email = $1`, [email]);
+    return rows[0] && toUser(rows[0]);
+  }
+
+  async findById(id: string, tx: Queryable = this.db): Promise<User | undefined> {
+    const rows = await tx.query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = $1`, [id]);
+    return rows[0] && toUser(rows[0]);
+  }
+
+  /** Users with this (normalised) email, or the oldest accounts when no email is given. */
+  async list(email?: string): Promise<User[]> {
+    const rows =
+      email === undefined
+        ? await this.db.query<UserRow>(`SELECT ${COLUMNS} FROM users ORDER BY created_at LIMIT ${LIST_LIMIT}`)
+        : await this.db.query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE email = $1`, [email]);
+    return rows.map(toUser);
+  }
+
+  async updateCredentials(id: string, passwordHash: string, roles: Role[]): Promise<void> {
+    await this.db.query('UPDATE users SET password_hash = $2, roles = $3 WHERE id = $1', [id, passwordHash, roles]);
+  }
+
+  /** Sets or clears `blocked_at`; returns the updated user, `undefined` when the id is unknown. */
+  async setBlockedAt(id: string, blockedAt: Date | null, tx: Queryable = this.db): Promise<User | undefined> {
+    const rows = await tx.query<UserRow>(`UPDATE users SET blocked_at = $2 WHERE id = $1 RETURNING ${COLUMNS}`, [
+      id,
+      blockedAt,
+    ]);
+    return rows[0] && toUser(rows[0]);
+  }
+}
+
+function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    email: row.email,
+    passwordHash: row.password_hash,
+    roles: row.roles.filter((role): role is Role => KNOWN_ROLES.includes(role)),
+    blockedAt: row.blocked_at === null ? null : new Date(row.blocked_at),
+  };
+}

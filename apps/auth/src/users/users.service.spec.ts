@@ -1,0 +1,63 @@
+import { ConflictException, NotFoundException } from '@nestjs/common';
+
+import { type Database, openDatabase } from '@relay/database';
+
+import { AUTH_MIGRATIONS } from '../database/migrations';
+import { PasswordHasher } from './password-hasher';
+import { UsersRepository } from './users.repository';
+import { UsersService } from './users.service';
+
+describe(UsersService.name, () => {
+  let db: Database;
+  let users: UsersService;
+  const hasher = new PasswordHasher();
+
+  beforeAll(async () => {
+    db = await openDatabase({ migrations: AUTH_MIGRATIONS });
+    users = new UsersService(new UsersRepository(db), hasher);
+  });
+
+  afterAll(async () => {
+    await db.close();
+  });
+
+  it('registers a customer under its lower-cased email and never stores the password', async () => {
+    const user = await users.register('  Grace@Example.COM ', 'grace password');
+
+    expect(user).toMatchObject({ email: 'grace@example.com', roles: ['customer'], blockedAt: null });
+    const rows = await db.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [user.id]);
+    expect(rows[0]?.password_hash).toMatch(/^\$argon2id\$/);
+    expect(rows[0]?.password_hash).not.toContain('grace password');
+  });
+
+  it('refuses an email already taken in another case with 409', async () => {
+    await users.register('heidi@example.com', 'heidi password');
+
+    await expect(users.register('HEIDI@example.com', 'other password')).rejects.toBeInstanceOf(ConflictException);
+  });
+
+  it('bootstraps the admin once and is idempotent across restarts', async () => {
+    expect(await users.ensureAdmin('Root@Example.com', 'root password')).toBe('created');
+    expect(await users.ensureAdmin('root@example.com', 'root password')).toBe('unchanged');
+
+    const [admin] = await users.list('root@example.com');
+    expect(admin?.roles).toEqual(['admin', 'customer']);
+    expect(await users.list('root@example.com')).toHaveLength(1);
+  });
+
+  it('applies a changed bootstrap password and restores a removed admin role', async () => {
+    await users.ensureAdmin('ops@example.com', 'first password');
+    await db.query("UPDATE users SET roles = '{customer}' WHERE email = 'ops@example.com'");
+
+    expect(await users.ensureAdmin('ops@example.com', 'second password')).toBe('updated');
+
+    const [admin] = await users.list('ops@example.com');
+    expect(admin?.roles).toEqual(expect.arrayContaining(['admin', 'customer']));
+    await expect(hasher.verify(admin?.passwordHash ?? '', 'second password')).resolves.toBe(true);
+  });
+
+  it('answers 404 for an unknown or non-uuid id', async () => {
+    await expect(users.get('00000000-0000-4000-8000-000000000000')).rejects.toBeInstanceOf(NotFoundException);
+    await expect(users.get('orders')).rejects.toBeInstanceOf(NotFoundException);
+  });
+});

@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+
+import { PasswordHasher } from './password-hasher';
+import { ADMIN_ROLES, CUSTOMER_ROLES, normaliseEmail, type User } from './user';
+import { UsersRepository } from './users.repository';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** What happened to the bootstrapped admin at start. */
+export type AdminBootstrapOutcome = 'created' | 'updated' | 'unchanged';
+
+/** Accounts: registration, lookup and the bootstrapped admin. */
+@Injectable()
+export class UsersService {
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly hasher: PasswordHasher,
+  ) {}
+
+  /** Creates a customer; 409 when the email (case-insensitively) is taken. */
+  async register(email: string, password: string): Promise<User> {
+    // hash first: the insert is the uniqueness check, so there is no read-then-write race
+    const passwordHash = await this.hasher.hash(password);
+    const user = await this.users.insert({
+      id: randomUUID(),
+      email: normaliseEmail(email),
+      passwordHash,
+      roles: CUSTOMER_ROLES,
+    });
+    if (user === undefined) throw new ConflictException('Email already registered');
+    return user;
+  }
+
+  /** 404 for an unknown id, including ids that are not UUIDs (service-client subjects). */
+  async get(id: string): Promise<User> {
+    const user = UUID.test(id) ? await this.users.findById(id) : undefined;
+    if (user === undefined) throw new NotFoundException('User not found');
+    return user;
+  }
+
+  list(email?: string): Promise<User[]> {
+    return this.users.list(email === undefined ? undefined : normaliseEmail(email));
+  }
+
+  /**
+   * Makes sure the configured admin exists with the configured password and the admin role.
+   * Idempotent: a restart with the same settings changes nothing; a changed password is applied.
+   */
+  async ensureAdmin(email: string, password: string): Promise<AdminBootstrapOutcome> {
+    const normalised = normaliseEmail(email);
+    const existing = await this.users.findByEmail(normalised);
+    if (existing === undefined) {
+      const created = await this.users.insert({
+        id: randomUUID(),
+        email: normalised,
+        passwordHash: await this.hasher.hash(password),
+        roles: ADMIN_ROLES,
+      });
+      // another instance created it at the same moment: run once more against its row
+      return created === undefined ? this.ensureAdmin(email, password) : 'created';
+    }
+    const hasAdminRoles = ADMIN_ROLES.every((role) => existing.roles.includes(role));
+    const isPasswordCurrent =
+      !this.hasher.needsRehash(existing.passwordHash) && (await this.hasher.verify(existing.passwordHash, password));
+    if (hasAdminRoles && isPasswordCurrent) return 'unchanged';
+    const roles = [...new Set([...ADMIN_ROLES, ...existing.roles])];
+    const passwordHash = isPasswordCurrent ? existing.passwordHash : await this.hasher.hash(password);
+    await this.users.updateCredentials(existing.id, passwordHash, roles);
+    return 'updated';
+  }
+}

@@ -1,0 +1,301 @@
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+
+import { natsMicroserviceOptions } from '@relay/auth';
+import { InventorySubjects } from '@relay/contracts';
+import { createTestIssuer, type JwksServer, NatsTestClient, type TestIssuer } from '@relay/testing';
+
+const NATS_URL = process.env['RELAY_TEST_NATS_URL'] ?? 'nats://127.0.0.1:4222';
+
+// Boots the real composition root on Fastify with a real NATS and real token verification against
+// a served JWKS, to prove the global guards, pipe and filter cover the NATS handlers too.
+describe('inventory app (HTTP + NATS)', () => {
+  let issuer: TestIssuer;
+  let jwks: JwksServer;
+  let app: NestFastifyApplication;
+  let nats: NatsTestClient;
+  let dataDir: string;
+  let customerToken: string;
+  let adminToken: string;
+
+  beforeAll(async () => {
+    issuer = await createTestIssuer({ issuer: 'http://issuer.relay.test' });
+    jwks = await issuer.serveJwks();
+    dataDir = mkdtempSync(join(tmpdir(), 'relay-inventory-'));
+    Object.assign(process.env, {
+      AUTH_ISSUER: issuer.issuer,
+      AUTH_JWKS_URI: jwks.url,
+      DATA_DIR: dataDir,
+      NATS_URL,
+      LOG_LEVEL: 'error',
+    });
+    delete process.env['DATABASE_URL'];
+    // imported only now: ConfigModule.forRoot validates process.env when the module is loaded
+    const { AppModule } = await import('./app.module');
+    app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter(), {
+      logger: ['error'],
+    });
+    app.connectMicroservice(natsMicroserviceOptions(NATS_URL, 'inventory'), { inheritAppConfig: true });
+    await app.init();
+    await app.startAllMicroservices();
+    await app.getHttpAdapter().getInstance().ready();
+    nats = await NatsTestClient.connect(NATS_URL);
+    customerToken = issuer.mintAccessToken({ claims: { sub: 'alice', roles: ['customer'] } });
+    adminToken = issuer.mintAccessToken({ claims: { sub: 'root', roles: ['admin'] } });
+  }, 60_000);
+
+  afterAll(async () => {
+    await nats?.close();
+    await app?.close();
+    await jwks?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }, 30_000);
+
+  const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
+
+  async function stockOf(sku: string): Promise<number> {
+    const response = await app.inject({
+      method: 'GET',
+      url: `/inventory/${sku}`,
+      headers: bearer(customerToken),
+    });
+    return (response.json() as { available: number }).available;
+  }
+
+  async function newSku(available: number): Promise<string> {
+    const sku = `sku-${randomUUID().slice(0, 8)}`;
+    const response = await app.inject({
+      method: 'PUT',
+      url: `/inventory/${sku}`,
+      headers: bearer(adminToken),
+      payload: { available },
+    });
+    expect(response.statusCode).toBe(200);
+    return sku;
+  }
+
+  describe('NATS inventory.reserve', () => {
+    it('refuses a message without a token with 401 and changes nothing', async () => {
+      const sku = await newSku(10);
+
+      const reply = await nats.request(InventorySubjects.reserve, {
+        orderId: randomUUID(),
+        items: [{ sku, quantity: 1 }],
+      });
+
+      expect(reply.err).toMatchObject({ status: 401 });
+      expect(await stockOf(sku)).toBe(10);
+    });
+
+    it('refuses a token signed by an unknown key with 401', async () => {
+      const sku = await newSku(10);
+      const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const forged = issuer.mintAccessToken({ key: privateKey });
+
+      const reply = await nats.request(
+        InventorySubjects.reserve,
+        { orderId: randomUUID(), items: [{ sku, quantity: 1 }] },
+        { headers: bearer(forged) },
+      );
+
+      expect(reply.err).toMatchObject({ status: 401 });
+      expect(await stockOf(sku)).toBe(10);
+    });
+
+    it('refuses a valid token without the customer or admin role with 403', async () => {
+      const sku = await newSku(10);
+      const roleless = issuer.mintAccessToken({ claims: { roles: [] } });
+
+      const reply = await nats.request(
+        InventorySubjects.reserve,
+        { orderId: randomUUID(), items: [{ sku, quantity: 1 }] },
+        { headers: bearer(roleless) },
+      );
+
+      expect(reply.err).toMatchObject({ status: 403 });
+      expect(await stockOf(sku)).toBe(10);
+    });
+
+    it('reserves with a customer token and emits inventory.reserved with the caller headers', async () => {
+      const sku = await newSku(10);
+      const orderId = randomUUID();
+      const events = nats.connection.subscribe(InventorySubjects.reserved, { max: 1, timeout: 2000 });
+
+      const reply = await nats.request(
+        InventorySubjects.reserve,
+        { orderId, items: [{ sku, quantity: 3 }] },
+        { headers: { ...bearer(customerToken), 'x-request-id': 'req-42' } },
+      );
+
+      expect(reply.response).toEqual({ orderId, reserved: true });
+      expect(await stockOf(sku)).toBe(7);
+      for await (const message of events) {
+        const event = JSON.parse(new TextDecoder().decode(message.data)) as {
+          pattern: string;
+          data: unknown;
+        };
+        expect(event).toMatchObject({
+          pattern: InventorySubjects.reserved,
+          data: { orderId, userId: 'alice', items: [{ sku, quantity: 3 }] },
+        });
+        expect(message.headers?.get('authorization')).toBe(`Bearer ${customerToken}`);
+        expect(message.headers?.get('x-request-id')).toBe('req-42');
+        expect(message.headers?.get('traceparent')).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/);
+      }
+    });
+
+    it('answers 409 insufficient_stock and takes nothing when one item is short', async () => {
+      const plenty = await newSku(10);
+      const scarce = await newSku(1);
+
+      const reply = await nats.request(
+        InventorySubjects.reserve,
+        {
+          orderId: randomUUID(),
+          items: [
+            { sku: plenty, quantity: 1 },
+            { sku: scarce, quantity: 2 },
+          ],
+        },
+        { headers: bearer(customerToken) },
+      );
+
+      expect(reply.err).toMatchObject({ status: 409, reason: 'insufficient_stock' });
+      expect(await stockOf(plenty)).toBe(10);
+      expect(await stockOf(scarce)).toBe(1);
+    });
+
+    it('answers 400 for an invalid or over-posted payload', async () => {
+      const sku = await newSku(10);
+
+      const zero = await nats.request(
+        InventorySubjects.reserve,
+        { orderId: randomUUID(), items: [{ sku, quantity: 0 }] },
+        { headers: bearer(customerToken) },
+      );
+      const extra = await nats.request(
+        InventorySubjects.reserve,
+        { orderId: randomUUID(), items: [{ sku, quantity: 1 }], price: 0 },
+        { headers: bearer(customerToken) },
+      );
+
+      expect(zero.err).toMatchObject({ status: 400 });
+      expect(extra.err).toMatchObject({ status: 400 });
+      expect(await stockOf(sku)).toBe(10);
+    });
+  });
+
+  describe('NATS inventory.release', () => {
+    it('refuses a release without a token and keeps the reservation, then releases once with one', async () => {
+      const sku = await newSku(10);
+      const orderId = randomUUID();
+      await nats.request(
+        InventorySubjects.reserve,
+        { orderId, items: [{ sku, quantity: 4 }] },
+        { headers: bearer(customerToken) },
+      );
+
+      const anonymous = await nats.request(InventorySubjects.release, { orderId });
+      expect(anonymous.err).toMatchObject({ status: 401 });
+      expect(await stockOf(sku)).toBe(6);
+
+      const first = await nats.request(
+        InventorySubjects.release,
+        { orderId },
+        { headers: bearer(customerToken) },
+      );
+      const second = await nats.request(
+        InventorySubjects.release,
+        { orderId },
+        { headers: bearer(customerToken) },
+      );
+      expect(first.response).toEqual({ orderId, released: true });
+      expect(second.response).toEqual({ orderId, released: true });
+      expect(await stockOf(sku)).toBe(10);
+    });
+  });
+
+  describe('NATS inventory.stock', () => {
+    it('answers the stock level to any valid token and 404 for an unknown sku', async () => {
+      const sku = await newSku(5);
+
+      const known = await nats.request(InventorySubjects.stock, { sku }, { headers: bearer(customerToken) });
+      const unknown = await nats.request(
+        InventorySubjects.stock,
+        { sku: 'sku-none' },
+        { headers: bearer(customerToken) },
+      );
+
+      expect(known.response).toEqual({ sku, available: 5 });
+      expect(unknown.err).toMatchObject({ status: 404 });
+    });
+  });
+
+  describe('HTTP', () => {
+    it('GET /inventory/:sku needs a Bearer token', async () => {
+      const response = await app.inject({ method: 'GET', url: '/inventory/sku-apple' });
+
+      expect(response.statusCode).toBe(401);
+      expect(response.headers['www-authenticate']).toMatch(/^Bearer/);
+    });
+
+    it('GET /inventory/:sku answers the seeded stock and 404 for an unknown sku', async () => {
+      const known = await app.inject({
+        method: 'GET',
+        url: '/inventory/sku-pear',
+        headers: bearer(customerToken),
+      });
+      const unknown = await app.inject({
+        method: 'GET',
+        url: '/inventory/sku-none',
+        headers: bearer(customerToken),
+      });
+
+      expect(known.statusCode).toBe(200);
+      expect(known.json()).toEqual({ sku: 'sku-pear', available: 100 });
+      expect(unknown.statusCode).toBe(404);
+    });
+
+    it('PUT /inventory/:sku is admin only', async () => {
+      const response = await app.inject({
+        method: 'PUT',
+        url: '/inventory/sku-plum',
+        headers: bearer(customerToken),
+        payload: { available: 1 },
+      });
+
+      expect(response.statusCode).toBe(403);
+      expect(response.headers['www-authenticate']).toBe('Bearer error="insufficient_scope"');
+      expect(await stockOf('sku-plum')).toBe(100);
+    });
+
+    it.each([
+      { case: 'a negative level', payload: { available: -1 } },
+      { case: 'a fraction', payload: { available: 1.5 } },
+      { case: 'a string', payload: { available: '5' } },
+      { case: 'more than 1 000 000', payload: { available: 1_000_001 } },
+      { case: 'an unknown field', payload: { available: 5, price: 1 } },
+    ])('PUT /inventory/:sku refuses $case with 400', async ({ payload }) => {
+      const response = await app.inject({
+        method: 'PUT',
+        url: '/inventory/sku-plum',
+        headers: bearer(adminToken),
+        payload,
+      });
+
+      expect(response.statusCode).toBe(400);
+    });
+
+    it('GET /health is public', async () => {
+      const response = await app.inject({ method: 'GET', url: '/health' });
+
+      expect(response.statusCode).toBe(200);
+      expect(response.json()).toMatchObject({ status: 'ok', checks: { database: 'up', nats: 'up' } });
+    });
+  });
+});

@@ -1,0 +1,32 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+
+import { natsMicroserviceOptions } from '@relay/auth';
+import { exitOnInvalidEnvironment, nestLogLevels } from '@relay/config';
+
+import { AppModule } from './app.module';
+import { validateInventoryConfig } from './config/inventory.config';
+
+async function bootstrap(): Promise<void> {
+  const config = exitOnInvalidEnvironment(validateInventoryConfig);
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule,
+    new FastifyAdapter({ bodyLimit: 1_048_576 }),
+    {
+      bufferLogs: true,
+      logger: nestLogLevels(config.LOG_LEVEL),
+    },
+  );
+  app.connectMicroservice(natsMicroserviceOptions(config.NATS_URL, 'inventory'), { inheritAppConfig: true });
+  app.enableShutdownHooks();
+  await app.init();
+  await app.startAllMicroservices();
+  await app.listen(config.PORT, '0.0.0.0');
+}
+
+bootstrap().catch((error: unknown) => {
+  process.stderr.write(
+    `inventory failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});

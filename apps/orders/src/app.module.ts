@@ -1,0 +1,66 @@
+import { join } from 'node:path';
+
+import { Module, ValidationPipe } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+
+import {
+  AccessTokenGuard,
+  AuthModule,
+  CallContextInterceptor,
+  RelayNatsClient,
+  RolesGuard,
+  TransportExceptionFilter,
+} from '@relay/auth';
+import { DATABASE, type Database, DatabaseModule } from '@relay/database';
+import { HealthModule } from '@relay/health';
+
+import { type OrdersConfig, validateOrdersConfig } from './config/orders.config';
+import { ordersMigrations } from './database/migrations';
+import { OrdersModule } from './orders/orders.module';
+
+// Composition root: every HTTP route and NATS handler passes AccessTokenGuard then RolesGuard;
+// only GET /health is @Public(). The pipe is global (not main.ts) so NATS payloads are validated too.
+@Module({
+  imports: [
+    ConfigModule.forRoot({ isGlobal: true, validate: validateOrdersConfig }),
+    DatabaseModule.forRootAsync({
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<OrdersConfig, true>) => ({
+        url: config.get('DATABASE_URL', { infer: true }),
+        dataDir: join(config.get('DATA_DIR', { infer: true }), 'orders'),
+        migrations: ordersMigrations,
+      }),
+    }),
+    AuthModule.forRootAsync({
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<OrdersConfig, true>) => ({
+        issuer: config.get('AUTH_ISSUER', { infer: true }),
+        audience: config.get('AUTH_AUDIENCE', { infer: true }),
+        jwksUri: config.get('AUTH_JWKS_URI', { infer: true }),
+        natsUrl: config.get('NATS_URL', { infer: true }),
+        serviceName: 'orders',
+        rpcTimeoutMs: config.get('ORDERS_RPC_TIMEOUT_MS', { infer: true }),
+      }),
+    }),
+    HealthModule.forRootAsync({
+      inject: [DATABASE, RelayNatsClient],
+      useFactory: (database: Database, nats: RelayNatsClient) => [
+        { name: 'database', check: () => database.ping() },
+        { name: 'nats', check: () => nats.ping() },
+      ],
+    }),
+    OrdersModule,
+  ],
+  providers: [
+    { provide: APP_GUARD, useClass: AccessTokenGuard },
+    { provide: APP_GUARD, useClass: RolesGuard },
+    { provide: APP_INTERCEPTOR, useClass: CallContextInterceptor },
+    { provide: APP_FILTER, useClass: TransportExceptionFilter },
+    {
+      provide: APP_PIPE,
+      useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+    },
+  ],
+})
+export class AppModule {}

@@ -1,0 +1,49 @@
+import { IsIn, IsInt, IsOptional, IsString, IsUrl, Max, Min, MinLength } from 'class-validator';
+
+import { BaseAppConfig, createConfigValidator } from '@relay/config';
+
+const PROPAGATION_MODES = ['forward', 'exchange'] as const;
+
+/** Environment of the orders app (CONTRACT.md, Processes). */
+export class OrdersConfig extends BaseAppConfig {
+  /** Default: 3001. */
+  @IsInt({ message: 'PORT must be an integer between 1 and 65535' })
+  @Min(1, { message: 'PORT must be an integer between 1 and 65535' })
+  @Max(65_535, { message: 'PORT must be an integer between 1 and 65535' })
+  PORT: number = 3001;
+
+  /** Default: `${AUTH_ISSUER}/.well-known/jwks.json`. */
+  @IsOptional()
+  @IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
+    { message: 'AUTH_JWKS_URI must be an http(s) URL' },
+  )
+  AUTH_JWKS_URI?: string;
+
+  /** Default: `orders`. */
+  @IsString()
+  @MinLength(1, { message: 'AUTH_AUDIENCE must not be empty' })
+  AUTH_AUDIENCE: string = 'orders';
+
+  /** How long orders waits for inventory before failing the order. Default: 3000 ms. */
+  @IsInt({ message: 'ORDERS_RPC_TIMEOUT_MS must be a positive integer (milliseconds, at most 60000)' })
+  @Min(1, { message: 'ORDERS_RPC_TIMEOUT_MS must be a positive integer (milliseconds, at most 60000)' })
+  @Max(60_000, { message: 'ORDERS_RPC_TIMEOUT_MS must be a positive integer (milliseconds, at most 60000)' })
+  ORDERS_RPC_TIMEOUT_MS: number = 3000;
+
+  /** `forward`: the caller's token travels on; `exchange`: RFC 8693 token narrowed to inventory. Default: `forward`. */
+  @IsIn(PROPAGATION_MODES, { message: 'PROPAGATION_MODE must be forward or exchange' })
+  PROPAGATION_MODE: (typeof PROPAGATION_MODES)[number] = 'forward';
+
+  /** This service's own client id (token exchange). Default: unset. */
+  @IsOptional()
+  @IsString()
+  AUTH_CLIENT_ID?: string;
+
+  /** This service's own client secret (token exchange). Default: unset. */
+  @IsOptional()
+  @IsString()
+  AUTH_CLIENT_SECRET?: string;
+}
+
+export const validateOrdersConfig = createConfigValidator(OrdersConfig);

@@ -1,0 +1,59 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+
+import { RelayNatsClient } from '@relay/auth';
+import {
+  InventorySubjects,
+  type ReleaseStockDto,
+  type ReleaseStockResult,
+  type ReserveStockDto,
+  type ReserveStockResult,
+  type StockLevel,
+  type StockQueryDto,
+} from '@relay/contracts';
+
+import type { OrdersConfig } from '../config/orders.config';
+
+/**
+ * Typed calls to inventory on the current caller's behalf (their token, trace and request id travel
+ * in the NATS headers). The only code in orders that knows inventory's subjects.
+ * Rejects like `RelayNatsClient.send`: Unauthorized/ForbiddenException, RpcCallError, RpcTimeoutError.
+ */
+@Injectable()
+export class InventoryClient {
+  private readonly logger = new Logger(InventoryClient.name);
+  private readonly timeoutMs: number;
+
+  constructor(
+    private readonly nats: RelayNatsClient,
+    config: ConfigService<OrdersConfig, true>,
+  ) {
+    this.timeoutMs = config.get('ORDERS_RPC_TIMEOUT_MS', { infer: true });
+    if (config.get('PROPAGATION_MODE', { infer: true }) === 'exchange') {
+      this.logger.warn(
+        'PROPAGATION_MODE=exchange is not supported by @relay/auth yet: forwarding the caller token',
+      );
+    }
+  }
+
+  /** `inventory.reserve`: all items or none; a repeat with the same order id takes nothing more. */
+  reserve(request: ReserveStockDto): Promise<ReserveStockResult> {
+    return this.nats.send<ReserveStockResult>(InventorySubjects.reserve, request, {
+      timeoutMs: this.timeoutMs,
+    });
+  }
+
+  /** `inventory.release`: gives back what the order holds, once. */
+  release(orderId: string): Promise<ReleaseStockResult> {
+    const request: ReleaseStockDto = { orderId };
+    return this.nats.send<ReleaseStockResult>(InventorySubjects.release, request, {
+      timeoutMs: this.timeoutMs,
+    });
+  }
+
+  /** `inventory.stock`: the available quantity of one sku. */
+  stock(sku: string): Promise<StockLevel> {
+    const query: StockQueryDto = { sku };
+    return this.nats.send<StockLevel>(InventorySubjects.stock, query, { timeoutMs: this.timeoutMs });
+  }
+}

@@ -1,0 +1,80 @@
+import {
+  BadRequestException,
+  Body,
+  ConflictException,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  HttpStatus,
+  NotFoundException,
+  Param,
+  Post,
+  ServiceUnavailableException,
+} from '@nestjs/common';
+
+import { CurrentPrincipal, type Principal, Roles } from '@relay/auth';
+import { IDEMPOTENCY_KEY_HEADER } from '@relay/contracts';
+
+import { CreateOrderDto } from './dto/create-order.dto';
+import { type OrderResponse, toOrderResponse } from './dto/order.response';
+import type { Order } from './order';
+import { OrdersService } from './orders.service';
+
+// IETF httpapi-idempotency-key-header: an opaque string; bounded and printable here.
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** HTTP order API (CONTRACT.md, orders); every route needs a Bearer token (global guard). */
+@Controller('orders')
+export class OrdersController {
+  constructor(private readonly orders: OrdersService) {}
+
+  @Roles('customer', 'admin')
+  @Post()
+  @HttpCode(HttpStatus.CREATED)
+  async create(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: CreateOrderDto,
+    @Headers(IDEMPOTENCY_KEY_HEADER) idempotencyKey?: string,
+  ): Promise<OrderResponse> {
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      throw new BadRequestException('Idempotency-Key must be 1..255 printable ASCII characters');
+    }
+    return answer(await this.orders.create(principal, body.items, idempotencyKey));
+  }
+
+  @Get()
+  async list(@CurrentPrincipal() principal: Principal): Promise<OrderResponse[]> {
+    return (await this.orders.listForCaller(principal)).map(toOrderResponse);
+  }
+
+  @Get(':id')
+  async find(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<OrderResponse> {
+    const order = await this.orders.findForCaller(principal, id);
+    // 404 also for another user's order: its existence is not disclosed (OWASP API1 BOLA)
+    if (order === undefined) throw new NotFoundException('Order not found');
+    return toOrderResponse(order);
+  }
+}
+
+function answer(order: Order): OrderResponse {
+  switch (order.status) {
+    case 'confirmed':
+      return toOrderResponse(order);
+    case 'rejected':
+      throw new ConflictException({ status: 'rejected', reason: order.reason ?? 'insufficient_stock' });
+    case 'failed':
+      throw new ServiceUnavailableException({
+        status: 'failed',
+        id: order.id,
+        reason: order.reason,
+        message: 'Inventory did not answer in time; the order was not placed and nothing is reserved',
+      });
+    case 'pending':
+      throw new ServiceUnavailableException({
+        status: 'pending',
+        id: order.id,
+        message: 'The first request with this Idempotency-Key is still running; retry shortly',
+      });
+  }
+}

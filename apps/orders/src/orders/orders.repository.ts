@@ -1,0 +1,93 @@
+import { Inject, Injectable } from '@nestjs/common';
+
+import type { StockItem } from '@relay/contracts';
+import { DATABASE, type Database, type Queryable } from '@relay/database';
+
+import type { Order, OrderStatus } from './order';
+
+interface OrderRow {
+  id: string;
+  user_id: string;
+  status: OrderStatus;
+  items: StockItem[];
+  reason: string | null;
+  created_at: Date | string;
+  updated_at: Date | string;
+  inventory_acknowledged_at: Date | string | null;
+}
+
+const COLUMNS = 'id, user_id, status, items, reason, created_at, updated_at, inventory_acknowledged_at';
+// A generous cap so one response stays bounded; the contract has no pagination.
+const LIST_LIMIT = 1000;
+
+/** Rows of `orders`. */
+@Injectable()
+export class OrdersRepository {
+  constructor(@Inject(DATABASE) private readonly database: Database) {}
+
+  async insertPending(tx: Queryable, order: Pick<Order, 'id' | 'userId' | 'items'>): Promise<Order> {
+    const [row] = await tx.query<OrderRow>(
+      `INSERT INTO orders (id, user_id, status, items) VALUES ($1, $2, 'pending', $3) RETURNING ${COLUMNS}`,
+      [order.id, order.userId, JSON.stringify(order.items)],
+    );
+    return toOrder(row);
+  }
+
+  async find(id: string, tx: Queryable = this.database): Promise<Order | undefined> {
+    const [row] = await tx.query<OrderRow>(`SELECT ${COLUMNS} FROM orders WHERE id = $1`, [id]);
+    return row === undefined ? undefined : toOrder(row);
+  }
+
+  async listByUser(userId: string): Promise<Order[]> {
+    const rows = await this.database.query<OrderRow>(
+      `SELECT ${COLUMNS} FROM orders WHERE user_id = $1 ORDER BY created_at DESC, id LIMIT ${LIST_LIMIT}`,
+      [userId],
+    );
+    return rows.map(toOrder);
+  }
+
+  async listPending(): Promise<Order[]> {
+    const rows = await this.database.query<OrderRow>(
+      `SELECT ${COLUMNS} FROM orders WHERE status = 'pending' ORDER BY created_at`,
+    );
+    return rows.map(toOrder);
+  }
+
+  /** Moves a pending order to its final status; `undefined` when it was no longer pending. */
+  async settle(
+    id: string,
+    status: Exclude<OrderStatus, 'pending'>,
+    reason: string | null,
+  ): Promise<Order | undefined> {
+    const [row] = await this.database.query<OrderRow>(
+      `UPDATE orders SET status = $2, reason = $3, updated_at = clock_timestamp()
+       WHERE id = $1 AND status = 'pending' RETURNING ${COLUMNS}`,
+      [id, status, reason],
+    );
+    return row === undefined ? undefined : toOrder(row);
+  }
+
+  /** Records the `inventory.reserved` event once; `false` when no such order of that user exists. */
+  async acknowledgeInventory(id: string, userId: string): Promise<boolean> {
+    const rows = await this.database.query(
+      `UPDATE orders SET inventory_acknowledged_at = COALESCE(inventory_acknowledged_at, clock_timestamp())
+       WHERE id = $1 AND user_id = $2 RETURNING id`,
+      [id, userId],
+    );
+    return rows.length === 1;
+  }
+}
+
+function toOrder(row: OrderRow): Order {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    status: row.status,
+    items: row.items,
+    reason: row.reason,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+    inventoryAcknowledgedAt:
+      row.inventory_acknowledged_at === null ? null : new Date(row.inventory_acknowledged_at),
+  };
+}

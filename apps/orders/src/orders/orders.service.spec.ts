@@ -1,0 +1,243 @@
+import { randomUUID } from 'node:crypto';
+
+import { UnauthorizedException, UnprocessableEntityException } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+
+import { type Principal, RpcCallError, RpcTimeoutError } from '@relay/auth';
+import type { ReleaseStockResult, ReserveStockDto, ReserveStockResult } from '@relay/contracts';
+import { type Database, openDatabase } from '@relay/database';
+
+import type { OrdersConfig } from '../config/orders.config';
+import { ordersMigrations } from '../database/migrations';
+import type { InventoryClient } from '../inventory-client/inventory.client';
+import { IdempotencyKeysRepository } from './idempotency-keys.repository';
+import { OrdersRepository } from './orders.repository';
+import { OrdersService } from './orders.service';
+import { PendingOrdersRecovery } from './pending-orders.recovery';
+
+type ReserveBehaviour = (request: ReserveStockDto) => Promise<ReserveStockResult>;
+
+class FakeInventoryClient implements Pick<InventoryClient, 'reserve' | 'release'> {
+  readonly reserved: ReserveStockDto[] = [];
+  readonly released: string[] = [];
+
+  constructor(private readonly behaviour: ReserveBehaviour) {}
+
+  reserve(request: ReserveStockDto): Promise<ReserveStockResult> {
+    this.reserved.push(request);
+    return this.behaviour(request);
+  }
+
+  release(orderId: string): Promise<ReleaseStockResult> {
+    this.released.push(orderId);
+    return Promise.resolve({ orderId, released: true });
+  }
+}
+
+const confirm: ReserveBehaviour = (request) => Promise.resolve({ orderId: request.orderId, reserved: true });
+
+function principal(subject: string, roles: Principal['roles'] = ['customer']): Principal {
+  return {
+    subject,
+    roles,
+    scopes: [],
+    clientId: 'relay-web',
+    tokenId: subject,
+    audience: ['orders'],
+    issuedAt: 0,
+    expiresAt: 0,
+  };
+}
+
+const alice = principal('alice');
+const bob = principal('bob');
+const apples = [{ sku: 'sku-apple', quantity: 2 }];
+
+describe(OrdersService.name, () => {
+  let database: Database;
+  let repository: OrdersRepository;
+
+  beforeAll(async () => {
+    database = await openDatabase({ migrations: ordersMigrations });
+    repository = new OrdersRepository(database);
+  });
+
+  afterAll(async () => {
+    await database.close();
+  });
+
+  beforeEach(async () => {
+    await database.query('DELETE FROM idempotency_keys');
+    await database.query('DELETE FROM orders');
+  });
+
+  function createService(behaviour: ReserveBehaviour): {
+    service: OrdersService;
+    inventory: FakeInventoryClient;
+  } {
+    const inventory = new FakeInventoryClient(behaviour);
+    const config = new ConfigService<OrdersConfig, true>({ ORDERS_RPC_TIMEOUT_MS: 500 });
+    const service = new OrdersService(
+      database,
+      repository,
+      new IdempotencyKeysRepository(),
+      inventory as unknown as InventoryClient,
+      config,
+    );
+    return { service, inventory };
+  }
+
+  it('stores the order pending before asking inventory, then confirms it', async () => {
+    let statusDuringReserve: string | undefined;
+    const { service, inventory } = createService(async (request) => {
+      statusDuringReserve = (await repository.find(request.orderId))?.status;
+      return { orderId: request.orderId, reserved: true };
+    });
+
+    const order = await service.create(alice, apples);
+
+    expect(statusDuringReserve).toBe('pending');
+    expect(order).toMatchObject({ userId: 'alice', status: 'confirmed', items: apples, reason: null });
+    expect(inventory.reserved).toEqual([{ orderId: order.id, items: apples }]);
+    expect((await repository.find(order.id))?.status).toBe('confirmed');
+  });
+
+  it('rejects the order when inventory answers 409', async () => {
+    const { service, inventory } = createService(() =>
+      Promise.reject(new RpcCallError(409, 'insufficient_stock')),
+    );
+
+    const order = await service.create(alice, apples);
+
+    expect(order).toMatchObject({ status: 'rejected', reason: 'insufficient_stock' });
+    expect(inventory.released).toEqual([]);
+  });
+
+  it('fails the order and releases it when inventory times out', async () => {
+    const { service, inventory } = createService(() =>
+      Promise.reject(new RpcTimeoutError('inventory.reserve', 500)),
+    );
+
+    const order = await service.create(alice, apples);
+
+    expect(order).toMatchObject({ status: 'failed', reason: 'inventory_timeout' });
+    expect(inventory.released).toEqual([order.id]);
+    expect((await repository.find(order.id))?.status).toBe('failed');
+  });
+
+  it('fails the order and releases it when the transport fails', async () => {
+    const { service, inventory } = createService(() =>
+      Promise.reject(new RpcCallError(503, undefined, 'no responders')),
+    );
+
+    const order = await service.create(alice, apples);
+
+    expect(order).toMatchObject({ status: 'failed', reason: 'inventory_unavailable' });
+    expect(inventory.released).toEqual([order.id]);
+  });
+
+  it('passes on a 401 from inventory and leaves the order failed', async () => {
+    const { service } = createService(() =>
+      Promise.reject(new UnauthorizedException('Access token revoked')),
+    );
+
+    await expect(service.create(alice, apples)).rejects.toBeInstanceOf(UnauthorizedException);
+
+    const [order] = await service.listForCaller(alice);
+    expect(order).toMatchObject({ status: 'failed', reason: 'inventory_refused' });
+  });
+
+  it('reserves once when two requests race with the same idempotency key', async () => {
+    const { service, inventory } = createService(async (request) => {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return { orderId: request.orderId, reserved: true };
+    });
+
+    const [first, second] = await Promise.all([
+      service.create(alice, apples, 'key-1'),
+      service.create(alice, apples, 'key-1'),
+    ]);
+
+    expect(inventory.reserved).toHaveLength(1);
+    expect(second.id).toBe(first.id);
+    expect(first.status).toBe('confirmed');
+    expect(second.status).toBe('confirmed');
+  });
+
+  it('answers a repeat of a rejected order with the same rejection', async () => {
+    const { service, inventory } = createService(() =>
+      Promise.reject(new RpcCallError(409, 'insufficient_stock')),
+    );
+    const first = await service.create(alice, apples, 'key-2');
+
+    const repeat = await service.create(alice, apples, 'key-2');
+
+    expect(repeat).toMatchObject({ id: first.id, status: 'rejected', reason: 'insufficient_stock' });
+    expect(inventory.reserved).toHaveLength(1);
+  });
+
+  it('keeps idempotency keys per user', async () => {
+    const { service, inventory } = createService(confirm);
+
+    const ofAlice = await service.create(alice, apples, 'shared-key');
+    const ofBob = await service.create(bob, apples, 'shared-key');
+
+    expect(ofBob.id).not.toBe(ofAlice.id);
+    expect(ofBob.userId).toBe('bob');
+    expect(inventory.reserved).toHaveLength(2);
+  });
+
+  it('refuses a reused idempotency key with a different body', async () => {
+    const { service } = createService(confirm);
+    await service.create(alice, apples, 'key-3');
+
+    const attempt = service.create(alice, [{ sku: 'sku-pear', quantity: 1 }], 'key-3');
+
+    await expect(attempt).rejects.toBeInstanceOf(UnprocessableEntityException);
+  });
+
+  it("finds the caller's own orders and hides other users' orders unless admin", async () => {
+    const { service } = createService(confirm);
+    const order = await service.create(alice, apples);
+
+    expect(await service.findForCaller(alice, order.id)).toMatchObject({ id: order.id });
+    expect(await service.findForCaller(bob, order.id)).toBeUndefined();
+    expect(await service.findForCaller(principal('root', ['admin']), order.id)).toMatchObject({
+      id: order.id,
+    });
+    expect(await service.findForCaller(alice, 'not-a-uuid')).toBeUndefined();
+  });
+
+  it("lists only the caller's orders, newest first", async () => {
+    const { service } = createService(confirm);
+    const older = await service.create(alice, apples);
+    const newer = await service.create(alice, apples);
+    await service.create(bob, apples);
+
+    const orders = await service.listForCaller(alice);
+
+    expect(orders.map((order) => order.id)).toEqual([newer.id, older.id]);
+  });
+
+  it('records the inventory acknowledgement once, for the order owner only', async () => {
+    const { service } = createService(confirm);
+    const order = await service.create(alice, apples);
+
+    expect(await service.acknowledgeReservation(order.id, 'bob')).toBe(false);
+    expect(await service.acknowledgeReservation(order.id, 'alice')).toBe(true);
+
+    expect((await repository.find(order.id))?.inventoryAcknowledgedAt).toBeInstanceOf(Date);
+  });
+
+  it('fails orders left pending by a crash at start-up', async () => {
+    const left = await repository.insertPending(database, {
+      id: randomUUID(),
+      userId: 'alice',
+      items: apples,
+    });
+
+    await new PendingOrdersRecovery(repository).onApplicationBootstrap();
+
+    expect(await repository.find(left.id)).toMatchObject({ status: 'failed', reason: 'interrupted' });
+  });
+});

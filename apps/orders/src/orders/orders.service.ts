@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto';
+
+import {
+  ForbiddenException,
+  Inject,
+  Injectable,
+  Logger,
+  UnauthorizedException,
+  UnprocessableEntityException,
+} from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { isUUID } from 'class-validator';
+
+import { type Principal, RpcCallError, RpcTimeoutError } from '@relay/auth';
+import type { StockItem } from '@relay/contracts';
+import { DATABASE, type Database } from '@relay/database';
+
+import type { OrdersConfig } from '../config/orders.config';
+import { InventoryClient } from '../inventory-client/inventory.client';
+import { IdempotencyKeysRepository } from './idempotency-keys.repository';
+import type { Order, OrderFailureReason } from './order';
+import { OrdersRepository } from './orders.repository';
+
+const POLL_INTERVAL_MS = 50;
+
+/** Order rules: stored `pending` before inventory is asked, always left in a final, true state. */
+@Injectable()
+export class OrdersService {
+  private readonly logger = new Logger(OrdersService.name);
+  private readonly rpcTimeoutMs: number;
+
+  constructor(
+    @Inject(DATABASE) private readonly database: Database,
+    private readonly orders: OrdersRepository,
+    private readonly idempotencyKeys: IdempotencyKeysRepository,
+    private readonly inventory: InventoryClient,
+    config: ConfigService<OrdersConfig, true>,
+  ) {
+    this.rpcTimeoutMs = config.get('ORDERS_RPC_TIMEOUT_MS', { infer: true });
+  }
+
+  /**
+   * Places an order and reserves its stock. Answers the order in its final status (`pending` only
+   * when a concurrent request with the same key is still running past the wait bound). With an
+   * idempotency key, a repeat by the same user answers the first order and reserves nothing.
+   */
+  async create(principal: Principal, items: StockItem[], idempotencyKey?: string): Promise<Order> {
+    const userId = principal.subject;
+    const id = randomUUID();
+    if (idempotencyKey === undefined) {
+      return this.reserve(await this.orders.insertPending(this.database, { id, userId, items }));
+    }
+    const claim = await this.database.transaction(async (tx) => {
+      if (await this.idempotencyKeys.claim(tx, userId, idempotencyKey, id)) {
+        return { isNew: true, order: await this.orders.insertPending(tx, { id, userId, items }) };
+      }
+      const firstId = await this.idempotencyKeys.findOrderId(tx, userId, idempotencyKey);
+      const first = firstId === undefined ? undefined : await this.orders.find(firstId, tx);
+      if (first === undefined) throw new Error(`Idempotency key of user ${userId} points to no order`);
+      return { isNew: false, order: first };
+    });
+    if (claim.isNew) return this.reserve(claim.order);
+    if (!sameItems(claim.order.items, items)) {
+      throw new UnprocessableEntityException('Idempotency-Key was already used with a different request');
+    }
+    return this.awaitFinal(claim.order);
+  }
+
+  /** The order if it is the caller's or the caller is admin; `undefined` otherwise (also for a malformed id). */
+  async findForCaller(principal: Principal, id: string): Promise<Order | undefined> {
+    if (!isUUID(id)) return undefined;
+    const order = await this.orders.find(id);
+    if (order === undefined) return undefined;
+    return order.userId === principal.subject || principal.roles.includes('admin') ? order : undefined;
+  }
+
+  /** The caller's orders, newest first. */
+  listForCaller(principal: Principal): Promise<Order[]> {
+    return this.orders.listByUser(principal.subject);
+  }
+
+  /** Records inventory's `inventory.reserved` event on the order; `false` for an unknown order. */
+  acknowledgeReservation(orderId: string, userId: string): Promise<boolean> {
+    return this.orders.acknowledgeInventory(orderId, userId);
+  }
+
+  private async reserve(order: Order): Promise<Order> {
+    try {
+      await this.inventory.reserve({ orderId: order.id, items: order.items });
+    } catch (error) {
+      return this.handleReserveFailure(order, error);
+    }
+    const confirmed = await this.settle(order, 'confirmed', null);
+    // Someone (start-up recovery) failed the order meanwhile: the order stays failed, so free its stock.
+    if (confirmed.status === 'failed') this.releaseInBackground(order.id);
+    return confirmed;
+  }
+
+  private async handleReserveFailure(order: Order, error: unknown): Promise<Order> {
+    if (error instanceof RpcCallError && error.status === 409) {
+      return this.settle(order, 'rejected', error.reason ?? 'insufficient_stock');
+    }
+    if (error instanceof UnauthorizedException || error instanceof ForbiddenException) {
+      // inventory refused the caller and changed nothing; the caller sees inventory's 401/403
+      await this.settle(order, 'failed', 'inventory_refused');
+      throw error;
+    }
+    const reason: OrderFailureReason =
+      error instanceof RpcTimeoutError ? 'inventory_timeout' : 'inventory_unavailable';
+    this.logger.warn(`Order ${order.id} failed: ${describe(error)}`);
+    const failed = await this.settle(order, 'failed', reason);
+    // A late or lost reply may still have reserved stock: release is idempotent and takes back only that.
+    this.releaseInBackground(order.id);
+    return failed;
+  }
+
+  private async settle(
+    order: Order,
+    status: 'confirmed' | 'rejected' | 'failed',
+    reason: string | null,
+  ): Promise<Order> {
+    const settled = await this.orders.settle(order.id, status, reason);
+    return settled ?? (await this.orders.find(order.id)) ?? order;
+  }
+
+  private releaseInBackground(orderId: string): void {
+    this.inventory.release(orderId).catch((error: unknown) => {
+      this.logger.error(`Could not release the stock of failed order ${orderId}: ${describe(error)}`);
+    });
+  }
+
+  // A concurrent request with the same key is still asking inventory: wait for its answer,
+  // no longer than that request's own RPC timeout plus a margin.
+  private async awaitFinal(order: Order): Promise<Order> {
+    const deadline = Date.now() + this.rpcTimeoutMs + 1000;
+    let current = order;
+    while (current.status === 'pending' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+      current = (await this.orders.find(order.id)) ?? current;
+    }
+    return current;
+  }
+}
+
+function sameItems(first: readonly StockItem[], second: readonly StockItem[]): boolean {
+  return (
+    first.length === second.length &&
+    first.every((item, index) => item.sku === second[index].sku && item.quantity === second[index].quantity)
+  );
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
