@@ -1,5 +1,5 @@
 export { AuthModule } from './lib/auth.module';
-export type { AuthModuleOptions } from './lib/auth-module-options';
+export type { AuthModuleOptions, PropagationMode } from './lib/auth-module-options';
 export { AccessTokenVerifier } from './lib/access-token/access-token-verifier';
 export type { Principal } from './lib/access-token/access-token';
 export { AccessTokenGuard } from './lib/guards/access-token.guard';
@@ -16,3 +16,6 @@ export { TransportExceptionFilter } from './lib/errors/transport-exception.filte
 export { RevocationList } from './lib/revocation/revocation-list';
 export { RelayNatsClient, type RelayNatsCallOptions } from './lib/nats/relay-nats-client';
 export { natsMicroserviceOptions } from './lib/nats/nats-microservice-options';
+export { RelayHttpClient, type RelayFetchInit } from './lib/http/relay-http-client';
+export { OutgoingAuthorization, type OutgoingCallTarget } from './lib/propagation/outgoing-authorization';
+export { RelayJwtStrategy, RELAY_JWT_STRATEGY } from './lib/passport/relay-jwt.strategy';

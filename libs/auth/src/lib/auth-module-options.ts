@@ -30,17 +30,47 @@ export interface AuthModuleOptions {
   revocationBucket?: string;
   /** Default timeout of `RelayNatsClient.send()` / `emit()`, in ms. Default: 3000. */
   rpcTimeoutMs?: number;
-  /** Current time for token checks (pin it in tests). Default: the system clock. */
+  /** Current time for token checks and credential caches (pin it in tests). Default: the system clock. */
   clock?: () => Date;
+  /**
+   * Verified tokens remembered by `AccessTokenVerifier` (keyed by the exact token string, kept until
+   * `exp`, revocation still checked on every hit). Default: 10000; 0 disables the cache.
+   */
+  verifiedTokenCacheSize?: number;
+  /**
+   * Which token outgoing calls (`RelayNatsClient`, `RelayHttpClient`) carry. Default: `'forward'`.
+   * `'forward'`: the caller's token; `'exchange'`: the caller's token exchanged (RFC 8693) for one
+   * narrowed to the callee's audience; `'service'`: this service's own client_credentials token.
+   */
+  propagation?: PropagationMode;
+  /** This service's OAuth client id (`AUTH_CLIENT_ID`). Required for `'exchange'` and `'service'`. */
+  clientId?: string;
+  /** This service's OAuth client secret (`AUTH_CLIENT_SECRET`). Required for `'exchange'` and `'service'`. */
+  clientSecret?: string;
+  /** The issuer's token endpoint. Default: `${issuer}/oauth/token`. */
+  tokenEndpoint?: string;
+  /**
+   * Callee audience by NATS subject pattern (`*` = one token, `>` = the rest), first match wins, e.g.
+   * `{ 'inventory.>': 'inventory' }`. Default: `{}`; unmatched subjects use their first token
+   * (`inventory.reserve` → `inventory`).
+   */
+  calleeAudiences?: Readonly<Record<string, string>>;
 }
 
+/** How outgoing calls authenticate: see `AuthModuleOptions.propagation`. */
+export type PropagationMode = 'forward' | 'exchange' | 'service';
+
+type OptionalWithoutDefault = 'keyResolver' | 'clock' | 'clientId' | 'clientSecret';
+
 /** Options with every default applied. */
-export type ResolvedAuthOptions = Required<Omit<AuthModuleOptions, 'keyResolver' | 'clock'>> &
-  Pick<AuthModuleOptions, 'keyResolver' | 'clock'>;
+export type ResolvedAuthOptions = Required<Omit<AuthModuleOptions, OptionalWithoutDefault>> &
+  Pick<AuthModuleOptions, OptionalWithoutDefault>;
 
 export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOptions {
+  const issuer = options.issuer.replace(/\/+$/, '');
   return {
-    jwksUri: `${options.issuer.replace(/\/+$/, '')}/.well-known/jwks.json`,
+    jwksUri: `${issuer}/.well-known/jwks.json`,
+    tokenEndpoint: `${issuer}/oauth/token`,
     algorithms: ['ES256'],
     clockToleranceSeconds: 30,
     maxTokenAgeSeconds: MAX_ACCESS_TOKEN_TTL_SECONDS,
@@ -48,6 +78,9 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     jwksCooldownMs: 1000,
     revocationBucket: REVOCATION_BUCKET,
     rpcTimeoutMs: 3000,
+    verifiedTokenCacheSize: 10_000,
+    propagation: 'forward',
+    calleeAudiences: {},
     ...stripUndefined(options),
   };
 }

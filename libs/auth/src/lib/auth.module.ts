@@ -7,13 +7,17 @@ import { TransportExceptionFilter } from './errors/transport-exception.filter';
 import { AccessTokenGuard } from './guards/access-token.guard';
 import { RolesGuard } from './guards/roles.guard';
 import { KeysRotatedListener } from './nats/keys-rotated.listener';
+import { RelayHttpClient } from './http/relay-http-client';
 import { RelayNatsClient } from './nats/relay-nats-client';
+import { OutgoingAuthorization } from './propagation/outgoing-authorization';
 import { RevocationList } from './revocation/revocation-list';
 
 const EXPORTED = [
   AccessTokenVerifier,
   RevocationList,
   RelayNatsClient,
+  RelayHttpClient,
+  OutgoingAuthorization,
   AccessTokenGuard,
   RolesGuard,
   CallContextInterceptor,

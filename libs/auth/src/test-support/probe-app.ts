@@ -14,6 +14,7 @@ import {
   natsMicroserviceOptions,
   type Principal,
   Public,
+  RelayHttpClient,
   RelayNatsClient,
   Roles,
   RolesGuard,
@@ -31,12 +32,26 @@ export interface ProbeView {
   requestId?: string;
   traceparent?: string;
   authorization?: string;
+  actor?: string;
+  audience?: string[];
+}
+
+/** Where a probe app's `forward` / `fetch` handlers call (default: its own NATS prefix). */
+export interface ProbeTargets {
+  /** NATS prefix of the app the `forward` handlers call. */
+  forwardPrefix?: string;
+  /** Base URL of the app `GET /probe/fetch` calls (its `/probe` route), audience `inventory`. */
+  fetchUrl?: () => string;
+  /** Listen on a real HTTP port (then `ProbeApp.url` is set). */
+  listen?: boolean;
 }
 
 /** A hybrid (Fastify + NATS) Nest app wired exactly as the Relay apps are, with probe handlers. */
 export interface ProbeApp {
   app: NestFastifyApplication;
   prefix: string;
+  /** `http://127.0.0.1:<port>` when started with `listen`. */
+  url?: string;
   events: { subject?: string; data: unknown }[];
   http(path: string, headers?: Record<string, string>): Promise<{ status: number; headers: Record<string, unknown>; body: string }>;
   close(): Promise<void>;
@@ -52,13 +67,19 @@ function view(principal: Principal | undefined, natsContext?: NatsContext): Prob
     requestId: state?.requestId,
     traceparent: headers?.get('traceparent'),
     authorization: headers?.get('authorization'),
+    actor: principal?.actor,
+    audience: principal?.audience,
   };
 }
 
-function probeControllers(prefix: string, events: ProbeApp['events']): Type[] {
+function probeControllers(prefix: string, events: ProbeApp['events'], targets: ProbeTargets): Type[] {
+  const forwardPrefix = targets.forwardPrefix ?? prefix;
   @Controller('probe')
   class ProbeController {
-    constructor(private readonly relay: RelayNatsClient) {}
+    constructor(
+      private readonly relay: RelayNatsClient,
+      private readonly httpClient: RelayHttpClient,
+    ) {}
 
     @Get()
     get(@CurrentPrincipal() principal: Principal): ProbeView {
@@ -85,7 +106,13 @@ function probeControllers(prefix: string, events: ProbeApp['events']): Type[] {
 
     @Get('forward')
     forward(): Promise<ProbeView> {
-      return this.relay.send<ProbeView>(`${prefix}.echo`, {});
+      return this.relay.send<ProbeView>(`${forwardPrefix}.echo`, {});
+    }
+
+    @Get('fetch')
+    async fetch(): Promise<{ status: number; body: unknown }> {
+      const response = await this.httpClient.fetch(`${targets.fetchUrl?.() ?? ''}/probe`, { audience: 'inventory' });
+      return { status: response.status, body: await response.json() };
     }
   }
 
@@ -111,7 +138,7 @@ function probeControllers(prefix: string, events: ProbeApp['events']): Type[] {
 
     @MessagePattern(`${prefix}.forward`)
     forward(): Promise<ProbeView> {
-      return this.relay.send<ProbeView>(`${prefix}.echo`, {});
+      return this.relay.send<ProbeView>(`${forwardPrefix}.echo`, {});
     }
 
     @Public()
@@ -130,9 +157,13 @@ function probeControllers(prefix: string, events: ProbeApp['events']): Type[] {
 }
 
 /** Starts a probe app: HTTP via `inject`, NATS on the real server under a unique subject prefix. */
-export async function startProbeApp(options: AuthModuleOptions, prefix: string): Promise<ProbeApp> {
+export async function startProbeApp(
+  options: AuthModuleOptions,
+  prefix: string,
+  targets: ProbeTargets = {},
+): Promise<ProbeApp> {
   const events: ProbeApp['events'] = [];
-  @Module({ controllers: probeControllers(prefix, events) })
+  @Module({ controllers: probeControllers(prefix, events, targets) })
   class ProbeModule {}
 
   const moduleRef = await Test.createTestingModule({
@@ -149,9 +180,11 @@ export async function startProbeApp(options: AuthModuleOptions, prefix: string):
   await app.init();
   await app.startAllMicroservices();
   await app.getHttpAdapter().getInstance().ready();
+  if (targets.listen === true) await app.listen(0, '127.0.0.1');
   return {
     app,
     prefix,
+    ...(targets.listen === true ? { url: (await app.getUrl()).replace('[::1]', '127.0.0.1') } : {}),
     events,
     http: async (path, headers = {}) => {
       const response = await app.inject({ method: 'GET', url: path, headers });

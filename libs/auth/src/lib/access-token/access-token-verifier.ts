@@ -3,6 +3,7 @@ import { jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 
 import { AUTH_MODULE_OPTIONS } from '../auth.module-definition';
 import { type AuthModuleOptions, resolveAuthOptions, type ResolvedAuthOptions } from '../auth-module-options';
+import { BoundedCache } from '../cache/bounded-cache';
 import { AuthError } from '../errors/auth.error';
 import { RevocationList } from '../revocation/revocation-list';
 import { type Principal, toPrincipal } from './access-token';
@@ -21,6 +22,8 @@ export class AccessTokenVerifier implements OnModuleDestroy {
   private readonly remoteKeys?: RemoteKeySet;
   private readonly getKey: JWTVerifyGetKey;
   private readonly algorithms: string[];
+  // keyed by the exact token string, never by jti or claims: only the very bytes that verified may hit
+  private readonly verified: BoundedCache<Principal>;
 
   constructor(
     @Inject(AUTH_MODULE_OPTIONS) options: AuthModuleOptions,
@@ -29,10 +32,14 @@ export class AccessTokenVerifier implements OnModuleDestroy {
     this.options = resolveAuthOptions(options);
     this.algorithms = this.options.algorithms.filter((alg) => !FORBIDDEN_ALGORITHM.test(alg));
     if (this.algorithms.length === 0) throw new Error('AuthModule: algorithms must name an asymmetric algorithm');
+    this.verified = new BoundedCache(this.options.verifiedTokenCacheSize);
     if (this.options.keyResolver) {
       this.getKey = this.options.keyResolver;
     } else {
-      const keys = new RemoteKeySet(new URL(this.options.jwksUri), this.options.jwksCooldownMs);
+      // a changed key set may have dropped a key: forget verdicts reached with the old set
+      const keys = new RemoteKeySet(new URL(this.options.jwksUri), this.options.jwksCooldownMs, () =>
+        this.verified.clear(),
+      );
       this.remoteKeys = keys;
       this.getKey = keys.getKey;
     }
@@ -53,17 +60,19 @@ export class AccessTokenVerifier implements OnModuleDestroy {
     return this.verify(readBearerToken(header, this.options.maxTokenBytes));
   }
 
-  /** Verifies a compact access token; rejects with `AuthError` (never with the token in it). */
+  /**
+   * Verifies a compact access token; rejects with `AuthError` (never with the token in it).
+   * A token verified before is served from the cache until its `exp`; revocation is checked every time.
+   */
   async verify(token: string): Promise<Principal> {
     assertCompactJws(token, this.options.maxTokenBytes);
-    const payload = await this.verifySignatureAndClaims(token);
-    const principal = toPrincipal(payload);
-    // a lifetime beyond the longest the issuer may grant (e.g. exp = 1e20) is not a real token
-    if (principal.expiresAt - principal.issuedAt > this.options.maxTokenAgeSeconds) {
-      throw new AuthError('invalid_token');
-    }
+    const now = this.now();
+    const cached = this.verified.get(token, now.getTime());
+    const principal = cached ?? (await this.verifyUncached(token, now));
     this.revocations.assertNotRevoked(principal);
-    return principal;
+    // cached only while strictly before exp: the skew allowance past exp is never served from memory
+    if (cached === undefined) this.verified.set(token, principal, principal.expiresAt * 1000);
+    return copyPrincipal(principal);
   }
 
   /** Refetches the JWKS now, or right after the cooldown when one was just fetched (key-rotation events). */
@@ -75,7 +84,20 @@ export class AccessTokenVerifier implements OnModuleDestroy {
     this.remoteKeys?.stop();
   }
 
-  private async verifySignatureAndClaims(token: string): Promise<JWTPayload> {
+  private now(): Date {
+    return this.options.clock?.() ?? new Date();
+  }
+
+  private async verifyUncached(token: string, now: Date): Promise<Principal> {
+    const principal = toPrincipal(await this.verifySignatureAndClaims(token, now));
+    // a lifetime beyond the longest the issuer may grant (e.g. exp = 1e20) is not a real token
+    if (principal.expiresAt - principal.issuedAt > this.options.maxTokenAgeSeconds) {
+      throw new AuthError('invalid_token');
+    }
+    return principal;
+  }
+
+  private async verifySignatureAndClaims(token: string, now: Date): Promise<JWTPayload> {
     try {
       const { payload } = await jwtVerify(token, this.getKey, {
         algorithms: this.algorithms,
@@ -85,11 +107,21 @@ export class AccessTokenVerifier implements OnModuleDestroy {
         clockTolerance: this.options.clockToleranceSeconds,
         maxTokenAge: this.options.maxTokenAgeSeconds,
         requiredClaims: REQUIRED_CLAIMS,
-        ...(this.options.clock ? { currentDate: this.options.clock() } : {}),
+        currentDate: now,
       });
       return payload;
     } catch {
       throw new AuthError('invalid_token');
     }
   }
+}
+
+// callers get their own arrays, so a handler mutating its principal cannot change a cached verdict
+function copyPrincipal(principal: Principal): Principal {
+  return {
+    ...principal,
+    roles: [...principal.roles],
+    scopes: [...principal.scopes],
+    audience: [...principal.audience],
+  };
 }

@@ -27,10 +27,13 @@ export class RemoteKeySet {
   private pending?: Promise<boolean>;
   private fetchCount = 0;
   private followUp?: NodeJS.Timeout;
+  private loadedJson?: string;
 
+  /** `onChange` runs whenever a fetched set differs from the one held (e.g. to drop verdicts cached under old keys). */
   constructor(
     private readonly url: URL,
     private readonly cooldownMs: number,
+    private readonly onChange: () => void = () => undefined,
   ) {}
 
   /** Number of JWKS fetch attempts so far (for tests and metrics). */
@@ -92,7 +95,11 @@ export class RemoteKeySet {
       const response = await fetch(this.url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       const body: unknown = await response.json();
-      this.local = createLocalJWKSet(publicKeysOnly(body));
+      const keys = publicKeysOnly(body);
+      this.local = createLocalJWKSet(keys);
+      const json = JSON.stringify(keys);
+      if (this.loadedJson !== undefined && json !== this.loadedJson) this.onChange();
+      this.loadedJson = json;
       return true;
     } catch (error) {
       this.logger.warn(`JWKS fetch from ${this.url.href} failed (${describe(error)}); keeping known keys`);

@@ -8,7 +8,12 @@ import { buildTokenCases, revocationFixtures, type TokenCase } from '../../test-
 
 const NOW = Math.floor(Date.now() / 1000);
 
-describe('access-token acceptance (HTTP and NATS)', () => {
+// cache on: the NATS leg and the repeated HTTP leg are served from the verified-token cache once the
+// first HTTP leg accepted; cache off: every leg is verified in full. The verdicts must not differ.
+describe.each([
+  { cache: 'on', verifiedTokenCacheSize: 10_000 },
+  { cache: 'off', verifiedTokenCacheSize: 0 },
+])('access-token acceptance (HTTP and NATS, verified-token cache $cache)', ({ verifiedTokenCacheSize }) => {
   let issuerServer: JwksServer;
   let attackerServer: JwksServer;
   let probe: ProbeApp;
@@ -32,6 +37,7 @@ describe('access-token acceptance (HTTP and NATS)', () => {
         serviceName: `acceptance-${prefix}`,
         revocationBucket: bucket,
         clock: () => new Date(NOW * 1000),
+        verifiedTokenCacheSize,
       },
       prefix,
     );
@@ -51,8 +57,16 @@ describe('access-token acceptance (HTTP and NATS)', () => {
 
     const http = await probe.http('/probe', headers);
     const reply = await nats.request<{ subject?: string }>(`${prefix}.probe`, { probe: true }, { headers });
+    const again = await probe.http('/probe', headers);
 
     const verdicts = { reason: row.reason, http: http.status, nats: reply.err ?? reply.response?.subject };
+    const outcome = (response: typeof http): unknown =>
+      response.status === 200 ? (JSON.parse(response.body) as { subject?: string }).subject : response.body;
+    expect({ reason: row.reason, status: again.status, outcome: outcome(again) }).toEqual({
+      reason: row.reason,
+      status: http.status,
+      outcome: outcome(http),
+    });
     if (row.verdict === 'accept') {
       expect(verdicts).toEqual({ reason: row.reason, http: 200, nats: row.subject });
       expect((JSON.parse(http.body) as { subject?: string }).subject).toBe(row.subject);

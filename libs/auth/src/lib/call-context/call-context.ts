@@ -46,11 +46,20 @@ export class CallContext {
    */
   static toNatsHeaders(): Record<string, string> {
     const state = storage.getStore();
-    const headers: Record<string, string> = {
+    const headers = CallContext.traceHeaders();
+    if (state?.token !== undefined) headers[MessageHeaders.authorization] = `Bearer ${state.token}`;
+    return headers;
+  }
+
+  /**
+   * `traceparent` (same trace id, new span id) and `x-request-id` for one outgoing call, whatever
+   * token it carries. Outside a call: a new trace and request id.
+   */
+  static traceHeaders(): Record<string, string> {
+    const state = storage.getStore();
+    return {
       [MessageHeaders.traceparent]: childTraceparent(state?.traceId ?? continueTraceId(undefined)),
       [MessageHeaders.requestId]: state?.requestId ?? continueRequestId(undefined),
     };
-    if (state?.token !== undefined) headers[MessageHeaders.authorization] = `Bearer ${state.token}`;
-    return headers;
   }
 }

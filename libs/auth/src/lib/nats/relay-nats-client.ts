@@ -9,31 +9,43 @@ import { ClientNats, type NatsRecord, NatsRecordBuilder } from '@nestjs/microser
 import type { NatsConnection } from 'nats';
 import { firstValueFrom, type Observable, timeout, TimeoutError } from 'rxjs';
 
-import { isRpcError } from '@relay/contracts';
+import { isRpcError, MessageHeaders } from '@relay/contracts';
 
 import { AUTH_MODULE_OPTIONS } from '../auth.module-definition';
-import type { AuthModuleOptions } from '../auth-module-options';
+import type { AuthModuleOptions, PropagationMode } from '../auth-module-options';
 import { CallContext } from '../call-context/call-context';
 import { RpcCallError, RpcTimeoutError } from '../errors/rpc-call.error';
+import { calleeAudienceForSubject } from '../propagation/callee-audience';
+import { OutgoingAuthorization } from '../propagation/outgoing-authorization';
 import { toMsgHdrs } from './nats-headers';
 
 /** Per-call options of `RelayNatsClient.send()` / `emit()`. */
 export interface RelayNatsCallOptions {
   /** Give up after this many ms. Default: the module's `rpcTimeoutMs` (3000). */
   timeoutMs?: number;
+  /** The callee's audience for `exchange`/`service` tokens. Default: from `calleeAudiences`, else the subject's first token. */
+  audience?: string;
+  /** Overrides the module's `propagation` for this call (e.g. `'service'` for a startup job). */
+  propagation?: PropagationMode;
 }
 
 /**
- * NATS client speaking Nest's wire format; every message carries the caller's `authorization`,
- * `traceparent` and `x-request-id` from the current `CallContext`.
+ * NATS client speaking Nest's wire format; every message carries `traceparent` and `x-request-id`
+ * from the current `CallContext`, and an `authorization` chosen by the `propagation` mode: the
+ * caller's token, one exchanged for the callee's audience, or the service's own token.
  */
 @Injectable()
 export class RelayNatsClient implements OnApplicationShutdown {
   private readonly client: ClientNats;
   private readonly defaultTimeoutMs: number;
+  private readonly calleeAudiences: Readonly<Record<string, string>>;
 
-  constructor(@Inject(AUTH_MODULE_OPTIONS) options: AuthModuleOptions) {
+  constructor(
+    @Inject(AUTH_MODULE_OPTIONS) options: AuthModuleOptions,
+    private readonly outgoing: OutgoingAuthorization,
+  ) {
     this.defaultTimeoutMs = options.rpcTimeoutMs ?? 3000;
+    this.calleeAudiences = options.calleeAudiences ?? {};
     this.client = new ClientNats({
       servers: options.natsUrl.split(','),
       name: options.serviceName,
@@ -43,8 +55,9 @@ export class RelayNatsClient implements OnApplicationShutdown {
   }
 
   /**
-   * Request/reply. Rejects with `UnauthorizedException` / `ForbiddenException` on err 401 / 403,
-   * `RpcCallError` on any other err, `RpcTimeoutError` when no answer arrives in time.
+   * Request/reply. Rejects with `UnauthorizedException` / `ForbiddenException` on err 401 / 403 (and
+   * `UnauthorizedException` when the issuer refuses a token exchange), `RpcCallError` on any other
+   * err, `RpcTimeoutError` when no answer arrives in time.
    */
   async send<TResult>(subject: string, data: unknown, options: RelayNatsCallOptions = {}): Promise<TResult> {
     const result = await this.call(subject, data, options, (record) => this.client.send<TResult>(subject, record));
@@ -81,7 +94,13 @@ export class RelayNatsClient implements OnApplicationShutdown {
     publish: (record: NatsRecord) => Observable<T>,
   ): Promise<T | undefined> {
     const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
-    const record = new NatsRecordBuilder(data).setHeaders(toMsgHdrs(CallContext.toNatsHeaders())).build();
+    const headers = CallContext.traceHeaders();
+    const authorization = await this.outgoing.authorization({
+      audience: options.audience ?? calleeAudienceForSubject(subject, this.calleeAudiences),
+      ...(options.propagation === undefined ? {} : { propagation: options.propagation }),
+    });
+    if (authorization !== undefined) headers[MessageHeaders.authorization] = authorization;
+    const record = new NatsRecordBuilder(data).setHeaders(toMsgHdrs(headers)).build();
     try {
       return await firstValueFrom(publish(record).pipe(timeout(timeoutMs)), { defaultValue: undefined });
     } catch (error) {

@@ -1,0 +1,195 @@
+import { randomUUID } from 'node:crypto';
+
+import { Test, type TestingModule } from '@nestjs/testing';
+import { createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+
+import { createTestIssuer, type JwksServer, NatsTestClient, serveJwks } from '@relay/testing';
+
+import { NATS_URL } from '../../test-support/probe-app';
+import { deleteBucket, putRevocations, uniqueBucketName } from '../../test-support/revocation-bucket';
+import type { AuthModuleOptions } from '../auth-module-options';
+import { AuthModule } from '../auth.module';
+import { AccessTokenVerifier } from './access-token-verifier';
+
+const NOW = Math.floor(Date.now() / 1000);
+
+describe('AccessTokenVerifier verified-token cache', () => {
+  const issuer = createTestIssuer();
+  const bucket = uniqueBucketName();
+  const modules: TestingModule[] = [];
+  let nats: NatsTestClient;
+  let nowSeconds = NOW;
+  let resolutions = 0;
+
+  const countingResolver: JWTVerifyGetKey = async (header, token) => {
+    resolutions += 1;
+    return createLocalJWKSet(issuer.jwks())(header, token);
+  };
+
+  beforeAll(async () => {
+    nats = await NatsTestClient.connect(NATS_URL);
+  });
+
+  afterAll(async () => {
+    for (const moduleRef of modules) await moduleRef.close();
+    await deleteBucket(nats, bucket);
+    await nats?.close();
+  });
+
+  beforeEach(() => {
+    nowSeconds = NOW;
+    resolutions = 0;
+  });
+
+  async function verifier(options: Partial<AuthModuleOptions> = {}): Promise<AccessTokenVerifier> {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        AuthModule.forRoot({
+          issuer: issuer.issuer,
+          audience: 'orders',
+          natsUrl: NATS_URL,
+          serviceName: `cache-${randomUUID().slice(0, 8)}`,
+          revocationBucket: bucket,
+          keyResolver: countingResolver,
+          clock: () => new Date(nowSeconds * 1000),
+          ...options,
+        }),
+      ],
+    }).compile();
+    moduleRef.useLogger(false);
+    modules.push(await moduleRef.init());
+    return moduleRef.get(AccessTokenVerifier);
+  }
+
+  const mint = (claims: Record<string, unknown> = {}): string =>
+    issuer.mintAccessToken({ claims: { iat: NOW, exp: NOW + 900, ...claims } });
+  const verdict = (subject: AccessTokenVerifier, token: string): Promise<string> =>
+    subject.verify(token).then((principal) => `accepted ${principal.subject}`, (error: { code?: string }) => `refused ${error.code}`);
+
+  it('serves a second verification of the same token from memory', async () => {
+    const subject = await verifier();
+    const token = mint();
+
+    const first = await subject.verify(token);
+    const second = await subject.verify(token);
+
+    expect(second).toEqual(first);
+    expect(resolutions).toBe(1);
+  });
+
+  it('checks revocation on every hit: jti, sid and blocked subject revoked after a first success', async () => {
+    const subject = await verifier();
+    const jti = randomUUID();
+    const sid = randomUUID();
+    const user = `user-${randomUUID().slice(0, 6)}`;
+    const tokens = [mint({ jti }), mint({ sid }), mint({ sub: user })];
+    for (const token of tokens) expect(await verdict(subject, token)).toMatch(/^accepted/);
+
+    await putRevocations(nats, bucket, [
+      { key: `jti.${jti}`, value: { kind: 'jti', id: jti, at: NOW } },
+      { key: `sid.${sid}`, value: { kind: 'sid', id: sid, at: NOW } },
+      { key: `sub.${user}`, value: { kind: 'sub', id: user, at: NOW } },
+    ]);
+    await eventually(async () => (await verdict(subject, tokens[2])) === 'refused token_revoked');
+
+    for (const token of tokens) expect(await verdict(subject, token)).toBe('refused token_revoked');
+    expect(resolutions).toBe(3);
+  });
+
+  it('never serves an entry at or past exp; the full check then decides (skew included)', async () => {
+    const subject = await verifier();
+    const token = mint({ exp: NOW + 60 });
+    await subject.verify(token);
+
+    nowSeconds = NOW + 59;
+    await subject.verify(token);
+    const hitsBeforeExp = resolutions;
+    nowSeconds = NOW + 60;
+    const atExp = await verdict(subject, token);
+    const resolutionsAtExp = resolutions;
+    nowSeconds = NOW + 60 + 31;
+    const pastSkew = await verdict(subject, token);
+
+    expect(hitsBeforeExp).toBe(1);
+    expect(resolutionsAtExp).toBe(2);
+    expect(atExp).toBe('accepted user-1');
+    expect(pastSkew).toBe('refused invalid_token');
+  });
+
+  it('is keyed by the exact token string: a forged twin with the same claims never hits', async () => {
+    const subject = await verifier();
+    const token = mint({ jti: 'shared-jti' });
+    await subject.verify(token);
+    const [header, payload] = token.split('.');
+    const otherSignature = mint({ jti: 'shared-jti' }).split('.')[2];
+
+    const forged = await verdict(subject, `${header}.${payload}.${otherSignature}`);
+    const truncated = await verdict(subject, token.slice(0, -2));
+
+    expect(forged).toBe('refused invalid_token');
+    expect(truncated).toBe('refused invalid_token');
+    expect(resolutions).toBe(3);
+  });
+
+  it('holds at most verifiedTokenCacheSize entries, least recently used out first', async () => {
+    const subject = await verifier({ verifiedTokenCacheSize: 2 });
+    const [a, b, c] = [mint(), mint(), mint()];
+
+    for (const token of [a, b, a, c]) await subject.verify(token);
+    const afterFill = resolutions;
+    await subject.verify(a);
+    await subject.verify(c);
+    const afterHits = resolutions;
+    await subject.verify(b);
+
+    expect(afterFill).toBe(3);
+    expect(afterHits).toBe(3);
+    expect(resolutions).toBe(4);
+  });
+
+  it('is off with verifiedTokenCacheSize 0', async () => {
+    const subject = await verifier({ verifiedTokenCacheSize: 0 });
+    const token = mint();
+
+    await subject.verify(token);
+    await subject.verify(token);
+
+    expect(resolutions).toBe(2);
+  });
+
+  it('hands out copies: a handler changing its principal cannot change the cached verdict', async () => {
+    const subject = await verifier();
+    const token = mint();
+
+    const first = await subject.verify(token);
+    first.roles.push('admin');
+    first.audience.push('auth');
+
+    expect(await subject.verify(token)).toEqual(expect.objectContaining({ roles: ['customer'], audience: ['orders', 'inventory'] }));
+  });
+
+  it('forgets cached verdicts when the JWKS changes (a dropped key stops its cached tokens)', async () => {
+    let published: JSONWebKeySet = issuer.jwks();
+    const jwks: JwksServer = await serveJwks(() => published);
+    try {
+      const subject = await verifier({ keyResolver: undefined, jwksUri: jwks.url, jwksCooldownMs: 0 });
+      const token = mint();
+      expect(await verdict(subject, token)).toBe('accepted user-1');
+
+      published = { keys: [] };
+      await subject.refreshKeys();
+
+      expect(await verdict(subject, token)).toBe('refused invalid_token');
+    } finally {
+      await jwks.stop();
+    }
+  });
+});
+
+async function eventually(check: () => Promise<boolean>, timeoutMs = 1000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -1,0 +1,61 @@
+import { Strategy } from 'passport';
+
+import type { Principal } from '../access-token/access-token';
+import type { AccessTokenVerifier } from '../access-token/access-token-verifier';
+import { readBearerToken } from '../access-token/bearer-token';
+import { attachAuthentication } from '../call-context/call-carrier';
+
+/** Passport's verify callback, as `PassportStrategy()` hands it over (calls `validate()`). */
+export type AccessTokenVerifyCallback = (
+  principal: Principal,
+  done: (error: unknown, user?: unknown, info?: unknown) => void,
+) => void;
+
+interface BearerRequest {
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/**
+ * A passport strategy whose only judge is `AccessTokenVerifier`.
+ *
+ * Not passport-jwt: its `authenticate()` always verifies with `jsonwebtoken` (`JwtStrategy.JwtVerifier`)
+ * once `secretOrKeyProvider` has returned a key, so a deferring key provider would still leave a
+ * second verification path with its own `alg`, `typ`, `crit`, skew and claim rules. Here the
+ * `Authorization` header is read and verified exactly as `AccessTokenGuard` does.
+ *
+ * A refusal is reported with `this.error(authError)` rather than `this.fail()`, so `AuthGuard()`
+ * rethrows the same `AuthError` (same status, `WWW-Authenticate`, message) as `AccessTokenGuard`;
+ * the price is that a refused token ends a multi-strategy chain instead of falling through.
+ */
+export class AccessTokenStrategy extends Strategy {
+  override name = 'relay-access-token';
+
+  constructor(
+    private readonly verifier: AccessTokenVerifier,
+    private readonly verify: AccessTokenVerifyCallback,
+  ) {
+    super();
+  }
+
+  override authenticate(request: BearerRequest): void {
+    void this.judge(request);
+  }
+
+  private async judge(request: BearerRequest): Promise<void> {
+    let principal: Principal;
+    let token: string;
+    try {
+      token = readBearerToken(request.headers['authorization'], this.verifier.maxTokenBytes);
+      principal = await this.verifier.verify(token);
+    } catch (error) {
+      this.error(error);
+      return;
+    }
+    attachAuthentication(request, { token, principal });
+    this.verify(principal, (error, user, info) => {
+      if (error !== null && error !== undefined) return this.error(error);
+      if (user === undefined || user === null || user === false) return this.fail(info as string, 401);
+      return this.success(user as Express.User, info as object | undefined);
+    });
+  }
+}

@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+
+import { Controller, Get, type INestApplication, Req, UseGuards } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AuthGuard } from '@nestjs/passport';
+import { Test } from '@nestjs/testing';
+
+import { createTestIssuer, type JwksServer, NatsTestClient, serveJwks } from '@relay/testing';
+
+import { NATS_URL } from '../../test-support/probe-app';
+import { deleteBucket, putRevocations, uniqueBucketName } from '../../test-support/revocation-bucket';
+import { buildTokenCases, revocationFixtures } from '../../test-support/token-cases';
+import type { Principal } from '../access-token/access-token';
+import { AuthModule } from '../auth.module';
+import { CurrentPrincipal } from '../decorators/current-principal.decorator';
+import { TransportExceptionFilter } from '../errors/transport-exception.filter';
+import { AccessTokenGuard } from '../guards/access-token.guard';
+import { RELAY_JWT_STRATEGY, RelayJwtStrategy } from './relay-jwt.strategy';
+
+const NOW = Math.floor(Date.now() / 1000);
+
+@Controller('verdict')
+class VerdictController {
+  @Get('guard')
+  @UseGuards(AccessTokenGuard)
+  guard(@CurrentPrincipal() principal: Principal): { subject: string } {
+    return { subject: principal.subject };
+  }
+
+  @Get('passport')
+  @UseGuards(AuthGuard(RELAY_JWT_STRATEGY))
+  passport(@Req() request: { user: Principal }, @CurrentPrincipal() principal: Principal): { subject: string } {
+    // the strategy also records the call like AccessTokenGuard does, so @CurrentPrincipal() works
+    return { subject: principal.subject === request.user.subject ? request.user.subject : 'mismatch' };
+  }
+}
+
+describe(RelayJwtStrategy.name, () => {
+  const issuer = createTestIssuer();
+  const bucket = uniqueBucketName();
+  let attackerServer: JwksServer;
+  let issuerServer: JwksServer;
+  let nats: NatsTestClient;
+  let app: NestFastifyApplication;
+  const cases = buildTokenCases(issuer, NOW, () => attackerServer.url);
+
+  beforeAll(async () => {
+    issuerServer = await issuer.serveJwks();
+    attackerServer = await serveJwks(() => ({ keys: [] }));
+    nats = await NatsTestClient.connect(NATS_URL);
+    await putRevocations(nats, bucket, revocationFixtures(NOW));
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        AuthModule.forRoot({
+          issuer: issuer.issuer,
+          audience: 'orders',
+          jwksUri: issuerServer.url,
+          natsUrl: NATS_URL,
+          serviceName: `passport-${randomUUID().slice(0, 8)}`,
+          revocationBucket: bucket,
+          clock: () => new Date(NOW * 1000),
+        }),
+      ],
+      controllers: [VerdictController],
+      providers: [RelayJwtStrategy, { provide: APP_FILTER, useClass: TransportExceptionFilter }],
+    }).compile();
+    app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+  });
+
+  afterAll(async () => {
+    await (app as INestApplication | undefined)?.close();
+    await deleteBucket(nats, bucket);
+    await nats?.close();
+    await issuerServer?.stop();
+    await attackerServer?.stop();
+  });
+
+  const call = async (path: string, authorization: string | undefined): Promise<unknown> => {
+    const response = await app.inject({ method: 'GET', url: path, headers: authorization === undefined ? {} : { authorization } });
+    return { status: response.statusCode, challenge: response.headers['www-authenticate'], body: JSON.parse(response.body) as unknown };
+  };
+
+  it('covers at least the required rows', () => {
+    const reasons = cases.map((row) => row.reason);
+
+    expect(reasons).toEqual(
+      expect.arrayContaining([
+        'sends no credentials',
+        'is alg none with an empty signature',
+        'is HS256 keyed with the PEM public key',
+        'expired 31 s ago',
+        'is for the other service only',
+        'has a revoked jti',
+      ]),
+    );
+    expect(cases.length).toBeGreaterThanOrEqual(12);
+  });
+
+  it.each(cases)('AuthGuard(jwt) gives AccessTokenGuard’s verdict when the token $reason', async (row) => {
+    const authorization = row.authorization();
+
+    // passport first, so its verdict never comes from a cache entry the guard left behind
+    const viaPassport = await call('/verdict/passport', authorization);
+    const viaGuard = await call('/verdict/guard', authorization);
+
+    expect(viaPassport).toEqual(viaGuard);
+    expect((viaGuard as { status: number }).status).toBe(row.verdict === 'accept' ? 200 : 401);
+    if (row.verdict === 'accept') expect((viaPassport as { body: unknown }).body).toEqual({ subject: row.subject });
+  });
+});

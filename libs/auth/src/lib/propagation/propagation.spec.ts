@@ -1,0 +1,223 @@
+import { randomUUID } from 'node:crypto';
+
+import { ServiceUnavailableException } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+
+import { getFreePort, NatsTestClient } from '@relay/testing';
+
+import { type IssuerServer, startIssuerServer } from '../../test-support/issuer-server';
+import { NATS_URL, type ProbeApp, type ProbeView, startProbeApp } from '../../test-support/probe-app';
+import { deleteBucket, uniqueBucketName } from '../../test-support/revocation-bucket';
+import type { AuthModuleOptions } from '../auth-module-options';
+import { AuthModule } from '../auth.module';
+import { CallContext } from '../call-context/call-context';
+import { RelayNatsClient } from '../nats/relay-nats-client';
+import { OutgoingAuthorization } from './outgoing-authorization';
+
+const CLIENT_ID = 'orders-service';
+const CLIENT_SECRET = 's3cret:with/odd chars';
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+
+describe('propagation modes (forward, exchange, service)', () => {
+  const bucket = uniqueBucketName();
+  const callerPrefix = `test.${randomUUID().slice(0, 8)}`;
+  const calleePrefix = `test.${randomUUID().slice(0, 8)}`;
+  let issuerServer: IssuerServer;
+  let nats: NatsTestClient;
+  let callee: ProbeApp;
+  let caller: ProbeApp;
+  let clockOffsetMs = 0;
+
+  const base = (): Pick<AuthModuleOptions, 'issuer' | 'natsUrl' | 'revocationBucket'> => ({
+    issuer: issuerServer.url,
+    natsUrl: NATS_URL,
+    revocationBucket: bucket,
+  });
+
+  beforeAll(async () => {
+    issuerServer = await startIssuerServer({ [CLIENT_ID]: CLIENT_SECRET });
+    nats = await NatsTestClient.connect(NATS_URL);
+    callee = await startProbeApp(
+      { ...base(), audience: 'inventory', serviceName: `callee-${calleePrefix}` },
+      calleePrefix,
+      { listen: true },
+    );
+    caller = await startProbeApp(
+      {
+        ...base(),
+        audience: 'orders',
+        serviceName: `caller-${callerPrefix}`,
+        propagation: 'exchange',
+        clientId: CLIENT_ID,
+        clientSecret: CLIENT_SECRET,
+        calleeAudiences: { [`${calleePrefix}.>`]: 'inventory' },
+        clock: () => new Date(Date.now() + clockOffsetMs),
+      },
+      callerPrefix,
+      { forwardPrefix: calleePrefix, fetchUrl: () => callee.url ?? '' },
+    );
+  });
+
+  afterAll(async () => {
+    await caller?.close();
+    await callee?.close();
+    await deleteBucket(nats, bucket);
+    await nats?.close();
+    await issuerServer?.stop();
+  });
+
+  beforeEach(() => {
+    issuerServer.requests.length = 0;
+    issuerServer.expiresIn = 300;
+    clockOffsetMs = 0;
+  });
+
+  const userToken = (claims: Record<string, unknown> = {}): string =>
+    issuerServer.issuer.mintAccessToken({ claims: { sub: `user-${randomUUID().slice(0, 6)}`, ...claims } });
+  const exchanges = (): number => issuerServer.requests.filter((request) => request.params['grant_type'] === EXCHANGE).length;
+
+  it('exchange: sends a token narrowed to the callee audience with act.sub, accepted over real NATS', async () => {
+    const token = userToken({ sub: 'user-42' });
+    const headers = { authorization: `Bearer ${token}`, traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01`, 'x-request-id': 'req-x-1' };
+
+    const http = await caller.http('/probe/forward', headers);
+    const seen = JSON.parse(http.body) as ProbeView;
+
+    expect(http.status).toBe(200);
+    expect(seen).toEqual(
+      expect.objectContaining({ subject: 'user-42', actor: CLIENT_ID, audience: ['inventory'], traceId: TRACE_ID, requestId: 'req-x-1' }),
+    );
+    expect(seen.authorization).not.toBe(headers.authorization);
+    expect(issuerServer.requests).toEqual([
+      {
+        authorization: `Basic ${Buffer.from(`${CLIENT_ID}:${encodeURIComponent(CLIENT_SECRET).replace(/%20/g, '+')}`).toString('base64')}`,
+        contentType: 'application/x-www-form-urlencoded',
+        params: {
+          grant_type: EXCHANGE,
+          subject_token: token,
+          subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+          audience: 'inventory',
+        },
+      },
+    ]);
+  });
+
+  it('exchange: one exchange serves two calls with the same token (HTTP then NATS entry)', async () => {
+    const headers = { authorization: `Bearer ${userToken()}` };
+
+    const first = JSON.parse((await caller.http('/probe/forward', headers)).body) as ProbeView;
+    const second = await nats.request<ProbeView>(`${callerPrefix}.forward`, {}, { headers });
+
+    expect(second.response?.authorization).toBe(first.authorization);
+    expect(second.response?.actor).toBe(CLIENT_ID);
+    expect(exchanges()).toBe(1);
+  });
+
+  it('exchange: exchanges again per token, and once the cached token is within 30 s of expiry', async () => {
+    issuerServer.expiresIn = 100;
+    const headers = { authorization: `Bearer ${userToken()}` };
+
+    await caller.http('/probe/forward', headers);
+    await caller.http('/probe/forward', { authorization: `Bearer ${userToken()}` });
+    clockOffsetMs = 69_000;
+    await caller.http('/probe/forward', headers);
+    clockOffsetMs = 71_000;
+    await caller.http('/probe/forward', headers);
+
+    expect(exchanges()).toBe(3);
+  });
+
+  it('exchange: a refused exchange fails the call with 401 on HTTP and NATS, never forwarding', async () => {
+    issuerServer.refusedSubjects.add('user-refused');
+    const headers = { authorization: `Bearer ${userToken({ sub: 'user-refused' })}` };
+
+    const http = await caller.http('/probe/forward', headers);
+    const reply = await nats.request(`${callerPrefix}.forward`, {}, { headers });
+
+    expect(http.status).toBe(401);
+    expect(http.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+    expect(reply.err).toEqual({ status: 401, message: expect.any(String) });
+    expect(exchanges()).toBe(2);
+  });
+
+  it('exchange: RelayHttpClient.fetch carries the exchanged token to a real HTTP downstream', async () => {
+    const http = await caller.http('/probe/fetch', { authorization: `Bearer ${userToken({ sub: 'user-http' })}`, 'x-request-id': 'req-f' });
+    const { status, body } = JSON.parse(http.body) as { status: number; body: ProbeView };
+
+    expect(status).toBe(200);
+    expect(body).toEqual(expect.objectContaining({ subject: 'user-http', actor: CLIENT_ID, audience: ['inventory'], requestId: 'req-f' }));
+  });
+
+  it('forward (per call): the caller token travels unchanged, with no token request', async () => {
+    const token = userToken({ sub: 'user-fwd' });
+    const client = caller.app.get(RelayNatsClient);
+
+    const seen = await CallContext.run({ token }, () =>
+      client.send<ProbeView>(`${calleePrefix}.echo`, {}, { propagation: 'forward' }),
+    );
+
+    expect(seen.authorization).toBe(`Bearer ${token}`);
+    expect(seen.actor).toBeUndefined();
+    expect(issuerServer.requests).toHaveLength(0);
+  });
+
+  it('service (per call, no caller): uses cached client_credentials for the callee audience', async () => {
+    const client = caller.app.get(RelayNatsClient);
+
+    const first = await client.send<ProbeView>(`${calleePrefix}.echo`, {}, { propagation: 'service' });
+    const second = await client.send<ProbeView>(`${calleePrefix}.echo`, {}, { propagation: 'service' });
+
+    expect(first).toEqual(expect.objectContaining({ subject: CLIENT_ID, audience: ['inventory'] }));
+    expect(second.authorization).toBe(first.authorization);
+    expect(issuerServer.requests.map((request) => request.params)).toEqual([{ grant_type: 'client_credentials', audience: 'inventory' }]);
+  });
+
+  it('service (module mode, default token endpoint): a startup job authenticates as the service', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        AuthModule.forRoot({
+          ...base(),
+          audience: 'orders',
+          serviceName: `job-${callerPrefix}`,
+          propagation: 'service',
+          clientId: CLIENT_ID,
+          clientSecret: CLIENT_SECRET,
+        }),
+      ],
+    }).compile();
+    moduleRef.useLogger(false);
+    const app = await moduleRef.init();
+    try {
+      const seen = await app.get(RelayNatsClient).send<ProbeView>(`${calleePrefix}.echo`, {}, { audience: 'inventory' });
+
+      expect(seen).toEqual(expect.objectContaining({ subject: CLIENT_ID, audience: ['inventory'] }));
+      expect(seen.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('refuses to start exchange or service mode without client credentials', () => {
+    const options = { ...base(), audience: 'orders', serviceName: 'x' };
+
+    expect(() => new OutgoingAuthorization({ ...options, propagation: 'exchange' })).toThrow(/clientId and clientSecret/);
+    expect(() => new OutgoingAuthorization({ ...options, propagation: 'service', clientId: CLIENT_ID })).toThrow(/clientSecret/);
+    expect(() => new OutgoingAuthorization(options)).not.toThrow();
+  });
+
+  it('answers 503 (not 401) when the token endpoint is unreachable', async () => {
+    const deadPort = await getFreePort();
+    const outgoing = new OutgoingAuthorization({
+      ...base(),
+      audience: 'orders',
+      serviceName: 'x',
+      propagation: 'service',
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      tokenEndpoint: `http://127.0.0.1:${deadPort}/oauth/token`,
+    });
+
+    await expect(outgoing.authorization({ audience: 'inventory' })).rejects.toBeInstanceOf(ServiceUnavailableException);
+  });
+});

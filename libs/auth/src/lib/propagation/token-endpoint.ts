@@ -1,0 +1,78 @@
+import { Logger, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
+
+/** RFC 8693 §2.1 grant type and token type URIs. */
+export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+
+/** An access token obtained from the token endpoint. */
+export interface ObtainedToken {
+  accessToken: string;
+  /** `expires_in` (seconds), when the endpoint sent one. */
+  expiresInSeconds?: number;
+}
+
+/** Where and as whom to ask for tokens. */
+export interface TokenEndpointOptions {
+  url: string;
+  clientId: string;
+  clientSecret: string;
+  timeoutMs: number;
+}
+
+const logger = new Logger('TokenEndpoint');
+
+/**
+ * POSTs a form-encoded token request with HTTP Basic client authentication (RFC 6749 §2.3.1, §4.4;
+ * RFC 8693 §2.1). A refusal (any 4xx, e.g. `invalid_grant`) rejects with `UnauthorizedException`;
+ * an unreachable or failing endpoint with `ServiceUnavailableException`.
+ */
+export async function requestToken(options: TokenEndpointOptions, params: Record<string, string>): Promise<ObtainedToken> {
+  let response: Response;
+  try {
+    response = await fetch(options.url, {
+      method: 'POST',
+      headers: {
+        authorization: basicCredentials(options.clientId, options.clientSecret),
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'application/json',
+      },
+      body: new URLSearchParams(params).toString(),
+      signal: AbortSignal.timeout(options.timeoutMs),
+    });
+  } catch (error) {
+    logger.warn(`Token endpoint ${options.url} unreachable: ${error instanceof Error ? error.message : String(error)}`);
+    throw new ServiceUnavailableException('Token endpoint unavailable');
+  }
+  const body = await response.json().catch((): unknown => undefined);
+  if (response.status >= 400 && response.status < 500) {
+    logger.warn(`Token endpoint refused ${params['grant_type']}: ${response.status} ${oauthErrorCode(body)}`);
+    throw new UnauthorizedException('The issuer refused to grant a token for this call');
+  }
+  const token = readTokenResponse(body);
+  if (!response.ok || token === undefined) {
+    logger.warn(`Token endpoint ${options.url} answered ${response.status} without a usable token`);
+    throw new ServiceUnavailableException('Token endpoint unavailable');
+  }
+  return token;
+}
+
+// RFC 6749 §2.3.1: id and secret are form-urlencoded before base64
+function basicCredentials(clientId: string, clientSecret: string): string {
+  const encode = (value: string): string => new URLSearchParams({ v: value }).toString().slice(2);
+  return `Basic ${Buffer.from(`${encode(clientId)}:${encode(clientSecret)}`).toString('base64')}`;
+}
+
+function readTokenResponse(body: unknown): ObtainedToken | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const { access_token: accessToken, token_type: tokenType, expires_in: expiresIn } = body as Record<string, unknown>;
+  if (typeof accessToken !== 'string' || accessToken === '') return undefined;
+  if (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer') return undefined;
+  return typeof expiresIn === 'number' && Number.isFinite(expiresIn)
+    ? { accessToken, expiresInSeconds: expiresIn }
+    : { accessToken };
+}
+
+function oauthErrorCode(body: unknown): string {
+  const error = typeof body === 'object' && body !== null ? (body as { error?: unknown }).error : undefined;
+  return typeof error === 'string' ? error.slice(0, 64) : 'no error code';
+}
