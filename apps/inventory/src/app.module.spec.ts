@@ -3,14 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { headers as createNatsHeaders } from 'nats';
 
-import { natsMicroserviceOptions } from '@relay/auth';
 import { InventorySubjects } from '@relay/contracts';
 import { createTestIssuer, type JwksServer, NatsTestClient, type TestIssuer } from '@relay/testing';
 
-const NATS_URL = process.env['RELAY_TEST_NATS_URL'] ?? 'nats://127.0.0.1:4222';
+import { startTestNats, type TestNats } from './testing/private-nats-server';
 
 // Boots the real composition root on Fastify with a real NATS and real token verification against
 // a served JWKS, to prove the global guards, pipe and filter cover the NATS handlers too.
@@ -19,6 +18,7 @@ describe('inventory app (HTTP + NATS)', () => {
   let jwks: JwksServer;
   let app: NestFastifyApplication;
   let nats: NatsTestClient;
+  let natsServer: TestNats;
   let dataDir: string;
   let customerToken: string;
   let adminToken: string;
@@ -27,24 +27,23 @@ describe('inventory app (HTTP + NATS)', () => {
     issuer = await createTestIssuer({ issuer: 'http://issuer.relay.test' });
     jwks = await issuer.serveJwks();
     dataDir = mkdtempSync(join(tmpdir(), 'relay-inventory-'));
+    // a private server: the subjects are fixed by the contract, so other suites on a shared bus could answer
+    natsServer = await startTestNats();
     Object.assign(process.env, {
       AUTH_ISSUER: issuer.issuer,
       AUTH_JWKS_URI: jwks.url,
       DATA_DIR: dataDir,
-      NATS_URL,
+      NATS_URL: natsServer.url,
       LOG_LEVEL: 'error',
     });
     delete process.env['DATABASE_URL'];
     // imported only now: ConfigModule.forRoot validates process.env when the module is loaded
-    const { AppModule } = await import('./app.module');
-    app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter(), {
-      logger: ['error'],
-    });
-    app.connectMicroservice(natsMicroserviceOptions(NATS_URL, 'inventory'), { inheritAppConfig: true });
+    const { createInventoryApp } = await import('./app.factory');
+    app = await createInventoryApp({ NATS_URL: natsServer.url, LOG_LEVEL: 'error' });
     await app.init();
     await app.startAllMicroservices();
     await app.getHttpAdapter().getInstance().ready();
-    nats = await NatsTestClient.connect(NATS_URL);
+    nats = await NatsTestClient.connect(natsServer.url);
     customerToken = issuer.mintAccessToken({ claims: { sub: 'alice', roles: ['customer'] } });
     adminToken = issuer.mintAccessToken({ claims: { sub: 'root', roles: ['admin'] } });
   }, 60_000);
@@ -53,6 +52,7 @@ describe('inventory app (HTTP + NATS)', () => {
     await nats?.close();
     await app?.close();
     await jwks?.stop();
+    await natsServer?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }, 30_000);
 
@@ -220,6 +220,155 @@ describe('inventory app (HTTP + NATS)', () => {
     });
   });
 
+  describe('NATS inventory.release by a service or another user', () => {
+    async function reservedOrder(sku: string, quantity: number): Promise<string> {
+      const orderId = randomUUID();
+      const reply = await nats.request(
+        InventorySubjects.reserve,
+        { orderId, items: [{ sku, quantity }] },
+        { headers: bearer(customerToken) },
+      );
+      expect(reply.response).toEqual({ orderId, reserved: true });
+      return orderId;
+    }
+
+    const serviceToken = (scope: string): string =>
+      issuer.mintAccessToken({
+        claims: { sub: 'orders', client_id: 'orders', roles: [], scope, aud: ['inventory'] },
+      });
+
+    it("releases any user's order with a service token carrying scope inventory:release", async () => {
+      const sku = await newSku(10);
+      const orderId = await reservedOrder(sku, 4);
+
+      const reply = await nats.request(
+        InventorySubjects.release,
+        { orderId },
+        { headers: bearer(serviceToken('inventory:release')) },
+      );
+
+      expect(reply.response).toEqual({ orderId, released: true });
+      expect(await stockOf(sku)).toBe(10);
+    });
+
+    it('refuses a service token without scope inventory:release with 403', async () => {
+      const sku = await newSku(10);
+      const orderId = await reservedOrder(sku, 4);
+
+      const reply = await nats.request(
+        InventorySubjects.release,
+        { orderId },
+        { headers: bearer(serviceToken('inventory:read')) },
+      );
+
+      expect(reply.err).toMatchObject({ status: 403 });
+      expect(await stockOf(sku)).toBe(6);
+    });
+
+    it("does not release another customer's order", async () => {
+      const sku = await newSku(10);
+      const orderId = await reservedOrder(sku, 4);
+      const bob = issuer.mintAccessToken({ claims: { sub: 'bob', roles: ['customer'] } });
+
+      await nats.request(InventorySubjects.release, { orderId }, { headers: bearer(bob) });
+
+      expect(await stockOf(sku)).toBe(6);
+    });
+
+    it('refuses a service token on inventory.reserve with 403', async () => {
+      const sku = await newSku(10);
+
+      const reply = await nats.request(
+        InventorySubjects.reserve,
+        { orderId: randomUUID(), items: [{ sku, quantity: 1 }] },
+        { headers: bearer(serviceToken('inventory:release')) },
+      );
+
+      expect(reply.err).toMatchObject({ status: 403 });
+      expect(await stockOf(sku)).toBe(10);
+    });
+  });
+
+  describe('NATS garbage payloads', () => {
+    const subjects = [InventorySubjects.reserve, InventorySubjects.release, InventorySubjects.stock];
+
+    async function rawRequest(subject: string, bytes: Uint8Array): Promise<{ err?: unknown }> {
+      const headers = createNatsHeaders();
+      headers.set('authorization', `Bearer ${customerToken}`);
+      const reply = await nats.connection.request(subject, bytes, { timeout: 2000, headers });
+      return JSON.parse(new TextDecoder().decode(reply.data)) as { err?: unknown };
+    }
+
+    const text = (value: string): Uint8Array => new TextEncoder().encode(value);
+    const packet = (subject: string, data: unknown): Uint8Array =>
+      text(JSON.stringify({ pattern: subject, data, id: randomUUID() }));
+
+    const garbage = (subject: string, sku: string): Array<[string, Uint8Array]> => [
+      ['bytes that are not JSON', text('{"pattern": nope')],
+      ['invalid UTF-8', new Uint8Array([0xff, 0xfe, 0x7b])],
+      ['an empty message', new Uint8Array()],
+      ['a JSON number', text('42')],
+      ['a JSON array', text('[1,2]')],
+      ['data null', packet(subject, null)],
+      ['data a string', packet(subject, 'sku')],
+      ['data an array', packet(subject, [{ sku, quantity: 1 }])],
+      ['missing fields', packet(subject, {})],
+      ['wrong types', packet(subject, { orderId: 7, items: 'all', sku: 5 })],
+      [
+        'an extra field',
+        packet(subject, { orderId: randomUUID(), items: [{ sku, quantity: 1 }], sku, userId: 'x' }),
+      ],
+      [
+        'a huge array',
+        packet(subject, {
+          orderId: randomUUID(),
+          items: Array.from({ length: 20_000 }, () => ({ sku, quantity: 1 })),
+        }),
+      ],
+      [
+        'a "__proto__" key',
+        text(
+          `{"pattern":"${subject}","id":"p1","data":{"orderId":"${randomUUID()}","items":[{"sku":"${sku}","quantity":1}],"sku":"${sku}","__proto__":{"isAdmin":true}}}`,
+        ),
+      ],
+    ];
+
+    it.each(subjects)('answers 400 to every garbage payload on %s and changes nothing', async (subject) => {
+      const sku = await newSku(10);
+      const orderId = randomUUID();
+      await nats.request(
+        InventorySubjects.reserve,
+        { orderId, items: [{ sku, quantity: 2 }] },
+        { headers: bearer(customerToken) },
+      );
+
+      for (const [name, bytes] of garbage(subject, sku)) {
+        const reply = await rawRequest(subject, bytes);
+        expect({ name, err: reply.err }).toMatchObject({
+          name,
+          err: { status: 400, message: expect.any(String) },
+        });
+      }
+
+      expect(await stockOf(sku)).toBe(8);
+      expect(({} as Record<string, unknown>)['isAdmin']).toBeUndefined();
+      const healthy = await nats.request(
+        InventorySubjects.stock,
+        { sku },
+        { headers: bearer(customerToken) },
+      );
+      expect(healthy.response).toEqual({ sku, available: 8 });
+    });
+
+    it('answers garbage without a token with 401', async () => {
+      const reply = await nats.connection.request(InventorySubjects.reserve, text('not json'), {
+        timeout: 2000,
+      });
+
+      expect(JSON.parse(new TextDecoder().decode(reply.data))).toMatchObject({ err: { status: 401 } });
+    });
+  });
+
   describe('NATS inventory.stock', () => {
     it('answers the stock level to any valid token and 404 for an unknown sku', async () => {
       const sku = await newSku(5);
@@ -290,6 +439,42 @@ describe('inventory app (HTTP + NATS)', () => {
 
       expect(response.statusCode).toBe(400);
     });
+
+    it.each([
+      { case: 'malformed JSON', body: '{"available": ', contentType: 'application/json', status: 400 },
+      {
+        case: 'a "__proto__" key',
+        body: '{"available":1,"__proto__":{"x":1}}',
+        contentType: 'application/json',
+        status: 400,
+      },
+      { case: 'a text/plain body', body: '{"available":1}', contentType: 'text/plain', status: 415 },
+      {
+        case: 'a form body',
+        body: 'available=1',
+        contentType: 'application/x-www-form-urlencoded',
+        status: 415,
+      },
+      {
+        case: 'a body over 1 MiB',
+        body: `{"available":1,"pad":"${'x'.repeat(1_048_577)}"}`,
+        contentType: 'application/json',
+        status: 413,
+      },
+    ])(
+      'PUT /inventory/:sku answers $status for $case and changes nothing',
+      async ({ body, contentType, status }) => {
+        const response = await app.inject({
+          method: 'PUT',
+          url: '/inventory/sku-plum',
+          headers: { ...bearer(adminToken), 'content-type': contentType },
+          payload: body,
+        });
+
+        expect(response.statusCode).toBe(status);
+        expect(await stockOf('sku-plum')).toBe(100);
+      },
+    );
 
     it('GET /health is public', async () => {
       const response = await app.inject({ method: 'GET', url: '/health' });

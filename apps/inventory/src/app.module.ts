@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 
-import { Module, ValidationPipe } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 
@@ -17,6 +17,7 @@ import { HealthModule } from '@relay/health';
 
 import { type InventoryConfig, validateInventoryConfig } from './config/inventory.config';
 import { inventoryMigrations } from './database/migrations';
+import { StrictValidationPipe } from './nats/strict-validation.pipe';
 import { StockModule } from './stock/stock.module';
 
 // Composition root: every HTTP route and NATS handler passes AccessTokenGuard then RolesGuard;
@@ -40,6 +41,9 @@ import { StockModule } from './stock/stock.module';
         jwksUri: config.get('AUTH_JWKS_URI', { infer: true }),
         natsUrl: config.get('NATS_URL', { infer: true }),
         serviceName: 'inventory',
+        // only used per call (events to orders); incoming calls are never forwarded further
+        clientId: config.get('AUTH_CLIENT_ID', { infer: true }),
+        clientSecret: config.get('AUTH_CLIENT_SECRET', { infer: true }),
       }),
     }),
     HealthModule.forRootAsync({
@@ -56,10 +60,7 @@ import { StockModule } from './stock/stock.module';
     { provide: APP_GUARD, useClass: RolesGuard },
     { provide: APP_INTERCEPTOR, useClass: CallContextInterceptor },
     { provide: APP_FILTER, useClass: TransportExceptionFilter },
-    {
-      provide: APP_PIPE,
-      useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
-    },
+    { provide: APP_PIPE, useClass: StrictValidationPipe },
   ],
 })
 export class AppModule {}

@@ -1,23 +1,11 @@
-import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { exitOnInvalidEnvironment } from '@relay/config';
 
-import { natsMicroserviceOptions } from '@relay/auth';
-import { exitOnInvalidEnvironment, nestLogLevels } from '@relay/config';
-
-import { AppModule } from './app.module';
+import { createInventoryApp } from './app.factory';
 import { validateInventoryConfig } from './config/inventory.config';
 
 async function bootstrap(): Promise<void> {
   const config = exitOnInvalidEnvironment(validateInventoryConfig);
-  const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule,
-    new FastifyAdapter({ bodyLimit: 1_048_576 }),
-    {
-      bufferLogs: true,
-      logger: nestLogLevels(config.LOG_LEVEL),
-    },
-  );
-  app.connectMicroservice(natsMicroserviceOptions(config.NATS_URL, 'inventory'), { inheritAppConfig: true });
+  const app = await createInventoryApp(config);
   app.enableShutdownHooks();
   await app.init();
   await app.startAllMicroservices();

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 
-import { Module, ValidationPipe } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 
@@ -17,6 +17,7 @@ import { HealthModule } from '@relay/health';
 
 import { type OrdersConfig, validateOrdersConfig } from './config/orders.config';
 import { ordersMigrations } from './database/migrations';
+import { StrictValidationPipe } from './nats/strict-validation.pipe';
 import { OrdersModule } from './orders/orders.module';
 
 // Composition root: every HTTP route and NATS handler passes AccessTokenGuard then RolesGuard;
@@ -41,6 +42,11 @@ import { OrdersModule } from './orders/orders.module';
         natsUrl: config.get('NATS_URL', { infer: true }),
         serviceName: 'orders',
         rpcTimeoutMs: config.get('ORDERS_RPC_TIMEOUT_MS', { infer: true }),
+        // exchange: inventory gets a token narrowed to its audience; the client credentials also
+        // obtain orders' own token for releases that have no caller (ReleaseSweeper)
+        propagation: config.get('PROPAGATION_MODE', { infer: true }),
+        clientId: config.get('AUTH_CLIENT_ID', { infer: true }),
+        clientSecret: config.get('AUTH_CLIENT_SECRET', { infer: true }),
       }),
     }),
     HealthModule.forRootAsync({
@@ -57,10 +63,7 @@ import { OrdersModule } from './orders/orders.module';
     { provide: APP_GUARD, useClass: RolesGuard },
     { provide: APP_INTERCEPTOR, useClass: CallContextInterceptor },
     { provide: APP_FILTER, useClass: TransportExceptionFilter },
-    {
-      provide: APP_PIPE,
-      useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
-    },
+    { provide: APP_PIPE, useClass: StrictValidationPipe },
   ],
 })
 export class AppModule {}

@@ -1,6 +1,9 @@
-import { IsInt, IsOptional, IsString, IsUrl, Max, Min, MinLength } from 'class-validator';
+import { IsInt, IsOptional, IsString, IsUrl, Max, Min, MinLength, ValidateIf } from 'class-validator';
 
 import { BaseAppConfig, createConfigValidator } from '@relay/config';
+
+const CLIENT_ID_REQUIRED = 'AUTH_CLIENT_ID is required when AUTH_CLIENT_SECRET is set';
+const CLIENT_SECRET_REQUIRED = 'AUTH_CLIENT_SECRET is required when AUTH_CLIENT_ID is set';
 
 /** Environment of the inventory app (CONTRACT.md, Processes). */
 export class InventoryConfig extends BaseAppConfig {
@@ -22,6 +25,21 @@ export class InventoryConfig extends BaseAppConfig {
   @IsString()
   @MinLength(1, { message: 'AUTH_AUDIENCE must not be empty' })
   AUTH_AUDIENCE: string = 'inventory';
+
+  /**
+   * Inventory's own OAuth client id: `inventory.reserved` events go to orders with inventory's own
+   * token (scope `orders:acknowledge`) instead of the caller's. Default: unset (the caller's token).
+   */
+  @ValidateIf((config: InventoryConfig) => config.AUTH_CLIENT_SECRET !== undefined)
+  @IsString({ message: CLIENT_ID_REQUIRED })
+  @MinLength(1, { message: CLIENT_ID_REQUIRED })
+  AUTH_CLIENT_ID?: string;
+
+  /** Inventory's own OAuth client secret. Default: unset. */
+  @ValidateIf((config: InventoryConfig) => config.AUTH_CLIENT_ID !== undefined)
+  @IsString({ message: CLIENT_SECRET_REQUIRED })
+  @MinLength(1, { message: CLIENT_SECRET_REQUIRED })
+  AUTH_CLIENT_SECRET?: string;
 }
 
 export const validateInventoryConfig = createConfigValidator(InventoryConfig);

@@ -1,7 +1,14 @@
 import { Controller, Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { MessagePattern, Payload, RpcException } from '@nestjs/microservices';
 
-import { CurrentPrincipal, type Principal, RelayNatsClient, Roles } from '@relay/auth';
+import {
+  CurrentPrincipal,
+  type Principal,
+  type RelayNatsCallOptions,
+  RelayNatsClient,
+  Roles,
+} from '@relay/auth';
 import {
   type InventoryReservedEvent,
   InventorySubjects,
@@ -14,18 +21,30 @@ import {
   StockQueryDto,
 } from '@relay/contracts';
 
+import type { InventoryConfig } from '../config/inventory.config';
+import { releaseCaller, reserveCaller } from './stock-callers';
 import { InsufficientStockError, ReservationConflictError } from './stock.errors';
-import { type StockCaller, StockService } from './stock.service';
+import { StockService } from './stock.service';
 
 /** NATS handlers of inventory (CONTRACT.md, NATS); the global guards authenticate every message. */
 @Controller()
 export class StockRpcController {
   private readonly logger = new Logger(StockRpcController.name);
+  private readonly eventOptions: RelayNatsCallOptions;
 
   constructor(
     private readonly stock: StockService,
     private readonly nats: RelayNatsClient,
-  ) {}
+    config: ConfigService<InventoryConfig, true>,
+  ) {
+    // The event goes to orders on inventory's own behalf: its own token for audience `orders` when it
+    // has client credentials (a caller token exchanged for inventory would be refused by orders),
+    // else the caller's forwarded token. Orders matches it to the order's owner by `userId`.
+    const hasClientCredentials =
+      Boolean(config.get('AUTH_CLIENT_ID', { infer: true })) &&
+      Boolean(config.get('AUTH_CLIENT_SECRET', { infer: true }));
+    this.eventOptions = hasClientCredentials ? { propagation: 'service', audience: 'orders' } : {};
+  }
 
   @Roles('customer', 'admin')
   @MessagePattern(InventorySubjects.reserve)
@@ -33,7 +52,7 @@ export class StockRpcController {
     @Payload() request: ReserveStockDto,
     @CurrentPrincipal() principal?: Principal,
   ): Promise<ReserveStockResult> {
-    const caller = toCaller(principal);
+    const caller = reserveCaller(principal);
     const reservation = await this.stock
       .reserve(caller, request.orderId, request.items)
       .catch(toRpcException);
@@ -44,7 +63,7 @@ export class StockRpcController {
         items: reservation.items,
       };
       // The reservation is committed; a lost event only delays the order's acknowledgement.
-      this.nats.emit(InventorySubjects.reserved, event).catch((error: unknown) => {
+      this.nats.emit(InventorySubjects.reserved, event, this.eventOptions).catch((error: unknown) => {
         this.logger.warn(
           `Could not emit ${InventorySubjects.reserved} for order ${request.orderId}: ${describe(error)}`,
         );
@@ -53,13 +72,13 @@ export class StockRpcController {
     return reservation.result;
   }
 
-  @Roles('customer', 'admin')
+  // No @Roles: customer/admin *or* a service token with scope inventory:release (see releaseCaller).
   @MessagePattern(InventorySubjects.release)
   release(
     @Payload() request: ReleaseStockDto,
     @CurrentPrincipal() principal?: Principal,
   ): Promise<ReleaseStockResult> {
-    return this.stock.release(toCaller(principal), request.orderId);
+    return this.stock.release(releaseCaller(principal), request.orderId);
   }
 
   @MessagePattern(InventorySubjects.stock)
@@ -70,14 +89,6 @@ export class StockRpcController {
     }
     return level;
   }
-}
-
-function toCaller(principal: Principal | undefined): StockCaller {
-  // The global AccessTokenGuard has run, so a principal is always present here.
-  if (principal === undefined) {
-    throw new RpcException({ status: 401, message: 'Missing access token' } satisfies RpcError);
-  }
-  return { userId: principal.subject, isAdmin: principal.roles.includes('admin') };
 }
 
 function toRpcException(error: unknown): never {

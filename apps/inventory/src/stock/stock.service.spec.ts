@@ -42,8 +42,8 @@ const backends: Backend[] = [
   },
 ];
 
-const alice: StockCaller = { userId: 'alice', isAdmin: false };
-const bob: StockCaller = { userId: 'bob', isAdmin: false };
+const alice: StockCaller = { userId: 'alice', canReleaseAny: false };
+const bob: StockCaller = { userId: 'bob', canReleaseAny: false };
 
 describe.each(backends)(`${StockService.name} on $name`, (backend) => {
   let database: Database;
@@ -204,7 +204,7 @@ describe.each(backends)(`${StockService.name} on $name`, (backend) => {
     await service.release(bob, orderId);
     expect(await available('sku-apple')).toBe(90);
 
-    await service.release({ userId: 'root', isAdmin: true }, orderId);
+    await service.release({ userId: 'root', canReleaseAny: true }, orderId);
     expect(await available('sku-apple')).toBe(100);
   });
 

@@ -10,7 +10,8 @@ import { StockRepository } from './stock.repository';
 /** Who asks for a reservation or release. */
 export interface StockCaller {
   userId: string;
-  isAdmin: boolean;
+  /** May release any user's order (admins, and services holding scope `inventory:release`). */
+  canReleaseAny: boolean;
 }
 
 /** Outcome of `reserve`: `isNew` is false when the order had been reserved before (nothing more taken). */
@@ -63,10 +64,10 @@ export class StockService {
    */
   async release(caller: StockCaller, orderId: string): Promise<ReleaseStockResult> {
     await this.database.transaction(async (tx) => {
-      let items = await this.reservations.release(tx, orderId, caller.userId, caller.isAdmin);
+      let items = await this.reservations.release(tx, orderId, caller.userId, caller.canReleaseAny);
       // A reserve committing between the update and the insert makes the insert a no-op: retry the update.
       if (items === undefined && !(await this.reservations.insertReleased(tx, orderId, caller.userId))) {
-        items = await this.reservations.release(tx, orderId, caller.userId, caller.isAdmin);
+        items = await this.reservations.release(tx, orderId, caller.userId, caller.canReleaseAny);
       }
       for (const item of items ?? []) {
         await this.stock.giveBack(tx, item.sku, item.quantity);

@@ -1,8 +1,12 @@
-import { IsIn, IsInt, IsOptional, IsString, IsUrl, Max, Min, MinLength } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUrl, Max, Min, MinLength, ValidateIf } from 'class-validator';
 
 import { BaseAppConfig, createConfigValidator } from '@relay/config';
 
 const PROPAGATION_MODES = ['forward', 'exchange'] as const;
+const CLIENT_ID_REQUIRED =
+  'AUTH_CLIENT_ID is required when PROPAGATION_MODE=exchange or AUTH_CLIENT_SECRET is set';
+const CLIENT_SECRET_REQUIRED =
+  'AUTH_CLIENT_SECRET is required when PROPAGATION_MODE=exchange or AUTH_CLIENT_ID is set';
 
 /** Environment of the orders app (CONTRACT.md, Processes). */
 export class OrdersConfig extends BaseAppConfig {
@@ -35,14 +39,24 @@ export class OrdersConfig extends BaseAppConfig {
   @IsIn(PROPAGATION_MODES, { message: 'PROPAGATION_MODE must be forward or exchange' })
   PROPAGATION_MODE: (typeof PROPAGATION_MODES)[number] = 'forward';
 
-  /** This service's own client id (token exchange). Default: unset. */
-  @IsOptional()
-  @IsString()
+  /**
+   * This service's own OAuth client id: token exchange, and orders' own token for releasing the stock
+   * of failed orders after a crash. Required when PROPAGATION_MODE=exchange. Default: unset.
+   */
+  @ValidateIf(
+    (config: OrdersConfig) =>
+      config.PROPAGATION_MODE === 'exchange' || config.AUTH_CLIENT_SECRET !== undefined,
+  )
+  @IsString({ message: CLIENT_ID_REQUIRED })
+  @MinLength(1, { message: CLIENT_ID_REQUIRED })
   AUTH_CLIENT_ID?: string;
 
-  /** This service's own client secret (token exchange). Default: unset. */
-  @IsOptional()
-  @IsString()
+  /** This service's own OAuth client secret. Required when PROPAGATION_MODE=exchange. Default: unset. */
+  @ValidateIf(
+    (config: OrdersConfig) => config.PROPAGATION_MODE === 'exchange' || config.AUTH_CLIENT_ID !== undefined,
+  )
+  @IsString({ message: CLIENT_SECRET_REQUIRED })
+  @MinLength(1, { message: CLIENT_SECRET_REQUIRED })
   AUTH_CLIENT_SECRET?: string;
 }
 

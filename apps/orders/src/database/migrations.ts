@@ -33,4 +33,14 @@ export const ordersMigrations: Migration[] = [
             PRIMARY KEY (user_id, key)
           )`,
   },
+  {
+    // A failed order whose stock inventory may still hold: ReleaseSweeper retries inventory.release
+    // until inventory acknowledges it, then clears the flag.
+    id: '0005-orders-release-pending',
+    sql: 'ALTER TABLE orders ADD COLUMN release_pending boolean NOT NULL DEFAULT false',
+  },
+  {
+    id: '0006-orders-release-pending-index',
+    sql: 'CREATE INDEX orders_release_pending_idx ON orders (updated_at) WHERE release_pending',
+  },
 ];

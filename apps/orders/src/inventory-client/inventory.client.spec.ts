@@ -60,6 +60,17 @@ describe(InventoryClient.name, () => {
     ]);
   });
 
+  it("sends release with orders' own token when asked to act as the service", async () => {
+    const { client, nats } = createClient({ orderId, released: true });
+
+    await client.release(orderId, { asService: true });
+
+    expect(nats.sent[0]).toMatchObject({
+      subject: InventorySubjects.release,
+      options: { timeoutMs: 1234, propagation: 'service' },
+    });
+  });
+
   it('sends stock on inventory.stock', async () => {
     const { client, nats } = createClient({ sku: 'sku-apple', available: 3 });
 

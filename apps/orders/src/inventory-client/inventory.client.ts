@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 
 import { RelayNatsClient } from '@relay/auth';
@@ -15,13 +15,12 @@ import {
 import type { OrdersConfig } from '../config/orders.config';
 
 /**
- * Typed calls to inventory on the current caller's behalf (their token, trace and request id travel
- * in the NATS headers). The only code in orders that knows inventory's subjects.
+ * Typed calls to inventory on the current caller's behalf (their token, or one exchanged for
+ * inventory with PROPAGATION_MODE=exchange, plus trace and request id travel in the NATS headers). The only code in orders that knows inventory's subjects.
  * Rejects like `RelayNatsClient.send`: Unauthorized/ForbiddenException, RpcCallError, RpcTimeoutError.
  */
 @Injectable()
 export class InventoryClient {
-  private readonly logger = new Logger(InventoryClient.name);
   private readonly timeoutMs: number;
 
   constructor(
@@ -29,11 +28,6 @@ export class InventoryClient {
     config: ConfigService<OrdersConfig, true>,
   ) {
     this.timeoutMs = config.get('ORDERS_RPC_TIMEOUT_MS', { infer: true });
-    if (config.get('PROPAGATION_MODE', { infer: true }) === 'exchange') {
-      this.logger.warn(
-        'PROPAGATION_MODE=exchange is not supported by @relay/auth yet: forwarding the caller token',
-      );
-    }
   }
 
   /** `inventory.reserve`: all items or none; a repeat with the same order id takes nothing more. */
@@ -43,11 +37,16 @@ export class InventoryClient {
     });
   }
 
-  /** `inventory.release`: gives back what the order holds, once. */
-  release(orderId: string): Promise<ReleaseStockResult> {
+  /**
+   * `inventory.release`: gives back what the order holds, once. `asService` sends orders' own
+   * client_credentials token (scope `inventory:release`) instead of the caller's, for releases
+   * that have no caller (start-up recovery, the sweeper).
+   */
+  release(orderId: string, { asService = false }: { asService?: boolean } = {}): Promise<ReleaseStockResult> {
     const request: ReleaseStockDto = { orderId };
     return this.nats.send<ReleaseStockResult>(InventorySubjects.release, request, {
       timeoutMs: this.timeoutMs,
+      ...(asService ? { propagation: 'service' as const } : {}),
     });
   }
 

@@ -21,4 +21,6 @@ export interface Order {
   createdAt: Date;
   updatedAt: Date;
   inventoryAcknowledgedAt: Date | null;
+  /** A `failed` order whose stock inventory has not yet confirmed released. */
+  isReleasePending: boolean;
 }

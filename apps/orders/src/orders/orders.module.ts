@@ -7,10 +7,17 @@ import { OrdersRepository } from './orders.repository';
 import { OrdersRpcController } from './orders.rpc.controller';
 import { OrdersService } from './orders.service';
 import { PendingOrdersRecovery } from './pending-orders.recovery';
+import { ReleaseSweeper } from './release-sweeper';
 
 @Module({
   imports: [InventoryClientModule],
   controllers: [OrdersController, OrdersRpcController],
-  providers: [OrdersService, OrdersRepository, IdempotencyKeysRepository, PendingOrdersRecovery],
+  providers: [
+    OrdersService,
+    OrdersRepository,
+    IdempotencyKeysRepository,
+    PendingOrdersRecovery,
+    ReleaseSweeper,
+  ],
 })
 export class OrdersModule {}

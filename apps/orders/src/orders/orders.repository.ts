@@ -14,9 +14,11 @@ interface OrderRow {
   created_at: Date | string;
   updated_at: Date | string;
   inventory_acknowledged_at: Date | string | null;
+  release_pending: boolean;
 }
 
-const COLUMNS = 'id, user_id, status, items, reason, created_at, updated_at, inventory_acknowledged_at';
+const COLUMNS =
+  'id, user_id, status, items, reason, created_at, updated_at, inventory_acknowledged_at, release_pending';
 // A generous cap so one response stays bounded; the contract has no pagination.
 const LIST_LIMIT = 1000;
 
@@ -53,18 +55,37 @@ export class OrdersRepository {
     return rows.map(toOrder);
   }
 
-  /** Moves a pending order to its final status; `undefined` when it was no longer pending. */
+  /**
+   * Moves a pending order to its final status; `undefined` when it was no longer pending. A `failed`
+   * order that inventory may have reserved is stored `release_pending` in the same statement, so a
+   * crash right after cannot lose the release.
+   */
   async settle(
     id: string,
     status: Exclude<OrderStatus, 'pending'>,
     reason: string | null,
+    isReleasePending = false,
   ): Promise<Order | undefined> {
     const [row] = await this.database.query<OrderRow>(
-      `UPDATE orders SET status = $2, reason = $3, updated_at = clock_timestamp()
+      `UPDATE orders SET status = $2, reason = $3, release_pending = $4, updated_at = clock_timestamp()
        WHERE id = $1 AND status = 'pending' RETURNING ${COLUMNS}`,
-      [id, status, reason],
+      [id, status, reason, isReleasePending],
     );
     return row === undefined ? undefined : toOrder(row);
+  }
+
+  /** Failed orders whose release inventory has not acknowledged yet, oldest first. */
+  async listReleasePending(limit: number): Promise<Order[]> {
+    const rows = await this.database.query<OrderRow>(
+      `SELECT ${COLUMNS} FROM orders WHERE release_pending ORDER BY updated_at, id LIMIT $1`,
+      [limit],
+    );
+    return rows.map(toOrder);
+  }
+
+  /** Records that inventory acknowledged the release of a failed order. */
+  async clearReleasePending(id: string): Promise<void> {
+    await this.database.query('UPDATE orders SET release_pending = false WHERE id = $1', [id]);
   }
 
   /** Records the `inventory.reserved` event once; `false` when no such order of that user exists. */
@@ -89,5 +110,6 @@ function toOrder(row: OrderRow): Order {
     updatedAt: new Date(row.updated_at),
     inventoryAcknowledgedAt:
       row.inventory_acknowledged_at === null ? null : new Date(row.inventory_acknowledged_at),
+    isReleasePending: row.release_pending,
   };
 }

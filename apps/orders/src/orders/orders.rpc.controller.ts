@@ -7,6 +7,12 @@ import { InventorySubjects } from '@relay/contracts';
 import { InventoryReservedDto } from './dto/inventory-reserved.dto';
 import { OrdersService } from './orders.service';
 
+/**
+ * Scope of a service token that may report reservations to orders (inventory's own client in
+ * AUTH_CLIENTS). User tokens never carry it: auth grants users only their roles' scopes.
+ */
+export const ORDERS_ACKNOWLEDGE_SCOPE = 'orders:acknowledge';
+
 /** NATS events consumed by orders; the global guards authenticate them like every handler. */
 @Controller()
 export class OrdersRpcController {
@@ -14,18 +20,33 @@ export class OrdersRpcController {
 
   constructor(private readonly orders: OrdersService) {}
 
+  // Inventory sends this event on its own behalf: with its service token (audience `orders`) when it
+  // has client credentials, since a token exchanged for inventory is refused here; else with the
+  // customer's forwarded token. Either way the order is matched on its id and owner (`userId`).
   @EventPattern(InventorySubjects.reserved)
   async inventoryReserved(
     @Payload() event: InventoryReservedDto,
     @CurrentPrincipal() principal?: Principal,
   ): Promise<void> {
-    // Only the order's owner (whose token inventory forwarded) or an admin may acknowledge it.
-    const isAllowed =
-      principal !== undefined && (principal.subject === event.userId || principal.roles.includes('admin'));
-    if (!isAllowed || !(await this.orders.acknowledgeReservation(event.orderId, event.userId))) {
+    if (!isAllowedToAcknowledge(principal, event.userId)) {
       this.logger.warn(
-        `Ignored ${InventorySubjects.reserved} for order ${event.orderId}: no such order of that caller`,
+        `Ignored ${InventorySubjects.reserved} for order ${event.orderId}: sender may not report it`,
+      );
+      return;
+    }
+    if (!(await this.orders.acknowledgeReservation(event.orderId, event.userId))) {
+      this.logger.warn(
+        `Ignored ${InventorySubjects.reserved} for order ${event.orderId}: no such order of that user`,
       );
     }
   }
+}
+
+function isAllowedToAcknowledge(principal: Principal | undefined, userId: string): boolean {
+  if (principal === undefined) return false;
+  return (
+    principal.subject === userId ||
+    principal.roles.includes('admin') ||
+    principal.scopes.includes(ORDERS_ACKNOWLEDGE_SCOPE)
+  );
 }

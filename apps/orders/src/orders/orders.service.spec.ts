@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import { UnauthorizedException, UnprocessableEntityException } from '@nestjs/common';
+import { Logger, UnauthorizedException, UnprocessableEntityException } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 
 import { type Principal, RpcCallError, RpcTimeoutError } from '@relay/auth';
@@ -14,12 +14,17 @@ import { IdempotencyKeysRepository } from './idempotency-keys.repository';
 import { OrdersRepository } from './orders.repository';
 import { OrdersService } from './orders.service';
 import { PendingOrdersRecovery } from './pending-orders.recovery';
+import { ReleaseSweeper } from './release-sweeper';
 
 type ReserveBehaviour = (request: ReserveStockDto) => Promise<ReserveStockResult>;
 
 class FakeInventoryClient implements Pick<InventoryClient, 'reserve' | 'release'> {
   readonly reserved: ReserveStockDto[] = [];
+  /** Acknowledged releases. */
   readonly released: string[] = [];
+  readonly releaseCalls: Array<{ orderId: string; asService: boolean }> = [];
+  /** While true, every release fails as if inventory were down. */
+  isDown = false;
 
   constructor(private readonly behaviour: ReserveBehaviour) {}
 
@@ -28,9 +33,21 @@ class FakeInventoryClient implements Pick<InventoryClient, 'reserve' | 'release'
     return this.behaviour(request);
   }
 
-  release(orderId: string): Promise<ReleaseStockResult> {
+  release(orderId: string, { asService = false }: { asService?: boolean } = {}): Promise<ReleaseStockResult> {
+    this.releaseCalls.push({ orderId, asService });
+    if (this.isDown) return Promise.reject(new RpcCallError(503, undefined, 'no responders'));
     this.released.push(orderId);
     return Promise.resolve({ orderId, released: true });
+  }
+}
+
+const serviceCredentials = { AUTH_CLIENT_ID: 'orders', AUTH_CLIENT_SECRET: 's3cret' };
+
+async function eventually(check: () => Promise<boolean>, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
@@ -71,21 +88,34 @@ describe(OrdersService.name, () => {
     await database.query('DELETE FROM orders');
   });
 
-  function createService(behaviour: ReserveBehaviour): {
-    service: OrdersService;
-    inventory: FakeInventoryClient;
-  } {
+  const sweepers: ReleaseSweeper[] = [];
+
+  afterEach(() => {
+    for (const sweeper of sweepers.splice(0)) sweeper.onApplicationShutdown();
+  });
+
+  function createService(
+    behaviour: ReserveBehaviour,
+    env: Partial<OrdersConfig> = {},
+  ): { service: OrdersService; inventory: FakeInventoryClient; sweeper: ReleaseSweeper } {
     const inventory = new FakeInventoryClient(behaviour);
-    const config = new ConfigService<OrdersConfig, true>({ ORDERS_RPC_TIMEOUT_MS: 500 });
+    const config = new ConfigService<OrdersConfig, true>({ ORDERS_RPC_TIMEOUT_MS: 500, ...env });
+    const client = inventory as unknown as InventoryClient;
+    const sweeper = new ReleaseSweeper(repository, client, new PendingOrdersRecovery(repository), config);
+    sweepers.push(sweeper);
     const service = new OrdersService(
       database,
       repository,
       new IdempotencyKeysRepository(),
-      inventory as unknown as InventoryClient,
+      client,
+      sweeper,
       config,
     );
-    return { service, inventory };
+    return { service, inventory, sweeper };
   }
+
+  const isReleasePending = async (id: string): Promise<boolean | undefined> =>
+    (await repository.find(id))?.isReleasePending;
 
   it('stores the order pending before asking inventory, then confirms it', async () => {
     let statusDuringReserve: string | undefined;
@@ -120,8 +150,9 @@ describe(OrdersService.name, () => {
 
     const order = await service.create(alice, apples);
 
-    expect(order).toMatchObject({ status: 'failed', reason: 'inventory_timeout' });
-    expect(inventory.released).toEqual([order.id]);
+    expect(order).toMatchObject({ status: 'failed', reason: 'inventory_timeout', isReleasePending: true });
+    await eventually(async () => (await isReleasePending(order.id)) === false);
+    expect(inventory.releaseCalls).toEqual([{ orderId: order.id, asService: false }]);
     expect((await repository.find(order.id))?.status).toBe('failed');
   });
 
@@ -133,7 +164,52 @@ describe(OrdersService.name, () => {
     const order = await service.create(alice, apples);
 
     expect(order).toMatchObject({ status: 'failed', reason: 'inventory_unavailable' });
+    await eventually(async () => (await isReleasePending(order.id)) === false);
     expect(inventory.released).toEqual([order.id]);
+  });
+
+  it('keeps the release pending while inventory is down, then the sweep releases it with its own token', async () => {
+    const { service, inventory, sweeper } = createService(
+      () => Promise.reject(new RpcTimeoutError('inventory.reserve', 500)),
+      serviceCredentials,
+    );
+    inventory.isDown = true;
+    const order = await service.create(alice, apples);
+    await eventually(async () => inventory.releaseCalls.length >= 1);
+
+    expect(await sweeper.sweep()).toBe(0);
+    expect(await isReleasePending(order.id)).toBe(true);
+
+    inventory.isDown = false;
+    expect(await sweeper.sweep()).toBe(1);
+
+    expect(await isReleasePending(order.id)).toBe(false);
+    expect(inventory.releaseCalls.at(-1)).toEqual({ orderId: order.id, asService: true });
+    expect(await sweeper.sweep()).toBe(0);
+  });
+
+  it('does not sweep without client credentials (there is no token to send)', async () => {
+    const { service, inventory, sweeper } = createService(() =>
+      Promise.reject(new RpcTimeoutError('inventory.reserve', 500)),
+    );
+    inventory.isDown = true;
+    const order = await service.create(alice, apples);
+    await eventually(async () => inventory.releaseCalls.length >= 1);
+    const callsBefore = inventory.releaseCalls.length;
+
+    inventory.isDown = false;
+    expect(await sweeper.sweep()).toBe(0);
+
+    expect(inventory.releaseCalls.length).toBe(callsBefore);
+    expect(await isReleasePending(order.id)).toBe(true);
+  });
+
+  it('needs no release for a rejected or refused order', async () => {
+    const { service } = createService(() => Promise.reject(new RpcCallError(409, 'insufficient_stock')));
+
+    const order = await service.create(alice, apples);
+
+    expect(order.isReleasePending).toBe(false);
   });
 
   it('passes on a 401 from inventory and leaves the order failed', async () => {
@@ -229,15 +305,41 @@ describe(OrdersService.name, () => {
     expect((await repository.find(order.id))?.inventoryAcknowledgedAt).toBeInstanceOf(Date);
   });
 
-  it('fails orders left pending by a crash at start-up', async () => {
+  it('fails orders left pending by a crash at start-up and releases them with its own token', async () => {
     const left = await repository.insertPending(database, {
       id: randomUUID(),
       userId: 'alice',
       items: apples,
     });
+    const { inventory, sweeper } = createService(confirm, serviceCredentials);
 
-    await new PendingOrdersRecovery(repository).onApplicationBootstrap();
+    await sweeper.onApplicationBootstrap();
 
     expect(await repository.find(left.id)).toMatchObject({ status: 'failed', reason: 'interrupted' });
+    await eventually(async () => (await isReleasePending(left.id)) === false);
+    expect(inventory.releaseCalls).toEqual([{ orderId: left.id, asService: true }]);
+  });
+
+  it('warns once at start-up when it has no client credentials, and keeps interrupted orders pending release', async () => {
+    const left = await repository.insertPending(database, {
+      id: randomUUID(),
+      userId: 'alice',
+      items: apples,
+    });
+    const { inventory, sweeper } = createService(confirm);
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    let messages: string[];
+
+    try {
+      await sweeper.onApplicationBootstrap();
+    } finally {
+      messages = warn.mock.calls.map(([message]) => String(message));
+      warn.mockRestore();
+    }
+
+    const credentialWarnings = messages.filter((message) => message.includes('AUTH_CLIENT_ID'));
+    expect(credentialWarnings).toHaveLength(1);
+    expect(await repository.find(left.id)).toMatchObject({ status: 'failed', isReleasePending: true });
+    expect(inventory.releaseCalls).toEqual([]);
   });
 });

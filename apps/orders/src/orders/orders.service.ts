@@ -20,6 +20,7 @@ import { InventoryClient } from '../inventory-client/inventory.client';
 import { IdempotencyKeysRepository } from './idempotency-keys.repository';
 import type { Order, OrderFailureReason } from './order';
 import { OrdersRepository } from './orders.repository';
+import { ReleaseSweeper } from './release-sweeper';
 
 const POLL_INTERVAL_MS = 50;
 
@@ -34,6 +35,7 @@ export class OrdersService {
     private readonly orders: OrdersRepository,
     private readonly idempotencyKeys: IdempotencyKeysRepository,
     private readonly inventory: InventoryClient,
+    private readonly releases: ReleaseSweeper,
     config: ConfigService<OrdersConfig, true>,
   ) {
     this.rpcTimeoutMs = config.get('ORDERS_RPC_TIMEOUT_MS', { infer: true });
@@ -91,8 +93,9 @@ export class OrdersService {
       return this.handleReserveFailure(order, error);
     }
     const confirmed = await this.settle(order, 'confirmed', null);
-    // Someone (start-up recovery) failed the order meanwhile: the order stays failed, so free its stock.
-    if (confirmed.status === 'failed') this.releaseInBackground(order.id);
+    // Start-up recovery failed the order meanwhile (and marked it release_pending): it stays failed,
+    // so free its stock now rather than at the next sweep.
+    if (confirmed.status === 'failed') this.releases.releaseForCaller(order.id);
     return confirmed;
   }
 
@@ -108,9 +111,10 @@ export class OrdersService {
     const reason: OrderFailureReason =
       error instanceof RpcTimeoutError ? 'inventory_timeout' : 'inventory_unavailable';
     this.logger.warn(`Order ${order.id} failed: ${describe(error)}`);
-    const failed = await this.settle(order, 'failed', reason);
-    // A late or lost reply may still have reserved stock: release is idempotent and takes back only that.
-    this.releaseInBackground(order.id);
+    // A late or lost reply may still have reserved stock: the order is stored release_pending and
+    // released (idempotently) until inventory acknowledges, by this request or by the sweep.
+    const failed = await this.settle(order, 'failed', reason, true);
+    this.releases.releaseForCaller(order.id);
     return failed;
   }
 
@@ -118,15 +122,10 @@ export class OrdersService {
     order: Order,
     status: 'confirmed' | 'rejected' | 'failed',
     reason: string | null,
+    isReleasePending = false,
   ): Promise<Order> {
-    const settled = await this.orders.settle(order.id, status, reason);
+    const settled = await this.orders.settle(order.id, status, reason, isReleasePending);
     return settled ?? (await this.orders.find(order.id)) ?? order;
-  }
-
-  private releaseInBackground(orderId: string): void {
-    this.inventory.release(orderId).catch((error: unknown) => {
-      this.logger.error(`Could not release the stock of failed order ${orderId}: ${describe(error)}`);
-    });
   }
 
   // A concurrent request with the same key is still asking inventory: wait for its answer,

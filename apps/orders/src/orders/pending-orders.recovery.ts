@@ -1,27 +1,30 @@
-import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 
+import type { Order } from './order';
 import { OrdersRepository } from './orders.repository';
 
 /**
- * At start, fails the orders a crash left `pending` (CONTRACT: every order ends in a final state).
- * Their reservations cannot be released from here: inventory.release needs a caller token with
- * the customer or admin role, and orders keeps none. Each one is logged for an operator.
+ * Fails the orders a crash left `pending` (CONTRACT: every order ends in a final state). Inventory
+ * may have reserved them before the crash, so each is stored `release_pending` for `ReleaseSweeper`.
  */
 @Injectable()
-export class PendingOrdersRecovery implements OnApplicationBootstrap {
+export class PendingOrdersRecovery {
   private readonly logger = new Logger(PendingOrdersRecovery.name);
 
   constructor(private readonly orders: OrdersRepository) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    const pending = await this.orders.listPending();
-    for (const order of pending) {
-      const failed = await this.orders.settle(order.id, 'failed', 'interrupted');
-      if (failed === undefined) continue;
+  /** Settles every pending order as `failed` (`interrupted`); answers the orders it failed. */
+  async failInterrupted(): Promise<Order[]> {
+    const failed: Order[] = [];
+    for (const order of await this.orders.listPending()) {
+      const settled = await this.orders.settle(order.id, 'failed', 'interrupted', true);
+      if (settled !== undefined) failed.push(settled);
+    }
+    if (failed.length > 0) {
       this.logger.warn(
-        `Order ${order.id} was pending at start-up and is now failed; release skipped (no caller token): ` +
-          `send inventory.release {orderId: "${order.id}"} with an admin token if inventory reserved it`,
+        `${failed.length} order(s) pending at start-up are now failed; their stock will be released`,
       );
     }
+    return failed;
   }
 }

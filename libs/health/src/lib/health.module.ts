@@ -8,7 +8,8 @@ import {
   type ModuleMetadata,
   Res,
 } from '@nestjs/common';
-import { Public } from '@relay/auth';
+import { Public, RelayNatsClient, RevocationList } from '@relay/auth';
+import { DATABASE, type Database } from '@relay/database';
 import type { FastifyReply } from 'fastify';
 
 import { type HealthCheck, type HealthReport, runHealthChecks } from './health-check';
@@ -37,6 +38,21 @@ export interface HealthModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'
 /** `GET /health` (no auth): 200 when every check is up, 503 with the same body otherwise. */
 @Module({})
 export class HealthModule {
+  /**
+   * The checks every Relay app answers for: its database, NATS, and the revocation feed
+   * (JetStream) — without the feed the app refuses tokens, so it is not healthy.
+   */
+  static forRoot(): DynamicModule {
+    return HealthModule.forRootAsync({
+      inject: [DATABASE, RelayNatsClient, RevocationList],
+      useFactory: (database: Database, nats: RelayNatsClient, revocations: RevocationList) => [
+        { name: 'database', check: () => database.ping() },
+        { name: 'nats', check: () => nats.ping() },
+        { name: 'revocations', check: async () => assertSynced(revocations) },
+      ],
+    });
+  }
+
   static forRootAsync(options: HealthModuleAsyncOptions): DynamicModule {
     return {
       module: HealthModule,
@@ -44,5 +60,11 @@ export class HealthModule {
       controllers: [HealthController],
       providers: [{ provide: HEALTH_CHECKS, inject: options.inject ?? [], useFactory: options.useFactory }],
     };
+  }
+}
+
+function assertSynced(revocations: RevocationList): void {
+  if (!revocations.isSynced()) {
+    throw new Error('revocation feed not synced');
   }
 }

@@ -1,0 +1,21 @@
+import { type ArgumentMetadata, BadRequestException, Injectable, ValidationPipe } from '@nestjs/common';
+
+import { MalformedNatsPayload } from './strict-nats-deserializer';
+
+/**
+ * The app's one validation pipe (HTTP and NATS): unknown fields refused, payloads transformed into
+ * their DTO classes, and NATS payloads the deserializer could not use answered with 400.
+ */
+@Injectable()
+export class StrictValidationPipe extends ValidationPipe {
+  constructor() {
+    super({ whitelist: true, forbidNonWhitelisted: true, transform: true });
+  }
+
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (value instanceof MalformedNatsPayload) {
+      throw new BadRequestException(`Malformed message: ${value.reason}`);
+    }
+    return super.transform(value, metadata);
+  }
+}

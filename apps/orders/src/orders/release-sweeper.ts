@@ -1,0 +1,137 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+
+import type { OrdersConfig } from '../config/orders.config';
+import { InventoryClient } from '../inventory-client/inventory.client';
+import { OrdersRepository } from './orders.repository';
+import { PendingOrdersRecovery } from './pending-orders.recovery';
+
+/** How often failed orders with stock possibly held are retried. */
+export const RELEASE_SWEEP_INTERVAL_MS = 10_000;
+const SWEEP_BATCH_SIZE = 100;
+// Retries on the caller's behalf while their request's context (and token) is at hand.
+const CALLER_RETRY_DELAYS_MS = [1000, 4000];
+
+/**
+ * Makes the release of a failed order really happen (CONTRACT: "rejected/failed with nothing
+ * reserved"). Orders stored `release_pending` are released on the caller's behalf at once, and
+ * retried by a background sweep with orders' own token (scope `inventory:release`) until inventory
+ * acknowledges; the flag is cleared only then. Without AUTH_CLIENT_ID/AUTH_CLIENT_SECRET there is no
+ * own token, so only the caller's token is tried.
+ */
+@Injectable()
+export class ReleaseSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(ReleaseSweeper.name);
+  private readonly hasServiceCredentials: boolean;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<number> | undefined;
+  private isStopped = false;
+
+  constructor(
+    private readonly orders: OrdersRepository,
+    private readonly inventory: InventoryClient,
+    private readonly recovery: PendingOrdersRecovery,
+    config: ConfigService<OrdersConfig, true>,
+  ) {
+    const clientId = config.get('AUTH_CLIENT_ID', { infer: true });
+    const clientSecret = config.get('AUTH_CLIENT_SECRET', { infer: true });
+    this.hasServiceCredentials = Boolean(clientId) && Boolean(clientSecret);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.recovery.failInterrupted();
+    if (!this.hasServiceCredentials) {
+      this.logger.warn(
+        'AUTH_CLIENT_ID/AUTH_CLIENT_SECRET are not set: the stock of orders failed by a crash or a lost ' +
+          'inventory reply is released only while the customer request is running; set them (client scope ' +
+          'inventory:release in AUTH_CLIENTS) so releases after a crash happen',
+      );
+      return;
+    }
+    void this.sweep();
+    this.timer = setInterval(() => void this.sweep(), RELEASE_SWEEP_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    this.isStopped = true;
+    clearInterval(this.timer);
+  }
+
+  /**
+   * Releases a failed order on behalf of the current caller (their token), in the background,
+   * retrying a few times; whatever remains is left to the sweep.
+   */
+  releaseForCaller(orderId: string): void {
+    void this.releaseWithRetries(orderId);
+  }
+
+  /** One pass over the `release_pending` orders with orders' own token; answers how many were released. */
+  sweep(): Promise<number> {
+    // one pass at a time: the interval never stacks passes behind a slow inventory
+    this.running ??= this.sweepOnce().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async sweepOnce(): Promise<number> {
+    if (!this.hasServiceCredentials || this.isStopped) return 0;
+    let released = 0;
+    let firstFailure: unknown;
+    let failures = 0;
+    try {
+      for (const order of await this.orders.listReleasePending(SWEEP_BATCH_SIZE)) {
+        if (this.isStopped) break;
+        if (await this.tryRelease(order.id, true, (error) => (firstFailure ??= error))) released += 1;
+        else failures += 1;
+      }
+    } catch (error) {
+      firstFailure ??= error;
+      failures += 1;
+    }
+    if (failures > 0) {
+      this.logger.warn(
+        `${failures} failed order(s) still hold stock in inventory (${describe(firstFailure)}); ` +
+          `retrying in ${RELEASE_SWEEP_INTERVAL_MS / 1000} s`,
+      );
+    }
+    return released;
+  }
+
+  private async releaseWithRetries(orderId: string): Promise<void> {
+    let lastError: unknown;
+    for (const delayMs of [0, ...CALLER_RETRY_DELAYS_MS]) {
+      if (delayMs > 0) await sleep(delayMs);
+      if (this.isStopped) return;
+      if (await this.tryRelease(orderId, false, (error) => (lastError = error))) return;
+    }
+    this.logger.warn(
+      `Could not release the stock of failed order ${orderId} (${describe(lastError)}); ` +
+        (this.hasServiceCredentials ? 'the sweep retries it' : 'it needs AUTH_CLIENT_ID/AUTH_CLIENT_SECRET'),
+    );
+  }
+
+  private async tryRelease(
+    orderId: string,
+    asService: boolean,
+    onError: (error: unknown) => void,
+  ): Promise<boolean> {
+    try {
+      await this.inventory.release(orderId, { asService });
+      await this.orders.clearReleasePending(orderId);
+      return true;
+    } catch (error) {
+      onError(error);
+      return false;
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+
+import { FakeAuthServer, type FakeAuthIssuer } from './fake-auth-server';
+import { InventoryStandIn } from './inventory-stand-in';
+import { startTestNats, type TestNats } from './private-nats-server';
+
+/** Client credentials of orders and inventory in the fake issuer, as AUTH_CLIENTS would grant them. */
+export const TEST_CLIENTS = {
+  orders: { secret: 'orders-secret', scopes: ['inventory:release'] },
+  inventory: { secret: 'inventory-secret', scopes: ['orders:acknowledge'] },
+};
+
+/** Everything an orders integration spec runs against. */
+export interface OrdersTestBed<TIssuer> {
+  app: NestFastifyApplication;
+  issuer: TIssuer;
+  auth: FakeAuthServer;
+  inventory: InventoryStandIn;
+  natsUrl: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The real orders app (`createOrdersApp`, as `main.ts` builds it) on a private NATS and embedded
+ * PostgreSQL, with a fake issuer and an inventory stand-in (specs only). `env` adds variables;
+ * import nothing from the app before this runs: its config is validated when app.module loads.
+ */
+export async function startOrdersTestBed<TIssuer extends FakeAuthIssuer>(
+  createIssuer: (issuerUrl: string) => TIssuer,
+  env: Record<string, string> = {},
+): Promise<OrdersTestBed<TIssuer>> {
+  const nats: TestNats = await startTestNats();
+  const auth = await FakeAuthServer.start(TEST_CLIENTS);
+  const issuer = createIssuer(auth.url);
+  auth.use(issuer);
+  const inventory = await InventoryStandIn.start(nats.url);
+  const dataDir = mkdtempSync(join(tmpdir(), 'relay-orders-'));
+  delete process.env['DATABASE_URL'];
+  Object.assign(process.env, {
+    AUTH_ISSUER: auth.url,
+    DATA_DIR: dataDir,
+    NATS_URL: nats.url,
+    LOG_LEVEL: 'error',
+    AUTH_CLIENT_ID: 'orders',
+    AUTH_CLIENT_SECRET: TEST_CLIENTS.orders.secret,
+    ...env,
+  });
+  const { createOrdersApp } = await import('../app.factory');
+  const app = await createOrdersApp({ NATS_URL: nats.url, LOG_LEVEL: 'error' });
+  await app.init();
+  await app.startAllMicroservices();
+  await app.getHttpAdapter().getInstance().ready();
+  return {
+    app,
+    issuer,
+    auth,
+    inventory,
+    natsUrl: nats.url,
+    close: async () => {
+      await app.close();
+      await inventory.stop();
+      await auth.stop();
+      await nats.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

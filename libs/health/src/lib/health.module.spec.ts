@@ -1,0 +1,112 @@
+import { Controller, Get, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import { AccessTokenGuard, AuthModule, TransportExceptionFilter } from '@relay/auth';
+import { DatabaseModule } from '@relay/database';
+import { createTestIssuer, type JwksServer } from '@relay/testing';
+
+import { HealthModule } from './health.module';
+
+const NATS_URL = process.env['RELAY_TEST_NATS_URL'] ?? 'nats://127.0.0.1:4222';
+
+@Controller('private')
+class PrivateController {
+  @Get()
+  secret(): string {
+    return 'secret';
+  }
+}
+
+@Module({ controllers: [PrivateController] })
+class PrivateModule {}
+
+describe(HealthModule.name, () => {
+  let app: NestFastifyApplication;
+  let jwks: JwksServer;
+
+  beforeAll(async () => {
+    const issuer = createTestIssuer();
+    jwks = await issuer.serveJwks();
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        DatabaseModule.forRootAsync({ useFactory: () => ({ migrations: [] }) }),
+        AuthModule.forRoot({
+          issuer: issuer.issuer,
+          audience: 'orders',
+          jwksUri: jwks.url,
+          natsUrl: NATS_URL,
+          serviceName: 'health-spec',
+        }),
+        HealthModule.forRoot(),
+        PrivateModule,
+      ],
+      providers: [
+        { provide: APP_GUARD, useClass: AccessTokenGuard },
+        { provide: APP_FILTER, useClass: TransportExceptionFilter },
+      ],
+    }).compile();
+    app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter());
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+  });
+
+  afterAll(async () => {
+    await app.close();
+    await jwks.stop();
+  });
+
+  it('answers 200 without a token when the database, NATS and the revocation feed are up', async () => {
+    const reply = await app.inject({ method: 'GET', url: '/health' });
+
+    expect(reply.statusCode).toBe(200);
+    expect(reply.json()).toEqual({
+      status: 'ok',
+      checks: { database: 'up', nats: 'up', revocations: 'up' },
+    });
+  });
+
+  it('leaves every other route guarded', async () => {
+    const reply = await app.inject({ method: 'GET', url: '/private' });
+
+    expect(reply.statusCode).toBe(401);
+  });
+});
+
+describe(`${HealthModule.name} without NATS`, () => {
+  let app: NestFastifyApplication;
+
+  beforeAll(async () => {
+    const issuer = createTestIssuer();
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        DatabaseModule.forRootAsync({ useFactory: () => ({ migrations: [] }) }),
+        AuthModule.forRoot({
+          issuer: issuer.issuer,
+          audience: 'orders',
+          // nothing listens on port 1: the bus is down
+          natsUrl: 'nats://127.0.0.1:1',
+          serviceName: 'health-spec-down',
+        }),
+        HealthModule.forRoot(),
+      ],
+    }).compile();
+    app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter());
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+  });
+
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('answers 503 and names NATS and the revocation feed as down', async () => {
+    const reply = await app.inject({ method: 'GET', url: '/health' });
+
+    expect(reply.statusCode).toBe(503);
+    expect(reply.json()).toEqual({
+      status: 'unavailable',
+      checks: { database: 'up', nats: 'down', revocations: 'down' },
+    });
+  });
+});
