@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto';
+
+import { type NatsConnection } from 'nats';
+
+import { InventorySubjects, MessageHeaders } from '@relay/contracts';
+
+import { AUTH_JWKS_URI, AUTH_URL } from '../support/e2e-env';
+import { api } from '../support/http';
+import { decodeClaims } from '../support/jwt';
+import { connectBus, requestOnBus } from '../support/nats-bus';
+import { decodeHeader, type PublicJwk } from './jws-header';
+import { login, REFUSED, registerUser, settlesWithin, verdicts } from './session-probes';
+
+interface TokenAnswer {
+  access_token?: string;
+  token_type?: string;
+  expires_in?: number;
+  error?: string;
+}
+
+// Global setup passes the runner's environment to auth, so AUTH_CLIENTS set there reaches both.
+// Without it auth has no service clients and only the refusals can be checked.
+const [configured] = (process.env['AUTH_CLIENTS'] ?? '')
+  .split(',')
+  .map((entry) => entry.trim())
+  .filter((entry) => entry !== '')
+  .map((entry) => {
+    const [id = '', secret = ''] = entry.split(':');
+    return { id, secret };
+  });
+const itWithClient = configured ? it : it.skip;
+
+function tokenRequest(body: Record<string, string>, headers: Record<string, string> = {}) {
+  return api<TokenAnswer>('POST', `${AUTH_URL}/oauth/token`, { body, headers });
+}
+
+function basic(id: string, secret: string): Record<string, string> {
+  const encoded = Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64');
+  return { authorization: `Basic ${encoded}` };
+}
+
+describe('POST /oauth/token grant_type=client_credentials', () => {
+  let nc: NatsConnection;
+
+  beforeAll(async () => {
+    nc = await connectBus();
+  });
+
+  afterAll(async () => {
+    await nc.drain();
+  });
+
+  it('answers 401 invalid_client for an unknown client, in the body and with Basic', async () => {
+    const unknown = { id: `nobody-${randomUUID().slice(0, 8)}`, secret: 'not-a-secret' };
+
+    const posted = await tokenRequest({
+      grant_type: 'client_credentials',
+      client_id: unknown.id,
+      client_secret: unknown.secret,
+    });
+    const viaBasic = await tokenRequest(
+      { grant_type: 'client_credentials' },
+      basic(unknown.id, unknown.secret),
+    );
+
+    expect(posted.status).toBe(401);
+    expect(posted.body).toMatchObject({ error: 'invalid_client' });
+    expect(posted.body.access_token).toBeUndefined();
+    expect(viaBasic.status).toBe(401);
+    expect(viaBasic.body).toMatchObject({ error: 'invalid_client' });
+  });
+
+  itWithClient('answers 401 invalid_client for a configured client with a wrong secret', async () => {
+    const client = configured ?? { id: '', secret: '' };
+
+    const refused = await tokenRequest({
+      grant_type: 'client_credentials',
+      client_id: client.id,
+      client_secret: `${client.secret}-wrong`,
+    });
+
+    expect(refused.status).toBe(401);
+    expect(refused.body).toMatchObject({ error: 'invalid_client' });
+  });
+
+  itWithClient(
+    'issues a service token under a published kid that inventory accepts on the bus but that may not reserve',
+    async () => {
+      const client = configured ?? { id: '', secret: '' };
+
+      const issued = await tokenRequest(
+        { grant_type: 'client_credentials' },
+        basic(client.id, client.secret),
+      );
+
+      expect(issued.status).toBe(200);
+      expect(issued.body).toMatchObject({ token_type: 'Bearer', expires_in: expect.any(Number) });
+      const token = issued.body.access_token ?? '';
+      const header = decodeHeader(token);
+      expect(header).toMatchObject({ alg: 'ES256', typ: 'at+jwt' });
+      const jwks = await api<{ keys: PublicJwk[] }>('GET', AUTH_JWKS_URI);
+      expect(jwks.body.keys.map((key) => key.kid)).toContain(header.kid);
+      const claims = decodeClaims(token);
+      expect(claims).toMatchObject({ sub: client.id, client_id: client.id, roles: [] });
+      expect(claims['sid']).toBeUndefined();
+      expect(claims['aud']).not.toContain('auth');
+      const authorization = { [MessageHeaders.authorization]: `Bearer ${token}` };
+      const stock = await requestOnBus(nc, InventorySubjects.stock, { sku: 'sku-apple' }, authorization);
+      expect(stock.err).toBeUndefined();
+      const reserve = await requestOnBus(
+        nc,
+        InventorySubjects.reserve,
+        { orderId: randomUUID(), items: [{ sku: 'sku-apple', quantity: 1 }] },
+        authorization,
+      );
+      expect(reserve.err).toMatchObject({ status: 403 });
+    },
+  );
+
+  itWithClient(
+    "exchanges a user's token for an inventory-only token that dies with the user's session (logout)",
+    async () => {
+      const client = configured ?? { id: '', secret: '' };
+      const user = await registerUser('exchange');
+      const session = await login(user);
+
+      const exchanged = await tokenRequest(
+        {
+          grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+          subject_token: session.accessToken,
+          subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+          audience: 'inventory',
+        },
+        basic(client.id, client.secret),
+      );
+
+      expect(exchanged.status).toBe(200);
+      const token = exchanged.body.access_token ?? '';
+      expect(decodeClaims(token)).toMatchObject({
+        sub: user.id,
+        aud: ['inventory'],
+        act: { sub: client.id },
+        sid: decodeClaims(session.accessToken)['sid'],
+      });
+      // audience-restricted: orders refuses it, inventory takes it on HTTP and on the bus
+      expect(await verdicts(nc, token)).toEqual({ ordersHttp: 401, inventoryHttp: 200, bus: 200 });
+
+      const loggedOut = await api('POST', `${AUTH_URL}/auth/logout`, {
+        token: session.accessToken,
+        body: { refresh_token: session.refreshToken },
+      });
+      const since = Date.now();
+
+      expect(loggedOut.status).toBe(204);
+      await settlesWithin(nc, token, { inventoryHttp: REFUSED.inventoryHttp, bus: REFUSED.bus }, since);
+    },
+  );
+});
