@@ -1,0 +1,138 @@
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+const REGISTER = join(__dirname, '..', '..', 'register.js');
+const STOP_GRACE_MS = 10_000;
+
+/** A process the bench started; `stop()` ends it (gracefully first, so `--cpu-prof` files get written). */
+export interface BenchChild<TReady = unknown> {
+  readonly name: string;
+  readonly process: ChildProcess;
+  readonly ready: TReady;
+  /** Output lines kept for error reports. */
+  readonly output: string[];
+  /** Sends an IPC command and waits for the reply of type `replyType` (forked targets only). */
+  command(message: object, replyType: string, timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Options of `forkTarget()`. */
+export interface ForkOptions {
+  env?: Record<string, string>;
+  readyTimeoutMs?: number;
+}
+
+/** Forks a TypeScript target (`bench/src/...`) and waits for its `{ type: 'ready' }` IPC message. */
+export async function forkTarget<TReady>(name: string, entry: string, options: ForkOptions = {}): Promise<BenchChild<TReady>> {
+  const child = fork(entry, [], { execArgv: ['-r', REGISTER], env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const output = collectOutput(child);
+  const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
+  let timer: NodeJS.Timeout | undefined;
+  const ready = await new Promise<TReady>((resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${name} not ready within ${readyTimeoutMs} ms\n${output.join('\n')}`)), readyTimeoutMs);
+    child.on('message', (message: { type?: string; data?: TReady; error?: string }) => {
+      if (message.type === 'ready') resolve(message.data as TReady);
+      if (message.type === 'error') reject(new Error(`${name} failed: ${message.error ?? ''}`));
+    });
+    child.once('exit', (code) => reject(new Error(`${name} exited (${code ?? 'signal'}) before it was ready\n${output.join('\n')}`)));
+    child.once('error', reject);
+  })
+    .catch((error: unknown) => {
+      child.kill('SIGKILL');
+      throw error;
+    })
+    .finally(() => clearTimeout(timer));
+  return {
+    name,
+    process: child,
+    ready,
+    output,
+    command: (message, replyType, timeoutMs = 30_000) => sendCommand(child, message, replyType, timeoutMs),
+    stop: () => stopChild(child, () => child.connected && child.send({ type: 'stop' })),
+  };
+}
+
+/** Spawns a plain command (nats-server, an app's `dist/main.js`); `stop()` sends SIGTERM, then SIGKILL. */
+export function spawnProcess(name: string, command: string, args: string[], env: Record<string, string | undefined> = process.env): BenchChild<undefined> {
+  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = collectOutput(child);
+  return {
+    name,
+    process: child,
+    ready: undefined,
+    output,
+    command: () => Promise.reject(new Error(`${name} takes no commands`)),
+    stop: () => stopChild(child, () => child.kill('SIGTERM')),
+  };
+}
+
+/** Resident set size of a process in MiB (Linux `/proc`), or `NaN` where unavailable. */
+export async function rssMiB(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+    return match ? Number(match[1]) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Samples the RSS of `pid` every 250 ms until stopped; resolves the peak in MiB. */
+export function samplePeakRss(pid: number | undefined): { stop(): Promise<number> } {
+  let peak = Number.NaN;
+  const take = async (): Promise<void> => {
+    const rss = await rssMiB(pid);
+    if (!Number.isNaN(rss)) peak = Number.isNaN(peak) ? rss : Math.max(peak, rss);
+  };
+  void take();
+  const timer = setInterval(() => void take(), 250);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await take();
+      return peak;
+    },
+  };
+}
+
+function sendCommand(child: ChildProcess, message: object, replyType: string, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.off('message', onMessage);
+      reject(new Error(`no ${replyType} reply within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onMessage = (reply: { type?: string }): void => {
+      if (reply.type !== replyType) return;
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      resolve();
+    };
+    child.on('message', onMessage);
+    child.send(message);
+  });
+}
+
+function collectOutput(child: ChildProcess): string[] {
+  const output: string[] = [];
+  const keep = (chunk: Buffer): void => {
+    output.push(...chunk.toString('utf8').split('\n').filter((line) => line !== ''));
+    if (output.length > 200) output.splice(0, output.length - 200);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return output;
+}
+
+function stopChild(child: ChildProcess, askToStop: () => void): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const killer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+    child.once('exit', () => {
+      clearTimeout(killer);
+      resolve();
+    });
+    askToStop();
+  });
+}

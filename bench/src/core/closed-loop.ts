@@ -1,0 +1,43 @@
+import { performance } from 'node:perf_hooks';
+
+import type { LoadResult } from './load-result';
+import { percentileOfSorted } from './stats';
+
+/**
+ * Keeps `concurrency` calls in flight for `seconds` (each worker starts its next call when the last
+ * one settles), like autocannon's connections, and measures throughput and latency.
+ */
+export async function runClosedLoop(call: () => Promise<unknown>, concurrency: number, seconds: number): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let failures = 0;
+  let firstError: unknown;
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  const worker = async (): Promise<void> => {
+    while (performance.now() < deadline) {
+      const callStarted = performance.now();
+      try {
+        await call();
+        latencies.push(performance.now() - callStarted);
+      } catch (error) {
+        failures += 1;
+        firstError ??= error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const elapsedSeconds = (performance.now() - started) / 1000;
+  if (failures > 0 && latencies.length === 0) throw new Error(`every call failed: ${describe(firstError)}`);
+  latencies.sort((a, b) => a - b);
+  return {
+    rps: latencies.length / elapsedSeconds,
+    p50: percentileOfSorted(latencies, 50),
+    p99: percentileOfSorted(latencies, 99),
+    failures,
+    completed: latencies.length,
+  };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

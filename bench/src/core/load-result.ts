@@ -1,0 +1,12 @@
+/** One measured load run. */
+export interface LoadResult {
+  /** Successful responses per second. */
+  rps: number;
+  /** Latency percentiles in ms. */
+  p50: number;
+  p99: number;
+  /** Failed calls (errors, timeouts, non-2xx). */
+  failures: number;
+  /** Successful calls. */
+  completed: number;
+}

@@ -1,0 +1,94 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { getFreePort } from '@relay/testing';
+
+import { type BenchChild, spawnProcess } from '../core/child';
+import type { BenchOptions } from '../core/options';
+import { sleep } from '../core/stats';
+import { APP_NAMES, type AppName, type StackDatabases } from './databases';
+
+const HEALTH_TIMEOUT_MS = 60_000;
+export const ADMIN = { email: 'bench-admin@relay.test', password: 'bench-admin-password' };
+
+/** One running app of the stack. */
+export interface StackApp {
+  name: AppName;
+  url: string;
+  child: BenchChild<undefined>;
+}
+
+/** auth, orders and inventory, started from `dist/` on the bench's NATS. */
+export interface RelayStack {
+  apps: Record<AppName, StackApp>;
+  stop(): Promise<void>;
+}
+
+/** Builds the apps (Nx cache makes a repeat cheap); resolves why it could not, or undefined. */
+export function ensureBuilt(options: BenchOptions): string | undefined {
+  const missing = APP_NAMES.filter((app) => !existsSync(join(options.workspaceRoot, 'dist', 'apps', app, 'main.js')));
+  // the smoke run reuses a build when there is one, to stay within seconds
+  const isBuildWanted = !options.skipBuild && (options.mode === 'full' || missing.length > 0);
+  if (isBuildWanted) {
+    process.stdout.write('    building auth, orders, inventory (npx nx run-many -t build)\n');
+    const build = spawnSync('npx', ['nx', 'run-many', '-t', 'build', '-p', ...APP_NAMES, '--outputStyle=static'], {
+      cwd: options.workspaceRoot,
+      env: { ...process.env, NX_TUI: 'false' },
+      encoding: 'utf8',
+    });
+    if (build.status !== 0) return `the apps do not build (${lastLines(`${build.stdout}\n${build.stderr}`, 3)})`;
+    return undefined;
+  }
+  return missing.length === 0 ? undefined : `dist/apps/{${missing.join(',')}}/main.js missing (run without --skip-build)`;
+}
+
+/** Starts auth (with a bootstrapped admin), orders and inventory, each waiting for `/health` 200. */
+export async function startRelayStack(options: BenchOptions, natsUrl: string, databases: StackDatabases): Promise<RelayStack> {
+  const ports = { auth: await getFreePort(), orders: await getFreePort(), inventory: await getFreePort() };
+  const issuer = `http://127.0.0.1:${ports.auth}`;
+  const started: StackApp[] = [];
+  const stop = async (): Promise<void> => {
+    await Promise.all(started.map((app) => app.child.stop()));
+  };
+  const start = async (name: AppName): Promise<StackApp> => {
+    const env: Record<string, string | undefined> = { ...process.env, PORT: String(ports[name]), NATS_URL: natsUrl, DATA_DIR: databases.dataDir, AUTH_ISSUER: issuer, LOG_LEVEL: 'warn' };
+    for (const inherited of ['DATABASE_URL', 'AUTH_JWKS_URI', 'AUTH_AUDIENCE', 'AUTH_CLIENTS', 'PROPAGATION_MODE']) delete env[inherited];
+    if (databases.urls[name] !== undefined) env['DATABASE_URL'] = databases.urls[name];
+    if (name === 'auth') Object.assign(env, { AUTH_ADMIN_EMAIL: ADMIN.email, AUTH_ADMIN_PASSWORD: ADMIN.password });
+    const child = spawnProcess(name, process.execPath, [join(options.workspaceRoot, 'dist', 'apps', name, 'main.js')], env);
+    const app = { name, url: `http://127.0.0.1:${ports[name]}`, child };
+    started.push(app);
+    await waitHealthy(app);
+    return app;
+  };
+  try {
+    // orders and inventory fetch the JWKS on their first token, so all three can start at once
+    const [auth, orders, inventory] = await Promise.all([start('auth'), start('orders'), start('inventory')]);
+    return { apps: { auth, orders, inventory }, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function waitHealthy(app: StackApp): Promise<void> {
+  const deadline = Date.now() + HEALTH_TIMEOUT_MS;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    if (app.child.process.exitCode !== null) throw new Error(`${app.name} exited with ${app.child.process.exitCode}: ${lastLines(app.child.output.join('\n'), 3)}`);
+    try {
+      const response = await fetch(`${app.url}/health`, { signal: AbortSignal.timeout(2000) });
+      if (response.status === 200) return;
+      last = `${response.status} ${await response.text()}`;
+    } catch (error) {
+      last = error instanceof Error ? error.message : String(error);
+    }
+    await sleep(200);
+  }
+  throw new Error(`${app.name} not healthy within ${HEALTH_TIMEOUT_MS / 1000} s (last: ${last}; ${lastLines(app.child.output.join('\n'), 3)})`);
+}
+
+function lastLines(text: string, count: number): string {
+  return text.split('\n').map((line) => line.trim()).filter((line) => line !== '').slice(-count).join(' / ');
+}

@@ -1,0 +1,71 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import type { BenchReport, Figure } from '../core/figures';
+import { type ChartSeries, lineChartSvg } from './svg-chart';
+
+const CHART_FILE = 'e2e-throughput.svg';
+const E2E_RPS = /^e2e\.([a-z]+)\.c(\d+)\.rps$/;
+
+/** Throughput vs concurrency per database, from the `e2e.<db>.c<N>.rps` figures. */
+export function e2eSeries(figures: Figure[]): ChartSeries[] {
+  const byDatabase = new Map<string, ChartSeries>();
+  for (const figure of figures) {
+    const match = E2E_RPS.exec(figure.name);
+    if (!match) continue;
+    const series = byDatabase.get(match[1]) ?? { label: match[1] === 'pglite' ? 'PGlite' : 'PostgreSQL', points: [] };
+    series.points.push({ x: Number(match[2]), y: figure.value });
+    byDatabase.set(match[1], series);
+  }
+  return [...byDatabase.values()];
+}
+
+function cell(value: unknown): string {
+  return String(value).replace(/\|/g, '\\|');
+}
+
+function table(figures: Figure[]): string[] {
+  return [
+    '| figure | value | unit | goal | met |',
+    '|---|---:|---|---|---|',
+    ...figures.map((f) => `| ${cell(f.name)} | ${f.value} | ${cell(f.unit)} | ${cell(f.goal ?? '')} | ${f.met === null ? '' : f.met ? 'yes' : '**no**'} |`),
+  ];
+}
+
+/** The Markdown twin of `latest.json`. */
+export function toMarkdown(report: BenchReport, hasChart: boolean): string {
+  const goals = report.figures.filter((figure) => figure.goal !== null);
+  const lines = [
+    `# Relay bench results (${report.mode})`,
+    '',
+    `${report.generatedAt}; ${report.machine.cpus} × ${report.machine.model}; node ${report.machine.node} on ${report.machine.platform}; ` +
+      `medians of ${report.runs} run(s); ${report.durationSeconds} s. What each figure means: bench/README.md.`,
+    '',
+    '## Goals',
+    '',
+    ...(goals.length > 0 ? table(goals) : ['No goal was measured in this run.']),
+    '',
+    '## All figures',
+    '',
+    ...table(report.figures),
+  ];
+  if (hasChart) lines.push('', '## End to end: throughput vs concurrency', '', `![POST /orders throughput vs concurrency](${CHART_FILE})`);
+  if (report.skipped.length > 0) lines.push('', '## Skipped', '', ...report.skipped.map((line) => `- ${line}`));
+  if (report.notes.length > 0) lines.push('', '## Notes and profiles', '', ...report.notes.map((line) => `- ${line}`));
+  return `${lines.join('\n')}\n`;
+}
+
+/** Writes `latest.json`, `latest.md` and the chart into `outDir`; returns the paths written. */
+export async function writeReport(report: BenchReport, outDir: string): Promise<string[]> {
+  await mkdir(outDir, { recursive: true });
+  const series = e2eSeries(report.figures);
+  const written = [join(outDir, 'latest.json'), join(outDir, 'latest.md')];
+  await writeFile(written[0], `${JSON.stringify(report, null, 2)}\n`);
+  if (series.length > 0) {
+    const chart = lineChartSvg('POST /orders: throughput vs concurrency', 'concurrent clients', 'orders / s (median)', series);
+    written.push(join(outDir, CHART_FILE));
+    await writeFile(written[2], chart);
+  }
+  await writeFile(written[1], toMarkdown(report, series.length > 0));
+  return written;
+}

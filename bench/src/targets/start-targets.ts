@@ -1,0 +1,36 @@
+import { join } from 'node:path';
+
+import { forkTarget } from '../core/child';
+import type { BenchContext, Targets } from '../core/context';
+import { BENCH_AUDIENCE, type TokenWorld } from '../core/issuer';
+import type { TargetConfig, TargetReady } from './target-config';
+
+/** The `BENCH_TARGET` of the forked targets. */
+export function targetEnv(world: TokenWorld): Record<string, string> {
+  const config: TargetConfig = {
+    natsUrl: world.natsUrl,
+    issuer: world.issuer.issuer,
+    jwksUri: world.jwks.url,
+    audience: BENCH_AUDIENCE,
+    revocationBucket: world.bucket,
+  };
+  return { BENCH_TARGET: JSON.stringify(config) };
+}
+
+
+/** Starts both targets in parallel (each pays a few seconds of TypeScript compilation). */
+export async function startTargets(context: BenchContext): Promise<Targets> {
+  const [nest, raw] = await Promise.allSettled([
+    forkTarget<TargetReady>('nest-target', join(__dirname, 'nest-target.ts'), { env: targetEnv(context.world) }),
+    forkTarget<TargetReady>('raw-target', join(__dirname, 'raw-target.ts'), { env: targetEnv(context.world) }),
+  ]);
+  if (nest.status === 'fulfilled' && raw.status === 'fulfilled') return { nest: nest.value, raw: raw.value };
+  if (nest.status === 'fulfilled') await nest.value.stop();
+  if (raw.status === 'fulfilled') await raw.value.stop();
+  throw nest.status === 'rejected' ? nest.reason : (raw as PromiseRejectedResult).reason;
+}
+
+/** Stops both targets. */
+export async function stopTargets(targets: Targets): Promise<void> {
+  await Promise.all([targets.nest.stop(), targets.raw.stop()]);
+}

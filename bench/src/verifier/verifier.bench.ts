@@ -1,0 +1,81 @@
+import { performance } from 'node:perf_hooks';
+
+import type { INestApplicationContext } from '@nestjs/common';
+import { jwtVerify } from 'jose';
+
+import { AccessTokenVerifier } from '@relay/auth';
+
+import type { BenchContext } from '../core/context';
+import { profileInProcess, summariseProfile } from '../core/cpu-profile';
+import { BENCH_AUDIENCE } from '../core/issuer';
+import { median, round } from '../core/stats';
+
+const BATCH = 64;
+const COLD_GOAL = 1.1;
+const WARM_GOAL_MICROSECONDS = 10;
+
+/** Verifications per second of `verify` run back to back for `seconds`. */
+async function opsPerSecond(verify: () => Promise<unknown>, seconds: number): Promise<number> {
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  let count = 0;
+  do {
+    for (let index = 0; index < BATCH; index += 1) await verify();
+    count += BATCH;
+  } while (performance.now() < deadline);
+  return count / ((performance.now() - started) / 1000);
+}
+
+/**
+ * `AccessTokenVerifier.verify` (JWKS key set, claim rules, cache, revocation check against a
+ * preloaded list) vs plain `jose.jwtVerify` with the same public key and the same claim options.
+ * Cold: a token the verifier has not seen (a pool twice its cache); warm: one repeated token.
+ */
+export async function benchVerifier(context: BenchContext, driver: INestApplicationContext): Promise<void> {
+  const { world, options, sink } = context;
+  const verifier = driver.get(AccessTokenVerifier);
+  const joseOptions = { algorithms: ['ES256'], typ: 'at+jwt', issuer: world.issuer.issuer, audience: BENCH_AUDIENCE };
+  const publicKey = world.issuer.publicKey;
+  const variants = {
+    jose: () => jwtVerify(world.pool.next(), publicKey, joseOptions),
+    cold: () => verifier.verify(world.pool.next()),
+    warm: () => verifier.verify(world.warmToken),
+  };
+  const runs: Record<keyof typeof variants, number[]> = { jose: [], cold: [], warm: [] };
+  for (const verify of Object.values(variants)) await opsPerSecond(verify, options.warmupSeconds / 2);
+  for (let round = 0; round < options.runs; round += 1) {
+    for (const [name, verify] of Object.entries(variants) as [keyof typeof variants, () => Promise<unknown>][]) {
+      runs[name].push(await opsPerSecond(verify, options.verifierSeconds));
+    }
+    process.stdout.write(`    round ${round + 1} jose ${runs.jose[round].toFixed(0)}/s  verifier cold ${runs.cold[round].toFixed(0)}/s  warm ${runs.warm[round].toFixed(0)}/s\n`);
+  }
+  const jose = median(runs.jose);
+  const cold = median(runs.cold);
+  const warm = median(runs.warm);
+  // per-round ratios, then the median: each compares runs made side by side
+  const coldRatio = median(runs.jose.map((joseOps, index) => joseOps / runs.cold[index]));
+  context.signatureFloorPerSecond = jose;
+  sink.info('verifier.jose.cold.ops', round(jose, 0), 'verifications/s');
+  sink.info('verifier.jose.cold.time', round(1e6 / jose), 'µs');
+  sink.info('verifier.cold.ops', round(cold, 0), 'verifications/s');
+  sink.info('verifier.cold.time', round(1e6 / cold), 'µs');
+  const coldFigure = sink.judged('verifier.cold.time_ratio', round(coldRatio, 3), 'x jose.jwtVerify', `<= ${COLD_GOAL}`, coldRatio <= COLD_GOAL);
+  sink.info('verifier.warm.ops', round(warm, 0), 'verifications/s');
+  const warmFigure = sink.judged('verifier.warm.time', round(1e6 / warm, 2), 'µs', `<= ${WARM_GOAL_MICROSECONDS}`, 1e6 / warm <= WARM_GOAL_MICROSECONDS);
+
+  // a smoke run's figures mean little: it profiles only when asked to
+  const isProfiled = (figure: { met: boolean | null }): boolean => (figure.met === false && options.mode === 'full') || options.profile;
+  const toProfile = [
+    { label: 'verifier cold', verify: variants.cold, wanted: isProfiled(coldFigure) },
+    { label: 'verifier warm', verify: variants.warm, wanted: isProfiled(warmFigure) },
+  ];
+  for (const { label, verify, wanted } of toProfile) {
+    if (!wanted) continue;
+    const profile = await profileInProcess(async () => {
+      await opsPerSecond(verify, 2);
+    });
+    const summary = summariseProfile(profile);
+    sink.note(`${label} profile (self time): by area: ${summary.areas}`);
+    sink.note(`${label} profile (self time): top functions: ${summary.functions}`);
+  }
+}
