@@ -1,6 +1,6 @@
 // Called by `npm start`: builds and runs auth, orders and inventory locally on NATS; `--check` runs the walkthrough and exits 0/1.
 import { spawn, spawnSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -138,12 +138,19 @@ function build() {
   }
 }
 
+// Orders releases the stock of crashed orders with its own token, inventory acknowledges
+// reservations with its own; fresh secrets every run, never written anywhere.
+const SERVICE_CLIENTS = {
+  orders: { secret: randomBytes(24).toString('base64url'), scope: 'inventory:release' },
+  inventory: { secret: randomBytes(24).toString('base64url'), scope: 'orders:acknowledge' },
+};
+
 function appEnv(app) {
   const env = {
     ...process.env,
     PORT: String(app.port),
     NATS_URL,
-    DATA_DIR: '.data',
+    DATA_DIR: process.env.DATA_DIR ?? '.data',
     AUTH_ISSUER: ISSUER,
   };
   // A DATABASE_URL in the caller's shell would make all three apps share one database.
@@ -153,7 +160,12 @@ function appEnv(app) {
     Object.assign(env, {
       AUTH_ADMIN_EMAIL: ADMIN_EMAIL,
       AUTH_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      AUTH_CLIENTS: Object.entries(SERVICE_CLIENTS)
+        .map(([id, client]) => `${id}:${client.secret}:${client.scope}`)
+        .join(','),
     });
+  const client = SERVICE_CLIENTS[app.name];
+  if (client) Object.assign(env, { AUTH_CLIENT_ID: app.name, AUTH_CLIENT_SECRET: client.secret });
   return env;
 }
 
