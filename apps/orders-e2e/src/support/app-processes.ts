@@ -40,7 +40,12 @@ export function tcpAnswers(
   });
 }
 
-export function startApp(name: AppName, env: NodeJS.ProcessEnv): AppProcess {
+/** Spawns `dist/apps/<name>/main.js`; its lines go to stderr prefixed with `label` (default: the name). */
+export function startApp(
+  name: AppName,
+  env: NodeJS.ProcessEnv,
+  label: string = name,
+): AppProcess {
   const child = spawn(process.execPath, [builtMain(name)], {
     cwd: WORKSPACE_ROOT,
     env,
@@ -52,7 +57,7 @@ export function startApp(name: AppName, env: NodeJS.ProcessEnv): AppProcess {
     createInterface({ input: stream }).on('line', (line) => {
       app.output.push(line);
       if (app.output.length > 40) app.output.shift();
-      process.stderr.write(`[${name}] ${line}\n`);
+      process.stderr.write(`[${label}] ${line}\n`);
     });
   }
   return app;
@@ -104,5 +109,16 @@ export function stopProcess(
       done();
     });
     child.kill('SIGTERM');
+  });
+}
+
+/** SIGKILL at once (a crash: no shutdown hook runs); resolves when the process is gone. */
+export function killProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return Promise.resolve();
+  }
+  return new Promise((done) => {
+    child.once('exit', () => done());
+    child.kill('SIGKILL');
   });
 }

@@ -16,6 +16,8 @@ export async function api<T = unknown>(
     body?: unknown;
     token?: string;
     headers?: Record<string, string>;
+    /** Abort (reject) when no answer arrives within this many ms. Default: no bound. */
+    timeoutMs?: number;
   } = {},
 ): Promise<ApiResponse<T>> {
   const headers: Record<string, string> = { ...options.headers };
@@ -25,6 +27,10 @@ export async function api<T = unknown>(
     method,
     headers,
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    signal:
+      options.timeoutMs === undefined
+        ? undefined
+        : AbortSignal.timeout(options.timeoutMs),
   });
   const text = await response.text();
   return {

@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+
+import { FaultCluster } from '../support/fault-cluster';
+import { api } from '../support/http';
+import { eventually, RelayClient, type RelayUser } from '../support/relay-client';
+import { expectSettled } from '../support/settlement';
+
+const RPC_TIMEOUT_MS = 1500;
+const ANSWER_BOUND_MS = RPC_TIMEOUT_MS + 2000;
+const RECONNECT_TIMEOUT_MS = 30_000;
+const OUTAGE_MS = 3000;
+
+describe('NATS restarted mid-run', () => {
+  const sku = `sku-nats-${randomUUID().slice(0, 8)}`;
+  const initial = 100;
+  const ids: string[] = [];
+  let cluster: FaultCluster;
+  let relay: RelayClient;
+  let adminToken: string;
+  let buyer: RelayUser;
+  let leaver: RelayUser;
+
+  beforeAll(async () => {
+    cluster = await FaultCluster.start({
+      label: 'nats-restart',
+      env: { orders: { ORDERS_RPC_TIMEOUT_MS: String(RPC_TIMEOUT_MS) } },
+    });
+    relay = new RelayClient(cluster);
+    adminToken = await relay.adminToken();
+    [buyer, leaver] = await Promise.all([relay.newUser('nats'), relay.newUser('nats')]);
+    await relay.setStock(adminToken, sku, initial);
+  }, 90_000);
+
+  afterAll(async () => {
+    await cluster?.stop();
+  }, 30_000);
+
+  it('reconnects every service on its own: later orders succeed and nothing confirmed is lost', async () => {
+    for (let index = 0; index < 3; index += 1) {
+      const placed = await relay.placeOrder(buyer.accessToken, [{ sku, quantity: 2 }]);
+      expect(placed.status).toBe(201);
+      ids.push(placed.body.id);
+    }
+    const confirmedBefore = await relay.listOrders(buyer.accessToken);
+
+    await cluster.nats.stop();
+    // while the bus is down the API answers in bounded time and the order is not confirmed
+    const during = await relay.placeOrder(buyer.accessToken, [{ sku, quantity: 1 }]);
+    expect(during.elapsedMs).toBeLessThan(ANSWER_BOUND_MS);
+    expect(during.status).toBe(503);
+    if (during.body.id) ids.push(during.body.id);
+    // down long enough for several reconnect attempts (reconnectTimeWait is 1 s)
+    await new Promise((done) => setTimeout(done, OUTAGE_MS));
+    await cluster.nats.launch();
+
+    await cluster.waitHealthy(RECONNECT_TIMEOUT_MS);
+    // the first orders after the comeback may race the resubscription; then every order succeeds
+    await eventually(
+      async () => {
+        const placed = await relay.placeOrder(buyer.accessToken, [{ sku, quantity: 1 }]);
+        if (placed.body.id) ids.push(placed.body.id);
+        return placed.status === 201;
+      },
+      RECONNECT_TIMEOUT_MS,
+      () => 'no order was confirmed after NATS came back',
+      500,
+    );
+    for (let index = 0; index < 3; index += 1) {
+      const placed = await relay.placeOrder(buyer.accessToken, [{ sku, quantity: 1 }]);
+      expect(placed.status).toBe(201);
+      ids.push(placed.body.id);
+    }
+
+    const after = await relay.listOrders(buyer.accessToken);
+    for (const order of confirmedBefore) {
+      expect(after).toContainEqual(order);
+    }
+    await expectSettled(relay, adminToken, sku, initial, ids);
+    expect(cluster.deadApps()).toEqual([]);
+  }, 120_000);
+
+  it('still spreads revocations over the reconnected bus (logout refused everywhere within 1 s)', async () => {
+    const login = await api<{ access_token: string; refresh_token: string }>(
+      'POST',
+      `${cluster.authUrl}/auth/login`,
+      { body: { email: leaver.email, password: leaver.password }, timeoutMs: 10_000 },
+    );
+    expect(login.status).toBe(200);
+    const token = login.body.access_token;
+    expect((await api('GET', `${cluster.ordersUrl}/orders`, { token, timeoutMs: 10_000 })).status).toBe(200);
+
+    const logout = await api('POST', `${cluster.authUrl}/auth/logout`, {
+      token,
+      body: { refresh_token: login.body.refresh_token },
+      timeoutMs: 10_000,
+    });
+    expect(logout.status).toBe(204);
+
+    await eventually(
+      async () => {
+        const [orders, inventory] = await Promise.all([
+          api('GET', `${cluster.ordersUrl}/orders`, { token, timeoutMs: 5000 }),
+          api('GET', `${cluster.inventoryUrl}/inventory/${sku}`, { token, timeoutMs: 5000 }),
+        ]);
+        return orders.status === 401 && inventory.status === 401;
+      },
+      1500,
+      () => 'a logged-out token was still accepted 1.5 s after logout',
+      100,
+    );
+  }, 30_000);
+});
