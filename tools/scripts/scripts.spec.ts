@@ -46,7 +46,7 @@ describe('shell scripts', () => {
       'npm ci',
       'bash tools/scripts/ensure-services.sh',
       'npm test',
-    ].map((step) => script.search(new RegExp(`^${step}$`, 'm')));
+    ].map((step) => script.search(new RegExp(`^${step}\\b`, 'm')));
     expect(steps.every((index) => index >= 0)).toBe(true);
     expect([...steps].sort((a, b) => a - b)).toEqual(steps);
     expect(script).not.toMatch(/--force|--legacy-peer-deps/);

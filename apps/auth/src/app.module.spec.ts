@@ -94,11 +94,14 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('answers /health with database and nats up', async () => {
+  it('answers /health with database, nats and the revocation feed up', async () => {
     const reply = await call('GET', '/health');
 
     expect(reply.status).toBe(200);
-    expect(reply.body).toEqual({ status: 'ok', checks: { database: 'up', nats: 'up' } });
+    expect(reply.body).toEqual({
+      status: 'ok',
+      checks: { database: 'up', nats: 'up', revocations: 'up' },
+    });
   });
 
   describe('POST /auth/register', () => {

@@ -7,11 +7,10 @@ import {
   AccessTokenGuard,
   AuthModule,
   CallContextInterceptor,
-  RelayNatsClient,
   RolesGuard,
   TransportExceptionFilter,
 } from '@relay/auth';
-import { DATABASE, type Database, DatabaseModule } from '@relay/database';
+import { DatabaseModule } from '@relay/database';
 import { HealthModule } from '@relay/health';
 
 import { AdminModule } from './admin/admin.module';
@@ -50,13 +49,7 @@ import { UsersModule } from './users/users.module';
         keyResolver: keys.keyResolver,
       }),
     }),
-    HealthModule.forRootAsync({
-      inject: [DATABASE, RelayNatsClient],
-      useFactory: (db: Database, nats: RelayNatsClient) => [
-        { name: 'database', check: () => db.ping() },
-        { name: 'nats', check: () => nats.ping() },
-      ],
-    }),
+    HealthModule.forRoot(),
     UsersModule,
     SessionsModule,
     TokensModule,

@@ -1,11 +1,11 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 
+import { natsMicroserviceOptions } from '@relay/auth';
 import { nestLogLevels } from '@relay/config';
 
 import { AppModule } from './app.module';
 import type { InventoryConfig } from './config/inventory.config';
-import { strictNatsMicroserviceOptions } from './nats/nats-server-options';
 
 /** Largest accepted HTTP body; a larger one is answered 413. */
 export const BODY_LIMIT_BYTES = 1_048_576;
@@ -25,7 +25,7 @@ export async function createInventoryApp(
     { bufferLogs: true, logger: nestLogLevels(config.LOG_LEVEL), bodyParser: false },
   );
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
-  app.connectMicroservice(strictNatsMicroserviceOptions(config.NATS_URL, 'inventory'), {
+  app.connectMicroservice(natsMicroserviceOptions(config.NATS_URL, 'inventory'), {
     inheritAppConfig: true,
   });
   return app;

@@ -6,10 +6,15 @@ import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { headers as createNatsHeaders } from 'nats';
 
-import { InventorySubjects } from '@relay/contracts';
-import { createTestIssuer, type JwksServer, NatsTestClient, type TestIssuer } from '@relay/testing';
-
-import { startTestNats, type TestNats } from './testing/private-nats-server';
+import { InventorySubjects, ServiceScopes } from '@relay/contracts';
+import {
+  createTestIssuer,
+  type JwksServer,
+  type NatsServer,
+  NatsTestClient,
+  startNatsServer,
+  type TestIssuer,
+} from '@relay/testing';
 
 // Boots the real composition root on Fastify with a real NATS and real token verification against
 // a served JWKS, to prove the global guards, pipe and filter cover the NATS handlers too.
@@ -18,7 +23,7 @@ describe('inventory app (HTTP + NATS)', () => {
   let jwks: JwksServer;
   let app: NestFastifyApplication;
   let nats: NatsTestClient;
-  let natsServer: TestNats;
+  let natsServer: NatsServer;
   let dataDir: string;
   let customerToken: string;
   let adminToken: string;
@@ -28,7 +33,7 @@ describe('inventory app (HTTP + NATS)', () => {
     jwks = await issuer.serveJwks();
     dataDir = mkdtempSync(join(tmpdir(), 'relay-inventory-'));
     // a private server: the subjects are fixed by the contract, so other suites on a shared bus could answer
-    natsServer = await startTestNats();
+    natsServer = await startNatsServer({ jetstream: true });
     Object.assign(process.env, {
       AUTH_ISSUER: issuer.issuer,
       AUTH_JWKS_URI: jwks.url,
@@ -244,7 +249,7 @@ describe('inventory app (HTTP + NATS)', () => {
       const reply = await nats.request(
         InventorySubjects.release,
         { orderId },
-        { headers: bearer(serviceToken('inventory:release')) },
+        { headers: bearer(serviceToken(ServiceScopes.inventoryRelease)) },
       );
 
       expect(reply.response).toEqual({ orderId, released: true });
@@ -281,7 +286,7 @@ describe('inventory app (HTTP + NATS)', () => {
       const reply = await nats.request(
         InventorySubjects.reserve,
         { orderId: randomUUID(), items: [{ sku, quantity: 1 }] },
-        { headers: bearer(serviceToken('inventory:release')) },
+        { headers: bearer(serviceToken(ServiceScopes.inventoryRelease)) },
       );
 
       expect(reply.err).toMatchObject({ status: 403 });
@@ -480,7 +485,10 @@ describe('inventory app (HTTP + NATS)', () => {
       const response = await app.inject({ method: 'GET', url: '/health' });
 
       expect(response.statusCode).toBe(200);
-      expect(response.json()).toMatchObject({ status: 'ok', checks: { database: 'up', nats: 'up' } });
+      expect(response.json()).toEqual({
+        status: 'ok',
+        checks: { database: 'up', nats: 'up', revocations: 'up' },
+      });
     });
   });
 });

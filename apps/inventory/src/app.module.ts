@@ -8,16 +8,15 @@ import {
   AccessTokenGuard,
   AuthModule,
   CallContextInterceptor,
-  RelayNatsClient,
   RolesGuard,
+  StrictValidationPipe,
   TransportExceptionFilter,
 } from '@relay/auth';
-import { DATABASE, type Database, DatabaseModule } from '@relay/database';
+import { DatabaseModule } from '@relay/database';
 import { HealthModule } from '@relay/health';
 
 import { type InventoryConfig, validateInventoryConfig } from './config/inventory.config';
 import { inventoryMigrations } from './database/migrations';
-import { StrictValidationPipe } from './nats/strict-validation.pipe';
 import { StockModule } from './stock/stock.module';
 
 // Composition root: every HTTP route and NATS handler passes AccessTokenGuard then RolesGuard;
@@ -46,13 +45,7 @@ import { StockModule } from './stock/stock.module';
         clientSecret: config.get('AUTH_CLIENT_SECRET', { infer: true }),
       }),
     }),
-    HealthModule.forRootAsync({
-      inject: [DATABASE, RelayNatsClient],
-      useFactory: (database: Database, nats: RelayNatsClient) => [
-        { name: 'database', check: () => database.ping() },
-        { name: 'nats', check: () => nats.ping() },
-      ],
-    }),
+    HealthModule.forRoot(),
     StockModule,
   ],
   providers: [

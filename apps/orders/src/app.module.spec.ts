@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { headers as createNatsHeaders } from 'nats';
 
-import { InventorySubjects } from '@relay/contracts';
+import { InventorySubjects, ServiceScopes } from '@relay/contracts';
 import { DATABASE, type Database } from '@relay/database';
 import { createTestIssuer, NatsTestClient, type TestIssuer } from '@relay/testing';
 
@@ -72,6 +72,18 @@ describe('orders app (HTTP + NATS)', () => {
     }
     return check();
   }
+
+  describe('GET /health', () => {
+    it('is public and reports the database, NATS and the revocation feed', async () => {
+      const response = await bed.app.inject({ method: 'GET', url: '/health' });
+
+      expect(response.statusCode).toBe(200);
+      expect(response.json()).toEqual({
+        status: 'ok',
+        checks: { database: 'up', nats: 'up', revocations: 'up' },
+      });
+    });
+  });
 
   describe('POST /orders', () => {
     it("answers 201 with the confirmed order, reserving with the caller's token", async () => {
@@ -386,7 +398,7 @@ describe('orders app (HTTP + NATS)', () => {
       expect(claimsOf(release?.authorization)).toMatchObject({
         sub: 'orders',
         roles: [],
-        scope: 'inventory:release',
+        scope: ServiceScopes.inventoryRelease,
         aud: ['inventory'],
       });
       expect(bed.auth.grants).toContainEqual({

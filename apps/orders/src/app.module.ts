@@ -8,16 +8,15 @@ import {
   AccessTokenGuard,
   AuthModule,
   CallContextInterceptor,
-  RelayNatsClient,
   RolesGuard,
+  StrictValidationPipe,
   TransportExceptionFilter,
 } from '@relay/auth';
-import { DATABASE, type Database, DatabaseModule } from '@relay/database';
+import { DatabaseModule } from '@relay/database';
 import { HealthModule } from '@relay/health';
 
 import { type OrdersConfig, validateOrdersConfig } from './config/orders.config';
 import { ordersMigrations } from './database/migrations';
-import { StrictValidationPipe } from './nats/strict-validation.pipe';
 import { OrdersModule } from './orders/orders.module';
 
 // Composition root: every HTTP route and NATS handler passes AccessTokenGuard then RolesGuard;
@@ -49,13 +48,7 @@ import { OrdersModule } from './orders/orders.module';
         clientSecret: config.get('AUTH_CLIENT_SECRET', { infer: true }),
       }),
     }),
-    HealthModule.forRootAsync({
-      inject: [DATABASE, RelayNatsClient],
-      useFactory: (database: Database, nats: RelayNatsClient) => [
-        { name: 'database', check: () => database.ping() },
-        { name: 'nats', check: () => nats.ping() },
-      ],
-    }),
+    HealthModule.forRoot(),
     OrdersModule,
   ],
   providers: [

@@ -16,6 +16,8 @@ export { TransportExceptionFilter } from './lib/errors/transport-exception.filte
 export { RevocationList } from './lib/revocation/revocation-list';
 export { RelayNatsClient, type RelayNatsCallOptions } from './lib/nats/relay-nats-client';
 export { natsMicroserviceOptions } from './lib/nats/nats-microservice-options';
+export { MalformedNatsPayload, StrictNatsDeserializer } from './lib/nats/strict-nats-deserializer';
+export { StrictValidationPipe } from './lib/nats/strict-validation.pipe';
 export { RelayHttpClient, type RelayFetchInit } from './lib/http/relay-http-client';
 export { OutgoingAuthorization, type OutgoingCallTarget } from './lib/propagation/outgoing-authorization';
 export { RelayJwtStrategy, RELAY_JWT_STRATEGY } from './lib/passport/relay-jwt.strategy';

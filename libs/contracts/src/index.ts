@@ -4,6 +4,7 @@ export {
   MAX_ORDER_ITEMS,
   SKU_PATTERN,
   StockItemDto,
+  StockItemListDto,
   type StockItem,
 } from './lib/inventory/stock-item.dto';
 export { ReserveStockDto, type ReserveStockResult } from './lib/inventory/reserve-stock.dto';
@@ -11,6 +12,7 @@ export { ReleaseStockDto, type ReleaseStockResult } from './lib/inventory/releas
 export { StockQueryDto, type StockLevel } from './lib/inventory/stock-query.dto';
 export type { InventoryReservedEvent } from './lib/inventory/inventory-reserved.event';
 export { ROLES, type Role } from './lib/auth/role';
+export { type ServiceScope, ServiceScopes } from './lib/auth/service-scopes';
 export {
   AuthSubjects,
   MAX_ACCESS_TOKEN_TTL_SECONDS,

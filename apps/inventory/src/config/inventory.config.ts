@@ -27,8 +27,9 @@ export class InventoryConfig extends BaseAppConfig {
   AUTH_AUDIENCE: string = 'inventory';
 
   /**
-   * Inventory's own OAuth client id: `inventory.reserved` events go to orders with inventory's own
-   * token (scope `orders:acknowledge`) instead of the caller's. Default: unset (the caller's token).
+   * Inventory's own OAuth client id: an `inventory.reserved` event whose caller token orders would
+   * refuse (narrowed to inventory by token exchange) goes with inventory's own token (scope
+   * `orders:acknowledge`) instead. Default: unset (always the caller's token).
    */
   @ValidateIf((config: InventoryConfig) => config.AUTH_CLIENT_SECRET !== undefined)
   @IsString({ message: CLIENT_ID_REQUIRED })

@@ -1,6 +1,7 @@
 import { AuthError, type Principal } from '@relay/auth';
+import { ServiceScopes } from '@relay/contracts';
 
-import { INVENTORY_RELEASE_SCOPE, releaseCaller, reserveCaller } from './stock-callers';
+import { releaseCaller, reserveCaller } from './stock-callers';
 
 function principal(overrides: Partial<Principal>): Principal {
   return {
@@ -33,7 +34,7 @@ describe(releaseCaller.name, () => {
       subject: 'orders',
       clientId: 'orders',
       roles: [],
-      scopes: [INVENTORY_RELEASE_SCOPE],
+      scopes: [ServiceScopes.inventoryRelease],
     });
 
     expect(releaseCaller(service)).toEqual({ userId: 'orders', canReleaseAny: true });

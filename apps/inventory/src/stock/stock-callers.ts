@@ -1,15 +1,7 @@
 import { AuthError, type Principal } from '@relay/auth';
+import { ROLES, ServiceScopes } from '@relay/contracts';
 
 import type { StockCaller } from './stock.service';
-
-/**
- * Scope of a service token that may release any order (orders' own client in AUTH_CLIENTS, used after
- * a crash or a lost reply when no customer token is at hand). User tokens never carry it: auth grants
- * users only their roles' scopes.
- */
-export const INVENTORY_RELEASE_SCOPE = 'inventory:release';
-
-const USER_ROLES = ['customer', 'admin'] as const;
 
 /** The caller of `inventory.reserve` (the global `@Roles('customer', 'admin')` check has passed). */
 export function reserveCaller(principal: Principal | undefined): StockCaller {
@@ -24,8 +16,10 @@ export function reserveCaller(principal: Principal | undefined): StockCaller {
  */
 export function releaseCaller(principal: Principal | undefined): StockCaller {
   if (principal === undefined) throw new AuthError('missing_token');
-  const hasUserRole = principal.roles.some((role) => (USER_ROLES as readonly string[]).includes(role));
-  const isReleaseService = principal.scopes.includes(INVENTORY_RELEASE_SCOPE);
+  const hasUserRole = principal.roles.some((role) => (ROLES as readonly string[]).includes(role));
+  // orders' own client holds it (after a crash or a lost reply, no customer token is at hand); user
+  // tokens never do: auth grants users only their roles' scopes
+  const isReleaseService = principal.scopes.includes(ServiceScopes.inventoryRelease);
   if (!hasUserRole && !isReleaseService) throw new AuthError('insufficient_scope');
   return { userId: principal.subject, canReleaseAny: isReleaseService || principal.roles.includes('admin') };
 }

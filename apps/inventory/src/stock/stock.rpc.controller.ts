@@ -26,24 +26,22 @@ import { releaseCaller, reserveCaller } from './stock-callers';
 import { InsufficientStockError, ReservationConflictError } from './stock.errors';
 import { StockService } from './stock.service';
 
+const ORDERS_AUDIENCE = 'orders';
+
 /** NATS handlers of inventory (CONTRACT.md, NATS); the global guards authenticate every message. */
 @Controller()
 export class StockRpcController {
   private readonly logger = new Logger(StockRpcController.name);
-  private readonly eventOptions: RelayNatsCallOptions;
+  private readonly hasClientCredentials: boolean;
 
   constructor(
     private readonly stock: StockService,
     private readonly nats: RelayNatsClient,
     config: ConfigService<InventoryConfig, true>,
   ) {
-    // The event goes to orders on inventory's own behalf: its own token for audience `orders` when it
-    // has client credentials (a caller token exchanged for inventory would be refused by orders),
-    // else the caller's forwarded token. Orders matches it to the order's owner by `userId`.
-    const hasClientCredentials =
+    this.hasClientCredentials =
       Boolean(config.get('AUTH_CLIENT_ID', { infer: true })) &&
       Boolean(config.get('AUTH_CLIENT_SECRET', { infer: true }));
-    this.eventOptions = hasClientCredentials ? { propagation: 'service', audience: 'orders' } : {};
   }
 
   @Roles('customer', 'admin')
@@ -63,13 +61,24 @@ export class StockRpcController {
         items: reservation.items,
       };
       // The reservation is committed; a lost event only delays the order's acknowledgement.
-      this.nats.emit(InventorySubjects.reserved, event, this.eventOptions).catch((error: unknown) => {
+      this.nats.emit(InventorySubjects.reserved, event, this.eventOptions(principal)).catch((error: unknown) => {
         this.logger.warn(
           `Could not emit ${InventorySubjects.reserved} for order ${request.orderId}: ${describe(error)}`,
         );
       });
     }
     return reservation.result;
+  }
+
+  // The event continues the caller's chain (same user, trace and request id) whenever orders accepts
+  // the caller's token. A token narrowed to inventory (PROPAGATION_MODE=exchange) would be refused
+  // there, so then the event goes on inventory's own behalf (scope orders:acknowledge) when it has
+  // client credentials; orders matches it to the order's owner by `userId` either way.
+  private eventOptions(principal: Principal | undefined): RelayNatsCallOptions {
+    const isForwardable = principal?.audience.includes(ORDERS_AUDIENCE) ?? false;
+    return !isForwardable && this.hasClientCredentials
+      ? { propagation: 'service', audience: ORDERS_AUDIENCE }
+      : {};
   }
 
   // No @Roles: customer/admin *or* a service token with scope inventory:release (see releaseCaller).

@@ -2,20 +2,11 @@ import { randomUUID } from 'node:crypto';
 
 import { type NatsConnection } from 'nats';
 
-import {
-  InventorySubjects,
-  MessageHeaders,
-  type StockLevel,
-} from '@relay/contracts';
+import { InventorySubjects, MessageHeaders, type StockLevel } from '@relay/contracts';
 
 import { INVENTORY_URL, ORDERS_URL } from '../support/e2e-env';
 import { api, type Customer, newCustomer } from '../support/http';
-import {
-  asUnsecuredToken,
-  decodeClaims,
-  withFlippedPayloadChar,
-  withTamperedClaims,
-} from '../support/jwt';
+import { asUnsecuredToken, decodeClaims, withFlippedPayloadChar, withTamperedClaims } from '../support/jwt';
 import { BusTap, connectBus, requestOnBus } from '../support/nats-bus';
 
 const SKU = 'sku-apple';
@@ -30,11 +21,9 @@ interface OrderResponse {
 }
 
 async function available(customer: Customer, sku = SKU): Promise<number> {
-  const stock = await api<StockLevel>(
-    'GET',
-    `${INVENTORY_URL}/inventory/${sku}`,
-    { token: customer.accessToken },
-  );
+  const stock = await api<StockLevel>('GET', `${INVENTORY_URL}/inventory/${sku}`, {
+    token: customer.accessToken,
+  });
   expect(stock.status).toBe(200);
   return stock.body.available;
 }
@@ -79,13 +68,9 @@ describe('POST /orders', () => {
       id: created.body.id,
       status: 'confirmed',
     });
-    const fetched = await api<OrderResponse>(
-      'GET',
-      `${ORDERS_URL}/orders/${created.body.id}`,
-      {
-        token: customer.accessToken,
-      },
-    );
+    const fetched = await api<OrderResponse>('GET', `${ORDERS_URL}/orders/${created.body.id}`, {
+      token: customer.accessToken,
+    });
     expect(fetched.status).toBe(200);
     expect(await available(customer)).toBe(before - 2);
   });
@@ -98,9 +83,7 @@ describe('POST /orders', () => {
       const created = await placeOrder(customer, 1);
       expect(created.status).toBe(201);
       const message = await tap.waitFor(
-        (seen) =>
-          (seen.packet.data as { orderId?: string } | undefined)?.orderId ===
-          created.body.id,
+        (seen) => (seen.packet.data as { orderId?: string } | undefined)?.orderId === created.body.id,
       );
 
       const authorization = message.headers[MessageHeaders.authorization] ?? '';
@@ -194,26 +177,18 @@ describe('inventory.reserve on the bus', () => {
     await nc.drain();
   });
 
-  it.each(forgeries)(
-    'answers err 401 and reserves nothing when the request $reason',
-    async ({ headers }) => {
-      const customer = await newCustomer();
-      const before = await available(customer);
-      const data = {
-        orderId: randomUUID(),
-        items: [{ sku: SKU, quantity: 1 }],
-      };
+  it.each(forgeries)('answers err 401 and reserves nothing when the request $reason', async ({ headers }) => {
+    const customer = await newCustomer();
+    const before = await available(customer);
+    const data = {
+      orderId: randomUUID(),
+      items: [{ sku: SKU, quantity: 1 }],
+    };
 
-      const reply = await requestOnBus(
-        nc,
-        InventorySubjects.reserve,
-        data,
-        headers(customer.accessToken),
-      );
+    const reply = await requestOnBus(nc, InventorySubjects.reserve, data, headers(customer.accessToken));
 
-      expect(reply.err).toMatchObject({ status: 401 });
-      expect(reply.response).toBeUndefined();
-      expect(await available(customer)).toBe(before);
-    },
-  );
+    expect(reply.err).toMatchObject({ status: 401 });
+    expect(reply.response).toBeUndefined();
+    expect(await available(customer)).toBe(before);
+  });
 });

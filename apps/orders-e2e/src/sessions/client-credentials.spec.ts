@@ -4,7 +4,7 @@ import { type NatsConnection } from 'nats';
 
 import { InventorySubjects, MessageHeaders } from '@relay/contracts';
 
-import { AUTH_JWKS_URI, AUTH_URL } from '../support/e2e-env';
+import { AUTH_JWKS_URI, AUTH_URL, SERVICE_CLIENTS } from '../support/e2e-env';
 import { api } from '../support/http';
 import { decodeClaims } from '../support/jwt';
 import { connectBus, requestOnBus } from '../support/nats-bus';
@@ -18,17 +18,8 @@ interface TokenAnswer {
   error?: string;
 }
 
-// Global setup passes the runner's environment to auth, so AUTH_CLIENTS set there reaches both.
-// Without it auth has no service clients and only the refusals can be checked.
-const [configured] = (process.env['AUTH_CLIENTS'] ?? '')
-  .split(',')
-  .map((entry) => entry.trim())
-  .filter((entry) => entry !== '')
-  .map((entry) => {
-    const [id = '', secret = ''] = entry.split(':');
-    return { id, secret };
-  });
-const itWithClient = configured ? it : it.skip;
+// Global setup starts auth with these clients (AUTH_CLIENTS).
+const client = { id: 'orders', secret: SERVICE_CLIENTS.orders.secret };
 
 function tokenRequest(body: Record<string, string>, headers: Record<string, string> = {}) {
   return api<TokenAnswer>('POST', `${AUTH_URL}/oauth/token`, { body, headers });
@@ -70,9 +61,7 @@ describe('POST /oauth/token grant_type=client_credentials', () => {
     expect(viaBasic.body).toMatchObject({ error: 'invalid_client' });
   });
 
-  itWithClient('answers 401 invalid_client for a configured client with a wrong secret', async () => {
-    const client = configured ?? { id: '', secret: '' };
-
+  it('answers 401 invalid_client for a configured client with a wrong secret', async () => {
     const refused = await tokenRequest({
       grant_type: 'client_credentials',
       client_id: client.id,
@@ -83,76 +72,64 @@ describe('POST /oauth/token grant_type=client_credentials', () => {
     expect(refused.body).toMatchObject({ error: 'invalid_client' });
   });
 
-  itWithClient(
-    'issues a service token under a published kid that inventory accepts on the bus but that may not reserve',
-    async () => {
-      const client = configured ?? { id: '', secret: '' };
+  it('issues a service token under a published kid that inventory accepts on the bus but that may not reserve', async () => {
+    const issued = await tokenRequest({ grant_type: 'client_credentials' }, basic(client.id, client.secret));
 
-      const issued = await tokenRequest(
-        { grant_type: 'client_credentials' },
-        basic(client.id, client.secret),
-      );
+    expect(issued.status).toBe(200);
+    expect(issued.body).toMatchObject({ token_type: 'Bearer', expires_in: expect.any(Number) });
+    const token = issued.body.access_token ?? '';
+    const header = decodeHeader(token);
+    expect(header).toMatchObject({ alg: 'ES256', typ: 'at+jwt' });
+    const jwks = await api<{ keys: PublicJwk[] }>('GET', AUTH_JWKS_URI);
+    expect(jwks.body.keys.map((key) => key.kid)).toContain(header.kid);
+    const claims = decodeClaims(token);
+    expect(claims).toMatchObject({ sub: client.id, client_id: client.id, roles: [] });
+    expect(claims['sid']).toBeUndefined();
+    expect(claims['aud']).not.toContain('auth');
+    const authorization = { [MessageHeaders.authorization]: `Bearer ${token}` };
+    const stock = await requestOnBus(nc, InventorySubjects.stock, { sku: 'sku-apple' }, authorization);
+    expect(stock.err).toBeUndefined();
+    const reserve = await requestOnBus(
+      nc,
+      InventorySubjects.reserve,
+      { orderId: randomUUID(), items: [{ sku: 'sku-apple', quantity: 1 }] },
+      authorization,
+    );
+    expect(reserve.err).toMatchObject({ status: 403 });
+  });
 
-      expect(issued.status).toBe(200);
-      expect(issued.body).toMatchObject({ token_type: 'Bearer', expires_in: expect.any(Number) });
-      const token = issued.body.access_token ?? '';
-      const header = decodeHeader(token);
-      expect(header).toMatchObject({ alg: 'ES256', typ: 'at+jwt' });
-      const jwks = await api<{ keys: PublicJwk[] }>('GET', AUTH_JWKS_URI);
-      expect(jwks.body.keys.map((key) => key.kid)).toContain(header.kid);
-      const claims = decodeClaims(token);
-      expect(claims).toMatchObject({ sub: client.id, client_id: client.id, roles: [] });
-      expect(claims['sid']).toBeUndefined();
-      expect(claims['aud']).not.toContain('auth');
-      const authorization = { [MessageHeaders.authorization]: `Bearer ${token}` };
-      const stock = await requestOnBus(nc, InventorySubjects.stock, { sku: 'sku-apple' }, authorization);
-      expect(stock.err).toBeUndefined();
-      const reserve = await requestOnBus(
-        nc,
-        InventorySubjects.reserve,
-        { orderId: randomUUID(), items: [{ sku: 'sku-apple', quantity: 1 }] },
-        authorization,
-      );
-      expect(reserve.err).toMatchObject({ status: 403 });
-    },
-  );
+  it("exchanges a user's token for an inventory-only token that dies with the user's session (logout)", async () => {
+    const user = await registerUser('exchange');
+    const session = await login(user);
 
-  itWithClient(
-    "exchanges a user's token for an inventory-only token that dies with the user's session (logout)",
-    async () => {
-      const client = configured ?? { id: '', secret: '' };
-      const user = await registerUser('exchange');
-      const session = await login(user);
+    const exchanged = await tokenRequest(
+      {
+        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+        subject_token: session.accessToken,
+        subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+        audience: 'inventory',
+      },
+      basic(client.id, client.secret),
+    );
 
-      const exchanged = await tokenRequest(
-        {
-          grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
-          subject_token: session.accessToken,
-          subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
-          audience: 'inventory',
-        },
-        basic(client.id, client.secret),
-      );
+    expect(exchanged.status).toBe(200);
+    const token = exchanged.body.access_token ?? '';
+    expect(decodeClaims(token)).toMatchObject({
+      sub: user.id,
+      aud: ['inventory'],
+      act: { sub: client.id },
+      sid: decodeClaims(session.accessToken)['sid'],
+    });
+    // audience-restricted: orders refuses it, inventory takes it on HTTP and on the bus
+    expect(await verdicts(nc, token)).toEqual({ ordersHttp: 401, inventoryHttp: 200, bus: 200 });
 
-      expect(exchanged.status).toBe(200);
-      const token = exchanged.body.access_token ?? '';
-      expect(decodeClaims(token)).toMatchObject({
-        sub: user.id,
-        aud: ['inventory'],
-        act: { sub: client.id },
-        sid: decodeClaims(session.accessToken)['sid'],
-      });
-      // audience-restricted: orders refuses it, inventory takes it on HTTP and on the bus
-      expect(await verdicts(nc, token)).toEqual({ ordersHttp: 401, inventoryHttp: 200, bus: 200 });
+    const loggedOut = await api('POST', `${AUTH_URL}/auth/logout`, {
+      token: session.accessToken,
+      body: { refresh_token: session.refreshToken },
+    });
+    const since = Date.now();
 
-      const loggedOut = await api('POST', `${AUTH_URL}/auth/logout`, {
-        token: session.accessToken,
-        body: { refresh_token: session.refreshToken },
-      });
-      const since = Date.now();
-
-      expect(loggedOut.status).toBe(204);
-      await settlesWithin(nc, token, { inventoryHttp: REFUSED.inventoryHttp, bus: REFUSED.bus }, since);
-    },
-  );
+    expect(loggedOut.status).toBe(204);
+    await settlesWithin(nc, token, { inventoryHttp: REFUSED.inventoryHttp, bus: REFUSED.bus }, since);
+  });
 });

@@ -23,11 +23,7 @@ export function missingBuilds(names: readonly AppName[]): AppName[] {
   return names.filter((name) => !existsSync(builtMain(name)));
 }
 
-export function tcpAnswers(
-  host: string,
-  port: number,
-  timeoutMs = 1000,
-): Promise<boolean> {
+export function tcpAnswers(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
   return new Promise((done) => {
     const socket = connect({ host, port });
     const finish = (answered: boolean): void => {
@@ -41,11 +37,7 @@ export function tcpAnswers(
 }
 
 /** Spawns `dist/apps/<name>/main.js`; its lines go to stderr prefixed with `label` (default: the name). */
-export function startApp(
-  name: AppName,
-  env: NodeJS.ProcessEnv,
-  label: string = name,
-): AppProcess {
+export function startApp(name: AppName, env: NodeJS.ProcessEnv, label: string = name): AppProcess {
   const child = spawn(process.execPath, [builtMain(name)], {
     cwd: WORKSPACE_ROOT,
     env,
@@ -63,15 +55,10 @@ export function startApp(
   return app;
 }
 
-const sleep = (ms: number): Promise<void> =>
-  new Promise((done) => setTimeout(done, ms));
+const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
 /** Resolves once `GET url` answers 200; rejects when the process exits or the deadline passes. */
-export async function waitHealthy(
-  app: AppProcess,
-  url: string,
-  timeoutMs: number,
-): Promise<void> {
+export async function waitHealthy(app: AppProcess, url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
   while (Date.now() < deadline) {
@@ -95,10 +82,7 @@ export async function waitHealthy(
 }
 
 /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
-export function stopProcess(
-  child: ChildProcess,
-  graceMs = 10_000,
-): Promise<void> {
+export function stopProcess(child: ChildProcess, graceMs = 10_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) {
     return Promise.resolve();
   }

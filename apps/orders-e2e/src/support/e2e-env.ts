@@ -20,11 +20,7 @@ export const E2E_NATS_URL_VARIABLE = 'RELAY_E2E_NATS_URL';
 
 /** The bus the apps under test use: the private one global setup started, else NATS_URL or the default. */
 export function busUrl(): string {
-  return (
-    process.env[E2E_NATS_URL_VARIABLE] ??
-    process.env['NATS_URL'] ??
-    'nats://127.0.0.1:4222'
-  );
+  return process.env[E2E_NATS_URL_VARIABLE] ?? process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
 }
 
 /** Bootstrapped by auth at start (AUTH_ADMIN_EMAIL / AUTH_ADMIN_PASSWORD). */
@@ -32,3 +28,16 @@ export const ADMIN = {
   email: 'admin@orders-e2e.example.com',
   password: 'orders-e2e-admin-password',
 } as const;
+
+/**
+ * Service clients auth is started with (AUTH_CLIENTS): orders releases the stock of crashed orders
+ * with its own token, inventory acknowledges reservations to orders with its own.
+ */
+export const SERVICE_CLIENTS = {
+  orders: { secret: 'orders-e2e-client-secret', scope: 'inventory:release' },
+  inventory: { secret: 'inventory-e2e-client-secret', scope: 'orders:acknowledge' },
+} as const;
+
+export const AUTH_CLIENTS = Object.entries(SERVICE_CLIENTS)
+  .map(([id, client]) => `${id}:${client.secret}:${client.scope}`)
+  .join(',');

@@ -2,22 +2,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import {
-  missingBuilds,
-  startApp,
-  stopProcess,
-  tcpAnswers,
-  waitHealthy,
-} from './app-processes';
+import { missingBuilds, startApp, stopProcess, tcpAnswers, waitHealthy } from './app-processes';
 import {
   ADMIN,
   APP_NAMES,
   APP_PORTS,
   type AppName,
+  AUTH_CLIENTS,
   AUTH_ISSUER,
   AUTH_JWKS_URI,
   busUrl,
   E2E_NATS_URL_VARIABLE,
+  SERVICE_CLIENTS,
 } from './e2e-env';
 import { type E2eRun, saveRun } from './e2e-run';
 import { hasNatsServer, startPrivateNats } from './private-nats';
@@ -31,11 +27,7 @@ function oneLineError(message: string): Error {
   return error;
 }
 
-function appEnv(
-  name: AppName,
-  run: E2eRun,
-  natsUrl: string,
-): NodeJS.ProcessEnv {
+function appEnv(name: AppName, run: E2eRun, natsUrl: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PORT: String(APP_PORTS[name]),
@@ -49,8 +41,11 @@ function appEnv(
   if (name === 'auth') {
     env['AUTH_ADMIN_EMAIL'] = ADMIN.email;
     env['AUTH_ADMIN_PASSWORD'] = ADMIN.password;
+    env['AUTH_CLIENTS'] = AUTH_CLIENTS;
   } else {
     env['AUTH_JWKS_URI'] = AUTH_JWKS_URI;
+    env['AUTH_CLIENT_ID'] = name;
+    env['AUTH_CLIENT_SECRET'] = SERVICE_CLIENTS[name].secret;
   }
   return env;
 }
@@ -113,13 +108,15 @@ export default async function globalSetup(): Promise<void> {
     }
     await Promise.all(
       run.apps.map((app) =>
-        waitHealthy(
-          app,
-          `http://127.0.0.1:${APP_PORTS[app.name]}/health`,
-          HEALTH_TIMEOUT_MS,
-        ),
+        waitHealthy(app, `http://127.0.0.1:${APP_PORTS[app.name]}/health`, HEALTH_TIMEOUT_MS),
       ),
     );
+    // Another run that started at the same moment may hold the ports and answer /health for us.
+    const exited = run.apps.filter((app) => app.child.exitCode !== null);
+    if (exited.length > 0) {
+      const names = exited.map((app) => app.name).join(', ');
+      throw new Error(`${names} exited during start; is another e2e run using ports 13000-13002?`);
+    }
   } catch (error) {
     // jest skips global teardown when global setup fails, so clean up here.
     await stopRun(run);

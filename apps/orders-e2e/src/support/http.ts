@@ -27,10 +27,7 @@ export async function api<T = unknown>(
     method,
     headers,
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    signal:
-      options.timeoutMs === undefined
-        ? undefined
-        : AbortSignal.timeout(options.timeoutMs),
+    signal: options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs),
   });
   const text = await response.text();
   return {
@@ -53,25 +50,15 @@ export async function newCustomer(): Promise<Customer> {
     email: `buyer-${randomUUID()}@orders-e2e.example.com`,
     password: 'correct-horse-battery',
   };
-  const registered = await api<{ id: string; email: string }>(
-    'POST',
-    `${AUTH_URL}/auth/register`,
-    { body: credentials },
-  );
+  const registered = await api<{ id: string; email: string }>('POST', `${AUTH_URL}/auth/register`, {
+    body: credentials,
+  });
   if (registered.status !== 201) {
-    throw new Error(
-      `register answered ${registered.status}: ${JSON.stringify(registered.body)}`,
-    );
+    throw new Error(`register answered ${registered.status}: ${JSON.stringify(registered.body)}`);
   }
-  const login = await api<{ access_token: string }>(
-    'POST',
-    `${AUTH_URL}/auth/login`,
-    { body: credentials },
-  );
+  const login = await api<{ access_token: string }>('POST', `${AUTH_URL}/auth/login`, { body: credentials });
   if (login.status !== 200) {
-    throw new Error(
-      `login answered ${login.status}: ${JSON.stringify(login.body)}`,
-    );
+    throw new Error(`login answered ${login.status}: ${JSON.stringify(login.body)}`);
   }
   return {
     id: registered.body.id,

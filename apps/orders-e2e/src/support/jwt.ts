@@ -6,18 +6,12 @@ export interface TokenClaims {
   [claim: string]: unknown;
 }
 
-const encode = (value: unknown): string =>
-  Buffer.from(JSON.stringify(value)).toString('base64url');
-const decode = (segment: string): unknown =>
-  JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+const encode = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+const decode = (segment: string): unknown => JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
 
 function segments(token: string): [string, string, string] {
   const [header, payload, signature] = token.split('.');
-  if (
-    header === undefined ||
-    payload === undefined ||
-    signature === undefined
-  ) {
+  if (header === undefined || payload === undefined || signature === undefined) {
     throw new Error('not a compact JWS');
   }
   return [header, payload, signature];

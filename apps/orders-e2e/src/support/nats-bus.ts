@@ -1,12 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import {
-  connect,
-  headers as natsHeaders,
-  type Msg,
-  type NatsConnection,
-  type Subscription,
-} from 'nats';
+import { connect, headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from 'nats';
 
 import { busUrl } from './e2e-env';
 
@@ -74,18 +68,13 @@ export class BusTap {
     return tap;
   }
 
-  async waitFor(
-    predicate: (message: SeenMessage) => boolean,
-    timeoutMs = 5000,
-  ): Promise<SeenMessage> {
+  async waitFor(predicate: (message: SeenMessage) => boolean, timeoutMs = 5000): Promise<SeenMessage> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.seen.find(predicate);
       if (found) return found;
       if (Date.now() > deadline) {
-        throw new Error(
-          `no matching message within ${timeoutMs} ms (saw ${this.seen.length})`,
-        );
+        throw new Error(`no matching message within ${timeoutMs} ms (saw ${this.seen.length})`);
       }
       await new Promise((done) => setTimeout(done, 50));
     }

@@ -18,9 +18,7 @@ function freePort(): Promise<number> {
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
       server.close(() =>
-        typeof address === 'object' && address
-          ? done(address.port)
-          : fail(new Error('no free port')),
+        typeof address === 'object' && address ? done(address.port) : fail(new Error('no free port')),
       );
     });
   });
@@ -39,11 +37,9 @@ export async function startPrivateNats(dataDir: string): Promise<PrivateNats> {
   const port = await freePort();
   const storeDir = join(dataDir, 'nats');
   mkdirSync(storeDir, { recursive: true });
-  const child = spawn(
-    'nats-server',
-    ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir],
-    { stdio: 'ignore' },
-  );
+  const child = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], {
+    stdio: 'ignore',
+  });
   const deadline = Date.now() + 10_000;
   while (!(await tcpAnswers('127.0.0.1', port))) {
     if (child.exitCode !== null || Date.now() > deadline) {

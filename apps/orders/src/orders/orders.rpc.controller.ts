@@ -2,16 +2,10 @@ import { Controller, Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 
 import { CurrentPrincipal, type Principal } from '@relay/auth';
-import { InventorySubjects } from '@relay/contracts';
+import { InventorySubjects, ServiceScopes } from '@relay/contracts';
 
 import { InventoryReservedDto } from './dto/inventory-reserved.dto';
 import { OrdersService } from './orders.service';
-
-/**
- * Scope of a service token that may report reservations to orders (inventory's own client in
- * AUTH_CLIENTS). User tokens never carry it: auth grants users only their roles' scopes.
- */
-export const ORDERS_ACKNOWLEDGE_SCOPE = 'orders:acknowledge';
 
 /** NATS events consumed by orders; the global guards authenticate them like every handler. */
 @Controller()
@@ -47,6 +41,6 @@ function isAllowedToAcknowledge(principal: Principal | undefined, userId: string
   return (
     principal.subject === userId ||
     principal.roles.includes('admin') ||
-    principal.scopes.includes(ORDERS_ACKNOWLEDGE_SCOPE)
+    principal.scopes.includes(ServiceScopes.ordersAcknowledge)
   );
 }

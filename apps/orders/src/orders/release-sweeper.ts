@@ -1,6 +1,8 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 
+import { ServiceScopes } from '@relay/contracts';
+
 import type { OrdersConfig } from '../config/orders.config';
 import { InventoryClient } from '../inventory-client/inventory.client';
 import { OrdersRepository } from './orders.repository';
@@ -44,7 +46,7 @@ export class ReleaseSweeper implements OnApplicationBootstrap, OnApplicationShut
       this.logger.warn(
         'AUTH_CLIENT_ID/AUTH_CLIENT_SECRET are not set: the stock of orders failed by a crash or a lost ' +
           'inventory reply is released only while the customer request is running; set them (client scope ' +
-          'inventory:release in AUTH_CLIENTS) so releases after a crash happen',
+          `${ServiceScopes.inventoryRelease} in AUTH_CLIENTS) so releases after a crash happen`,
       );
       return;
     }

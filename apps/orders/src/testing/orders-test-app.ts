@@ -4,14 +4,16 @@ import { join } from 'node:path';
 
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 
+import { ServiceScopes } from '@relay/contracts';
+import { startNatsServer } from '@relay/testing';
+
 import { FakeAuthServer, type FakeAuthIssuer } from './fake-auth-server';
 import { InventoryStandIn } from './inventory-stand-in';
-import { startTestNats, type TestNats } from './private-nats-server';
 
 /** Client credentials of orders and inventory in the fake issuer, as AUTH_CLIENTS would grant them. */
 export const TEST_CLIENTS = {
-  orders: { secret: 'orders-secret', scopes: ['inventory:release'] },
-  inventory: { secret: 'inventory-secret', scopes: ['orders:acknowledge'] },
+  orders: { secret: 'orders-secret', scopes: [ServiceScopes.inventoryRelease] },
+  inventory: { secret: 'inventory-secret', scopes: [ServiceScopes.ordersAcknowledge] },
 };
 
 /** Everything an orders integration spec runs against. */
@@ -33,7 +35,7 @@ export async function startOrdersTestBed<TIssuer extends FakeAuthIssuer>(
   createIssuer: (issuerUrl: string) => TIssuer,
   env: Record<string, string> = {},
 ): Promise<OrdersTestBed<TIssuer>> {
-  const nats: TestNats = await startTestNats();
+  const nats = await startNatsServer({ jetstream: true });
   const auth = await FakeAuthServer.start(TEST_CLIENTS);
   const issuer = createIssuer(auth.url);
   auth.use(issuer);

@@ -75,9 +75,12 @@ export class AccessTokenVerifier implements OnModuleDestroy {
     return copyPrincipal(principal);
   }
 
-  /** Refetches the JWKS now, or right after the cooldown when one was just fetched (key-rotation events). */
+  /**
+   * Refetches the JWKS at once, ignoring the unknown-kid cooldown (key-rotation events); concurrent
+   * calls share one fetch and event fetches stay at least 100 ms apart.
+   */
   async refreshKeys(): Promise<void> {
-    await this.remoteKeys?.refreshSoon();
+    await this.remoteKeys?.refreshNow();
   }
 
   onModuleDestroy(): void {

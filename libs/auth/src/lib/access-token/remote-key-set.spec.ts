@@ -47,6 +47,16 @@ describe('AccessTokenVerifier JWKS cache', () => {
 
   const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+  /** Retries `verify(token)` every `intervalMs`; the ms it took to be accepted (fails after 1.5 s). */
+  async function msUntilAccepted(token: string, intervalMs: number): Promise<number> {
+    const started = Date.now();
+    while (Date.now() - started < 1500) {
+      if (await verifier.verify(token).then(() => true, () => false)) return Date.now() - started;
+      await sleep(intervalMs);
+    }
+    throw new Error('token not accepted within 1500 ms');
+  }
+
   it('refetches at most once per second under an unknown-kid flood and keeps known keys', async () => {
     await verifier.verify(issuer.mintAccessToken());
     await sleep(1100);
@@ -89,13 +99,9 @@ describe('AccessTokenVerifier JWKS cache', () => {
     const token = issuer.mintAccessToken();
     const started = Date.now();
 
-    let accepted = false;
-    while (!accepted && Date.now() - started < 1500) {
-      accepted = await verifier.verify(token).then(() => true, () => false);
-      if (!accepted) await sleep(50);
-    }
+    const acceptedAfterMs = await msUntilAccepted(token, 50);
 
-    expect(accepted).toBe(true);
+    expect(acceptedAfterMs).toBeLessThanOrEqual(1100);
     expect(Date.now() - started).toBeLessThanOrEqual(1100);
   });
 
@@ -111,5 +117,56 @@ describe('AccessTokenVerifier JWKS cache', () => {
     expect(jwks.requests).toBe(before + 1);
     await expect(verifier.verify(issuer.mintAccessToken())).resolves.toEqual(expect.objectContaining({ subject: 'user-1' }));
     expect(jwks.requests).toBe(before + 1);
+  });
+
+  it('accepts a key announced on auth.keys.rotated within ~200 ms, even right after an unknown-kid fetch', async () => {
+    await sleep(1100);
+    await verifier.verify(issuer.mintAccessToken({ header: { kid: 'unknown-before-rotation' } })).catch(() => undefined);
+    const before = jwks.requests;
+    const kid = issuer.rotate();
+    const token = issuer.mintAccessToken();
+    const started = Date.now();
+
+    await nats.connection.publish(AuthSubjects.keysRotated, JSON.stringify({ kid }));
+    await msUntilAccepted(token, 10);
+
+    expect(Date.now() - started).toBeLessThanOrEqual(250);
+    expect(jwks.requests - before).toBe(1);
+  });
+
+  it('coalesces a burst of 50 rotation events into a few fetches', async () => {
+    await sleep(300);
+    const before = jwks.requests;
+    const kid = issuer.rotate();
+
+    for (let event = 0; event < 50; event += 1) {
+      nats.connection.publish(AuthSubjects.keysRotated, JSON.stringify({ kid }));
+    }
+    await nats.connection.flush();
+    await sleep(500);
+
+    expect(jwks.requests - before).toBeGreaterThanOrEqual(1);
+    expect(jwks.requests - before).toBeLessThanOrEqual(3);
+    await expect(verifier.verify(issuer.mintAccessToken())).resolves.toEqual(expect.objectContaining({ subject: 'user-1' }));
+  });
+
+  it('keeps event-triggered fetches at least 100 ms apart, and refetches after one already running', async () => {
+    await sleep(300);
+    const before = jwks.requests;
+
+    const firstStarted = Date.now();
+    const first = verifier.refreshKeys();
+    await sleep(5);
+    const second = verifier.refreshKeys();
+    await Promise.all([first, second]);
+    const afterTwo = jwks.requests - before;
+    const secondDone = Date.now();
+    const started = Date.now();
+    await Promise.all(Array.from({ length: 20 }, () => verifier.refreshKeys()));
+
+    expect(afterTwo).toBe(2);
+    expect(secondDone - firstStarted).toBeGreaterThanOrEqual(95);
+    expect(jwks.requests - before).toBe(3);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(50);
   });
 });

@@ -10,6 +10,9 @@ import {
 } from 'jose';
 
 const FETCH_TIMEOUT_MS = 5000;
+// Floor between fetches triggered by key-rotation events, so a flood on the bus cannot become a
+// flood of JWKS requests (never longer than the unknown-kid cooldown).
+const KEY_EVENT_FLOOR_MS = 100;
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
 /**
@@ -19,6 +22,10 @@ const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
  * fetch attempt (failed or not) starts the cooldown here, so an unknown-`kid` flood while the
  * issuer is down cannot turn into one fetch per request (SECURITY T8). A failed or partial fetch
  * never replaces the known keys, so an issuer outage does not stop verification.
+ *
+ * A key-rotation event (`refreshNow()`) fetches at once, whatever the cooldown: the issuer announced
+ * a key, so a fetch that ran before the announcement says nothing about it. Events are coalesced
+ * and their fetches kept at least 100 ms apart.
  */
 export class RemoteKeySet {
   private readonly logger = new Logger(RemoteKeySet.name);
@@ -26,15 +33,22 @@ export class RemoteKeySet {
   private lastAttemptAt = Number.NEGATIVE_INFINITY;
   private pending?: Promise<boolean>;
   private fetchCount = 0;
-  private followUp?: NodeJS.Timeout;
   private loadedJson?: string;
+  private readonly eventFloorMs: number;
+  private lastEventFetchAt = Number.NEGATIVE_INFINITY;
+  private queued?: Promise<boolean>;
+  private floorTimer?: NodeJS.Timeout;
+  private endFloorWait?: () => void;
+  private isStopped = false;
 
   /** `onChange` runs whenever a fetched set differs from the one held (e.g. to drop verdicts cached under old keys). */
   constructor(
     private readonly url: URL,
     private readonly cooldownMs: number,
     private readonly onChange: () => void = () => undefined,
-  ) {}
+  ) {
+    this.eventFloorMs = Math.min(KEY_EVENT_FLOOR_MS, cooldownMs);
+  }
 
   /** Number of JWKS fetch attempts so far (for tests and metrics). */
   get fetches(): number {
@@ -62,32 +76,52 @@ export class RemoteKeySet {
   refresh(): Promise<boolean> {
     if (this.pending) return this.pending;
     if (Date.now() - this.lastAttemptAt < this.cooldownMs) return Promise.resolve(false);
+    return this.fetch();
+  }
+
+  /**
+   * Fetches as soon as possible after a key-rotation event: right away, or after a fetch already
+   * running (it may predate the new key), or once the 100 ms event floor has passed. Calls made
+   * before that fetch starts share it. Resolves `true` when a new set was loaded.
+   */
+  refreshNow(): Promise<boolean> {
+    this.queued ??= this.whenEventFetchMayStart().then(() => {
+      this.queued = undefined;
+      if (this.isStopped) return false;
+      this.lastEventFetchAt = Date.now();
+      return this.pending ?? this.fetch();
+    });
+    return this.queued;
+  }
+
+  /** Cancels a queued event fetch and refuses further fetches (module shutdown). */
+  stop(): void {
+    this.isStopped = true;
+    clearTimeout(this.floorTimer);
+    this.endFloorWait?.();
+  }
+
+  private fetch(): Promise<boolean> {
+    if (this.isStopped) return Promise.resolve(false);
     this.lastAttemptAt = Date.now();
     this.fetchCount += 1;
-    this.pending = this.load().finally(() => {
+    const pending = this.load().finally(() => {
       this.pending = undefined;
     });
-    return this.pending;
+    this.pending = pending;
+    return pending;
   }
 
-  /** Refreshes now, or once the cooldown ends when a fetch just happened (key-rotation events). */
-  refreshSoon(): Promise<boolean> {
-    return this.refresh().then((isLoaded) => {
-      if (!isLoaded && this.followUp === undefined) {
-        this.followUp = setTimeout(() => {
-          this.followUp = undefined;
-          void this.refresh();
-        }, this.cooldownMs);
-        this.followUp.unref();
-      }
-      return isLoaded;
+  private async whenEventFetchMayStart(): Promise<void> {
+    if (this.pending) await this.pending;
+    const wait = this.lastEventFetchAt + this.eventFloorMs - Date.now();
+    if (wait <= 0 || this.isStopped) return;
+    await new Promise<void>((resolve) => {
+      this.endFloorWait = resolve;
+      this.floorTimer = setTimeout(resolve, wait);
     });
-  }
-
-  /** Cancels a pending follow-up refresh. */
-  stop(): void {
-    clearTimeout(this.followUp);
-    this.followUp = undefined;
+    this.floorTimer = undefined;
+    this.endFloorWait = undefined;
   }
 
   private async load(): Promise<boolean> {

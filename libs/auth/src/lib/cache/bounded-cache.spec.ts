@@ -36,4 +36,50 @@ describe(BoundedCache.name, () => {
     cache.clear();
     expect(cache.size).toBe(0);
   });
+
+  it('matches a reference LRU over a long random sequence of gets, sets and deletes', () => {
+    const cache = new BoundedCache<number>(8);
+    const reference = new Map<string, { value: number; expiresAt: number }>();
+    let seed = 7;
+    const next = (bound: number): number => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed % bound;
+    };
+    for (let step = 0; step < 5000; step += 1) {
+      const key = `k${next(20)}`;
+      const now = step;
+      const operation = next(10);
+      if (operation < 5) {
+        const entry = reference.get(key);
+        reference.delete(key);
+        if (entry !== undefined && now < entry.expiresAt) reference.set(key, entry);
+        expect(cache.get(key, now)).toBe(entry !== undefined && now < entry.expiresAt ? entry.value : undefined);
+      } else if (operation < 9) {
+        reference.delete(key);
+        reference.set(key, { value: step, expiresAt: step + next(200) });
+        while (reference.size > 8) reference.delete(reference.keys().next().value as string);
+        cache.set(key, step, reference.get(key)?.expiresAt ?? 0);
+      } else {
+        reference.delete(key);
+        cache.delete(key);
+      }
+      expect(cache.size).toBe(reference.size);
+    }
+  });
+
+  it('keeps repeated hits on one key cheap in a full 10 000-entry cache (a client reusing its token)', () => {
+    const cache = new BoundedCache<number>(10_000);
+    const keys = Array.from({ length: 10_000 }, (_, index) => `token-${index}-${'x'.repeat(400)}`);
+    for (const key of keys) cache.set(key, 1, Infinity);
+
+    const repeated = keys[0];
+    for (let round = 0; round < 1000; round += 1) cache.get(repeated, 0);
+    const started = process.hrtime.bigint();
+    for (let round = 0; round < 20_000; round += 1) cache.get(repeated, 0);
+    const microsPerHit = Number(process.hrtime.bigint() - started) / 1000 / 20_000;
+
+    // Map delete + set per hit took ~25 µs here (Node 20); this design ~0.05 µs. Headroom for slow CI.
+    expect(microsPerHit).toBeLessThan(3);
+    expect(cache.size).toBe(10_000);
+  });
 });

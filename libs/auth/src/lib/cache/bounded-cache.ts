@@ -1,9 +1,24 @@
+interface Entry<V> {
+  readonly key: string;
+  value: V;
+  expiresAt: number;
+  newer?: Entry<V>;
+  older?: Entry<V>;
+}
+
 /**
  * A least-recently-used map holding at most `maxEntries` values, each until its own expiry
  * (epoch ms, exclusive). `maxEntries` 0 holds nothing.
+ *
+ * Recency is a doubly linked list beside the `Map`, so a hit is one `Map.get` and a few pointer
+ * moves. (Re-inserting into the `Map` on every hit, the usual `delete` + `set` trick, costs tens
+ * of µs per hit on a full 10 000-entry map in V8.) Unlike a two-generation cache, the bound and the
+ * eviction order are exact.
  */
 export class BoundedCache<V> {
-  private readonly entries = new Map<string, { value: V; expiresAt: number }>();
+  private readonly entries = new Map<string, Entry<V>>();
+  private newest?: Entry<V>;
+  private oldest?: Entry<V>;
 
   constructor(private readonly maxEntries: number) {}
 
@@ -16,29 +31,63 @@ export class BoundedCache<V> {
   get(key: string, now: number): V | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
-    this.entries.delete(key);
-    if (now >= entry.expiresAt) return undefined;
-    this.entries.set(key, entry);
+    if (now >= entry.expiresAt) {
+      this.remove(entry);
+      return undefined;
+    }
+    if (entry !== this.newest) {
+      this.unlink(entry);
+      this.pushNewest(entry);
+    }
     return entry.value;
   }
 
   /** Stores `value` until `expiresAt`, evicting the least recently used entry when full. */
   set(key: string, value: V, expiresAt: number): void {
     if (this.maxEntries <= 0) return;
-    this.entries.delete(key);
-    this.entries.set(key, { value, expiresAt });
-    while (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next();
-      if (oldest.done === true) break;
-      this.entries.delete(oldest.value);
+    const existing = this.entries.get(key);
+    if (existing !== undefined) {
+      existing.value = value;
+      existing.expiresAt = expiresAt;
+      this.unlink(existing);
+      this.pushNewest(existing);
+      return;
     }
+    const entry: Entry<V> = { key, value, expiresAt };
+    this.entries.set(key, entry);
+    this.pushNewest(entry);
+    while (this.entries.size > this.maxEntries && this.oldest !== undefined) this.remove(this.oldest);
   }
 
   delete(key: string): void {
-    this.entries.delete(key);
+    const entry = this.entries.get(key);
+    if (entry !== undefined) this.remove(entry);
   }
 
   clear(): void {
     this.entries.clear();
+    this.newest = undefined;
+    this.oldest = undefined;
+  }
+
+  private remove(entry: Entry<V>): void {
+    this.entries.delete(entry.key);
+    this.unlink(entry);
+  }
+
+  private unlink(entry: Entry<V>): void {
+    if (entry.newer === undefined) this.newest = entry.older;
+    else entry.newer.older = entry.older;
+    if (entry.older === undefined) this.oldest = entry.newer;
+    else entry.older.newer = entry.newer;
+    entry.newer = undefined;
+    entry.older = undefined;
+  }
+
+  private pushNewest(entry: Entry<V>): void {
+    entry.older = this.newest;
+    if (this.newest === undefined) this.oldest = entry;
+    else this.newest.newer = entry;
+    this.newest = entry;
   }
 }

@@ -39,6 +39,9 @@ export class RelayNatsClient implements OnApplicationShutdown {
   private readonly client: ClientNats;
   private readonly defaultTimeoutMs: number;
   private readonly calleeAudiences: Readonly<Record<string, string>>;
+  private isClosed = false;
+  // connection attempts still running, so shutdown can close what they open after it
+  private readonly attempts = new Set<Promise<NatsConnection>>();
 
   constructor(
     @Inject(AUTH_MODULE_OPTIONS) options: AuthModuleOptions,
@@ -78,13 +81,31 @@ export class RelayNatsClient implements OnApplicationShutdown {
     );
   }
 
-  /** The underlying nats.js connection (connects on first use). */
+  /** The underlying nats.js connection (connects on first use); rejects once the client is closed. */
   async connection(): Promise<NatsConnection> {
-    return (await this.client.connect()) as NatsConnection;
+    this.assertOpen();
+    const attempt = this.client.connect() as Promise<NatsConnection>;
+    this.attempts.add(attempt);
+    try {
+      const connection = await attempt;
+      this.assertOpen();
+      return connection;
+    } finally {
+      this.attempts.delete(attempt);
+    }
   }
 
+  /** Closes the connection for good (application shutdown): no call, ping or retry connects again. */
   async onApplicationShutdown(): Promise<void> {
+    this.isClosed = true;
+    // ClientNats.close() cannot cancel a connect in flight (nor can nats.js): close what it opens
+    // once it settles, without holding up shutdown for the connect timeout
+    for (const attempt of this.attempts) void attempt.then((connection) => connection.close(), () => undefined);
     await this.client.close();
+  }
+
+  private assertOpen(): void {
+    if (this.isClosed) throw new Error('RelayNatsClient is closed (application shutdown)');
   }
 
   private async call<T>(
@@ -102,6 +123,8 @@ export class RelayNatsClient implements OnApplicationShutdown {
     if (authorization !== undefined) headers[MessageHeaders.authorization] = authorization;
     const record = new NatsRecordBuilder(data).setHeaders(toMsgHdrs(headers)).build();
     try {
+      // connect through connection() (closed check, tracked attempt); publish() then reuses it
+      await this.connection();
       return await firstValueFrom(publish(record).pipe(timeout(timeoutMs)), { defaultValue: undefined });
     } catch (error) {
       throw mapRpcFailure(error, subject, timeoutMs);

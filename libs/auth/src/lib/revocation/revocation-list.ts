@@ -79,6 +79,7 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async connect(): Promise<void> {
+    if (this.isDestroyed) return;
     try {
       this.feed = await watchRevocations(
         this.natsClient,

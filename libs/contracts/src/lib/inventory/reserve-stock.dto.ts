@@ -1,21 +1,11 @@
-// @Type reads design-time metadata as soon as this module loads, even outside Nest.
-import 'reflect-metadata';
-import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsUUID, ValidateNested } from 'class-validator';
+import { IsUUID } from 'class-validator';
 
-import { MAX_ORDER_ITEMS, StockItemDto } from './stock-item.dto';
+import { StockItemListDto } from './stock-item.dto';
 
 /** `inventory.reserve` request: all items or none, idempotent per `orderId`. */
-export class ReserveStockDto {
+export class ReserveStockDto extends StockItemListDto {
   @IsUUID()
   orderId!: string;
-
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(MAX_ORDER_ITEMS)
-  @ValidateNested({ each: true })
-  @Type(() => StockItemDto)
-  items!: StockItemDto[];
 }
 
 /** `inventory.reserve` answer. */

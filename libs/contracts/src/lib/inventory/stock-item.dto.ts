@@ -1,4 +1,7 @@
-import { IsInt, IsString, Matches, Max, Min } from 'class-validator';
+// @Type reads design-time metadata as soon as this module loads, even outside Nest.
+import 'reflect-metadata';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsString, Matches, Max, Min, ValidateNested } from 'class-validator';
 
 /** Largest quantity of one sku in one order (contract: 1..1000). */
 export const MAX_ITEM_QUANTITY = 1000;
@@ -17,6 +20,16 @@ export class StockItemDto {
   @Min(1)
   @Max(MAX_ITEM_QUANTITY)
   quantity!: number;
+}
+
+/** `items`: 1..50 order lines, each a valid `StockItemDto` (`POST /orders` and `inventory.reserve`). */
+export class StockItemListDto {
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_ORDER_ITEMS)
+  @ValidateNested({ each: true })
+  @Type(() => StockItemDto)
+  items!: StockItemDto[];
 }
 
 export interface StockItem {

@@ -3,8 +3,9 @@ import { type ArgumentMetadata, BadRequestException, Injectable, ValidationPipe 
 import { MalformedNatsPayload } from './strict-nats-deserializer';
 
 /**
- * The app's one validation pipe (HTTP and NATS): unknown fields refused, payloads transformed into
- * their DTO classes, and NATS payloads the deserializer could not use answered with 400.
+ * An app's one validation pipe (HTTP and NATS; register it as `APP_PIPE`): unknown fields refused,
+ * payloads transformed into their DTO classes, and NATS payloads `StrictNatsDeserializer` could not
+ * use answered with 400.
  */
 @Injectable()
 export class StrictValidationPipe extends ValidationPipe {

@@ -1,0 +1,93 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { getFreePort, waitForPort } from './ports';
+
+/** Options of {@link startNatsServer}. */
+export interface NatsServerOptions {
+  /** Run with JetStream (`-js`), storing under a throw-away directory. Default: `false`. */
+  jetstream?: boolean;
+  /** How long to wait for the server to accept connections, in ms. Default: 10 000. */
+  startTimeoutMs?: number;
+}
+
+/** A private `nats-server` process (specs and e2e only). */
+export interface NatsServer {
+  /** `nats://127.0.0.1:<port>`. */
+  readonly url: string;
+  readonly port: number;
+  /** Stops the server (SIGTERM, SIGKILL after 5 s) and removes its store. Idempotent. */
+  stop(): Promise<void>;
+  /** Stops and starts the server again on the same port and store (JetStream state survives). */
+  restart(): Promise<void>;
+}
+
+const KILL_AFTER_MS = 5000;
+
+/**
+ * Starts `nats-server [-js] -a 127.0.0.1 -p <free port> [-sd <tmpdir>]` and resolves once it
+ * accepts connections, so a spec owns its bus: the contract fixes the subjects, and another suite
+ * on a shared server could answer or steal its messages. Needs `nats-server` on the PATH.
+ */
+export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServer> {
+  const port = await getFreePort();
+  const storeDir = options.jetstream === true ? mkdtempSync(join(tmpdir(), 'relay-nats-')) : undefined;
+  const args = [
+    ...(storeDir === undefined ? [] : ['-js', '-sd', storeDir]),
+    ...['-a', '127.0.0.1', '-p', String(port)],
+  ];
+  const startTimeoutMs = options.startTimeoutMs ?? 10_000;
+  let child: ChildProcess | undefined;
+  let isStopped = false;
+
+  const start = async (): Promise<void> => {
+    const started = spawn('nats-server', args, { stdio: 'ignore' });
+    child = started;
+    const exited = new Promise<never>((_, reject) => {
+      started.once('error', (error) => reject(new Error(`nats-server could not start: ${error.message}`)));
+      started.once('exit', (code) => reject(new Error(`nats-server exited with ${code} before accepting connections`)));
+    });
+    exited.catch(() => undefined);
+    await Promise.race([waitForPort(port, '127.0.0.1', startTimeoutMs), exited]);
+  };
+  const stopProcess = async (): Promise<void> => {
+    const running = child;
+    child = undefined;
+    if (running !== undefined) await terminate(running);
+  };
+  const server: NatsServer = {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    stop: async () => {
+      isStopped = true;
+      await stopProcess();
+      if (storeDir !== undefined) rmSync(storeDir, { recursive: true, force: true });
+    },
+    restart: async () => {
+      if (isStopped) throw new Error('nats-server was stopped; start a new one');
+      await stopProcess();
+      await start();
+    },
+  };
+  try {
+    await start();
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  return server;
+}
+
+function terminate(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
