@@ -31,7 +31,8 @@ export class AccessTokenVerifier implements OnModuleDestroy {
   ) {
     this.options = resolveAuthOptions(options);
     this.algorithms = this.options.algorithms.filter((alg) => !FORBIDDEN_ALGORITHM.test(alg));
-    if (this.algorithms.length === 0) throw new Error('AuthModule: algorithms must name an asymmetric algorithm');
+    if (this.algorithms.length === 0)
+      throw new Error('AuthModule: algorithms must name an asymmetric algorithm');
     this.verified = new BoundedCache(this.options.verifiedTokenCacheSize);
     if (this.options.keyResolver) {
       this.getKey = this.options.keyResolver;
@@ -65,14 +66,28 @@ export class AccessTokenVerifier implements OnModuleDestroy {
    * A token verified before is served from the cache until its `exp`; revocation is checked every time.
    */
   async verify(token: string): Promise<Principal> {
-    assertCompactJws(token, this.options.maxTokenBytes);
+    const cached = this.verifyCached(token);
+    if (cached !== undefined) return cached;
     const now = this.now();
-    const cached = this.verified.get(token, now.getTime());
-    const principal = cached ?? (await this.verifyUncached(token, now));
+    const principal = await this.verifyUncached(token, now);
     this.revocations.assertNotRevoked(principal);
     // cached only while strictly before exp: the skew allowance past exp is never served from memory
-    if (cached === undefined) this.verified.set(token, principal, principal.expiresAt * 1000);
+    this.verified.set(token, principal, principal.expiresAt * 1000);
     return copyPrincipal(principal);
+  }
+
+  /**
+   * The synchronous half of {@link verify}: the principal of a token this verifier accepted before
+   * and that is still before its `exp` and not revoked, or `undefined` when the full check must run.
+   * Throws `AuthError` for a malformed, oversized or revoked token. The guards use it so the common
+   * case (a client repeating its token) allocates no promise.
+   */
+  verifyCached(token: string): Principal | undefined {
+    assertCompactJws(token, this.options.maxTokenBytes);
+    const cached = this.verified.get(token, this.now().getTime());
+    if (cached === undefined) return undefined;
+    this.revocations.assertNotRevoked(cached);
+    return copyPrincipal(cached);
   }
 
   /**

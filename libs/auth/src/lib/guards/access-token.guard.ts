@@ -19,7 +19,7 @@ export class AccessTokenGuard implements CanActivate {
     private readonly verifier: AccessTokenVerifier,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, [
       context.getHandler(),
       context.getClass(),
@@ -27,8 +27,15 @@ export class AccessTokenGuard implements CanActivate {
     if (isPublic === true) return true;
     const carrier = callCarrier(context);
     const token = readBearerToken(carrier.header(MessageHeaders.authorization), this.verifier.maxTokenBytes);
-    const principal = await this.verifier.verify(token);
-    attachAuthentication(carrier.target, { token, principal });
-    return true;
+    // a repeated token is answered synchronously: no promise on the hot path
+    const cached = this.verifier.verifyCached(token);
+    if (cached !== undefined) {
+      attachAuthentication(carrier.target, { token, principal: cached });
+      return true;
+    }
+    return this.verifier.verify(token).then((principal) => {
+      attachAuthentication(carrier.target, { token, principal });
+      return true;
+    });
   }
 }
