@@ -31,8 +31,9 @@ export class AccessTokenVerifier implements OnModuleDestroy {
   ) {
     this.options = resolveAuthOptions(options);
     this.algorithms = this.options.algorithms.filter((alg) => !FORBIDDEN_ALGORITHM.test(alg));
-    if (this.algorithms.length === 0)
+    if (this.algorithms.length === 0) {
       throw new Error('AuthModule: algorithms must name an asymmetric algorithm');
+    }
     this.verified = new BoundedCache(this.options.verifiedTokenCacheSize);
     if (this.options.keyResolver) {
       this.getKey = this.options.keyResolver;
