@@ -56,6 +56,10 @@ describe(parseServiceClients.name, () => {
 
 describe(userTokenAudiences.name, () => {
   it('adds auth to the configured audiences', () => {
-    expect(userTokenAudiences({ ACCESS_TOKEN_AUDIENCE: 'orders inventory' })).toEqual(['orders', 'inventory', 'auth']);
+    expect(userTokenAudiences({ ACCESS_TOKEN_AUDIENCE: 'orders inventory' })).toEqual([
+      'orders',
+      'inventory',
+      'auth',
+    ]);
   });
 });

@@ -1,19 +1,16 @@
 import { Transform } from 'class-transformer';
 import {
   IsEmail,
-  IsInt,
   IsOptional,
   IsString,
   Matches,
-  Max,
-  Min,
   ValidateIf,
   Validate,
   ValidatorConstraint,
   type ValidatorConstraintInterface,
 } from 'class-validator';
 
-import { BaseAppConfig, createConfigValidator } from '@relay/config';
+import { BaseAppConfig, createConfigValidator, IsIntegerInRange, IsPort } from '@relay/config';
 import { MAX_ACCESS_TOKEN_TTL_SECONDS } from '@relay/contracts';
 
 import { parseServiceClients } from '../tokens/service-clients';
@@ -39,27 +36,25 @@ class PasswordLengthConstraint implements ValidatorConstraintInterface {
   }
 }
 
-const trimmed = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
+const trimmed = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' ? value.trim() : value;
 
 /** Environment of the auth app (CONTRACT.md, Processes). */
 export class AuthConfig extends BaseAppConfig {
   /** Default: 3000. */
-  @IsInt({ message: 'PORT must be an integer between 0 and 65535' })
-  @Min(0, { message: 'PORT must be an integer between 0 and 65535' })
-  @Max(65535, { message: 'PORT must be an integer between 0 and 65535' })
+  @IsPort('PORT', 0)
   PORT: number = 3000;
 
   /** Access-token lifetime in seconds. Default: 900; at most `MAX_ACCESS_TOKEN_TTL_SECONDS`. */
-  @IsInt({ message: `ACCESS_TOKEN_TTL must be an integer between 1 and ${MAX_ACCESS_TOKEN_TTL_SECONDS}` })
-  @Min(1, { message: `ACCESS_TOKEN_TTL must be an integer between 1 and ${MAX_ACCESS_TOKEN_TTL_SECONDS}` })
-  @Max(MAX_ACCESS_TOKEN_TTL_SECONDS, {
-    message: `ACCESS_TOKEN_TTL must be an integer between 1 and ${MAX_ACCESS_TOKEN_TTL_SECONDS}`,
-  })
+  @IsIntegerInRange(
+    1,
+    MAX_ACCESS_TOKEN_TTL_SECONDS,
+    `ACCESS_TOKEN_TTL must be an integer between 1 and ${MAX_ACCESS_TOKEN_TTL_SECONDS}`,
+  )
   ACCESS_TOKEN_TTL: number = 900;
 
   /** Refresh-token lifetime in seconds (renewed on each refresh). Default: 1209600 (14 days). */
-  @IsInt({ message: 'REFRESH_TOKEN_TTL must be a positive integer (seconds)' })
-  @Min(1, { message: 'REFRESH_TOKEN_TTL must be a positive integer (seconds)' })
+  @IsIntegerInRange(1, Number.MAX_SAFE_INTEGER, 'REFRESH_TOKEN_TTL must be a positive integer (seconds)')
   REFRESH_TOKEN_TTL: number = 1_209_600;
 
   /** Audiences of user tokens, space- or comma-separated. Default: `orders inventory` (`auth` is always added). */
@@ -69,14 +64,23 @@ export class AuthConfig extends BaseAppConfig {
   ACCESS_TOKEN_AUDIENCE: string = 'orders inventory';
 
   /** Bootstrapped admin account; set together with `AUTH_ADMIN_PASSWORD` or not at all. */
-  @ValidateIf((config: AuthConfig) => config.AUTH_ADMIN_EMAIL !== undefined || config.AUTH_ADMIN_PASSWORD !== undefined)
+  @ValidateIf(
+    (config: AuthConfig) => config.AUTH_ADMIN_EMAIL !== undefined || config.AUTH_ADMIN_PASSWORD !== undefined,
+  )
   @Transform(trimmed)
-  @IsEmail({}, { message: 'AUTH_ADMIN_EMAIL must be an email address (and is required with AUTH_ADMIN_PASSWORD)' })
+  @IsEmail(
+    {},
+    { message: 'AUTH_ADMIN_EMAIL must be an email address (and is required with AUTH_ADMIN_PASSWORD)' },
+  )
   AUTH_ADMIN_EMAIL?: string;
 
   /** Password of the bootstrapped admin (8..128 characters). */
-  @ValidateIf((config: AuthConfig) => config.AUTH_ADMIN_EMAIL !== undefined || config.AUTH_ADMIN_PASSWORD !== undefined)
-  @IsString({ message: 'AUTH_ADMIN_PASSWORD must be 8..128 characters (and is required with AUTH_ADMIN_EMAIL)' })
+  @ValidateIf(
+    (config: AuthConfig) => config.AUTH_ADMIN_EMAIL !== undefined || config.AUTH_ADMIN_PASSWORD !== undefined,
+  )
+  @IsString({
+    message: 'AUTH_ADMIN_PASSWORD must be 8..128 characters (and is required with AUTH_ADMIN_EMAIL)',
+  })
   @Validate(PasswordLengthConstraint, {
     message: 'AUTH_ADMIN_PASSWORD must be 8..128 characters (and is required with AUTH_ADMIN_EMAIL)',
   })
@@ -85,7 +89,8 @@ export class AuthConfig extends BaseAppConfig {
   /** Service clients: `id:secret[:scope scope…]` entries separated by commas. Default: none. */
   @IsOptional()
   @Validate(ServiceClientsConstraint, {
-    message: 'AUTH_CLIENTS must be id:secret[:scope scope...] entries separated by commas (unique ids, non-empty secrets)',
+    message:
+      'AUTH_CLIENTS must be id:secret[:scope scope...] entries separated by commas (unique ids, non-empty secrets)',
   })
   AUTH_CLIENTS?: string;
 

@@ -1,6 +1,6 @@
-import { IsInt, IsOptional, IsString, IsUrl, Max, Min, MinLength, ValidateIf } from 'class-validator';
+import { IsOptional, IsString, MinLength, ValidateIf } from 'class-validator';
 
-import { BaseAppConfig, createConfigValidator } from '@relay/config';
+import { BaseAppConfig, createConfigValidator, IsHttpUrl, IsPort } from '@relay/config';
 
 const CLIENT_ID_REQUIRED = 'AUTH_CLIENT_ID is required when AUTH_CLIENT_SECRET is set';
 const CLIENT_SECRET_REQUIRED = 'AUTH_CLIENT_SECRET is required when AUTH_CLIENT_ID is set';
@@ -8,17 +8,12 @@ const CLIENT_SECRET_REQUIRED = 'AUTH_CLIENT_SECRET is required when AUTH_CLIENT_
 /** Environment of the inventory app (CONTRACT.md, Processes). */
 export class InventoryConfig extends BaseAppConfig {
   /** Default: 3002. */
-  @IsInt({ message: 'PORT must be an integer between 1 and 65535' })
-  @Min(1, { message: 'PORT must be an integer between 1 and 65535' })
-  @Max(65_535, { message: 'PORT must be an integer between 1 and 65535' })
+  @IsPort()
   PORT: number = 3002;
 
   /** Default: `${AUTH_ISSUER}/.well-known/jwks.json`. */
   @IsOptional()
-  @IsUrl(
-    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
-    { message: 'AUTH_JWKS_URI must be an http(s) URL' },
-  )
+  @IsHttpUrl('AUTH_JWKS_URI')
   AUTH_JWKS_URI?: string;
 
   /** Default: `inventory`. */

@@ -1,6 +1,6 @@
-import { IsIn, IsInt, IsOptional, IsString, IsUrl, Max, Min, MinLength, ValidateIf } from 'class-validator';
+import { IsIn, IsOptional, IsString, MinLength, ValidateIf } from 'class-validator';
 
-import { BaseAppConfig, createConfigValidator } from '@relay/config';
+import { BaseAppConfig, createConfigValidator, IsHttpUrl, IsIntegerInRange, IsPort } from '@relay/config';
 
 const PROPAGATION_MODES = ['forward', 'exchange'] as const;
 const CLIENT_ID_REQUIRED =
@@ -11,17 +11,12 @@ const CLIENT_SECRET_REQUIRED =
 /** Environment of the orders app (CONTRACT.md, Processes). */
 export class OrdersConfig extends BaseAppConfig {
   /** Default: 3001. */
-  @IsInt({ message: 'PORT must be an integer between 1 and 65535' })
-  @Min(1, { message: 'PORT must be an integer between 1 and 65535' })
-  @Max(65_535, { message: 'PORT must be an integer between 1 and 65535' })
+  @IsPort()
   PORT: number = 3001;
 
   /** Default: `${AUTH_ISSUER}/.well-known/jwks.json`. */
   @IsOptional()
-  @IsUrl(
-    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
-    { message: 'AUTH_JWKS_URI must be an http(s) URL' },
-  )
+  @IsHttpUrl('AUTH_JWKS_URI')
   AUTH_JWKS_URI?: string;
 
   /** Default: `orders`. */
@@ -30,9 +25,11 @@ export class OrdersConfig extends BaseAppConfig {
   AUTH_AUDIENCE: string = 'orders';
 
   /** How long orders waits for inventory before failing the order. Default: 3000 ms. */
-  @IsInt({ message: 'ORDERS_RPC_TIMEOUT_MS must be a positive integer (milliseconds, at most 60000)' })
-  @Min(1, { message: 'ORDERS_RPC_TIMEOUT_MS must be a positive integer (milliseconds, at most 60000)' })
-  @Max(60_000, { message: 'ORDERS_RPC_TIMEOUT_MS must be a positive integer (milliseconds, at most 60000)' })
+  @IsIntegerInRange(
+    1,
+    60_000,
+    'ORDERS_RPC_TIMEOUT_MS must be a positive integer (milliseconds, at most 60000)',
+  )
   ORDERS_RPC_TIMEOUT_MS: number = 3000;
 
   /** `forward`: the caller's token travels on; `exchange`: RFC 8693 token narrowed to inventory. Default: `forward`. */

@@ -1,5 +1,7 @@
 import type { LogLevel } from '@nestjs/common';
-import { IsIn, IsOptional, IsString, IsUrl, Matches } from 'class-validator';
+import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
+
+import { IsHttpUrl } from './config-decorators';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'verbose'] as const;
 type RelayLogLevel = (typeof LOG_LEVELS)[number];
@@ -25,10 +27,7 @@ export class BaseAppConfig {
   DATA_DIR: string = '.data';
 
   /** Default: `http://localhost:3000`. */
-  @IsUrl(
-    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
-    { message: 'AUTH_ISSUER must be an http(s) URL' },
-  )
+  @IsHttpUrl('AUTH_ISSUER')
   AUTH_ISSUER: string = 'http://localhost:3000';
 
   /** Default: `info`. */

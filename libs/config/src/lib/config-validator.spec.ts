@@ -1,13 +1,13 @@
-import { IsInt, Max, Min } from 'class-validator';
-
 import { BaseAppConfig, nestLogLevels } from './base-app.config';
+import { IsIntegerInRange, IsPort } from './config-decorators';
 import { createConfigValidator, InvalidEnvironmentError } from './config-validator';
 
 class ExampleConfig extends BaseAppConfig {
-  @IsInt({ message: 'PORT must be an integer between 1 and 65535' })
-  @Min(1, { message: 'PORT must be an integer between 1 and 65535' })
-  @Max(65535, { message: 'PORT must be an integer between 1 and 65535' })
+  @IsPort()
   PORT: number = 3001;
+
+  @IsIntegerInRange(1, 60_000, 'TIMEOUT_MS must be a positive integer (milliseconds, at most 60000)')
+  TIMEOUT_MS: number = 3000;
 }
 
 const validate = createConfigValidator(ExampleConfig);
@@ -44,6 +44,8 @@ describe(createConfigValidator.name, () => {
     ['DATABASE_URL', { DATABASE_URL: 'mysql://x' }, 'DATABASE_URL must be a postgres:// URL'],
     ['AUTH_ISSUER', { AUTH_ISSUER: 'not a url' }, 'AUTH_ISSUER must be an http(s) URL'],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of'],
+    ['TIMEOUT_MS', { TIMEOUT_MS: '1.5' }, 'TIMEOUT_MS must be a positive integer'],
+    ['TIMEOUT_MS', { TIMEOUT_MS: '60001' }, 'TIMEOUT_MS must be a positive integer'],
   ])('throws one line naming %s when it is invalid', (_name, env, message) => {
     expect(() => validate(env)).toThrow(InvalidEnvironmentError);
     expect(() => validate(env)).toThrow(`Invalid environment: ${message}`);

@@ -1,0 +1,20 @@
+import { applyDecorators } from '@nestjs/common';
+import { IsInt, IsUrl, Max, Min } from 'class-validator';
+
+/** An integer environment variable within `[min, max]`; every failure reports `message`. */
+export function IsIntegerInRange(min: number, max: number, message: string): PropertyDecorator {
+  return applyDecorators(IsInt({ message }), Min(min, { message }), Max(max, { message }));
+}
+
+/** A TCP port (1..65535), reported as `PORT must be an integer between 1 and 65535`. */
+export function IsPort(name = 'PORT', min = 1): PropertyDecorator {
+  return IsIntegerInRange(min, 65_535, `${name} must be an integer between ${min} and 65535`);
+}
+
+/** An absolute http(s) URL (hosts without a TLD, such as `auth` in compose, allowed). */
+export function IsHttpUrl(name: string): PropertyDecorator {
+  return IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
+    { message: `${name} must be an http(s) URL` },
+  );
+}
