@@ -1,24 +1,16 @@
-import { NestFactory } from '@nestjs/core';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-
-import { natsMicroserviceOptions } from '@relay/auth';
-import { exitOnInvalidEnvironment, nestLogLevels } from '@relay/config';
+import { createServiceApp, runService } from '@relay/bootstrap';
 
 import { AppModule } from './app.module';
 import { validateAuthConfig } from './config/auth.config';
 import { createHttpAdapter } from './http/create-http-adapter';
 
-async function bootstrap(): Promise<void> {
-  const config = exitOnInvalidEnvironment(validateAuthConfig);
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule, createHttpAdapter(config), {
-    bufferLogs: true,
-    logger: nestLogLevels(config.LOG_LEVEL),
-  });
-  app.connectMicroservice(natsMicroserviceOptions(config.NATS_URL, 'auth'), { inheritAppConfig: true });
-  app.enableShutdownHooks();
-  await app.init();
-  await app.startAllMicroservices();
-  await app.listen(config.PORT, '0.0.0.0');
-}
-
-void bootstrap();
+// jsonOnly false: /oauth/token takes form-encoded bodies (RFC 6749 §4.4.2).
+runService('auth', validateAuthConfig, (config) =>
+  createServiceApp(AppModule, {
+    name: 'auth',
+    natsUrl: config.NATS_URL,
+    logLevel: config.LOG_LEVEL,
+    adapter: createHttpAdapter(config),
+    jsonOnly: false,
+  }),
+);

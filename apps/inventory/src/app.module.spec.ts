@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { headers as createNatsHeaders } from 'nats';
 
+import { createServiceApp } from '@relay/bootstrap';
 import { InventorySubjects, ServiceScopes } from '@relay/contracts';
 import {
   createTestIssuer,
@@ -43,8 +44,12 @@ describe('inventory app (HTTP + NATS)', () => {
     });
     delete process.env['DATABASE_URL'];
     // imported only now: ConfigModule.forRoot validates process.env when the module is loaded
-    const { createInventoryApp } = await import('./app.factory');
-    app = await createInventoryApp({ NATS_URL: natsServer.url, LOG_LEVEL: 'error' });
+    const { AppModule } = await import('./app.module');
+    app = await createServiceApp(AppModule, {
+      name: 'inventory',
+      natsUrl: natsServer.url,
+      logLevel: 'error',
+    });
     await app.init();
     await app.startAllMicroservices();
     await app.getHttpAdapter().getInstance().ready();

@@ -1,20 +1,8 @@
-import { exitOnInvalidEnvironment } from '@relay/config';
+import { createServiceApp, runService } from '@relay/bootstrap';
 
-import { createInventoryApp } from './app.factory';
+import { AppModule } from './app.module';
 import { validateInventoryConfig } from './config/inventory.config';
 
-async function bootstrap(): Promise<void> {
-  const config = exitOnInvalidEnvironment(validateInventoryConfig);
-  const app = await createInventoryApp(config);
-  app.enableShutdownHooks();
-  await app.init();
-  await app.startAllMicroservices();
-  await app.listen(config.PORT, '0.0.0.0');
-}
-
-bootstrap().catch((error: unknown) => {
-  process.stderr.write(
-    `inventory failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
-  process.exit(1);
-});
+runService('inventory', validateInventoryConfig, (config) =>
+  createServiceApp(AppModule, { name: 'inventory', natsUrl: config.NATS_URL, logLevel: config.LOG_LEVEL }),
+);

@@ -1,9 +1,8 @@
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 
-import type { AuthConfig } from '../config/auth.config';
+import { BODY_LIMIT_BYTES } from '@relay/bootstrap';
 
-/** 1 MiB: far above any auth request; larger bodies answer 413. */
-export const BODY_LIMIT_BYTES = 1_048_576;
+import type { AuthConfig } from '../config/auth.config';
 
 /**
  * The Fastify adapter of the auth app. `request.ip` believes X-Forwarded-For only from

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 
+import { createServiceApp } from '@relay/bootstrap';
 import { ServiceScopes } from '@relay/contracts';
 import { startNatsServer } from '@relay/testing';
 
@@ -27,7 +28,7 @@ export interface OrdersTestBed<TIssuer> {
 }
 
 /**
- * The real orders app (`createOrdersApp`, as `main.ts` builds it) on a private NATS and embedded
+ * The real orders app (`createServiceApp`, as `main.ts` builds it) on a private NATS and embedded
  * PostgreSQL, with a fake issuer and an inventory stand-in (specs only). `env` adds variables;
  * import nothing from the app before this runs: its config is validated when app.module loads.
  */
@@ -51,8 +52,8 @@ export async function startOrdersTestBed<TIssuer extends FakeAuthIssuer>(
     AUTH_CLIENT_SECRET: TEST_CLIENTS.orders.secret,
     ...env,
   });
-  const { createOrdersApp } = await import('../app.factory');
-  const app = await createOrdersApp({ NATS_URL: nats.url, LOG_LEVEL: 'error' });
+  const { AppModule } = await import('../app.module');
+  const app = await createServiceApp(AppModule, { name: 'orders', natsUrl: nats.url, logLevel: 'error' });
   await app.init();
   await app.startAllMicroservices();
   await app.getHttpAdapter().getInstance().ready();

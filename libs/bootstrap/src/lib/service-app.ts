@@ -1,0 +1,87 @@
+import type { Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+
+import { natsMicroserviceOptions } from '@relay/auth';
+import {
+  type BaseAppConfig,
+  type ConfigValidator,
+  exitOnInvalidEnvironment,
+  nestLogLevels,
+} from '@relay/config';
+
+/** Largest accepted HTTP body in every Relay app; a larger one is answered 413. */
+export const BODY_LIMIT_BYTES = 1_048_576;
+
+/** How {@link createServiceApp} builds one Relay service. */
+export interface ServiceAppOptions {
+  /** Service name: the NATS connection name and queue group. */
+  name: string;
+  natsUrl: string;
+  logLevel: BaseAppConfig['LOG_LEVEL'];
+  /** Fastify adapter. Default: one with {@link BODY_LIMIT_BYTES}. */
+  adapter?: FastifyAdapter;
+  /**
+   * Accept JSON bodies only; any other content type is a 415. Default: `true`. Auth turns it off:
+   * its token endpoint takes form-encoded bodies (RFC 6749).
+   */
+  jsonOnly?: boolean;
+}
+
+/**
+ * A Relay service on Fastify with its NATS listener attached (inheriting the app's global guards,
+ * interceptors, filters and pipes), not yet initialised. `main.ts` and integration specs share it,
+ * so both run the same HTTP and NATS wiring.
+ */
+export async function createServiceApp(
+  appModule: Type<unknown>,
+  options: ServiceAppOptions,
+): Promise<NestFastifyApplication> {
+  const jsonOnly = options.jsonOnly ?? true;
+  const app = await NestFactory.create<NestFastifyApplication>(
+    appModule,
+    options.adapter ?? new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES }),
+    // bodyParser false: only Fastify's own JSON parser (bodyLimit, 400 on "__proto__"), no
+    // urlencoded parser from Nest; with text/plain removed too, any other body type is a 415
+    { bufferLogs: true, logger: nestLogLevels(options.logLevel), bodyParser: !jsonOnly },
+  );
+  if (jsonOnly) {
+    app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
+  }
+  app.connectMicroservice(natsMicroserviceOptions(options.natsUrl, options.name), {
+    inheritAppConfig: true,
+  });
+  return app;
+}
+
+/** What every service's environment has besides its own variables. */
+export type ServiceConfig = Pick<BaseAppConfig, 'NATS_URL' | 'LOG_LEVEL'> & { PORT: number };
+
+/**
+ * The whole of a service's `main.ts`: validates the environment (one line and exit 1 when bad),
+ * builds the app, then `init()` before `startAllMicroservices()` (so global enhancers cover NATS
+ * handlers) and listens on every interface. A start-up failure exits 1 naming the service.
+ */
+export function runService<T extends ServiceConfig>(
+  name: string,
+  validate: ConfigValidator<T>,
+  createApp: (config: T) => Promise<NestFastifyApplication>,
+): void {
+  const config = exitOnInvalidEnvironment(validate);
+  start(config, createApp).catch((error: unknown) => {
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    process.stderr.write(`${name} failed to start: ${detail}\n`);
+    process.exit(1);
+  });
+}
+
+async function start<T extends ServiceConfig>(
+  config: T,
+  createApp: (config: T) => Promise<NestFastifyApplication>,
+): Promise<void> {
+  const app = await createApp(config);
+  app.enableShutdownHooks();
+  await app.init();
+  await app.startAllMicroservices();
+  await app.listen(config.PORT, '0.0.0.0');
+}
