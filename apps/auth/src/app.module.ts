@@ -1,15 +1,9 @@
 import { Module, ValidationPipe } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { join } from 'node:path';
 
-import {
-  AccessTokenGuard,
-  AuthModule,
-  CallContextInterceptor,
-  RolesGuard,
-  TransportExceptionFilter,
-} from '@relay/auth';
+import { AccessTokenGuard, AuthModule, RolesGuard, TransportExceptionFilter } from '@relay/auth';
 import { DatabaseModule } from '@relay/database';
 import { HealthModule } from '@relay/health';
 
@@ -59,7 +53,6 @@ import { UsersModule } from './users/users.module';
   providers: [
     { provide: APP_GUARD, useClass: AccessTokenGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
-    { provide: APP_INTERCEPTOR, useClass: CallContextInterceptor },
     { provide: APP_FILTER, useClass: TransportExceptionFilter },
     {
       provide: APP_PIPE,

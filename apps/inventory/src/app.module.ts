@@ -2,12 +2,11 @@ import { join } from 'node:path';
 
 import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 
 import {
   AccessTokenGuard,
   AuthModule,
-  CallContextInterceptor,
   RolesGuard,
   StrictValidationPipe,
   TransportExceptionFilter,
@@ -51,7 +50,6 @@ import { StockModule } from './stock/stock.module';
   providers: [
     { provide: APP_GUARD, useClass: AccessTokenGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
-    { provide: APP_INTERCEPTOR, useClass: CallContextInterceptor },
     { provide: APP_FILTER, useClass: TransportExceptionFilter },
     { provide: APP_PIPE, useClass: StrictValidationPipe },
   ],

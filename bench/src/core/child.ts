@@ -24,18 +24,31 @@ export interface ForkOptions {
 }
 
 /** Forks a TypeScript target (`bench/src/...`) and waits for its `{ type: 'ready' }` IPC message. */
-export async function forkTarget<TReady>(name: string, entry: string, options: ForkOptions = {}): Promise<BenchChild<TReady>> {
-  const child = fork(entry, [], { execArgv: ['-r', REGISTER], env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+export async function forkTarget<TReady>(
+  name: string,
+  entry: string,
+  options: ForkOptions = {},
+): Promise<BenchChild<TReady>> {
+  const child = fork(entry, [], {
+    execArgv: ['-r', REGISTER],
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
   const output = collectOutput(child);
   const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
   let timer: NodeJS.Timeout | undefined;
   const ready = await new Promise<TReady>((resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${name} not ready within ${readyTimeoutMs} ms\n${output.join('\n')}`)), readyTimeoutMs);
+    timer = setTimeout(
+      () => reject(new Error(`${name} not ready within ${readyTimeoutMs} ms\n${output.join('\n')}`)),
+      readyTimeoutMs,
+    );
     child.on('message', (message: { type?: string; data?: TReady; error?: string }) => {
       if (message.type === 'ready') resolve(message.data as TReady);
       if (message.type === 'error') reject(new Error(`${name} failed: ${message.error ?? ''}`));
     });
-    child.once('exit', (code) => reject(new Error(`${name} exited (${code ?? 'signal'}) before it was ready\n${output.join('\n')}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`${name} exited (${code ?? 'signal'}) before it was ready\n${output.join('\n')}`)),
+    );
     child.once('error', reject);
   })
     .catch((error: unknown) => {
@@ -54,7 +67,12 @@ export async function forkTarget<TReady>(name: string, entry: string, options: F
 }
 
 /** Spawns a plain command (nats-server, an app's `dist/main.js`); `stop()` sends SIGTERM, then SIGKILL. */
-export function spawnProcess(name: string, command: string, args: string[], env: Record<string, string | undefined> = process.env): BenchChild<undefined> {
+export function spawnProcess(
+  name: string,
+  command: string,
+  args: string[],
+  env: Record<string, string | undefined> = process.env,
+): BenchChild<undefined> {
   const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const output = collectOutput(child);
   return {
@@ -79,6 +97,22 @@ export async function rssMiB(pid: number | undefined): Promise<number> {
   }
 }
 
+// /proc/<pid>/stat counts CPU time in USER_HZ ticks, 100 per second on every Linux ABI
+const USER_HZ = 100;
+
+/** CPU time (user + system) `pid` has used so far, in µs (Linux `/proc`, 10 ms resolution), or `NaN`. */
+export async function cpuMicros(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // fields after the parenthesised command name: state is the 3rd field, utime the 14th, stime the 15th
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / USER_HZ;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** Samples the RSS of `pid` every 250 ms until stopped; resolves the peak in MiB. */
 export function samplePeakRss(pid: number | undefined): { stop(): Promise<number> } {
   let peak = Number.NaN;
@@ -97,7 +131,12 @@ export function samplePeakRss(pid: number | undefined): { stop(): Promise<number
   };
 }
 
-function sendCommand(child: ChildProcess, message: object, replyType: string, timeoutMs: number): Promise<void> {
+function sendCommand(
+  child: ChildProcess,
+  message: object,
+  replyType: string,
+  timeoutMs: number,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.off('message', onMessage);
@@ -117,7 +156,12 @@ function sendCommand(child: ChildProcess, message: object, replyType: string, ti
 function collectOutput(child: ChildProcess): string[] {
   const output: string[] = [];
   const keep = (chunk: Buffer): void => {
-    output.push(...chunk.toString('utf8').split('\n').filter((line) => line !== ''));
+    output.push(
+      ...chunk
+        .toString('utf8')
+        .split('\n')
+        .filter((line) => line !== ''),
+    );
     if (output.length > 200) output.splice(0, output.length - 200);
   };
   child.stdout?.on('data', keep);

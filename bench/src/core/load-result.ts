@@ -9,4 +9,6 @@ export interface LoadResult {
   failures: number;
   /** Successful calls. */
   completed: number;
+  /** CPU time the target spent per successful call, in µs, where measured. */
+  targetCpuMicros?: number;
 }

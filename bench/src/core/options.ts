@@ -49,7 +49,9 @@ export function parseOptions(argv: string[], workspaceRoot: string): BenchOption
     flags.set(name, takesValue ? (inline ?? next ?? fail(`--${name} needs a value`)) : true);
   }
   for (const name of flags.keys()) {
-    if (!['quick', 'only', 'profile', 'skip-build', 'databases', 'out', 'help'].includes(name)) fail(`unknown flag --${name}`);
+    if (!['quick', 'only', 'profile', 'skip-build', 'databases', 'out', 'help'].includes(name)) {
+      fail(`unknown flag --${name}`);
+    }
   }
   if (flags.has('help')) {
     process.stdout.write(`${USAGE}\n`);
@@ -61,13 +63,17 @@ export function parseOptions(argv: string[], workspaceRoot: string): BenchOption
     return typeof value === 'string' ? value.split(',').filter((item) => item !== '') : undefined;
   };
   const sections = list('only') ?? [...SECTIONS];
-  for (const section of sections) if (!(SECTIONS as readonly string[]).includes(section)) fail(`unknown section ${section}`);
+  for (const section of sections) {
+    if (!(SECTIONS as readonly string[]).includes(section)) fail(`unknown section ${section}`);
+  }
   const databases = list('databases') ?? (isQuick ? ['pglite'] : ['pglite', 'postgres']);
-  for (const kind of databases) if (kind !== 'pglite' && kind !== 'postgres') fail(`unknown database ${kind}`);
+  for (const kind of databases) {
+    if (kind !== 'pglite' && kind !== 'postgres') fail(`unknown database ${kind}`);
+  }
   const out = flags.get('out');
   return {
     mode: isQuick ? 'quick' : 'full',
-    runs: isQuick ? 1 : 3,
+    runs: isQuick ? 1 : 5,
     warmupSeconds: isQuick ? 0.3 : 2,
     httpSeconds: isQuick ? 0.5 : 4,
     natsSeconds: isQuick ? 0.5 : 3,
@@ -81,7 +87,10 @@ export function parseOptions(argv: string[], workspaceRoot: string): BenchOption
     sections: new Set(sections as Section[]),
     profile: flags.has('profile'),
     skipBuild: flags.has('skip-build'),
-    outDir: resolve(workspaceRoot, typeof out === 'string' ? out : isQuick ? 'bench/results/quick' : 'bench/results'),
+    outDir: resolve(
+      workspaceRoot,
+      typeof out === 'string' ? out : isQuick ? 'bench/results/quick' : 'bench/results',
+    ),
     postgresUrl: process.env['BENCH_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres',
     workspaceRoot,
   };

@@ -1,6 +1,6 @@
 import type { BenchContext, Targets } from '../core/context';
 import { type HttpScenario, runHttpLoad } from '../core/http-load';
-import { runRounds, type Scenario } from '../core/rounds';
+import { medianCpuCost, runRounds, type Scenario, withTargetCpu } from '../core/rounds';
 import { median, round } from '../core/stats';
 import { profileTarget } from '../targets/profile-target';
 import { BenchPaths } from '../targets/target-config';
@@ -25,10 +25,11 @@ export async function benchHttpGuard(context: BenchContext, targets: Targets): P
       perRequest: () => ({ headers: { authorization: `Bearer ${world.pool.next()}` } }),
     },
   };
-  const toScenario = ([name, scenario]: [string, HttpScenario]): Scenario => ({
-    name,
-    run: (seconds) => runHttpLoad(scenario, options.connections, seconds),
-  });
+  const toScenario = ([name, scenario]: [string, HttpScenario]): Scenario =>
+    withTargetCpu(
+      { name, run: (seconds) => runHttpLoad(scenario, options.connections, seconds) },
+      (name === 'raw' ? targets.raw : targets.nest).process.pid,
+    );
   const results = await runRounds(Object.entries(byName).map(toScenario), {
     runs: options.runs,
     seconds: options.httpSeconds,
@@ -39,24 +40,47 @@ export async function benchHttpGuard(context: BenchContext, targets: Targets): P
     if (summary === undefined) throw new Error(`no result for ${name}`);
     return summary;
   };
-  const ratio = (name: string): number => median(get(name).rounds.map((rps, index) => rps / get('public').rounds[index]));
+  const ratio = (name: string): number =>
+    median(get(name).rounds.map((rps, index) => rps / get('public').rounds[index]));
   for (const name of ['raw', 'public', 'guarded.warm', 'guarded.cold']) {
     const summary = get(name);
     sink.info(`http.${name}.rps`, round(summary.rps, 0), 'requests/s');
     sink.info(`http.${name}.p99`, round(summary.p99), 'ms');
+    const cpu = median(summary.cpuRounds);
+    if (!Number.isNaN(cpu)) sink.info(`http.${name}.target_cpu`, round(cpu, 1), 'µs CPU per request');
     if (summary.failures > 0) sink.note(`http.${name}: ${summary.failures} failed requests`);
   }
+  const guardCpu = medianCpuCost(results, 'guarded.warm', 'public');
+  if (!Number.isNaN(guardCpu)) {
+    sink.info('http.guarded.warm.cpu_cost', round(guardCpu, 1), 'µs CPU per request over http.public');
+  }
   const warmRatio = ratio('guarded.warm');
-  const warm = sink.judged('http.guarded.warm.ratio', round(warmRatio, 3), 'x http.public.rps', `>= ${WARM_GOAL}`, warmRatio >= WARM_GOAL && get('guarded.warm').failures === 0);
+  const warm = sink.judged(
+    'http.guarded.warm.ratio',
+    round(warmRatio, 3),
+    'x http.public.rps',
+    `>= ${WARM_GOAL}`,
+    warmRatio >= WARM_GOAL && get('guarded.warm').failures === 0,
+  );
   sink.info('http.guarded.cold.ratio', round(ratio('guarded.cold'), 3), 'x http.public.rps');
-  sink.info('http.public.ratio_to_raw', round(median(get('public').rounds.map((rps, index) => rps / get('raw').rounds[index])), 3), 'x http.raw.rps');
+  sink.info(
+    'http.public.ratio_to_raw',
+    round(median(get('public').rounds.map((rps, index) => rps / get('raw').rounds[index])), 3),
+    'x http.raw.rps',
+  );
   if (context.signatureFloorPerSecond !== undefined) {
     // the cold case cannot beat one signature check per request on the target's single core
-    sink.info('http.guarded.cold.ratio_to_signature_floor', round(get('guarded.cold').rps / context.signatureFloorPerSecond, 3), 'x verifier.jose.cold.ops');
+    sink.info(
+      'http.guarded.cold.ratio_to_signature_floor',
+      round(get('guarded.cold').rps / context.signatureFloorPerSecond, 3),
+      'x verifier.jose.cold.ops',
+    );
   }
   const profileSeconds = options.mode === 'quick' ? 1 : 4;
   const profile = (name: string): Promise<void> =>
-    profileTarget(context, targets.nest, `http ${name} profile`, () => runHttpLoad(byName[name], options.connections, profileSeconds));
+    profileTarget(context, targets.nest, `http ${name} profile`, () =>
+      runHttpLoad(byName[name], options.connections, profileSeconds),
+    );
   // a smoke run's figures mean little: it profiles only when asked to
   if ((warm.met === false && options.mode === 'full') || options.profile) {
     await profile('guarded.warm');

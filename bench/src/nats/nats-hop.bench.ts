@@ -7,7 +7,7 @@ import { CallContext, RelayNatsClient } from '@relay/auth';
 
 import { runClosedLoop } from '../core/closed-loop';
 import type { BenchContext, Targets } from '../core/context';
-import { runRounds, type Scenario } from '../core/rounds';
+import { medianCpuCost, runRounds, type Scenario, withTargetCpu } from '../core/rounds';
 import { median, round } from '../core/stats';
 import { profileTarget } from '../targets/profile-target';
 import { BenchSubjects } from '../targets/target-config';
@@ -21,9 +21,14 @@ function rawRequest(connection: NatsConnection, token: string): () => Promise<un
   return async () => {
     const headers = natsHeaders();
     headers.set('authorization', `Bearer ${token}`);
-    headers.set('traceparent', `00-${randomUUID().replace(/-/g, '')}-${randomUUID().replace(/-/g, '').slice(0, 16)}-01`);
+    headers.set(
+      'traceparent',
+      `00-${randomUUID().replace(/-/g, '')}-${randomUUID().replace(/-/g, '').slice(0, 16)}-01`,
+    );
     headers.set('x-request-id', randomUUID());
-    const payload = encoder.encode(JSON.stringify({ pattern: BenchSubjects.raw, data: {}, id: randomUUID() }));
+    const payload = encoder.encode(
+      JSON.stringify({ pattern: BenchSubjects.raw, data: {}, id: randomUUID() }),
+    );
     const reply = await connection.request(BenchSubjects.raw, payload, { timeout: TIMEOUT_MS, headers });
     return JSON.parse(decoder.decode(reply.data)) as unknown;
   };
@@ -34,7 +39,11 @@ function rawRequest(connection: NatsConnection, token: string): () => Promise<un
  * x-request-id headers) to a Nest NATS handler that re-verifies the token in `AccessTokenGuard`,
  * vs the same handler `@Public()`, vs raw nats.js request/reply. `connections` calls in flight.
  */
-export async function benchNatsHop(context: BenchContext, targets: Targets, driver: INestApplicationContext): Promise<void> {
+export async function benchNatsHop(
+  context: BenchContext,
+  targets: Targets,
+  driver: INestApplicationContext,
+): Promise<void> {
   const { options, sink, world } = context;
   const relay = driver.get(RelayNatsClient);
   const connection = await connect({ servers: world.natsUrl, name: 'bench-raw-requester' });
@@ -46,30 +55,51 @@ export async function benchNatsHop(context: BenchContext, targets: Targets, driv
     'guarded.warm': send(BenchSubjects.guarded, () => world.warmToken),
     'guarded.cold': send(BenchSubjects.guarded, () => world.pool.next()),
   };
-  const scenarios: Scenario[] = Object.entries(calls).map(([name, call]) => ({
-    name,
-    run: (seconds) => runClosedLoop(call, options.connections, seconds),
-  }));
+  const scenarios: Scenario[] = Object.entries(calls).map(([name, call]) =>
+    withTargetCpu(
+      { name, run: (seconds) => runClosedLoop(call, options.connections, seconds) },
+      (name === 'raw' ? targets.raw : targets.nest).process.pid,
+    ),
+  );
   try {
-    const results = await runRounds(scenarios, { runs: options.runs, seconds: options.natsSeconds, warmupSeconds: options.warmupSeconds });
+    const results = await runRounds(scenarios, {
+      runs: options.runs,
+      seconds: options.natsSeconds,
+      warmupSeconds: options.warmupSeconds,
+    });
     const get = (name: string) => {
       const summary = results.get(name);
       if (summary === undefined) throw new Error(`no result for ${name}`);
       return summary;
     };
-    const ratio = (name: string, base: string): number => median(get(name).rounds.map((rps, index) => rps / get(base).rounds[index]));
+    const ratio = (name: string, base: string): number =>
+      median(get(name).rounds.map((rps, index) => rps / get(base).rounds[index]));
     for (const name of Object.keys(calls)) {
       sink.info(`nats.${name}.rps`, round(get(name).rps, 0), 'requests/s');
       sink.info(`nats.${name}.p99`, round(get(name).p99), 'ms');
+      const cpu = median(get(name).cpuRounds);
+      if (!Number.isNaN(cpu)) sink.info(`nats.${name}.target_cpu`, round(cpu, 1), 'µs CPU per request');
       if (get(name).failures > 0) sink.note(`nats.${name}: ${get(name).failures} failed requests`);
     }
+    const guardCpu = medianCpuCost(results, 'guarded.warm', 'public');
+    if (!Number.isNaN(guardCpu)) {
+      sink.info('nats.guarded.warm.cpu_cost', round(guardCpu, 1), 'µs CPU per request over nats.public');
+    }
     const warmRatio = ratio('guarded.warm', 'public');
-    const warm = sink.judged('nats.guarded.warm.ratio', round(warmRatio, 3), 'x nats.public.rps', `>= ${WARM_GOAL}`, warmRatio >= WARM_GOAL && get('guarded.warm').failures === 0);
+    const warm = sink.judged(
+      'nats.guarded.warm.ratio',
+      round(warmRatio, 3),
+      'x nats.public.rps',
+      `>= ${WARM_GOAL}`,
+      warmRatio >= WARM_GOAL && get('guarded.warm').failures === 0,
+    );
     sink.info('nats.guarded.cold.ratio', round(ratio('guarded.cold', 'public'), 3), 'x nats.public.rps');
     sink.info('nats.public.ratio_to_raw', round(ratio('public', 'raw'), 3), 'x nats.raw.rps');
     const profileSeconds = options.mode === 'quick' ? 1 : 4;
     const profile = (name: string): Promise<void> =>
-      profileTarget(context, targets.nest, `nats ${name} profile`, () => runClosedLoop(calls[name], options.connections, profileSeconds));
+      profileTarget(context, targets.nest, `nats ${name} profile`, () =>
+        runClosedLoop(calls[name], options.connections, profileSeconds),
+      );
     // a smoke run's figures mean little: it profiles only when asked to
     if ((warm.met === false && options.mode === 'full') || options.profile) {
       await profile('guarded.warm');

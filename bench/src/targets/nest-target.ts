@@ -1,12 +1,11 @@
 import { Controller, Get, Module, ValidationPipe } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE, NestFactory } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE, NestFactory } from '@nestjs/core';
 import { MessagePattern } from '@nestjs/microservices';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 
 import {
   AccessTokenGuard,
   AuthModule,
-  CallContextInterceptor,
   natsMicroserviceOptions,
   Public,
   Roles,
@@ -18,7 +17,7 @@ import { runTarget, targetConfig } from '../core/target-process';
 import { BENCH_REPLY, BenchSubjects, type TargetConfig, type TargetReady } from './target-config';
 
 // The same handler twice, guarded and @Public(), in one app wired exactly like apps/inventory
-// (guards, interceptor, filter and pipe as APP_* providers, NATS inheriting the app config), so the
+// (guards, filter and pipe as APP_* providers, NATS inheriting the app config), so the
 // difference between the two is the cost of authentication and nothing else.
 @Controller('bench')
 class BenchController {
@@ -68,17 +67,25 @@ runTarget<TargetReady>(async () => {
     providers: [
       { provide: APP_GUARD, useClass: AccessTokenGuard },
       { provide: APP_GUARD, useClass: RolesGuard },
-      { provide: APP_INTERCEPTOR, useClass: CallContextInterceptor },
       { provide: APP_FILTER, useClass: TransportExceptionFilter },
-      { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }) },
+      {
+        provide: APP_PIPE,
+        useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+      },
     ],
   })
   class BenchTargetModule {}
 
-  const app = await NestFactory.create<NestFastifyApplication>(BenchTargetModule, new FastifyAdapter({ bodyLimit: 1_048_576 }), {
-    logger: ['error', 'warn'],
+  const app = await NestFactory.create<NestFastifyApplication>(
+    BenchTargetModule,
+    new FastifyAdapter({ bodyLimit: 1_048_576 }),
+    {
+      logger: ['error', 'warn'],
+    },
+  );
+  app.connectMicroservice(natsMicroserviceOptions(config.natsUrl, 'bench-target'), {
+    inheritAppConfig: true,
   });
-  app.connectMicroservice(natsMicroserviceOptions(config.natsUrl, 'bench-target'), { inheritAppConfig: true });
   await app.init();
   await app.startAllMicroservices();
   await app.listen(0, '127.0.0.1');

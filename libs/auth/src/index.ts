@@ -1,11 +1,10 @@
 export { AuthModule } from './lib/auth.module';
 export type { AuthModuleOptions, PropagationMode } from './lib/auth-module-options';
-export { AccessTokenVerifier } from './lib/access-token/access-token-verifier';
+export { AccessTokenVerifier, type VerifiedToken } from './lib/access-token/access-token-verifier';
 export type { Principal } from './lib/access-token/access-token';
 export { AccessTokenGuard } from './lib/guards/access-token.guard';
 export { RolesGuard } from './lib/guards/roles.guard';
-export { CallContextInterceptor } from './lib/call-context/call-context.interceptor';
-export { CallContext, type CallContextState } from './lib/call-context/call-context';
+export { CallContext, type CallContextState, type IncomingCall } from './lib/call-context/call-context';
 export { Public } from './lib/decorators/public.decorator';
 export { Roles } from './lib/decorators/roles.decorator';
 export { Scopes } from './lib/decorators/scopes.decorator';

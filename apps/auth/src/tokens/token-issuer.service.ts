@@ -23,7 +23,7 @@ export interface AccessTokenSubject {
   aud: string[];
   clientId: string;
   sessionId?: string;
-  roles: Role[];
+  roles: readonly Role[];
   scope: string;
   act?: ActorClaim;
 }
@@ -51,7 +51,9 @@ export class TokenIssuer {
   ) {
     this.issuer = config.get('AUTH_ISSUER', { infer: true });
     this.ttlSeconds = config.get('ACCESS_TOKEN_TTL', { infer: true });
-    this.userAudiences = userTokenAudiences({ ACCESS_TOKEN_AUDIENCE: config.get('ACCESS_TOKEN_AUDIENCE', { infer: true }) });
+    this.userAudiences = userTokenAudiences({
+      ACCESS_TOKEN_AUDIENCE: config.get('ACCESS_TOKEN_AUDIENCE', { infer: true }),
+    });
     this.resourceAudiences = this.userAudiences.filter((audience) => audience !== AUTH_AUDIENCE);
   }
 

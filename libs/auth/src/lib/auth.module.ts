@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 
 import { AccessTokenVerifier } from './access-token/access-token-verifier';
 import { ConfigurableModuleClass } from './auth.module-definition';
-import { CallContextInterceptor } from './call-context/call-context.interceptor';
+import { HttpCallContext } from './call-context/http-call-context';
 import { TransportExceptionFilter } from './errors/transport-exception.filter';
 import { AccessTokenGuard } from './guards/access-token.guard';
 import { RolesGuard } from './guards/roles.guard';
@@ -20,7 +20,6 @@ const EXPORTED = [
   OutgoingAuthorization,
   AccessTokenGuard,
   RolesGuard,
-  CallContextInterceptor,
   TransportExceptionFilter,
 ];
 
@@ -36,10 +35,13 @@ const EXPORTED = [
  *   }),
  * })
  * // providers: [{ provide: APP_GUARD, useClass: AccessTokenGuard }, { provide: APP_GUARD, useClass: RolesGuard },
- * //   { provide: APP_INTERCEPTOR, useClass: CallContextInterceptor }, { provide: APP_FILTER, useClass: TransportExceptionFilter }]
+ * //   { provide: APP_FILTER, useClass: TransportExceptionFilter }]
+ *
+ * Each HTTP request runs in its own `CallContext` (a Fastify hook this module installs), as does each
+ * NATS message of a microservice connected with `natsMicroserviceOptions()`.
  */
 @Module({
-  providers: [...EXPORTED, KeysRotatedListener],
+  providers: [...EXPORTED, KeysRotatedListener, HttpCallContext],
   exports: EXPORTED,
 })
 export class AuthModule extends ConfigurableModuleClass {}

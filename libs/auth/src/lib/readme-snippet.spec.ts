@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { Controller, Get, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, NestFactory } from '@nestjs/core';
 import { MessagePattern } from '@nestjs/microservices';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 
@@ -14,7 +14,6 @@ import { NATS_URL } from '../test-support/probe-app';
 import {
   AccessTokenGuard,
   AuthModule,
-  CallContextInterceptor,
   CurrentPrincipal,
   natsMicroserviceOptions,
   type Principal,
@@ -52,7 +51,7 @@ class WhoAmIRpcController {
   imports: [AuthModule.forRootAsync({ inject: [ConfigService], useFactory: (c: ConfigService<AppConfig, true>) => ({
     issuer: c.get('AUTH_ISSUER'), audience: 'inventory', jwksUri: c.get('AUTH_JWKS_URI'), natsUrl: c.get('NATS_URL'), serviceName: 'inventory' }) })],
   providers: [{ provide: APP_GUARD, useClass: AccessTokenGuard }, { provide: APP_GUARD, useClass: RolesGuard },
-    { provide: APP_INTERCEPTOR, useClass: CallContextInterceptor }, { provide: APP_FILTER, useClass: TransportExceptionFilter }],
+    { provide: APP_FILTER, useClass: TransportExceptionFilter }],
   controllers: [WhoAmIController, WhoAmIRpcController],
 })
 class AppModule {}

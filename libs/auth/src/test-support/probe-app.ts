@@ -1,5 +1,5 @@
-import { Controller, Get, type INestApplication, Module, type Type } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { Body, Controller, Get, type INestApplication, Module, Post, type Type } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { Ctx, EventPattern, MessagePattern, type NatsContext, Payload } from '@nestjs/microservices';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
@@ -9,7 +9,6 @@ import {
   AuthModule,
   type AuthModuleOptions,
   CallContext,
-  CallContextInterceptor,
   CurrentPrincipal,
   natsMicroserviceOptions,
   type Principal,
@@ -33,7 +32,7 @@ export interface ProbeView {
   traceparent?: string;
   authorization?: string;
   actor?: string;
-  audience?: string[];
+  audience?: readonly string[];
 }
 
 /** Where a probe app's `forward` / `fetch` handlers call (default: its own NATS prefix). */
@@ -53,7 +52,10 @@ export interface ProbeApp {
   /** `http://127.0.0.1:<port>` when started with `listen`. */
   url?: string;
   events: { subject?: string; data: unknown }[];
-  http(path: string, headers?: Record<string, string>): Promise<{ status: number; headers: Record<string, unknown>; body: string }>;
+  http(
+    path: string,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; headers: Record<string, unknown>; body: string }>;
   close(): Promise<void>;
 }
 
@@ -109,9 +111,17 @@ function probeControllers(prefix: string, events: ProbeApp['events'], targets: P
       return this.relay.send<ProbeView>(`${forwardPrefix}.echo`, {});
     }
 
+    // after Fastify has read a request body: the call context must have survived the body's callbacks
+    @Post('forward')
+    async forwardWithBody(@Body() body: unknown): Promise<{ body: unknown; downstream: ProbeView }> {
+      return { body, downstream: await this.relay.send<ProbeView>(`${forwardPrefix}.echo`, {}) };
+    }
+
     @Get('fetch')
     async fetch(): Promise<{ status: number; body: unknown }> {
-      const response = await this.httpClient.fetch(`${targets.fetchUrl?.() ?? ''}/probe`, { audience: 'inventory' });
+      const response = await this.httpClient.fetch(`${targets.fetchUrl?.() ?? ''}/probe`, {
+        audience: 'inventory',
+      });
       return { status: response.status, body: await response.json() };
     }
   }
@@ -171,12 +181,15 @@ export async function startProbeApp(
     providers: [
       { provide: APP_GUARD, useClass: AccessTokenGuard },
       { provide: APP_GUARD, useClass: RolesGuard },
-      { provide: APP_INTERCEPTOR, useClass: CallContextInterceptor },
       { provide: APP_FILTER, useClass: TransportExceptionFilter },
     ],
   }).compile();
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
-  app.connectMicroservice(natsMicroserviceOptions(options.natsUrl, options.serviceName), { inheritAppConfig: true });
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {
+    logger: false,
+  });
+  app.connectMicroservice(natsMicroserviceOptions(options.natsUrl, options.serviceName), {
+    inheritAppConfig: true,
+  });
   await app.init();
   await app.startAllMicroservices();
   await app.getHttpAdapter().getInstance().ready();

@@ -31,7 +31,9 @@ export class TokenExchangeGrant {
     if (requestedType !== undefined && requestedType !== ACCESS_TOKEN_TYPE) {
       throw new OAuthError('invalid_request', `requested_token_type must be ${ACCESS_TOKEN_TYPE}`);
     }
-    if (params['actor_token'] !== undefined) throw new OAuthError('invalid_request', 'actor_token is not supported');
+    if (params['actor_token'] !== undefined) {
+      throw new OAuthError('invalid_request', 'actor_token is not supported');
+    }
     const audience = readRequestedAudience(params, this.issuer.resourceAudiences);
     if (audience === undefined) throw new OAuthError('invalid_request', 'audience is required');
     const subject = await this.verifySubject(subjectToken);
@@ -73,7 +75,7 @@ export class TokenExchangeGrant {
   }
 }
 
-function narrowScopes(granted: string[], requested: string[] | undefined): string[] {
+function narrowScopes(granted: readonly string[], requested: string[] | undefined): readonly string[] {
   if (requested === undefined) return granted;
   if (!requested.every((scope) => granted.includes(scope))) {
     throw new OAuthError('invalid_scope', 'Requested scope exceeds the subject token scope');

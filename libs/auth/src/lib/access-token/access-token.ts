@@ -4,33 +4,33 @@ import { ROLES, type Role } from '@relay/contracts';
 
 import { AuthError } from '../errors/auth.error';
 
-/** The verified caller, as read from an access token. */
+/** The verified caller, as read from an access token; frozen (one object serves every call with the same token). */
 export interface Principal {
   /** `sub`: the user id, or the client id for service tokens. */
-  subject: string;
+  readonly subject: string;
   /** `roles`, restricted to the known roles. */
-  roles: Role[];
+  readonly roles: readonly Role[];
   /** `scope`, split on spaces. */
-  scopes: string[];
+  readonly scopes: readonly string[];
   /** `client_id` ('' when absent). */
-  clientId: string;
+  readonly clientId: string;
   /** `sid`: the login session, when the token belongs to one. */
-  sessionId?: string;
+  readonly sessionId?: string;
   /** `jti`. */
-  tokenId: string;
+  readonly tokenId: string;
   /** `aud`, always as an array. */
-  audience: string[];
+  readonly audience: readonly string[];
   /** `iat`, epoch seconds. */
-  issuedAt: number;
+  readonly issuedAt: number;
   /** `exp`, epoch seconds. */
-  expiresAt: number;
+  readonly expiresAt: number;
   /** `act.sub` of an exchanged token (RFC 8693 §4.1): the service acting for `subject`. */
-  actor?: string;
+  readonly actor?: string;
 }
 
 const KNOWN_ROLES: readonly string[] = ROLES;
 
-/** Maps verified claims to a Principal; refuses claims of the wrong JSON type. */
+/** Maps verified claims to a frozen Principal; refuses claims of the wrong JSON type. */
 export function toPrincipal(payload: JWTPayload): Principal {
   const { sub, jti, iat, exp, aud } = payload;
   if (typeof sub !== 'string' || typeof jti !== 'string' || sub === '' || jti === '') {
@@ -43,18 +43,18 @@ export function toPrincipal(payload: JWTPayload): Principal {
   const scope = optionalString(payload['scope']) ?? '';
   const sessionId = optionalString(payload['sid']);
   const actor = readActor(payload['act']);
-  return {
+  return Object.freeze({
     subject: sub,
-    roles: roles.filter((role): role is Role => KNOWN_ROLES.includes(role)),
-    scopes: scope.split(' ').filter((item) => item !== ''),
+    roles: Object.freeze(roles.filter((role): role is Role => KNOWN_ROLES.includes(role))),
+    scopes: Object.freeze(scope.split(' ').filter((item) => item !== '')),
     clientId: optionalString(payload['client_id']) ?? '',
     tokenId: jti,
-    audience: typeof aud === 'string' ? [aud] : (aud ?? []),
+    audience: Object.freeze(typeof aud === 'string' ? [aud] : [...(aud ?? [])]),
     issuedAt: iat,
     expiresAt: exp,
     ...(sessionId === undefined ? {} : { sessionId }),
     ...(actor === undefined ? {} : { actor }),
-  };
+  });
 }
 
 function optionalString(value: unknown): string | undefined {

@@ -64,7 +64,10 @@ describe('AccessTokenVerifier verified-token cache', () => {
   const mint = (claims: Record<string, unknown> = {}): string =>
     issuer.mintAccessToken({ claims: { iat: NOW, exp: NOW + 900, ...claims } });
   const verdict = (subject: AccessTokenVerifier, token: string): Promise<string> =>
-    subject.verify(token).then((principal) => `accepted ${principal.subject}`, (error: { code?: string }) => `refused ${error.code}`);
+    subject.verify(token).then(
+      (principal) => `accepted ${principal.subject}`,
+      (error: { code?: string }) => `refused ${error.code}`,
+    );
 
   it('serves a second verification of the same token from memory', async () => {
     const subject = await verifier();
@@ -131,6 +134,50 @@ describe('AccessTokenVerifier verified-token cache', () => {
     expect(resolutions).toBe(3);
   });
 
+  it('files verdicts by signature but needs the whole token: a twin reusing a cached signature never hits', async () => {
+    const subject = await verifier();
+    const token = mint({ sub: 'victim' });
+    await subject.verify(token);
+    const [header, , signature] = token.split('.');
+    const altered = Buffer.from(
+      JSON.stringify({ ...decodePayload(token), sub: 'attacker', roles: ['admin'] }),
+    ).toString('base64url');
+
+    const forged = await verdict(subject, `${header}.${altered}.${signature}`);
+    const forgedBearer = await Promise.resolve()
+      .then(() => subject.verifyBearer(`Bearer ${header}.${altered}.${signature}`))
+      .then(
+        (verified) => `accepted ${verified.principal.subject}`,
+        (error: { code?: string }) => `refused ${error.code}`,
+      );
+    const original = await verdict(subject, token);
+
+    expect(forged).toBe('refused invalid_token');
+    expect(forgedBearer).toBe('refused invalid_token');
+    expect(original).toBe('accepted victim');
+    expect(resolutions).toBe(3);
+  });
+
+  it('answers a repeated `Bearer <token>` synchronously, and every other spelling as readBearerToken does', async () => {
+    const subject = await verifier();
+    const token = mint({ sub: 'repeat' });
+    await subject.verify(token);
+
+    const repeated = subject.verifyBearer(`Bearer ${token}`);
+    const spaced = subject.verifyBearer(`bearer   ${token}  `);
+
+    expect(repeated).not.toBeInstanceOf(Promise);
+    expect(repeated).toEqual({ token, principal: expect.objectContaining({ subject: 'repeat' }) });
+    expect(spaced).toEqual(repeated);
+    expect(() => subject.verifyBearer(`Bearer ${token} x`)).toThrow(
+      expect.objectContaining({ code: 'invalid_token' }),
+    );
+    expect(() => subject.verifyBearer(['Bearer ' + token, 'Bearer ' + token])).toThrow(
+      expect.objectContaining({ code: 'invalid_token' }),
+    );
+    expect(resolutions).toBe(1);
+  });
+
   it('holds at most verifiedTokenCacheSize entries, least recently used out first', async () => {
     const subject = await verifier({ verifiedTokenCacheSize: 2 });
     const [a, b, c] = [mint(), mint(), mint()];
@@ -157,15 +204,18 @@ describe('AccessTokenVerifier verified-token cache', () => {
     expect(resolutions).toBe(2);
   });
 
-  it('hands out copies: a handler changing its principal cannot change the cached verdict', async () => {
+  it('hands out frozen principals: a handler cannot change the cached verdict', async () => {
     const subject = await verifier();
     const token = mint();
 
     const first = await subject.verify(token);
-    first.roles.push('admin');
-    first.audience.push('auth');
 
-    expect(await subject.verify(token)).toEqual(expect.objectContaining({ roles: ['customer'], audience: ['orders', 'inventory'] }));
+    expect(() => (first.roles as string[]).push('admin')).toThrow(TypeError);
+    expect(() => (first.audience as string[]).push('auth')).toThrow(TypeError);
+    expect(() => Object.assign(first, { subject: 'someone-else' })).toThrow(TypeError);
+    expect(await subject.verify(token)).toEqual(
+      expect.objectContaining({ subject: 'user-1', roles: ['customer'], audience: ['orders', 'inventory'] }),
+    );
   });
 
   it('forgets cached verdicts when the JWKS changes (a dropped key stops its cached tokens)', async () => {
@@ -185,6 +235,13 @@ describe('AccessTokenVerifier verified-token cache', () => {
     }
   });
 });
+
+function decodePayload(token: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as Record<
+    string,
+    unknown
+  >;
+}
 
 async function eventually(check: () => Promise<boolean>, timeoutMs = 1000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

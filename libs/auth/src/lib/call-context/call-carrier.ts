@@ -1,47 +1,26 @@
 import type { ExecutionContext } from '@nestjs/common';
 
-import type { Principal } from '../access-token/access-token';
 import { AuthError } from '../errors/auth.error';
 import { isNatsContext, readNatsHeader } from '../nats/nats-headers';
 
-/** One incoming call, whatever its transport: a stable object to attach to and its headers. */
-export interface CallCarrier {
-  /** The HTTP request, or the NATS context, of this call. */
-  readonly target: object;
-  header(name: string): string | string[] | undefined;
-}
-
-interface Authenticated {
-  token: string;
-  principal: Principal;
-}
-
-const authenticated = new WeakMap<object, Authenticated>();
-
-/** The carrier of an HTTP request or NATS message; other transports are refused. */
-export function callCarrier(context: ExecutionContext): CallCarrier {
+/**
+ * A header of the incoming HTTP request or NATS message (`name` in lower case); other transports are
+ * refused. Reads the handler arguments directly (HTTP: `[request, reply]`, RPC: `[data, context]`),
+ * so nothing is allocated per call.
+ */
+export function readCallHeader(context: ExecutionContext, name: string): string | string[] | undefined {
   switch (context.getType<'http' | 'rpc' | 'ws'>()) {
-    case 'http': {
-      const request = context.switchToHttp().getRequest<{ headers: Record<string, string | string[] | undefined> }>();
-      return { target: request, header: (name) => request.headers[name.toLowerCase()] };
-    }
+    case 'http':
+      return context.getArgByIndex<{ headers: Record<string, string | string[] | undefined> }>(0).headers[
+        name
+      ];
     case 'rpc': {
-      const rpcContext: unknown = context.switchToRpc().getContext();
-      if (!isNatsContext(rpcContext) || typeof rpcContext !== 'object' || rpcContext === null) break;
-      return { target: rpcContext, header: (name) => readNatsHeader(rpcContext, name) };
+      const rpcContext: unknown = context.getArgByIndex(1);
+      if (isNatsContext(rpcContext)) return readNatsHeader(rpcContext, name);
+      break;
     }
     case 'ws':
       break;
   }
   throw new AuthError('invalid_token', 'Unsupported transport');
-}
-
-/** Records the verified token of a call (done by `AccessTokenGuard`). */
-export function attachAuthentication(target: object, value: Authenticated): void {
-  authenticated.set(target, value);
-}
-
-/** The verified token and principal of a call, when `AccessTokenGuard` accepted one. */
-export function readAuthentication(target: object): Authenticated | undefined {
-  return authenticated.get(target);
 }

@@ -17,23 +17,41 @@ export interface CallContextState {
   readonly requestId: string;
 }
 
-const storage = new AsyncLocalStorage<CallContextState>();
+/** What a call's transport hands over when it starts (raw header values, checked here). */
+export interface IncomingCall {
+  token?: string;
+  principal?: Principal;
+  traceparent?: string;
+  requestId?: string;
+}
 
-/** The per-call context (AsyncLocalStorage), set by `CallContextInterceptor` for each request/message. */
+// one object per call, created at the transport edge; the guard fills in the caller once verified
+interface CallState {
+  token: string | undefined;
+  principal: Principal | undefined;
+  traceId: string;
+  requestId: string;
+}
+
+const storage = new AsyncLocalStorage<CallState>();
+
+/**
+ * The per-call context (AsyncLocalStorage). Each HTTP request (a Fastify `preHandler` hook that
+ * `AuthModule` installs) and NATS message (`natsMicroserviceOptions`' processing hook) runs in its
+ * own; `AccessTokenGuard` records the verified caller in it.
+ */
 export class CallContext {
   /** The context of the running call, if any. */
   static current(): CallContextState | undefined {
     return storage.getStore();
   }
 
-  /** Runs `work` inside a context built from incoming `traceparent` / `x-request-id` values. */
-  static run<T>(
-    incoming: { token?: string; principal?: Principal; traceparent?: string; requestId?: string },
-    work: () => T,
-  ): T {
-    const state: CallContextState = {
-      ...(incoming.token === undefined ? {} : { token: incoming.token }),
-      ...(incoming.principal === undefined ? {} : { principal: incoming.principal }),
+  /** Runs `work` inside a new context built from incoming `traceparent` / `x-request-id` values. */
+  static run<T>(incoming: IncomingCall, work: () => T): T {
+    // every field present from the start: one object shape, whether or not a guard fills in the caller
+    const state: CallState = {
+      token: incoming.token,
+      principal: incoming.principal,
       traceId: continueTraceId(incoming.traceparent),
       requestId: continueRequestId(incoming.requestId),
     };
@@ -62,4 +80,20 @@ export class CallContext {
       [MessageHeaders.requestId]: state?.requestId ?? continueRequestId(undefined),
     };
   }
+}
+
+/**
+ * Records the verified caller on the running call (`AccessTokenGuard`, the passport strategy).
+ * A call without a context is a wiring error, refused rather than authenticated without propagation.
+ */
+export function recordCaller(token: string, principal: Principal): void {
+  const state = storage.getStore();
+  if (state === undefined) {
+    throw new Error(
+      '@relay/auth: a call reached AccessTokenGuard without a call context. HTTP needs the Fastify adapter ' +
+        '(AuthModule hooks it); NATS needs app.connectMicroservice(natsMicroserviceOptions(...)).',
+    );
+  }
+  state.token = token;
+  state.principal = principal;
 }

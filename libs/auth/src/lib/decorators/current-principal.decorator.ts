@@ -1,10 +1,9 @@
-import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { createParamDecorator } from '@nestjs/common';
 
 import type { Principal } from '../access-token/access-token';
-import { callCarrier, readAuthentication } from '../call-context/call-carrier';
+import { CallContext } from '../call-context/call-context';
 
 /** Injects the verified caller (`Principal`) into an HTTP or NATS handler; `undefined` on public calls without a token. */
 export const CurrentPrincipal = createParamDecorator(
-  (_data: unknown, context: ExecutionContext): Principal | undefined =>
-    readAuthentication(callCarrier(context).target)?.principal,
+  (): Principal | undefined => CallContext.current()?.principal,
 );

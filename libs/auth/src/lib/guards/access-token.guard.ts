@@ -3,10 +3,10 @@ import { Reflector } from '@nestjs/core';
 
 import { MessageHeaders } from '@relay/contracts';
 
-import { AccessTokenVerifier } from '../access-token/access-token-verifier';
-import { readBearerToken } from '../access-token/bearer-token';
-import { attachAuthentication, callCarrier } from '../call-context/call-carrier';
-import { IS_PUBLIC_KEY } from '../decorators/public.decorator';
+import { AccessTokenVerifier, type VerifiedToken } from '../access-token/access-token-verifier';
+import { readCallHeader } from '../call-context/call-carrier';
+import { recordCaller } from '../call-context/call-context';
+import { accessPolicyOf } from './access-policy';
 
 /**
  * Authenticates every HTTP request (`Authorization: Bearer`) and NATS message (`authorization`
@@ -20,22 +20,15 @@ export class AccessTokenGuard implements CanActivate {
   ) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    if (isPublic === true) return true;
-    const carrier = callCarrier(context);
-    const token = readBearerToken(carrier.header(MessageHeaders.authorization), this.verifier.maxTokenBytes);
+    if (accessPolicyOf(this.reflector, context).isPublic) return true;
+    const verdict = this.verifier.verifyBearer(readCallHeader(context, MessageHeaders.authorization));
     // a repeated token is answered synchronously: no promise on the hot path
-    const cached = this.verifier.verifyCached(token);
-    if (cached !== undefined) {
-      attachAuthentication(carrier.target, { token, principal: cached });
-      return true;
-    }
-    return this.verifier.verify(token).then((principal) => {
-      attachAuthentication(carrier.target, { token, principal });
-      return true;
-    });
+    if (!(verdict instanceof Promise)) return admit(verdict);
+    return verdict.then(admit);
   }
+}
+
+function admit({ token, principal }: VerifiedToken): true {
+  recordCaller(token, principal);
+  return true;
 }

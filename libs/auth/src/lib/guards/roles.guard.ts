@@ -3,10 +3,9 @@ import { Reflector } from '@nestjs/core';
 
 import type { Role } from '@relay/contracts';
 
-import { callCarrier, readAuthentication } from '../call-context/call-carrier';
-import { ROLES_KEY } from '../decorators/roles.decorator';
-import { SCOPES_KEY } from '../decorators/scopes.decorator';
+import { CallContext } from '../call-context/call-context';
 import { AuthError } from '../errors/auth.error';
+import { accessPolicyOf } from './access-policy';
 
 /**
  * Enforces `@Roles()` (any one of) and `@Scopes()` (all of) on HTTP and NATS handlers alike.
@@ -17,15 +16,24 @@ export class RolesGuard implements CanActivate {
   constructor(private readonly reflector: Reflector) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const targets = [context.getHandler(), context.getClass()];
-    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets) ?? [];
-    const scopes = this.reflector.getAllAndOverride<string[] | undefined>(SCOPES_KEY, targets) ?? [];
+    const { roles, scopes } = accessPolicyOf(this.reflector, context);
     if (roles.length === 0 && scopes.length === 0) return true;
-    const principal = readAuthentication(callCarrier(context).target)?.principal;
+    const principal = CallContext.current()?.principal;
     if (principal === undefined) throw new AuthError('missing_token');
-    const hasRole = roles.length === 0 || roles.some((role) => principal.roles.includes(role));
-    const hasScopes = scopes.every((scope) => principal.scopes.includes(scope));
-    if (!hasRole || !hasScopes) throw new AuthError('insufficient_scope');
+    if (!hasAnyRole(principal.roles, roles) || !hasEveryScope(principal.scopes, scopes)) {
+      throw new AuthError('insufficient_scope');
+    }
     return true;
   }
+}
+
+function hasAnyRole(held: readonly Role[], wanted: readonly Role[]): boolean {
+  if (wanted.length === 0) return true;
+  for (const role of wanted) if (held.includes(role)) return true;
+  return false;
+}
+
+function hasEveryScope(held: readonly string[], wanted: readonly string[]): boolean {
+  for (const scope of wanted) if (!held.includes(scope)) return false;
+  return true;
 }

@@ -33,6 +33,7 @@ describe('AccessTokenGuard and RolesGuard on HTTP and NATS', () => {
         revocationBucket: bucket,
       },
       prefix,
+      { listen: true },
     );
   });
 
@@ -53,13 +54,21 @@ describe('AccessTokenGuard and RolesGuard on HTTP and NATS', () => {
 
     expect(http.status).toBe(403);
     expect(http.headers['www-authenticate']).toBe('Bearer error="insufficient_scope"');
-    expect(JSON.parse(http.body)).toEqual({ statusCode: 403, error: 'Forbidden', message: expect.any(String) });
+    expect(JSON.parse(http.body)).toEqual({
+      statusCode: 403,
+      error: 'Forbidden',
+      message: expect.any(String),
+    });
     expect(reply.err).toEqual({ status: 403, message: expect.any(String) });
   });
 
   it('lets an admin through on both transports', async () => {
     const http = await probe.http('/probe/admin', bearer({ roles: ['admin'] }));
-    const reply = await nats.request<ProbeView>(`${prefix}.admin`, {}, { headers: bearer({ roles: ['admin'] }) });
+    const reply = await nats.request<ProbeView>(
+      `${prefix}.admin`,
+      {},
+      { headers: bearer({ roles: ['admin'] }) },
+    );
 
     expect(http.status).toBe(200);
     expect(reply.response?.subject).toBe('user-1');
@@ -115,6 +124,30 @@ describe('AccessTokenGuard and RolesGuard on HTTP and NATS', () => {
     expect(downstream.requestId).toBe('req-http-1');
   });
 
+  it('keeps the call context through a request body read from the socket (POST over real HTTP)', async () => {
+    const headers = {
+      ...bearer({ sub: 'poster' }),
+      traceparent: TRACEPARENT,
+      'x-request-id': 'req-post-1',
+      'content-type': 'application/json',
+    };
+    const body = JSON.stringify({ padding: 'x'.repeat(200_000) });
+
+    const response = await fetch(`${probe.url ?? ''}/probe/forward`, { method: 'POST', headers, body });
+    const answer = (await response.json()) as { body: { padding: string }; downstream: ProbeView };
+
+    expect(response.status).toBe(201);
+    expect(answer.body.padding).toHaveLength(200_000);
+    expect(answer.downstream).toEqual(
+      expect.objectContaining({
+        subject: 'poster',
+        authorization: headers.authorization,
+        traceId: TRACE_ID,
+        requestId: 'req-post-1',
+      }),
+    );
+  });
+
   it('propagates token, trace id and request id from NATS to NATS', async () => {
     const headers = { ...bearer(), traceparent: TRACEPARENT, 'x-request-id': 'req-nats-1' };
 
@@ -142,8 +175,12 @@ describe('AccessTokenGuard and RolesGuard on HTTP and NATS', () => {
     const client = probe.app.get(RelayNatsClient);
 
     await expect(client.send(`${prefix}.probe`, {})).rejects.toBeInstanceOf(UnauthorizedException);
-    await expect(client.send(`${prefix}.slow`, {}, { timeoutMs: 100 })).rejects.toBeInstanceOf(RpcTimeoutError);
-    await expect(client.send(`${prefix}.nobody-home`, {})).rejects.toEqual(expect.objectContaining({ status: 503 }));
+    await expect(client.send(`${prefix}.slow`, {}, { timeoutMs: 100 })).rejects.toBeInstanceOf(
+      RpcTimeoutError,
+    );
+    await expect(client.send(`${prefix}.nobody-home`, {})).rejects.toEqual(
+      expect.objectContaining({ status: 503 }),
+    );
     await expect(client.ping()).resolves.toBeUndefined();
     expect(new RpcCallError(409, 'insufficient_stock')).toEqual(
       expect.objectContaining({ status: 409, reason: 'insufficient_stock' }),

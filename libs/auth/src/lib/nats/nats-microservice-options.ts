@@ -1,23 +1,36 @@
-import { type NatsOptions, Transport } from '@nestjs/microservices';
+import { type CustomStrategy, type NatsContext, ServerNats } from '@nestjs/microservices';
 
+import { MessageHeaders } from '@relay/contracts';
+
+import { CallContext } from '../call-context/call-context';
+import { readNatsHeader } from './nats-headers';
 import { StrictNatsDeserializer } from './strict-nats-deserializer';
 
 /**
  * Options for `app.connectMicroservice(natsMicroserviceOptions(url, 'inventory'), { inheritAppConfig: true })`:
- * NATS transport, named connection, one queue group per service, endless reconnects, and the
+ * Nest's NATS server with a named connection, one queue group per service, endless reconnects, the
  * `StrictNatsDeserializer` (unusable payloads reach the handler as `MalformedNatsPayload`, which
- * `StrictValidationPipe` answers with err `{status: 400}`; Nest's own decoder throws and never answers).
+ * `StrictValidationPipe` answers with err `{status: 400}`; Nest's own decoder throws and never answers),
+ * and every message handled inside its own `CallContext` (trace and request id from its headers).
  */
-export function natsMicroserviceOptions(natsUrl: string, serviceName: string): NatsOptions {
-  return {
-    transport: Transport.NATS,
-    options: {
-      servers: natsUrl.split(','),
-      name: serviceName,
-      queue: serviceName,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 1000,
-      deserializer: new StrictNatsDeserializer(),
-    },
-  };
+export function natsMicroserviceOptions(natsUrl: string, serviceName: string): CustomStrategy {
+  const server = new ServerNats({
+    servers: natsUrl.split(','),
+    name: serviceName,
+    queue: serviceName,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 1000,
+    deserializer: new StrictNatsDeserializer(),
+  });
+  // Nest's hook around each message's guards, pipes and handler: the transport edge of a NATS call
+  server.setOnProcessingStartHook((_transportId, context, done) =>
+    CallContext.run(
+      {
+        traceparent: readNatsHeader(context as NatsContext, MessageHeaders.traceparent),
+        requestId: readNatsHeader(context as NatsContext, MessageHeaders.requestId),
+      },
+      done,
+    ),
+  );
+  return { strategy: server };
 }

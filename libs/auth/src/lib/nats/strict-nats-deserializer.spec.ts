@@ -19,9 +19,11 @@ describe(StrictNatsDeserializer.name, () => {
   const request = { channel: 'inventory.reserve', replyTo: '_INBOX.1' };
 
   it('is what natsMicroserviceOptions uses', () => {
-    expect((natsMicroserviceOptions('nats://127.0.0.1:4222', 'orders').options as { deserializer?: unknown }).deserializer).toBeInstanceOf(
-      StrictNatsDeserializer,
-    );
+    const server = natsMicroserviceOptions('nats://127.0.0.1:4222', 'orders').strategy as unknown as {
+      deserializer?: unknown;
+    };
+
+    expect(server.deserializer).toBeInstanceOf(StrictNatsDeserializer);
   });
 
   it('passes a Nest packet through, pattern from the subscribed channel', () => {
@@ -30,12 +32,19 @@ describe(StrictNatsDeserializer.name, () => {
       data: { sku: 'a' },
       id: 'id-1',
     });
-    expect(deserializer.deserialize(packet({ sku: 'a' }, 7), request)).toEqual(expect.objectContaining({ id: '7' }));
-    expect(deserializer.deserialize(text('{"pattern":"x"}'), request)).toEqual(expect.objectContaining({ data: {} }));
+    expect(deserializer.deserialize(packet({ sku: 'a' }, 7), request)).toEqual(
+      expect.objectContaining({ id: '7' }),
+    );
+    expect(deserializer.deserialize(text('{"pattern":"x"}'), request)).toEqual(
+      expect.objectContaining({ data: {} }),
+    );
   });
 
   it('keeps events (no reply inbox, no id) as events', () => {
-    expect(deserializer.deserialize(text('{"pattern":"x","data":{}}'), { channel: 'x' })).toEqual({ pattern: 'x', data: {} });
+    expect(deserializer.deserialize(text('{"pattern":"x","data":{}}'), { channel: 'x' })).toEqual({
+      pattern: 'x',
+      data: {},
+    });
   });
 
   const huge = packet({ items: Array.from({ length: 1001 }, () => 1) });
@@ -49,7 +58,11 @@ describe(StrictNatsDeserializer.name, () => {
     ['data a string', packet('sku'), /data must be a JSON object/],
     ['data an array', packet([{ sku: 'a' }]), /data must be a JSON object/],
     ['a huge array', huge, /limited to 1000/],
-    ['a "__proto__" key', text('{"pattern":"p","id":"p1","data":{"sku":"a","__proto__":{"isAdmin":true}}}'), /__proto__/],
+    [
+      'a "__proto__" key',
+      text('{"pattern":"p","id":"p1","data":{"sku":"a","__proto__":{"isAdmin":true}}}'),
+      /__proto__/,
+    ],
   ])('turns %s into a MalformedNatsPayload that still gets an answer', (_name, bytes, reason) => {
     const message = deserializer.deserialize(bytes, request);
 
@@ -77,6 +90,8 @@ describe(StrictValidationPipe.name, () => {
 
   it('validates strictly otherwise: transforms, refuses unknown fields', async () => {
     await expect(pipe.transform({ sku: 'a' }, metadata)).resolves.toBeInstanceOf(SkuDto);
-    await expect(pipe.transform({ sku: 'a', extra: 1 }, metadata)).rejects.toBeInstanceOf(BadRequestException);
+    await expect(pipe.transform({ sku: 'a', extra: 1 }, metadata)).rejects.toBeInstanceOf(
+      BadRequestException,
+    );
   });
 });

@@ -2,8 +2,7 @@ import { Strategy } from 'passport';
 
 import type { Principal } from '../access-token/access-token';
 import type { AccessTokenVerifier } from '../access-token/access-token-verifier';
-import { readBearerToken } from '../access-token/bearer-token';
-import { attachAuthentication } from '../call-context/call-carrier';
+import { recordCaller } from '../call-context/call-context';
 
 /** Passport's verify callback, as `PassportStrategy()` hands it over (calls `validate()`). */
 export type AccessTokenVerifyCallback = (
@@ -43,15 +42,14 @@ export class AccessTokenStrategy extends Strategy {
 
   private async judge(request: BearerRequest): Promise<void> {
     let principal: Principal;
-    let token: string;
     try {
-      token = readBearerToken(request.headers['authorization'], this.verifier.maxTokenBytes);
-      principal = await this.verifier.verify(token);
+      const verified = await this.verifier.verifyBearer(request.headers['authorization']);
+      recordCaller(verified.token, verified.principal);
+      principal = verified.principal;
     } catch (error) {
       this.error(error);
       return;
     }
-    attachAuthentication(request, { token, principal });
     this.verify(principal, (error, user, info) => {
       if (error !== null && error !== undefined) return this.error(error);
       if (user === undefined || user === null || user === false) return this.fail(info as string, 401);
