@@ -100,16 +100,23 @@ export async function rssMiB(pid: number | undefined): Promise<number> {
 // /proc/<pid>/stat counts CPU time in USER_HZ ticks, 100 per second on every Linux ABI
 const USER_HZ = 100;
 
-/** CPU time (user + system) `pid` has used so far, in µs (Linux `/proc`, 10 ms resolution), or `NaN`. */
-export async function cpuMicros(pid: number | undefined): Promise<number> {
-  if (pid === undefined) return Number.NaN;
+/** CPU time `pid` has used so far, in µs, user and system apart (Linux `/proc`, 10 ms resolution). */
+export interface CpuTimes {
+  user: number;
+  system: number;
+}
+
+/** CPU time `pid` has used so far, or `undefined` where `/proc` is unavailable. */
+export async function cpuTimes(pid: number | undefined): Promise<CpuTimes | undefined> {
+  if (pid === undefined) return undefined;
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
     // fields after the parenthesised command name: state is the 3rd field, utime the 14th, stime the 15th
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / USER_HZ;
+    const micros = (ticks: string): number => (Number(ticks) * 1_000_000) / USER_HZ;
+    return { user: micros(fields[11]), system: micros(fields[12]) };
   } catch {
-    return Number.NaN;
+    return undefined;
   }
 }
 

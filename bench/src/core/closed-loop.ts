@@ -7,7 +7,11 @@ import { percentileOfSorted } from './stats';
  * Keeps `concurrency` calls in flight for `seconds` (each worker starts its next call when the last
  * one settles), like autocannon's connections, and measures throughput and latency.
  */
-export async function runClosedLoop(call: () => Promise<unknown>, concurrency: number, seconds: number): Promise<LoadResult> {
+export async function runClosedLoop(
+  call: () => Promise<unknown>,
+  concurrency: number,
+  seconds: number,
+): Promise<LoadResult> {
   const latencies: number[] = [];
   let failures = 0;
   let firstError: unknown;

@@ -18,7 +18,9 @@ export async function startProfiler(): Promise<() => Promise<CpuProfile>> {
   const session = new Session();
   session.connect();
   const post = <T>(method: string, params: object = {}): Promise<T> =>
-    new Promise((resolve, reject) => session.post(method, params, (error, result) => (error ? reject(error) : resolve(result as T))));
+    new Promise((resolve, reject) =>
+      session.post(method, params, (error, result) => (error ? reject(error) : resolve(result as T))),
+    );
   await post('Profiler.enable');
   await post('Profiler.setSamplingInterval', { interval: 100 });
   await post('Profiler.start');
@@ -53,10 +55,15 @@ export async function readCpuProfile(path: string): Promise<CpuProfile> {
  * Where the busy time goes: self time grouped by area (package or workspace folder) and the top
  * functions, as percentages of the non-idle samples.
  */
-export function summariseProfile(profile: CpuProfile, topFunctions = 8): { areas: string; functions: string } {
+export function summariseProfile(
+  profile: CpuProfile,
+  topFunctions = 8,
+): { areas: string; functions: string } {
   const byId = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
   const selfTime = new Map<number, number>();
-  profile.samples.forEach((id, index) => selfTime.set(id, (selfTime.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0)));
+  profile.samples.forEach((id, index) =>
+    selfTime.set(id, (selfTime.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0)),
+  );
   const areas = new Map<string, number>();
   const functions = new Map<string, number>();
   let busy = 0;

@@ -24,7 +24,9 @@ export async function createDriver(world: TokenWorld): Promise<INestApplicationC
   })
   class BenchDriverModule {}
 
-  const context = await NestFactory.createApplicationContext(BenchDriverModule, { logger: ['error', 'warn'] });
+  const context = await NestFactory.createApplicationContext(BenchDriverModule, {
+    logger: ['error', 'warn'],
+  });
   await context.init();
   return context;
 }

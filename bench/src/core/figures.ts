@@ -56,7 +56,9 @@ export class FigureSink {
     this.figures.push(figure);
     const verdict = figure.met === null ? '' : figure.met ? '  [met]' : '  [MISSED]';
     const goal = figure.goal === null ? '' : `  goal ${figure.goal}`;
-    process.stdout.write(`  ${figure.name.padEnd(44)} ${String(figure.value).padStart(12)} ${figure.unit}${goal}${verdict}\n`);
+    process.stdout.write(
+      `  ${figure.name.padEnd(44)} ${String(figure.value).padStart(12)} ${figure.unit}${goal}${verdict}\n`,
+    );
     return figure;
   }
 }

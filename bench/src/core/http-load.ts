@@ -13,8 +13,15 @@ export interface HttpScenario {
 }
 
 /** Runs autocannon against `scenario` for `seconds` with `connections` keep-alive connections. */
-export async function runHttpLoad(scenario: HttpScenario, connections: number, seconds: number): Promise<LoadResult> {
-  const headers = { ...(scenario.body === undefined ? {} : { 'content-type': 'application/json' }), ...scenario.headers };
+export async function runHttpLoad(
+  scenario: HttpScenario,
+  connections: number,
+  seconds: number,
+): Promise<LoadResult> {
+  const headers = {
+    ...(scenario.body === undefined ? {} : { 'content-type': 'application/json' }),
+    ...scenario.headers,
+  };
   const perRequest = scenario.perRequest;
   const result = await autocannon({
     url: scenario.url,
@@ -32,7 +39,11 @@ export async function runHttpLoad(scenario: HttpScenario, connections: number, s
             {
               setupRequest: (request) => {
                 const changes = perRequest();
-                return { ...request, headers: { ...request.headers, ...changes.headers }, ...(changes.body === undefined ? {} : { body: changes.body }) };
+                return {
+                  ...request,
+                  headers: { ...request.headers, ...changes.headers },
+                  ...(changes.body === undefined ? {} : { body: changes.body }),
+                };
               },
             },
           ],

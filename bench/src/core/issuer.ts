@@ -35,17 +35,26 @@ export class TokenPool {
 export const BENCH_AUDIENCE = 'inventory';
 
 /** Mints the tokens, serves the JWKS and preloads `revokedEntries` revocations into a fresh bucket. */
-export async function createTokenWorld(natsUrl: string, poolSize: number, revokedEntries: number): Promise<TokenWorld> {
+export async function createTokenWorld(
+  natsUrl: string,
+  poolSize: number,
+  revokedEntries: number,
+): Promise<TokenWorld> {
   const issuer = createTestIssuer();
   const jwks = await issuer.serveJwks();
   const bucket = `relay-bench-revocations-${randomUUID().slice(0, 8)}`;
   const connection = await connect({ servers: natsUrl, name: 'relay-bench-setup' });
   try {
-    const kv = await connection.jetstream().views.kv(bucket, { history: 1, ttl: MAX_ACCESS_TOKEN_TTL_SECONDS * 1000 });
+    const kv = await connection
+      .jetstream()
+      .views.kv(bucket, { history: 1, ttl: MAX_ACCESS_TOKEN_TTL_SECONDS * 1000 });
     const at = Math.floor(Date.now() / 1000);
     const writes: Promise<number>[] = [];
     for (let index = 0; index < revokedEntries; index += 1) {
-      const entry: RevocationEntry = index % 10 === 0 ? { kind: 'sub', id: `blocked-${index}`, at } : { kind: 'jti', id: randomUUID(), at };
+      const entry: RevocationEntry =
+        index % 10 === 0
+          ? { kind: 'sub', id: `blocked-${index}`, at }
+          : { kind: 'jti', id: randomUUID(), at };
       writes.push(kv.put(`${entry.kind}.${entry.id}`, JSON.stringify(entry)));
     }
     await Promise.all(writes);

@@ -10,5 +10,5 @@ export interface LoadResult {
   /** Successful calls. */
   completed: number;
   /** CPU time the target spent per successful call, in µs, where measured. */
-  targetCpuMicros?: number;
+  targetCpu?: { user: number; system: number };
 }

@@ -23,11 +23,23 @@ export interface BenchNats {
 export async function startBenchNats(): Promise<BenchNats> {
   if (spawnSync('nats-server', ['--version'], { stdio: 'ignore' }).error !== undefined) {
     const url = process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
-    return { url, description: `shared NATS at ${url} (no nats-server binary on PATH)`, stop: () => Promise.resolve() };
+    return {
+      url,
+      description: `shared NATS at ${url} (no nats-server binary on PATH)`,
+      stop: () => Promise.resolve(),
+    };
   }
   const port = await getFreePort();
   const storeDir = mkdtempSync(join(tmpdir(), 'relay-bench-nats-'));
-  const server = spawnProcess('nats-server', 'nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir]);
+  const server = spawnProcess('nats-server', 'nats-server', [
+    '-js',
+    '-a',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-sd',
+    storeDir,
+  ]);
   try {
     await waitForPort(port, '127.0.0.1', 10_000);
   } catch (error) {

@@ -77,7 +77,7 @@ export function parseOptions(argv: string[], workspaceRoot: string): BenchOption
     warmupSeconds: isQuick ? 0.3 : 2,
     httpSeconds: isQuick ? 0.5 : 4,
     natsSeconds: isQuick ? 0.5 : 3,
-    verifierSeconds: isQuick ? 0.3 : 1,
+    verifierSeconds: isQuick ? 0.3 : 2,
     e2eSeconds: isQuick ? 0.5 : 4,
     connections: 50,
     e2eConcurrency: isQuick ? [1, 10] : [1, 10, 50],

@@ -1,4 +1,3 @@
-import { cpuMicros } from './child';
 import type { LoadResult } from './load-result';
 import { median } from './stats';
 
@@ -6,21 +5,6 @@ import { median } from './stats';
 export interface Scenario {
   name: string;
   run(seconds: number): Promise<LoadResult>;
-}
-
-/** `scenario` with the CPU time the process `pid` spends per successful call added to each result. */
-export function withTargetCpu(scenario: Scenario, pid: number | undefined): Scenario {
-  return {
-    name: scenario.name,
-    run: async (seconds) => {
-      const before = await cpuMicros(pid);
-      const result = await scenario.run(seconds);
-      const spent = (await cpuMicros(pid)) - before;
-      return Number.isNaN(spent) || result.completed === 0
-        ? result
-        : { ...result, targetCpuMicros: spent / result.completed };
-    },
-  };
 }
 
 /** Medians over the rounds, per scenario. */
@@ -32,13 +16,16 @@ export interface ScenarioSummary {
   failures: number;
   /** Throughput of each round, for the report. */
   rounds: number[];
-  /** Target CPU µs per call of each round (`NaN` where not measured). */
+  /** Target CPU µs (user + system) per call of each round (`NaN` where not measured). */
   cpuRounds: number[];
+  /** Target user-space CPU µs per call of each round: the process's own code, without kernel time. */
+  userCpuRounds: number[];
 }
 
 /**
- * Warms every scenario up once, then runs them interleaved (A B C, A B C, …) so the ratios compare
- * runs that saw the same machine noise, and returns per-scenario medians.
+ * Warms every scenario up once, then runs them interleaved, forwards and backwards in turn
+ * (A B C, C B A, A B C, …), so the ratios compare runs that saw the same machine noise and no
+ * scenario always follows the same one; returns per-scenario medians.
  */
 export async function runRounds(
   scenarios: Scenario[],
@@ -47,12 +34,12 @@ export async function runRounds(
   for (const scenario of scenarios) await scenario.run(options.warmupSeconds);
   const results = new Map<string, LoadResult[]>(scenarios.map((scenario) => [scenario.name, []]));
   for (let round = 0; round < options.runs; round += 1) {
-    for (const scenario of scenarios) {
+    for (const scenario of roundOrder(scenarios, round)) {
       const result = await scenario.run(options.seconds);
       results.get(scenario.name)?.push(result);
       process.stdout.write(
         `    round ${round + 1} ${scenario.name.padEnd(28)} ${result.rps.toFixed(0).padStart(7)} /s  p99 ${result.p99.toFixed(2)} ms` +
-          `${result.targetCpuMicros === undefined ? '' : `  target cpu ${result.targetCpuMicros.toFixed(1)} µs/call`}` +
+          `${result.targetCpu === undefined ? '' : `  target cpu ${result.targetCpu.user.toFixed(1)} user + ${result.targetCpu.system.toFixed(1)} sys µs/call`}` +
           `${result.failures > 0 ? `  failures ${result.failures}` : ''}\n`,
       );
     }
@@ -66,19 +53,16 @@ export async function runRounds(
         p99: median(runs.map((run) => run.p99)),
         failures: runs.reduce((sum, run) => sum + run.failures, 0),
         rounds: runs.map((run) => run.rps),
-        cpuRounds: runs.map((run) => run.targetCpuMicros ?? Number.NaN),
+        cpuRounds: runs.map((run) =>
+          run.targetCpu === undefined ? Number.NaN : run.targetCpu.user + run.targetCpu.system,
+        ),
+        userCpuRounds: runs.map((run) => run.targetCpu?.user ?? Number.NaN),
       },
     ]),
   );
 }
 
-/**
- * Median over the rounds of (`name` − `base`) target CPU per call, in µs: what `name` costs the
- * target beyond `base`. `NaN` where CPU time was not measured.
- */
-export function medianCpuCost(results: Map<string, ScenarioSummary>, name: string, base: string): number {
-  const baseRounds = results.get(base)?.cpuRounds ?? [];
-  return median(
-    (results.get(name)?.cpuRounds ?? []).map((micros, index) => micros - (baseRounds[index] ?? Number.NaN)),
-  );
+/** `items` in round `round`'s order: as given in even rounds, reversed in odd ones. */
+export function roundOrder<T>(items: readonly T[], round: number): T[] {
+  return round % 2 === 0 ? [...items] : [...items].reverse();
 }

@@ -9,7 +9,10 @@ export interface StartedTarget<TReady> {
 }
 
 /** Messages the bench sends a target. */
-export type TargetCommand = { type: 'stop' } | { type: 'profile-start' } | { type: 'profile-stop'; path: string };
+export type TargetCommand =
+  | { type: 'stop' }
+  | { type: 'profile-start' }
+  | { type: 'profile-stop'; path: string };
 
 /**
  * Runs inside a forked target: starts it, reports `{ type: 'ready', data }` to the bench, profiles on

@@ -1,7 +1,8 @@
 import type { BenchContext, Targets } from '../core/context';
 import { type HttpScenario, runHttpLoad } from '../core/http-load';
-import { medianCpuCost, runRounds, type Scenario, withTargetCpu } from '../core/rounds';
+import { runRounds, type Scenario } from '../core/rounds';
 import { median, round } from '../core/stats';
+import { reportTargetCpu, withTargetCpu } from '../core/target-cpu';
 import { profileTarget } from '../targets/profile-target';
 import { BenchPaths } from '../targets/target-config';
 
@@ -46,14 +47,9 @@ export async function benchHttpGuard(context: BenchContext, targets: Targets): P
     const summary = get(name);
     sink.info(`http.${name}.rps`, round(summary.rps, 0), 'requests/s');
     sink.info(`http.${name}.p99`, round(summary.p99), 'ms');
-    const cpu = median(summary.cpuRounds);
-    if (!Number.isNaN(cpu)) sink.info(`http.${name}.target_cpu`, round(cpu, 1), 'µs CPU per request');
     if (summary.failures > 0) sink.note(`http.${name}: ${summary.failures} failed requests`);
   }
-  const guardCpu = medianCpuCost(results, 'guarded.warm', 'public');
-  if (!Number.isNaN(guardCpu)) {
-    sink.info('http.guarded.warm.cpu_cost', round(guardCpu, 1), 'µs CPU per request over http.public');
-  }
+  reportTargetCpu(sink, 'http', results);
   const warmRatio = ratio('guarded.warm');
   const warm = sink.judged(
     'http.guarded.warm.ratio',

@@ -7,8 +7,9 @@ import { CallContext, RelayNatsClient } from '@relay/auth';
 
 import { runClosedLoop } from '../core/closed-loop';
 import type { BenchContext, Targets } from '../core/context';
-import { medianCpuCost, runRounds, type Scenario, withTargetCpu } from '../core/rounds';
+import { runRounds, type Scenario } from '../core/rounds';
 import { median, round } from '../core/stats';
+import { reportTargetCpu, withTargetCpu } from '../core/target-cpu';
 import { profileTarget } from '../targets/profile-target';
 import { BenchSubjects } from '../targets/target-config';
 
@@ -77,14 +78,9 @@ export async function benchNatsHop(
     for (const name of Object.keys(calls)) {
       sink.info(`nats.${name}.rps`, round(get(name).rps, 0), 'requests/s');
       sink.info(`nats.${name}.p99`, round(get(name).p99), 'ms');
-      const cpu = median(get(name).cpuRounds);
-      if (!Number.isNaN(cpu)) sink.info(`nats.${name}.target_cpu`, round(cpu, 1), 'µs CPU per request');
       if (get(name).failures > 0) sink.note(`nats.${name}: ${get(name).failures} failed requests`);
     }
-    const guardCpu = medianCpuCost(results, 'guarded.warm', 'public');
-    if (!Number.isNaN(guardCpu)) {
-      sink.info('nats.guarded.warm.cpu_cost', round(guardCpu, 1), 'µs CPU per request over nats.public');
-    }
+    reportTargetCpu(sink, 'nats', results);
     const warmRatio = ratio('guarded.warm', 'public');
     const warm = sink.judged(
       'nats.guarded.warm.ratio',

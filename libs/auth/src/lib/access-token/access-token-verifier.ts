@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 
 import { AUTH_MODULE_OPTIONS } from '../auth.module-definition';
 import { type AuthModuleOptions, resolveAuthOptions, type ResolvedAuthOptions } from '../auth-module-options';
@@ -136,13 +136,37 @@ export class AccessTokenVerifier implements OnModuleDestroy {
     return entry;
   }
 
+  // one async step between the caller and jose: every extra await costs a promise and a microtask
   private async verifyAndRemember(token: string): Promise<VerifiedToken> {
-    const principal = await this.verifyUncached(token, this.now());
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.getKey, this.joseOptions(this.now())));
+    } catch {
+      throw new AuthError('invalid_token');
+    }
+    const principal = toPrincipal(payload);
+    // a lifetime beyond the longest the issuer may grant (e.g. exp = 1e20) is not a real token
+    if (principal.expiresAt - principal.issuedAt > this.options.maxTokenAgeSeconds) {
+      throw new AuthError('invalid_token');
+    }
     this.revocations.assertNotRevoked(principal);
     const verified: VerifiedToken = Object.freeze({ token, principal });
     // cached only while strictly before exp: the skew allowance past exp is never served from memory
     this.verified.set(cacheIndex(token), verified, principal.expiresAt * 1000);
     return verified;
+  }
+
+  private joseOptions(now: Date): JWTVerifyOptions {
+    return {
+      algorithms: this.algorithms,
+      typ: 'at+jwt',
+      issuer: this.options.issuer,
+      audience: this.options.audience,
+      clockTolerance: this.options.clockToleranceSeconds,
+      maxTokenAge: this.options.maxTokenAgeSeconds,
+      requiredClaims: REQUIRED_CLAIMS,
+      currentDate: now,
+    };
   }
 
   private now(): Date {
@@ -151,33 +175,6 @@ export class AccessTokenVerifier implements OnModuleDestroy {
 
   private nowMs(): number {
     return this.options.clock === undefined ? Date.now() : this.options.clock().getTime();
-  }
-
-  private async verifyUncached(token: string, now: Date): Promise<Principal> {
-    const principal = toPrincipal(await this.verifySignatureAndClaims(token, now));
-    // a lifetime beyond the longest the issuer may grant (e.g. exp = 1e20) is not a real token
-    if (principal.expiresAt - principal.issuedAt > this.options.maxTokenAgeSeconds) {
-      throw new AuthError('invalid_token');
-    }
-    return principal;
-  }
-
-  private async verifySignatureAndClaims(token: string, now: Date): Promise<JWTPayload> {
-    try {
-      const { payload } = await jwtVerify(token, this.getKey, {
-        algorithms: this.algorithms,
-        typ: 'at+jwt',
-        issuer: this.options.issuer,
-        audience: this.options.audience,
-        clockTolerance: this.options.clockToleranceSeconds,
-        maxTokenAge: this.options.maxTokenAgeSeconds,
-        requiredClaims: REQUIRED_CLAIMS,
-        currentDate: now,
-      });
-      return payload;
-    } catch {
-      throw new AuthError('invalid_token');
-    }
   }
 }
 
