@@ -77,16 +77,21 @@ export class AccessTokenVerifier implements OnModuleDestroy {
    * promise. Rejects, or throws, `AuthError` exactly as `readBearerToken` + {@link verify} would.
    */
   verifyBearer(header: string | string[] | undefined): VerifiedToken | Promise<VerifiedToken> {
-    if (
+    const usual =
       typeof header === 'string' &&
       header.startsWith(BEARER_PREFIX) &&
       header.length <= this.options.maxTokenBytes + BEARER_PREFIX.length
-    ) {
-      // a hit is `Bearer ` + the very string that passed every check before: what the full parse would return
-      const hit = this.cachedVerdict(header.slice(BEARER_PREFIX.length));
-      if (hit !== undefined) return hit;
-    }
+        ? header.slice(BEARER_PREFIX.length)
+        : undefined;
+    // a hit is `Bearer ` + the very string that passed every check before: what the full parse would return
+    const hit = usual === undefined ? undefined : this.cachedVerdict(usual);
+    if (hit !== undefined) return hit;
     const token = readBearerToken(header, this.options.maxTokenBytes);
+    // the usual spelling was looked up above and missed: only the shape checks remain
+    if (token === usual) {
+      assertCompactJws(token, this.options.maxTokenBytes);
+      return this.verifyAndRemember(token);
+    }
     return this.verifyCachedToken(token) ?? this.verifyAndRemember(token);
   }
 

@@ -1,4 +1,4 @@
-import { type CustomStrategy, type NatsContext, ServerNats } from '@nestjs/microservices';
+import { type CustomStrategy, ServerNats } from '@nestjs/microservices';
 
 import { MessageHeaders } from '@relay/contracts';
 
@@ -26,8 +26,8 @@ export function natsMicroserviceOptions(natsUrl: string, serviceName: string): C
   server.setOnProcessingStartHook((_transportId, context, done) =>
     CallContext.run(
       {
-        traceparent: readNatsHeader(context as NatsContext, MessageHeaders.traceparent),
-        requestId: readNatsHeader(context as NatsContext, MessageHeaders.requestId),
+        traceparent: readNatsHeader(context, MessageHeaders.traceparent),
+        requestId: readNatsHeader(context, MessageHeaders.requestId),
       },
       done,
     ),
