@@ -1,0 +1,22 @@
+import type { Principal } from '../access-token/access-token';
+import { CallContext, recordCaller } from './call-context';
+
+const principal = { subject: 'user-1' } as Principal;
+
+describe('CallContext', () => {
+  it('records the verified caller on the running call only', () => {
+    const seen = CallContext.run({ requestId: 'req-1' }, () => {
+      recordCaller('a.b.c', principal);
+      return CallContext.current();
+    });
+
+    expect(seen).toEqual(expect.objectContaining({ token: 'a.b.c', principal, requestId: 'req-1' }));
+    expect(CallContext.current()).toBeUndefined();
+  });
+
+  it('refuses to record a caller outside a call context, saying how to wire one', () => {
+    expect(() => recordCaller('a.b.c', principal)).toThrow(
+      /without a call context.*Fastify adapter.*natsMicroserviceOptions/,
+    );
+  });
+});
