@@ -15,6 +15,8 @@ export interface BenchOptions {
   httpSeconds: number;
   natsSeconds: number;
   verifierSeconds: number;
+  /** Rounds of the in-process verifier section: rounds are cheap there, and its per-round ratios swing most. */
+  verifierRuns: number;
   e2eSeconds: number;
   /** autocannon connections / in-flight NATS requests for the guard and hop figures. */
   connections: number;
@@ -77,7 +79,8 @@ export function parseOptions(argv: string[], workspaceRoot: string): BenchOption
     warmupSeconds: isQuick ? 0.3 : 2,
     httpSeconds: isQuick ? 0.5 : 4,
     natsSeconds: isQuick ? 0.5 : 3,
-    verifierSeconds: isQuick ? 0.3 : 2,
+    verifierSeconds: isQuick ? 0.3 : 1,
+    verifierRuns: isQuick ? 1 : 11,
     e2eSeconds: isQuick ? 0.5 : 4,
     connections: 50,
     e2eConcurrency: isQuick ? [1, 10] : [1, 10, 50],

@@ -59,7 +59,7 @@ export async function benchVerifier(context: BenchContext, driver: INestApplicat
   };
   const runs: Record<keyof typeof variants, number[]> = { jose: [], cold: [], warm: [] };
   for (const verify of Object.values(variants)) await opsPerSecond(verify, options.warmupSeconds / 2);
-  for (let round = 0; round < options.runs; round += 1) {
+  for (let round = 0; round < options.verifierRuns; round += 1) {
     const entries = Object.entries(variants) as [keyof typeof variants, () => Promise<unknown>][];
     for (const [name, verify] of roundOrder(entries, round)) {
       runs[name].push(await opsPerSecond(verify, options.verifierSeconds));

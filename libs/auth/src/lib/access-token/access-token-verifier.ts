@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
+import { jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions, type KeyLike } from 'jose';
 
 import { AUTH_MODULE_OPTIONS } from '../auth.module-definition';
 import { type AuthModuleOptions, resolveAuthOptions, type ResolvedAuthOptions } from '../auth-module-options';
@@ -12,6 +12,8 @@ import { RemoteKeySet } from './remote-key-set';
 
 const BEARER_PREFIX = 'Bearer ';
 const CACHE_INDEX_CHARS = 16;
+// an issuer signs with one protected header per key: a handful, however many tokens
+const MAX_KNOWN_HEADERS = 64;
 
 /** A token this verifier accepted and its caller; frozen, shared by every call presenting that token. */
 export interface VerifiedToken {
@@ -33,6 +35,10 @@ export class AccessTokenVerifier implements OnModuleDestroy {
   private readonly algorithms: string[];
   // verdicts by token: a hit needs the exact token string that verified (never a jti or claim match)
   private readonly verified: BoundedCache<VerifiedToken>;
+  // JWKS keys by the protected-header segment (base64url text) of a token they verified
+  private readonly keysByHeader = new Map<string, KeyLike>();
+  // bumped when the JWKS changes: a check that started under the old set remembers nothing
+  private keySetVersion = 0;
 
   constructor(
     @Inject(AUTH_MODULE_OPTIONS) options: AuthModuleOptions,
@@ -47,10 +53,12 @@ export class AccessTokenVerifier implements OnModuleDestroy {
     if (this.options.keyResolver) {
       this.getKey = this.options.keyResolver;
     } else {
-      // a changed key set may have dropped a key: forget verdicts reached with the old set
-      const keys = new RemoteKeySet(new URL(this.options.jwksUri), this.options.jwksCooldownMs, () =>
-        this.verified.clear(),
-      );
+      // a changed key set may have dropped a key: forget verdicts and keys learnt with the old set
+      const keys = new RemoteKeySet(new URL(this.options.jwksUri), this.options.jwksCooldownMs, () => {
+        this.keySetVersion += 1;
+        this.verified.clear();
+        this.keysByHeader.clear();
+      });
       this.remoteKeys = keys;
       this.getKey = keys.getKey;
     }
@@ -143,9 +151,18 @@ export class AccessTokenVerifier implements OnModuleDestroy {
 
   // one async step between the caller and jose: every extra await costs a promise and a microtask
   private async verifyAndRemember(token: string): Promise<VerifiedToken> {
+    const version = this.keySetVersion;
+    // assertCompactJws has run: three segments, the first the protected header
+    const header = token.slice(0, token.indexOf('.'));
+    const knownKey = this.keysByHeader.get(header);
     let payload: JWTPayload;
+    let resolvedKey: KeyLike | Uint8Array | undefined;
     try {
-      ({ payload } = await jwtVerify(token, this.getKey, this.joseOptions(this.now())));
+      if (knownKey === undefined) {
+        ({ payload, key: resolvedKey } = await jwtVerify(token, this.getKey, this.joseOptions(this.now())));
+      } else {
+        ({ payload } = await jwtVerify(token, knownKey, this.joseOptions(this.now())));
+      }
     } catch {
       throw new AuthError('invalid_token');
     }
@@ -156,9 +173,24 @@ export class AccessTokenVerifier implements OnModuleDestroy {
     }
     this.revocations.assertNotRevoked(principal);
     const verified: VerifiedToken = Object.freeze({ token, principal });
-    // cached only while strictly before exp: the skew allowance past exp is never served from memory
-    this.verified.set(cacheIndex(token), verified, principal.expiresAt * 1000);
+    if (version === this.keySetVersion) {
+      this.rememberKey(header, resolvedKey);
+      // cached only while strictly before exp: the skew allowance past exp is never served from memory
+      this.verified.set(cacheIndex(token), verified, principal.expiresAt * 1000);
+    }
     return verified;
+  }
+
+  /**
+   * Remembers which JWKS key verified a token with this protected header, so the next token with the
+   * same header goes to jose with the key itself: jose's resolver path (an await, a key-set search,
+   * a result copy) costs about 5 % of a verification. The header text fixes `alg` and `kid`, all that
+   * key selection reads, and only headers the issuer signed are remembered: a forged header never is.
+   * A custom `keyResolver` may change its answers without telling: its keys are not remembered.
+   */
+  private rememberKey(header: string, key: KeyLike | Uint8Array | undefined): void {
+    if (this.remoteKeys === undefined || key === undefined || key instanceof Uint8Array) return;
+    if (this.keysByHeader.size < MAX_KNOWN_HEADERS) this.keysByHeader.set(header, key);
   }
 
   private joseOptions(now: Date): JWTVerifyOptions {

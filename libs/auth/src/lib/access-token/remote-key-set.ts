@@ -30,8 +30,6 @@ const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 export class RemoteKeySet {
   private readonly logger = new Logger(RemoteKeySet.name);
   private local?: ReturnType<typeof createLocalJWKSet>;
-  // keys jose selected from `local`, by header (alg, kid); bounded by the set's keys, emptied with it
-  private readonly selected = new Map<string, KeyLike>();
   private lastAttemptAt = Number.NEGATIVE_INFINITY;
   private pending?: Promise<boolean>;
   private fetchCount = 0;
@@ -57,32 +55,18 @@ export class RemoteKeySet {
     return this.fetchCount;
   }
 
-  /**
-   * jose `JWTVerifyGetKey`: a key from the cached set, refetching at most once per cooldown on a miss.
-   * A header whose (`alg`, `kid`) jose has already resolved against the set held now gets the same key
-   * back synchronously: no promises on the path of every verification.
-   */
-  readonly getKey = (header: JWSHeaderParameters, token: FlattenedJWSInput): KeyLike | Promise<KeyLike> =>
-    (token.header === undefined ? this.selected.get(selectionOf(header)) : undefined) ??
-    this.select(header, token);
-
-  private async select(header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<KeyLike> {
+  /** jose `JWTVerifyGetKey`: a key from the cached set, refetching at most once per cooldown on a miss. */
+  readonly getKey = async (header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<KeyLike> => {
     if (this.local === undefined) await this.refresh();
     const local = this.local;
     if (local === undefined) throw new errors.JWKSNoMatchingKey();
-    let key: KeyLike;
-    let from = local;
     try {
-      key = await local(header, token);
+      return await local(header, token);
     } catch (error) {
       if (!(error instanceof errors.JWKSNoMatchingKey) || !(await this.refresh())) throw error;
-      from = this.local ?? local;
-      key = await from(header, token);
+      return (this.local ?? local)(header, token);
     }
-    // only what jose chose from the set still held, for a compact JWS (no unprotected header)
-    if (from === this.local && token.header === undefined) this.selected.set(selectionOf(header), key);
-    return key;
-  }
+  };
 
   /**
    * Fetches the JWKS unless one was attempted within the cooldown (then waits for a running fetch).
@@ -146,7 +130,6 @@ export class RemoteKeySet {
       const body: unknown = await response.json();
       const keys = publicKeysOnly(body);
       this.local = createLocalJWKSet(keys);
-      this.selected.clear();
       const json = JSON.stringify(keys);
       if (this.loadedJson !== undefined && json !== this.loadedJson) this.onChange();
       this.loadedJson = json;
@@ -174,9 +157,4 @@ function publicKeysOnly(body: unknown): JSONWebKeySet {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** What jose's key selection reads from a compact JWS header: `alg`, and `kid` when it is a string. */
-function selectionOf(header: JWSHeaderParameters): string {
-  return `${String(header.alg)}\u0000${typeof header.kid === 'string' ? `kid:${header.kid}` : 'no-kid'}`;
 }

@@ -234,6 +234,74 @@ describe('AccessTokenVerifier verified-token cache', () => {
       await jwks.stop();
     }
   });
+
+  describe('JWKS keys remembered by protected header', () => {
+    let published: JSONWebKeySet;
+    let jwks: JwksServer;
+
+    beforeEach(async () => {
+      published = issuer.jwks();
+      jwks = await serveJwks(() => published);
+    });
+
+    afterEach(async () => {
+      await jwks.stop();
+    });
+
+    const remoteVerifier = (): Promise<AccessTokenVerifier> =>
+      verifier({ keyResolver: undefined, jwksUri: jwks.url, jwksCooldownMs: 0, verifiedTokenCacheSize: 0 });
+    const headerOf = (token: string): string => token.split('.')[0];
+
+    it('still checks every signature of a remembered header: altered claims and another key are refused', async () => {
+      const subject = await remoteVerifier();
+      const first = mint({ sub: 'victim' });
+      expect(await verdict(subject, first)).toBe('accepted victim');
+      const [, , signature] = first.split('.');
+      const altered = Buffer.from(JSON.stringify({ ...decodePayload(first), sub: 'attacker' })).toString(
+        'base64url',
+      );
+      const attackerKey = createTestIssuer().privateKey;
+      const otherKey = issuer.mintAccessToken({ key: attackerKey, claims: { iat: NOW, exp: NOW + 900 } });
+      expect(headerOf(otherKey)).toBe(headerOf(first));
+
+      expect(await verdict(subject, `${headerOf(first)}.${altered}.${signature}`)).toBe(
+        'refused invalid_token',
+      );
+      expect(await verdict(subject, otherKey)).toBe('refused invalid_token');
+      expect(await verdict(subject, mint({ sub: 'user-2' }))).toBe('accepted user-2');
+    });
+
+    it('forgets remembered keys when the JWKS drops one: an unseen token under the dropped key is refused', async () => {
+      const subject = await remoteVerifier();
+      const unseen = mint({ sub: 'unseen' });
+      expect(await verdict(subject, mint())).toBe('accepted user-1');
+      const rotated = createTestIssuer({ issuer: issuer.issuer });
+      published = rotated.jwks();
+
+      await subject.refreshKeys();
+
+      expect(headerOf(unseen)).toBe(headerOf(mint()));
+      expect(await verdict(subject, unseen)).toBe('refused invalid_token');
+      const fresh = rotated.mintAccessToken({ claims: { iat: NOW, exp: NOW + 900 } });
+      expect(await verdict(subject, fresh)).toBe('accepted user-1');
+    });
+
+    it('goes on verifying, every signature checked, with more distinct headers than it remembers', async () => {
+      const subject = await remoteVerifier();
+      const tokens = Array.from({ length: 70 }, (_, index) =>
+        issuer.mintAccessToken({ header: { n: index }, claims: { iat: NOW, exp: NOW + 900 } }),
+      );
+
+      const verdicts = await Promise.all(tokens.map((token) => verdict(subject, token)));
+      const last = tokens[69];
+      const tampered = `${last.slice(0, last.lastIndexOf('.'))}.${tokens[0].split('.')[2]}`;
+
+      expect(new Set(tokens.map(headerOf)).size).toBe(70);
+      expect(verdicts).toEqual(tokens.map(() => 'accepted user-1'));
+      expect(await verdict(subject, tampered)).toBe('refused invalid_token');
+      expect(await verdict(subject, last)).toBe('accepted user-1');
+    });
+  });
 });
 
 function decodePayload(token: string): Record<string, unknown> {
