@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   const options = parseOptions(process.argv.slice(2), WORKSPACE_ROOT);
   const sink = new FigureSink();
-  process.stdout.write(`relay bench (${options.mode}): ${[...options.sections].join(', ')}; ${options.runs} run(s) per figure, medians\n`);
+  process.stdout.write(`relay bench (${options.mode}): ${[...options.sections].join(', ')}; ${options.runs} run(s) per figure (verifier ${options.verifierRuns}), medians\n`);
   const nats: BenchNats = await startBenchNats();
   cleanups.push(() => nats.stop());
   process.stdout.write(`NATS: ${nats.description}\n`);
@@ -80,6 +80,7 @@ async function main(): Promise<void> {
     mode: options.mode,
     machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version, platform: process.platform },
     runs: options.runs,
+    verifierRuns: options.verifierRuns,
     figures: sink.figures,
     skipped: sink.skipped,
     notes: sink.notes,

@@ -1,9 +1,9 @@
 import { Module, ValidationPipe } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
-import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { APP_PIPE } from '@nestjs/core';
 import { join } from 'node:path';
 
-import { AccessTokenGuard, AuthModule, RolesGuard, TransportExceptionFilter } from '@relay/auth';
+import { authAppProviders, AuthModule } from '@relay/auth';
 import { DatabaseModule } from '@relay/database';
 import { HealthModule } from '@relay/health';
 
@@ -51,9 +51,7 @@ import { UsersModule } from './users/users.module';
     AdminModule,
   ],
   providers: [
-    { provide: APP_GUARD, useClass: AccessTokenGuard },
-    { provide: APP_GUARD, useClass: RolesGuard },
-    { provide: APP_FILTER, useClass: TransportExceptionFilter },
+    ...authAppProviders(),
     {
       provide: APP_PIPE,
       useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),

@@ -2,15 +2,9 @@ import { join } from 'node:path';
 
 import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
-import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { APP_PIPE } from '@nestjs/core';
 
-import {
-  AccessTokenGuard,
-  AuthModule,
-  RolesGuard,
-  StrictValidationPipe,
-  TransportExceptionFilter,
-} from '@relay/auth';
+import { AuthModule, authAppProviders, StrictValidationPipe } from '@relay/auth';
 import { DatabaseModule } from '@relay/database';
 import { HealthModule } from '@relay/health';
 
@@ -47,11 +41,6 @@ import { StockModule } from './stock/stock.module';
     HealthModule.forRoot(),
     StockModule,
   ],
-  providers: [
-    { provide: APP_GUARD, useClass: AccessTokenGuard },
-    { provide: APP_GUARD, useClass: RolesGuard },
-    { provide: APP_FILTER, useClass: TransportExceptionFilter },
-    { provide: APP_PIPE, useClass: StrictValidationPipe },
-  ],
+  providers: [...authAppProviders(), { provide: APP_PIPE, useClass: StrictValidationPipe }],
 })
 export class AppModule {}

@@ -17,6 +17,8 @@ export interface BenchReport {
   machine: { cpus: number; model: string; node: string; platform: string };
   /** Runs per figure (medians are reported). */
   runs: number;
+  /** Rounds of the verifier section, which runs more, shorter ones. */
+  verifierRuns: number;
   figures: Figure[];
   /** Sections that did not run: `skipped: <why>`. */
   skipped: string[];

@@ -39,7 +39,7 @@ export function toMarkdown(report: BenchReport, hasChart: boolean): string {
     `# Relay bench results (${report.mode})`,
     '',
     `${report.generatedAt}; ${report.machine.cpus} × ${report.machine.model}; node ${report.machine.node} on ${report.machine.platform}; ` +
-      `medians of ${report.runs} run(s); ${report.durationSeconds} s. What each figure means: bench/README.md.`,
+      `medians of ${report.runs} run(s) (verifier section: ${report.verifierRuns}); ${report.durationSeconds} s. What each figure means: bench/README.md.`,
     '',
     '## Goals',
     '',

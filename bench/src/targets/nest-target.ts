@@ -1,17 +1,9 @@
 import { Controller, Get, Module, ValidationPipe } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_PIPE, NestFactory } from '@nestjs/core';
+import { APP_PIPE, NestFactory } from '@nestjs/core';
 import { MessagePattern } from '@nestjs/microservices';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 
-import {
-  AccessTokenGuard,
-  AuthModule,
-  natsMicroserviceOptions,
-  Public,
-  Roles,
-  RolesGuard,
-  TransportExceptionFilter,
-} from '@relay/auth';
+import { authAppProviders, AuthModule, natsMicroserviceOptions, Public, Roles } from '@relay/auth';
 
 import { runTarget, targetConfig } from '../core/target-process';
 import { BENCH_REPLY, BenchSubjects, type TargetConfig, type TargetReady } from './target-config';
@@ -65,9 +57,7 @@ runTarget<TargetReady>(async () => {
     ],
     controllers: [BenchController, BenchRpcController],
     providers: [
-      { provide: APP_GUARD, useClass: AccessTokenGuard },
-      { provide: APP_GUARD, useClass: RolesGuard },
-      { provide: APP_FILTER, useClass: TransportExceptionFilter },
+      ...authAppProviders(),
       {
         provide: APP_PIPE,
         useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),

@@ -34,8 +34,7 @@ const EXPORTED = [
  *     jwksUri: config.get('AUTH_JWKS_URI'), natsUrl: config.get('NATS_URL'), serviceName: 'orders',
  *   }),
  * })
- * // providers: [{ provide: APP_GUARD, useClass: AccessTokenGuard }, { provide: APP_GUARD, useClass: RolesGuard },
- * //   { provide: APP_FILTER, useClass: TransportExceptionFilter }]
+ * // providers: [...authAppProviders()]: AccessTokenGuard, then RolesGuard, as APP_GUARDs; TransportExceptionFilter
  *
  * Each HTTP request runs in its own `CallContext` (a Fastify hook this module installs), as does each
  * NATS message of a microservice connected with `natsMicroserviceOptions()`.

@@ -1,11 +1,10 @@
 import { Body, Controller, Get, type INestApplication, Module, Post, type Type } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { Ctx, EventPattern, MessagePattern, type NatsContext, Payload } from '@nestjs/microservices';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 
 import {
-  AccessTokenGuard,
+  authAppProviders,
   AuthModule,
   type AuthModuleOptions,
   CallContext,
@@ -16,9 +15,7 @@ import {
   RelayHttpClient,
   RelayNatsClient,
   Roles,
-  RolesGuard,
   Scopes,
-  TransportExceptionFilter,
 } from '../index';
 
 export const NATS_URL = process.env['RELAY_TEST_NATS_URL'] ?? 'nats://127.0.0.1:4222';
@@ -178,11 +175,7 @@ export async function startProbeApp(
 
   const moduleRef = await Test.createTestingModule({
     imports: [AuthModule.forRoot(options), ProbeModule],
-    providers: [
-      { provide: APP_GUARD, useClass: AccessTokenGuard },
-      { provide: APP_GUARD, useClass: RolesGuard },
-      { provide: APP_FILTER, useClass: TransportExceptionFilter },
-    ],
+    providers: [...authAppProviders()],
   }).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {
     logger: false,
