@@ -43,7 +43,7 @@ describe('NATS restarted mid-run', () => {
     }
     const confirmedBefore = await relay.listOrders(buyer.accessToken);
 
-    await cluster.nats.stop();
+    await cluster.nats.halt();
     // while the bus is down the API answers in bounded time and the order is not confirmed
     const during = await relay.placeOrder(buyer.accessToken, [{ sku, quantity: 1 }]);
     expect(during.elapsedMs).toBeLessThan(ANSWER_BOUND_MS);
@@ -51,7 +51,7 @@ describe('NATS restarted mid-run', () => {
     if (during.body.id) ids.push(during.body.id);
     // down long enough for several reconnect attempts (reconnectTimeWait is 1 s)
     await new Promise((done) => setTimeout(done, OUTAGE_MS));
-    await cluster.nats.launch();
+    await cluster.nats.resume();
 
     await cluster.waitHealthy(RECONNECT_TIMEOUT_MS);
     // the first orders after the comeback may race the resubscription; then every order succeeds

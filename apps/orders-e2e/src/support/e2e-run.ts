@@ -1,4 +1,4 @@
-import { type ChildProcess } from 'node:child_process';
+import type { NatsServer } from '@relay/testing';
 
 import { type AppProcess } from './app-processes';
 
@@ -7,7 +7,7 @@ export interface E2eRun {
   apps: AppProcess[];
   dataDir: string;
   /** The private nats-server, when global setup started one. */
-  nats?: ChildProcess;
+  nats?: NatsServer;
 }
 
 const RUN_KEY = Symbol.for('relay.orders-e2e.run');

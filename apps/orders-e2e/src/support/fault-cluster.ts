@@ -3,11 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { getFreePort } from '@relay/testing';
+import { getFreePort, type NatsServer, startNatsServer } from '@relay/testing';
 
 import { ADMIN, APP_NAMES, type AppName } from './e2e-env';
 import { ManagedApp } from './managed-app';
-import { NatsServerProcess } from './nats-server-process';
 import { createScratchPostgres, dropScratchPostgres, type ScratchPostgres } from './scratch-postgres';
 
 /** Where the apps keep their data: embedded PGlite under DATA_DIR, or one PostgreSQL database each. */
@@ -33,7 +32,7 @@ export class FaultCluster {
     readonly label: string,
     readonly backend: Backend,
     readonly dataDir: string,
-    readonly nats: NatsServerProcess,
+    readonly nats: NatsServer,
     readonly apps: Record<AppName, ManagedApp>,
     readonly databases: Partial<Record<AppName, ScratchPostgres>>,
   ) {}
@@ -41,10 +40,10 @@ export class FaultCluster {
   static async start(options: FaultClusterOptions): Promise<FaultCluster> {
     const backend = options.backend ?? 'pglite';
     const dataDir = mkdtempSync(join(tmpdir(), `relay-e2e-${options.label}-`));
-    let nats: NatsServerProcess | undefined;
+    let nats: NatsServer | undefined;
     let databases: Partial<Record<AppName, ScratchPostgres>> = {};
     try {
-      nats = await NatsServerProcess.start(join(dataDir, 'nats'));
+      nats = await startNatsServer({ jetstream: true });
       if (backend === 'postgres') databases = await createScratchPostgres(APP_NAMES);
       const ports = {} as Record<AppName, number>;
       for (const name of APP_NAMES) ports[name] = await getFreePort();

@@ -1,6 +1,11 @@
+import './workspace-paths';
+
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+import { startNatsServer } from '@relay/testing';
 
 import { missingBuilds, startApp, stopProcess, tcpAnswers, waitHealthy } from './app-processes';
 import {
@@ -16,7 +21,6 @@ import {
   SERVICE_CLIENTS,
 } from './e2e-env';
 import { type E2eRun, saveRun } from './e2e-run';
-import { hasNatsServer, startPrivateNats } from './private-nats';
 
 const HEALTH_TIMEOUT_MS = 45_000;
 
@@ -67,12 +71,19 @@ async function assertPreconditions(): Promise<void> {
   }
 }
 
-/** NATS_URL when the caller set one, else a private nats-server, else the default local bus. */
+function hasNatsServer(): boolean {
+  return !spawnSync('nats-server', ['--version'], { stdio: 'ignore' }).error;
+}
+
+/**
+ * NATS_URL when the caller set one, else a private nats-server (so nothing else subscribed on a shared
+ * bus, such as dev servers or another suite's apps in the same queue group, answers our requests),
+ * else the default local bus.
+ */
 async function chooseBus(run: E2eRun): Promise<string> {
   if (!process.env['NATS_URL'] && hasNatsServer()) {
-    const nats = await startPrivateNats(run.dataDir);
-    run.nats = nats.child;
-    return nats.url;
+    run.nats = await startNatsServer({ jetstream: true });
+    return run.nats.url;
   }
   const url = busUrl();
   const address = new URL(url.split(',')[0]);
@@ -86,9 +97,7 @@ async function chooseBus(run: E2eRun): Promise<string> {
 
 export async function stopRun(run: E2eRun): Promise<void> {
   await Promise.all(run.apps.map((app) => stopProcess(app.child)));
-  if (run.nats) {
-    await stopProcess(run.nats);
-  }
+  await run.nats?.stop();
   rmSync(run.dataDir, { recursive: true, force: true });
 }
 

@@ -20,7 +20,11 @@ export interface NatsServer {
   readonly port: number;
   /** Stops the server (SIGTERM, SIGKILL after 5 s) and removes its store. Idempotent. */
   stop(): Promise<void>;
-  /** Stops and starts the server again on the same port and store (JetStream state survives). */
+  /** Stops the process but keeps its port and store: an outage, which {@link resume} ends. */
+  halt(): Promise<void>;
+  /** Starts the server again after {@link halt}, on the same port with the same store. */
+  resume(): Promise<void>;
+  /** {@link halt} then {@link resume} (JetStream state survives). */
   restart(): Promise<void>;
 }
 
@@ -52,6 +56,9 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     exited.catch(() => undefined);
     await Promise.race([waitForPort(port, '127.0.0.1', startTimeoutMs), exited]);
   };
+  const assertNotStopped = (): void => {
+    if (isStopped) throw new Error('nats-server was stopped; start a new one');
+  };
   const stopProcess = async (): Promise<void> => {
     const running = child;
     child = undefined;
@@ -65,10 +72,18 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       await stopProcess();
       if (storeDir !== undefined) rmSync(storeDir, { recursive: true, force: true });
     },
-    restart: async () => {
-      if (isStopped) throw new Error('nats-server was stopped; start a new one');
+    halt: async () => {
+      assertNotStopped();
       await stopProcess();
+    },
+    resume: async () => {
+      assertNotStopped();
+      if (child !== undefined) throw new Error(`nats-server on port ${port} is already running`);
       await start();
+    },
+    restart: async () => {
+      await server.halt();
+      await server.resume();
     },
   };
   try {
