@@ -62,6 +62,20 @@ export default [
     },
   },
   {
+    // Type-aware rules (STYLE §2.11): a promise nobody awaits or catches, a promise where a callback
+    // must return void, a switch over a union that misses a member, an async function with no await.
+    files: ['**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/require-await': 'error',
+    },
+  },
+  {
     files: ['**/*.ts'],
     rules: {
       eqeqeq: ['error', 'always', { null: 'ignore' }],

@@ -64,7 +64,7 @@ describe('orders app (HTTP + NATS)', () => {
     return { acknowledged: row.acknowledged, releasePending: row.release_pending };
   }
 
-  async function eventually(check: () => Promise<boolean>, timeoutMs = 3000): Promise<boolean> {
+  async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 3000): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (await check()) return true;
@@ -357,7 +357,7 @@ describe('orders app (HTTP + NATS)', () => {
       expect(elapsed).toBeLessThan(RPC_TIMEOUT_MS + 1000);
       const { id } = response.json() as { id: string };
       // the stand-in kept the stock (a lost reply); the release on alice's behalf gives it back
-      expect(await eventually(async () => bed.inventory.available(sku) === 5)).toBe(true);
+      expect(await eventually(() => bed.inventory.available(sku) === 5)).toBe(true);
       expect(await eventually(async () => !(await orderRow(id)).releasePending)).toBe(true);
       const stored = await bed.app.inject({ method: 'GET', url: `/orders/${id}`, headers: bearer(alice) });
       expect(stored.json()).toMatchObject({ id, status: 'failed' });

@@ -43,7 +43,7 @@ class FakeInventoryClient implements Pick<InventoryClient, 'reserve' | 'release'
 
 const serviceCredentials = { AUTH_CLIENT_ID: 'orders', AUTH_CLIENT_SECRET: 's3cret' };
 
-async function eventually(check: () => Promise<boolean>, timeoutMs = 2000): Promise<void> {
+async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 2000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
@@ -175,7 +175,7 @@ describe(OrdersService.name, () => {
     );
     inventory.isDown = true;
     const order = await service.create(alice, apples);
-    await eventually(async () => inventory.releaseCalls.length >= 1);
+    await eventually(() => inventory.releaseCalls.length >= 1);
 
     expect(await sweeper.sweep()).toBe(0);
     expect(await isReleasePending(order.id)).toBe(true);
@@ -194,7 +194,7 @@ describe(OrdersService.name, () => {
     );
     inventory.isDown = true;
     const order = await service.create(alice, apples);
-    await eventually(async () => inventory.releaseCalls.length >= 1);
+    await eventually(() => inventory.releaseCalls.length >= 1);
     const callsBefore = inventory.releaseCalls.length;
 
     inventory.isDown = false;

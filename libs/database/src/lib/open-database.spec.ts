@@ -24,12 +24,13 @@ function pgliteBackend(): Backend {
   let dir = '';
   return {
     name: 'PGlite',
-    async setUp() {
+    setUp() {
       dir = mkdtempSync(join(tmpdir(), 'relay-db-'));
-      return { dataDir: join(dir, 'app'), migrations };
+      return Promise.resolve({ dataDir: join(dir, 'app'), migrations });
     },
-    async tearDown() {
+    tearDown() {
       rmSync(dir, { recursive: true, force: true });
+      return Promise.resolve();
     },
   };
 }

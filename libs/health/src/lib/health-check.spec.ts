@@ -1,6 +1,6 @@
 import { runHealthChecks } from './health-check';
 
-const up = { name: 'database', check: async () => undefined };
+const up = { name: 'database', check: () => Promise.resolve() };
 const down = { name: 'nats', check: async () => Promise.reject(new Error('connection refused')) };
 const hanging = { name: 'slow', check: () => new Promise<void>(() => undefined) };
 

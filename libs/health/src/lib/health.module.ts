@@ -48,7 +48,7 @@ export class HealthModule {
       useFactory: (database: Database, nats: RelayNatsClient, revocations: RevocationList) => [
         { name: 'database', check: () => database.ping() },
         { name: 'nats', check: () => nats.ping() },
-        { name: 'revocations', check: async () => assertSynced(revocations) },
+        { name: 'revocations', check: () => revocationsSynced(revocations) },
       ],
     });
   }
@@ -63,8 +63,7 @@ export class HealthModule {
   }
 }
 
-function assertSynced(revocations: RevocationList): void {
-  if (!revocations.isSynced()) {
-    throw new Error('revocation feed not synced');
-  }
+/** Resolves when the revocation list is synced; rejects, saying so, otherwise. */
+function revocationsSynced(revocations: RevocationList): Promise<void> {
+  return revocations.isSynced() ? Promise.resolve() : Promise.reject(new Error('revocation feed not synced'));
 }

@@ -18,7 +18,7 @@ describe(RevocationPublisher.name, () => {
   beforeAll(async () => {
     connection = await connect({ servers: NATS_URL, name: 'auth-revocation-spec' });
     // the publisher only needs the connection of the app's RelayNatsClient
-    nats = { connection: async () => connection } as unknown as RelayNatsClient;
+    nats = { connection: () => Promise.resolve(connection) } as unknown as RelayNatsClient;
   });
 
   afterAll(async () => {

@@ -22,7 +22,10 @@ export function natsMicroserviceOptions(natsUrl: string, serviceName: string): C
     reconnectTimeWait: 1000,
     deserializer: new StrictNatsDeserializer(),
   });
-  // Nest's hook around each message's guards, pipes and handler: the transport edge of a NATS call
+  // Nest's hook around each message's guards, pipes and handler: the transport edge of a NATS call.
+  // Nest types the hook as returning void but passes on what it returns (its own default returns
+  // done()'s promise), so this one returns that promise too.
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises
   server.setOnProcessingStartHook((_transportId, context, done) =>
     CallContext.run(
       {
