@@ -22,5 +22,7 @@ export default {
   rules: {
     'scope-enum': [2, 'always', [...PROJECT_SCOPES, 'repo', 'deps', 'ci']],
     'scope-empty': [2, 'never'],
+    // subjects may start with a name in capitals: `perf(auth-lib): JWKS keys…`, `NATS client…`
+    'subject-case': [0],
   },
 };

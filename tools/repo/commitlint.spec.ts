@@ -39,6 +39,7 @@ describe('commit messages (commitlint.config.mjs, run by the commit-msg hook)', 
     'feat(orders): keep failed orders when inventory times out',
     'refactor(testing,orders-e2e): one private nats-server helper',
     'chore(deps): bump jose',
+    'docs(repo): README says what the git hooks check',
   ])('accepts %j', (message) => {
     expect(accepts(message)).toBe(true);
   });
@@ -47,6 +48,7 @@ describe('commit messages (commitlint.config.mjs, run by the commit-msg hook)', 
     ['no scope', 'fix: something'],
     ['an unknown scope', 'fix(payments): something'],
     ['no type', 'orders: something'],
+    ['a header over 100 characters', `fix(orders): ${'x'.repeat(90)}`],
   ])('refuses a message with %s', (_reason, message) => {
     expect(accepts(message)).toBe(false);
   });
