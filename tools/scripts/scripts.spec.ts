@@ -3,12 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '..', '..');
-const SHELL_SCRIPTS = ['.ci/run', 'tools/scripts/ensure-services.sh'];
+const SHELL_SCRIPTS = ['.ci/run', 'tools/scripts/ensure-services.sh', 'tools/scripts/other-node-versions.sh'];
 
-function run(
-  command: string,
-  args: string[],
-): { status: number | null; output: string } {
+function run(command: string, args: string[]): { status: number | null; output: string } {
   const result = spawnSync(command, args, {
     cwd: ROOT,
     encoding: 'utf8',
@@ -22,14 +19,9 @@ describe('shell scripts', () => {
     expect(run('bash', ['-n', script])).toEqual({ status: 0, output: '' });
   });
 
-  it.each(SHELL_SCRIPTS)(
-    '%s stops on the first error (set -euo pipefail)',
-    (script) => {
-      expect(readFileSync(join(ROOT, script), 'utf8')).toMatch(
-        /^set -euo pipefail$/m,
-      );
-    },
-  );
+  it.each(SHELL_SCRIPTS)('%s stops on the first error (set -euo pipefail)', (script) => {
+    expect(readFileSync(join(ROOT, script), 'utf8')).toMatch(/^set -euo pipefail$/m);
+  });
 
   it.each([...SHELL_SCRIPTS, 'tools/scripts/demo.mjs'])(
     '%s names its caller on its header line',
@@ -42,11 +34,9 @@ describe('shell scripts', () => {
 
   it('.ci/run installs from the lockfile as is, then ensures services, then runs npm test', () => {
     const script = readFileSync(join(ROOT, '.ci/run'), 'utf8');
-    const steps = [
-      'npm ci',
-      'bash tools/scripts/ensure-services.sh',
-      'npm test',
-    ].map((step) => script.search(new RegExp(`^${step}\\b`, 'm')));
+    const steps = ['npm ci', 'bash tools/scripts/ensure-services.sh', 'npm test'].map((step) =>
+      script.search(new RegExp(`^${step}\\b`, 'm')),
+    );
     expect(steps.every((index) => index >= 0)).toBe(true);
     expect([...steps].sort((a, b) => a - b)).toEqual(steps);
     expect(script).not.toMatch(/--force|--legacy-peer-deps/);
@@ -61,15 +51,13 @@ describe('shell scripts', () => {
 
 describe('demo.mjs', () => {
   it('parses (node --check)', () => {
-    expect(
-      run(process.execPath, ['--check', 'tools/scripts/demo.mjs']),
-    ).toEqual({ status: 0, output: '' });
+    expect(run(process.execPath, ['--check', 'tools/scripts/demo.mjs'])).toEqual({ status: 0, output: '' });
   });
 
   it('is what npm start runs', () => {
-    const packageJson = JSON.parse(
-      readFileSync(join(ROOT, 'package.json'), 'utf8'),
-    ) as { scripts: Record<string, string> };
+    const packageJson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
     expect(packageJson.scripts.start).toBe('node tools/scripts/demo.mjs');
   });
 });

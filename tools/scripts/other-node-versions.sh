@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Called by .ci/run after npm test, or by hand. Relay runs on Node 20 and must keep working on 22
+# and 24 (README "Run it"): this runs every project's Jest suite on each of them, one project at a
+# time (the apps' specs share the contract's NATS subjects), and the end-to-end suite on the newest,
+# whose apps then run on it too. It needs the apps built (npm test builds them) and NATS and
+# PostgreSQL up (tools/scripts/ensure-services.sh).
+#
+# Node comes from the npm registry's `node` package (the official binaries, nothing downloaded from
+# elsewhere). Jest gets --experimental-vm-modules on these versions only because PGlite's CommonJS
+# build loads its parts with import(), which Jest's sandbox refuses there without the flag; the apps
+# the e2e suite starts run without it.
+#
+# usage: bash tools/scripts/other-node-versions.sh [VERSION...]   (default: 22 24)
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+
+versions=("$@")
+[ "${#versions[@]}" -gt 0 ] || versions=(22 24)
+newest="${versions[-1]}"
+
+jest_on() {
+  local version=$1 config=$2
+  npx --yes --package "node@${version}" -- node --experimental-vm-modules node_modules/jest/bin/jest.js \
+    --config "$config" 2>&1 | sed "s#^#node ${version} $(dirname "$config"): #"
+  return "${PIPESTATUS[0]}"
+}
+
+status=0
+for version in "${versions[@]}"; do
+  echo "== Node $(npx --yes --package "node@${version}" -- node --version)"
+  for config in libs/*/jest.config.cts apps/{auth,orders,inventory}/jest.config.cts tools/jest.config.cts; do
+    jest_on "$version" "$config" || status=1
+  done
+done
+jest_on "$newest" apps/orders-e2e/jest.config.cts || status=1
+exit "$status"
