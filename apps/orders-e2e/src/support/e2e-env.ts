@@ -1,11 +1,12 @@
-/** Where the orders e2e suite runs the three apps; shared by global setup and the specs. */
-export const APP_PORTS = {
-  auth: 13000,
-  orders: 13001,
-  inventory: 13002,
-} as const;
-export type AppName = keyof typeof APP_PORTS;
-export const APP_NAMES = Object.keys(APP_PORTS) as AppName[];
+export const APP_NAMES = ['auth', 'orders', 'inventory'] as const;
+export type AppName = (typeof APP_NAMES)[number];
+export type AppPorts = Record<AppName, number>;
+
+/** Set by global setup to the apps' ports (JSON), free ones it chose; the specs read APP_PORTS. */
+export const E2E_PORTS_VARIABLE = 'RELAY_E2E_PORTS';
+
+/** Where the orders e2e suite runs the three apps (specs start after global setup chose them). */
+export const APP_PORTS: AppPorts = readPorts();
 
 export const AUTH_URL = `http://127.0.0.1:${APP_PORTS.auth}`;
 export const ORDERS_URL = `http://127.0.0.1:${APP_PORTS.orders}`;
@@ -14,6 +15,17 @@ export const INVENTORY_URL = `http://127.0.0.1:${APP_PORTS.inventory}`;
 /** Issuer and JWKS the apps are started with; tokens must carry exactly this `iss`. */
 export const AUTH_ISSUER = AUTH_URL;
 export const AUTH_JWKS_URI = `${AUTH_URL}/.well-known/jwks.json`;
+
+/** The issuer URL of auth on `ports` (global setup, before APP_PORTS can know them). */
+export function issuerAt(ports: AppPorts): string {
+  return `http://127.0.0.1:${ports.auth}`;
+}
+
+function readPorts(): AppPorts {
+  const value = process.env[E2E_PORTS_VARIABLE];
+  // outside a run (a spec file loaded on its own) the URLs are still well formed; nothing answers
+  return value === undefined ? { auth: 0, orders: 0, inventory: 0 } : (JSON.parse(value) as AppPorts);
+}
 
 /** Set by global setup to the bus the apps were started on; specs read it through busUrl(). */
 export const E2E_NATS_URL_VARIABLE = 'RELAY_E2E_NATS_URL';

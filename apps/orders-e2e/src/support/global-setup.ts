@@ -5,19 +5,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { startNatsServer } from '@relay/testing';
+import { getFreePort, startNatsServer } from '@relay/testing';
 
 import { missingBuilds, startApp, stopProcess, tcpAnswers, waitHealthy } from './app-processes';
 import {
   ADMIN,
   APP_NAMES,
-  APP_PORTS,
   type AppName,
+  type AppPorts,
   AUTH_CLIENTS,
-  AUTH_ISSUER,
-  AUTH_JWKS_URI,
   busUrl,
   E2E_NATS_URL_VARIABLE,
+  E2E_PORTS_VARIABLE,
+  issuerAt,
   SERVICE_CLIENTS,
 } from './e2e-env';
 import { type E2eRun, saveRun } from './e2e-run';
@@ -31,13 +31,14 @@ function oneLineError(message: string): Error {
   return error;
 }
 
-function appEnv(name: AppName, run: E2eRun, natsUrl: string): NodeJS.ProcessEnv {
+function appEnv(name: AppName, ports: AppPorts, run: E2eRun, natsUrl: string): NodeJS.ProcessEnv {
+  const issuer = issuerAt(ports);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    PORT: String(APP_PORTS[name]),
+    PORT: String(ports[name]),
     NATS_URL: natsUrl,
     DATA_DIR: run.dataDir,
-    AUTH_ISSUER,
+    AUTH_ISSUER: issuer,
     LOG_LEVEL: 'warn',
   };
   // Each app gets its own embedded database under DATA_DIR, never a URL from the caller's shell.
@@ -47,27 +48,20 @@ function appEnv(name: AppName, run: E2eRun, natsUrl: string): NodeJS.ProcessEnv 
     env['AUTH_ADMIN_PASSWORD'] = ADMIN.password;
     env['AUTH_CLIENTS'] = AUTH_CLIENTS;
   } else {
-    env['AUTH_JWKS_URI'] = AUTH_JWKS_URI;
+    env['AUTH_JWKS_URI'] = `${issuer}/.well-known/jwks.json`;
     env['AUTH_CLIENT_ID'] = name;
     env['AUTH_CLIENT_SECRET'] = SERVICE_CLIENTS[name].secret;
   }
   return env;
 }
 
-async function assertPreconditions(): Promise<void> {
+function assertPreconditions(): void {
   const missing = missingBuilds(APP_NAMES);
   if (missing.length > 0) {
     const files = missing.map((name) => `dist/apps/${name}/main.js`);
     throw oneLineError(
       `missing ${files.join(', ')}; run \`npx nx e2e orders-e2e\` (it builds them) or \`npx nx run-many -t build -p auth orders inventory\``,
     );
-  }
-  for (const name of APP_NAMES) {
-    if (await tcpAnswers('127.0.0.1', APP_PORTS[name])) {
-      throw oneLineError(
-        `port ${APP_PORTS[name]} (for ${name}) is already in use; stop whatever listens there`,
-      );
-    }
   }
 }
 
@@ -102,7 +96,7 @@ export async function stopRun(run: E2eRun): Promise<void> {
 }
 
 export default async function globalSetup(): Promise<void> {
-  await assertPreconditions();
+  assertPreconditions();
   const run: E2eRun = {
     apps: [],
     dataDir: mkdtempSync(join(tmpdir(), 'relay-orders-e2e-')),
@@ -110,21 +104,21 @@ export default async function globalSetup(): Promise<void> {
   saveRun(run);
   try {
     const natsUrl = await chooseBus(run);
-    // Test files read the bus through busUrl(); they start after this hook and inherit process.env.
+    const ports: AppPorts = { auth: await getFreePort(), orders: await getFreePort(), inventory: await getFreePort() };
+    // Test files read these through busUrl() and APP_PORTS; they start after this hook and inherit process.env.
     process.env[E2E_NATS_URL_VARIABLE] = natsUrl;
+    process.env[E2E_PORTS_VARIABLE] = JSON.stringify(ports);
     for (const name of APP_NAMES) {
-      run.apps.push(startApp(name, appEnv(name, run, natsUrl)));
+      run.apps.push(startApp(name, appEnv(name, ports, run, natsUrl)));
     }
     await Promise.all(
-      run.apps.map((app) =>
-        waitHealthy(app, `http://127.0.0.1:${APP_PORTS[app.name]}/health`, HEALTH_TIMEOUT_MS),
-      ),
+      run.apps.map((app) => waitHealthy(app, `http://127.0.0.1:${ports[app.name]}/health`, HEALTH_TIMEOUT_MS)),
     );
-    // Another run that started at the same moment may hold the ports and answer /health for us.
+    // a free port can be taken between choosing it and the app binding it: the app then exits
     const exited = run.apps.filter((app) => app.child.exitCode !== null);
     if (exited.length > 0) {
       const names = exited.map((app) => app.name).join(', ');
-      throw new Error(`${names} exited during start; is another e2e run using ports 13000-13002?`);
+      throw new Error(`${names} exited during start (see its log above)`);
     }
   } catch (error) {
     // jest skips global teardown when global setup fails, so clean up here.
