@@ -8,8 +8,8 @@ import { CallContext, RelayNatsClient } from '@relay/auth';
 import { runClosedLoop } from '../core/closed-loop';
 import type { BenchContext, Targets } from '../core/context';
 import { runRounds, type Scenario } from '../core/rounds';
-import { median, round } from '../core/stats';
-import { reportTargetCpu, withTargetCpu } from '../core/target-cpu';
+import { profileGuardScenarios, reportGuardCost } from '../core/guard-figures';
+import { withTargetCpu } from '../core/target-cpu';
 import { profileTarget } from '../targets/profile-target';
 import { BenchSubjects } from '../targets/target-config';
 
@@ -68,40 +68,13 @@ export async function benchNatsHop(
       seconds: options.natsSeconds,
       warmupSeconds: options.warmupSeconds,
     });
-    const get = (name: string) => {
-      const summary = results.get(name);
-      if (summary === undefined) throw new Error(`no result for ${name}`);
-      return summary;
-    };
-    const ratio = (name: string, base: string): number =>
-      median(get(name).rounds.map((rps, index) => rps / get(base).rounds[index]));
-    for (const name of Object.keys(calls)) {
-      sink.info(`nats.${name}.rps`, round(get(name).rps, 0), 'requests/s');
-      sink.info(`nats.${name}.p99`, round(get(name).p99), 'ms');
-      if (get(name).failures > 0) sink.note(`nats.${name}: ${get(name).failures} failed requests`);
-    }
-    reportTargetCpu(sink, 'nats', results);
-    const warmRatio = ratio('guarded.warm', 'public');
-    const warm = sink.judged(
-      'nats.guarded.warm.ratio',
-      round(warmRatio, 3),
-      'x nats.public.rps',
-      `>= ${WARM_GOAL}`,
-      warmRatio >= WARM_GOAL && get('guarded.warm').failures === 0,
-    );
-    sink.info('nats.guarded.cold.ratio', round(ratio('guarded.cold', 'public'), 3), 'x nats.public.rps');
-    sink.info('nats.public.ratio_to_raw', round(ratio('public', 'raw'), 3), 'x nats.raw.rps');
+    const warm = reportGuardCost(sink, 'nats', results, WARM_GOAL);
     const profileSeconds = options.mode === 'quick' ? 1 : 4;
-    const profile = (name: string): Promise<void> =>
+    await profileGuardScenarios(options, warm, (name) =>
       profileTarget(context, targets.nest, `nats ${name} profile`, () =>
         runClosedLoop(calls[name], options.connections, profileSeconds),
-      );
-    // a smoke run's figures mean little: it profiles only when asked to
-    if ((warm.met === false && options.mode === 'full') || options.profile) {
-      await profile('guarded.warm');
-      await profile('public');
-    }
-    if (options.profile) await profile('guarded.cold');
+      ),
+    );
   } finally {
     await connection.drain();
   }
