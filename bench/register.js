@@ -1,7 +1,6 @@
 // Loaded with `node -r`: compiles the bench's TypeScript on the fly (ts-node, transpile only) and
 // resolves the workspace's `@relay/*` aliases from tsconfig.base.json, so the bench runs the libs'
 // sources without a build step.
-const Module = require('node:module');
 const path = require('node:path');
 const fs = require('node:fs');
 
@@ -10,12 +9,6 @@ process.env.TS_NODE_PROJECT ??= path.join(__dirname, 'tsconfig.json');
 process.env.TS_NODE_TRANSPILE_ONLY ??= 'true';
 require('ts-node').register({ transpileOnly: true, project: process.env.TS_NODE_PROJECT });
 
+// the same mapping the e2e suite's global setup registers (apps/orders-e2e/src/support/workspace-paths.ts)
 const base = JSON.parse(fs.readFileSync(path.join(root, 'tsconfig.base.json'), 'utf8'));
-const aliases = new Map(
-  Object.entries(base.compilerOptions.paths ?? {}).map(([name, [target]]) => [name, path.join(root, target)]),
-);
-const resolveFilename = Module._resolveFilename;
-Module._resolveFilename = function resolveAlias(request, ...rest) {
-  const target = aliases.get(request);
-  return resolveFilename.call(this, target ?? request, ...rest);
-};
+require('tsconfig-paths').register({ baseUrl: root, paths: base.compilerOptions.paths, addMatchAll: false });

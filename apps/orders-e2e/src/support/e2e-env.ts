@@ -8,17 +8,22 @@ export const E2E_PORTS_VARIABLE = 'RELAY_E2E_PORTS';
 /** Where the orders e2e suite runs the three apps (specs start after global setup chose them). */
 export const APP_PORTS: AppPorts = readPorts();
 
-export const AUTH_URL = `http://127.0.0.1:${APP_PORTS.auth}`;
+export const AUTH_URL = issuerAt(APP_PORTS);
 export const ORDERS_URL = `http://127.0.0.1:${APP_PORTS.orders}`;
 export const INVENTORY_URL = `http://127.0.0.1:${APP_PORTS.inventory}`;
 
 /** Issuer and JWKS the apps are started with; tokens must carry exactly this `iss`. */
 export const AUTH_ISSUER = AUTH_URL;
-export const AUTH_JWKS_URI = `${AUTH_URL}/.well-known/jwks.json`;
+export const AUTH_JWKS_URI = jwksUriOf(AUTH_URL);
 
 /** The issuer URL of auth on `ports` (global setup, before APP_PORTS can know them). */
 export function issuerAt(ports: AppPorts): string {
   return `http://127.0.0.1:${ports.auth}`;
+}
+
+/** Where auth at `issuer` publishes its keys (AUTH_JWKS_URI of orders and inventory). */
+export function jwksUriOf(issuer: string): string {
+  return `${issuer}/.well-known/jwks.json`;
 }
 
 function readPorts(): AppPorts {

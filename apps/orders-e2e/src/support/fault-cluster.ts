@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 import { getFreePort, type NatsServer, startNatsServer } from '@relay/testing';
 
-import { ADMIN, APP_NAMES, type AppName } from './e2e-env';
+import { ADMIN, APP_NAMES, type AppName, issuerAt, jwksUriOf } from './e2e-env';
 import { ManagedApp } from './managed-app';
 import { createScratchPostgres, dropScratchPostgres, type ScratchPostgres } from './scratch-postgres';
 
@@ -47,7 +47,7 @@ export class FaultCluster {
       if (backend === 'postgres') databases = await createScratchPostgres(APP_NAMES);
       const ports = {} as Record<AppName, number>;
       for (const name of APP_NAMES) ports[name] = await getFreePort();
-      const issuer = `http://127.0.0.1:${ports.auth}`;
+      const issuer = issuerAt(ports);
       const secret = randomBytes(24).toString('hex');
       const apps = {} as Record<AppName, ManagedApp>;
       for (const name of APP_NAMES) {
@@ -134,11 +134,11 @@ function roleEnv(name: AppName, issuer: string, secret: string): Record<string, 
       };
     case 'orders':
       return {
-        AUTH_JWKS_URI: `${issuer}/.well-known/jwks.json`,
+        AUTH_JWKS_URI: jwksUriOf(issuer),
         AUTH_CLIENT_ID: ORDERS_SERVICE_CLIENT_ID,
         AUTH_CLIENT_SECRET: secret,
       };
     case 'inventory':
-      return { AUTH_JWKS_URI: `${issuer}/.well-known/jwks.json` };
+      return { AUTH_JWKS_URI: jwksUriOf(issuer) };
   }
 }

@@ -18,6 +18,7 @@ import {
   E2E_NATS_URL_VARIABLE,
   E2E_PORTS_VARIABLE,
   issuerAt,
+  jwksUriOf,
   SERVICE_CLIENTS,
 } from './e2e-env';
 import { type E2eRun, saveRun } from './e2e-run';
@@ -48,7 +49,7 @@ function appEnv(name: AppName, ports: AppPorts, run: E2eRun, natsUrl: string): N
     env['AUTH_ADMIN_PASSWORD'] = ADMIN.password;
     env['AUTH_CLIENTS'] = AUTH_CLIENTS;
   } else {
-    env['AUTH_JWKS_URI'] = `${issuer}/.well-known/jwks.json`;
+    env['AUTH_JWKS_URI'] = jwksUriOf(issuer);
     env['AUTH_CLIENT_ID'] = name;
     env['AUTH_CLIENT_SECRET'] = SERVICE_CLIENTS[name].secret;
   }
