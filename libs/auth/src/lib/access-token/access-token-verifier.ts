@@ -64,19 +64,9 @@ export class AccessTokenVerifier implements OnModuleDestroy {
     }
   }
 
-  /** Largest accepted token in bytes. */
-  get maxTokenBytes(): number {
-    return this.options.maxTokenBytes;
-  }
-
   /** Number of JWKS fetch attempts (0 with a custom `keyResolver`). */
   get jwksFetches(): number {
     return this.remoteKeys?.fetches ?? 0;
-  }
-
-  /** Verifies an `Authorization` header value (`Bearer <token>`). */
-  verifyAuthorization(header: string | string[] | undefined): Promise<Principal> {
-    return this.verify(readBearerToken(header, this.options.maxTokenBytes));
   }
 
   /**
@@ -110,15 +100,6 @@ export class AccessTokenVerifier implements OnModuleDestroy {
    */
   async verify(token: string): Promise<Principal> {
     return (this.verifyCachedToken(token) ?? (await this.verifyAndRemember(token))).principal;
-  }
-
-  /**
-   * The synchronous half of {@link verify}: the principal of a token this verifier accepted before
-   * and that is still before its `exp` and not revoked, or `undefined` when the full check must run.
-   * Throws `AuthError` for a malformed, oversized or revoked token.
-   */
-  verifyCached(token: string): Principal | undefined {
-    return this.verifyCachedToken(token)?.principal;
   }
 
   /**
