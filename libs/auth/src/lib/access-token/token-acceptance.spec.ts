@@ -8,8 +8,8 @@ import { buildTokenCases, revocationFixtures, type TokenCase } from '../../test-
 
 const NOW = Math.floor(Date.now() / 1000);
 
-// cache on: the NATS leg and the repeated HTTP leg are served from the verified-token cache once the
-// first HTTP leg accepted; cache off: every leg is verified in full. The verdicts must not differ.
+// cache on: a token is cached on its second acceptance (the NATS leg), so the repeated HTTP leg is
+// served from the verified-token cache; cache off: every leg is verified in full. The verdicts must not differ.
 describe.each([
   { cache: 'on', verifiedTokenCacheSize: 10_000 },
   { cache: 'off', verifiedTokenCacheSize: 0 },

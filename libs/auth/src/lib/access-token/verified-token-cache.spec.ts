@@ -68,25 +68,48 @@ describe('AccessTokenVerifier verified-token cache', () => {
       (principal) => `accepted ${principal.subject}`,
       (error: { code?: string }) => `refused ${error.code}`,
     );
+  // a token enters the cache on its second acceptance
+  const cache = async (subject: AccessTokenVerifier, token: string): Promise<void> => {
+    await subject.verify(token);
+    await subject.verify(token);
+  };
 
-  it('serves a second verification of the same token from memory', async () => {
+  it('caches a token from its second acceptance on: the third verification is served from memory', async () => {
     const subject = await verifier();
     const token = mint();
 
     const first = await subject.verify(token);
     const second = await subject.verify(token);
+    const afterTwo = resolutions;
+    const third = await subject.verify(token);
 
-    expect(second).toEqual(first);
-    expect(resolutions).toBe(1);
+    expect([second, third]).toEqual([first, first]);
+    expect(afterTwo).toBe(2);
+    expect(resolutions).toBe(2);
   });
 
-  it('checks revocation on every hit: jti, sid and blocked subject revoked after a first success', async () => {
+  it('never caches a token accepted once: a burst of one-shot tokens leaves the cached ones in place', async () => {
+    const subject = await verifier({ verifiedTokenCacheSize: 2 });
+    const [a, b] = [mint({ sub: 'a' }), mint({ sub: 'b' })];
+    await cache(subject, a);
+    await cache(subject, b);
+    const oneShot = Array.from({ length: 50 }, (_, index) => mint({ sub: `one-shot-${index}` }));
+
+    for (const token of oneShot) expect(await verdict(subject, token)).toMatch(/^accepted one-shot-/);
+    const afterBurst = resolutions;
+
+    expect([await verdict(subject, a), await verdict(subject, b)]).toEqual(['accepted a', 'accepted b']);
+    expect(afterBurst).toBe(4 + 50);
+    expect(resolutions).toBe(4 + 50);
+  });
+
+  it('checks revocation on every hit: jti, sid and blocked subject revoked after their tokens were cached', async () => {
     const subject = await verifier();
     const jti = randomUUID();
     const sid = randomUUID();
     const user = `user-${randomUUID().slice(0, 6)}`;
     const tokens = [mint({ jti }), mint({ sid }), mint({ sub: user })];
-    for (const token of tokens) expect(await verdict(subject, token)).toMatch(/^accepted/);
+    for (const token of tokens) await cache(subject, token);
 
     await putRevocations(nats, bucket, [
       { key: `jti.${jti}`, value: { kind: 'jti', id: jti, at: NOW } },
@@ -96,13 +119,13 @@ describe('AccessTokenVerifier verified-token cache', () => {
     await eventually(async () => (await verdict(subject, tokens[2])) === 'refused token_revoked');
 
     for (const token of tokens) expect(await verdict(subject, token)).toBe('refused token_revoked');
-    expect(resolutions).toBe(3);
+    expect(resolutions).toBe(6);
   });
 
   it('never serves an entry at or past exp; the full check then decides (skew included)', async () => {
     const subject = await verifier();
     const token = mint({ exp: NOW + 60 });
-    await subject.verify(token);
+    await cache(subject, token);
 
     nowSeconds = NOW + 59;
     await subject.verify(token);
@@ -113,8 +136,8 @@ describe('AccessTokenVerifier verified-token cache', () => {
     nowSeconds = NOW + 60 + 31;
     const pastSkew = await verdict(subject, token);
 
-    expect(hitsBeforeExp).toBe(1);
-    expect(resolutionsAtExp).toBe(2);
+    expect(hitsBeforeExp).toBe(2);
+    expect(resolutionsAtExp).toBe(3);
     expect(atExp).toBe('accepted user-1');
     expect(pastSkew).toBe('refused invalid_token');
   });
@@ -122,7 +145,7 @@ describe('AccessTokenVerifier verified-token cache', () => {
   it('is keyed by the exact token string: a forged twin with the same claims never hits', async () => {
     const subject = await verifier();
     const token = mint({ jti: 'shared-jti' });
-    await subject.verify(token);
+    await cache(subject, token);
     const [header, payload] = token.split('.');
     const otherSignature = mint({ jti: 'shared-jti' }).split('.')[2];
 
@@ -131,13 +154,13 @@ describe('AccessTokenVerifier verified-token cache', () => {
 
     expect(forged).toBe('refused invalid_token');
     expect(truncated).toBe('refused invalid_token');
-    expect(resolutions).toBe(3);
+    expect(resolutions).toBe(4);
   });
 
   it('files verdicts by signature but needs the whole token: a twin reusing a cached signature never hits', async () => {
     const subject = await verifier();
     const token = mint({ sub: 'victim' });
-    await subject.verify(token);
+    await cache(subject, token);
     const [header, , signature] = token.split('.');
     const altered = Buffer.from(
       JSON.stringify({ ...decodePayload(token), sub: 'attacker', roles: ['admin'] }),
@@ -155,13 +178,13 @@ describe('AccessTokenVerifier verified-token cache', () => {
     expect(forged).toBe('refused invalid_token');
     expect(forgedBearer).toBe('refused invalid_token');
     expect(original).toBe('accepted victim');
-    expect(resolutions).toBe(3);
+    expect(resolutions).toBe(4);
   });
 
   it('answers a repeated `Bearer <token>` synchronously, and every other spelling as readBearerToken does', async () => {
     const subject = await verifier();
     const token = mint({ sub: 'repeat' });
-    await subject.verify(token);
+    await cache(subject, token);
 
     const repeated = subject.verifyBearer(`Bearer ${token}`);
     const spaced = subject.verifyBearer(`bearer   ${token}  `);
@@ -175,23 +198,26 @@ describe('AccessTokenVerifier verified-token cache', () => {
     expect(() => subject.verifyBearer(['Bearer ' + token, 'Bearer ' + token])).toThrow(
       expect.objectContaining({ code: 'invalid_token' }),
     );
-    expect(resolutions).toBe(1);
+    expect(resolutions).toBe(2);
   });
 
   it('holds at most verifiedTokenCacheSize entries, least recently used out first', async () => {
     const subject = await verifier({ verifiedTokenCacheSize: 2 });
     const [a, b, c] = [mint(), mint(), mint()];
 
-    for (const token of [a, b, a, c]) await subject.verify(token);
+    await cache(subject, a);
+    await cache(subject, b);
+    await subject.verify(a);
+    await cache(subject, c);
     const afterFill = resolutions;
     await subject.verify(a);
     await subject.verify(c);
     const afterHits = resolutions;
     await subject.verify(b);
 
-    expect(afterFill).toBe(3);
-    expect(afterHits).toBe(3);
-    expect(resolutions).toBe(4);
+    expect(afterFill).toBe(6);
+    expect(afterHits).toBe(6);
+    expect(resolutions).toBe(7);
   });
 
   it('is off with verifiedTokenCacheSize 0', async () => {
@@ -224,6 +250,7 @@ describe('AccessTokenVerifier verified-token cache', () => {
     try {
       const subject = await verifier({ keyResolver: undefined, jwksUri: jwks.url, jwksCooldownMs: 0 });
       const token = mint();
+      await cache(subject, token);
       expect(await verdict(subject, token)).toBe('accepted user-1');
 
       published = { keys: [] };
