@@ -2,7 +2,7 @@ import { BoundedCache } from './bounded-cache';
 
 describe(BoundedCache.name, () => {
   it('returns a value only before its expiry, and drops it after', () => {
-    const cache = new BoundedCache<string>(10);
+    const cache = new BoundedCache<string, string>(10);
     cache.set('k', 'v', 1000);
 
     expect(cache.get('k', 999)).toBe('v');
@@ -11,7 +11,7 @@ describe(BoundedCache.name, () => {
   });
 
   it('evicts the least recently used entry beyond its bound', () => {
-    const cache = new BoundedCache<number>(2);
+    const cache = new BoundedCache<string, number>(2);
     cache.set('a', 1, Infinity);
     cache.set('b', 2, Infinity);
     cache.get('a', 0);
@@ -21,14 +21,14 @@ describe(BoundedCache.name, () => {
   });
 
   it('holds nothing with a bound of 0', () => {
-    const cache = new BoundedCache<number>(0);
+    const cache = new BoundedCache<string, number>(0);
     cache.set('a', 1, Infinity);
 
     expect(cache.get('a', 0)).toBeUndefined();
   });
 
   it('forgets entries on delete and clear', () => {
-    const cache = new BoundedCache<number>(5);
+    const cache = new BoundedCache<string, number>(5);
     cache.set('a', 1, Infinity);
     cache.set('b', 2, Infinity);
     cache.delete('a');
@@ -38,7 +38,7 @@ describe(BoundedCache.name, () => {
   });
 
   it('matches a reference LRU over a long random sequence of gets, sets and deletes', () => {
-    const cache = new BoundedCache<number>(8);
+    const cache = new BoundedCache<string, number>(8);
     const reference = new Map<string, { value: number; expiresAt: number }>();
     let seed = 7;
     const next = (bound: number): number => {
@@ -68,7 +68,7 @@ describe(BoundedCache.name, () => {
   });
 
   it('keeps repeated hits on one key cheap in a full 10 000-entry cache (a client reusing its token)', () => {
-    const cache = new BoundedCache<number>(10_000);
+    const cache = new BoundedCache<string, number>(10_000);
     const keys = Array.from({ length: 10_000 }, (_, index) => `token-${index}-${'x'.repeat(400)}`);
     for (const key of keys) cache.set(key, 1, Infinity);
 

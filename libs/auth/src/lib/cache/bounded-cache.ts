@@ -1,9 +1,9 @@
-interface Entry<V> {
-  readonly key: string;
+interface Entry<K, V> {
+  readonly key: K;
   value: V;
   expiresAt: number;
-  newer?: Entry<V>;
-  older?: Entry<V>;
+  newer?: Entry<K, V>;
+  older?: Entry<K, V>;
 }
 
 /**
@@ -15,10 +15,10 @@ interface Entry<V> {
  * of µs per hit on a full 10 000-entry map in V8.) Unlike a two-generation cache, the bound and the
  * eviction order are exact.
  */
-export class BoundedCache<V> {
-  private readonly entries = new Map<string, Entry<V>>();
-  private newest?: Entry<V>;
-  private oldest?: Entry<V>;
+export class BoundedCache<K, V> {
+  private readonly entries = new Map<K, Entry<K, V>>();
+  private newest?: Entry<K, V>;
+  private oldest?: Entry<K, V>;
 
   constructor(private readonly maxEntries: number) {}
 
@@ -28,7 +28,7 @@ export class BoundedCache<V> {
   }
 
   /** The value, when present and `now` is before its expiry; expired entries are dropped. */
-  get(key: string, now: number): V | undefined {
+  get(key: K, now: number): V | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
     if (now >= entry.expiresAt) {
@@ -43,7 +43,7 @@ export class BoundedCache<V> {
   }
 
   /** Stores `value` until `expiresAt`, evicting the least recently used entry when full. */
-  set(key: string, value: V, expiresAt: number): void {
+  set(key: K, value: V, expiresAt: number): void {
     if (this.maxEntries <= 0) return;
     const existing = this.entries.get(key);
     if (existing !== undefined) {
@@ -53,13 +53,13 @@ export class BoundedCache<V> {
       this.pushNewest(existing);
       return;
     }
-    const entry: Entry<V> = { key, value, expiresAt };
+    const entry: Entry<K, V> = { key, value, expiresAt };
     this.entries.set(key, entry);
     this.pushNewest(entry);
     while (this.entries.size > this.maxEntries && this.oldest !== undefined) this.remove(this.oldest);
   }
 
-  delete(key: string): void {
+  delete(key: K): void {
     const entry = this.entries.get(key);
     if (entry !== undefined) this.remove(entry);
   }
@@ -70,12 +70,12 @@ export class BoundedCache<V> {
     this.oldest = undefined;
   }
 
-  private remove(entry: Entry<V>): void {
+  private remove(entry: Entry<K, V>): void {
     this.entries.delete(entry.key);
     this.unlink(entry);
   }
 
-  private unlink(entry: Entry<V>): void {
+  private unlink(entry: Entry<K, V>): void {
     if (entry.newer === undefined) this.newest = entry.older;
     else entry.newer.older = entry.older;
     if (entry.older === undefined) this.oldest = entry.newer;
@@ -84,7 +84,7 @@ export class BoundedCache<V> {
     entry.older = undefined;
   }
 
-  private pushNewest(entry: Entry<V>): void {
+  private pushNewest(entry: Entry<K, V>): void {
     entry.older = this.newest;
     if (this.newest === undefined) this.oldest = entry;
     else this.newest.newer = entry;

@@ -7,10 +7,10 @@ const MIN_BITS = 1 << 16;
  * once (a one-shot token, a scan) then costs the cache nothing: no entry that lives long enough to
  * be copied by the garbage collector, no eviction of a key that is in use.
  *
- * A Bloom filter over a fixed bit array (two bits per key, no objects). It remembers the last
- * `capacity` keys at most: after `capacity` new keys it forgets them all and starts again. It can
- * answer "seen" for a key it was never shown (about 0.5 % of keys at capacity); never the reverse
- * within one period.
+ * Keys are 32-bit hashes (the caller's): a Bloom filter over a fixed bit array, two bits per key,
+ * no objects. It remembers the last `capacity` keys at most: after `capacity` new keys it forgets
+ * them all and starts again. It can answer "seen" for a key it was never shown (about 0.5 % of keys
+ * at capacity, plus keys whose hashes collide); never the reverse within one period.
  */
 export class Doorkeeper {
   private readonly bits: Uint32Array;
@@ -24,10 +24,10 @@ export class Doorkeeper {
     this.mask = size - 1;
   }
 
-  /** Whether `key` was shown before; remembers it when it was not. */
-  seenBefore(key: string): boolean {
-    const first = fnv1a(key);
-    const second = mix(first);
+  /** Whether `key` (a 32-bit hash) was shown before; remembers it when it was not. */
+  seenBefore(key: number): boolean {
+    const first = key;
+    const second = mix(key);
     if (this.has(first) && this.has(second)) return true;
     if (this.remembered >= this.capacity) this.forgetAll();
     this.mark(first);
@@ -50,15 +50,6 @@ export class Doorkeeper {
     this.bits.fill(0);
     this.remembered = 0;
   }
-}
-
-/** 32-bit FNV-1a over the UTF-16 code units. */
-function fnv1a(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let index = 0; index < text.length; index += 1) {
-    hash = Math.imul(hash ^ text.charCodeAt(index), 0x01000193);
-  }
-  return hash >>> 0;
 }
 
 /** MurmurHash3's finaliser: a second, independent-enough bit position from the first hash. */

@@ -33,8 +33,8 @@ const EXPIRY_MARGIN_MS = 30_000;
 export class OutgoingAuthorization {
   private readonly options: ResolvedAuthOptions;
   private readonly cache = {
-    exchange: new BoundedCache<string>(EXCHANGED_TOKEN_CACHE_SIZE),
-    service: new BoundedCache<string>(SERVICE_TOKEN_CACHE_SIZE),
+    exchange: new BoundedCache<string, string>(EXCHANGED_TOKEN_CACHE_SIZE),
+    service: new BoundedCache<string, string>(SERVICE_TOKEN_CACHE_SIZE),
   };
   private readonly pending = new Map<string, Promise<string>>();
 
