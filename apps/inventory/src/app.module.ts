@@ -12,7 +12,7 @@ import { type InventoryConfig, validateInventoryConfig } from './config/inventor
 import { inventoryMigrations } from './database/migrations';
 import { StockModule } from './stock/stock.module';
 
-// Composition root: every HTTP route and NATS handler passes AccessTokenGuard then RolesGuard;
+// Composition root: every HTTP route and NATS handler passes AccessTokenGuard (token, roles, scopes);
 // only GET /health is @Public(). The pipe is global (not main.ts) so NATS payloads are validated too.
 @Module({
   imports: [

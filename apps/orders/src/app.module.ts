@@ -12,7 +12,7 @@ import { type OrdersConfig, validateOrdersConfig } from './config/orders.config'
 import { ordersMigrations } from './database/migrations';
 import { OrdersModule } from './orders/orders.module';
 
-// Composition root: every HTTP route and NATS handler passes AccessTokenGuard then RolesGuard;
+// Composition root: every HTTP route and NATS handler passes AccessTokenGuard (token, roles, scopes);
 // only GET /health is @Public(). The pipe is global (not main.ts) so NATS payloads are validated too.
 @Module({
   imports: [

@@ -3,18 +3,16 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 
 import { TransportExceptionFilter } from './errors/transport-exception.filter';
 import { AccessTokenGuard } from './guards/access-token.guard';
-import { RolesGuard } from './guards/roles.guard';
 
 /**
- * The app-wide providers of a service using `AuthModule`, in the order that matters:
- * `AccessTokenGuard` (who is calling) before `RolesGuard` (may they), then `TransportExceptionFilter`
- * so HTTP and NATS callers get the same errors. Spread into the root module's `providers`; as
- * `APP_*` providers they also reach NATS handlers.
+ * The app-wide providers of a service using `AuthModule`: `AccessTokenGuard` (who is calling, and
+ * may they: `@Roles()`, `@Scopes()`) and `TransportExceptionFilter`, so HTTP and NATS callers get
+ * the same errors. Spread into the root module's `providers`; as `APP_*` providers they also reach
+ * NATS handlers.
  */
 export function authAppProviders(): Provider[] {
   return [
     { provide: APP_GUARD, useClass: AccessTokenGuard },
-    { provide: APP_GUARD, useClass: RolesGuard },
     { provide: APP_FILTER, useClass: TransportExceptionFilter },
   ];
 }

@@ -34,7 +34,7 @@ const EXPORTED = [
  *     jwksUri: config.get('AUTH_JWKS_URI'), natsUrl: config.get('NATS_URL'), serviceName: 'orders',
  *   }),
  * })
- * // providers: [...authAppProviders()]: AccessTokenGuard, then RolesGuard, as APP_GUARDs; TransportExceptionFilter
+ * // providers: [...authAppProviders()]: AccessTokenGuard as APP_GUARD, TransportExceptionFilter as APP_FILTER
  *
  * Each HTTP request runs in its own `CallContext` (a Fastify hook this module installs), as does each
  * NATS message of a microservice connected with `natsMicroserviceOptions()`.

@@ -42,7 +42,7 @@ class WhoAmIRpcController {
   // the next three lines are copied literally from libs/auth/README.md, "Secure a new Nest app" (app.module.ts)
   imports: [AuthModule.forRootAsync({ inject: [ConfigService], useFactory: (c: ConfigService<AppConfig, true>) => ({
     issuer: c.get('AUTH_ISSUER'), audience: 'inventory', jwksUri: c.get('AUTH_JWKS_URI'), natsUrl: c.get('NATS_URL'), serviceName: 'inventory' }) })],
-  providers: [...authAppProviders()], // AccessTokenGuard then RolesGuard (APP_GUARD), TransportExceptionFilter (APP_FILTER)
+  providers: [...authAppProviders()], // AccessTokenGuard (APP_GUARD: token, @Roles, @Scopes), TransportExceptionFilter (APP_FILTER)
   controllers: [WhoAmIController, WhoAmIRpcController],
 })
 class AppModule {}

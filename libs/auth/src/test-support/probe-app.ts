@@ -123,6 +123,22 @@ function probeControllers(prefix: string, events: ProbeApp['events'], targets: P
     }
   }
 
+  // @Public() on the controller, @Roles() on one handler: the handler still needs a caller
+  @Public()
+  @Controller('probe/open')
+  class OpenProbeController {
+    @Get()
+    open(@CurrentPrincipal() principal: Principal | undefined): ProbeView {
+      return view(principal);
+    }
+
+    @Get('admin')
+    @Roles('admin')
+    admin(@CurrentPrincipal() principal: Principal): ProbeView {
+      return view(principal);
+    }
+  }
+
   @Controller()
   class ProbeRpcController {
     constructor(private readonly relay: RelayNatsClient) {}
@@ -160,7 +176,7 @@ function probeControllers(prefix: string, events: ProbeApp['events'], targets: P
       events.push({ subject: principal.subject, data });
     }
   }
-  return [ProbeController, ProbeRpcController];
+  return [ProbeController, OpenProbeController, ProbeRpcController];
 }
 
 /** Starts a probe app: HTTP via `inject`, NATS on the real server under a unique subject prefix. */

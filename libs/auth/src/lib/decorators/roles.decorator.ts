@@ -4,5 +4,9 @@ import type { Role } from '@relay/contracts';
 
 export const ROLES_KEY = 'relay:roles';
 
-/** The caller needs at least one of these roles (checked by `RolesGuard`; 403 otherwise). */
+/**
+ * The caller needs at least one of these roles (checked by `AccessTokenGuard`, or by `RolesGuard`
+ * after another authentication guard; 403 otherwise). It outweighs `@Public()`: the handler needs a
+ * caller.
+ */
 export const Roles = (...roles: Role[]): MethodDecorator & ClassDecorator => SetMetadata(ROLES_KEY, roles);

@@ -6,11 +6,12 @@ import { MessageHeaders } from '@relay/contracts';
 import { AccessTokenVerifier, type VerifiedToken } from '../access-token/access-token-verifier';
 import { readCallHeader } from '../call-context/call-carrier';
 import { recordCaller } from '../call-context/call-context';
-import { accessPolicyOf } from './access-policy';
+import { type AccessPolicy, accessPolicyOf, assertPolicyMet } from './access-policy';
 
 /**
  * Authenticates every HTTP request (`Authorization: Bearer`) and NATS message (`authorization`
- * header) with one policy; `@Public()` handlers skip it. Register as the first `APP_GUARD`.
+ * header) and enforces `@Roles()` / `@Scopes()` on the caller it verified, on both transports alike;
+ * `@Public()` handlers skip it. Register as an `APP_GUARD` (`authAppProviders()` does).
  */
 @Injectable()
 export class AccessTokenGuard implements CanActivate {
@@ -20,15 +21,17 @@ export class AccessTokenGuard implements CanActivate {
   ) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    if (accessPolicyOf(this.reflector, context).isPublic) return true;
+    const policy = accessPolicyOf(this.reflector, context);
+    if (policy.isPublic) return true;
     const verdict = this.verifier.verifyBearer(readCallHeader(context, MessageHeaders.authorization));
     // a repeated token is answered synchronously: no promise on the hot path
-    if (!(verdict instanceof Promise)) return admit(verdict);
-    return verdict.then(admit);
+    if (!(verdict instanceof Promise)) return admit(verdict, policy);
+    return verdict.then((verified) => admit(verified, policy));
   }
 }
 
-function admit({ token, principal }: VerifiedToken): true {
+function admit({ token, principal }: VerifiedToken, policy: AccessPolicy): true {
+  assertPolicyMet(principal, policy);
   recordCaller(token, principal);
   return true;
 }

@@ -3,24 +3,23 @@ import { Reflector } from '@nestjs/core';
 
 import { CallContext } from '../call-context/call-context';
 import { AuthError } from '../errors/auth.error';
-import { accessPolicyOf } from './access-policy';
+import { accessPolicyOf, assertPolicyMet } from './access-policy';
 
 /**
- * Enforces `@Roles()` (any one of) and `@Scopes()` (all of) on HTTP and NATS handlers alike.
- * Register as the second `APP_GUARD`, after `AccessTokenGuard`.
+ * Enforces `@Roles()` (any one of) and `@Scopes()` (all of) on the caller another guard recorded
+ * (passport's `AuthGuard('jwt')` with `RelayJwtStrategy`); register it after that guard.
+ * `AccessTokenGuard` enforces them itself.
  */
 @Injectable()
 export class RolesGuard implements CanActivate {
   constructor(private readonly reflector: Reflector) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const { roles, scopes } = accessPolicyOf(this.reflector, context);
-    if (roles.length === 0 && scopes.length === 0) return true;
+    const policy = accessPolicyOf(this.reflector, context);
+    if (policy.roles.length === 0 && policy.scopes.length === 0) return true;
     const principal = CallContext.current()?.principal;
     if (principal === undefined) throw new AuthError('missing_token');
-    const hasRole = roles.length === 0 || roles.some((role) => principal.roles.includes(role));
-    const hasScopes = scopes.every((scope) => principal.scopes.includes(scope));
-    if (!hasRole || !hasScopes) throw new AuthError('insufficient_scope');
+    assertPolicyMet(principal, policy);
     return true;
   }
 }

@@ -12,7 +12,7 @@ import { RelayNatsClient } from '../nats/relay-nats-client';
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const TRACEPARENT = `00-${TRACE_ID}-00f067aa0ba902b7-01`;
 
-describe('AccessTokenGuard and RolesGuard on HTTP and NATS', () => {
+describe('AccessTokenGuard on HTTP and NATS', () => {
   const issuer = createTestIssuer();
   const bucket = uniqueBucketName();
   const prefix = `test.${randomUUID().slice(0, 8)}`;
@@ -84,8 +84,20 @@ describe('AccessTokenGuard and RolesGuard on HTTP and NATS', () => {
 
   it('lets @Public() routes through without a token', async () => {
     const http = await probe.http('/probe/public');
+    const underPublicController = await probe.http('/probe/open');
 
     expect(http.status).toBe(200);
+    expect(underPublicController.status).toBe(200);
+  });
+
+  it('still asks for a caller with the role when a @Roles() handler sits in a @Public() controller', async () => {
+    const statuses = await Promise.all(
+      [{}, bearer(), bearer({ roles: ['admin'] })].map(
+        async (headers) => (await probe.http('/probe/open/admin', headers)).status,
+      ),
+    );
+
+    expect(statuses).toEqual([401, 403, 200]);
   });
 
   it('refuses a token in the query string', async () => {

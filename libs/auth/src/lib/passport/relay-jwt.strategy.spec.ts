@@ -14,8 +14,10 @@ import { buildTokenCases, revocationFixtures } from '../../test-support/token-ca
 import type { Principal } from '../access-token/access-token';
 import { AuthModule } from '../auth.module';
 import { CurrentPrincipal } from '../decorators/current-principal.decorator';
+import { Roles } from '../decorators/roles.decorator';
 import { TransportExceptionFilter } from '../errors/transport-exception.filter';
 import { AccessTokenGuard } from '../guards/access-token.guard';
+import { RolesGuard } from '../guards/roles.guard';
 import { RELAY_JWT_STRATEGY, RelayJwtStrategy } from './relay-jwt.strategy';
 
 const NOW = Math.floor(Date.now() / 1000);
@@ -33,6 +35,20 @@ class VerdictController {
   passport(@Req() request: { user: Principal }, @CurrentPrincipal() principal: Principal): { subject: string } {
     // the strategy also records the call like AccessTokenGuard does, so @CurrentPrincipal() works
     return { subject: principal.subject === request.user.subject ? request.user.subject : 'mismatch' };
+  }
+
+  @Get('guard/admin')
+  @Roles('admin')
+  @UseGuards(AccessTokenGuard)
+  guardAdmin(@CurrentPrincipal() principal: Principal): { subject: string } {
+    return { subject: principal.subject };
+  }
+
+  @Get('passport/admin')
+  @Roles('admin')
+  @UseGuards(AuthGuard(RELAY_JWT_STRATEGY), RolesGuard)
+  passportAdmin(@CurrentPrincipal() principal: Principal): { subject: string } {
+    return { subject: principal.subject };
   }
 }
 
@@ -109,5 +125,15 @@ describe(RelayJwtStrategy.name, () => {
     expect(viaPassport).toEqual(viaGuard);
     expect((viaGuard as { status: number }).status).toBe(row.verdict === 'accept' ? 200 : 401);
     if (row.verdict === 'accept') expect((viaPassport as { body: unknown }).body).toEqual({ subject: row.subject });
+  });
+
+  it('enforces @Roles() with RolesGuard after AuthGuard(jwt) as AccessTokenGuard does on its own', async () => {
+    const admin = issuer.mintAccessToken({ claims: { roles: ['admin'] } });
+    const callers = [undefined, `Bearer ${issuer.mintAccessToken()}`, `Bearer ${admin}`];
+    const statuses = (path: string): Promise<unknown[]> =>
+      Promise.all(callers.map(async (authorization) => ((await call(path, authorization)) as { status: number }).status));
+
+    expect(await statuses('/verdict/passport/admin')).toEqual([401, 403, 200]);
+    expect(await statuses('/verdict/guard/admin')).toEqual([401, 403, 200]);
   });
 });
