@@ -68,8 +68,8 @@ async function main(): Promise<void> {
   const needsTokens = ['verifier', 'http', 'nats'].some((name) => options.sections.has(name as Section));
   if (needsTokens) {
     const worldStarted = performance.now();
-    world = await createTokenWorld(nats.url, options.tokenPool, options.revokedEntries);
-    process.stdout.write(`tokens: ${options.tokenPool} minted, ${options.revokedEntries} revocations loaded (${((performance.now() - worldStarted) / 1000).toFixed(1)} s)\n`);
+    world = await createTokenWorld(nats.url, options.tokenPool, options.residentTokens, options.revokedEntries);
+    process.stdout.write(`tokens: ${options.tokenPool + options.residentTokens} minted, ${options.revokedEntries} revocations loaded (${((performance.now() - worldStarted) / 1000).toFixed(1)} s)\n`);
     const created = world;
     cleanups.push(() => created.close());
     await runAuthSections({ options, sink, world });

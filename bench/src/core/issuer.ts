@@ -15,6 +15,8 @@ export interface TokenWorld {
   warmToken: string;
   /** Distinct valid tokens for the cold cases. */
   pool: TokenPool;
+  /** Distinct valid tokens, none in `pool`, that fill the verifier caches before the rounds. */
+  resident: readonly string[];
   close(): Promise<void>;
 }
 
@@ -38,6 +40,7 @@ export const BENCH_AUDIENCE = 'inventory';
 export async function createTokenWorld(
   natsUrl: string,
   poolSize: number,
+  residentTokens: number,
   revokedEntries: number,
 ): Promise<TokenWorld> {
   const issuer = createTestIssuer();
@@ -62,6 +65,7 @@ export async function createTokenWorld(
     await connection.drain();
   }
   const tokens = Array.from({ length: poolSize }, () => issuer.mintAccessToken());
+  const resident = Array.from({ length: residentTokens }, () => issuer.mintAccessToken());
   return {
     issuer,
     jwks,
@@ -69,6 +73,7 @@ export async function createTokenWorld(
     bucket,
     warmToken: issuer.mintAccessToken(),
     pool: new TokenPool(tokens),
+    resident,
     close: async () => {
       await jwks.stop();
       const cleanup = await connect({ servers: natsUrl, name: 'relay-bench-cleanup' });

@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 
-import { forkTarget } from '../core/child';
+import { type BenchChild, forkTarget } from '../core/child';
 import type { BenchContext, Targets } from '../core/context';
 import { BENCH_AUDIENCE, type TokenWorld } from '../core/issuer';
-import type { TargetConfig, TargetReady } from './target-config';
+import { acceptEachTwice } from '../core/resident-tokens';
+import { BenchPaths, type TargetConfig, type TargetReady } from './target-config';
 
 /** The `BENCH_TARGET` of the forked targets. */
 export function targetEnv(world: TokenWorld): Record<string, string> {
@@ -18,16 +19,37 @@ export function targetEnv(world: TokenWorld): Record<string, string> {
 }
 
 
-/** Starts both targets in parallel (each pays a few seconds of TypeScript compilation). */
+/**
+ * Starts both targets in parallel (each pays a few seconds of TypeScript compilation), then fills the
+ * Nest target's verifier cache (HTTP and NATS share it) with the resident tokens.
+ */
 export async function startTargets(context: BenchContext): Promise<Targets> {
   const [nest, raw] = await Promise.allSettled([
     forkTarget<TargetReady>('nest-target', join(__dirname, 'nest-target.ts'), { env: targetEnv(context.world) }),
     forkTarget<TargetReady>('raw-target', join(__dirname, 'raw-target.ts'), { env: targetEnv(context.world) }),
   ]);
-  if (nest.status === 'fulfilled' && raw.status === 'fulfilled') return { nest: nest.value, raw: raw.value };
+  if (nest.status === 'fulfilled' && raw.status === 'fulfilled') {
+    const targets = { nest: nest.value, raw: raw.value };
+    try {
+      await fillVerifierCache(targets.nest, context.world.resident);
+    } catch (error) {
+      await stopTargets(targets);
+      throw error;
+    }
+    return targets;
+  }
   if (nest.status === 'fulfilled') await nest.value.stop();
   if (raw.status === 'fulfilled') await raw.value.stop();
   throw nest.status === 'rejected' ? nest.reason : (raw as PromiseRejectedResult).reason;
+}
+
+async function fillVerifierCache(nest: BenchChild<TargetReady>, tokens: readonly string[]): Promise<void> {
+  const url = `${nest.ready.httpUrl}${BenchPaths.guarded}`;
+  await acceptEachTwice(tokens, async (token) => {
+    const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+    await response.arrayBuffer();
+    if (!response.ok) throw new Error(`bench: filling the target's cache: ${url} answered ${response.status}`);
+  });
 }
 
 /** Stops both targets. */
