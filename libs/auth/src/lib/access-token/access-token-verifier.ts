@@ -37,7 +37,7 @@ export class AccessTokenVerifier implements OnModuleDestroy {
   private readonly rules: JWTVerifyOptions;
   // verdicts by token: a hit needs the exact token string that verified (never a jti or claim match)
   private readonly verified: BoundedCache<number, VerifiedToken>;
-  // tokens accepted once: a token is cached when it is accepted a second time (see verifyAndRemember)
+  // tokens accepted once: a token is cached when it is accepted a second time (see remember)
   private readonly acceptedOnce?: Doorkeeper;
   // JWKS keys by the protected-header segment (base64url text) of a token they verified
   private readonly keysByHeader = new Map<string, KeyLike>();
@@ -179,8 +179,8 @@ export class AccessTokenVerifier implements OnModuleDestroy {
 
   /**
    * Caches an accepted token from its second acceptance on. A cache entry outlives several young-
-   * generation collections, so each one costs a copy or two by the garbage collector (measured: about
-   * 4 % of a cold verification, more than all the verifier's own checks) and pushes out an entry
+   * generation collections, so each one costs a copy or two by the garbage collector (measured: 2-4 %
+   * of a cold verification, as much as the verifier's own checks together) and pushes out an entry
    * that may be in use; a token presented once (a one-shot client, a burst of distinct tokens) never
    * pays that. A client repeating its token pays one more full verification, once.
    */
