@@ -149,9 +149,10 @@ export class AccessTokenVerifier implements OnModuleDestroy {
   // one async step between the caller and jose: every extra await costs a promise and a microtask
   private async verifyAndRemember(token: string): Promise<VerifiedToken> {
     const version = this.keySetVersion;
-    // assertCompactJws has run: three segments, the first the protected header
-    const header = token.slice(0, token.indexOf('.'));
-    const knownKey = this.keysByHeader.get(header);
+    // remembered keys come from the remote JWKS only (see rememberKey); assertCompactJws has run:
+    // three segments, the first the protected header
+    const header = this.remoteKeys === undefined ? undefined : token.slice(0, token.indexOf('.'));
+    const knownKey = header === undefined ? undefined : this.keysByHeader.get(header);
     let payload: JWTPayload;
     let resolvedKey: KeyLike | Uint8Array | undefined;
     try {
@@ -171,7 +172,7 @@ export class AccessTokenVerifier implements OnModuleDestroy {
     this.revocations.assertNotRevoked(principal);
     const verified: VerifiedToken = Object.freeze({ token, principal });
     if (version === this.keySetVersion) {
-      this.rememberKey(header, resolvedKey);
+      if (header !== undefined) this.rememberKey(header, resolvedKey);
       this.remember(token, verified);
     }
     return verified;
@@ -199,7 +200,7 @@ export class AccessTokenVerifier implements OnModuleDestroy {
    * A custom `keyResolver` may change its answers without telling: its keys are not remembered.
    */
   private rememberKey(header: string, key: KeyLike | Uint8Array | undefined): void {
-    if (this.remoteKeys === undefined || key === undefined || key instanceof Uint8Array) return;
+    if (key === undefined || key instanceof Uint8Array) return;
     if (this.keysByHeader.size < MAX_KNOWN_HEADERS) this.keysByHeader.set(header, key);
   }
 
