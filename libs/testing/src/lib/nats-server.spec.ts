@@ -3,22 +3,38 @@ import { connect } from 'nats';
 import { startNatsServer } from './nats-server';
 import { waitForPort } from './ports';
 
+/** Writes `value` under `key` in the KV bucket `bucket` of the server at `url`. */
+async function putKey(url: string, bucket: string, value: string): Promise<void> {
+  const connection = await connect({ servers: url });
+  try {
+    await (await connection.jetstream().views.kv(bucket)).put('key', new TextEncoder().encode(value));
+  } finally {
+    await connection.close();
+  }
+}
+
+/** What `key` holds in the KV bucket `bucket` of the server at `url`. */
+async function readKey(url: string, bucket: string): Promise<string | undefined> {
+  const connection = await connect({ servers: url });
+  try {
+    const entry = await (await connection.jetstream().views.kv(bucket)).get('key');
+    return entry === null ? undefined : new TextDecoder().decode(entry.value);
+  } finally {
+    await connection.close();
+  }
+}
+
 describe(startNatsServer.name, () => {
   it('runs a private JetStream server that keeps its store across restart() and is gone after stop()', async () => {
     const server = await startNatsServer({ jetstream: true });
     try {
-      const first = await connect({ servers: server.url });
-      const kv = await first.jetstream().views.kv('nats-server-spec');
-      await kv.put('key', new TextEncoder().encode('kept'));
-      await first.close();
+      await putKey(server.url, 'nats-server-spec', 'kept');
 
       await server.restart();
-      const second = await connect({ servers: server.url });
-      const entry = await (await second.jetstream().views.kv('nats-server-spec')).get('key');
-      await second.close();
+      const value = await readKey(server.url, 'nats-server-spec');
 
       expect(server.url).toBe(`nats://127.0.0.1:${server.port}`);
-      expect(new TextDecoder().decode(entry?.value)).toBe('kept');
+      expect(value).toBe('kept');
     } finally {
       await server.stop();
     }
@@ -29,20 +45,15 @@ describe(startNatsServer.name, () => {
   it('halts for an outage on the same port and resumes with the same store', async () => {
     const server = await startNatsServer({ jetstream: true });
     try {
-      const first = await connect({ servers: server.url });
-      const kv = await first.jetstream().views.kv('nats-server-halt');
-      await kv.put('key', new TextEncoder().encode('kept'));
-      await first.close();
+      await putKey(server.url, 'nats-server-halt', 'kept');
 
       await server.halt();
       await expect(waitForPort(server.port, '127.0.0.1', 300)).rejects.toThrow(/did not open/);
       await server.resume();
       await expect(server.resume()).rejects.toThrow(/already running/);
-      const second = await connect({ servers: server.url });
-      const entry = await (await second.jetstream().views.kv('nats-server-halt')).get('key');
-      await second.close();
+      const value = await readKey(server.url, 'nats-server-halt');
 
-      expect(new TextDecoder().decode(entry?.value)).toBe('kept');
+      expect(value).toBe('kept');
     } finally {
       await server.stop();
     }
