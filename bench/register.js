@@ -5,7 +5,7 @@ const path = require('node:path');
 const fs = require('node:fs');
 
 const root = path.resolve(__dirname, '..');
-process.env.TS_NODE_PROJECT ??= path.join(__dirname, 'tsconfig.json');
+process.env.TS_NODE_PROJECT ??= path.join(__dirname, 'tsconfig.app.json');
 process.env.TS_NODE_TRANSPILE_ONLY ??= 'true';
 require('ts-node').register({ transpileOnly: true, project: process.env.TS_NODE_PROJECT });
 

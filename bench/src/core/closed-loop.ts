@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 
+import { type AlternatingResult, isVariantB, PhaseTally } from './alternating';
 import type { LoadResult } from './load-result';
 import { percentileOfSorted } from './stats';
 
@@ -40,6 +41,33 @@ export async function runClosedLoop(
     failures,
     completed: latencies.length,
   };
+}
+
+/**
+ * Keeps `concurrency` calls in flight for `seconds`, each one `callA` or `callB` by the phase it
+ * starts in (see `PhaseTally`).
+ */
+export async function runAlternatingLoop(
+  callA: () => Promise<unknown>,
+  callB: () => Promise<unknown>,
+  concurrency: number,
+  seconds: number,
+): Promise<AlternatingResult> {
+  const tally = new PhaseTally();
+  const deadline = performance.now() + seconds * 1000;
+  const worker = async (): Promise<void> => {
+    while (performance.now() < deadline) {
+      const phase = tally.phaseNow();
+      try {
+        await (isVariantB(phase) ? callB() : callA());
+        tally.settle(phase, true);
+      } catch {
+        tally.settle(phase, false);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return tally.result();
 }
 
 function describe(error: unknown): string {

@@ -1,5 +1,6 @@
 import autocannon from 'autocannon';
 
+import { type AlternatingResult, isVariantB, PhaseTally } from './alternating';
 import type { LoadResult } from './load-result';
 
 /** One autocannon scenario. */
@@ -57,4 +58,55 @@ export async function runHttpLoad(
     failures: result.errors + result.timeouts + result.non2xx,
     completed,
   };
+}
+
+/**
+ * Runs `a` and `b` (two paths of one server, same method and headers) in alternating phases on the
+ * same `connections` connections for `seconds` (see `PhaseTally`): each request takes the path of
+ * the phase it starts in.
+ */
+export async function runAlternatingHttp(
+  a: HttpScenario,
+  b: HttpScenario,
+  connections: number,
+  seconds: number,
+): Promise<AlternatingResult> {
+  const [urlA, urlB] = [new URL(a.url), new URL(b.url)];
+  const isComparable =
+    urlA.origin === urlB.origin &&
+    JSON.stringify(a.headers) === JSON.stringify(b.headers) &&
+    [a, b].every(
+      (scenario) =>
+        (scenario.method ?? 'GET') === 'GET' && scenario.body === undefined && scenario.perRequest === undefined,
+    );
+  if (!isComparable) {
+    throw new Error('bench: alternating HTTP scenarios must be body-less GETs to one origin with the same headers');
+  }
+  const tally = new PhaseTally();
+  const paths = [`${urlA.pathname}${urlA.search}`, `${urlB.pathname}${urlB.search}`];
+  const phaseOf = new WeakMap<object, number>();
+  await autocannon({
+    url: urlA.origin,
+    method: 'GET',
+    headers: { ...a.headers },
+    connections,
+    duration: seconds,
+    pipelining: 1,
+    timeout: 10,
+    requests: [
+      {
+        // one request in flight per connection: the connection's context holds its phase
+        setupRequest: (request, context) => {
+          const phase = tally.phaseNow();
+          phaseOf.set(context, phase);
+          return { ...request, path: paths[isVariantB(phase) ? 1 : 0] };
+        },
+        onResponse: (status, _body, context) => {
+          const phase = phaseOf.get(context);
+          if (phase !== undefined) tally.settle(phase, status >= 200 && status < 300);
+        },
+      },
+    ],
+  });
+  return tally.result();
 }

@@ -14,6 +14,8 @@ export interface BenchOptions {
   warmupSeconds: number;
   httpSeconds: number;
   natsSeconds: number;
+  /** Length of each alternating guarded/public run (the judged warm ratios), HTTP and NATS. */
+  alternatingSeconds: number;
   verifierSeconds: number;
   /** Rounds of the in-process verifier section: rounds are cheap there, and its per-round ratios swing most. */
   verifierRuns: number;
@@ -84,6 +86,7 @@ export function parseOptions(argv: string[], workspaceRoot: string): BenchOption
     warmupSeconds: isQuick ? 0.3 : 2,
     httpSeconds: isQuick ? 0.5 : 4,
     natsSeconds: isQuick ? 0.5 : 3,
+    alternatingSeconds: isQuick ? 1 : 8,
     verifierSeconds: isQuick ? 0.3 : 1,
     verifierRuns: isQuick ? 1 : 11,
     e2eSeconds: isQuick ? 0.5 : 4,

@@ -1,5 +1,6 @@
+import { runAlternatingRounds } from '../core/alternating';
 import type { BenchContext, Targets } from '../core/context';
-import { type HttpScenario, runHttpLoad } from '../core/http-load';
+import { type HttpScenario, runAlternatingHttp, runHttpLoad } from '../core/http-load';
 import { runRounds, type Scenario } from '../core/rounds';
 import { profileGuardScenarios, reportGuardCost, summaryOf } from '../core/guard-figures';
 import { round } from '../core/stats';
@@ -37,7 +38,12 @@ export async function benchHttpGuard(context: BenchContext, targets: Targets): P
     seconds: options.httpSeconds,
     warmupSeconds: options.warmupSeconds,
   });
-  const warm = reportGuardCost(sink, 'http', results, WARM_GOAL);
+  const alternating = await runAlternatingRounds(
+    (seconds) => runAlternatingHttp(byName['public'], byName['guarded.warm'], options.connections, seconds),
+    { runs: options.runs, seconds: options.alternatingSeconds },
+    'guarded.warm / public',
+  );
+  const warm = reportGuardCost(sink, 'http', results, alternating, WARM_GOAL);
   if (context.signatureFloorPerSecond !== undefined) {
     // the cold case cannot beat one signature check per request on the target's single core
     sink.info(

@@ -5,7 +5,8 @@ import { connect, headers as natsHeaders, type NatsConnection } from 'nats';
 
 import { CallContext, RelayNatsClient } from '@relay/auth';
 
-import { runClosedLoop } from '../core/closed-loop';
+import { runAlternatingRounds } from '../core/alternating';
+import { runAlternatingLoop, runClosedLoop } from '../core/closed-loop';
 import type { BenchContext, Targets } from '../core/context';
 import { runRounds, type Scenario } from '../core/rounds';
 import { profileGuardScenarios, reportGuardCost } from '../core/guard-figures';
@@ -68,7 +69,12 @@ export async function benchNatsHop(
       seconds: options.natsSeconds,
       warmupSeconds: options.warmupSeconds,
     });
-    const warm = reportGuardCost(sink, 'nats', results, WARM_GOAL);
+    const alternating = await runAlternatingRounds(
+      (seconds) => runAlternatingLoop(calls['public'], calls['guarded.warm'], options.connections, seconds),
+      { runs: options.runs, seconds: options.alternatingSeconds },
+      'guarded.warm / public',
+    );
+    const warm = reportGuardCost(sink, 'nats', results, alternating, WARM_GOAL);
     const profileSeconds = options.mode === 'quick' ? 1 : 4;
     await profileGuardScenarios(options, warm, (name) =>
       profileTarget(context, targets.nest, `nats ${name} profile`, () =>

@@ -8,7 +8,9 @@ declare module 'autocannon' {
   }
 
   interface AutocannonRequest extends RequestParams {
-    setupRequest?: (request: RequestParams) => RequestParams;
+    /** `context` is one object per connection, kept across its requests. */
+    setupRequest?: (request: RequestParams, context: object) => RequestParams;
+    onResponse?: (status: number, body: string, context: object) => void;
   }
 
   interface Options extends RequestParams {

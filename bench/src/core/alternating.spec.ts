@@ -1,0 +1,78 @@
+import { isVariantB, PhaseTally } from './alternating';
+
+/** A tally on a clock the test moves by hand, 100 ms phases. */
+function tallyAt(): { tally: PhaseTally; at: (ms: number) => void } {
+  let now = 0;
+  return { tally: new PhaseTally(100, () => now), at: (ms) => (now = ms) };
+}
+
+/** Starts and ends `calls` calls at `startMs` / `endMs`. */
+function calls(tally: PhaseTally, at: (ms: number) => void, count: number, startMs: number, endMs = startMs): void {
+  for (let index = 0; index < count; index += 1) {
+    at(startMs);
+    const phase = tally.phaseNow();
+    at(endMs);
+    tally.settle(phase, true);
+  }
+}
+
+describe(PhaseTally.name, () => {
+  it('gives odd phases to variant b', () => {
+    expect([0, 1, 2, 3].map(isVariantB)).toEqual([false, true, false, true]);
+  });
+
+  it('compares the rates of whole phases, leaving out the first and the last', () => {
+    const { tally, at } = tallyAt();
+    calls(tally, at, 999, 50); // phase 0: cut by the start, ignored
+    calls(tally, at, 100, 150); // phase 1 (b)
+    calls(tally, at, 200, 250); // phase 2 (a)
+    calls(tally, at, 90, 350); // phase 3 (b)
+    calls(tally, at, 200, 450); // phase 4 (a)
+    calls(tally, at, 999, 550); // phase 5: cut by the end, ignored
+
+    const result = tally.result();
+
+    expect(result.phases).toBe(4);
+    expect(result.aPerSecond).toBe(2000);
+    expect(result.bPerSecond).toBe(950);
+    expect(result.ratio).toBeCloseTo(0.475);
+  });
+
+  it('counts a call only in the phase it started and ended in', () => {
+    const { tally, at } = tallyAt();
+    calls(tally, at, 1, 50);
+    calls(tally, at, 10, 120, 180); // phase 1, within it
+    calls(tally, at, 5, 190, 210); // started in 1, ended in 2: neither
+    calls(tally, at, 10, 220, 260); // phase 2
+    calls(tally, at, 1, 350);
+
+    const result = tally.result();
+
+    expect(result.bPerSecond).toBe(100);
+    expect(result.aPerSecond).toBe(100);
+    expect(result.ratio).toBe(1);
+  });
+
+  it('counts failures apart and never as completed calls', () => {
+    const { tally, at } = tallyAt();
+    calls(tally, at, 1, 50);
+    calls(tally, at, 10, 150);
+    at(160);
+    tally.settle(tally.phaseNow(), false);
+    calls(tally, at, 10, 250);
+    calls(tally, at, 1, 350);
+
+    const result = tally.result();
+
+    expect(result.failures).toBe(1);
+    expect(result.ratio).toBe(1);
+  });
+
+  it('has no ratio before two whole phases ran', () => {
+    const { tally, at } = tallyAt();
+    calls(tally, at, 5, 50);
+    calls(tally, at, 5, 150);
+
+    expect(tally.result().ratio).toBeNaN();
+  });
+});
