@@ -22,6 +22,15 @@ export interface VerifiedToken {
   readonly principal: Principal;
 }
 
+/** A remembered verdict (see `AccessTokenVerifier.remember`). */
+interface CachedVerdict {
+  readonly verified: VerifiedToken;
+  /** `Bearer <token>`, as the header presented it: a later header is compared with it as is. */
+  readonly bearer: string;
+  /** `RevocationList.version` when the verdict was last checked against the list. */
+  checkedAt: number;
+}
+
 // RFC 8725 §3.1 / SECURITY T2: symmetric and unsigned algorithms are never accepted,
 // whatever the configuration says.
 const FORBIDDEN_ALGORITHM = /^(none|HS\d+)$/i;
@@ -36,7 +45,7 @@ export class AccessTokenVerifier implements OnModuleDestroy {
   // the contract's rules as jose options; the current time is jose's own unless a clock is set
   private readonly rules: JWTVerifyOptions;
   // verdicts by token: a hit needs the exact token string that verified (never a jti or claim match)
-  private readonly verified: BoundedCache<number, VerifiedToken>;
+  private readonly verified: BoundedCache<number, CachedVerdict>;
   // tokens accepted once: a token is cached when it is accepted a second time (see remember)
   private readonly acceptedOnce?: Doorkeeper;
   // JWKS keys by the protected-header segment (base64url text) of a token they verified
@@ -86,32 +95,29 @@ export class AccessTokenVerifier implements OnModuleDestroy {
   }
 
   /**
-   * Verifies an `Authorization` header value for a guard: synchronously when its token was accepted
-   * before (a client repeating its token: no parsing beyond one prefix check, no promise), else as a
-   * promise. Rejects, or throws, `AuthError` exactly as `readBearerToken` + {@link verify} would.
+   * Verifies an `Authorization` header value for a guard: synchronously when the same header was
+   * accepted before (a client repeating its token: no parsing at all, no promise), else as a promise.
+   * Rejects, or throws, `AuthError` exactly as `readBearerToken` + {@link verify} would.
    */
   verifyBearer(header: string | string[] | undefined): VerifiedToken | Promise<VerifiedToken> {
-    const usual =
-      typeof header === 'string' &&
-      header.startsWith(BEARER_PREFIX) &&
-      header.length <= this.options.maxTokenBytes + BEARER_PREFIX.length
-        ? header.slice(BEARER_PREFIX.length)
-        : undefined;
-    // a hit is `Bearer ` + the very string that passed every check before: what the full parse would return
-    const hit = usual === undefined ? undefined : this.cachedVerdict(usual);
-    if (hit !== undefined) return hit;
+    // a hit is the very `Bearer <token>` text that passed every check before: what the full parse would return
+    if (typeof header === 'string' && header.length <= this.options.maxTokenBytes + BEARER_PREFIX.length) {
+      const cached = this.verified.get(cacheIndex(header), this.nowMs());
+      if (cached?.bearer === header) return this.stillValid(cached);
+    }
     const token = readBearerToken(header, this.options.maxTokenBytes);
-    // the usual spelling was looked up above and missed: only the shape checks remain
-    if (token === usual) {
+    // the usual spelling, exactly `Bearer <token>`, was looked up above and missed: only the shape checks remain
+    if (isUsualBearer(header, token)) {
       assertCompactJws(token, this.options.maxTokenBytes);
-      return this.verifyAndRemember(token);
+      return this.verifyAndRemember(token, header);
     }
     return this.verifyCachedToken(token) ?? this.verifyAndRemember(token);
   }
 
   /**
    * Verifies a compact access token; rejects with `AuthError` (never with the token in it).
-   * A token verified before is served from the cache until its `exp`; revocation is checked every time.
+   * A token verified before is served from the cache until its `exp`, checked again against the
+   * revocation list whenever that list has changed since.
    * The principal is frozen: every call with the same token shares it.
    */
   async verify(token: string): Promise<Principal> {
@@ -140,14 +146,25 @@ export class AccessTokenVerifier implements OnModuleDestroy {
 
   /** The remembered verdict for exactly this token, revocation checked; `undefined` when there is none. */
   private cachedVerdict(token: string): VerifiedToken | undefined {
-    const entry = this.verified.get(cacheIndex(token), this.nowMs());
-    if (entry?.token !== token) return undefined;
-    this.revocations.assertNotRevoked(entry.principal);
-    return entry;
+    const cached = this.verified.get(cacheIndex(token), this.nowMs());
+    return cached?.verified.token === token ? this.stillValid(cached) : undefined;
+  }
+
+  /**
+   * A remembered verdict, checked against the revocation list again when the list has changed since
+   * the last check (revocations are rare, verifications are not: most hits skip three lookups).
+   */
+  private stillValid(cached: CachedVerdict): VerifiedToken {
+    const version = this.revocations.version;
+    if (cached.checkedAt !== version) {
+      this.revocations.assertNotRevoked(cached.verified.principal);
+      cached.checkedAt = version;
+    }
+    return cached.verified;
   }
 
   // one async step between the caller and jose: every extra await costs a promise and a microtask
-  private async verifyAndRemember(token: string): Promise<VerifiedToken> {
+  private async verifyAndRemember(token: string, bearer?: string): Promise<VerifiedToken> {
     const version = this.keySetVersion;
     // remembered keys come from the remote JWKS only (see rememberKey); assertCompactJws has run:
     // three segments, the first the protected header
@@ -169,11 +186,12 @@ export class AccessTokenVerifier implements OnModuleDestroy {
     if (principal.expiresAt - principal.issuedAt > this.options.maxTokenAgeSeconds) {
       throw new AuthError('invalid_token');
     }
+    const checkedAt = this.revocations.version;
     this.revocations.assertNotRevoked(principal);
     const verified: VerifiedToken = Object.freeze({ token, principal });
     if (version === this.keySetVersion) {
       if (header !== undefined) this.rememberKey(header, resolvedKey);
-      this.remember(token, verified);
+      this.remember(verified, bearer, checkedAt);
     }
     return verified;
   }
@@ -185,11 +203,12 @@ export class AccessTokenVerifier implements OnModuleDestroy {
    * that may be in use; a token presented once (a one-shot client, a burst of distinct tokens) never
    * pays that. A client repeating its token pays one more full verification, once.
    */
-  private remember(token: string, verified: VerifiedToken): void {
-    const index = cacheIndex(token);
+  private remember(verified: VerifiedToken, bearer: string | undefined, checkedAt: number): void {
+    const index = cacheIndex(verified.token);
     if (this.acceptedOnce?.seenBefore(index) !== true) return;
+    const cached: CachedVerdict = { verified, bearer: bearer ?? BEARER_PREFIX + verified.token, checkedAt };
     // cached only while strictly before exp: the skew allowance past exp is never served from memory
-    this.verified.set(index, verified, verified.principal.expiresAt * 1000);
+    this.verified.set(index, cached, verified.principal.expiresAt * 1000);
   }
 
   /**
@@ -214,9 +233,18 @@ export class AccessTokenVerifier implements OnModuleDestroy {
   }
 }
 
+/** Whether `header` is exactly `Bearer <token>` for the `token` that `readBearerToken` read from it. */
+function isUsualBearer(header: string | string[] | undefined, token: string): header is string {
+  return (
+    typeof header === 'string' &&
+    header.length === BEARER_PREFIX.length + token.length &&
+    header.startsWith(BEARER_PREFIX)
+  );
+}
+
 /**
  * Where a token's verdict is filed: a 32-bit FNV-1a hash of the last 16 characters of its signature
- * (96 random bits). Hashing them costs a fraction of hashing the whole token (~1 µs for 800 characters
+ * (96 random bits), which are also the last 16 of `Bearer <token>`. Hashing them costs a fraction of hashing the whole token (~1 µs for 800 characters
  * in V8) and allocates nothing; a hit still needs the whole token to be identical (`cachedVerdict`),
  * so a forged token that copies a cached token's signature, or its hash, finds the entry and misses.
  * Two valid tokens that collide share one slot: the later evicts the earlier, never a wrong verdict.

@@ -9,6 +9,7 @@ import { NATS_URL } from '../../test-support/probe-app';
 import { deleteBucket, putRevocations, uniqueBucketName } from '../../test-support/revocation-bucket';
 import type { AuthModuleOptions } from '../auth-module-options';
 import { AuthModule } from '../auth.module';
+import { RevocationList } from '../revocation/revocation-list';
 import { AccessTokenVerifier } from './access-token-verifier';
 
 const NOW = Math.floor(Date.now() / 1000);
@@ -42,6 +43,12 @@ describe('AccessTokenVerifier verified-token cache', () => {
   });
 
   async function verifier(options: Partial<AuthModuleOptions> = {}): Promise<AccessTokenVerifier> {
+    return (await verifierAndList(options)).subject;
+  }
+
+  async function verifierAndList(
+    options: Partial<AuthModuleOptions> = {},
+  ): Promise<{ subject: AccessTokenVerifier; revocations: RevocationList }> {
     const moduleRef = await Test.createTestingModule({
       imports: [
         AuthModule.forRoot({
@@ -58,7 +65,7 @@ describe('AccessTokenVerifier verified-token cache', () => {
     }).compile();
     moduleRef.useLogger(false);
     modules.push(await moduleRef.init());
-    return moduleRef.get(AccessTokenVerifier);
+    return { subject: moduleRef.get(AccessTokenVerifier), revocations: moduleRef.get(RevocationList) };
   }
 
   const mint = (claims: Record<string, unknown> = {}): string =>
@@ -103,7 +110,7 @@ describe('AccessTokenVerifier verified-token cache', () => {
     expect(resolutions).toBe(4 + 50);
   });
 
-  it('checks revocation on every hit: jti, sid and blocked subject revoked after their tokens were cached', async () => {
+  it('checks every hit against revocations made after caching: jti, sid and blocked subject', async () => {
     const subject = await verifier();
     const jti = randomUUID();
     const sid = randomUUID();
@@ -120,6 +127,54 @@ describe('AccessTokenVerifier verified-token cache', () => {
 
     for (const token of tokens) expect(await verdict(subject, token)).toBe('refused token_revoked');
     expect(resolutions).toBe(6);
+  });
+
+  it('checks a hit against the revocation list again only when the list changed since its last check', async () => {
+    const { subject, revocations } = await verifierAndList();
+    const token = mint();
+    await cache(subject, token);
+    const lookups = jest.spyOn(revocations, 'assertNotRevoked');
+
+    for (let index = 0; index < 3; index += 1) await subject.verify(token);
+    const whileUnchanged = lookups.mock.calls.length;
+    const before = revocations.version;
+    const other = randomUUID();
+    await putRevocations(nats, bucket, [{ key: `jti.${other}`, value: { kind: 'jti', id: other, at: NOW } }]);
+    await eventually(() => Promise.resolve(revocations.version !== before));
+    for (let index = 0; index < 3; index += 1) await subject.verify(token);
+
+    expect(whileUnchanged).toBe(0);
+    expect(lookups).toHaveBeenCalledTimes(1);
+    expect(resolutions).toBe(2);
+  });
+
+  it('refuses cached tokens once the revocation list is no longer followed', async () => {
+    const { subject, revocations } = await verifierAndList();
+    const token = mint();
+    await cache(subject, token);
+    expect(subject.verifyBearer(`Bearer ${token}`)).not.toBeInstanceOf(Promise);
+
+    revocations.onModuleDestroy();
+
+    expect(() => subject.verifyBearer(`Bearer ${token}`)).toThrow(
+      expect.objectContaining({ code: 'revocation_unavailable' }),
+    );
+    expect(await verdict(subject, token)).toBe('refused revocation_unavailable');
+  });
+
+  it('serves a token cached from a header to verify(token), and one cached by verify(token) to its header', async () => {
+    const subject = await verifier();
+    const [fromHeader, fromToken] = [mint({ sub: 'header' }), mint({ sub: 'token' })];
+    await subject.verifyBearer(`Bearer ${fromHeader}`);
+    await subject.verifyBearer(`Bearer ${fromHeader}`);
+    await cache(subject, fromToken);
+
+    const byToken = await verdict(subject, fromHeader);
+    const byHeader = subject.verifyBearer(`Bearer ${fromToken}`);
+
+    expect(byToken).toBe('accepted header');
+    expect(byHeader).toEqual({ token: fromToken, principal: expect.objectContaining({ subject: 'token' }) });
+    expect(resolutions).toBe(4);
   });
 
   it('never serves an entry at or past exp; the full check then decides (skew included)', async () => {

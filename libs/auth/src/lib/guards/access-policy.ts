@@ -1,4 +1,4 @@
-import type { ExecutionContext } from '@nestjs/common';
+import type { ExecutionContext, Type } from '@nestjs/common';
 import type { Reflector } from '@nestjs/core';
 
 import type { Role } from '@relay/contracts';
@@ -19,37 +19,38 @@ export interface AccessPolicy {
   readonly scopes: readonly string[];
 }
 
-// decorator metadata is fixed once a class is defined: read it once per (controller, handler), not
-// with six reflect-metadata prototype walks on every call (about half a µs per request)
-const policies = new WeakMap<object, WeakMap<object, AccessPolicy>>();
+// decorator metadata is fixed once a class is defined: read it once per handler, not with six
+// reflect-metadata prototype walks on every call (about half a µs per request)
+const policies = new WeakMap<object, { readonly controller: Type; readonly policy: AccessPolicy }>();
 
 /** The access policy of the handler `context` is about to run (handler metadata overrides the controller's). */
 export function accessPolicyOf(reflector: Reflector, context: ExecutionContext): AccessPolicy {
-  const controller = context.getClass();
   const handler = context.getHandler();
-  let byHandler = policies.get(controller);
-  if (byHandler === undefined) {
-    byHandler = new WeakMap();
-    policies.set(controller, byHandler);
-  }
-  let policy = byHandler.get(handler);
-  if (policy === undefined) {
-    const targets = [handler, controller];
-    const roles = Object.freeze([
-      ...(reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets) ?? []),
-    ]);
-    const scopes = Object.freeze([
-      ...(reflector.getAllAndOverride<string[] | undefined>(SCOPES_KEY, targets) ?? []),
-    ]);
-    const isMarkedPublic = reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, targets) === true;
-    policy = Object.freeze({
-      isPublic: isMarkedPublic && roles.length === 0 && scopes.length === 0,
-      roles,
-      scopes,
-    });
-    byHandler.set(handler, policy);
-  }
+  const controller = context.getClass();
+  const known = policies.get(handler);
+  if (known?.controller === controller) return known.policy;
+  // a handler inherited by two controllers is read again whenever the other one calls it: still right
+  const policy = readPolicy(reflector, [handler, controller]);
+  policies.set(handler, { controller, policy });
   return policy;
+}
+
+function readPolicy(
+  reflector: Reflector,
+  targets: [ReturnType<ExecutionContext['getHandler']>, Type],
+): AccessPolicy {
+  const roles = Object.freeze([
+    ...(reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets) ?? []),
+  ]);
+  const scopes = Object.freeze([
+    ...(reflector.getAllAndOverride<string[] | undefined>(SCOPES_KEY, targets) ?? []),
+  ]);
+  const isMarkedPublic = reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, targets) === true;
+  return Object.freeze({
+    isPublic: isMarkedPublic && roles.length === 0 && scopes.length === 0,
+    roles,
+    scopes,
+  });
 }
 
 /** Refuses (403 `insufficient_scope`) a caller without one of the policy's roles or all of its scopes. */

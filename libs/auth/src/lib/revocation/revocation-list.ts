@@ -34,6 +34,7 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly bucket: string;
   private feed?: RevocationFeed;
   private synced = false;
+  private changes = 0;
   private isDestroyed = false;
   private retryTimer?: NodeJS.Timeout;
   private hasLoggedFailure = false;
@@ -43,6 +44,14 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly natsClient: RelayNatsClient,
   ) {
     this.bucket = resolveAuthOptions(options).revocationBucket;
+  }
+
+  /**
+   * Changes with every entry applied or removed and every change of sync state: a verdict checked
+   * against this list while `version` was the same needs no new check (the verifier's cache).
+   */
+  get version(): number {
+    return this.changes;
   }
 
   /** Whether the bucket has been replayed and is being followed (report it on `/health`). */
@@ -65,6 +74,7 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
   apply(entry: RevocationEntry): void {
     const current = this.entries[entry.kind].get(entry.id);
     this.entries[entry.kind].set(entry.id, Math.max(current ?? entry.at, entry.at));
+    this.changes += 1;
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -75,7 +85,7 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
     this.isDestroyed = true;
     clearTimeout(this.retryTimer);
     this.feed?.stop();
-    this.synced = false;
+    this.setSynced(false);
   }
 
   private async connect(): Promise<void> {
@@ -89,12 +99,14 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
       );
       if (this.isDestroyed) return this.feed.stop();
       this.prune();
-      this.synced = true;
+      this.setSynced(true);
       if (this.hasLoggedFailure) this.logger.log(`Revocation list synced from ${this.bucket}`);
     } catch (error) {
       if (!this.hasLoggedFailure) {
         const reason = error instanceof Error ? error.message : String(error);
-        this.logger.error(`Revocation list not synced: JetStream KV ${this.bucket} unavailable (${reason}); refusing tokens until it is`);
+        this.logger.error(
+          `Revocation list not synced: JetStream KV ${this.bucket} unavailable (${reason}); refusing tokens until it is`,
+        );
         this.hasLoggedFailure = true;
       }
       this.scheduleRetry();
@@ -103,9 +115,14 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
 
   private onLost(): void {
     if (this.isDestroyed) return;
-    this.synced = false;
+    this.setSynced(false);
     this.feed?.stop();
     this.scheduleRetry();
+  }
+
+  private setSynced(synced: boolean): void {
+    this.synced = synced;
+    this.changes += 1;
   }
 
   private scheduleRetry(): void {
@@ -117,7 +134,10 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
   private remove(key: string): void {
     const separator = key.indexOf('.');
     const kind = key.slice(0, separator);
-    if (kind === 'jti' || kind === 'sid' || kind === 'sub') this.entries[kind].delete(key.slice(separator + 1));
+    if (kind === 'jti' || kind === 'sid' || kind === 'sub') {
+      this.entries[kind].delete(key.slice(separator + 1));
+    }
+    this.changes += 1;
   }
 
   // the bucket's TTL drops old entries without telling watchers; mirror that in memory
@@ -126,5 +146,6 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
     for (const map of Object.values(this.entries)) {
       for (const [id, at] of map) if (at < oldest) map.delete(id);
     }
+    this.changes += 1;
   }
 }
