@@ -1,4 +1,4 @@
-import { isVariantB, PhaseTally } from './alternating';
+import { isVariantB, PhaseTally, runAlternatingBatches } from './alternating';
 
 /** A tally on a clock the test moves by hand, 100 ms phases. */
 function tallyAt(): { tally: PhaseTally; at: (ms: number) => void } {
@@ -7,7 +7,13 @@ function tallyAt(): { tally: PhaseTally; at: (ms: number) => void } {
 }
 
 /** Starts and ends `calls` calls at `startMs` / `endMs`. */
-function calls(tally: PhaseTally, at: (ms: number) => void, count: number, startMs: number, endMs = startMs): void {
+function calls(
+  tally: PhaseTally,
+  at: (ms: number) => void,
+  count: number,
+  startMs: number,
+  endMs = startMs,
+): void {
   for (let index = 0; index < count; index += 1) {
     at(startMs);
     const phase = tally.phaseNow();
@@ -74,5 +80,32 @@ describe(PhaseTally.name, () => {
     calls(tally, at, 5, 150);
 
     expect(tally.result().ratio).toBeNaN();
+  });
+});
+
+describe(runAlternatingBatches.name, () => {
+  it('runs both variants the same number of times, in batches whose order alternates', async () => {
+    const log: string[] = [];
+    const call = (name: string) => (): Promise<void> => {
+      log.push(name);
+      return Promise.resolve();
+    };
+
+    const result = await runAlternatingBatches(call('a'), call('b'), 2, 0);
+
+    expect(log.join('')).toBe('aabb');
+    expect(result.calls).toBe(2);
+  });
+
+  it('compares the time per call of the two variants', async () => {
+    const slow = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 20));
+    const fast = (): Promise<void> => Promise.resolve();
+
+    const result = await runAlternatingBatches(slow, fast, 3, 0.05);
+
+    expect(result.calls % 3).toBe(0);
+    expect(result.calls).toBeGreaterThanOrEqual(3);
+    expect(result.timeRatio).toBeLessThan(0.5);
+    expect(result.bOps).toBeGreaterThan(result.aOps);
   });
 });

@@ -117,3 +117,43 @@ export async function runAlternatingRounds(
   }
   return { ratio: median(rounds.map((result) => result.ratio)), rounds };
 }
+
+/** Time per call of two variants run in alternating batches (see `runAlternatingBatches`). */
+export interface AlternatingTimes {
+  /** Calls of `a` per second of `a`'s own batches. */
+  aOps: number;
+  bOps: number;
+  /** Time per `b` call / time per `a` call. */
+  timeRatio: number;
+  /** Calls of each variant. */
+  calls: number;
+}
+
+/**
+ * The in-process twin of `PhaseTally`: runs `a` and `b` one call after another in alternating batches
+ * of `batch` calls (a b, b a, a b, …) for about `seconds` in all, timing each batch, so that both see
+ * the same machine at millisecond grain. Both run the same number of calls.
+ */
+export async function runAlternatingBatches(
+  a: () => Promise<unknown>,
+  b: () => Promise<unknown>,
+  batch: number,
+  seconds: number,
+): Promise<AlternatingTimes> {
+  const variants = [a, b];
+  const spentMs = [0, 0];
+  const deadline = performance.now() + seconds * 1000;
+  let turns = 0;
+  do {
+    for (const which of turns % 2 === 0 ? [0, 1] : [1, 0]) {
+      const call = variants[which];
+      const started = performance.now();
+      for (let index = 0; index < batch; index += 1) await call();
+      spentMs[which] += performance.now() - started;
+    }
+    turns += 1;
+  } while (performance.now() < deadline);
+  const calls = turns * batch;
+  const [aMs, bMs] = spentMs;
+  return { aOps: (calls * 1000) / aMs, bOps: (calls * 1000) / bMs, timeRatio: bMs / aMs, calls };
+}
