@@ -1,7 +1,7 @@
-import type { AlternatingSummary } from './alternating';
+import { type AlternatingResult, type AlternatingSummary, runAlternatingRounds } from './alternating';
 import type { BenchOptions } from './options';
 import type { Figure, FigureSink } from './figures';
-import type { ScenarioSummary } from './rounds';
+import { runRounds, type Scenario, type ScenarioSummary } from './rounds';
 import { median, round } from './stats';
 import { reportTargetCpu } from './target-cpu';
 
@@ -13,6 +13,35 @@ export function summaryOf(results: Map<string, ScenarioSummary>, name: GuardScen
   const summary = results.get(name);
   if (summary === undefined) throw new Error(`no result for ${name}`);
   return summary;
+}
+
+/**
+ * Runs the HTTP or NATS section's scenarios in interleaved rounds of `seconds` (the absolute figures),
+ * then `public` and `guarded.warm` alternating (`alternate`: the judged ratio), and reports them all
+ * (`reportGuardCost`). Returns the rounds' summaries and the judged figure.
+ */
+export async function measureGuardCost(
+  sink: FigureSink,
+  options: BenchOptions,
+  run: {
+    prefix: string;
+    scenarios: Scenario[];
+    seconds: number;
+    alternate: (seconds: number) => Promise<AlternatingResult>;
+    warmGoal: number;
+  },
+): Promise<{ results: Map<string, ScenarioSummary>; warm: Figure }> {
+  const results = await runRounds(run.scenarios, {
+    runs: options.runs,
+    seconds: run.seconds,
+    warmupSeconds: options.warmupSeconds,
+  });
+  const alternating = await runAlternatingRounds(
+    run.alternate,
+    { runs: options.runs, seconds: options.alternatingSeconds },
+    'guarded.warm / public',
+  );
+  return { results, warm: reportGuardCost(sink, run.prefix, results, alternating, run.warmGoal) };
 }
 
 /**
@@ -52,7 +81,11 @@ export function reportGuardCost(
     round(ratio('guarded.warm', 'public'), 3),
     `x ${prefix}.public.rps`,
   );
-  sink.info(`${prefix}.guarded.cold.ratio`, round(ratio('guarded.cold', 'public'), 3), `x ${prefix}.public.rps`);
+  sink.info(
+    `${prefix}.guarded.cold.ratio`,
+    round(ratio('guarded.cold', 'public'), 3),
+    `x ${prefix}.public.rps`,
+  );
   sink.info(`${prefix}.public.ratio_to_raw`, round(ratio('public', 'raw'), 3), `x ${prefix}.raw.rps`);
   return warm;
 }

@@ -1,8 +1,7 @@
-import { runAlternatingRounds } from '../core/alternating';
 import type { BenchContext, Targets } from '../core/context';
 import { type HttpScenario, runAlternatingHttp, runHttpLoad } from '../core/http-load';
-import { runRounds, type Scenario } from '../core/rounds';
-import { profileGuardScenarios, reportGuardCost, summaryOf } from '../core/guard-figures';
+import type { Scenario } from '../core/rounds';
+import { measureGuardCost, profileGuardScenarios, summaryOf } from '../core/guard-figures';
 import { round } from '../core/stats';
 import { withTargetCpu } from '../core/target-cpu';
 import { profileTarget } from '../targets/profile-target';
@@ -33,17 +32,14 @@ export async function benchHttpGuard(context: BenchContext, targets: Targets): P
       { name, run: (seconds) => runHttpLoad(scenario, options.connections, seconds) },
       (name === 'raw' ? targets.raw : targets.nest).process.pid,
     );
-  const results = await runRounds(Object.entries(byName).map(toScenario), {
-    runs: options.runs,
+  const { results, warm } = await measureGuardCost(sink, options, {
+    prefix: 'http',
+    scenarios: Object.entries(byName).map(toScenario),
     seconds: options.httpSeconds,
-    warmupSeconds: options.warmupSeconds,
+    alternate: (seconds) =>
+      runAlternatingHttp(byName['public'], byName['guarded.warm'], options.connections, seconds),
+    warmGoal: WARM_GOAL,
   });
-  const alternating = await runAlternatingRounds(
-    (seconds) => runAlternatingHttp(byName['public'], byName['guarded.warm'], options.connections, seconds),
-    { runs: options.runs, seconds: options.alternatingSeconds },
-    'guarded.warm / public',
-  );
-  const warm = reportGuardCost(sink, 'http', results, alternating, WARM_GOAL);
   if (context.signatureFloorPerSecond !== undefined) {
     // the cold case cannot beat one signature check per request on the target's single core
     sink.info(

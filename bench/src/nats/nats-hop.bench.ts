@@ -5,11 +5,10 @@ import { connect, headers as natsHeaders, type NatsConnection } from 'nats';
 
 import { CallContext, RelayNatsClient } from '@relay/auth';
 
-import { runAlternatingRounds } from '../core/alternating';
 import { runAlternatingLoop, runClosedLoop } from '../core/closed-loop';
 import type { BenchContext, Targets } from '../core/context';
-import { runRounds, type Scenario } from '../core/rounds';
-import { profileGuardScenarios, reportGuardCost } from '../core/guard-figures';
+import type { Scenario } from '../core/rounds';
+import { measureGuardCost, profileGuardScenarios } from '../core/guard-figures';
 import { withTargetCpu } from '../core/target-cpu';
 import { profileTarget } from '../targets/profile-target';
 import { BenchSubjects } from '../targets/target-config';
@@ -64,17 +63,14 @@ export async function benchNatsHop(
     ),
   );
   try {
-    const results = await runRounds(scenarios, {
-      runs: options.runs,
+    const { warm } = await measureGuardCost(sink, options, {
+      prefix: 'nats',
+      scenarios,
       seconds: options.natsSeconds,
-      warmupSeconds: options.warmupSeconds,
+      alternate: (seconds) =>
+        runAlternatingLoop(calls['public'], calls['guarded.warm'], options.connections, seconds),
+      warmGoal: WARM_GOAL,
     });
-    const alternating = await runAlternatingRounds(
-      (seconds) => runAlternatingLoop(calls['public'], calls['guarded.warm'], options.connections, seconds),
-      { runs: options.runs, seconds: options.alternatingSeconds },
-      'guarded.warm / public',
-    );
-    const warm = reportGuardCost(sink, 'nats', results, alternating, WARM_GOAL);
     const profileSeconds = options.mode === 'quick' ? 1 : 4;
     await profileGuardScenarios(options, warm, (name) =>
       profileTarget(context, targets.nest, `nats ${name} profile`, () =>
