@@ -2,13 +2,13 @@ import { UnauthorizedException } from '@nestjs/common';
 import { decodeJwt } from 'jose';
 
 import type { Principal } from '@relay/auth';
-import { createScratchPostgresDatabase, type Database, openDatabase, type ScratchDatabase } from '@relay/database';
+import type { Database } from '@relay/database';
 
 import type { RevocationPublisher } from '../admin/revocation/revocation.publisher';
-import { AUTH_MIGRATIONS } from '../database/migrations';
 import { SigningKeysRepository } from '../keys/signing-keys.repository';
 import { SigningKeysService } from '../keys/signing-keys.service';
 import { testConfigService } from '../testing/test-config';
+import { TEST_DATABASE_BACKENDS } from '../testing/test-databases';
 import { TokenIssuer } from '../tokens/token-issuer.service';
 import { PasswordHasher } from '../users/password-hasher';
 import { UsersRepository } from '../users/users.repository';
@@ -18,33 +18,7 @@ import { hashRefreshToken } from './refresh-token';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
 import { SessionsService } from './sessions.service';
 
-type Backend = { name: string; open: () => Promise<{ db: Database; cleanup: () => Promise<void> }> };
-
-const backends: Backend[] = [
-  {
-    name: 'PGlite',
-    open: async () => {
-      const db = await openDatabase({ migrations: AUTH_MIGRATIONS });
-      return { db, cleanup: () => db.close() };
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    open: async () => {
-      const scratch: ScratchDatabase = await createScratchPostgresDatabase();
-      const db = await openDatabase({ url: scratch.url, migrations: AUTH_MIGRATIONS });
-      return {
-        db,
-        cleanup: async () => {
-          await db.close();
-          await scratch.drop();
-        },
-      };
-    },
-  },
-];
-
-describe.each(backends)('SessionsService on $name', ({ open }) => {
+describe.each(TEST_DATABASE_BACKENDS)('SessionsService on $name', ({ open }) => {
   let db: Database;
   let cleanup: () => Promise<void>;
   let sessions: SessionsService;
