@@ -58,4 +58,22 @@ export const AUTH_MIGRATIONS: Migration[] = [
     id: '0007-refresh-tokens-user',
     sql: 'CREATE INDEX refresh_tokens_user ON refresh_tokens (user_id)',
   },
+  {
+    // one row per failed login per throttle key; key_hash is the key's SHA-256, never an email or IP
+    id: '0008-login-failures',
+    sql: `CREATE TABLE login_failures (
+            key_hash text NOT NULL,
+            failed_at timestamptz NOT NULL
+          )`,
+  },
+  {
+    // counting a key's failures within its window, newest first
+    id: '0009-login-failures-key',
+    sql: 'CREATE INDEX login_failures_key ON login_failures (key_hash, failed_at)',
+  },
+  {
+    // pruning the rows older than every window
+    id: '0010-login-failures-failed-at',
+    sql: 'CREATE INDEX login_failures_failed_at ON login_failures (failed_at)',
+  },
 ];

@@ -1,4 +1,8 @@
+import type { Database } from '@relay/database';
+
+import { TEST_DATABASE_BACKENDS } from '../testing/test-databases';
 import { LoginAttempts } from './login-attempts';
+import { LoginFailuresRepository } from './login-failures.repository';
 
 const limits = {
   accountAndAddress: { maxFailures: 3, windowMs: 60_000 },
@@ -6,55 +10,152 @@ const limits = {
   address: { maxFailures: 5, windowMs: 60_000 },
 };
 
-describe(LoginAttempts.name, () => {
+describe.each(TEST_DATABASE_BACKENDS)(`${LoginAttempts.name} on $name`, ({ open }) => {
+  let db: Database;
+  let cleanup: () => Promise<void>;
   let now: number;
   let attempts: LoginAttempts;
 
-  beforeEach(() => {
+  // another auth replica (or this one after a restart): its own instance over the same database
+  const replica = (): LoginAttempts => new LoginAttempts(new LoginFailuresRepository(db), limits, () => now);
+  const storedRows = async (): Promise<number> =>
+    Number(
+      (await db.query<{ rows: number | string }>('SELECT count(*) AS rows FROM login_failures'))[0]?.rows,
+    );
+
+  beforeAll(async () => {
+    ({ db, cleanup } = await open());
+  }, 30_000);
+
+  afterAll(async () => {
+    await cleanup();
+  });
+
+  beforeEach(async () => {
+    await db.query('DELETE FROM login_failures');
     now = 1_000_000;
-    attempts = new LoginAttempts(limits, () => now);
+    attempts = replica();
   });
 
-  it('allows logins until the account fails maxFailures times from one address', () => {
-    attempts.recordFailure('a@x', '10.0.0.1');
-    attempts.recordFailure('a@x', '10.0.0.1');
-    expect(attempts.retryAfterSeconds('a@x', '10.0.0.1')).toBe(0);
+  it('allows logins until the account fails maxFailures times from one address', async () => {
+    await attempts.recordFailure('a@x', '10.0.0.1');
+    await attempts.recordFailure('a@x', '10.0.0.1');
+    expect(await attempts.retryAfterSeconds('a@x', '10.0.0.1')).toBe(0);
 
-    attempts.recordFailure('a@x', '10.0.0.1');
+    await attempts.recordFailure('a@x', '10.0.0.1');
 
-    expect(attempts.retryAfterSeconds('a@x', '10.0.0.1')).toBe(60);
+    expect(await attempts.retryAfterSeconds('a@x', '10.0.0.1')).toBe(60);
   });
 
-  it('counts down Retry-After and lets the window slide', () => {
-    for (let i = 0; i < 3; i += 1) attempts.recordFailure('a@x', '10.0.0.1');
+  it('counts down Retry-After and lets the window slide', async () => {
+    for (let i = 0; i < 3; i += 1) await attempts.recordFailure('a@x', '10.0.0.1');
     now += 45_000;
-    expect(attempts.retryAfterSeconds('a@x', '10.0.0.1')).toBe(15);
+    expect(await attempts.retryAfterSeconds('a@x', '10.0.0.1')).toBe(15);
 
     now += 15_001;
 
-    expect(attempts.retryAfterSeconds('a@x', '10.0.0.1')).toBe(0);
+    expect(await attempts.retryAfterSeconds('a@x', '10.0.0.1')).toBe(0);
   });
 
-  it('limits one address trying many accounts', () => {
-    for (let i = 0; i < 5; i += 1) attempts.recordFailure(`user${i}@x`, '10.0.0.1');
+  it('limits one address trying many accounts', async () => {
+    for (let i = 0; i < 5; i += 1) await attempts.recordFailure(`user${i}@x`, '10.0.0.1');
 
-    expect(attempts.retryAfterSeconds('fresh@x', '10.0.0.1')).toBeGreaterThan(0);
-    expect(attempts.retryAfterSeconds('fresh@x', '10.0.0.2')).toBe(0);
+    expect(await attempts.retryAfterSeconds('fresh@x', '10.0.0.1')).toBeGreaterThan(0);
+    expect(await attempts.retryAfterSeconds('fresh@x', '10.0.0.2')).toBe(0);
   });
 
-  it('limits one account attacked from many addresses', () => {
-    for (let i = 0; i < 5; i += 1) attempts.recordFailure('a@x', `10.0.0.${i}`);
+  it('limits one account attacked from many addresses', async () => {
+    for (let i = 0; i < 5; i += 1) await attempts.recordFailure('a@x', `10.0.0.${i}`);
 
-    expect(attempts.retryAfterSeconds('a@x', '10.0.9.9')).toBeGreaterThan(0);
+    expect(await attempts.retryAfterSeconds('a@x', '10.0.9.9')).toBeGreaterThan(0);
   });
 
-  it('clears the account counters after a successful login', () => {
-    attempts.recordFailure('a@x', '10.0.0.1');
-    attempts.recordFailure('a@x', '10.0.0.1');
-    attempts.recordSuccess('a@x', '10.0.0.1');
-    attempts.recordFailure('a@x', '10.0.0.1');
-    attempts.recordFailure('a@x', '10.0.0.1');
+  it('clears the account counters after a successful login', async () => {
+    await attempts.recordFailure('a@x', '10.0.0.1');
+    await attempts.recordFailure('a@x', '10.0.0.1');
+    await attempts.recordSuccess('a@x', '10.0.0.1');
+    await attempts.recordFailure('a@x', '10.0.0.1');
+    await attempts.recordFailure('a@x', '10.0.0.1');
 
-    expect(attempts.retryAfterSeconds('a@x', '10.0.0.1')).toBe(0);
+    expect(await attempts.retryAfterSeconds('a@x', '10.0.0.1')).toBe(0);
+  });
+
+  it('clears the account counter from every address after a success, but not the address counter', async () => {
+    for (let i = 1; i <= 4; i += 1) await attempts.recordFailure('a@x', `10.0.0.${i}`);
+    for (let i = 0; i < 3; i += 1) await attempts.recordFailure(`user${i}@x`, '10.0.0.1');
+    await attempts.recordSuccess('a@x', '10.0.0.1');
+
+    await attempts.recordFailure('a@x', '10.0.0.5');
+    await attempts.recordFailure('user3@x', '10.0.0.1');
+
+    // a@x: its 4 failures cleared, 1 since; 10.0.0.1: its 4 failures kept, 1 since
+    expect(await attempts.retryAfterSeconds('a@x', '10.0.9.9')).toBe(0);
+    expect(await attempts.retryAfterSeconds('fresh@x', '10.0.0.1')).toBe(60);
+  });
+
+  it('holds the limit across two replicas sharing the database', async () => {
+    const other = replica();
+    await attempts.recordFailure('a@x', '10.0.0.1');
+    await other.recordFailure('a@x', '10.0.0.1');
+    expect(await other.retryAfterSeconds('a@x', '10.0.0.1')).toBe(0);
+
+    await attempts.recordFailure('a@x', '10.0.0.1');
+
+    expect(await attempts.retryAfterSeconds('a@x', '10.0.0.1')).toBe(60);
+    expect(await other.retryAfterSeconds('a@x', '10.0.0.1')).toBe(60);
+  });
+
+  it('counts every one of concurrent failures from two replicas', async () => {
+    const other = replica();
+
+    await Promise.all([
+      attempts.recordFailure('a@x', '10.0.0.1'),
+      other.recordFailure('a@x', '10.0.0.2'),
+      attempts.recordFailure('a@x', '10.0.0.3'),
+      other.recordFailure('a@x', '10.0.0.4'),
+      attempts.recordFailure('a@x', '10.0.0.5'),
+    ]);
+
+    expect(await other.retryAfterSeconds('a@x', '10.0.9.9')).toBe(60);
+  });
+
+  it('keeps the counts across a restart', async () => {
+    for (let i = 0; i < 3; i += 1) await attempts.recordFailure('a@x', '10.0.0.1');
+    now += 20_000;
+
+    const restarted = replica();
+
+    expect(await restarted.retryAfterSeconds('a@x', '10.0.0.1')).toBe(40);
+  });
+
+  it('prunes failures older than every window on the next failure', async () => {
+    for (let i = 0; i < 3; i += 1) await attempts.recordFailure(`user${i}@x`, `10.0.0.${i}`);
+    expect(await storedRows()).toBe(9);
+    now += 60_000;
+
+    await attempts.recordFailure('b@x', '10.0.1.1');
+
+    expect(await storedRows()).toBe(3);
+  });
+
+  it("keeps only each key's newest maxFailures failures", async () => {
+    for (let i = 0; i < 8; i += 1) {
+      await attempts.recordFailure('a@x', '10.0.0.1');
+      now += 1_000;
+    }
+
+    // 3 for account and address, 5 for the account, 5 for the address
+    expect(await storedRows()).toBe(13);
+    now += 55_000;
+    expect(await attempts.retryAfterSeconds('a@x', '10.0.0.1')).toBe(2);
+  });
+
+  it('stores neither the email nor the address, only SHA-256 keys', async () => {
+    await attempts.recordFailure('a@x', '10.0.0.1');
+
+    const rows = await db.query<{ key_hash: string }>('SELECT key_hash FROM login_failures');
+
+    expect(rows).toHaveLength(3);
+    for (const row of rows) expect(row.key_hash).toMatch(/^[0-9a-f]{64}$/);
   });
 });

@@ -1,3 +1,7 @@
+import { createHash } from 'node:crypto';
+
+import { LoginFailuresRepository } from './login-failures.repository';
+
 /** At most `maxFailures` failed logins per key within `windowMs`. */
 export interface AttemptLimit {
   maxFailures: number;
@@ -24,78 +28,91 @@ export const DEFAULT_LOGIN_ATTEMPT_LIMITS: LoginAttemptLimits = {
   address: { maxFailures: 200, windowMs: FIFTEEN_MINUTES },
 };
 
-const MAX_TRACKED_KEYS = 100_000;
-
 /**
- * Failed-login throttle, in memory (per process): sliding windows of failure times. A restart
- * forgets it, and several auth instances each count their own share.
+ * Failed-login throttle over auth's database, so every replica counts every failure and a
+ * restart forgets nothing: sliding windows over the failure times stored per key.
+ *
+ * Check-then-act: logins checked at once, before any of them records its failure, may all pass
+ * at the limit's edge (a few extra guesses, as many as arrive together); each failure is its own
+ * row, so concurrent failures from any replica are all counted.
  */
 export class LoginAttempts {
-  private readonly failures = new Map<string, number[]>();
+  private readonly longestWindowMs: number;
 
+  // `now` is this process's clock, not the database's now(): Retry-After is reckoned from the
+  // clock that stamped the failures, and specs pin it; replicas' clocks are assumed in sync (NTP)
   constructor(
+    private readonly failures: LoginFailuresRepository,
     private readonly limits: LoginAttemptLimits = DEFAULT_LOGIN_ATTEMPT_LIMITS,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.longestWindowMs = Math.max(
+      limits.accountAndAddress.windowMs,
+      limits.account.windowMs,
+      limits.address.windowMs,
+    );
+  }
 
   /** Seconds until a login for this account from this address may be tried; 0 when it may now. */
-  retryAfterSeconds(account: string, address: string): number {
-    const waits = this.keys(account, address).map(([key, limit]) => this.waitMs(key, limit));
+  async retryAfterSeconds(account: string, address: string): Promise<number> {
+    const now = this.now();
+    const keys = this.keys(account, address);
+    const oldestCounted = await this.failures.oldestCounted(
+      keys.map(([keyHash, limit]) => ({
+        keyHash,
+        maxFailures: limit.maxFailures,
+        since: new Date(now - limit.windowMs),
+      })),
+    );
+    const waits = keys.map(([keyHash, limit]) => {
+      const oldest = oldestCounted.get(keyHash);
+      return oldest === undefined ? 0 : oldest.getTime() + limit.windowMs - now;
+    });
     return Math.ceil(Math.max(0, ...waits) / 1000);
   }
 
-  recordFailure(account: string, address: string): void {
+  async recordFailure(account: string, address: string): Promise<void> {
     const now = this.now();
-    for (const [key, limit] of this.keys(account, address)) {
-      const times = this.live(key, limit, now);
-      times.push(now);
-      // re-insert so Map order is recency; only the newest maxFailures matter for the window
-      this.failures.delete(key);
-      this.failures.set(key, times.slice(-limit.maxFailures));
-    }
-    this.bound(now);
+    const keys = this.keys(account, address);
+    await this.failures.insert(
+      keys.map(([keyHash]) => keyHash),
+      new Date(now),
+    );
+    // bounds the table: only a key's newest maxFailures can count, none older than every window
+    await this.failures.keepNewest(
+      keys.map(([keyHash, limit]) => ({ keyHash, maxFailures: limit.maxFailures })),
+    );
+    await this.failures.deleteUpTo(new Date(now - this.longestWindowMs));
   }
 
   /** A correct password clears the account's counters; the address keeps its count (stuffing across accounts). */
-  recordSuccess(account: string, address: string): void {
-    this.failures.delete(accountAndAddressKey(account, address));
-    this.failures.delete(`account:${account}`);
+  async recordSuccess(account: string, address: string): Promise<void> {
+    await this.failures.deleteKeys([accountAndAddressKey(account, address), accountKey(account)]);
   }
 
   private keys(account: string, address: string): Array<[string, AttemptLimit]> {
     return [
       [accountAndAddressKey(account, address), this.limits.accountAndAddress],
-      [`account:${account}`, this.limits.account],
-      [`address:${address}`, this.limits.address],
+      [accountKey(account), this.limits.account],
+      [addressKey(address), this.limits.address],
     ];
-  }
-
-  private waitMs(key: string, limit: AttemptLimit): number {
-    const now = this.now();
-    const times = this.live(key, limit, now);
-    if (times.length < limit.maxFailures) return 0;
-    const oldestCounted = times[times.length - limit.maxFailures] ?? now;
-    return oldestCounted + limit.windowMs - now;
-  }
-
-  private live(key: string, limit: AttemptLimit, now: number): number[] {
-    return (this.failures.get(key) ?? []).filter((time) => time > now - limit.windowMs);
-  }
-
-  // bounds memory under a flood of distinct accounts/addresses: drop the least recently added keys
-  private bound(now: number): void {
-    if (this.failures.size <= MAX_TRACKED_KEYS) return;
-    const longest = Math.max(this.limits.account.windowMs, this.limits.address.windowMs, this.limits.accountAndAddress.windowMs);
-    for (const [key, times] of this.failures) {
-      if ((times[times.length - 1] ?? 0) <= now - longest) this.failures.delete(key);
-    }
-    for (const key of this.failures.keys()) {
-      if (this.failures.size <= MAX_TRACKED_KEYS) break;
-      this.failures.delete(key);
-    }
   }
 }
 
 function accountAndAddressKey(account: string, address: string): string {
-  return `account-address:${account}\n${address}`;
+  return throttleKey(`account-address:${account}\n${address}`);
+}
+
+function accountKey(account: string): string {
+  return throttleKey(`account:${account}`);
+}
+
+function addressKey(address: string): string {
+  return throttleKey(`address:${address}`);
+}
+
+// stored as SHA-256, so the table holds no email or IP address in the clear (a guessed one can
+// still be tested against it, for as long as its rows live: one window at most)
+function throttleKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
 }

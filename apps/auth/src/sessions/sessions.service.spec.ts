@@ -14,14 +14,17 @@ import { PasswordHasher } from '../users/password-hasher';
 import { UsersRepository } from '../users/users.repository';
 import { UsersService } from '../users/users.service';
 import { LoginAttempts } from './login-attempts';
+import { LoginFailuresRepository } from './login-failures.repository';
 import { hashRefreshToken } from './refresh-token';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
-import { SessionsService } from './sessions.service';
+import { LoginThrottledException, SessionsService } from './sessions.service';
 
 describe.each(TEST_DATABASE_BACKENDS)('SessionsService on $name', ({ open }) => {
   let db: Database;
   let cleanup: () => Promise<void>;
   let sessions: SessionsService;
+  // a second auth instance over the same database, with its own LoginAttempts
+  let otherReplica: SessionsService;
   let users: UsersService;
   let revokedSessions: string[];
 
@@ -40,15 +43,18 @@ describe.each(TEST_DATABASE_BACKENDS)('SessionsService on $name', ({ open }) => 
       },
     } as unknown as RevocationPublisher;
     users = new UsersService(usersRepository, hasher);
-    sessions = new SessionsService(
-      usersRepository,
-      hasher,
-      new RefreshTokensRepository(db),
-      new TokenIssuer(keys, config),
-      revocations,
-      new LoginAttempts(),
-      config,
-    );
+    const replica = (): SessionsService =>
+      new SessionsService(
+        usersRepository,
+        hasher,
+        new RefreshTokensRepository(db),
+        new TokenIssuer(keys, config),
+        revocations,
+        new LoginAttempts(new LoginFailuresRepository(db)),
+        config,
+      );
+    sessions = replica();
+    otherReplica = replica();
     await users.register('erin@example.com', 'erin password');
   }, 30_000);
 
@@ -127,6 +133,24 @@ describe.each(TEST_DATABASE_BACKENDS)('SessionsService on $name', ({ open }) => 
     expect(revokedSessions).toEqual([claims['sid']]);
     await expect(sessions.refresh(mine.refresh_token)).rejects.toBeInstanceOf(UnauthorizedException);
     await expect(sessions.refresh(other.refresh_token)).resolves.toBeDefined();
+  });
+
+  it('throttles a login on every replica once their failures together reach the limit', async () => {
+    await users.register('grace@example.com', 'grace password');
+    for (let i = 0; i < 10; i += 1) {
+      const replica = i % 2 === 0 ? sessions : otherReplica;
+      const failed = replica.login('grace@example.com', 'wrong password', '192.0.2.1');
+      await expect(failed).rejects.toBeInstanceOf(UnauthorizedException);
+    }
+
+    const rightPassword = sessions.login('grace@example.com', 'grace password', '192.0.2.1');
+    const throttled = await rightPassword.catch((error: unknown) => error);
+    const elsewhere = await otherReplica.login('grace@example.com', 'grace password', '192.0.2.2');
+
+    expect(throttled).toBeInstanceOf(LoginThrottledException);
+    expect((throttled as LoginThrottledException).retryAfterSeconds).toBeGreaterThan(0);
+    expect((throttled as LoginThrottledException).retryAfterSeconds).toBeLessThanOrEqual(15 * 60);
+    expect(elsewhere.token_type).toBe('Bearer');
   });
 
   it('refuses a blocked user with the same error as a wrong password', async () => {

@@ -50,16 +50,16 @@ export class SessionsService {
   async login(email: string, password: string, clientAddress: string): Promise<TokenPairResponse> {
     const account = normaliseEmail(email);
     // checked before the password, so a right guess while throttled learns nothing
-    const retryAfter = this.attempts.retryAfterSeconds(account, clientAddress);
+    const retryAfter = await this.attempts.retryAfterSeconds(account, clientAddress);
     if (retryAfter > 0) throw new LoginThrottledException(retryAfter);
     const user = await this.users.findByEmail(account);
     const isPasswordRight =
       user === undefined ? await this.hasher.verifyNothing(password) : await this.hasher.verify(user.passwordHash, password);
     if (user === undefined || !isPasswordRight || user.blockedAt !== null) {
-      this.attempts.recordFailure(account, clientAddress);
+      await this.attempts.recordFailure(account, clientAddress);
       throw new UnauthorizedException(INVALID_CREDENTIALS);
     }
-    this.attempts.recordSuccess(account, clientAddress);
+    await this.attempts.recordSuccess(account, clientAddress);
     const sessionId = randomUUID();
     const refreshToken = generateRefreshToken();
     await this.refreshTokens.insert(this.newRefreshRecord(refreshToken, sessionId, user));

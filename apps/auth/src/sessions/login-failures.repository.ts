@@ -1,0 +1,83 @@
+import { Inject, Injectable } from '@nestjs/common';
+
+import { DATABASE, type Database } from '@relay/database';
+
+/** How many of a key's newest failures count, and from when. */
+export interface FailureCount {
+  keyHash: string;
+  maxFailures: number;
+  since: Date;
+}
+
+/** login_failures table I/O: one row per failed login per throttle key, addressed by the key's SHA-256. */
+@Injectable()
+export class LoginFailuresRepository {
+  constructor(@Inject(DATABASE) private readonly db: Database) {}
+
+  /** Records one failure at `failedAt` under each key, in one statement. */
+  async insert(keyHashes: readonly string[], failedAt: Date): Promise<void> {
+    await this.db.query('INSERT INTO login_failures (key_hash, failed_at) SELECT unnest($1::text[]), $2', [
+      keyHashes,
+      failedAt,
+    ]);
+  }
+
+  /**
+   * Per key, the `maxFailures`-th newest failure after `since` (the first to leave the window),
+   * in one round trip; a key with fewer failures than that is absent from the map.
+   */
+  async oldestCounted(counts: readonly FailureCount[]): Promise<Map<string, Date>> {
+    const rows = await this.db.query<{ key_hash: string; failed_at: Date | string }>(
+      `SELECT k.key_hash, f.failed_at
+       FROM unnest($1::text[], $2::int[], $3::timestamptz[]) AS k (key_hash, max_failures, since)
+       CROSS JOIN LATERAL (
+         SELECT failed_at FROM login_failures
+         WHERE key_hash = k.key_hash AND failed_at > k.since
+         ORDER BY failed_at DESC OFFSET k.max_failures - 1 LIMIT 1
+       ) AS f`,
+      [
+        counts.map((count) => count.keyHash),
+        counts.map((count) => count.maxFailures),
+        counts.map((count) => count.since),
+      ],
+    );
+    return new Map(rows.map((row) => [row.key_hash, new Date(row.failed_at)]));
+  }
+
+  /** Forgets every failure of these keys. */
+  async deleteKeys(keyHashes: readonly string[]): Promise<void> {
+    await this.db.query('DELETE FROM login_failures WHERE key_hash = ANY($1::text[])', [keyHashes]);
+  }
+
+  // Housekeeping skips rows another statement holds (SKIP LOCKED) rather than waiting for them,
+  // so replicas pruning at once never block or deadlock each other or a login; what one skips,
+  // the next write deletes. Rows are never updated, so ctid names a row for the statement's life.
+
+  /** Deletes each key's failures beyond its `maxFailures` newest: the older ones never count. */
+  async keepNewest(counts: ReadonlyArray<Omit<FailureCount, 'since'>>): Promise<void> {
+    await this.db.query(
+      `DELETE FROM login_failures WHERE ctid = ANY (ARRAY (
+         SELECT f.ctid
+         FROM unnest($1::text[], $2::int[]) AS k (key_hash, max_failures)
+         JOIN login_failures AS f ON f.key_hash = k.key_hash
+         WHERE f.failed_at < (
+           SELECT n.failed_at FROM login_failures AS n
+           WHERE n.key_hash = k.key_hash
+           ORDER BY n.failed_at DESC OFFSET k.max_failures - 1 LIMIT 1
+         )
+         FOR UPDATE OF f SKIP LOCKED
+       ))`,
+      [counts.map((count) => count.keyHash), counts.map((count) => count.maxFailures)],
+    );
+  }
+
+  /** Deletes every failure at or before `cutoff`, whatever its key. */
+  async deleteUpTo(cutoff: Date): Promise<void> {
+    await this.db.query(
+      `DELETE FROM login_failures WHERE ctid = ANY (ARRAY (
+         SELECT ctid FROM login_failures WHERE failed_at <= $1 FOR UPDATE SKIP LOCKED
+       ))`,
+      [cutoff],
+    );
+  }
+}
