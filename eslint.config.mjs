@@ -26,11 +26,7 @@ export default [
             },
             {
               sourceTag: 'type:bench',
-              onlyDependOnLibsWithTags: [
-                'type:platform',
-                'type:contracts',
-                'type:testing',
-              ],
+              onlyDependOnLibsWithTags: ['type:platform', 'type:contracts', 'type:testing'],
             },
             {
               sourceTag: 'type:platform',
@@ -84,14 +80,8 @@ export default [
       '@typescript-eslint/no-non-null-assertion': 'error',
       // Config and DTO classes annotate field types on purpose: the annotation is the design:type
       // metadata that class-transformer converts environment strings with.
-      '@typescript-eslint/no-inferrable-types': [
-        'error',
-        { ignoreProperties: true },
-      ],
-      'max-lines': [
-        'warn',
-        { max: 300, skipBlankLines: true, skipComments: true },
-      ],
+      '@typescript-eslint/no-inferrable-types': ['error', { ignoreProperties: true }],
+      'max-lines': ['warn', { max: 300, skipBlankLines: true, skipComments: true }],
       'no-restricted-imports': [
         'error',
         {
@@ -123,11 +113,7 @@ export default [
           depConstraints: [
             {
               sourceTag: 'type:app',
-              onlyDependOnLibsWithTags: [
-                'type:platform',
-                'type:contracts',
-                'type:testing',
-              ],
+              onlyDependOnLibsWithTags: ['type:platform', 'type:contracts', 'type:testing'],
             },
             {
               sourceTag: 'type:e2e',
@@ -135,11 +121,7 @@ export default [
             },
             {
               sourceTag: 'type:platform',
-              onlyDependOnLibsWithTags: [
-                'type:platform',
-                'type:contracts',
-                'type:testing',
-              ],
+              onlyDependOnLibsWithTags: ['type:platform', 'type:contracts', 'type:testing'],
             },
             {
               sourceTag: 'type:testing',

@@ -11,7 +11,10 @@ export default [
         {
           allow: ['@relay/testing'],
           depConstraints: [
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:platform', 'type:contracts', 'type:testing'] },
+            {
+              sourceTag: 'type:app',
+              onlyDependOnLibsWithTags: ['type:platform', 'type:contracts', 'type:testing'],
+            },
           ],
         },
       ],

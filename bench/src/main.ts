@@ -45,12 +45,16 @@ async function runAuthSections(context: BenchContext): Promise<void> {
   // verifier's core quiet instead
   const early = needsTargets && options.mode === 'quick' ? startTargets(context) : undefined;
   early?.catch(() => undefined);
-  await section('verifier', options, () => (startedDriver ? benchVerifier(context, startedDriver) : Promise.resolve()));
+  await section('verifier', options, () =>
+    startedDriver ? benchVerifier(context, startedDriver) : Promise.resolve(),
+  );
   if (!needsTargets) return;
   const targets = await (early ?? startTargets(context));
   try {
     await section('http', options, () => benchHttpGuard(context, targets));
-    await section('nats', options, () => (startedDriver ? benchNatsHop(context, targets, startedDriver) : Promise.resolve()));
+    await section('nats', options, () =>
+      startedDriver ? benchNatsHop(context, targets, startedDriver) : Promise.resolve(),
+    );
   } finally {
     await stopTargets(targets);
   }
@@ -60,7 +64,9 @@ async function main(): Promise<void> {
   const started = performance.now();
   const options = parseOptions(process.argv.slice(2), WORKSPACE_ROOT);
   const sink = new FigureSink();
-  process.stdout.write(`relay bench (${options.mode}): ${[...options.sections].join(', ')}; ${options.runs} run(s) per figure (verifier ${options.verifierRuns}), medians\n`);
+  process.stdout.write(
+    `relay bench (${options.mode}): ${[...options.sections].join(', ')}; ${options.runs} run(s) per figure (verifier ${options.verifierRuns}), medians\n`,
+  );
   const nats: BenchNats = await startBenchNats();
   cleanups.push(() => nats.stop());
   process.stdout.write(`NATS: ${nats.description}\n`);
@@ -68,8 +74,15 @@ async function main(): Promise<void> {
   const needsTokens = ['verifier', 'http', 'nats'].some((name) => options.sections.has(name as Section));
   if (needsTokens) {
     const worldStarted = performance.now();
-    world = await createTokenWorld(nats.url, options.tokenPool, options.residentTokens, options.revokedEntries);
-    process.stdout.write(`tokens: ${options.tokenPool + options.residentTokens} minted, ${options.revokedEntries} revocations loaded (${((performance.now() - worldStarted) / 1000).toFixed(1)} s)\n`);
+    world = await createTokenWorld(
+      nats.url,
+      options.tokenPool,
+      options.residentTokens,
+      options.revokedEntries,
+    );
+    process.stdout.write(
+      `tokens: ${options.tokenPool + options.residentTokens} minted, ${options.revokedEntries} revocations loaded (${((performance.now() - worldStarted) / 1000).toFixed(1)} s)\n`,
+    );
     const created = world;
     cleanups.push(() => created.close());
     await runAuthSections({ options, sink, world });
@@ -78,7 +91,12 @@ async function main(): Promise<void> {
   const report: BenchReport = {
     generatedAt: new Date().toISOString(),
     mode: options.mode,
-    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version, platform: process.platform },
+    machine: {
+      cpus: cpus().length,
+      model: cpus()[0]?.model ?? 'unknown',
+      node: process.version,
+      platform: process.platform,
+    },
     runs: options.runs,
     verifierRuns: options.verifierRuns,
     figures: sink.figures,
@@ -102,7 +120,9 @@ main()
   .then(cleanUp)
   .then(() => process.exit(0))
   .catch(async (error: unknown) => {
-    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     await cleanUp();
     process.exit(1);
   });

@@ -10,7 +10,12 @@ export default [
         'error',
         {
           allow: ['@relay/testing'],
-          depConstraints: [{ sourceTag: 'type:platform', onlyDependOnLibsWithTags: ['type:platform', 'type:contracts', 'type:testing'] }],
+          depConstraints: [
+            {
+              sourceTag: 'type:platform',
+              onlyDependOnLibsWithTags: ['type:platform', 'type:contracts', 'type:testing'],
+            },
+          ],
         },
       ],
     },

@@ -55,9 +55,7 @@ function interpolate(value: string | number): string {
 }
 
 function publishedPorts(service: Service): number[] {
-  return (service.ports ?? []).map((mapping) =>
-    Number(mapping.split(':').at(-2)),
-  );
+  return (service.ports ?? []).map((mapping) => Number(mapping.split(':').at(-2)));
 }
 
 function healthcheckText(service: Service): string {
@@ -65,9 +63,7 @@ function healthcheckText(service: Service): string {
   return Array.isArray(test) ? test.join(' ') : test;
 }
 
-const compose = parse(
-  readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'),
-) as Compose;
+const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as Compose;
 const service = (name: string): Service => {
   const found = compose.services[name];
   if (!found) throw new Error(`docker-compose.yml has no service "${name}"`);
@@ -75,21 +71,12 @@ const service = (name: string): Service => {
 };
 const env = (name: AppName): Record<string, string> =>
   Object.fromEntries(
-    Object.entries(service(name).environment ?? {}).map(([key, value]) => [
-      key,
-      interpolate(value),
-    ]),
+    Object.entries(service(name).environment ?? {}).map(([key, value]) => [key, interpolate(value)]),
   );
 
 describe('docker-compose.yml', () => {
   it('defines nats, postgres, auth, orders and inventory', () => {
-    expect(Object.keys(compose.services).sort()).toEqual([
-      'auth',
-      'inventory',
-      'nats',
-      'orders',
-      'postgres',
-    ]);
+    expect(Object.keys(compose.services).sort()).toEqual(['auth', 'inventory', 'nats', 'orders', 'postgres']);
   });
 
   it('publishes 4222 for NATS and 3000/3001/3002 for the apps', () => {
@@ -101,9 +88,7 @@ describe('docker-compose.yml', () => {
 
   it('runs NATS with JetStream and checks /healthz on the monitoring port', () => {
     const nats = service('nats');
-    const command = Array.isArray(nats.command)
-      ? nats.command
-      : (nats.command ?? '').split(/\s+/);
+    const command = Array.isArray(nats.command) ? nats.command : (nats.command ?? '').split(/\s+/);
     expect(command).toContain('-js');
     expect(healthcheckText(nats)).toMatch(/:8222\/healthz/);
   });
@@ -113,54 +98,38 @@ describe('docker-compose.yml', () => {
       volume.includes('docker-entrypoint-initdb.d'),
     );
     expect(mount).toMatch(/^\.\/tools\/docker\/postgres-init:/);
-    const sql = readFileSync(
-      join(ROOT, 'tools/docker/postgres-init/01-create-databases.sql'),
-      'utf8',
-    );
+    const sql = readFileSync(join(ROOT, 'tools/docker/postgres-init/01-create-databases.sql'), 'utf8');
     for (const name of APP_NAMES) {
       expect(sql).toMatch(new RegExp(`CREATE DATABASE ${name};`));
     }
   });
 
-  it.each(APP_NAMES)(
-    'builds %s from the Dockerfile with APP set to its name',
-    (name) => {
-      expect(service(name).build).toEqual({
-        context: '.',
-        args: { APP: name },
-      });
-    },
-  );
+  it.each(APP_NAMES)('builds %s from the Dockerfile with APP set to its name', (name) => {
+    expect(service(name).build).toEqual({
+      context: '.',
+      args: { APP: name },
+    });
+  });
 
-  it.each(APP_NAMES)(
-    'gives %s only environment variables the contract lists',
-    (name) => {
-      const unknown = Object.keys(env(name)).filter(
-        (key) => !CONTRACT_ENV.has(key),
-      );
-      expect(unknown).toEqual([]);
-    },
-  );
+  it.each(APP_NAMES)('gives %s only environment variables the contract lists', (name) => {
+    const unknown = Object.keys(env(name)).filter((key) => !CONTRACT_ENV.has(key));
+    expect(unknown).toEqual([]);
+  });
 
-  it.each(APP_NAMES)(
-    'points %s at its own port, its own database and the shared bus',
-    (name) => {
-      const variables = env(name);
-      expect(Number(variables.PORT)).toBe(APPS[name]);
-      expect(variables.NATS_URL).toBe('nats://nats:4222');
-      const database = new URL(variables.DATABASE_URL);
-      expect(database.hostname).toBe('postgres');
-      expect(database.pathname).toBe(`/${name}`);
-    },
-  );
+  it.each(APP_NAMES)('points %s at its own port, its own database and the shared bus', (name) => {
+    const variables = env(name);
+    expect(Number(variables.PORT)).toBe(APPS[name]);
+    expect(variables.NATS_URL).toBe('nats://nats:4222');
+    const database = new URL(variables.DATABASE_URL);
+    expect(database.hostname).toBe('postgres');
+    expect(database.pathname).toBe(`/${name}`);
+  });
 
   it('gives every app the same AUTH_ISSUER and the verifiers the JWKS of the auth service', () => {
     const issuers = new Set(APP_NAMES.map((name) => env(name).AUTH_ISSUER));
     expect([...issuers]).toEqual(['http://auth:3000']);
     for (const name of ['orders', 'inventory'] as const) {
-      expect(env(name).AUTH_JWKS_URI).toBe(
-        'http://auth:3000/.well-known/jwks.json',
-      );
+      expect(env(name).AUTH_JWKS_URI).toBe('http://auth:3000/.well-known/jwks.json');
       expect(env(name).AUTH_AUDIENCE).toBe(name);
     }
     expect(env('orders').ORDERS_RPC_TIMEOUT_MS).toBe('3000');
@@ -173,41 +142,27 @@ describe('docker-compose.yml', () => {
     expect(env('inventory').AUTH_ADMIN_PASSWORD).toBeUndefined();
   });
 
-  it.each(['nats', 'postgres', ...APP_NAMES])(
-    'has a healthcheck for %s',
-    (name) => {
-      expect(healthcheckText(service(name))).not.toBe('');
-    },
-  );
+  it.each(['nats', 'postgres', ...APP_NAMES])('has a healthcheck for %s', (name) => {
+    expect(healthcheckText(service(name))).not.toBe('');
+  });
 
   it.each(APP_NAMES)('probes GET /health on the port of %s', (name) => {
     expect(healthcheckText(service(name))).toMatch(/\/health\b/);
     expect(healthcheckText(service(name))).toMatch(/process\.env\.PORT/);
   });
 
-  it.each(APP_NAMES)(
-    'starts %s only once its dependencies are healthy',
-    (name) => {
-      const dependsOn = service(name).depends_on ?? {};
-      const required =
-        name === 'auth' ? ['nats', 'postgres'] : ['nats', 'postgres', 'auth'];
-      for (const dependency of required) {
-        expect(dependsOn[dependency]).toEqual({ condition: 'service_healthy' });
-      }
-      expect(
-        Object.values(dependsOn).every(
-          (entry) => entry.condition === 'service_healthy',
-        ),
-      ).toBe(true);
-    },
-  );
+  it.each(APP_NAMES)('starts %s only once its dependencies are healthy', (name) => {
+    const dependsOn = service(name).depends_on ?? {};
+    const required = name === 'auth' ? ['nats', 'postgres'] : ['nats', 'postgres', 'auth'];
+    for (const dependency of required) {
+      expect(dependsOn[dependency]).toEqual({ condition: 'service_healthy' });
+    }
+    expect(Object.values(dependsOn).every((entry) => entry.condition === 'service_healthy')).toBe(true);
+  });
 });
 
 describe('Dockerfile', () => {
-  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8').replace(
-    /\\\n/g,
-    ' ',
-  );
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
   const stages = dockerfile.split(/^FROM /m).slice(1);
   const runtime = stages.at(-1) ?? '';
 
@@ -225,26 +180,18 @@ describe('Dockerfile', () => {
   });
 
   it('runs as a non-root user', () => {
-    const users = [...runtime.matchAll(/^USER (\S+)/gm)].map(
-      (match) => match[1],
-    );
+    const users = [...runtime.matchAll(/^USER (\S+)/gm)].map((match) => match[1]);
     expect(users.length).toBeGreaterThan(0);
     expect(['root', '0']).not.toContain(users.at(-1));
   });
 
   it('starts main.js and checks GET /health', () => {
     expect(runtime).toMatch(/^CMD \["node", "main\.js"\]$/m);
-    expect(runtime).toMatch(
-      /^HEALTHCHECK .*fetch\('http:\/\/127\.0\.0\.1:' \+ port \+ '\/health'\)/m,
-    );
+    expect(runtime).toMatch(/^HEALTHCHECK .*fetch\('http:\/\/127\.0\.0\.1:' \+ port \+ '\/health'\)/m);
   });
 
   it('keeps dependencies and build output out of the build context', () => {
-    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split(
-      '\n',
-    );
-    expect(ignored).toEqual(
-      expect.arrayContaining(['node_modules', 'dist', '.nx', '.data', '.git']),
-    );
+    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n');
+    expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'dist', '.nx', '.data', '.git']));
   });
 });

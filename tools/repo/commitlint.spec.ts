@@ -29,8 +29,11 @@ function accepts(message: string): boolean {
 
 describe('commit messages (commitlint.config.mjs, run by the commit-msg hook)', () => {
   it('allows the workspace projects as scopes', () => {
-    const script = "import('./commitlint.config.mjs').then((c) => console.log(JSON.stringify(c.PROJECT_SCOPES)))";
-    const scopes = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' }));
+    const script =
+      "import('./commitlint.config.mjs').then((c) => console.log(JSON.stringify(c.PROJECT_SCOPES)))";
+    const scopes = JSON.parse(
+      execFileSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' }),
+    );
 
     expect(scopes).toEqual(workspaceProjects());
   });

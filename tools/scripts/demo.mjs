@@ -56,9 +56,7 @@ function natsAddress() {
 }
 
 function pipeWithPrefix(stream, prefix, out) {
-  createInterface({ input: stream }).on('line', (line) =>
-    out.write(`${prefix} ${line}\n`),
-  );
+  createInterface({ input: stream }).on('line', (line) => out.write(`${prefix} ${line}\n`));
 }
 
 function startChild(name, command, args, env) {
@@ -72,9 +70,7 @@ function startChild(name, command, args, env) {
   pipeWithPrefix(child.stderr, prefix, process.stderr);
   child.on('exit', (code, signal) => {
     if (isStopping) return;
-    say(
-      `${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything.`,
-    );
+    say(`${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything.`);
     void stopAll(1);
   });
   children.push({ name, child });
@@ -103,37 +99,20 @@ async function ensureNats() {
     process.env,
   );
   for (let waited = 0; !(await tcpAnswers(host, port)); waited += 200) {
-    if (waited > 10_000)
-      throw new Error(
-        `nats-server did not answer on ${host}:${port} within 10 s`,
-      );
+    if (waited > 10_000) throw new Error(`nats-server did not answer on ${host}:${port} within 10 s`);
     await sleep(200);
   }
 }
 
 function build() {
-  say(
-    'building auth, orders and inventory (npx nx run-many -t build -p auth orders inventory)',
-  );
+  say('building auth, orders and inventory (npx nx run-many -t build -p auth orders inventory)');
   const result = spawnSync(
     'npx',
-    [
-      'nx',
-      'run-many',
-      '-t',
-      'build',
-      '-p',
-      'auth',
-      'orders',
-      'inventory',
-      '--outputStyle=stream',
-    ],
+    ['nx', 'run-many', '-t', 'build', '-p', 'auth', 'orders', 'inventory', '--outputStyle=stream'],
     { cwd: ROOT, stdio: 'inherit', env: { ...process.env, NX_TUI: 'false' } },
   );
   if (result.status !== 0) {
-    console.error(
-      '[demo] the build failed (see above); fix it and run npm start again.',
-    );
+    console.error('[demo] the build failed (see above); fix it and run npm start again.');
     process.exit(1);
   }
 }
@@ -179,10 +158,7 @@ async function waitHealthy(app) {
       if (response.status === 200) return;
       last = `${response.status} ${await response.text()}`;
     } catch (error) {
-      last =
-        error instanceof Error
-          ? (error.cause?.code ?? error.message)
-          : String(error);
+      last = error instanceof Error ? (error.cause?.code ?? error.message) : String(error);
     }
     await sleep(300);
   }
@@ -194,8 +170,7 @@ async function waitHealthy(app) {
 async function stopAll(code) {
   if (isStopping) return;
   isStopping = true;
-  const isRunning = ({ child }) =>
-    child.exitCode === null && child.signalCode === null;
+  const isRunning = ({ child }) => child.exitCode === null && child.signalCode === null;
   const stop = ({ child }) =>
     new Promise((done) => {
       const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
@@ -206,16 +181,8 @@ async function stopAll(code) {
       child.kill('SIGTERM');
     });
   // Apps first, the bus last: the apps close their NATS connections cleanly on the way out.
-  await Promise.all(
-    children
-      .filter((entry) => isRunning(entry) && entry.name !== 'nats')
-      .map(stop),
-  );
-  await Promise.all(
-    children
-      .filter((entry) => isRunning(entry) && entry.name === 'nats')
-      .map(stop),
-  );
+  await Promise.all(children.filter((entry) => isRunning(entry) && entry.name !== 'nats').map(stop));
+  await Promise.all(children.filter((entry) => isRunning(entry) && entry.name === 'nats').map(stop));
   if (natsStoreDir) rmSync(natsStoreDir, { recursive: true, force: true });
   process.exit(code);
 }
@@ -260,9 +227,7 @@ async function call(method, url, body, token) {
 
 function expectStatus(step, result, status) {
   if (result.status !== status) {
-    throw new Error(
-      `${step}: expected ${status}, got ${result.status} ${JSON.stringify(result.body)}`,
-    );
+    throw new Error(`${step}: expected ${status}, got ${result.status} ${JSON.stringify(result.body)}`);
   }
   say(`ok  ${step} -> ${status}`);
 }
@@ -277,19 +242,10 @@ async function runWalkthrough() {
     await call('POST', 'http://localhost:3000/auth/register', credentials),
     201,
   );
-  const login = await call(
-    'POST',
-    'http://localhost:3000/auth/login',
-    credentials,
-  );
+  const login = await call('POST', 'http://localhost:3000/auth/login', credentials);
   expectStatus('POST /auth/login', login, 200);
   const token = login.body.access_token;
-  const before = await call(
-    'GET',
-    `http://localhost:3002/inventory/${DEMO_SKU}`,
-    undefined,
-    token,
-  );
+  const before = await call('GET', `http://localhost:3002/inventory/${DEMO_SKU}`, undefined, token);
   expectStatus(`GET /inventory/${DEMO_SKU}`, before, 200);
   const order = await call(
     'POST',
@@ -300,21 +256,14 @@ async function runWalkthrough() {
   expectStatus('POST /orders', order, 201);
   if (order.body.status !== 'confirmed')
     throw new Error(`order status is ${order.body.status}, expected confirmed`);
-  const after = await call(
-    'GET',
-    `http://localhost:3002/inventory/${DEMO_SKU}`,
-    undefined,
-    token,
-  );
+  const after = await call('GET', `http://localhost:3002/inventory/${DEMO_SKU}`, undefined, token);
   expectStatus(`GET /inventory/${DEMO_SKU}`, after, 200);
   if (after.body.available !== before.body.available - 2) {
     throw new Error(
       `${DEMO_SKU} went from ${before.body.available} to ${after.body.available}, expected a drop of 2`,
     );
   }
-  say(
-    `ok  ${DEMO_SKU} available ${before.body.available} -> ${after.body.available}`,
-  );
+  say(`ok  ${DEMO_SKU} available ${before.body.available} -> ${after.body.available}`);
 }
 
 async function main() {
@@ -322,18 +271,12 @@ async function main() {
   process.once('SIGTERM', () => void stopAll(143));
   await ensureNats();
   if (!SKIP_BUILD) build();
-  const missing = APPS.map((app) =>
-    join('dist/apps', app.name, 'main.js'),
-  ).filter((file) => !existsSync(join(ROOT, file)));
-  if (missing.length > 0)
-    throw new Error(`missing ${missing.join(', ')}; run without --skip-build`);
+  const missing = APPS.map((app) => join('dist/apps', app.name, 'main.js')).filter(
+    (file) => !existsSync(join(ROOT, file)),
+  );
+  if (missing.length > 0) throw new Error(`missing ${missing.join(', ')}; run without --skip-build`);
   for (const app of APPS) {
-    startChild(
-      app.name,
-      process.execPath,
-      [join('dist/apps', app.name, 'main.js')],
-      appEnv(app),
-    );
+    startChild(app.name, process.execPath, [join('dist/apps', app.name, 'main.js')], appEnv(app));
   }
   await Promise.all(APPS.map(waitHealthy));
   if (!IS_CHECK) return printWalkthrough();
@@ -343,8 +286,6 @@ async function main() {
 }
 
 main().catch((error) => {
-  console.error(
-    `[demo] ${error instanceof Error ? error.message : String(error)}`,
-  );
+  console.error(`[demo] ${error instanceof Error ? error.message : String(error)}`);
   void stopAll(1);
 });

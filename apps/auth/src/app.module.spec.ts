@@ -23,7 +23,11 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
   let baseUrl: string;
   let dataDir: string;
 
-  async function call(method: string, path: string, options: { body?: unknown; token?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
+  async function call(
+    method: string,
+    path: string,
+    options: { body?: unknown; token?: string; headers?: Record<string, string> } = {},
+  ): Promise<Reply> {
     const headers: Record<string, string> = { ...options.headers };
     let payload: string | undefined;
     if (typeof options.body === 'string') payload = options.body;
@@ -46,7 +50,10 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
     return call('POST', '/auth/login', { body: { email, password } });
   }
 
-  async function tokensFor(email: string, password = 'customer password'): Promise<{ access: string; refresh: string }> {
+  async function tokensFor(
+    email: string,
+    password = 'customer password',
+  ): Promise<{ access: string; refresh: string }> {
     const reply = await login(email, password);
     expect(reply.status).toBe(200);
     return { access: String(reply.body['access_token']), refresh: String(reply.body['refresh_token']) };
@@ -81,8 +88,12 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
     const { createHttpAdapter } = await import('./http/create-http-adapter');
     const config = validateAuthConfig(process.env);
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(config), { logger: ['error'] });
-    app.connectMicroservice(natsMicroserviceOptions(config.NATS_URL, 'auth-spec'), { inheritAppConfig: true });
+    app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(config), {
+      logger: ['error'],
+    });
+    app.connectMicroservice(natsMicroserviceOptions(config.NATS_URL, 'auth-spec'), {
+      inheritAppConfig: true,
+    });
     await app.init();
     await app.startAllMicroservices();
     await app.listen(0, '127.0.0.1');
@@ -109,7 +120,11 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
       const created = await register('Alice@Example.com');
 
       expect(created.status).toBe(201);
-      expect(created.body).toEqual({ id: expect.any(String), email: 'alice@example.com', roles: ['customer'] });
+      expect(created.body).toEqual({
+        id: expect.any(String),
+        email: 'alice@example.com',
+        roles: ['customer'],
+      });
       expect((await register('ALICE@example.COM')).status).toBe(409);
     });
 
@@ -194,7 +209,9 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
 
     it('throttles repeated failures with 429 and Retry-After, even for the right password', async () => {
       await register('throttled@example.com');
-      for (let i = 0; i < 10; i += 1) expect((await login('throttled@example.com', 'wrong password')).status).toBe(401);
+      for (let i = 0; i < 10; i += 1) {
+        expect((await login('throttled@example.com', 'wrong password')).status).toBe(401);
+      }
 
       const throttled = await login('throttled@example.com', 'wrong password');
       const rightPassword = await login('throttled@example.com');
@@ -235,25 +252,36 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
       const second = String(rotated.body['refresh_token']);
       expect(decodeJwt(String(rotated.body['access_token'])).sid).toBe(decodeJwt(first.access).sid);
 
-      expect((await call('POST', '/auth/refresh', { body: { refresh_token: first.refresh } })).status).toBe(401);
+      expect((await call('POST', '/auth/refresh', { body: { refresh_token: first.refresh } })).status).toBe(
+        401,
+      );
       expect((await call('POST', '/auth/refresh', { body: { refresh_token: second } })).status).toBe(401);
       await eventuallyStatus(401, () => call('GET', '/auth/me', { token: first.access }));
     });
 
     it('refuses an unknown refresh token and unknown fields', async () => {
-      expect((await call('POST', '/auth/refresh', { body: { refresh_token: 'x'.repeat(43) } })).status).toBe(401);
-      expect((await call('POST', '/auth/refresh', { body: { refresh_token: 'x', extra: 1 } })).status).toBe(400);
+      expect((await call('POST', '/auth/refresh', { body: { refresh_token: 'x'.repeat(43) } })).status).toBe(
+        401,
+      );
+      expect((await call('POST', '/auth/refresh', { body: { refresh_token: 'x', extra: 1 } })).status).toBe(
+        400,
+      );
     });
 
     it('logout ends the session: its access and refresh tokens are refused', async () => {
       const session = await tokensFor('carol@example.com');
       const other = await tokensFor('carol@example.com');
 
-      const reply = await call('POST', '/auth/logout', { token: session.access, body: { refresh_token: session.refresh } });
+      const reply = await call('POST', '/auth/logout', {
+        token: session.access,
+        body: { refresh_token: session.refresh },
+      });
 
       expect(reply.status).toBe(204);
       await eventuallyStatus(401, () => call('GET', '/auth/me', { token: session.access }));
-      expect((await call('POST', '/auth/refresh', { body: { refresh_token: session.refresh } })).status).toBe(401);
+      expect((await call('POST', '/auth/refresh', { body: { refresh_token: session.refresh } })).status).toBe(
+        401,
+      );
       expect((await call('GET', '/auth/me', { token: other.access })).status).toBe(200);
     });
 
@@ -261,7 +289,10 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
       const mine = await tokensFor('carol@example.com');
       const theirs = await tokensFor('carol@example.com');
 
-      const reply = await call('POST', '/auth/logout', { token: mine.access, body: { refresh_token: theirs.refresh } });
+      const reply = await call('POST', '/auth/logout', {
+        token: mine.access,
+        body: { refresh_token: theirs.refresh },
+      });
 
       expect(reply.status).toBe(401);
       expect((await call('GET', '/auth/me', { token: theirs.access })).status).toBe(200);
@@ -334,15 +365,21 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
       await register('dave@example.com');
       const dave = await tokensFor('dave@example.com');
       const found = await call('GET', '/auth/admin/users?email=DAVE@example.com', { token: admin.access });
-      expect(found.body).toEqual([{ id: expect.any(String), email: 'dave@example.com', roles: ['customer'], blocked: false }]);
+      expect(found.body).toEqual([
+        { id: expect.any(String), email: 'dave@example.com', roles: ['customer'], blocked: false },
+      ]);
       const id = String((found.body as unknown as Array<{ id: string }>)[0]?.id);
 
       expect((await call('POST', `/auth/admin/users/${id}/block`, { token: admin.access })).status).toBe(204);
 
       await eventuallyStatus(401, () => call('GET', '/auth/me', { token: dave.access }));
       expect((await login('dave@example.com')).status).toBe(401);
-      expect((await call('POST', '/auth/refresh', { body: { refresh_token: dave.refresh } })).status).toBe(401);
-      expect((await call('POST', `/auth/admin/users/${id}/unblock`, { token: admin.access })).status).toBe(204);
+      expect((await call('POST', '/auth/refresh', { body: { refresh_token: dave.refresh } })).status).toBe(
+        401,
+      );
+      expect((await call('POST', `/auth/admin/users/${id}/unblock`, { token: admin.access })).status).toBe(
+        204,
+      );
       const again = await tokensFor('dave@example.com');
       expect((await call('GET', '/auth/me', { token: again.access })).status).toBe(200);
       expect((await call('GET', '/auth/me', { token: dave.access })).status).toBe(401);
@@ -351,7 +388,9 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
     it('answers 404 for an unknown id and 400 for a non-uuid id', async () => {
       const admin = await tokensFor(ADMIN.email, ADMIN.password);
 
-      const unknown = await call('POST', '/auth/admin/users/00000000-0000-4000-8000-000000000000/block', { token: admin.access });
+      const unknown = await call('POST', '/auth/admin/users/00000000-0000-4000-8000-000000000000/block', {
+        token: admin.access,
+      });
       const malformed = await call('POST', '/auth/admin/users/not-a-uuid/block', { token: admin.access });
 
       expect(unknown.status).toBe(404);
@@ -372,7 +411,12 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
       expect(reply.status).toBe(200);
       expect(reply.body).toMatchObject({ token_type: 'Bearer', expires_in: 900, scope: 'inventory:read' });
       const claims = decodeJwt(String(reply.body['access_token']));
-      expect(claims).toMatchObject({ sub: 'orders', client_id: 'orders', roles: [], scope: 'inventory:read' });
+      expect(claims).toMatchObject({
+        sub: 'orders',
+        client_id: 'orders',
+        roles: [],
+        scope: 'inventory:read',
+      });
       expect(claims.sid).toBeUndefined();
     });
 
@@ -385,11 +429,32 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
     });
 
     it.each([
-      [{ grant_type: 'client_credentials', client_id: CLIENT.id, client_secret: 'wrong' }, 401, 'invalid_client'],
-      [{ grant_type: 'client_credentials', client_id: 'nobody', client_secret: 'wrong' }, 401, 'invalid_client'],
-      [{ grant_type: 'password', client_id: CLIENT.id, client_secret: CLIENT.secret }, 400, 'unsupported_grant_type'],
+      [
+        { grant_type: 'client_credentials', client_id: CLIENT.id, client_secret: 'wrong' },
+        401,
+        'invalid_client',
+      ],
+      [
+        { grant_type: 'client_credentials', client_id: 'nobody', client_secret: 'wrong' },
+        401,
+        'invalid_client',
+      ],
+      [
+        { grant_type: 'password', client_id: CLIENT.id, client_secret: CLIENT.secret },
+        400,
+        'unsupported_grant_type',
+      ],
       [{ client_id: CLIENT.id, client_secret: CLIENT.secret }, 400, 'invalid_request'],
-      [{ grant_type: 'client_credentials', client_id: CLIENT.id, client_secret: CLIENT.secret, scope: 'orders:write' }, 400, 'invalid_scope'],
+      [
+        {
+          grant_type: 'client_credentials',
+          client_id: CLIENT.id,
+          client_secret: CLIENT.secret,
+          scope: 'orders:write',
+        },
+        400,
+        'invalid_scope',
+      ],
     ])('refuses %j with %i %s', async (body, status, error) => {
       const reply = await call('POST', '/oauth/token', { body });
 
@@ -413,7 +478,13 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
 
       expect(reply.status).toBe(200);
       const claims = decodeJwt(String(reply.body['access_token']));
-      expect(claims).toMatchObject({ sub: subject.sub, sid: subject.sid, aud: ['inventory'], act: { sub: 'orders' }, roles: ['customer'] });
+      expect(claims).toMatchObject({
+        sub: subject.sub,
+        sid: subject.sid,
+        aud: ['inventory'],
+        act: { sub: 'orders' },
+        roles: ['customer'],
+      });
       expect(Number(claims.exp)).toBeLessThanOrEqual(Number(subject.exp));
     });
 

@@ -77,10 +77,14 @@ export async function runAlternatingHttp(
     JSON.stringify(a.headers) === JSON.stringify(b.headers) &&
     [a, b].every(
       (scenario) =>
-        (scenario.method ?? 'GET') === 'GET' && scenario.body === undefined && scenario.perRequest === undefined,
+        (scenario.method ?? 'GET') === 'GET' &&
+        scenario.body === undefined &&
+        scenario.perRequest === undefined,
     );
   if (!isComparable) {
-    throw new Error('bench: alternating HTTP scenarios must be body-less GETs to one origin with the same headers');
+    throw new Error(
+      'bench: alternating HTTP scenarios must be body-less GETs to one origin with the same headers',
+    );
   }
   const tally = new PhaseTally();
   const paths = [`${urlA.pathname}${urlA.search}`, `${urlB.pathname}${urlB.search}`];

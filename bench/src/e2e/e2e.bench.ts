@@ -13,10 +13,18 @@ const SKUS = Array.from({ length: 10 }, (_, index) => `bench-sku-${index}`);
 // the largest stock level inventory accepts (MAX_STOCK_LEVEL): 10 skus × 1e6 outlast any run
 const STOCK_PER_SKU = 1_000_000;
 
-async function call(method: string, url: string, body?: unknown, token?: string): Promise<{ status: number; body: unknown }> {
+async function call(
+  method: string,
+  url: string,
+  body?: unknown,
+  token?: string,
+): Promise<{ status: number; body: unknown }> {
   const response = await fetch(url, {
     method,
-    headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
+    headers: {
+      'content-type': 'application/json',
+      ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await response.text();
@@ -34,7 +42,12 @@ async function login(stack: RelayStack, credentials: { email: string; password: 
 async function prepare(stack: RelayStack): Promise<string> {
   const admin = await login(stack, ADMIN);
   for (const sku of SKUS) {
-    const answer = await call('PUT', `${stack.apps.inventory.url}/inventory/${sku}`, { available: STOCK_PER_SKU }, admin);
+    const answer = await call(
+      'PUT',
+      `${stack.apps.inventory.url}/inventory/${sku}`,
+      { available: STOCK_PER_SKU },
+      admin,
+    );
     if (answer.status !== 200) throw new Error(`PUT /inventory/${sku} answered ${answer.status}`);
   }
   const customer = { email: `bench-${randomUUID()}@relay.test`, password: 'bench-customer-password' };
@@ -43,26 +56,42 @@ async function prepare(stack: RelayStack): Promise<string> {
   return login(stack, customer);
 }
 
-async function benchDatabase(kind: DatabaseKind, options: BenchOptions, sink: FigureSink, natsUrl: string): Promise<void> {
+async function benchDatabase(
+  kind: DatabaseKind,
+  options: BenchOptions,
+  sink: FigureSink,
+  natsUrl: string,
+): Promise<void> {
   let databases;
   try {
     databases = await createStackDatabases(kind, options.postgresUrl);
   } catch (error) {
-    return sink.skip(`e2e ${kind}`, `no PostgreSQL at ${options.postgresUrl.replace(/\/\/[^@]*@/, '//')} (${describe(error)})`);
+    return sink.skip(
+      `e2e ${kind}`,
+      `no PostgreSQL at ${options.postgresUrl.replace(/\/\/[^@]*@/, '//')} (${describe(error)})`,
+    );
   }
   let stack: RelayStack | undefined;
   try {
     stack = await startRelayStack(options, natsUrl, databases);
     const token = await prepare(stack);
     await sleep(1000);
-    for (const app of APP_NAMES) sink.info(`memory.${kind}.${app}.idle`, round(await rssMiB(stack.apps[app].child.process.pid), 1), 'MiB RSS');
+    for (const app of APP_NAMES) {
+      sink.info(
+        `memory.${kind}.${app}.idle`,
+        round(await rssMiB(stack.apps[app].child.process.pid), 1),
+        'MiB RSS',
+      );
+    }
     let next = 0;
     const orders = {
       url: `${stack.apps.orders.url}/orders`,
       method: 'POST' as const,
       headers: { authorization: `Bearer ${token}` },
       body: JSON.stringify({ items: [{ sku: SKUS[0], quantity: 1 }] }),
-      perRequest: () => ({ body: JSON.stringify({ items: [{ sku: SKUS[(next += 1) % SKUS.length], quantity: 1 }] }) }),
+      perRequest: () => ({
+        body: JSON.stringify({ items: [{ sku: SKUS[(next += 1) % SKUS.length], quantity: 1 }] }),
+      }),
     };
     await runHttpLoad(orders, 10, options.warmupSeconds);
     const results = new Map<number, LoadResult[]>(options.e2eConcurrency.map((clients) => [clients, []]));
@@ -70,11 +99,18 @@ async function benchDatabase(kind: DatabaseKind, options: BenchOptions, sink: Fi
     const peakRss = new Map<string, number[]>();
     for (let runIndex = 0; runIndex < options.runs; runIndex += 1) {
       for (const clients of options.e2eConcurrency) {
-        const samplers = clients === peak ? APP_NAMES.map((app) => [app, samplePeakRss(stack?.apps[app].child.process.pid)] as const) : [];
+        const samplers =
+          clients === peak
+            ? APP_NAMES.map((app) => [app, samplePeakRss(stack?.apps[app].child.process.pid)] as const)
+            : [];
         const result = await runHttpLoad(orders, clients, options.e2eSeconds);
-        for (const [app, sampler] of samplers) peakRss.set(app, [...(peakRss.get(app) ?? []), await sampler.stop()]);
+        for (const [app, sampler] of samplers) {
+          peakRss.set(app, [...(peakRss.get(app) ?? []), await sampler.stop()]);
+        }
         results.get(clients)?.push(result);
-        process.stdout.write(`    round ${runIndex + 1} ${kind} c=${String(clients).padEnd(3)} ${result.rps.toFixed(0).padStart(6)} orders/s  p50 ${result.p50} ms  p99 ${result.p99} ms${result.failures > 0 ? `  failures ${result.failures}` : ''}\n`);
+        process.stdout.write(
+          `    round ${runIndex + 1} ${kind} c=${String(clients).padEnd(3)} ${result.rps.toFixed(0).padStart(6)} orders/s  p50 ${result.p50} ms  p99 ${result.p99} ms${result.failures > 0 ? `  failures ${result.failures}` : ''}\n`,
+        );
       }
     }
     for (const [clients, runs] of results) {
@@ -82,9 +118,17 @@ async function benchDatabase(kind: DatabaseKind, options: BenchOptions, sink: Fi
       sink.info(`e2e.${kind}.c${clients}.p50`, round(median(runs.map((run) => run.p50))), 'ms');
       sink.info(`e2e.${kind}.c${clients}.p99`, round(median(runs.map((run) => run.p99))), 'ms');
       const failures = runs.reduce((sum, run) => sum + run.failures, 0);
-      if (failures > 0) sink.note(`e2e ${kind} c=${clients}: ${failures} requests failed (non-2xx, errors or timeouts)`);
+      if (failures > 0) {
+        sink.note(`e2e ${kind} c=${clients}: ${failures} requests failed (non-2xx, errors or timeouts)`);
+      }
     }
-    for (const app of APP_NAMES) sink.info(`memory.${kind}.${app}.load`, round(Math.max(...(peakRss.get(app) ?? [Number.NaN])), 1), `MiB RSS (peak at ${peak} clients)`);
+    for (const app of APP_NAMES) {
+      sink.info(
+        `memory.${kind}.${app}.load`,
+        round(Math.max(...(peakRss.get(app) ?? [Number.NaN])), 1),
+        `MiB RSS (peak at ${peak} clients)`,
+      );
+    }
   } catch (error) {
     sink.skip(`e2e ${kind}`, describe(error));
   } finally {

@@ -27,24 +27,38 @@ export interface RelayStack {
 
 /** Builds the apps (Nx cache makes a repeat cheap); resolves why it could not, or undefined. */
 export function ensureBuilt(options: BenchOptions): string | undefined {
-  const missing = APP_NAMES.filter((app) => !existsSync(join(options.workspaceRoot, 'dist', 'apps', app, 'main.js')));
+  const missing = APP_NAMES.filter(
+    (app) => !existsSync(join(options.workspaceRoot, 'dist', 'apps', app, 'main.js')),
+  );
   // the smoke run reuses a build when there is one, to stay within seconds
   const isBuildWanted = !options.skipBuild && (options.mode === 'full' || missing.length > 0);
   if (isBuildWanted) {
     process.stdout.write('    building auth, orders, inventory (npx nx run-many -t build)\n');
-    const build = spawnSync('npx', ['nx', 'run-many', '-t', 'build', '-p', ...APP_NAMES, '--outputStyle=static'], {
-      cwd: options.workspaceRoot,
-      env: { ...process.env, NX_TUI: 'false' },
-      encoding: 'utf8',
-    });
-    if (build.status !== 0) return `the apps do not build (${lastLines(`${build.stdout}\n${build.stderr}`, 3)})`;
+    const build = spawnSync(
+      'npx',
+      ['nx', 'run-many', '-t', 'build', '-p', ...APP_NAMES, '--outputStyle=static'],
+      {
+        cwd: options.workspaceRoot,
+        env: { ...process.env, NX_TUI: 'false' },
+        encoding: 'utf8',
+      },
+    );
+    if (build.status !== 0) {
+      return `the apps do not build (${lastLines(`${build.stdout}\n${build.stderr}`, 3)})`;
+    }
     return undefined;
   }
-  return missing.length === 0 ? undefined : `dist/apps/{${missing.join(',')}}/main.js missing (run without --skip-build)`;
+  return missing.length === 0
+    ? undefined
+    : `dist/apps/{${missing.join(',')}}/main.js missing (run without --skip-build)`;
 }
 
 /** Starts auth (with a bootstrapped admin), orders and inventory, each waiting for `/health` 200. */
-export async function startRelayStack(options: BenchOptions, natsUrl: string, databases: StackDatabases): Promise<RelayStack> {
+export async function startRelayStack(
+  options: BenchOptions,
+  natsUrl: string,
+  databases: StackDatabases,
+): Promise<RelayStack> {
   const ports = { auth: await getFreePort(), orders: await getFreePort(), inventory: await getFreePort() };
   const issuer = `http://127.0.0.1:${ports.auth}`;
   const started: StackApp[] = [];
@@ -52,11 +66,33 @@ export async function startRelayStack(options: BenchOptions, natsUrl: string, da
     await Promise.all(started.map((app) => app.child.stop()));
   };
   const start = async (name: AppName): Promise<StackApp> => {
-    const env: Record<string, string | undefined> = { ...process.env, PORT: String(ports[name]), NATS_URL: natsUrl, DATA_DIR: databases.dataDir, AUTH_ISSUER: issuer, LOG_LEVEL: 'warn' };
-    for (const inherited of ['DATABASE_URL', 'AUTH_JWKS_URI', 'AUTH_AUDIENCE', 'AUTH_CLIENTS', 'PROPAGATION_MODE']) delete env[inherited];
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      PORT: String(ports[name]),
+      NATS_URL: natsUrl,
+      DATA_DIR: databases.dataDir,
+      AUTH_ISSUER: issuer,
+      LOG_LEVEL: 'warn',
+    };
+    for (const inherited of [
+      'DATABASE_URL',
+      'AUTH_JWKS_URI',
+      'AUTH_AUDIENCE',
+      'AUTH_CLIENTS',
+      'PROPAGATION_MODE',
+    ]) {
+      delete env[inherited];
+    }
     if (databases.urls[name] !== undefined) env['DATABASE_URL'] = databases.urls[name];
-    if (name === 'auth') Object.assign(env, { AUTH_ADMIN_EMAIL: ADMIN.email, AUTH_ADMIN_PASSWORD: ADMIN.password });
-    const child = spawnProcess(name, process.execPath, [join(options.workspaceRoot, 'dist', 'apps', name, 'main.js')], env);
+    if (name === 'auth') {
+      Object.assign(env, { AUTH_ADMIN_EMAIL: ADMIN.email, AUTH_ADMIN_PASSWORD: ADMIN.password });
+    }
+    const child = spawnProcess(
+      name,
+      process.execPath,
+      [join(options.workspaceRoot, 'dist', 'apps', name, 'main.js')],
+      env,
+    );
     const app = { name, url: `http://127.0.0.1:${ports[name]}`, child };
     started.push(app);
     await waitHealthy(app);
@@ -76,7 +112,11 @@ async function waitHealthy(app: StackApp): Promise<void> {
   const deadline = Date.now() + HEALTH_TIMEOUT_MS;
   let last = 'no answer';
   while (Date.now() < deadline) {
-    if (app.child.process.exitCode !== null) throw new Error(`${app.name} exited with ${app.child.process.exitCode}: ${lastLines(app.child.output.join('\n'), 3)}`);
+    if (app.child.process.exitCode !== null) {
+      throw new Error(
+        `${app.name} exited with ${app.child.process.exitCode}: ${lastLines(app.child.output.join('\n'), 3)}`,
+      );
+    }
     try {
       const response = await fetch(`${app.url}/health`, { signal: AbortSignal.timeout(2000) });
       if (response.status === 200) return;
@@ -86,9 +126,16 @@ async function waitHealthy(app: StackApp): Promise<void> {
     }
     await sleep(200);
   }
-  throw new Error(`${app.name} not healthy within ${HEALTH_TIMEOUT_MS / 1000} s (last: ${last}; ${lastLines(app.child.output.join('\n'), 3)})`);
+  throw new Error(
+    `${app.name} not healthy within ${HEALTH_TIMEOUT_MS / 1000} s (last: ${last}; ${lastLines(app.child.output.join('\n'), 3)})`,
+  );
 }
 
 function lastLines(text: string, count: number): string {
-  return text.split('\n').map((line) => line.trim()).filter((line) => line !== '').slice(-count).join(' / ');
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .slice(-count)
+    .join(' / ');
 }

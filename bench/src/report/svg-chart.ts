@@ -26,13 +26,16 @@ function niceStep(max: number): number {
  * value (concurrency levels are categories, evenly spaced), a linear y axis from 0.
  */
 export function lineChartSvg(title: string, xLabel: string, yLabel: string, series: ChartSeries[]): string {
-  const xs = [...new Set(series.flatMap((line) => line.points.map((point) => point.x)))].sort((a, b) => a - b);
+  const xs = [...new Set(series.flatMap((line) => line.points.map((point) => point.x)))].sort(
+    (a, b) => a - b,
+  );
   const maxY = Math.max(1, ...series.flatMap((line) => line.points.map((point) => point.y)));
   const step = niceStep(maxY);
   const top = Math.ceil((maxY * 1.05) / step) * step;
   const plotWidth = WIDTH - MARGIN.left - MARGIN.right;
   const plotHeight = HEIGHT - MARGIN.top - MARGIN.bottom;
-  const xAt = (x: number): number => MARGIN.left + (xs.length === 1 ? plotWidth / 2 : (xs.indexOf(x) / (xs.length - 1)) * plotWidth);
+  const xAt = (x: number): number =>
+    MARGIN.left + (xs.length === 1 ? plotWidth / 2 : (xs.indexOf(x) / (xs.length - 1)) * plotWidth);
   const yAt = (y: number): number => MARGIN.top + plotHeight - (y / top) * plotHeight;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="system-ui, sans-serif" font-size="12">`,
@@ -41,13 +44,21 @@ export function lineChartSvg(title: string, xLabel: string, yLabel: string, seri
   ];
   for (let value = 0; value <= top + step / 2; value += step) {
     const y = yAt(value).toFixed(1);
-    parts.push(`<line x1="${MARGIN.left}" x2="${MARGIN.left + plotWidth}" y1="${y}" y2="${y}" stroke="#e5e7eb"/>`);
-    parts.push(`<text x="${MARGIN.left - 8}" y="${y}" text-anchor="end" dominant-baseline="middle" fill="#374151">${Math.round(value)}</text>`);
+    parts.push(
+      `<line x1="${MARGIN.left}" x2="${MARGIN.left + plotWidth}" y1="${y}" y2="${y}" stroke="#e5e7eb"/>`,
+    );
+    parts.push(
+      `<text x="${MARGIN.left - 8}" y="${y}" text-anchor="end" dominant-baseline="middle" fill="#374151">${Math.round(value)}</text>`,
+    );
   }
   for (const x of xs) {
     const position = xAt(x).toFixed(1);
-    parts.push(`<line x1="${position}" x2="${position}" y1="${MARGIN.top + plotHeight}" y2="${MARGIN.top + plotHeight + 5}" stroke="#374151"/>`);
-    parts.push(`<text x="${position}" y="${MARGIN.top + plotHeight + 20}" text-anchor="middle" fill="#374151">${x}</text>`);
+    parts.push(
+      `<line x1="${position}" x2="${position}" y1="${MARGIN.top + plotHeight}" y2="${MARGIN.top + plotHeight + 5}" stroke="#374151"/>`,
+    );
+    parts.push(
+      `<text x="${position}" y="${MARGIN.top + plotHeight + 20}" text-anchor="middle" fill="#374151">${x}</text>`,
+    );
   }
   parts.push(
     `<line x1="${MARGIN.left}" x2="${MARGIN.left}" y1="${MARGIN.top}" y2="${MARGIN.top + plotHeight}" stroke="#374151"/>`,
@@ -64,12 +75,18 @@ export function lineChartSvg(title: string, xLabel: string, yLabel: string, seri
       const cx = xAt(point.x).toFixed(1);
       const cy = yAt(point.y).toFixed(1);
       parts.push(`<circle cx="${cx}" cy="${cy}" r="4" fill="${colour}"/>`);
-      parts.push(`<text x="${cx}" y="${(yAt(point.y) - 9).toFixed(1)}" text-anchor="middle" fill="${colour}">${Math.round(point.y)}</text>`);
+      parts.push(
+        `<text x="${cx}" y="${(yAt(point.y) - 9).toFixed(1)}" text-anchor="middle" fill="${colour}">${Math.round(point.y)}</text>`,
+      );
     }
     const legendY = MARGIN.top + 8 + index * 22;
     const legendX = MARGIN.left + plotWidth + 20;
-    parts.push(`<line x1="${legendX}" x2="${legendX + 22}" y1="${legendY}" y2="${legendY}" stroke="${colour}" stroke-width="2.5"/>`);
-    parts.push(`<text x="${legendX + 30}" y="${legendY}" dominant-baseline="middle">${escapeXml(line.label)}</text>`);
+    parts.push(
+      `<line x1="${legendX}" x2="${legendX + 22}" y1="${legendY}" y2="${legendY}" stroke="${colour}" stroke-width="2.5"/>`,
+    );
+    parts.push(
+      `<text x="${legendX + 30}" y="${legendY}" dominant-baseline="middle">${escapeXml(line.label)}</text>`,
+    );
   });
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;

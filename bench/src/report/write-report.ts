@@ -13,7 +13,10 @@ export function e2eSeries(figures: Figure[]): ChartSeries[] {
   for (const figure of figures) {
     const match = E2E_RPS.exec(figure.name);
     if (!match) continue;
-    const series = byDatabase.get(match[1]) ?? { label: match[1] === 'pglite' ? 'PGlite' : 'PostgreSQL', points: [] };
+    const series = byDatabase.get(match[1]) ?? {
+      label: match[1] === 'pglite' ? 'PGlite' : 'PostgreSQL',
+      points: [],
+    };
     series.points.push({ x: Number(match[2]), y: figure.value });
     byDatabase.set(match[1], series);
   }
@@ -28,7 +31,10 @@ function table(figures: Figure[]): string[] {
   return [
     '| figure | value | unit | goal | met |',
     '|---|---:|---|---|---|',
-    ...figures.map((f) => `| ${cell(f.name)} | ${f.value} | ${cell(f.unit)} | ${cell(f.goal ?? '')} | ${f.met === null ? '' : f.met ? 'yes' : '**no**'} |`),
+    ...figures.map(
+      (f) =>
+        `| ${cell(f.name)} | ${f.value} | ${cell(f.unit)} | ${cell(f.goal ?? '')} | ${f.met === null ? '' : f.met ? 'yes' : '**no**'} |`,
+    ),
   ];
 }
 
@@ -49,9 +55,20 @@ export function toMarkdown(report: BenchReport, hasChart: boolean): string {
     '',
     ...table(report.figures),
   ];
-  if (hasChart) lines.push('', '## End to end: throughput vs concurrency', '', `![POST /orders throughput vs concurrency](${CHART_FILE})`);
-  if (report.skipped.length > 0) lines.push('', '## Skipped', '', ...report.skipped.map((line) => `- ${line}`));
-  if (report.notes.length > 0) lines.push('', '## Notes and profiles', '', ...report.notes.map((line) => `- ${line}`));
+  if (hasChart) {
+    lines.push(
+      '',
+      '## End to end: throughput vs concurrency',
+      '',
+      `![POST /orders throughput vs concurrency](${CHART_FILE})`,
+    );
+  }
+  if (report.skipped.length > 0) {
+    lines.push('', '## Skipped', '', ...report.skipped.map((line) => `- ${line}`));
+  }
+  if (report.notes.length > 0) {
+    lines.push('', '## Notes and profiles', '', ...report.notes.map((line) => `- ${line}`));
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -62,7 +79,12 @@ export async function writeReport(report: BenchReport, outDir: string): Promise<
   const written = [join(outDir, 'latest.json'), join(outDir, 'latest.md')];
   await writeFile(written[0], `${JSON.stringify(report, null, 2)}\n`);
   if (series.length > 0) {
-    const chart = lineChartSvg('POST /orders: throughput vs concurrency', 'concurrent clients', 'orders / s (median)', series);
+    const chart = lineChartSvg(
+      'POST /orders: throughput vs concurrency',
+      'concurrent clients',
+      'orders / s (median)',
+      series,
+    );
     written.push(join(outDir, CHART_FILE));
     await writeFile(written[2], chart);
   }

@@ -12,7 +12,10 @@ runTarget<TargetReady>(async () => {
   const config = targetConfig<TargetConfig>();
   const body = JSON.stringify(BENCH_REPLY);
   const server = createServer((_request, response) => {
-    response.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    response.writeHead(200, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+    });
     response.end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -25,7 +28,9 @@ runTarget<TargetReady>(async () => {
       if (error) return;
       // answer in Nest's wire format so the raw hop moves the same bytes as the Nest one
       const request = JSON.parse(decoder.decode(message.data)) as { id?: string };
-      message.respond(encoder.encode(JSON.stringify({ id: request.id, response: BENCH_REPLY, isDisposed: true })));
+      message.respond(
+        encoder.encode(JSON.stringify({ id: request.id, response: BENCH_REPLY, isDisposed: true })),
+      );
     },
   });
   await connection.flush();

@@ -18,15 +18,18 @@ export function targetEnv(world: TokenWorld): Record<string, string> {
   return { BENCH_TARGET: JSON.stringify(config) };
 }
 
-
 /**
  * Starts both targets in parallel (each pays a few seconds of TypeScript compilation), then fills the
  * Nest target's verifier cache (HTTP and NATS share it) with the resident tokens.
  */
 export async function startTargets(context: BenchContext): Promise<Targets> {
   const [nest, raw] = await Promise.allSettled([
-    forkTarget<TargetReady>('nest-target', join(__dirname, 'nest-target.ts'), { env: targetEnv(context.world) }),
-    forkTarget<TargetReady>('raw-target', join(__dirname, 'raw-target.ts'), { env: targetEnv(context.world) }),
+    forkTarget<TargetReady>('nest-target', join(__dirname, 'nest-target.ts'), {
+      env: targetEnv(context.world),
+    }),
+    forkTarget<TargetReady>('raw-target', join(__dirname, 'raw-target.ts'), {
+      env: targetEnv(context.world),
+    }),
   ]);
   if (nest.status === 'fulfilled' && raw.status === 'fulfilled') {
     const targets = { nest: nest.value, raw: raw.value };
@@ -48,7 +51,9 @@ async function fillVerifierCache(nest: BenchChild<TargetReady>, tokens: readonly
   await acceptEachTwice(tokens, async (token) => {
     const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
     await response.arrayBuffer();
-    if (!response.ok) throw new Error(`bench: filling the target's cache: ${url} answered ${response.status}`);
+    if (!response.ok) {
+      throw new Error(`bench: filling the target's cache: ${url} answered ${response.status}`);
+    }
   });
 }
 

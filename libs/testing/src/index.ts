@@ -1,4 +1,9 @@
-export { createTestIssuer, type MintOverrides, type TestIssuer, type TestIssuerOptions } from './lib/test-issuer';
+export {
+  createTestIssuer,
+  type MintOverrides,
+  type TestIssuer,
+  type TestIssuerOptions,
+} from './lib/test-issuer';
 export { type JwksServer, serveJwks } from './lib/jwks-server';
 export { base64url, signCompactEs256 } from './lib/compact-jws';
 export { NatsTestClient, type NatsTestCallOptions, type NestReply } from './lib/nats-test-client';

@@ -25,7 +25,9 @@ export class AdminKeysController {
       await this.events.announceKeyRotation(kid);
     } catch (error) {
       // verifiers still refetch on the unknown kid (rate-limited), so rotation works without the event
-      this.logger.warn(`Key rotation not announced: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.warn(
+        `Key rotation not announced: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     return { kid };
   }

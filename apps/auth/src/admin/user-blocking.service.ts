@@ -42,4 +42,3 @@ export class UserBlockingService {
 function epochSeconds(date: Date): number {
   return Math.floor(date.getTime() / 1000);
 }
-

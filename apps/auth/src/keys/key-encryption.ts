@@ -32,7 +32,9 @@ export class KeyEncryption {
   open(stored: string, isSealed: boolean, kid: string): string {
     if (!isSealed) return stored;
     if (this.key === undefined) {
-      throw new Error('Signing keys are encrypted: set AUTH_KEY_ENCRYPTION_KEY to the key they were sealed with');
+      throw new Error(
+        'Signing keys are encrypted: set AUTH_KEY_ENCRYPTION_KEY to the key they were sealed with',
+      );
     }
     const [prefix, iv, tag, ciphertext] = stored.split('.');
     if (prefix !== PREFIX || iv === undefined || tag === undefined || ciphertext === undefined) {
@@ -42,9 +44,14 @@ export class KeyEncryption {
     decipher.setAAD(Buffer.from(kid, 'utf8'));
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
     try {
-      return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');
+      return Buffer.concat([
+        decipher.update(Buffer.from(ciphertext, 'base64url')),
+        decipher.final(),
+      ]).toString('utf8');
     } catch {
-      throw new Error('Cannot decrypt a signing key: AUTH_KEY_ENCRYPTION_KEY differs from the one it was sealed with');
+      throw new Error(
+        'Cannot decrypt a signing key: AUTH_KEY_ENCRYPTION_KEY differs from the one it was sealed with',
+      );
     }
   }
 }
@@ -54,7 +61,9 @@ function encodePart(part: string | Buffer): string {
 }
 
 function decodeKey(material: string): Buffer {
-  const key = /^[0-9a-fA-F]{64}$/.test(material) ? Buffer.from(material, 'hex') : Buffer.from(material, 'base64');
+  const key = /^[0-9a-fA-F]{64}$/.test(material)
+    ? Buffer.from(material, 'hex')
+    : Buffer.from(material, 'base64');
   if (key.length !== 32) throw new Error('AUTH_KEY_ENCRYPTION_KEY must be 32 bytes');
   return key;
 }

@@ -56,7 +56,10 @@ export class SigningKeysRepository {
   }
 
   /** Retires the active key after `retireAfterSeconds` and makes `key` the active one, atomically. */
-  async rotate(key: Omit<SigningKeyRecord, 'isActive' | 'retireAt'>, retireAfterSeconds: number): Promise<void> {
+  async rotate(
+    key: Omit<SigningKeyRecord, 'isActive' | 'retireAt'>,
+    retireAfterSeconds: number,
+  ): Promise<void> {
     await this.db.transaction(async (tx) => {
       await tx.query(
         `UPDATE signing_keys SET is_active = false, retire_at = now() + make_interval(secs => $1)

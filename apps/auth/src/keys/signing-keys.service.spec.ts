@@ -61,7 +61,9 @@ describe(SigningKeysService.name, () => {
     const oldKid = (await service.signingKey()).kid;
     await service.rotate();
 
-    await db.query("UPDATE signing_keys SET retire_at = now() - interval '1 second' WHERE kid = $1", [oldKid]);
+    await db.query("UPDATE signing_keys SET retire_at = now() - interval '1 second' WHERE kid = $1", [
+      oldKid,
+    ]);
 
     expect((await service.jwks()).keys.map((key) => key.kid)).not.toContain(oldKid);
   });
@@ -70,14 +72,18 @@ describe(SigningKeysService.name, () => {
     const encryptionKey = { AUTH_KEY_ENCRYPTION_KEY: 'a1'.repeat(32) };
     const sealed = await startService(db, encryptionKey);
 
-    const rows = await db.query<{ private_jwk: string; is_encrypted: boolean }>('SELECT private_jwk, is_encrypted FROM signing_keys');
+    const rows = await db.query<{ private_jwk: string; is_encrypted: boolean }>(
+      'SELECT private_jwk, is_encrypted FROM signing_keys',
+    );
 
     expect(rows[0]?.is_encrypted).toBe(true);
     expect(rows[0]?.private_jwk).not.toContain('"d"');
     const restarted = await startService(db, encryptionKey);
     expect((await restarted.signingKey()).kid).toBe((await sealed.signingKey()).kid);
     await expect(startService(db)).rejects.toThrow('AUTH_KEY_ENCRYPTION_KEY');
-    await expect(startService(db, { AUTH_KEY_ENCRYPTION_KEY: 'b2'.repeat(32) })).rejects.toThrow('AUTH_KEY_ENCRYPTION_KEY');
+    await expect(startService(db, { AUTH_KEY_ENCRYPTION_KEY: 'b2'.repeat(32) })).rejects.toThrow(
+      'AUTH_KEY_ENCRYPTION_KEY',
+    );
   });
 
   it('resolves verification keys by kid from its own set', async () => {

@@ -81,7 +81,10 @@ export class SigningKeysService implements OnModuleInit {
     try {
       return await this.localKeySet(header, token);
     } catch (error) {
-      if (!(error instanceof errors.JWKSNoMatchingKey) || Date.now() - this.lastReloadAt < RELOAD_COOLDOWN_MS) {
+      if (
+        !(error instanceof errors.JWKSNoMatchingKey) ||
+        Date.now() - this.lastReloadAt < RELOAD_COOLDOWN_MS
+      ) {
         throw error;
       }
       await this.reload();
@@ -122,7 +125,10 @@ export class SigningKeysService implements OnModuleInit {
       const privateJwk = JSON.parse(
         this.encryption.open(activeRecord.privateJwk, activeRecord.isEncrypted, activeRecord.kid),
       ) as JWK;
-      this.active = { kid: activeRecord.kid, privateKey: (await importJWK(privateJwk, SIGNING_ALGORITHM)) as KeyLike };
+      this.active = {
+        kid: activeRecord.kid,
+        privateKey: (await importJWK(privateJwk, SIGNING_ALGORITHM)) as KeyLike,
+      };
     }
   }
 }

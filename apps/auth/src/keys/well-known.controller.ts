@@ -42,7 +42,19 @@ export class WellKnownController {
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
       scopes_supported: [...ALL_USER_SCOPES],
       access_token_signing_alg_values_supported: [SIGNING_ALGORITHM],
-      claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id', 'sid', 'roles', 'scope', 'act'],
+      claims_supported: [
+        'iss',
+        'sub',
+        'aud',
+        'exp',
+        'iat',
+        'jti',
+        'client_id',
+        'sid',
+        'roles',
+        'scope',
+        'act',
+      ],
     };
   }
 }

@@ -65,22 +65,26 @@ export class RefreshTokensRepository {
   }
 
   async find(hash: string): Promise<RefreshTokenRecord | undefined> {
-    const rows = await this.db.query<RefreshTokenRow>(`SELECT ${COLUMNS} FROM refresh_tokens WHERE token_hash = $1`, [
-      hash,
-    ]);
+    const rows = await this.db.query<RefreshTokenRow>(
+      `SELECT ${COLUMNS} FROM refresh_tokens WHERE token_hash = $1`,
+      [hash],
+    );
     return rows[0] && toRecord(rows[0]);
   }
 
   /** Revokes every token of a login session (the refresh-token family). */
   async revokeSession(sessionId: string, tx: Queryable = this.db): Promise<void> {
-    await tx.query('UPDATE refresh_tokens SET revoked_at = now() WHERE session_id = $1 AND revoked_at IS NULL', [
-      sessionId,
-    ]);
+    await tx.query(
+      'UPDATE refresh_tokens SET revoked_at = now() WHERE session_id = $1 AND revoked_at IS NULL',
+      [sessionId],
+    );
   }
 
   /** Revokes every refresh token of a user (block). */
   async revokeUser(userId: string, tx: Queryable = this.db): Promise<void> {
-    await tx.query('UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [userId]);
+    await tx.query('UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [
+      userId,
+    ]);
   }
 }
 

@@ -26,7 +26,9 @@ export class SessionsController {
       // request.ip honours X-Forwarded-For only from AUTH_TRUSTED_PROXY (Fastify trustProxy)
       return await this.sessions.login(body.email, body.password, request.ip);
     } catch (error) {
-      if (error instanceof LoginThrottledException) reply.header('Retry-After', String(error.retryAfterSeconds));
+      if (error instanceof LoginThrottledException) {
+        reply.header('Retry-After', String(error.retryAfterSeconds));
+      }
       throw error;
     }
   }

@@ -73,9 +73,10 @@ describe.each(TEST_DATABASE_BACKENDS)('SessionsService on $name', ({ open }) => 
 
     expect(second.refresh_token).not.toBe(first.refresh_token);
     expect(decodeJwt(second.access_token).sid).toBe(decodeJwt(first.access_token).sid);
-    const rows = await db.query<{ spent_at: Date | null }>('SELECT spent_at FROM refresh_tokens WHERE token_hash = $1', [
-      hashRefreshToken(first.refresh_token),
-    ]);
+    const rows = await db.query<{ spent_at: Date | null }>(
+      'SELECT spent_at FROM refresh_tokens WHERE token_hash = $1',
+      [hashRefreshToken(first.refresh_token)],
+    );
     expect(rows[0]?.spent_at).not.toBeNull();
   });
 
@@ -101,7 +102,9 @@ describe.each(TEST_DATABASE_BACKENDS)('SessionsService on $name', ({ open }) => 
   it('lets exactly one of several concurrent refreshes with the same token win', async () => {
     const pair = await sessions.login('erin@example.com', 'erin password', '127.0.0.1');
 
-    const results = await Promise.allSettled(Array.from({ length: 5 }, () => sessions.refresh(pair.refresh_token)));
+    const results = await Promise.allSettled(
+      Array.from({ length: 5 }, () => sessions.refresh(pair.refresh_token)),
+    );
 
     expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
     expect(results.filter((result) => result.status === 'rejected')).toHaveLength(4);
@@ -109,9 +112,10 @@ describe.each(TEST_DATABASE_BACKENDS)('SessionsService on $name', ({ open }) => 
 
   it('refuses an expired refresh token without treating it as reuse', async () => {
     const pair = await sessions.login('erin@example.com', 'erin password', '127.0.0.1');
-    await db.query("UPDATE refresh_tokens SET expires_at = now() - interval '1 second' WHERE token_hash = $1", [
-      hashRefreshToken(pair.refresh_token),
-    ]);
+    await db.query(
+      "UPDATE refresh_tokens SET expires_at = now() - interval '1 second' WHERE token_hash = $1",
+      [hashRefreshToken(pair.refresh_token)],
+    );
 
     await expect(sessions.refresh(pair.refresh_token)).rejects.toBeInstanceOf(UnauthorizedException);
     expect(revokedSessions).toEqual([]);
@@ -127,7 +131,9 @@ describe.each(TEST_DATABASE_BACKENDS)('SessionsService on $name', ({ open }) => 
     const claims = decodeJwt(mine.access_token);
     const principal = { subject: claims.sub, sessionId: claims['sid'] } as Principal;
 
-    await expect(sessions.logout(principal, other.refresh_token)).rejects.toBeInstanceOf(UnauthorizedException);
+    await expect(sessions.logout(principal, other.refresh_token)).rejects.toBeInstanceOf(
+      UnauthorizedException,
+    );
     await sessions.logout(principal, mine.refresh_token);
 
     expect(revokedSessions).toEqual([claims['sid']]);

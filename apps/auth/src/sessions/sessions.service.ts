@@ -54,7 +54,9 @@ export class SessionsService {
     if (retryAfter > 0) throw new LoginThrottledException(retryAfter);
     const user = await this.users.findByEmail(account);
     const isPasswordRight =
-      user === undefined ? await this.hasher.verifyNothing(password) : await this.hasher.verify(user.passwordHash, password);
+      user === undefined
+        ? await this.hasher.verifyNothing(password)
+        : await this.hasher.verify(user.passwordHash, password);
     if (user === undefined || !isPasswordRight || user.blockedAt !== null) {
       await this.attempts.recordFailure(account, clientAddress);
       throw new UnauthorizedException(INVALID_CREDENTIALS);

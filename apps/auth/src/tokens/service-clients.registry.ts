@@ -31,7 +31,11 @@ export class ServiceClientsRegistry implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     const entries = parseServiceClients(this.config.get('AUTH_CLIENTS', { infer: true }));
     for (const entry of entries) {
-      this.clients.set(entry.id, { id: entry.id, scopes: entry.scopes, secretHash: await this.hasher.hash(entry.secret) });
+      this.clients.set(entry.id, {
+        id: entry.id,
+        scopes: entry.scopes,
+        secretHash: await this.hasher.hash(entry.secret),
+      });
     }
   }
 
@@ -42,7 +46,9 @@ export class ServiceClientsRegistry implements OnModuleInit {
       client === undefined
         ? await this.hasher.verifyNothing(credentials.clientSecret)
         : await this.hasher.verify(client.secretHash, credentials.clientSecret);
-    if (client === undefined || !isSecretRight) throw new OAuthError('invalid_client', 'Client authentication failed');
+    if (client === undefined || !isSecretRight) {
+      throw new OAuthError('invalid_client', 'Client authentication failed');
+    }
     return { id: client.id, scopes: client.scopes };
   }
 }

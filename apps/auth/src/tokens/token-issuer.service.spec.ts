@@ -47,7 +47,18 @@ describe(TokenIssuer.name, () => {
 
     const claims = decodeJwt(accessToken);
 
-    expect(Object.keys(claims)).toEqual(['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id', 'sid', 'roles', 'scope']);
+    expect(Object.keys(claims)).toEqual([
+      'iss',
+      'sub',
+      'aud',
+      'exp',
+      'iat',
+      'jti',
+      'client_id',
+      'sid',
+      'roles',
+      'scope',
+    ]);
     expect(claims).toEqual({
       iss: 'https://auth.relay.test',
       sub: user.id,

@@ -18,7 +18,9 @@ export function readTokenRequest(body: unknown): TokenRequestParams {
   }
   const params: Record<string, string> = {};
   for (const [name, value] of Object.entries(body)) {
-    if (typeof value !== 'string') throw new OAuthError('invalid_request', `Parameter ${name} must be one string`);
+    if (typeof value !== 'string') {
+      throw new OAuthError('invalid_request', `Parameter ${name} must be one string`);
+    }
     params[name] = value;
   }
   return params;

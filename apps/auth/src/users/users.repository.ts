@@ -52,15 +52,19 @@ export class UsersRepository {
   }
 
   async updateCredentials(id: string, passwordHash: string, roles: Role[]): Promise<void> {
-    await this.db.query('UPDATE users SET password_hash = $2, roles = $3 WHERE id = $1', [id, passwordHash, roles]);
+    await this.db.query('UPDATE users SET password_hash = $2, roles = $3 WHERE id = $1', [
+      id,
+      passwordHash,
+      roles,
+    ]);
   }
 
   /** Sets or clears `blocked_at`; returns the updated user, `undefined` when the id is unknown. */
   async setBlockedAt(id: string, blockedAt: Date | null, tx: Queryable = this.db): Promise<User | undefined> {
-    const rows = await tx.query<UserRow>(`UPDATE users SET blocked_at = $2 WHERE id = $1 RETURNING ${COLUMNS}`, [
-      id,
-      blockedAt,
-    ]);
+    const rows = await tx.query<UserRow>(
+      `UPDATE users SET blocked_at = $2 WHERE id = $1 RETURNING ${COLUMNS}`,
+      [id, blockedAt],
+    );
     return rows[0] && toUser(rows[0]);
   }
 }

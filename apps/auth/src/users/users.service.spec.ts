@@ -25,7 +25,9 @@ describe(UsersService.name, () => {
     const user = await users.register('  Grace@Example.COM ', 'grace password');
 
     expect(user).toMatchObject({ email: 'grace@example.com', roles: ['customer'], blockedAt: null });
-    const rows = await db.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [user.id]);
+    const rows = await db.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [
+      user.id,
+    ]);
     expect(rows[0]?.password_hash).toMatch(/^\$argon2id\$/);
     expect(rows[0]?.password_hash).not.toContain('grace password');
   });
@@ -33,7 +35,9 @@ describe(UsersService.name, () => {
   it('refuses an email already taken in another case with 409', async () => {
     await users.register('heidi@example.com', 'heidi password');
 
-    await expect(users.register('HEIDI@example.com', 'other password')).rejects.toBeInstanceOf(ConflictException);
+    await expect(users.register('HEIDI@example.com', 'other password')).rejects.toBeInstanceOf(
+      ConflictException,
+    );
   });
 
   it('bootstraps the admin once and is idempotent across restarts', async () => {

@@ -63,7 +63,8 @@ export class UsersService {
     }
     const hasAdminRoles = ADMIN_ROLES.every((role) => existing.roles.includes(role));
     const isPasswordCurrent =
-      !this.hasher.needsRehash(existing.passwordHash) && (await this.hasher.verify(existing.passwordHash, password));
+      !this.hasher.needsRehash(existing.passwordHash) &&
+      (await this.hasher.verify(existing.passwordHash, password));
     if (hasAdminRoles && isPasswordCurrent) return 'unchanged';
     const roles = [...new Set([...ADMIN_ROLES, ...existing.roles])];
     const passwordHash = isPasswordCurrent ? existing.passwordHash : await this.hasher.hash(password);

@@ -61,11 +61,13 @@ export class StockRpcController {
         items: reservation.items,
       };
       // The reservation is committed; a lost event only delays the order's acknowledgement.
-      this.nats.emit(InventorySubjects.reserved, event, this.eventOptions(principal)).catch((error: unknown) => {
-        this.logger.warn(
-          `Could not emit ${InventorySubjects.reserved} for order ${request.orderId}: ${describe(error)}`,
-        );
-      });
+      this.nats
+        .emit(InventorySubjects.reserved, event, this.eventOptions(principal))
+        .catch((error: unknown) => {
+          this.logger.warn(
+            `Could not emit ${InventorySubjects.reserved} for order ${request.orderId}: ${describe(error)}`,
+          );
+        });
     }
     return reservation.result;
   }

@@ -105,7 +105,11 @@ export default async function globalSetup(): Promise<void> {
   saveRun(run);
   try {
     const natsUrl = await chooseBus(run);
-    const ports: AppPorts = { auth: await getFreePort(), orders: await getFreePort(), inventory: await getFreePort() };
+    const ports: AppPorts = {
+      auth: await getFreePort(),
+      orders: await getFreePort(),
+      inventory: await getFreePort(),
+    };
     // Test files read these through busUrl() and APP_PORTS; they start after this hook and inherit process.env.
     process.env[E2E_NATS_URL_VARIABLE] = natsUrl;
     process.env[E2E_PORTS_VARIABLE] = JSON.stringify(ports);
@@ -113,7 +117,9 @@ export default async function globalSetup(): Promise<void> {
       run.apps.push(startApp(name, appEnv(name, ports, run, natsUrl)));
     }
     await Promise.all(
-      run.apps.map((app) => waitHealthy(app, `http://127.0.0.1:${ports[app.name]}/health`, HEALTH_TIMEOUT_MS)),
+      run.apps.map((app) =>
+        waitHealthy(app, `http://127.0.0.1:${ports[app.name]}/health`, HEALTH_TIMEOUT_MS),
+      ),
     );
     // a free port can be taken between choosing it and the app binding it: the app then exits
     const exited = run.apps.filter((app) => app.child.exitCode !== null);

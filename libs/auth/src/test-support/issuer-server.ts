@@ -62,19 +62,37 @@ interface Answer {
   body: unknown;
 }
 
-async function handle(state: IssuerServer, clients: Record<string, string>, request: IncomingMessage): Promise<Answer> {
-  if (request.method === 'GET' && request.url === '/.well-known/jwks.json') return { status: 200, body: state.issuer.jwks() };
+async function handle(
+  state: IssuerServer,
+  clients: Record<string, string>,
+  request: IncomingMessage,
+): Promise<Answer> {
+  if (request.method === 'GET' && request.url === '/.well-known/jwks.json') {
+    return { status: 200, body: state.issuer.jwks() };
+  }
   if (request.method !== 'POST' || request.url !== '/oauth/token') return { status: 404, body: {} };
   let raw = '';
   for await (const chunk of request) raw += String(chunk);
   const params = Object.fromEntries(new URLSearchParams(raw));
-  state.requests.push({ authorization: request.headers.authorization, contentType: request.headers['content-type'], params });
+  state.requests.push({
+    authorization: request.headers.authorization,
+    contentType: request.headers['content-type'],
+    params,
+  });
   const clientId = authenticate(request.headers.authorization, clients);
   if (clientId === undefined) return { status: 401, body: { error: 'invalid_client' } };
   const now = Math.floor(Date.now() / 1000);
   if (params['grant_type'] === 'client_credentials') {
     const aud = params['audience'] === undefined ? ['orders', 'inventory'] : [params['audience']];
-    const claims = { sub: clientId, client_id: clientId, aud, roles: [], sid: undefined, iat: now, exp: now + state.expiresIn };
+    const claims = {
+      sub: clientId,
+      client_id: clientId,
+      aud,
+      roles: [],
+      sid: undefined,
+      iat: now,
+      exp: now + state.expiresIn,
+    };
     return tokenAnswer(state.issuer.mintAccessToken({ claims }), state.expiresIn);
   }
   if (params['grant_type'] !== EXCHANGE) return { status: 400, body: { error: 'unsupported_grant_type' } };
@@ -85,22 +103,43 @@ async function handle(state: IssuerServer, clients: Record<string, string>, requ
     issuer: state.url,
     typ: 'at+jwt',
     algorithms: ['ES256'],
-  }).then(({ payload }) => payload, () => undefined);
+  }).then(
+    ({ payload }) => payload,
+    () => undefined,
+  );
   if (subject === undefined || state.refusedSubjects.has(String(subject.sub))) {
     return { status: 400, body: { error: 'invalid_grant' } };
   }
   const exp = Math.min(Number(subject.exp), now + state.expiresIn);
-  const claims = { ...subject, aud: [params['audience']], act: { sub: clientId }, jti: randomUUID(), iat: now, exp };
+  const claims = {
+    ...subject,
+    aud: [params['audience']],
+    act: { sub: clientId },
+    jti: randomUUID(),
+    iat: now,
+    exp,
+  };
   return tokenAnswer(state.issuer.mintAccessToken({ claims }), exp - now);
 }
 
 function tokenAnswer(accessToken: string, expiresIn: number): Answer {
-  return { status: 200, body: { access_token: accessToken, issued_token_type: ACCESS_TOKEN, token_type: 'Bearer', expires_in: expiresIn } };
+  return {
+    status: 200,
+    body: {
+      access_token: accessToken,
+      issued_token_type: ACCESS_TOKEN,
+      token_type: 'Bearer',
+      expires_in: expiresIn,
+    },
+  };
 }
 
 function authenticate(header: string | undefined, clients: Record<string, string>): string | undefined {
   const match = /^Basic (\S+)$/.exec(header ?? '');
   if (match === null) return undefined;
-  const [id, secret] = Buffer.from(match[1], 'base64').toString().split(':').map((part) => decodeURIComponent(part.replace(/\+/g, ' ')));
+  const [id, secret] = Buffer.from(match[1], 'base64')
+    .toString()
+    .split(':')
+    .map((part) => decodeURIComponent(part.replace(/\+/g, ' ')));
   return clients[id] !== undefined && clients[id] === secret ? id : undefined;
 }

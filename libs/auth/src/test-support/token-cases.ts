@@ -49,8 +49,16 @@ function malleate(token: string): string {
 /** Builds the SECURITY.md T1–T22 table (plus revocation rows) against `issuer`, with time pinned at `now`. */
 export function buildTokenCases(issuer: TestIssuer, now: number, attackerJwksUrl: () => string): TokenCase[] {
   const bearer = (token: string): string => `Bearer ${token}`;
-  const mint = (claims: Record<string, unknown> = {}, header: Record<string, unknown> = {}, key?: KeyObject): string =>
-    issuer.mintAccessToken({ claims: { iat: now, exp: now + 900, ...claims }, header, ...(key ? { key } : {}) });
+  const mint = (
+    claims: Record<string, unknown> = {},
+    header: Record<string, unknown> = {},
+    key?: KeyObject,
+  ): string =>
+    issuer.mintAccessToken({
+      claims: { iat: now, exp: now + 900, ...claims },
+      header,
+      ...(key ? { key } : {}),
+    });
   const valid = mint();
   const [validHeader, validPayload, validSignature] = parts(valid);
   const claims = decode(validPayload);
@@ -80,7 +88,10 @@ export function buildTokenCases(issuer: TestIssuer, now: number, attackerJwksUrl
     const header = base64url(JSON.stringify({ alg, kid: issuer.kid, typ: 'at+jwt' }));
     return [
       refuse(`is alg ${alg} with an empty signature`, bearer(`${header}.${validPayload}.`)),
-      refuse(`is alg ${alg} keeping the original signature`, bearer(`${header}.${validPayload}.${validSignature}`)),
+      refuse(
+        `is alg ${alg} keeping the original signature`,
+        bearer(`${header}.${validPayload}.${validSignature}`),
+      ),
     ];
   });
   const tamper = (change: Record<string, unknown>): string =>
@@ -90,7 +101,10 @@ export function buildTokenCases(issuer: TestIssuer, now: number, attackerJwksUrl
     accept('is a valid contract token', valid),
     ...noneCases,
     refuse('is HS256 keyed with the PEM public key', bearer(hs256(hsHeader, claims, pem))),
-    refuse('is HS256 keyed with the PEM public key without newline', bearer(hs256(hsHeader, claims, pem.trimEnd()))),
+    refuse(
+      'is HS256 keyed with the PEM public key without newline',
+      bearer(hs256(hsHeader, claims, pem.trimEnd())),
+    ),
     refuse('is HS256 keyed with a whitespace-prefixed PEM', bearer(hs256(hsHeader, claims, ` ${pem}`))),
     refuse('is HS256 keyed with the DER public key', bearer(hs256(hsHeader, claims, der))),
     refuse('is HS256 keyed with the JWK JSON', bearer(hs256(hsHeader, claims, JSON.stringify(jwk)))),
@@ -99,28 +113,89 @@ export function buildTokenCases(issuer: TestIssuer, now: number, attackerJwksUrl
     refuse('has tampered roles under the original signature', tamper({ roles: ['admin'] })),
     refuse('has its signature stripped', bearer(`${validHeader}.${validPayload}.`)),
     refuse('has a truncated signature', bearer(valid.slice(0, -10))),
-    refuse('carries the signature of another token', bearer(`${validHeader}.${validPayload}.${parts(mint())[2]}`)),
-    refuse('has the psychic signature r=s=0', bearer(`${validHeader}.${validPayload}.${base64url(Buffer.alloc(64))}`)),
-    refuse('has the signature r=s=n', bearer(`${validHeader}.${validPayload}.${base64url(Buffer.from(P256_N + P256_N, 'hex'))}`)),
-    refuse('embeds an attacker jwk under the real kid', bearer(mint({}, { jwk: attackerJwk }, attacker.privateKey))),
-    refuse('embeds an attacker jwk under a new kid', bearer(mint({}, { jwk: attackerJwk, kid: 'attacker' }, attacker.privateKey))),
-    refuse('names an attacker jku', () => bearer(mint({}, { jku: attackerJwksUrl(), kid: 'attacker' }, attacker.privateKey))),
-    refuse('names an attacker x5u', () => bearer(mint({}, { x5u: attackerJwksUrl(), kid: 'attacker' }, attacker.privateKey))),
-    refuse('carries an x5c chain', bearer(mint({}, { x5c: [der.toString('base64')], kid: 'attacker' }, attacker.privateKey))),
+    refuse(
+      'carries the signature of another token',
+      bearer(`${validHeader}.${validPayload}.${parts(mint())[2]}`),
+    ),
+    refuse(
+      'has the psychic signature r=s=0',
+      bearer(`${validHeader}.${validPayload}.${base64url(Buffer.alloc(64))}`),
+    ),
+    refuse(
+      'has the signature r=s=n',
+      bearer(`${validHeader}.${validPayload}.${base64url(Buffer.from(P256_N + P256_N, 'hex'))}`),
+    ),
+    refuse(
+      'embeds an attacker jwk under the real kid',
+      bearer(mint({}, { jwk: attackerJwk }, attacker.privateKey)),
+    ),
+    refuse(
+      'embeds an attacker jwk under a new kid',
+      bearer(mint({}, { jwk: attackerJwk, kid: 'attacker' }, attacker.privateKey)),
+    ),
+    refuse('names an attacker jku', () =>
+      bearer(mint({}, { jku: attackerJwksUrl(), kid: 'attacker' }, attacker.privateKey)),
+    ),
+    refuse('names an attacker x5u', () =>
+      bearer(mint({}, { x5u: attackerJwksUrl(), kid: 'attacker' }, attacker.privateKey)),
+    ),
+    refuse(
+      'carries an x5c chain',
+      bearer(mint({}, { x5c: [der.toString('base64')], kid: 'attacker' }, attacker.privateKey)),
+    ),
     accept('is valid and names a jku that is ignored', () => mint({}, { jku: attackerJwksUrl() })),
-    refuse('has a path-traversal kid signed with an empty HMAC key', bearer(hs256({ ...hsHeader, kid: '../../../../dev/null' }, claims, ''))),
-    refuse('has an SQL-injection kid', bearer(mint({}, { kid: "' UNION SELECT 'k'--" }, attacker.privateKey))),
-    refuse('names an unknown crit header', bearer(mint({}, { crit: ['urn:relay:unknown'], 'urn:relay:unknown': true }))),
+    refuse(
+      'has a path-traversal kid signed with an empty HMAC key',
+      bearer(hs256({ ...hsHeader, kid: '../../../../dev/null' }, claims, '')),
+    ),
+    refuse(
+      'has an SQL-injection kid',
+      bearer(mint({}, { kid: "' UNION SELECT 'k'--" }, attacker.privateKey)),
+    ),
+    refuse(
+      'names an unknown crit header',
+      bearer(mint({}, { crit: ['urn:relay:unknown'], 'urn:relay:unknown': true })),
+    ),
     refuse('uses b64:false', bearer(mint({}, { b64: false, crit: ['b64'] }))),
-    refuse('is a nested JWT (cty JWT)', bearer(signCompactEs256({ alg: 'ES256', kid: issuer.kid, typ: 'at+jwt', cty: 'JWT' }, JSON.stringify(valid), issuer.privateKey))),
+    refuse(
+      'is a nested JWT (cty JWT)',
+      bearer(
+        signCompactEs256(
+          { alg: 'ES256', kid: issuer.kid, typ: 'at+jwt', cty: 'JWT' },
+          JSON.stringify(valid),
+          issuer.privateKey,
+        ),
+      ),
+    ),
     refuse('is a JWE (5 segments)', bearer(`${base64url('{"alg":"RSA-OAEP","enc":"A256GCM"}')}.a.b.c.d`)),
-    refuse('is a PBES2 JWE with a huge p2c', bearer(`${base64url('{"alg":"PBES2-HS256+A128KW","enc":"A128GCM","p2c":2147483647,"p2s":"AAAA"}')}.a.b.c.d`)),
-    refuse('is a JSON-serialised JWS', bearer(JSON.stringify({ protected: validHeader, payload: validPayload, signature: validSignature }))),
-    refuse('is a polyglot token', bearer(JSON.stringify({ [valid]: '', protected: validHeader, payload: base64url('{"sub":"admin"}'), signature: validSignature }))),
-    accept('has duplicate claim names (last one wins)', issuer.signRaw(
-      JSON.stringify({ alg: 'ES256', kid: issuer.kid, typ: 'at+jwt' }),
-      JSON.stringify(claims).replace('{', '{"sub":"attacker",'),
-    )),
+    refuse(
+      'is a PBES2 JWE with a huge p2c',
+      bearer(
+        `${base64url('{"alg":"PBES2-HS256+A128KW","enc":"A128GCM","p2c":2147483647,"p2s":"AAAA"}')}.a.b.c.d`,
+      ),
+    ),
+    refuse(
+      'is a JSON-serialised JWS',
+      bearer(JSON.stringify({ protected: validHeader, payload: validPayload, signature: validSignature })),
+    ),
+    refuse(
+      'is a polyglot token',
+      bearer(
+        JSON.stringify({
+          [valid]: '',
+          protected: validHeader,
+          payload: base64url('{"sub":"admin"}'),
+          signature: validSignature,
+        }),
+      ),
+    ),
+    accept(
+      'has duplicate claim names (last one wins)',
+      issuer.signRaw(
+        JSON.stringify({ alg: 'ES256', kid: issuer.kid, typ: 'at+jwt' }),
+        JSON.stringify(claims).replace('{', '{"sub":"attacker",'),
+      ),
+    ),
     refuse('has typ JWT', bearer(mint({}, { typ: 'JWT' }))),
     refuse('has no typ', bearer(mint({}, { typ: undefined }))),
     refuse('has typ id+jwt', bearer(mint({}, { typ: 'id+jwt' }))),
@@ -157,14 +232,27 @@ export function buildTokenCases(issuer: TestIssuer, now: number, attackerJwksUrl
     refuse('sends "Bearer a.b"', 'Bearer a.b'),
     refuse('has 4 segments', bearer(`${valid}.x`)),
     refuse('has bad base64', bearer('!!!.@@@.###')),
-    refuse('has a non-object payload', bearer(signCompactEs256({ alg: 'ES256', kid: issuer.kid, typ: 'at+jwt' }, '123', issuer.privateKey))),
+    refuse(
+      'has a non-object payload',
+      bearer(signCompactEs256({ alg: 'ES256', kid: issuer.kid, typ: 'at+jwt' }, '123', issuer.privateKey)),
+    ),
     refuse('uses the Basic scheme', `Basic ${base64url('user:password')}`),
     refuse('has a revoked jti', bearer(mint({ jti: 'revoked-jti' }))),
     refuse('has a revoked jti re-encoded as (r, n-s)', bearer(malleate(mint({ jti: 'revoked-jti' })))),
     accept('is re-encoded as (r, n-s) but not revoked', malleate(mint())),
     refuse('belongs to an ended session (sid)', bearer(mint({ sid: 'revoked-sid' }))),
-    refuse('was issued before its subject was blocked', bearer(mint({ sub: 'blocked-user', iat: now - 120 }))),
-    refuse('was issued at the moment its subject was blocked', bearer(mint({ sub: 'blocked-user', iat: now - 60 }))),
-    accept('was issued after its subject was blocked', mint({ sub: 'blocked-user', iat: now - 59 }), 'blocked-user'),
+    refuse(
+      'was issued before its subject was blocked',
+      bearer(mint({ sub: 'blocked-user', iat: now - 120 })),
+    ),
+    refuse(
+      'was issued at the moment its subject was blocked',
+      bearer(mint({ sub: 'blocked-user', iat: now - 60 })),
+    ),
+    accept(
+      'was issued after its subject was blocked',
+      mint({ sub: 'blocked-user', iat: now - 59 }),
+      'blocked-user',
+    ),
   ];
 }

@@ -71,7 +71,9 @@ describe.each([pgliteBackend(), postgresBackend()])('openDatabase on $name', (ba
 
     const migrated = await database.query<{ id: string }>('SELECT id FROM schema_migrations ORDER BY id');
     expect(migrated.map((row) => row.id)).toEqual(['0001-stock', '0002-seed']);
-    expect(await database.query('SELECT sku, available FROM stock')).toEqual([{ sku: 'apple', available: 7 }]);
+    expect(await database.query('SELECT sku, available FROM stock')).toEqual([
+      { sku: 'apple', available: 7 },
+    ]);
   });
 
   it('rolls a transaction back when its work throws', async () => {
@@ -87,9 +89,10 @@ describe.each([pgliteBackend(), postgresBackend()])('openDatabase on $name', (ba
   it('never lets concurrent conditional updates take stock below zero', async () => {
     const takeOne = () =>
       database.transaction((tx) =>
-        tx.query('UPDATE stock SET available = available - 1 WHERE sku = $1 AND available >= 1 RETURNING sku', [
-          'apple',
-        ]),
+        tx.query(
+          'UPDATE stock SET available = available - 1 WHERE sku = $1 AND available >= 1 RETURNING sku',
+          ['apple'],
+        ),
       );
 
     const results = await Promise.all(Array.from({ length: 12 }, takeOne));

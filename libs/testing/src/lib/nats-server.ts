@@ -51,7 +51,9 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     child = started;
     const exited = new Promise<never>((_, reject) => {
       started.once('error', (error) => reject(new Error(`nats-server could not start: ${error.message}`)));
-      started.once('exit', (code) => reject(new Error(`nats-server exited with ${code} before accepting connections`)));
+      started.once('exit', (code) =>
+        reject(new Error(`nats-server exited with ${code} before accepting connections`)),
+      );
     });
     exited.catch(() => undefined);
     await Promise.race([waitForPort(port, '127.0.0.1', startTimeoutMs), exited]);
@@ -96,7 +98,9 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
 }
 
 function terminate(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return Promise.resolve();
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) {
+    return Promise.resolve();
+  }
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);
     child.once('exit', () => {

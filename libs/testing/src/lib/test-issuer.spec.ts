@@ -32,8 +32,14 @@ describe('createTestIssuer', () => {
   it('applies overrides and removes fields set to undefined', () => {
     const issuer = createTestIssuer();
 
-    const token = issuer.mintAccessToken({ claims: { sub: 'u-2', jti: undefined }, header: { typ: undefined, x: 1 } });
-    const payload = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as Record<string, unknown>;
+    const token = issuer.mintAccessToken({
+      claims: { sub: 'u-2', jti: undefined },
+      header: { typ: undefined, x: 1 },
+    });
+    const payload = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as Record<
+      string,
+      unknown
+    >;
 
     expect(payload['sub']).toBe('u-2');
     expect('jti' in payload).toBe(false);

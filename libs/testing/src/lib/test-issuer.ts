@@ -108,7 +108,10 @@ function createSigningKey(): SigningKey {
   return { kid, privateKey, publicKey, publicJwk };
 }
 
-function withOverrides(base: Record<string, unknown>, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+function withOverrides(
+  base: Record<string, unknown>,
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
   const merged: Record<string, unknown> = { ...base, ...overrides };
   for (const [name, value] of Object.entries(overrides)) if (value === undefined) delete merged[name];
   return merged;

@@ -27,7 +27,9 @@ describe(RevocationPublisher.name, () => {
 
   beforeEach(() => {
     applied = [];
-    publisher = new RevocationPublisher(nats, { apply: (entry: RevocationEntry) => applied.push(entry) } as unknown as RevocationList);
+    publisher = new RevocationPublisher(nats, {
+      apply: (entry: RevocationEntry) => applied.push(entry),
+    } as unknown as RevocationList);
   });
 
   function nextMessage(subject: string): Promise<unknown> {
@@ -63,7 +65,11 @@ describe(RevocationPublisher.name, () => {
 
     const kv = await connection.jetstream().views.kv(REVOCATION_BUCKET);
     const stored = await kv.get(`sub.${subject}`);
-    expect(JSON.parse(new TextDecoder().decode(stored?.value))).toEqual({ kind: 'sub', id: subject, at: 1_700_000_000 });
+    expect(JSON.parse(new TextDecoder().decode(stored?.value))).toEqual({
+      kind: 'sub',
+      id: subject,
+      at: 1_700_000_000,
+    });
   });
 
   it('announces key rotations as {kid}', async () => {

@@ -56,7 +56,9 @@ export class RevocationPublisher {
     this.bucket ??= this.nats
       .connection()
       .then((connection) =>
-        connection.jetstream().views.kv(REVOCATION_BUCKET, { history: 1, ttl: MAX_ACCESS_TOKEN_TTL_SECONDS * 1000 }),
+        connection
+          .jetstream()
+          .views.kv(REVOCATION_BUCKET, { history: 1, ttl: MAX_ACCESS_TOKEN_TTL_SECONDS * 1000 }),
       )
       .catch((error: unknown) => {
         this.bucket = undefined;

@@ -51,7 +51,14 @@ describe('AccessTokenVerifier JWKS cache', () => {
   async function msUntilAccepted(token: string, intervalMs: number): Promise<number> {
     const started = Date.now();
     while (Date.now() - started < 1500) {
-      if (await verifier.verify(token).then(() => true, () => false)) return Date.now() - started;
+      if (
+        await verifier.verify(token).then(
+          () => true,
+          () => false,
+        )
+      ) {
+        return Date.now() - started;
+      }
       await sleep(intervalMs);
     }
     throw new Error('token not accepted within 1500 ms');
@@ -70,12 +77,16 @@ describe('AccessTokenVerifier JWKS cache', () => {
     );
     const results = await Promise.all(flood);
     for (let round = 0; round < 20; round += 1) {
-      await verifier.verify(issuer.mintAccessToken({ header: { kid: 'unknown-again' } })).catch(() => undefined);
+      await verifier
+        .verify(issuer.mintAccessToken({ header: { kid: 'unknown-again' } }))
+        .catch(() => undefined);
     }
 
     expect(new Set(results)).toEqual(new Set(['refused']));
     expect(jwks.requests - before).toBe(1);
-    await expect(verifier.verify(issuer.mintAccessToken())).resolves.toEqual(expect.objectContaining({ subject: 'user-1' }));
+    await expect(verifier.verify(issuer.mintAccessToken())).resolves.toEqual(
+      expect.objectContaining({ subject: 'user-1' }),
+    );
   });
 
   it('goes on verifying known-kid tokens while the JWKS server is down, with bounded retries', async () => {
@@ -83,10 +94,14 @@ describe('AccessTokenVerifier JWKS cache', () => {
     try {
       const fetchesBefore = verifier.jwksFetches;
       for (let round = 0; round < 50; round += 1) {
-        await verifier.verify(issuer.mintAccessToken({ header: { kid: 'unknown-while-down' } })).catch(() => undefined);
+        await verifier
+          .verify(issuer.mintAccessToken({ header: { kid: 'unknown-while-down' } }))
+          .catch(() => undefined);
       }
 
-      await expect(verifier.verify(issuer.mintAccessToken())).resolves.toEqual(expect.objectContaining({ subject: 'user-1' }));
+      await expect(verifier.verify(issuer.mintAccessToken())).resolves.toEqual(
+        expect.objectContaining({ subject: 'user-1' }),
+      );
       expect(verifier.jwksFetches - fetchesBefore).toBeLessThanOrEqual(1);
     } finally {
       await jwks.start();
@@ -115,13 +130,17 @@ describe('AccessTokenVerifier JWKS cache', () => {
     while (jwks.requests === before && Date.now() < deadline) await sleep(20);
 
     expect(jwks.requests).toBe(before + 1);
-    await expect(verifier.verify(issuer.mintAccessToken())).resolves.toEqual(expect.objectContaining({ subject: 'user-1' }));
+    await expect(verifier.verify(issuer.mintAccessToken())).resolves.toEqual(
+      expect.objectContaining({ subject: 'user-1' }),
+    );
     expect(jwks.requests).toBe(before + 1);
   });
 
   it('accepts a key announced on auth.keys.rotated within ~200 ms, even right after an unknown-kid fetch', async () => {
     await sleep(1100);
-    await verifier.verify(issuer.mintAccessToken({ header: { kid: 'unknown-before-rotation' } })).catch(() => undefined);
+    await verifier
+      .verify(issuer.mintAccessToken({ header: { kid: 'unknown-before-rotation' } }))
+      .catch(() => undefined);
     const before = jwks.requests;
     const kid = issuer.rotate();
     const token = issuer.mintAccessToken();
@@ -147,7 +166,9 @@ describe('AccessTokenVerifier JWKS cache', () => {
 
     expect(jwks.requests - before).toBeGreaterThanOrEqual(1);
     expect(jwks.requests - before).toBeLessThanOrEqual(3);
-    await expect(verifier.verify(issuer.mintAccessToken())).resolves.toEqual(expect.objectContaining({ subject: 'user-1' }));
+    await expect(verifier.verify(issuer.mintAccessToken())).resolves.toEqual(
+      expect.objectContaining({ subject: 'user-1' }),
+    );
   });
 
   it('keeps event-triggered fetches at least 100 ms apart, and refetches after one already running', async () => {

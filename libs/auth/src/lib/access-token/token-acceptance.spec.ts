@@ -71,10 +71,18 @@ describe.each([
       expect(verdicts).toEqual({ reason: row.reason, http: 200, nats: row.subject });
       expect((JSON.parse(http.body) as { subject?: string }).subject).toBe(row.subject);
     } else {
-      expect(verdicts).toEqual({ reason: row.reason, http: 401, nats: { status: 401, message: expect.any(String) } });
+      expect(verdicts).toEqual({
+        reason: row.reason,
+        http: 401,
+        nats: { status: 401, message: expect.any(String) },
+      });
       const challenge = authorization === undefined ? 'Bearer' : 'Bearer error="invalid_token"';
       expect(http.headers['www-authenticate']).toBe(challenge);
-      expect(JSON.parse(http.body)).toEqual({ statusCode: 401, error: 'Unauthorized', message: expect.any(String) });
+      expect(JSON.parse(http.body)).toEqual({
+        statusCode: 401,
+        error: 'Unauthorized',
+        message: expect.any(String),
+      });
       const token = authorization?.replace(/^\S+ /, '') ?? '';
       if (token.length > 8) expect(http.body + JSON.stringify(reply)).not.toContain(token);
     }

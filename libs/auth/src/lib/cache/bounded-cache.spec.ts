@@ -53,7 +53,9 @@ describe(BoundedCache.name, () => {
         const entry = reference.get(key);
         reference.delete(key);
         if (entry !== undefined && now < entry.expiresAt) reference.set(key, entry);
-        expect(cache.get(key, now)).toBe(entry !== undefined && now < entry.expiresAt ? entry.value : undefined);
+        expect(cache.get(key, now)).toBe(
+          entry !== undefined && now < entry.expiresAt ? entry.value : undefined,
+        );
       } else if (operation < 9) {
         reference.delete(key);
         reference.set(key, { value: step, expiresAt: step + next(200) });

@@ -7,7 +7,12 @@ describe('trace context ids', () => {
     const traceId = 'a'.repeat(32);
 
     expect(continueTraceId(`00-${traceId}-${'b'.repeat(16)}-01`)).toBe(traceId);
-    for (const invalid of [undefined, 'garbage', `00-${'0'.repeat(32)}-${'b'.repeat(16)}-01`, `00-${traceId}-${'0'.repeat(16)}-01`]) {
+    for (const invalid of [
+      undefined,
+      'garbage',
+      `00-${'0'.repeat(32)}-${'b'.repeat(16)}-01`,
+      `00-${traceId}-${'0'.repeat(16)}-01`,
+    ]) {
       expect(continueTraceId(invalid)).toMatch(/^[0-9a-f]{32}$/);
       expect(continueTraceId(invalid)).not.toBe(traceId);
     }

@@ -6,7 +6,11 @@ import { isRpcError, type RpcError } from '@relay/contracts';
 
 import { AuthError } from './auth.error';
 
-const REASON: Record<AuthError['status'], string> = { 401: 'Unauthorized', 403: 'Forbidden', 503: 'Service Unavailable' };
+const REASON: Record<AuthError['status'], string> = {
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  503: 'Service Unavailable',
+};
 
 /**
  * The one error boundary for both transports. HTTP: `AuthError` → 401 / 403 / 503 with
@@ -36,13 +40,16 @@ export class TransportExceptionFilter extends BaseExceptionFilter {
     if (exception instanceof HttpException) return fromHttpException(exception);
     const inner = rpcExceptionError(exception);
     if (isRpcError(inner)) return pickRpcError(inner);
-    this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    this.logger.error(
+      exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
+    );
     return { status: 500, message: 'Internal server error' };
   }
 }
 
 function wwwAuthenticate(exception: unknown): string | undefined {
-  const status = exception instanceof AuthError || exception instanceof HttpException ? statusOf(exception) : undefined;
+  const status =
+    exception instanceof AuthError || exception instanceof HttpException ? statusOf(exception) : undefined;
   // RFC 6750 §3.1: no error code when the request carried no credentials at all
   if (exception instanceof AuthError && exception.code === 'missing_token') return 'Bearer';
   if (status === HttpStatus.UNAUTHORIZED) return 'Bearer error="invalid_token"';

@@ -21,7 +21,9 @@ describe('nats-headers', () => {
   it('answers undefined for an absent header, a message without headers, or another context', () => {
     expect(readNatsHeader(context({ traceparent: 't' }), 'authorization')).toBeUndefined();
     expect(readNatsHeader(context(), 'authorization')).toBeUndefined();
-    expect(readNatsHeader({ getHeaders: () => toMsgHdrs({ authorization: 'Bearer x' }) }, 'authorization')).toBeUndefined();
+    expect(
+      readNatsHeader({ getHeaders: () => toMsgHdrs({ authorization: 'Bearer x' }) }, 'authorization'),
+    ).toBeUndefined();
     expect(readNatsHeader(undefined, 'authorization')).toBeUndefined();
   });
 

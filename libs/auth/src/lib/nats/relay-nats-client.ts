@@ -63,7 +63,9 @@ export class RelayNatsClient implements OnApplicationShutdown {
    * err, `RpcTimeoutError` when no answer arrives in time.
    */
   async send<TResult>(subject: string, data: unknown, options: RelayNatsCallOptions = {}): Promise<TResult> {
-    const result = await this.call(subject, data, options, (record) => this.client.send<TResult>(subject, record));
+    const result = await this.call(subject, data, options, (record) =>
+      this.client.send<TResult>(subject, record),
+    );
     return result as TResult;
   }
 
@@ -100,7 +102,12 @@ export class RelayNatsClient implements OnApplicationShutdown {
     this.isClosed = true;
     // ClientNats.close() cannot cancel a connect in flight (nor can nats.js): close what it opens
     // once it settles, without holding up shutdown for the connect timeout
-    for (const attempt of this.attempts) void attempt.then((connection) => connection.close(), () => undefined);
+    for (const attempt of this.attempts) {
+      void attempt.then(
+        (connection) => connection.close(),
+        () => undefined,
+      );
+    }
     await this.client.close();
   }
 
@@ -152,7 +159,7 @@ function mapRpcFailure(error: unknown, subject: string, timeoutMs: number): Erro
 }
 
 function messageOf(error: unknown): string {
-  const message = typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : undefined;
+  const message =
+    typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : undefined;
   return typeof message === 'string' ? message : 'unknown error';
 }
-

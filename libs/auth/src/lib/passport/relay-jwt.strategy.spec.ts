@@ -32,7 +32,10 @@ class VerdictController {
 
   @Get('passport')
   @UseGuards(AuthGuard(RELAY_JWT_STRATEGY))
-  passport(@Req() request: { user: Principal }, @CurrentPrincipal() principal: Principal): { subject: string } {
+  passport(
+    @Req() request: { user: Principal },
+    @CurrentPrincipal() principal: Principal,
+  ): { subject: string } {
     // the strategy also records the call like AccessTokenGuard does, so @CurrentPrincipal() works
     return { subject: principal.subject === request.user.subject ? request.user.subject : 'mismatch' };
   }
@@ -95,8 +98,16 @@ describe(RelayJwtStrategy.name, () => {
   });
 
   const call = async (path: string, authorization: string | undefined): Promise<unknown> => {
-    const response = await app.inject({ method: 'GET', url: path, headers: authorization === undefined ? {} : { authorization } });
-    return { status: response.statusCode, challenge: response.headers['www-authenticate'], body: JSON.parse(response.body) as unknown };
+    const response = await app.inject({
+      method: 'GET',
+      url: path,
+      headers: authorization === undefined ? {} : { authorization },
+    });
+    return {
+      status: response.statusCode,
+      challenge: response.headers['www-authenticate'],
+      body: JSON.parse(response.body) as unknown,
+    };
   };
 
   it('covers at least the required rows', () => {
@@ -124,14 +135,20 @@ describe(RelayJwtStrategy.name, () => {
 
     expect(viaPassport).toEqual(viaGuard);
     expect((viaGuard as { status: number }).status).toBe(row.verdict === 'accept' ? 200 : 401);
-    if (row.verdict === 'accept') expect((viaPassport as { body: unknown }).body).toEqual({ subject: row.subject });
+    if (row.verdict === 'accept') {
+      expect((viaPassport as { body: unknown }).body).toEqual({ subject: row.subject });
+    }
   });
 
   it('enforces @Roles() with RolesGuard after AuthGuard(jwt) as AccessTokenGuard does on its own', async () => {
     const admin = issuer.mintAccessToken({ claims: { roles: ['admin'] } });
     const callers = [undefined, `Bearer ${issuer.mintAccessToken()}`, `Bearer ${admin}`];
     const statuses = (path: string): Promise<unknown[]> =>
-      Promise.all(callers.map(async (authorization) => ((await call(path, authorization)) as { status: number }).status));
+      Promise.all(
+        callers.map(
+          async (authorization) => ((await call(path, authorization)) as { status: number }).status,
+        ),
+      );
 
     expect(await statuses('/verdict/passport/admin')).toEqual([401, 403, 200]);
     expect(await statuses('/verdict/guard/admin')).toEqual([401, 403, 200]);

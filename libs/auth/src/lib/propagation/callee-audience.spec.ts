@@ -2,7 +2,11 @@ import { calleeAudienceForSubject, matchesSubject } from './callee-audience';
 
 describe(calleeAudienceForSubject.name, () => {
   it('uses the first matching pattern, else the subject’s first token', () => {
-    const patterns = { 'stock.*.reserve': 'inventory', 'billing.>': 'payments', 'billing.refund': 'never-reached' };
+    const patterns = {
+      'stock.*.reserve': 'inventory',
+      'billing.>': 'payments',
+      'billing.refund': 'never-reached',
+    };
 
     expect(calleeAudienceForSubject('stock.eu.reserve', patterns)).toBe('inventory');
     expect(calleeAudienceForSubject('billing.refund', patterns)).toBe('payments');

@@ -3,7 +3,10 @@
  * (NATS wildcards: `*` one token, `>` one or more trailing tokens), else the subject's first token
  * (`inventory.reserve` → `inventory`).
  */
-export function calleeAudienceForSubject(subject: string, patterns: Readonly<Record<string, string>>): string {
+export function calleeAudienceForSubject(
+  subject: string,
+  patterns: Readonly<Record<string, string>>,
+): string {
   for (const [pattern, audience] of Object.entries(patterns)) {
     if (matchesSubject(pattern, subject)) return audience;
   }

@@ -9,7 +9,13 @@ import {
 } from '../auth-module-options';
 import { BoundedCache } from '../cache/bounded-cache';
 import { CallContext } from '../call-context/call-context';
-import { ACCESS_TOKEN_TYPE, type ObtainedToken, requestToken, TOKEN_EXCHANGE_GRANT, type TokenEndpointOptions } from './token-endpoint';
+import {
+  ACCESS_TOKEN_TYPE,
+  type ObtainedToken,
+  requestToken,
+  TOKEN_EXCHANGE_GRANT,
+  type TokenEndpointOptions,
+} from './token-endpoint';
 
 /** Who an outgoing call goes to, and (optionally) how it authenticates. */
 export interface OutgoingCallTarget {
@@ -60,7 +66,9 @@ export class OutgoingAuthorization {
       case 'forward':
         return callerToken === undefined ? undefined : `Bearer ${callerToken}`;
       case 'exchange':
-        return callerToken === undefined ? undefined : `Bearer ${await this.exchange(callerToken, target.audience)}`;
+        return callerToken === undefined
+          ? undefined
+          : `Bearer ${await this.exchange(callerToken, target.audience)}`;
       case 'service':
         return `Bearer ${await this.serviceToken(target.audience)}`;
     }
@@ -86,7 +94,11 @@ export class OutgoingAuthorization {
     return this.cached('service', audience ?? '', params);
   }
 
-  private async cached(kind: 'exchange' | 'service', key: string, params: Record<string, string>): Promise<string> {
+  private async cached(
+    kind: 'exchange' | 'service',
+    key: string,
+    params: Record<string, string>,
+  ): Promise<string> {
     const hit = this.cache[kind].get(key, this.nowMs());
     if (hit !== undefined) return hit;
     const pendingKey = `${kind} ${key}`;
@@ -110,7 +122,9 @@ export class OutgoingAuthorization {
   private endpoint(mode: 'exchange' | 'service'): TokenEndpointOptions {
     const { clientId, clientSecret, tokenEndpoint, rpcTimeoutMs } = this.options;
     if (clientId === undefined || clientId === '' || clientSecret === undefined || clientSecret === '') {
-      throw new Error(`AuthModule: propagation '${mode}' needs clientId and clientSecret (AUTH_CLIENT_ID, AUTH_CLIENT_SECRET)`);
+      throw new Error(
+        `AuthModule: propagation '${mode}' needs clientId and clientSecret (AUTH_CLIENT_ID, AUTH_CLIENT_SECRET)`,
+      );
     }
     return { url: tokenEndpoint, clientId, clientSecret, timeoutMs: rpcTimeoutMs };
   }

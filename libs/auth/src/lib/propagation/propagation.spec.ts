@@ -75,18 +75,29 @@ describe('propagation modes (forward, exchange, service)', () => {
 
   const userToken = (claims: Record<string, unknown> = {}): string =>
     issuerServer.issuer.mintAccessToken({ claims: { sub: `user-${randomUUID().slice(0, 6)}`, ...claims } });
-  const exchanges = (): number => issuerServer.requests.filter((request) => request.params['grant_type'] === EXCHANGE).length;
+  const exchanges = (): number =>
+    issuerServer.requests.filter((request) => request.params['grant_type'] === EXCHANGE).length;
 
   it('exchange: sends a token narrowed to the callee audience with act.sub, accepted over real NATS', async () => {
     const token = userToken({ sub: 'user-42' });
-    const headers = { authorization: `Bearer ${token}`, traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01`, 'x-request-id': 'req-x-1' };
+    const headers = {
+      authorization: `Bearer ${token}`,
+      traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01`,
+      'x-request-id': 'req-x-1',
+    };
 
     const http = await caller.http('/probe/forward', headers);
     const seen = JSON.parse(http.body) as ProbeView;
 
     expect(http.status).toBe(200);
     expect(seen).toEqual(
-      expect.objectContaining({ subject: 'user-42', actor: CLIENT_ID, audience: ['inventory'], traceId: TRACE_ID, requestId: 'req-x-1' }),
+      expect.objectContaining({
+        subject: 'user-42',
+        actor: CLIENT_ID,
+        audience: ['inventory'],
+        traceId: TRACE_ID,
+        requestId: 'req-x-1',
+      }),
     );
     expect(seen.authorization).not.toBe(headers.authorization);
     expect(issuerServer.requests).toEqual([
@@ -142,11 +153,21 @@ describe('propagation modes (forward, exchange, service)', () => {
   });
 
   it('exchange: RelayHttpClient.fetch carries the exchanged token to a real HTTP downstream', async () => {
-    const http = await caller.http('/probe/fetch', { authorization: `Bearer ${userToken({ sub: 'user-http' })}`, 'x-request-id': 'req-f' });
+    const http = await caller.http('/probe/fetch', {
+      authorization: `Bearer ${userToken({ sub: 'user-http' })}`,
+      'x-request-id': 'req-f',
+    });
     const { status, body } = JSON.parse(http.body) as { status: number; body: ProbeView };
 
     expect(status).toBe(200);
-    expect(body).toEqual(expect.objectContaining({ subject: 'user-http', actor: CLIENT_ID, audience: ['inventory'], requestId: 'req-f' }));
+    expect(body).toEqual(
+      expect.objectContaining({
+        subject: 'user-http',
+        actor: CLIENT_ID,
+        audience: ['inventory'],
+        requestId: 'req-f',
+      }),
+    );
   });
 
   it('forward (per call): the caller token travels unchanged, with no token request', async () => {
@@ -170,7 +191,9 @@ describe('propagation modes (forward, exchange, service)', () => {
 
     expect(first).toEqual(expect.objectContaining({ subject: CLIENT_ID, audience: ['inventory'] }));
     expect(second.authorization).toBe(first.authorization);
-    expect(issuerServer.requests.map((request) => request.params)).toEqual([{ grant_type: 'client_credentials', audience: 'inventory' }]);
+    expect(issuerServer.requests.map((request) => request.params)).toEqual([
+      { grant_type: 'client_credentials', audience: 'inventory' },
+    ]);
   });
 
   it('service (module mode, default token endpoint): a startup job authenticates as the service', async () => {
@@ -189,7 +212,9 @@ describe('propagation modes (forward, exchange, service)', () => {
     moduleRef.useLogger(false);
     const app = await moduleRef.init();
     try {
-      const seen = await app.get(RelayNatsClient).send<ProbeView>(`${calleePrefix}.echo`, {}, { audience: 'inventory' });
+      const seen = await app
+        .get(RelayNatsClient)
+        .send<ProbeView>(`${calleePrefix}.echo`, {}, { audience: 'inventory' });
 
       expect(seen).toEqual(expect.objectContaining({ subject: CLIENT_ID, audience: ['inventory'] }));
       expect(seen.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
@@ -201,8 +226,12 @@ describe('propagation modes (forward, exchange, service)', () => {
   it('refuses to start exchange or service mode without client credentials', () => {
     const options = { ...base(), audience: 'orders', serviceName: 'x' };
 
-    expect(() => new OutgoingAuthorization({ ...options, propagation: 'exchange' })).toThrow(/clientId and clientSecret/);
-    expect(() => new OutgoingAuthorization({ ...options, propagation: 'service', clientId: CLIENT_ID })).toThrow(/clientSecret/);
+    expect(() => new OutgoingAuthorization({ ...options, propagation: 'exchange' })).toThrow(
+      /clientId and clientSecret/,
+    );
+    expect(
+      () => new OutgoingAuthorization({ ...options, propagation: 'service', clientId: CLIENT_ID }),
+    ).toThrow(/clientSecret/);
     expect(() => new OutgoingAuthorization(options)).not.toThrow();
   });
 
@@ -218,6 +247,8 @@ describe('propagation modes (forward, exchange, service)', () => {
       tokenEndpoint: `http://127.0.0.1:${deadPort}/oauth/token`,
     });
 
-    await expect(outgoing.authorization({ audience: 'inventory' })).rejects.toBeInstanceOf(ServiceUnavailableException);
+    await expect(outgoing.authorization({ audience: 'inventory' })).rejects.toBeInstanceOf(
+      ServiceUnavailableException,
+    );
   });
 });

@@ -26,7 +26,10 @@ const logger = new Logger('TokenEndpoint');
  * RFC 8693 §2.1). A refusal (any 4xx, e.g. `invalid_grant`) rejects with `UnauthorizedException`;
  * an unreachable or failing endpoint with `ServiceUnavailableException`.
  */
-export async function requestToken(options: TokenEndpointOptions, params: Record<string, string>): Promise<ObtainedToken> {
+export async function requestToken(
+  options: TokenEndpointOptions,
+  params: Record<string, string>,
+): Promise<ObtainedToken> {
   let response: Response;
   try {
     response = await fetch(options.url, {
@@ -40,7 +43,9 @@ export async function requestToken(options: TokenEndpointOptions, params: Record
       signal: AbortSignal.timeout(options.timeoutMs),
     });
   } catch (error) {
-    logger.warn(`Token endpoint ${options.url} unreachable: ${error instanceof Error ? error.message : String(error)}`);
+    logger.warn(
+      `Token endpoint ${options.url} unreachable: ${error instanceof Error ? error.message : String(error)}`,
+    );
     throw new ServiceUnavailableException('Token endpoint unavailable');
   }
   const body = await response.json().catch((): unknown => undefined);
@@ -64,7 +69,11 @@ function basicCredentials(clientId: string, clientSecret: string): string {
 
 function readTokenResponse(body: unknown): ObtainedToken | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
-  const { access_token: accessToken, token_type: tokenType, expires_in: expiresIn } = body as Record<string, unknown>;
+  const {
+    access_token: accessToken,
+    token_type: tokenType,
+    expires_in: expiresIn,
+  } = body as Record<string, unknown>;
   if (typeof accessToken !== 'string' || accessToken === '') return undefined;
   if (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer') return undefined;
   return typeof expiresIn === 'number' && Number.isFinite(expiresIn)

@@ -107,7 +107,12 @@ describe(RevocationList.name, () => {
 
   it('applies entries written before the service started', async () => {
     const bucket = freshBucket();
-    await putRevocations(nats, bucket, [{ key: 'sid.old-session', value: { kind: 'sid', id: 'old-session', at: Math.floor(Date.now() / 1000) } }]);
+    await putRevocations(nats, bucket, [
+      {
+        key: 'sid.old-session',
+        value: { kind: 'sid', id: 'old-session', at: Math.floor(Date.now() / 1000) },
+      },
+    ]);
 
     const app = await start(bucket);
 

@@ -1,7 +1,17 @@
 // @Type reads design-time metadata as soon as this module loads, even outside Nest.
 import 'reflect-metadata';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsString, Matches, Max, Min, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsInt,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 
 /** Largest quantity of one sku in one order (contract: 1..1000). */
 export const MAX_ITEM_QUANTITY = 1000;

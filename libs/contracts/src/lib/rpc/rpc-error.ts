@@ -7,8 +7,6 @@ export interface RpcError {
 
 export function isRpcError(value: unknown): value is RpcError {
   return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { status?: unknown }).status === 'number'
+    typeof value === 'object' && value !== null && typeof (value as { status?: unknown }).status === 'number'
   );
 }
