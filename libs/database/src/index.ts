@@ -2,3 +2,8 @@ export type { Database, Migration, OpenDatabaseOptions, Queryable } from './lib/
 export { openDatabase } from './lib/open-database';
 export { DATABASE, DatabaseModule, type DatabaseModuleAsyncOptions } from './lib/database.module';
 export { createScratchPostgresDatabase, type ScratchDatabase } from './lib/scratch-postgres';
+export {
+  testDatabaseBackends,
+  type TestDatabase,
+  type TestDatabaseBackend,
+} from './lib/test-database-backends';

@@ -1,6 +1,6 @@
-import type { Database } from '@relay/database';
+import { type Database, testDatabaseBackends } from '@relay/database';
 
-import { TEST_DATABASE_BACKENDS } from '../testing/test-databases';
+import { AUTH_MIGRATIONS } from '../database/migrations';
 import { LoginAttempts } from './login-attempts';
 import { LoginFailuresRepository } from './login-failures.repository';
 
@@ -10,7 +10,7 @@ const limits = {
   address: { maxFailures: 5, windowMs: 60_000 },
 };
 
-describe.each(TEST_DATABASE_BACKENDS)(`${LoginAttempts.name} on $name`, ({ open }) => {
+describe.each(testDatabaseBackends(AUTH_MIGRATIONS))(`${LoginAttempts.name} on $name`, ({ open }) => {
   let db: Database;
   let cleanup: () => Promise<void>;
   let now: number;

@@ -2,13 +2,13 @@ import { UnauthorizedException } from '@nestjs/common';
 import { decodeJwt } from 'jose';
 
 import type { Principal } from '@relay/auth';
-import type { Database } from '@relay/database';
+import { type Database, testDatabaseBackends } from '@relay/database';
 
+import { AUTH_MIGRATIONS } from '../database/migrations';
 import type { RevocationPublisher } from '../admin/revocation/revocation.publisher';
 import { SigningKeysRepository } from '../keys/signing-keys.repository';
 import { SigningKeysService } from '../keys/signing-keys.service';
 import { testConfigService } from '../testing/test-config';
-import { TEST_DATABASE_BACKENDS } from '../testing/test-databases';
 import { TokenIssuer } from '../tokens/token-issuer.service';
 import { PasswordHasher } from '../users/password-hasher';
 import { UsersRepository } from '../users/users.repository';
@@ -19,7 +19,7 @@ import { hashRefreshToken } from './refresh-token';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
 import { LoginThrottledException, SessionsService } from './sessions.service';
 
-describe.each(TEST_DATABASE_BACKENDS)('SessionsService on $name', ({ open }) => {
+describe.each(testDatabaseBackends(AUTH_MIGRATIONS))('SessionsService on $name', ({ open }) => {
   let db: Database;
   let cleanup: () => Promise<void>;
   let sessions: SessionsService;

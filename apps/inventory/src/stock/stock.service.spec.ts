@@ -1,11 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import {
-  createScratchPostgresDatabase,
-  type Database,
-  openDatabase,
-  type ScratchDatabase,
-} from '@relay/database';
+import { type Database, testDatabaseBackends } from '@relay/database';
 
 import { inventoryMigrations } from '../database/migrations';
 import { ReservationsRepository } from './reservations.repository';
@@ -13,50 +8,21 @@ import { InsufficientStockError, ReservationConflictError } from './stock.errors
 import { StockRepository } from './stock.repository';
 import { type StockCaller, StockService } from './stock.service';
 
-interface Backend {
-  name: 'pglite' | 'postgres';
-  open(): Promise<{ database: Database; dispose(): Promise<void> }>;
-}
-
-const backends: Backend[] = [
-  {
-    name: 'pglite',
-    open: async () => {
-      const database = await openDatabase({ migrations: inventoryMigrations });
-      return { database, dispose: () => database.close() };
-    },
-  },
-  {
-    name: 'postgres',
-    open: async () => {
-      const scratch: ScratchDatabase = await createScratchPostgresDatabase();
-      const database = await openDatabase({ url: scratch.url, migrations: inventoryMigrations });
-      return {
-        database,
-        dispose: async () => {
-          await database.close();
-          await scratch.drop();
-        },
-      };
-    },
-  },
-];
-
 const alice: StockCaller = { userId: 'alice', canReleaseAny: false };
 const bob: StockCaller = { userId: 'bob', canReleaseAny: false };
 
-describe.each(backends)(`${StockService.name} on $name`, (backend) => {
+describe.each(testDatabaseBackends(inventoryMigrations))(`${StockService.name} on $name`, (backend) => {
   let database: Database;
-  let dispose: () => Promise<void>;
+  let cleanup: () => Promise<void>;
   let service: StockService;
 
   beforeAll(async () => {
-    ({ database, dispose } = await backend.open());
+    ({ db: database, cleanup } = await backend.open());
     service = new StockService(database, new StockRepository(database), new ReservationsRepository());
   }, 30_000);
 
   afterAll(async () => {
-    await dispose();
+    await cleanup();
   });
 
   // Back to the migrated state (seeded demo skus only), without paying for a new database per test.
