@@ -51,7 +51,7 @@ export async function measureGuardCost(
  * `warmGoal`: measured in alternating phases (`alternating`; a failed request fails it), and, for
  * comparison, from the separate runs. Returns the judged figure.
  */
-export function reportGuardCost(
+function reportGuardCost(
   sink: FigureSink,
   prefix: string,
   results: Map<string, ScenarioSummary>,
