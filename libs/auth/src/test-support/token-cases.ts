@@ -225,6 +225,8 @@ export function buildTokenCases(issuer: TestIssuer, now: number, attackerJwksUrl
     refuse('has no exp', bearer(mint({ exp: undefined }))),
     refuse('has no iat', bearer(mint({ iat: undefined }))),
     refuse('has roles that are not an array', bearer(mint({ roles: 'admin' }))),
+    refuse('has a role that is not a string', bearer(mint({ roles: ['customer', 7] }))),
+    refuse('has an aud array with a member that is not a string', bearer(mint({ aud: ['orders', 7] }))),
     refuse('is over 8 KiB', bearer(mint({ padding: big }))),
     accept('is just under 8 KiB', mint({ padding: 'x'.repeat(5700) })),
     refuse('sends no credentials', undefined),

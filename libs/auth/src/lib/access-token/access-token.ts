@@ -29,8 +29,15 @@ export interface Principal {
 }
 
 const KNOWN_ROLES: readonly string[] = ROLES;
+const NONE: readonly never[] = Object.freeze([]);
 
-/** Maps verified claims to a frozen Principal; refuses claims of the wrong JSON type. */
+/**
+ * Maps verified claims to a frozen Principal; refuses claims of the wrong JSON type.
+ *
+ * It runs once per new token, right after the signature check, so it stays small: one object shape
+ * (absent optional claims are `undefined` members), no spreads, plain loops, and the shared empty
+ * array for the usual absent `roles` and empty `scope`.
+ */
 export function toPrincipal(payload: JWTPayload): Principal {
   const { sub, jti, iat, exp, aud } = payload;
   if (typeof sub !== 'string' || typeof jti !== 'string' || sub === '' || jti === '') {
@@ -39,36 +46,51 @@ export function toPrincipal(payload: JWTPayload): Principal {
   if (typeof iat !== 'number' || typeof exp !== 'number') {
     throw new AuthError('invalid_token');
   }
-  const roles = optionalStringArray(payload['roles']);
-  const scope = optionalString(payload['scope']) ?? '';
-  const sessionId = optionalString(payload['sid']);
-  const actor = readActor(payload['act']);
   return Object.freeze({
     subject: sub,
-    roles: Object.freeze(roles.filter((role): role is Role => KNOWN_ROLES.includes(role))),
-    scopes: Object.freeze(scope.split(' ').filter((item) => item !== '')),
+    roles: knownRoles(payload['roles']),
+    scopes: scopesOf(optionalString(payload['scope'])),
     clientId: optionalString(payload['client_id']) ?? '',
+    sessionId: optionalString(payload['sid']),
     tokenId: jti,
-    audience: Object.freeze(typeof aud === 'string' ? [aud] : [...(aud ?? [])]),
+    audience: audienceOf(aud),
     issuedAt: iat,
     expiresAt: exp,
-    ...(sessionId === undefined ? {} : { sessionId }),
-    ...(actor === undefined ? {} : { actor }),
+    actor: readActor(payload['act']),
   });
 }
 
 function optionalString(value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new AuthError('invalid_token');
-  return value;
+  if (value === undefined || typeof value === 'string') return value;
+  throw new AuthError('invalid_token');
 }
 
-function optionalStringArray(value: unknown): string[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
+/** `roles` restricted to the known roles, frozen; every member must be a string. */
+function knownRoles(value: unknown): readonly Role[] {
+  if (value === undefined) return NONE;
+  if (!Array.isArray(value)) throw new AuthError('invalid_token');
+  const roles: Role[] = [];
+  for (const role of value) {
+    if (typeof role !== 'string') throw new AuthError('invalid_token');
+    if (KNOWN_ROLES.includes(role)) roles.push(role as Role);
+  }
+  return roles.length === 0 ? NONE : Object.freeze(roles);
+}
+
+function scopesOf(scope: string | undefined): readonly string[] {
+  if (scope === undefined || scope === '') return NONE;
+  const scopes = scope.split(' ').filter((item) => item !== '');
+  return scopes.length === 0 ? NONE : Object.freeze(scopes);
+}
+
+// jose has matched `aud` with the expected audience, but not the type of each member
+function audienceOf(aud: unknown): readonly string[] {
+  if (typeof aud === 'string') return Object.freeze([aud]);
+  if (aud === undefined) return NONE;
+  if (!Array.isArray(aud) || !aud.every((item) => typeof item === 'string')) {
     throw new AuthError('invalid_token');
   }
-  return value;
+  return Object.freeze(aud.slice());
 }
 
 function readActor(value: unknown): string | undefined {
