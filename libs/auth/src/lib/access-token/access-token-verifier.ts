@@ -14,12 +14,18 @@ import { RemoteKeySet } from './remote-key-set';
 const BEARER_PREFIX = 'Bearer ';
 const CACHE_INDEX_CHARS = 16;
 // an issuer signs with one protected header per key: a handful, however many tokens
-const MAX_KNOWN_HEADERS = 64;
+const MAX_KNOWN_HEADERS = 16;
 
 /** A token this verifier accepted and its caller; frozen, shared by every call presenting that token. */
 export interface VerifiedToken {
   readonly token: string;
   readonly principal: Principal;
+}
+
+/** A JWKS key and the protected header (with its trailing dot) of a token it verified. */
+interface KnownHeader {
+  readonly prefix: string;
+  readonly key: KeyLike;
 }
 
 /** A remembered verdict (see `AccessTokenVerifier.remember`). */
@@ -48,8 +54,8 @@ export class AccessTokenVerifier implements OnModuleDestroy {
   private readonly verified: BoundedCache<number, CachedVerdict>;
   // tokens accepted once: a token is cached when it is accepted a second time (see remember)
   private readonly acceptedOnce?: Doorkeeper;
-  // JWKS keys by the protected-header segment (base64url text) of a token they verified
-  private readonly keysByHeader = new Map<string, KeyLike>();
+  // JWKS keys by the protected-header segment of a token they verified, the newest first
+  private knownHeaders: readonly KnownHeader[] = [];
   // bumped when the JWKS changes: a check that started under the old set remembers nothing
   private keySetVersion = 0;
 
@@ -82,7 +88,7 @@ export class AccessTokenVerifier implements OnModuleDestroy {
       const keys = new RemoteKeySet(new URL(this.options.jwksUri), this.options.jwksCooldownMs, () => {
         this.keySetVersion += 1;
         this.verified.clear();
-        this.keysByHeader.clear();
+        this.knownHeaders = [];
       });
       this.remoteKeys = keys;
       this.getKey = keys.getKey;
@@ -100,18 +106,21 @@ export class AccessTokenVerifier implements OnModuleDestroy {
    * Rejects, or throws, `AuthError` exactly as `readBearerToken` + {@link verify} would.
    */
   verifyBearer(header: string | string[] | undefined): VerifiedToken | Promise<VerifiedToken> {
+    let index: number | undefined;
     // a hit is the very `Bearer <token>` text that passed every check before: what the full parse would return
     if (typeof header === 'string' && header.length <= this.options.maxTokenBytes + BEARER_PREFIX.length) {
-      const cached = this.verified.get(cacheIndex(header), this.nowMs());
+      index = cacheIndex(header);
+      const cached = this.verified.get(index, this.nowMs());
       if (cached?.bearer === header) return this.stillValid(cached);
     }
     const token = readBearerToken(header, this.options.maxTokenBytes);
-    // the usual spelling, exactly `Bearer <token>`, was looked up above and missed: only the shape checks remain
-    if (isUsualBearer(header, token)) {
+    // the usual spelling, exactly `Bearer <token>`, was looked up above (its index is the token's) and
+    // missed: only the shape checks remain
+    if (index !== undefined && isUsualBearer(header, token)) {
       assertCompactJws(token, this.options.maxTokenBytes);
-      return this.verifyAndRemember(token, header);
+      return this.verifyAndRemember(token, index, header);
     }
-    return this.verifyCachedToken(token) ?? this.verifyAndRemember(token);
+    return this.verifyToken(token);
   }
 
   /**
@@ -121,7 +130,9 @@ export class AccessTokenVerifier implements OnModuleDestroy {
    * The principal is frozen: every call with the same token shares it.
    */
   async verify(token: string): Promise<Principal> {
-    return (this.verifyCachedToken(token) ?? (await this.verifyAndRemember(token))).principal;
+    const verdict = this.verifyToken(token);
+    // a remembered verdict is returned without an await: awaiting a plain value costs a microtask
+    return (verdict instanceof Promise ? await verdict : verdict).principal;
   }
 
   /**
@@ -136,18 +147,15 @@ export class AccessTokenVerifier implements OnModuleDestroy {
     this.remoteKeys?.stop();
   }
 
-  private verifyCachedToken(token: string): VerifiedToken | undefined {
+  /** The remembered verdict for exactly this token (revocation checked), else a full verification. */
+  private verifyToken(token: string): VerifiedToken | Promise<VerifiedToken> {
     // O(1) size check before anything reads the string
     if (token.length > this.options.maxTokenBytes) throw new AuthError('token_too_large');
-    const hit = this.cachedVerdict(token);
-    if (hit === undefined) assertCompactJws(token, this.options.maxTokenBytes);
-    return hit;
-  }
-
-  /** The remembered verdict for exactly this token, revocation checked; `undefined` when there is none. */
-  private cachedVerdict(token: string): VerifiedToken | undefined {
-    const cached = this.verified.get(cacheIndex(token), this.nowMs());
-    return cached?.verified.token === token ? this.stillValid(cached) : undefined;
+    const index = cacheIndex(token);
+    const cached = this.verified.get(index, this.nowMs());
+    if (cached?.verified.token === token) return this.stillValid(cached);
+    assertCompactJws(token, this.options.maxTokenBytes);
+    return this.verifyAndRemember(token, index);
   }
 
   /**
@@ -164,12 +172,10 @@ export class AccessTokenVerifier implements OnModuleDestroy {
   }
 
   // one async step between the caller and jose: every extra await costs a promise and a microtask
-  private async verifyAndRemember(token: string, bearer?: string): Promise<VerifiedToken> {
+  // `index` is cacheIndex(token); assertCompactJws(token) has passed
+  private async verifyAndRemember(token: string, index: number, bearer?: string): Promise<VerifiedToken> {
     const version = this.keySetVersion;
-    // remembered keys come from the remote JWKS only (see rememberKey); assertCompactJws has run:
-    // three segments, the first the protected header
-    const header = this.remoteKeys === undefined ? undefined : token.slice(0, token.indexOf('.'));
-    const knownKey = header === undefined ? undefined : this.keysByHeader.get(header);
+    const knownKey = this.knownKey(token);
     let payload: JWTPayload;
     let resolvedKey: KeyLike | Uint8Array | undefined;
     try {
@@ -190,8 +196,8 @@ export class AccessTokenVerifier implements OnModuleDestroy {
     this.revocations.assertNotRevoked(principal);
     const verified: VerifiedToken = Object.freeze({ token, principal });
     if (version === this.keySetVersion) {
-      if (header !== undefined) this.rememberKey(header, resolvedKey);
-      this.remember(verified, bearer, checkedAt);
+      if (knownKey === undefined) this.rememberKey(token, resolvedKey);
+      this.remember(verified, index, bearer, checkedAt);
     }
     return verified;
   }
@@ -203,12 +209,23 @@ export class AccessTokenVerifier implements OnModuleDestroy {
    * that may be in use; a token presented once (a one-shot client, a burst of distinct tokens) never
    * pays that. A client repeating its token pays one more full verification, once.
    */
-  private remember(verified: VerifiedToken, bearer: string | undefined, checkedAt: number): void {
-    const index = cacheIndex(verified.token);
+  private remember(
+    verified: VerifiedToken,
+    index: number,
+    bearer: string | undefined,
+    checkedAt: number,
+  ): void {
     if (this.acceptedOnce?.seenBefore(index) !== true) return;
     const cached: CachedVerdict = { verified, bearer: bearer ?? BEARER_PREFIX + verified.token, checkedAt };
     // cached only while strictly before exp: the skew allowance past exp is never served from memory
     this.verified.set(index, cached, verified.principal.expiresAt * 1000);
+  }
+
+  /** The JWKS key remembered for this token's protected header (see rememberKey), if any. */
+  private knownKey(token: string): KeyLike | undefined {
+    // a prefix ends with the header's dot: a token starting with it has exactly that header segment
+    for (const known of this.knownHeaders) if (token.startsWith(known.prefix)) return known.key;
+    return undefined;
   }
 
   /**
@@ -218,9 +235,13 @@ export class AccessTokenVerifier implements OnModuleDestroy {
    * key selection reads, and only headers the issuer signed are remembered: a forged header never is.
    * A custom `keyResolver` may change its answers without telling: its keys are not remembered.
    */
-  private rememberKey(header: string, key: KeyLike | Uint8Array | undefined): void {
-    if (key === undefined || key instanceof Uint8Array) return;
-    if (this.keysByHeader.size < MAX_KNOWN_HEADERS) this.keysByHeader.set(header, key);
+  private rememberKey(token: string, key: KeyLike | Uint8Array | undefined): void {
+    if (this.remoteKeys === undefined || key === undefined || key instanceof Uint8Array) return;
+    // concurrent first verifications under one header each get here: the first one remembers it
+    if (this.knownHeaders.length >= MAX_KNOWN_HEADERS || this.knownKey(token) !== undefined) return;
+    // the newest key first: after a rotation, most tokens carry its header
+    const prefix = token.slice(0, token.indexOf('.') + 1);
+    this.knownHeaders = [{ prefix, key }, ...this.knownHeaders];
   }
 
   private joseOptions(): JWTVerifyOptions {
