@@ -14,6 +14,8 @@ import { roundOrder } from '../core/rounds';
 import { median, round } from '../core/stats';
 
 const BATCH = 64;
+// verifications in flight in the loaded case: libuv's default thread pool, where jose checks signatures
+const IN_FLIGHT = 4;
 const COLD_GOAL = 1.1;
 const WARM_GOAL_MICROSECONDS = 10;
 
@@ -29,12 +31,22 @@ async function opsPerSecond(verify: () => Promise<unknown>, seconds: number): Pr
   return count / ((performance.now() - started) / 1000);
 }
 
+/** One call that runs `verify` `IN_FLIGHT` times at once: the loaded case's unit. */
+function inFlight(verify: () => Promise<unknown>): () => Promise<unknown> {
+  return () => Promise.all(Array.from({ length: IN_FLIGHT }, verify));
+}
+
 /**
  * `AccessTokenVerifier.verify` (JWKS key set, claim rules, cache, revocation check against a
  * preloaded list) vs plain `jose.jwtVerify` with the same public key and the same claim options
  * (algorithms, typ, iss, aud, clock tolerance, max token age, required claims).
  * Cold: a token the verifier has not seen (a pool twice its cache); warm: one repeated token. Both run
  * against a cache full of other tokens in use (`world.resident`).
+ *
+ * The judged cold figure runs one verification after another: each waits for jose's signature check on
+ * the thread pool, so the main thread sleeps between checks and the verifier's own work runs on cold
+ * caches, costing several times what it costs on a busy thread. The loaded figure (reported, not
+ * judged) keeps `IN_FLIGHT` verifications going, as a server under load does.
  */
 export async function benchVerifier(context: BenchContext, driver: INestApplicationContext): Promise<void> {
   const { world, options, sink } = context;
@@ -62,6 +74,7 @@ export async function benchVerifier(context: BenchContext, driver: INestApplicat
   };
   const runs: Record<keyof typeof variants, number[]> = { jose: [], cold: [], warm: [] };
   const coldRatios: number[] = [];
+  const loadedRatios: number[] = [];
   await acceptEachTwice(world.resident, async (token) => {
     await verifier.verify(token);
   });
@@ -81,9 +94,18 @@ export async function benchVerifier(context: BenchContext, driver: INestApplicat
     const measureWarm = async (): Promise<void> => {
       runs.warm.push(await opsPerSecond(variants.warm, options.verifierSeconds));
     };
-    for (const measure of roundOrder([measureCold, measureWarm], round)) await measure();
+    const measureLoaded = async (): Promise<void> => {
+      const times = await runAlternatingBatches(
+        inFlight(variants.jose),
+        inFlight(variants.cold),
+        BATCH / IN_FLIGHT,
+        options.verifierSeconds,
+      );
+      loadedRatios.push(times.timeRatio);
+    };
+    for (const measure of roundOrder([measureCold, measureWarm, measureLoaded], round)) await measure();
     process.stdout.write(
-      `    round ${round + 1} jose ${runs.jose[round].toFixed(0)}/s  verifier cold ${runs.cold[round].toFixed(0)}/s (${coldRatios[round].toFixed(3)}x)  warm ${runs.warm[round].toFixed(0)}/s\n`,
+      `    round ${round + 1} jose ${runs.jose[round].toFixed(0)}/s  verifier cold ${runs.cold[round].toFixed(0)}/s (${coldRatios[round].toFixed(3)}x; ${IN_FLIGHT} in flight ${loadedRatios[round].toFixed(3)}x)  warm ${runs.warm[round].toFixed(0)}/s\n`,
     );
   }
   const jose = median(runs.jose);
@@ -102,6 +124,11 @@ export async function benchVerifier(context: BenchContext, driver: INestApplicat
     'x jose.jwtVerify',
     `<= ${COLD_GOAL}`,
     coldRatio <= COLD_GOAL,
+  );
+  sink.info(
+    'verifier.cold.loaded.time_ratio',
+    round(median(loadedRatios), 3),
+    `x jose.jwtVerify, ${IN_FLIGHT} in flight`,
   );
   sink.info('verifier.warm.ops', round(warm, 0), 'verifications/s');
   const warmFigure = sink.judged(
