@@ -55,7 +55,8 @@ export async function runHttpLoad(
     rps: completed / result.duration,
     p50: result.latency.p50,
     p99: result.latency.p99,
-    failures: result.errors + result.timeouts + result.non2xx,
+    // autocannon counts timeouts among errors
+    failures: result.errors + result.non2xx,
     completed,
   };
 }
@@ -89,7 +90,7 @@ export async function runAlternatingHttp(
   const tally = new PhaseTally();
   const paths = [`${urlA.pathname}${urlA.search}`, `${urlB.pathname}${urlB.search}`];
   const phaseOf = new WeakMap<object, number>();
-  await autocannon({
+  const run = await autocannon({
     url: urlA.origin,
     method: 'GET',
     headers: { ...a.headers },
@@ -112,5 +113,7 @@ export async function runAlternatingHttp(
       },
     ],
   });
-  return tally.result();
+  const result = tally.result();
+  // a connection error or timeout never reaches onResponse (autocannon counts timeouts among errors)
+  return { ...result, failures: result.failures + run.errors };
 }
