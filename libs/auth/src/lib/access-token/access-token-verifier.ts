@@ -267,7 +267,7 @@ function isUsualBearer(header: string | string[] | undefined, token: string): he
  * Where a token's verdict is filed: a 32-bit FNV-1a hash of the last 16 characters of its signature
  * (96 random bits), which are also the last 16 of `Bearer <token>`. Hashing them costs a fraction of
  * hashing the whole token (~1 µs for 800 characters in V8) and allocates nothing; a hit still needs the
- * whole token (or header) to be identical (`cachedVerdict`, `verifyBearer`),
+ * whole token (or header) to be identical (`verifyToken`, `verifyBearer`),
  * so a forged token that copies a cached token's signature, or its hash, finds the entry and misses.
  * Two valid tokens that collide share one slot: the later evicts the earlier, never a wrong verdict.
  */
