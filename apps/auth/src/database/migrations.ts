@@ -76,4 +76,9 @@ export const AUTH_MIGRATIONS: Migration[] = [
     id: '0010-login-failures-failed-at',
     sql: 'CREATE INDEX login_failures_failed_at ON login_failures (failed_at)',
   },
+  {
+    // a login's own rows, counted before its password is checked and withdrawn when it succeeds
+    id: '0011-login-failures-id',
+    sql: 'ALTER TABLE login_failures ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
+  },
 ];

@@ -73,7 +73,7 @@ describe.each(testDatabaseBackends(AUTH_MIGRATIONS))(`${LoginAttempts.name} on $
   it('clears the account counters after a successful login', async () => {
     await attempts.recordFailure('a@x', '10.0.0.1');
     await attempts.recordFailure('a@x', '10.0.0.1');
-    await attempts.recordSuccess('a@x', '10.0.0.1');
+    await (await attempts.begin('a@x', '10.0.0.1')).succeeded();
     await attempts.recordFailure('a@x', '10.0.0.1');
     await attempts.recordFailure('a@x', '10.0.0.1');
 
@@ -83,7 +83,7 @@ describe.each(testDatabaseBackends(AUTH_MIGRATIONS))(`${LoginAttempts.name} on $
   it('clears the account counter from every address after a success, but not the address counter', async () => {
     for (let i = 1; i <= 4; i += 1) await attempts.recordFailure('a@x', `10.0.0.${i}`);
     for (let i = 0; i < 3; i += 1) await attempts.recordFailure(`user${i}@x`, '10.0.0.1');
-    await attempts.recordSuccess('a@x', '10.0.0.1');
+    await (await attempts.begin('a@x', '10.0.0.1')).succeeded();
 
     await attempts.recordFailure('a@x', '10.0.0.5');
     await attempts.recordFailure('user3@x', '10.0.0.1');
@@ -117,6 +117,50 @@ describe.each(testDatabaseBackends(AUTH_MIGRATIONS))(`${LoginAttempts.name} on $
     ]);
 
     expect(await other.retryAfterSeconds('a@x', '10.0.9.9')).toBe(60);
+  });
+
+  it('lets no more concurrent logins past the check than the limit leaves, on any replica', async () => {
+    const other = replica();
+    await attempts.recordFailure('a@x', '10.0.0.1');
+    await attempts.recordFailure('a@x', '10.0.0.1');
+
+    const started = await Promise.all(
+      Array.from({ length: 6 }, (_, index) => (index % 2 === 0 ? attempts : other).begin('a@x', '10.0.0.1')),
+    );
+
+    // the limit (3 from one address) leaves one; logins that saw each other may all be refused
+    const passed = started.filter((attempt) => attempt.retryAfterSeconds === 0);
+    expect(passed.length).toBeLessThanOrEqual(1);
+    await Promise.all(passed.map((attempt) => attempt.failed()));
+    // the refused ones withdrawn: 3 keys for each counted failure
+    expect(await storedRows()).toBe((2 + passed.length) * 3);
+  });
+
+  it('counts a login that goes on to fail, and never a throttled one', async () => {
+    const first = await attempts.begin('a@x', '10.0.0.1');
+    expect(first.retryAfterSeconds).toBe(0);
+    await first.failed();
+    await attempts.recordFailure('a@x', '10.0.0.1');
+    expect(await storedRows()).toBe(6);
+    const third = await attempts.begin('a@x', '10.0.0.1');
+    expect(third.retryAfterSeconds).toBe(0);
+    await third.failed();
+
+    const throttled = await attempts.begin('a@x', '10.0.0.1');
+
+    expect(throttled.retryAfterSeconds).toBe(60);
+    expect(await storedRows()).toBe(9);
+  });
+
+  it('withdraws a successful login and clears its account counter', async () => {
+    await attempts.recordFailure('a@x', '10.0.0.2');
+    const login = await attempts.begin('a@x', '10.0.0.1');
+
+    await login.succeeded();
+
+    // left: the failure from 10.0.0.2 under its address, and under the account from that address
+    expect(await storedRows()).toBe(2);
+    expect(await attempts.retryAfterSeconds('a@x', '10.0.9.9')).toBe(0);
   });
 
   it('keeps the counts across a restart', async () => {

@@ -28,13 +28,19 @@ export const DEFAULT_LOGIN_ATTEMPT_LIMITS: LoginAttemptLimits = {
   address: { maxFailures: 200, windowMs: FIFTEEN_MINUTES },
 };
 
+/** A login counted as a failure while its password is checked (see `LoginAttempts.begin`). */
+export interface LoginAttempt {
+  /** Seconds until a login may be tried again; 0 when this one may go on. A throttled attempt is already withdrawn. */
+  readonly retryAfterSeconds: number;
+  /** The password was wrong (or the account unknown or blocked): the attempt stays counted. */
+  failed(): Promise<void>;
+  /** The password was right: withdraws the attempt and clears the account's counters. */
+  succeeded(): Promise<void>;
+}
+
 /**
  * Failed-login throttle over auth's database, so every replica counts every failure and a
  * restart forgets nothing: sliding windows over the failure times stored per key.
- *
- * Check-then-act: logins checked at once, before any of them records its failure, may all pass
- * at the limit's edge (a few extra guesses, as many as arrive together); each failure is its own
- * row, so concurrent failures from any replica are all counted.
  */
 export class LoginAttempts {
   private readonly longestWindowMs: number;
@@ -53,14 +59,52 @@ export class LoginAttempts {
     );
   }
 
-  /** Seconds until a login for this account from this address may be tried; 0 when it may now. */
-  async retryAfterSeconds(account: string, address: string): Promise<number> {
+  /**
+   * Starts a login: counts it as a failure first, then checks the limits with it counted. Logins
+   * arriving together, on any replica, each see the others' rows before deciding, so no more of
+   * them go on to the password check than the limits leave (a check before counting would let every
+   * one of them through at the limit's edge). A throttled login is withdrawn at once: it never counts.
+   */
+  async begin(account: string, address: string): Promise<LoginAttempt> {
     const now = this.now();
     const keys = this.keys(account, address);
+    const ids = await this.failures.insert(
+      keys.map(([keyHash]) => keyHash),
+      new Date(now),
+    );
+    // this login's own row is the newest of each key: one more than the limit allows is the limit
+    const retryAfterSeconds = await this.retryAfter(keys, now, 1);
+    if (retryAfterSeconds > 0) await this.failures.delete(ids);
+    return {
+      retryAfterSeconds,
+      failed: () => this.prune(keys, now),
+      succeeded: () =>
+        this.failures.delete(ids, [accountAndAddressKey(account, address), accountKey(account)]),
+    };
+  }
+
+  /** Seconds until a login for this account from this address may be tried; 0 when it may now. */
+  retryAfterSeconds(account: string, address: string): Promise<number> {
+    return this.retryAfter(this.keys(account, address), this.now(), 0);
+  }
+
+  /** Counts a failed login that did not go through `begin` (an import of failures, a test's setup). */
+  async recordFailure(account: string, address: string): Promise<void> {
+    const now = this.now();
+    const keys = this.keys(account, address);
+    await this.failures.insert(
+      keys.map(([keyHash]) => keyHash),
+      new Date(now),
+    );
+    await this.prune(keys, now);
+  }
+
+  // `own`: rows of the login being decided, counted among the failures
+  private async retryAfter(keys: Array<[string, AttemptLimit]>, now: number, own: number): Promise<number> {
     const oldestCounted = await this.failures.oldestCounted(
       keys.map(([keyHash, limit]) => ({
         keyHash,
-        maxFailures: limit.maxFailures,
+        maxFailures: limit.maxFailures + own,
         since: new Date(now - limit.windowMs),
       })),
     );
@@ -71,23 +115,12 @@ export class LoginAttempts {
     return Math.ceil(Math.max(0, ...waits) / 1000);
   }
 
-  async recordFailure(account: string, address: string): Promise<void> {
-    const now = this.now();
-    const keys = this.keys(account, address);
-    await this.failures.insert(
-      keys.map(([keyHash]) => keyHash),
-      new Date(now),
-    );
-    // bounds the table: only a key's newest maxFailures can count, none older than every window
+  // bounds the table: only a key's newest maxFailures can count, none older than every window
+  private async prune(keys: Array<[string, AttemptLimit]>, now: number): Promise<void> {
     await this.failures.keepNewest(
       keys.map(([keyHash, limit]) => ({ keyHash, maxFailures: limit.maxFailures })),
     );
     await this.failures.deleteUpTo(new Date(now - this.longestWindowMs));
-  }
-
-  /** A correct password clears the account's counters; the address keeps its count (stuffing across accounts). */
-  async recordSuccess(account: string, address: string): Promise<void> {
-    await this.failures.deleteKeys([accountAndAddressKey(account, address), accountKey(account)]);
   }
 
   private keys(account: string, address: string): Array<[string, AttemptLimit]> {

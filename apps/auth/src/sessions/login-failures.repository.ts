@@ -14,12 +14,13 @@ export interface FailureCount {
 export class LoginFailuresRepository {
   constructor(@Inject(DATABASE) private readonly db: Database) {}
 
-  /** Records one failure at `failedAt` under each key, in one statement. */
-  async insert(keyHashes: readonly string[], failedAt: Date): Promise<void> {
-    await this.db.query('INSERT INTO login_failures (key_hash, failed_at) SELECT unnest($1::text[]), $2', [
-      keyHashes,
-      failedAt,
-    ]);
+  /** Records one failure at `failedAt` under each key, in one statement; returns the rows' ids. */
+  async insert(keyHashes: readonly string[], failedAt: Date): Promise<string[]> {
+    const rows = await this.db.query<{ id: number | string }>(
+      'INSERT INTO login_failures (key_hash, failed_at) SELECT unnest($1::text[]), $2 RETURNING id',
+      [keyHashes, failedAt],
+    );
+    return rows.map((row) => String(row.id));
   }
 
   /**
@@ -44,9 +45,12 @@ export class LoginFailuresRepository {
     return new Map(rows.map((row) => [row.key_hash, new Date(row.failed_at)]));
   }
 
-  /** Forgets every failure of these keys. */
-  async deleteKeys(keyHashes: readonly string[]): Promise<void> {
-    await this.db.query('DELETE FROM login_failures WHERE key_hash = ANY($1::text[])', [keyHashes]);
+  /** Forgets these rows, and every failure of these keys. */
+  async delete(ids: readonly string[], keyHashes: readonly string[] = []): Promise<void> {
+    await this.db.query(
+      'DELETE FROM login_failures WHERE id = ANY($1::bigint[]) OR key_hash = ANY($2::text[])',
+      [ids, keyHashes],
+    );
   }
 
   // Housekeeping skips rows another statement holds (SKIP LOCKED) rather than waiting for them,

@@ -49,19 +49,19 @@ export class SessionsService {
   /** Starts a new session (`sid`); 401 for a wrong password, unknown email or blocked account alike. */
   async login(email: string, password: string, clientAddress: string): Promise<TokenPairResponse> {
     const account = normaliseEmail(email);
-    // checked before the password, so a right guess while throttled learns nothing
-    const retryAfter = await this.attempts.retryAfterSeconds(account, clientAddress);
-    if (retryAfter > 0) throw new LoginThrottledException(retryAfter);
+    // counted and checked before the password, so a right guess while throttled learns nothing
+    const attempt = await this.attempts.begin(account, clientAddress);
+    if (attempt.retryAfterSeconds > 0) throw new LoginThrottledException(attempt.retryAfterSeconds);
     const user = await this.users.findByEmail(account);
     const isPasswordRight =
       user === undefined
         ? await this.hasher.verifyNothing(password)
         : await this.hasher.verify(user.passwordHash, password);
     if (user === undefined || !isPasswordRight || user.blockedAt !== null) {
-      await this.attempts.recordFailure(account, clientAddress);
+      await attempt.failed();
       throw new UnauthorizedException(INVALID_CREDENTIALS);
     }
-    await this.attempts.recordSuccess(account, clientAddress);
+    await attempt.succeeded();
     const sessionId = randomUUID();
     const refreshToken = generateRefreshToken();
     await this.refreshTokens.insert(this.newRefreshRecord(refreshToken, sessionId, user));
