@@ -4,4 +4,7 @@ module.exports = {
   ...nxPreset,
   // Specs close what they open; on CI a leaked handle must still not hang the run for 90 minutes.
   forceExit: process.env.CI === 'true',
+  // Specs talk to a real NATS and database; opening embedded PGlite (a WASM PostgreSQL) alone can take
+  // several seconds on a loaded 2-core machine, over Jest's 5 s default for a hook.
+  testTimeout: 30_000,
 };
