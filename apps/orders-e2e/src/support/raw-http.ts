@@ -1,6 +1,8 @@
 import { request } from 'node:http';
 
-const UPLOAD_CHUNK_BYTES = 64 * 1024;
+// bodies over this wait up to EARLY_ANSWER_WAIT_MS for an answer to their headers alone
+const EARLY_ANSWER_BYTES = 64 * 1024;
+const EARLY_ANSWER_WAIT_MS = 1000;
 
 /** An answer to a raw request: status, content type and the body as text (parsed when JSON). */
 export interface RawAnswer {
@@ -14,9 +16,9 @@ export interface RawAnswer {
  * Sends `body` exactly as given (malformed JSON, huge payloads): what a careless or hostile client sends.
  *
  * Over `node:http` rather than `fetch`: a server may answer before it has read the body (413 on the
- * declared length) and close the connection, as Fastify does; the rest of the upload then fails with
- * EPIPE or ECONNRESET. `fetch` throws the answer away with it, depending on which comes first;
- * here the upload stops once an answer has begun, and the answer is read to its end.
+ * declared length) and close the connection with the body unread, as Fastify does: the client then
+ * gets EPIPE or a reset, and `fetch` throws the answer away with it whenever the reset comes first.
+ * Here a large body is held back until the headers have had time to draw such an answer.
  */
 export function rawRequest(
   method: 'POST' | 'PUT',
@@ -56,20 +58,15 @@ export function rawRequest(
     outgoing.on('error', (error) => {
       if (!hasAnswer) reject(error);
     });
-    // the body goes out in chunks, the answer looked for between them: an early answer stops the
-    // upload before the server's close can fail it
-    const bytes = Buffer.from(body, 'utf8');
-    const sendFrom = (offset: number): void => {
-      if (hasAnswer || outgoing.destroyed) return;
-      if (offset >= bytes.length) {
-        outgoing.end();
-        return;
-      }
-      outgoing.write(bytes.subarray(offset, offset + UPLOAD_CHUNK_BYTES), () =>
-        setImmediate(() => sendFrom(offset + UPLOAD_CHUNK_BYTES)),
-      );
-    };
-    sendFrom(0);
+    // a large body waits for an early answer before it goes, as curl's `Expect: 100-continue` does
+    if (Buffer.byteLength(body) <= EARLY_ANSWER_BYTES) {
+      outgoing.end(body);
+      return;
+    }
+    outgoing.flushHeaders();
+    setTimeout(() => {
+      if (!hasAnswer && !outgoing.destroyed) outgoing.end(body);
+    }, EARLY_ANSWER_WAIT_MS);
   });
 }
 
