@@ -68,10 +68,7 @@ export class LoginAttempts {
   async begin(account: string, address: string): Promise<LoginAttempt> {
     const now = this.now();
     const keys = this.keys(account, address);
-    const ids = await this.failures.insert(
-      keys.map(([keyHash]) => keyHash),
-      new Date(now),
-    );
+    const ids = await this.count(keys, now);
     // this login's own row is the newest of each key: one more than the limit allows is the limit
     const retryAfterSeconds = await this.retryAfter(keys, now, 1);
     if (retryAfterSeconds > 0) await this.failures.delete(ids);
@@ -92,11 +89,16 @@ export class LoginAttempts {
   async recordFailure(account: string, address: string): Promise<void> {
     const now = this.now();
     const keys = this.keys(account, address);
-    await this.failures.insert(
+    await this.count(keys, now);
+    await this.prune(keys, now);
+  }
+
+  /** One failure at `now` under each key; returns the rows' ids. */
+  private count(keys: Array<[string, AttemptLimit]>, now: number): Promise<string[]> {
+    return this.failures.insert(
       keys.map(([keyHash]) => keyHash),
       new Date(now),
     );
-    await this.prune(keys, now);
   }
 
   // `own`: rows of the login being decided, counted among the failures

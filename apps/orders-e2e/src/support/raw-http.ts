@@ -26,9 +26,10 @@ export function rawRequest(
   body: string,
   options: { token?: string; contentType?: string; timeoutMs?: number } = {},
 ): Promise<RawAnswer> {
+  const length = Buffer.byteLength(body);
   const headers: Record<string, string | number> = {
     'content-type': options.contentType ?? 'application/json',
-    'content-length': Buffer.byteLength(body),
+    'content-length': length,
   };
   if (options.token) headers['authorization'] = `Bearer ${options.token}`;
   return new Promise((resolve, reject) => {
@@ -59,7 +60,7 @@ export function rawRequest(
       if (!hasAnswer) reject(error);
     });
     // a large body waits for an early answer before it goes, as curl's `Expect: 100-continue` does
-    if (Buffer.byteLength(body) <= EARLY_ANSWER_BYTES) {
+    if (length <= EARLY_ANSWER_BYTES) {
       outgoing.end(body);
       return;
     }
