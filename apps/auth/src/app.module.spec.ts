@@ -98,7 +98,7 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
     await app.startAllMicroservices();
     await app.listen(0, '127.0.0.1');
     baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
-  }, 30_000);
+  });
 
   afterAll(async () => {
     await app?.close();

@@ -64,7 +64,7 @@ describe('inventory app (HTTP + NATS)', () => {
     await jwks?.stop();
     await natsServer?.stop();
     rmSync(dataDir, { recursive: true, force: true });
-  }, 30_000);
+  });
 
   const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
 

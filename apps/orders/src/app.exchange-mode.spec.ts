@@ -22,7 +22,7 @@ describe('orders app with PROPAGATION_MODE=exchange', () => {
 
   afterAll(async () => {
     await bed?.close();
-  }, 30_000);
+  });
 
   async function acknowledged(id: string): Promise<boolean> {
     for (let attempt = 0; attempt < 20; attempt += 1) {

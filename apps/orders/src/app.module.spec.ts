@@ -32,7 +32,7 @@ describe('orders app (HTTP + NATS)', () => {
 
   afterAll(async () => {
     await bed?.close();
-  }, 30_000);
+  });
 
   beforeEach(() => {
     bed.inventory.mode = 'answer';

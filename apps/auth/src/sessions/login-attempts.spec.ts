@@ -25,7 +25,7 @@ describe.each(testDatabaseBackends(AUTH_MIGRATIONS))(`${LoginAttempts.name} on $
 
   beforeAll(async () => {
     ({ db, cleanup } = await open());
-  }, 30_000);
+  });
 
   afterAll(async () => {
     await cleanup();

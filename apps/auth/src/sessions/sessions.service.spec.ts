@@ -56,7 +56,7 @@ describe.each(testDatabaseBackends(AUTH_MIGRATIONS))('SessionsService on $name',
     sessions = replica();
     otherReplica = replica();
     await users.register('erin@example.com', 'erin password');
-  }, 30_000);
+  });
 
   afterAll(async () => {
     await cleanup();

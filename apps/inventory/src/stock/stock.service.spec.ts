@@ -19,7 +19,7 @@ describe.each(testDatabaseBackends(inventoryMigrations))(`${StockService.name} o
   beforeAll(async () => {
     ({ db: database, cleanup } = await backend.open());
     service = new StockService(database, new StockRepository(database), new ReservationsRepository());
-  }, 30_000);
+  });
 
   afterAll(async () => {
     await cleanup();

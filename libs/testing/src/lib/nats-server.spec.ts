@@ -40,7 +40,7 @@ describe(startNatsServer.name, () => {
     }
     await expect(waitForPort(server.port, '127.0.0.1', 300)).rejects.toThrow(/did not open/);
     await expect(server.restart()).rejects.toThrow(/stopped/);
-  }, 30_000);
+  });
 
   it('halts for an outage on the same port and resumes with the same store', async () => {
     const server = await startNatsServer({ jetstream: true });
@@ -58,5 +58,5 @@ describe(startNatsServer.name, () => {
       await server.stop();
     }
     await expect(server.halt()).rejects.toThrow(/stopped/);
-  }, 30_000);
+  });
 });
