@@ -110,7 +110,7 @@ export class AccessTokenVerifier implements OnModuleDestroy {
     // a hit is the very `Bearer <token>` text that passed every check before: what the full parse would return
     if (typeof header === 'string' && header.length <= this.options.maxTokenBytes + BEARER_PREFIX.length) {
       index = cacheIndex(header);
-      const cached = this.verified.get(index, this.nowMs());
+      const cached = this.verified.get(index, this.nowMs);
       if (cached?.bearer === header) return this.stillValid(cached);
     }
     const token = readBearerToken(header, this.options.maxTokenBytes);
@@ -118,9 +118,9 @@ export class AccessTokenVerifier implements OnModuleDestroy {
     // missed: only the shape checks remain
     if (index !== undefined && isUsualBearer(header, token)) {
       assertCompactJws(token, this.options.maxTokenBytes);
-      return this.verifyAndRemember(token, index, header);
+      return this.verifyAndRemember(token, index, header, itself);
     }
-    return this.verifyToken(token);
+    return this.verifyToken(token, itself);
   }
 
   /**
@@ -129,10 +129,15 @@ export class AccessTokenVerifier implements OnModuleDestroy {
    * revocation list whenever that list has changed since.
    * The principal is frozen: every call with the same token shares it.
    */
-  async verify(token: string): Promise<Principal> {
-    const verdict = this.verifyToken(token);
-    // a remembered verdict is returned without an await: awaiting a plain value costs a microtask
-    return (verdict instanceof Promise ? await verdict : verdict).principal;
+  verify(token: string): Promise<Principal> {
+    // not async itself: a new token's one async step is verifyAndRemember's (each step costs a
+    // promise and a microtask on a thread that jose's signature check left with cold caches)
+    try {
+      const verdict = this.verifyToken(token, principalOf);
+      return verdict instanceof Promise ? verdict : Promise.resolve(verdict);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
@@ -147,15 +152,15 @@ export class AccessTokenVerifier implements OnModuleDestroy {
     this.remoteKeys?.stop();
   }
 
-  /** The remembered verdict for exactly this token (revocation checked), else a full verification. */
-  private verifyToken(token: string): VerifiedToken | Promise<VerifiedToken> {
+  /** `read` of the remembered verdict for exactly this token (revocation checked), else of a full verification. */
+  private verifyToken<T>(token: string, read: (verified: VerifiedToken) => T): T | Promise<T> {
     // O(1) size check before anything reads the string
     if (token.length > this.options.maxTokenBytes) throw new AuthError('token_too_large');
     const index = cacheIndex(token);
-    const cached = this.verified.get(index, this.nowMs());
-    if (cached?.verified.token === token) return this.stillValid(cached);
+    const cached = this.verified.get(index, this.nowMs);
+    if (cached?.verified.token === token) return read(this.stillValid(cached));
     assertCompactJws(token, this.options.maxTokenBytes);
-    return this.verifyAndRemember(token, index);
+    return this.verifyAndRemember(token, index, undefined, read);
   }
 
   /**
@@ -171,9 +176,14 @@ export class AccessTokenVerifier implements OnModuleDestroy {
     return cached.verified;
   }
 
-  // one async step between the caller and jose: every extra await costs a promise and a microtask
-  // `index` is cacheIndex(token); assertCompactJws(token) has passed
-  private async verifyAndRemember(token: string, index: number, bearer?: string): Promise<VerifiedToken> {
+  // the one async step between the caller and jose: every extra await costs a promise and a microtask,
+  // so it hands the caller `read(verified)` itself. `index` is cacheIndex(token); assertCompactJws passed
+  private async verifyAndRemember<T>(
+    token: string,
+    index: number,
+    bearer: string | undefined,
+    read: (verified: VerifiedToken) => T,
+  ): Promise<T> {
     const version = this.keySetVersion;
     const knownKey = this.knownKey(token);
     let payload: JWTPayload;
@@ -199,7 +209,7 @@ export class AccessTokenVerifier implements OnModuleDestroy {
       if (knownKey === undefined) this.rememberKey(token, resolvedKey);
       this.remember(verified, index, bearer, checkedAt);
     }
-    return verified;
+    return read(verified);
   }
 
   /**
@@ -249,10 +259,15 @@ export class AccessTokenVerifier implements OnModuleDestroy {
     return clock === undefined ? this.rules : { ...this.rules, currentDate: clock() };
   }
 
-  private nowMs(): number {
-    return this.options.clock === undefined ? Date.now() : this.options.clock().getTime();
-  }
+  // read by the cache only when it holds the key: a new token never reads the clock here
+  private readonly nowMs = (): number => {
+    const { clock } = this.options;
+    return clock === undefined ? Date.now() : clock().getTime();
+  };
 }
+
+const itself = (verified: VerifiedToken): VerifiedToken => verified;
+const principalOf = (verified: VerifiedToken): Principal => verified.principal;
 
 /** Whether `header` is exactly `Bearer <token>` for the `token` that `readBearerToken` read from it. */
 function isUsualBearer(header: string | string[] | undefined, token: string): header is string {

@@ -81,6 +81,20 @@ describe('AccessTokenVerifier verified-token cache', () => {
     await subject.verify(token);
   };
 
+  it('refuses a token failing the checks before jose by rejecting, as every other refusal, not by throwing', async () => {
+    const subject = await verifier({ maxTokenBytes: 2048 });
+
+    const refusals = ['a'.repeat(2049), 'not a jws', `${mint()}.extra`].map((token) =>
+      verdict(subject, token),
+    );
+
+    await expect(Promise.all(refusals)).resolves.toEqual([
+      'refused token_too_large',
+      'refused invalid_token',
+      'refused invalid_token',
+    ]);
+  });
+
   it('caches a token from its second acceptance on: the third verification is served from memory', async () => {
     const subject = await verifier();
     const token = mint();

@@ -27,11 +27,14 @@ export class BoundedCache<K, V> {
     return this.entries.size;
   }
 
-  /** The value, when present and `now` is before its expiry; expired entries are dropped. */
-  get(key: K, now: number): V | undefined {
+  /**
+   * The value, when present and the time `now()` is before its expiry; expired entries are dropped.
+   * `now` is called only when the key is present: a miss costs no clock read.
+   */
+  get(key: K, now: () => number): V | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
-    if (now >= entry.expiresAt) {
+    if (now() >= entry.expiresAt) {
       this.remove(entry);
       return undefined;
     }

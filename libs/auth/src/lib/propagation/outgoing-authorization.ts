@@ -99,7 +99,7 @@ export class OutgoingAuthorization {
     key: string,
     params: Record<string, string>,
   ): Promise<string> {
-    const hit = this.cache[kind].get(key, this.nowMs());
+    const hit = this.cache[kind].get(key, this.nowMs);
     if (hit !== undefined) return hit;
     const pendingKey = `${kind} ${key}`;
     const running = this.pending.get(pendingKey);
@@ -129,7 +129,5 @@ export class OutgoingAuthorization {
     return { url: tokenEndpoint, clientId, clientSecret, timeoutMs: rpcTimeoutMs };
   }
 
-  private nowMs(): number {
-    return (this.options.clock?.() ?? new Date()).getTime();
-  }
+  private readonly nowMs = (): number => (this.options.clock?.() ?? new Date()).getTime();
 }
