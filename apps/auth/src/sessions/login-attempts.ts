@@ -118,11 +118,11 @@ export class LoginAttempts {
   }
 
   // bounds the table: only a key's newest maxFailures can count, none older than every window
-  private async prune(keys: Array<[string, AttemptLimit]>, now: number): Promise<void> {
-    await this.failures.keepNewest(
+  private prune(keys: Array<[string, AttemptLimit]>, now: number): Promise<void> {
+    return this.failures.deleteUncounted(
       keys.map(([keyHash, limit]) => ({ keyHash, maxFailures: limit.maxFailures })),
+      new Date(now - this.longestWindowMs),
     );
-    await this.failures.deleteUpTo(new Date(now - this.longestWindowMs));
   }
 
   private keys(account: string, address: string): Array<[string, AttemptLimit]> {

@@ -57,8 +57,11 @@ export class LoginFailuresRepository {
   // so replicas pruning at once never block or deadlock each other or a login; what one skips,
   // the next write deletes. Rows are never updated, so ctid names a row for the statement's life.
 
-  /** Deletes each key's failures beyond its `maxFailures` newest: the older ones never count. */
-  async keepNewest(counts: ReadonlyArray<Omit<FailureCount, 'since'>>): Promise<void> {
+  /**
+   * Deletes the failures that can no longer count, in one statement: each key's failures beyond its
+   * `maxFailures` newest, and every failure (of any key) at or before `cutoff`.
+   */
+  async deleteUncounted(counts: ReadonlyArray<Omit<FailureCount, 'since'>>, cutoff: Date): Promise<void> {
     await this.db.query(
       `DELETE FROM login_failures WHERE ctid = ANY (ARRAY (
          SELECT f.ctid
@@ -70,18 +73,10 @@ export class LoginFailuresRepository {
            ORDER BY n.failed_at DESC OFFSET k.max_failures - 1 LIMIT 1
          )
          FOR UPDATE OF f SKIP LOCKED
+       ) || ARRAY (
+         SELECT ctid FROM login_failures WHERE failed_at <= $3 FOR UPDATE SKIP LOCKED
        ))`,
-      [counts.map((count) => count.keyHash), counts.map((count) => count.maxFailures)],
-    );
-  }
-
-  /** Deletes every failure at or before `cutoff`, whatever its key. */
-  async deleteUpTo(cutoff: Date): Promise<void> {
-    await this.db.query(
-      `DELETE FROM login_failures WHERE ctid = ANY (ARRAY (
-         SELECT ctid FROM login_failures WHERE failed_at <= $1 FOR UPDATE SKIP LOCKED
-       ))`,
-      [cutoff],
+      [counts.map((count) => count.keyHash), counts.map((count) => count.maxFailures), cutoff],
     );
   }
 }
