@@ -1,4 +1,4 @@
-import { isVariantB, PhaseTally, runAlternatingBatches } from './alternating';
+import { isVariantB, mainThreadCpuClock, PhaseTally, runAlternatingBatches } from './alternating';
 
 /** A tally on a clock the test moves by hand, 100 ms phases. */
 function tallyAt(): { tally: PhaseTally; at: (ms: number) => void } {
@@ -95,6 +95,39 @@ describe(runAlternatingBatches.name, () => {
 
     expect(log.join('')).toBe('aabb');
     expect(result.calls).toBe(2);
+  });
+
+  it("charges each variant the main thread's CPU time read around its own batches", async () => {
+    let cpuNs = 0;
+    // a takes 3 µs of CPU per call, b 5 µs: the clock advances only while a batch runs
+    const costs = (micros: number) => (): Promise<void> => {
+      cpuNs += micros * 1000;
+      return Promise.resolve();
+    };
+
+    const result = await runAlternatingBatches(costs(3), costs(5), 4, 0, () => cpuNs);
+
+    expect([result.aThreadCpu, result.bThreadCpu]).toEqual([3, 5]);
+  });
+
+  it('reports no thread CPU without a clock', async () => {
+    const call = (): Promise<void> => Promise.resolve();
+
+    const result = await runAlternatingBatches(call, call, 1, 0);
+
+    expect(result.aThreadCpu).toBeUndefined();
+  });
+
+  const onLinux = process.platform === 'linux' ? it : it.skip;
+
+  onLinux("reads the main thread's CPU clock (Linux), rising as the thread works", () => {
+    const clock = mainThreadCpuClock();
+    const before = clock?.() ?? Number.NaN;
+    let spin = 0;
+    for (let index = 0; index < 5_000_000; index += 1) spin += index % 7;
+
+    expect(spin).toBeGreaterThan(0);
+    expect((clock?.() ?? Number.NaN) - before).toBeGreaterThan(0);
   });
 
   it('compares the time per call of the two variants', async () => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 import { median } from './stats';
@@ -127,33 +128,69 @@ export interface AlternatingTimes {
   timeRatio: number;
   /** Calls of each variant. */
   calls: number;
+  /**
+   * CPU time of the calling (main) thread per call of `a` and of `b`, in µs, where `threadCpu` could
+   * read it: the thread's own work, without the thread pool's or the time it slept waiting for it.
+   */
+  aThreadCpu?: number;
+  bThreadCpu?: number;
+}
+
+/**
+ * A clock of the CPU time this process's main thread has run, in ns (Linux: the first field of
+ * `/proc/self/task/<pid>/schedstat`, where the main thread's id is the process id); `undefined` where
+ * the system does not tell it.
+ */
+export function mainThreadCpuClock(): (() => number) | undefined {
+  const path = `/proc/self/task/${process.pid}/schedstat`;
+  const read = (): number => Number(readFileSync(path, 'latin1').split(' ')[0]);
+  try {
+    return Number.isFinite(read()) ? read : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
  * The in-process twin of `PhaseTally`: runs `a` and `b` one call after another in alternating batches
  * of `batch` calls (a b, b a, a b, …) for about `seconds` in all, timing each batch, so that both see
- * the same machine at millisecond grain. Both run the same number of calls.
+ * the same machine at millisecond grain. Both run the same number of calls. With `threadCpu` (a clock of
+ * the calling thread's CPU time in ns, e.g. `mainThreadCpuClock()`), each is also charged the CPU time
+ * the thread spent in its own batches.
  */
 export async function runAlternatingBatches(
   a: () => Promise<unknown>,
   b: () => Promise<unknown>,
   batch: number,
   seconds: number,
+  threadCpu?: () => number,
 ): Promise<AlternatingTimes> {
   const variants = [a, b];
   const spentMs = [0, 0];
+  const cpuNs = [0, 0];
   const deadline = performance.now() + seconds * 1000;
   let turns = 0;
   do {
     for (const which of turns % 2 === 0 ? [0, 1] : [1, 0]) {
       const call = variants[which];
+      // the clock is read outside the timed span: its own cost never enters the wall time
+      const cpuBefore = threadCpu?.() ?? 0;
       const started = performance.now();
       for (let index = 0; index < batch; index += 1) await call();
       spentMs[which] += performance.now() - started;
+      cpuNs[which] += (threadCpu?.() ?? 0) - cpuBefore;
     }
     turns += 1;
   } while (performance.now() < deadline);
   const calls = turns * batch;
   const [aMs, bMs] = spentMs;
-  return { aOps: (calls * 1000) / aMs, bOps: (calls * 1000) / bMs, timeRatio: bMs / aMs, calls };
+  const times: AlternatingTimes = {
+    aOps: (calls * 1000) / aMs,
+    bOps: (calls * 1000) / bMs,
+    timeRatio: bMs / aMs,
+    calls,
+  };
+  if (threadCpu === undefined) return times;
+  const perCallMicros = (ns: number): number => ns / 1000 / calls;
+  return { ...times, aThreadCpu: perCallMicros(cpuNs[0]), bThreadCpu: perCallMicros(cpuNs[1]) };
 }

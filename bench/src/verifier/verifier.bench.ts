@@ -8,7 +8,7 @@ import { AccessTokenVerifier } from '@relay/auth';
 import type { BenchContext } from '../core/context';
 import { profileInProcess, summariseProfile } from '../core/cpu-profile';
 import { BENCH_AUDIENCE, TokenPool } from '../core/issuer';
-import { runAlternatingBatches } from '../core/alternating';
+import { mainThreadCpuClock, runAlternatingBatches } from '../core/alternating';
 import { acceptEachTwice } from '../core/resident-tokens';
 import { roundOrder } from '../core/rounds';
 import { median, round } from '../core/stats';
@@ -74,6 +74,9 @@ export async function benchVerifier(context: BenchContext, driver: INestApplicat
   };
   const runs: Record<keyof typeof variants, number[]> = { jose: [], cold: [], warm: [] };
   const coldRatios: number[] = [];
+  // the main thread's own CPU per verification (where the system tells it): jose's, the verifier's
+  const threadCpu: Record<'jose' | 'cold', number[]> = { jose: [], cold: [] };
+  const threadCpuClock = mainThreadCpuClock();
   const loadedRatios: number[] = [];
   await acceptEachTwice(world.resident, async (token) => {
     await verifier.verify(token);
@@ -86,10 +89,15 @@ export async function benchVerifier(context: BenchContext, driver: INestApplicat
         variants.cold,
         BATCH,
         2 * options.verifierSeconds,
+        threadCpuClock,
       );
       runs.jose.push(times.aOps);
       runs.cold.push(times.bOps);
       coldRatios.push(times.timeRatio);
+      if (times.aThreadCpu !== undefined && times.bThreadCpu !== undefined) {
+        threadCpu.jose.push(times.aThreadCpu);
+        threadCpu.cold.push(times.bThreadCpu);
+      }
     };
     const measureWarm = async (): Promise<void> => {
       runs.warm.push(await opsPerSecond(variants.warm, options.verifierSeconds));
@@ -104,8 +112,10 @@ export async function benchVerifier(context: BenchContext, driver: INestApplicat
       loadedRatios.push(times.timeRatio);
     };
     for (const measure of roundOrder([measureCold, measureWarm, measureLoaded], round)) await measure();
+    const added = (threadCpu.cold[round] ?? Number.NaN) - (threadCpu.jose[round] ?? Number.NaN);
+    const addedText = Number.isNaN(added) ? '' : `; main thread +${added.toFixed(1)} µs`;
     process.stdout.write(
-      `    round ${round + 1} jose ${runs.jose[round].toFixed(0)}/s  verifier cold ${runs.cold[round].toFixed(0)}/s (${coldRatios[round].toFixed(3)}x; ${IN_FLIGHT} in flight ${loadedRatios[round].toFixed(3)}x)  warm ${runs.warm[round].toFixed(0)}/s\n`,
+      `    round ${round + 1} jose ${runs.jose[round].toFixed(0)}/s  verifier cold ${runs.cold[round].toFixed(0)}/s (${coldRatios[round].toFixed(3)}x${addedText}; ${IN_FLIGHT} in flight ${loadedRatios[round].toFixed(3)}x)  warm ${runs.warm[round].toFixed(0)}/s\n`,
     );
   }
   const jose = median(runs.jose);
@@ -125,6 +135,12 @@ export async function benchVerifier(context: BenchContext, driver: INestApplicat
     `<= ${COLD_GOAL}`,
     coldRatio <= COLD_GOAL,
   );
+  if (threadCpu.cold.length > 0) {
+    const added = threadCpu.cold.map((micros, index) => micros - threadCpu.jose[index]);
+    sink.info('verifier.jose.cold.thread_cpu', round(median(threadCpu.jose)), 'µs main-thread CPU');
+    sink.info('verifier.cold.thread_cpu', round(median(threadCpu.cold)), 'µs main-thread CPU');
+    sink.info('verifier.cold.thread_cpu_added', round(median(added)), 'µs main-thread CPU over jose');
+  }
   sink.info(
     'verifier.cold.loaded.time_ratio',
     round(median(loadedRatios), 3),
