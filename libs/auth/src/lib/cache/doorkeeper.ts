@@ -7,7 +7,7 @@ const MIN_BITS = 1 << 16;
  * once (a one-shot token, a scan) then costs the cache nothing: no entry that lives long enough to
  * be copied by the garbage collector, no eviction of a key that is in use.
  *
- * Keys are 32-bit hashes (the caller's): a Bloom filter over a fixed bit array, two bits per key,
+ * Keys are hashes of up to 32 bits (the caller's): a Bloom filter over a fixed bit array, two bits per key,
  * no objects. It remembers the last `capacity` keys at most: after `capacity` new keys it forgets
  * them all and starts again. It can answer "seen" for a key it was never shown (about 0.5 % of keys
  * at capacity, plus keys whose hashes collide); never the reverse within one period.
@@ -24,7 +24,7 @@ export class Doorkeeper {
     this.mask = size - 1;
   }
 
-  /** Whether `key` (a 32-bit hash) was shown before; remembers it when it was not. */
+  /** Whether `key` (a hash of up to 32 bits) was shown before; remembers it when it was not. */
   seenBefore(key: number): boolean {
     const first = key;
     const second = mix(key);

@@ -1,0 +1,62 @@
+import type { JWTPayload } from 'jose';
+
+import { toPrincipal } from './access-token';
+
+// a payload as JSON.parse may give it: any member of any JSON type
+const claims = (extra: Record<string, unknown> = {}): JWTPayload => ({
+  sub: 'user-1',
+  jti: 'token-1',
+  iat: 1000,
+  exp: 1900,
+  aud: ['orders', 'inventory'],
+  roles: ['customer'],
+  ...extra,
+});
+
+describe(toPrincipal.name, () => {
+  it('maps the claims to a frozen principal, keeping only the known roles', () => {
+    const principal = toPrincipal(
+      claims({ aud: 'orders', roles: ['admin', 'root'], scope: 'a  b', sid: 's-1', act: { sub: 'svc' } }),
+    );
+
+    expect(principal).toEqual({
+      subject: 'user-1',
+      roles: ['admin'],
+      scopes: ['a', 'b'],
+      clientId: '',
+      sessionId: 's-1',
+      tokenId: 'token-1',
+      audience: ['orders'],
+      issuedAt: 1000,
+      expiresAt: 1900,
+      actor: 'svc',
+    });
+    for (const part of [principal, principal.roles, principal.scopes, principal.audience]) {
+      expect(Object.isFrozen(part)).toBe(true);
+    }
+  });
+
+  it('hands consecutive tokens with the same aud and roles one shared frozen array each', () => {
+    const first = toPrincipal(claims());
+    const second = toPrincipal(claims({ jti: 'token-2' }));
+    const other = toPrincipal(claims({ jti: 'token-3', aud: ['orders'], roles: ['admin'] }));
+
+    expect(second.audience).toBe(first.audience);
+    expect(second.roles).toBe(first.roles);
+    expect(other.audience).toEqual(['orders']);
+    expect(other.roles).toEqual(['admin']);
+    expect(first.audience).toEqual(['orders', 'inventory']);
+    expect(first.roles).toEqual(['customer']);
+  });
+
+  it.each([
+    ['an aud member that is not a string', { aud: ['orders', 7] }],
+    ['a role that is not a string', { roles: ['customer', null] }],
+    ['roles that are not an array', { roles: 'customer' }],
+    ['a non-string sid', { sid: 5 }],
+    ['an act without sub', { act: {} }],
+    ['an empty sub', { sub: '' }],
+  ])('refuses %s', (_case, extra) => {
+    expect(() => toPrincipal(claims(extra))).toThrow(expect.objectContaining({ code: 'invalid_token' }));
+  });
+});
