@@ -139,13 +139,16 @@ export interface AlternatingTimes {
 /**
  * A clock of the CPU time this process's main thread has run, in ns (Linux: the first field of
  * `/proc/self/task/<pid>/schedstat`, where the main thread's id is the process id); `undefined` where
- * the system does not tell it.
+ * the system does not tell it. The kernel brings that sum up to date when the thread stops running,
+ * not when it reads it: each reading lags by the time since the thread last woke, which for a thread
+ * that sleeps between calls (waiting for the thread pool) is less than one call's work.
  */
 export function mainThreadCpuClock(): (() => number) | undefined {
   const path = `/proc/self/task/${process.pid}/schedstat`;
   const read = (): number => Number(readFileSync(path, 'latin1').split(' ')[0]);
   try {
-    return Number.isFinite(read()) ? read : undefined;
+    // a kernel without scheduler statistics prints zeros
+    return read() > 0 ? read : undefined;
   } catch {
     return undefined;
   }

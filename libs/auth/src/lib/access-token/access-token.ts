@@ -32,7 +32,8 @@ const KNOWN_ROLES: readonly string[] = ROLES;
 const NONE: readonly never[] = Object.freeze([]);
 
 /**
- * Maps verified claims to a frozen Principal; refuses claims of the wrong JSON type.
+ * Maps verified claims to a frozen Principal; refuses claims of the wrong JSON type. The payload is
+ * the caller's to give away: its `aud` and `roles` arrays may be frozen in place and shared.
  *
  * It runs once per new token, right after the signature check, so it stays small: one object shape
  * (absent optional claims are `undefined` members), no spreads, plain loops, the shared empty
