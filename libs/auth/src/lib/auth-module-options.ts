@@ -85,6 +85,11 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
   };
 }
 
+/** The current time in epoch ms from the `clock` option, or the system clock's (`Date.now`) without one. */
+export function epochMsClock(clock: (() => Date) | undefined): () => number {
+  return clock === undefined ? Date.now : () => clock().getTime();
+}
+
 function stripUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }

@@ -2,7 +2,12 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions, type KeyLike } from 'jose';
 
 import { AUTH_MODULE_OPTIONS } from '../auth.module-definition';
-import { type AuthModuleOptions, resolveAuthOptions, type ResolvedAuthOptions } from '../auth-module-options';
+import {
+  type AuthModuleOptions,
+  epochMsClock,
+  resolveAuthOptions,
+  type ResolvedAuthOptions,
+} from '../auth-module-options';
 import { BoundedCache } from '../cache/bounded-cache';
 import { Doorkeeper } from '../cache/doorkeeper';
 import { AuthError } from '../errors/auth.error';
@@ -58,12 +63,16 @@ export class AccessTokenVerifier implements OnModuleDestroy {
   private knownHeaders: readonly KnownHeader[] = [];
   // bumped when the JWKS changes: a check that started under the old set remembers nothing
   private keySetVersion = 0;
+  // read by the cache only when it holds the key: a new token reads no clock here (unless its index
+  // collides with a cached token's)
+  private readonly nowMs: () => number;
 
   constructor(
     @Inject(AUTH_MODULE_OPTIONS) options: AuthModuleOptions,
     private readonly revocations: RevocationList,
   ) {
     this.options = resolveAuthOptions(options);
+    this.nowMs = epochMsClock(this.options.clock);
     const algorithms = this.options.algorithms.filter((alg) => !FORBIDDEN_ALGORITHM.test(alg));
     if (algorithms.length === 0) {
       throw new Error('AuthModule: algorithms must name an asymmetric algorithm');
@@ -258,13 +267,6 @@ export class AccessTokenVerifier implements OnModuleDestroy {
     const { clock } = this.options;
     return clock === undefined ? this.rules : { ...this.rules, currentDate: clock() };
   }
-
-  // read by the cache only when it holds the key: a new token reads no clock here (unless its index
-  // collides with a cached token's)
-  private readonly nowMs = (): number => {
-    const { clock } = this.options;
-    return clock === undefined ? Date.now() : clock().getTime();
-  };
 }
 
 const identity = (verified: VerifiedToken): VerifiedToken => verified;

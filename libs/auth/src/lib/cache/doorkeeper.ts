@@ -7,9 +7,9 @@ const MIN_BITS = 1 << 16;
  * once (a one-shot token, a scan) then costs the cache nothing: no entry that lives long enough to
  * be copied by the garbage collector, no eviction of a key that is in use.
  *
- * Keys are hashes of up to 32 bits (the caller's): a Bloom filter over a fixed bit array, two bits per key,
- * no objects. It remembers the last `capacity` keys at most: after `capacity` new keys it forgets
- * them all and starts again. It can answer "seen" for a key it was never shown (about 0.5 % of keys
+ * Keys are hashes of up to 32 bits (the caller's): a Bloom filter over a fixed bit array, two bits
+ * per key, no objects. It remembers the last `capacity` keys at most: after `capacity` new keys it
+ * forgets them all and starts again. It can answer "seen" for a key it was never shown (about 0.5 % of keys
  * at capacity, plus keys whose hashes collide); never the reverse within one period.
  */
 export class Doorkeeper {

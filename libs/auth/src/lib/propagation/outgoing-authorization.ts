@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AUTH_MODULE_OPTIONS } from '../auth.module-definition';
 import {
   type AuthModuleOptions,
+  epochMsClock,
   type PropagationMode,
   resolveAuthOptions,
   type ResolvedAuthOptions,
@@ -43,9 +44,11 @@ export class OutgoingAuthorization {
     service: new BoundedCache<string, string>(SERVICE_TOKEN_CACHE_SIZE),
   };
   private readonly pending = new Map<string, Promise<string>>();
+  private readonly nowMs: () => number;
 
   constructor(@Inject(AUTH_MODULE_OPTIONS) options: AuthModuleOptions) {
     this.options = resolveAuthOptions(options);
+    this.nowMs = epochMsClock(this.options.clock);
     if (this.options.propagation !== 'forward') this.endpoint(this.options.propagation);
   }
 
@@ -128,6 +131,4 @@ export class OutgoingAuthorization {
     }
     return { url: tokenEndpoint, clientId, clientSecret, timeoutMs: rpcTimeoutMs };
   }
-
-  private readonly nowMs = (): number => (this.options.clock?.() ?? new Date()).getTime();
 }
