@@ -11,6 +11,7 @@ export const PROJECT_SCOPES = [
   'database',
   'health',
   'inventory',
+  'nats-bus',
   'orders',
   'orders-e2e',
   'testing',

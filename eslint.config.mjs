@@ -22,11 +22,16 @@ export default [
             },
             {
               sourceTag: 'type:e2e',
-              onlyDependOnLibsWithTags: ['type:contracts', 'type:testing'],
+              onlyDependOnLibsWithTags: ['type:contracts', 'type:testing', 'type:deployment'],
             },
             {
               sourceTag: 'type:bench',
-              onlyDependOnLibsWithTags: ['type:platform', 'type:contracts', 'type:testing'],
+              onlyDependOnLibsWithTags: [
+                'type:platform',
+                'type:contracts',
+                'type:testing',
+                'type:deployment',
+              ],
             },
             {
               sourceTag: 'type:platform',
@@ -34,12 +39,14 @@ export default [
             },
             {
               sourceTag: 'type:testing',
-              onlyDependOnLibsWithTags: ['type:contracts'],
+              onlyDependOnLibsWithTags: ['type:contracts', 'type:deployment'],
             },
             {
               sourceTag: 'type:tooling',
-              onlyDependOnLibsWithTags: ['type:contracts'],
+              onlyDependOnLibsWithTags: ['type:contracts', 'type:deployment'],
             },
+            // @relay/nats-bus: the closed bus's permissions and material (demo, compose, tests)
+            { sourceTag: 'type:deployment', onlyDependOnLibsWithTags: [] },
             {
               sourceTag: 'type:contracts',
               onlyDependOnLibsWithTags: [],
@@ -117,19 +124,28 @@ export default [
             },
             {
               sourceTag: 'type:e2e',
-              onlyDependOnLibsWithTags: ['type:contracts', 'type:testing'],
+              onlyDependOnLibsWithTags: ['type:contracts', 'type:testing', 'type:deployment'],
             },
             {
               sourceTag: 'type:platform',
-              onlyDependOnLibsWithTags: ['type:platform', 'type:contracts', 'type:testing'],
+              onlyDependOnLibsWithTags: [
+                'type:platform',
+                'type:contracts',
+                'type:testing',
+                'type:deployment',
+              ],
             },
             {
               sourceTag: 'type:testing',
-              onlyDependOnLibsWithTags: ['type:contracts', 'type:testing'],
+              onlyDependOnLibsWithTags: ['type:contracts', 'type:testing', 'type:deployment'],
             },
             {
               sourceTag: 'type:tooling',
-              onlyDependOnLibsWithTags: ['type:contracts'],
+              onlyDependOnLibsWithTags: ['type:contracts', 'type:deployment'],
+            },
+            {
+              sourceTag: 'type:deployment',
+              onlyDependOnLibsWithTags: ['type:testing', 'type:deployment'],
             },
             { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: [] },
           ],

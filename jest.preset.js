@@ -1,3 +1,5 @@
+const { join } = require('node:path');
+
 const nxPreset = require('@nx/jest/preset').default;
 
 module.exports = {
@@ -7,4 +9,6 @@ module.exports = {
   // Specs talk to a real NATS and database; opening embedded PGlite (a WASM PostgreSQL) alone can take
   // several seconds on a loaded 2-core machine, over Jest's 5 s default for a hook.
   testTimeout: 30_000,
+  // @relay/nats-bus is plain JavaScript beside its .d.ts; Nx's resolver would pick the .d.ts
+  moduleNameMapper: { '^@relay/nats-bus$': join(__dirname, 'libs/nats-bus/src/closed-bus.js') },
 };

@@ -91,7 +91,7 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
     app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(config), {
       logger: ['error'],
     });
-    app.connectMicroservice(natsMicroserviceOptions(config.NATS_URL, 'auth-spec'), {
+    app.connectMicroservice(natsMicroserviceOptions({ url: config.NATS_URL, name: 'auth-spec' }), {
       inheritAppConfig: true,
     });
     await app.init();

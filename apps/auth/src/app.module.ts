@@ -38,6 +38,8 @@ import { UsersModule } from './users/users.module';
         issuer: config.get('AUTH_ISSUER', { infer: true }),
         audience: AUTH_AUDIENCE,
         natsUrl: config.get('NATS_URL', { infer: true }),
+        natsTlsCaFile: config.get('NATS_TLS_CA_FILE', { infer: true }),
+        natsNkeySeedFile: config.get('NATS_NKEY_SEED_FILE', { infer: true }),
         serviceName: 'auth',
         // the issuer verifies with its own key set: never an HTTP fetch of its own JWKS
         keyResolver: keys.keyResolver,

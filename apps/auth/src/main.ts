@@ -1,4 +1,4 @@
-import { createServiceApp, runService } from '@relay/bootstrap';
+import { createServiceApp, natsOptionsFrom, runService } from '@relay/bootstrap';
 
 import { AppModule } from './app.module';
 import { validateAuthConfig } from './config/auth.config';
@@ -8,7 +8,7 @@ import { createHttpAdapter } from './http/create-http-adapter';
 runService('auth', validateAuthConfig, (config) =>
   createServiceApp(AppModule, {
     name: 'auth',
-    natsUrl: config.NATS_URL,
+    ...natsOptionsFrom(config),
     logLevel: config.LOG_LEVEL,
     adapter: createHttpAdapter(config),
     jsonOnly: false,

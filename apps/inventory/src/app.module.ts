@@ -32,6 +32,8 @@ import { StockModule } from './stock/stock.module';
         audience: config.get('AUTH_AUDIENCE', { infer: true }),
         jwksUri: config.get('AUTH_JWKS_URI', { infer: true }),
         natsUrl: config.get('NATS_URL', { infer: true }),
+        natsTlsCaFile: config.get('NATS_TLS_CA_FILE', { infer: true }),
+        natsNkeySeedFile: config.get('NATS_NKEY_SEED_FILE', { infer: true }),
         serviceName: 'inventory',
         // only used per call (events to orders); incoming calls are never forwarded further
         clientId: config.get('AUTH_CLIENT_ID', { infer: true }),

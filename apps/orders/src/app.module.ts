@@ -32,6 +32,8 @@ import { OrdersModule } from './orders/orders.module';
         audience: config.get('AUTH_AUDIENCE', { infer: true }),
         jwksUri: config.get('AUTH_JWKS_URI', { infer: true }),
         natsUrl: config.get('NATS_URL', { infer: true }),
+        natsTlsCaFile: config.get('NATS_TLS_CA_FILE', { infer: true }),
+        natsNkeySeedFile: config.get('NATS_NKEY_SEED_FILE', { infer: true }),
         serviceName: 'orders',
         rpcTimeoutMs: config.get('ORDERS_RPC_TIMEOUT_MS', { infer: true }),
         // exchange: inventory gets a token narrowed to its audience; the client credentials also

@@ -73,7 +73,7 @@ runTarget<TargetReady>(async () => {
       logger: ['error', 'warn'],
     },
   );
-  app.connectMicroservice(natsMicroserviceOptions(config.natsUrl, 'bench-target'), {
+  app.connectMicroservice(natsMicroserviceOptions({ url: config.natsUrl, name: 'bench-target' }), {
     inheritAppConfig: true,
   });
   await app.init();

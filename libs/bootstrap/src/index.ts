@@ -1,6 +1,7 @@
 export {
   BODY_LIMIT_BYTES,
   createServiceApp,
+  natsOptionsFrom,
   runService,
   type ServiceAppOptions,
   type ServiceConfig,

@@ -5,4 +5,4 @@ export {
   type ConfigValidator,
 } from './lib/config-validator';
 export { BaseAppConfig, nestLogLevels } from './lib/base-app.config';
-export { IsHttpUrl, IsIntegerInRange, IsPort } from './lib/config-decorators';
+export { IsHttpUrl, IsIntegerInRange, IsPort, IsReadableFile } from './lib/config-decorators';

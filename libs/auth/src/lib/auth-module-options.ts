@@ -2,6 +2,8 @@ import type { JWTVerifyGetKey } from 'jose';
 
 import { MAX_ACCESS_TOKEN_TTL_SECONDS, REVOCATION_BUCKET } from '@relay/contracts';
 
+import type { NatsConnectionSettings } from './nats/nats-connection';
+
 /** Options of `AuthModule.forRoot()` / `forRootAsync()`. */
 export interface AuthModuleOptions {
   /** Expected `iss`, compared by exact string equality. Required. */
@@ -14,6 +16,12 @@ export interface AuthModuleOptions {
   natsUrl: string;
   /** Name of this service's NATS connection (shown by `nats server report connections`). Required. */
   serviceName: string;
+  /** PEM file the NATS server certificate must chain to (`NATS_TLS_CA_FILE`). Set: TLS required. Default: plain TCP. */
+  natsTlsCaFile?: string;
+  /** File holding this service's NKey seed (`NATS_NKEY_SEED_FILE`), its bus identity. Default: anonymous. */
+  natsNkeySeedFile?: string;
+  /** Prefix of this service's NATS reply inboxes; its bus identity may subscribe only there. Default: `_INBOX_<serviceName>`. */
+  natsInboxPrefix?: string;
   /** Accepted `alg` values. Default: `['ES256']`. `none` and HS* are always refused. */
   algorithms?: readonly string[];
   /** Allowed clock skew for `exp`, `nbf` and `iat`, in seconds. Default: 30. */
@@ -60,7 +68,14 @@ export interface AuthModuleOptions {
 /** How outgoing calls authenticate: see `AuthModuleOptions.propagation`. */
 export type PropagationMode = 'forward' | 'exchange' | 'service';
 
-type OptionalWithoutDefault = 'keyResolver' | 'clock' | 'clientId' | 'clientSecret';
+type OptionalWithoutDefault =
+  | 'keyResolver'
+  | 'clock'
+  | 'clientId'
+  | 'clientSecret'
+  | 'natsTlsCaFile'
+  | 'natsNkeySeedFile'
+  | 'natsInboxPrefix';
 
 /** Options with every default applied. */
 export type ResolvedAuthOptions = Required<Omit<AuthModuleOptions, OptionalWithoutDefault>> &
@@ -82,6 +97,17 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     propagation: 'forward',
     calleeAudiences: {},
     ...stripUndefined(options),
+  };
+}
+
+/** How this service's NATS connections reach and identify to the bus. */
+export function natsSettingsOf(options: AuthModuleOptions): NatsConnectionSettings {
+  return {
+    url: options.natsUrl,
+    name: options.serviceName,
+    tlsCaFile: options.natsTlsCaFile,
+    nkeySeedFile: options.natsNkeySeedFile,
+    inboxPrefix: options.natsInboxPrefix,
   };
 }
 

@@ -62,7 +62,7 @@ describe('README "Secure a new Nest app"', () => {
     class RootModule {}
     app = await NestFactory.create<NestFastifyApplication>(RootModule, new FastifyAdapter(), { logger: false });
     // the next two lines are copied literally from libs/auth/README.md, "Secure a new Nest app" (main.ts)
-    app.connectMicroservice(natsMicroserviceOptions(config.NATS_URL, 'inventory'), { inheritAppConfig: true });
+    app.connectMicroservice(natsMicroserviceOptions({ url: config.NATS_URL, name: 'inventory' }), { inheritAppConfig: true });
     await app.init(); await app.startAllMicroservices(); await app.listen(config.PORT, '0.0.0.0');
     baseUrl = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
   });

@@ -196,7 +196,7 @@ export async function startProbeApp(
   const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {
     logger: false,
   });
-  app.connectMicroservice(natsMicroserviceOptions(options.natsUrl, options.serviceName), {
+  app.connectMicroservice(natsMicroserviceOptions({ url: options.natsUrl, name: options.serviceName }), {
     inheritAppConfig: true,
   });
   await app.init();

@@ -1,4 +1,4 @@
-import type { Type } from '@nestjs/common';
+import { Logger, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 
@@ -15,9 +15,13 @@ export const BODY_LIMIT_BYTES = 1_048_576;
 
 /** How {@link createServiceApp} builds one Relay service. */
 export interface ServiceAppOptions {
-  /** Service name: the NATS connection name and queue group. */
+  /** Service name: the NATS connection name, queue group and reply-inbox prefix (`_INBOX_<name>`). */
   name: string;
   natsUrl: string;
+  /** `NATS_TLS_CA_FILE`: set, TLS is required. */
+  natsTlsCaFile?: string;
+  /** `NATS_NKEY_SEED_FILE`: this service's identity on the bus. */
+  natsNkeySeedFile?: string;
   logLevel: BaseAppConfig['LOG_LEVEL'];
   /** Fastify adapter. Default: one with {@link BODY_LIMIT_BYTES}. */
   adapter?: FastifyAdapter;
@@ -48,14 +52,34 @@ export async function createServiceApp(
   if (jsonOnly) {
     app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
   }
-  app.connectMicroservice(natsMicroserviceOptions(options.natsUrl, options.name), {
-    inheritAppConfig: true,
-  });
+  app.connectMicroservice(
+    natsMicroserviceOptions({
+      url: options.natsUrl,
+      name: options.name,
+      tlsCaFile: options.natsTlsCaFile,
+      nkeySeedFile: options.natsNkeySeedFile,
+    }),
+    { inheritAppConfig: true },
+  );
   return app;
 }
 
 /** What every service's environment has besides its own variables. */
-export type ServiceConfig = Pick<BaseAppConfig, 'NATS_URL' | 'LOG_LEVEL'> & { PORT: number };
+export type ServiceConfig = Pick<
+  BaseAppConfig,
+  'NATS_URL' | 'NATS_TLS_CA_FILE' | 'NATS_NKEY_SEED_FILE' | 'LOG_LEVEL'
+> & { PORT: number };
+
+/** The bus options of {@link createServiceApp} from a service's validated environment. */
+export function natsOptionsFrom(
+  config: ServiceConfig,
+): Pick<ServiceAppOptions, 'natsUrl' | 'natsTlsCaFile' | 'natsNkeySeedFile'> {
+  return {
+    natsUrl: config.NATS_URL,
+    natsTlsCaFile: config.NATS_TLS_CA_FILE,
+    natsNkeySeedFile: config.NATS_NKEY_SEED_FILE,
+  };
+}
 
 /**
  * The whole of a service's `main.ts`: validates the environment (one line and exit 1 when bad),
@@ -80,6 +104,11 @@ async function start<T extends ServiceConfig>(
   createApp: (config: T) => Promise<NestFastifyApplication>,
 ): Promise<void> {
   const app = await createApp(config);
+  if (config.NATS_TLS_CA_FILE === undefined || config.NATS_NKEY_SEED_FILE === undefined) {
+    new Logger('Bus').warn(
+      'NATS without TLS or without an NKey identity (NATS_TLS_CA_FILE / NATS_NKEY_SEED_FILE unset): for a development bus only',
+    );
+  }
   app.enableShutdownHooks();
   await app.init();
   await app.startAllMicroservices();

@@ -1,7 +1,7 @@
 import type { LogLevel } from '@nestjs/common';
 import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
 
-import { IsHttpUrl } from './config-decorators';
+import { IsHttpUrl, IsReadableFile } from './config-decorators';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'verbose'] as const;
 type RelayLogLevel = (typeof LOG_LEVELS)[number];
@@ -16,6 +16,20 @@ export class BaseAppConfig {
     message: 'NATS_URL must be one or more nats:// URLs separated by commas',
   })
   NATS_URL: string = 'nats://127.0.0.1:4222';
+
+  /** Unset: plain TCP (a development bus only). Set: TLS required, the server certificate chaining to this PEM. */
+  @IsOptional()
+  @IsReadableFile('NATS_TLS_CA_FILE must name a readable PEM file', (text) =>
+    text.includes('-----BEGIN CERTIFICATE-----'),
+  )
+  NATS_TLS_CA_FILE?: string;
+
+  /** Unset: anonymous (a development bus only). Set: the file holding this service's NKey seed (`SU…`). */
+  @IsOptional()
+  @IsReadableFile('NATS_NKEY_SEED_FILE must name a readable file holding an NKey user seed (SU…)', (text) =>
+    /^SU[A-Z2-7]{56}$/.test(text),
+  )
+  NATS_NKEY_SEED_FILE?: string;
 
   /** Unset: embedded PostgreSQL (PGlite) under `${DATA_DIR}/<app>`. */
   @IsOptional()

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
+
 import { applyDecorators } from '@nestjs/common';
-import { IsInt, IsUrl, Max, Min } from 'class-validator';
+import { IsInt, IsUrl, Max, Min, ValidateBy } from 'class-validator';
 
 /** An integer environment variable within `[min, max]`; every failure reports `message`. */
 export function IsIntegerInRange(min: number, max: number, message: string): PropertyDecorator {
@@ -17,4 +19,32 @@ export function IsHttpUrl(name: string): PropertyDecorator {
     { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
     { message: `${name} must be an http(s) URL` },
   );
+}
+
+/**
+ * A file the process can read whose trimmed content passes `isContent` (the content is never
+ * echoed: it may be a secret); every failure reports `message`.
+ */
+export function IsReadableFile(
+  message: string,
+  isContent: (text: string) => boolean = () => true,
+): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isReadableFile',
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && isContent(readText(value)),
+        defaultMessage: () => message,
+      },
+    },
+    { message },
+  );
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    return '';
+  }
 }

@@ -59,4 +59,18 @@ describe(startNatsServer.name, () => {
     }
     await expect(server.halt()).rejects.toThrow(/stopped/);
   });
+
+  it('runs a closed bus: an identity connects over TLS, anonymous and plain-TCP clients are refused', async () => {
+    const server = await startNatsServer({ closed: true });
+    try {
+      const orders = await connect(server.connectionOptions('orders'));
+      await orders.flush();
+      await orders.close();
+
+      await expect(connect({ servers: server.url, tls: { caFile: server.bus?.caFile } })).rejects.toThrow();
+      await expect(connect({ servers: server.url.replace('tls://', 'nats://') })).rejects.toThrow();
+    } finally {
+      await server.stop();
+    }
+  });
 });

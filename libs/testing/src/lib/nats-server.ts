@@ -1,7 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+import { type ConnectionOptions, nkeyAuthenticator } from 'nats';
+
+import { type BusConnectionInfo, type BusService, connectionInfo, writeBusMaterial } from '@relay/nats-bus';
 
 import { getFreePort, waitForPort } from './ports';
 
@@ -11,13 +15,25 @@ export interface NatsServerOptions {
   jetstream?: boolean;
   /** How long to wait for the server to accept connections, in ms. Default: 10 000. */
   startTimeoutMs?: number;
+  /**
+   * Run the closed bus (`@relay/nats-bus`): TLS required, one NKey identity per service with its
+   * permissions, no anonymous user; implies JetStream. Default: `false` (open, plain TCP).
+   */
+  closed?: boolean;
 }
 
 /** A private `nats-server` process (specs and e2e only). */
 export interface NatsServer {
-  /** `nats://127.0.0.1:<port>`. */
+  /** `nats://127.0.0.1:<port>` (`tls://…` on a closed bus). */
   readonly url: string;
   readonly port: number;
+  /** A closed bus's CA file, seed files and inbox prefixes; `undefined` on an open bus. */
+  readonly bus?: BusConnectionInfo;
+  /**
+   * nats.js options to connect as `service` (TLS, its NKey, its inbox prefix) on a closed bus, or
+   * anonymously on an open one (`service` then only names the connection).
+   */
+  connectionOptions(service?: BusService): ConnectionOptions;
   /** Stops the server (SIGTERM, SIGKILL after 5 s) and removes its store. Idempotent. */
   stop(): Promise<void>;
   /** Stops the process but keeps its port and store: an outage, which {@link resume} ends. */
@@ -37,9 +53,16 @@ const KILL_AFTER_MS = 5000;
  */
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServer> {
   const port = await getFreePort();
-  const storeDir = options.jetstream === true ? mkdtempSync(join(tmpdir(), 'relay-nats-')) : undefined;
+  const isClosed = options.closed === true;
+  const storeDir =
+    options.jetstream === true || isClosed ? mkdtempSync(join(tmpdir(), 'relay-nats-')) : undefined;
+  const material =
+    isClosed && storeDir !== undefined ? await writeBusMaterial(join(storeDir, 'bus')) : undefined;
+  const url = `${isClosed ? 'tls' : 'nats'}://127.0.0.1:${port}`;
+  const bus = material === undefined ? undefined : connectionInfo(url, material);
   const args = [
-    ...(storeDir === undefined ? [] : ['-js', '-sd', storeDir]),
+    ...(material === undefined ? [] : ['-c', material.configFile]),
+    ...(storeDir === undefined ? [] : ['-js', '-sd', join(storeDir, 'store')]),
     ...['-a', '127.0.0.1', '-p', String(port)],
   ];
   const startTimeoutMs = options.startTimeoutMs ?? 10_000;
@@ -67,8 +90,10 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     if (running !== undefined) await terminate(running);
   };
   const server: NatsServer = {
-    url: `nats://127.0.0.1:${port}`,
+    url,
     port,
+    bus,
+    connectionOptions: (service) => busConnectionOptions(url, bus, service),
     stop: async () => {
       isStopped = true;
       await stopProcess();
@@ -95,6 +120,22 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     throw error;
   }
   return server;
+}
+
+function busConnectionOptions(
+  url: string,
+  bus: BusConnectionInfo | undefined,
+  service: BusService | undefined,
+): ConnectionOptions {
+  if (bus === undefined || service === undefined) return { servers: url, name: service ?? 'relay-test' };
+  const seed = readFileSync(bus.seedFiles[service], 'utf8').trim();
+  return {
+    servers: url,
+    name: `${service}-test`,
+    tls: { caFile: bus.caFile },
+    authenticator: nkeyAuthenticator(new TextEncoder().encode(seed)),
+    inboxPrefix: bus.inboxPrefixes[service],
+  };
 }
 
 function terminate(child: ChildProcess): Promise<void> {

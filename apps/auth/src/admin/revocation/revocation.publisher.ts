@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { KV } from 'nats';
 
 import { RelayNatsClient, RevocationList } from '@relay/auth';
@@ -15,13 +15,26 @@ import {
  * by verifiers at start) plus an `auth.revoked` event (fast path). Values are ids and times only.
  */
 @Injectable()
-export class RevocationPublisher {
+export class RevocationPublisher implements OnApplicationBootstrap {
+  private readonly logger = new Logger(RevocationPublisher.name);
   private bucket?: Promise<KV>;
 
   constructor(
     private readonly nats: RelayNatsClient,
     private readonly revocations: RevocationList,
   ) {}
+
+  /** Creates the bucket if missing: on a closed bus only the issuer may, and verifiers wait for it. */
+  async onApplicationBootstrap(): Promise<void> {
+    try {
+      await this.openBucket();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.logger.warn(
+        `Revocation bucket ${REVOCATION_BUCKET} not opened yet (${reason}); retried on first use`,
+      );
+    }
+  }
 
   /** Revokes one access token id. */
   revokeTokenId(tokenId: string): Promise<void> {
@@ -57,7 +70,8 @@ export class RevocationPublisher {
       .connection()
       .then((connection) =>
         connection
-          .jetstream()
+          // checkAPI false: no `$JS.API.INFO`, which the closed bus allows no identity
+          .jetstream({ checkAPI: false })
           .views.kv(REVOCATION_BUCKET, { history: 1, ttl: MAX_ACCESS_TOKEN_TTL_SECONDS * 1000 }),
       )
       .catch((error: unknown) => {

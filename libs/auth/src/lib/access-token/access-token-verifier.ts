@@ -151,7 +151,7 @@ export class AccessTokenVerifier implements OnModuleDestroy {
 
   /**
    * Refetches the JWKS at once, ignoring the unknown-kid cooldown (key-rotation events); concurrent
-   * calls share one fetch and event fetches stay at least 100 ms apart.
+   * calls share one fetch and event fetches stay at least 1 s apart.
    */
   async refreshKeys(): Promise<void> {
     await this.remoteKeys?.refreshNow();

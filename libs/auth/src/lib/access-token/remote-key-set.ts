@@ -10,9 +10,9 @@ import {
 } from 'jose';
 
 const FETCH_TIMEOUT_MS = 5000;
-// Floor between fetches triggered by key-rotation events, so a flood on the bus cannot become a
-// flood of JWKS requests (never longer than the unknown-kid cooldown).
-const KEY_EVENT_FLOOR_MS = 100;
+// Floor between fetches triggered by key-rotation events, so a flood on the bus cannot drive JWKS
+// fetches above one a second (never longer than the unknown-kid cooldown).
+const KEY_EVENT_FLOOR_MS = 1000;
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
 /**
@@ -25,7 +25,7 @@ const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
  *
  * A key-rotation event (`refreshNow()`) fetches at once, whatever the cooldown: the issuer announced
  * a key, so a fetch that ran before the announcement says nothing about it. Events are coalesced
- * and their fetches kept at least 100 ms apart.
+ * and their fetches kept at least 1 s apart.
  */
 export class RemoteKeySet {
   private readonly logger = new Logger(RemoteKeySet.name);
@@ -80,7 +80,7 @@ export class RemoteKeySet {
 
   /**
    * Fetches as soon as possible after a key-rotation event: right away, or after a fetch already
-   * running (it may predate the new key), or once the 100 ms event floor has passed. Calls made
+   * running (it may predate the new key), or once the 1 s event floor has passed. Calls made
    * before that fetch starts share it. Resolves `true` when a new set was loaded.
    */
   refreshNow(): Promise<boolean> {

@@ -3,23 +3,22 @@ import { type CustomStrategy, ServerNats } from '@nestjs/microservices';
 import { MessageHeaders } from '@relay/contracts';
 
 import { CallContext } from '../call-context/call-context';
+import { type NatsConnectionSettings, natsConnectionOptions } from './nats-connection';
 import { readNatsHeader } from './nats-headers';
 import { StrictNatsDeserializer } from './strict-nats-deserializer';
 
 /**
- * Options for `app.connectMicroservice(natsMicroserviceOptions(url, 'inventory'), { inheritAppConfig: true })`:
- * Nest's NATS server with a named connection, one queue group per service, endless reconnects, the
+ * Options for `app.connectMicroservice(natsMicroserviceOptions({ url, name: 'inventory' }), { inheritAppConfig: true })`:
+ * Nest's NATS server connected as `natsConnectionOptions(settings)` says (TLS, NKey identity, own
+ * inboxes, endless reconnects), one queue group per service (its `name`), the
  * `StrictNatsDeserializer` (unusable payloads reach the handler as `MalformedNatsPayload`, which
  * `StrictValidationPipe` answers with err `{status: 400}`; Nest's own decoder throws and never answers),
  * and every message handled inside its own `CallContext` (trace and request id from its headers).
  */
-export function natsMicroserviceOptions(natsUrl: string, serviceName: string): CustomStrategy {
+export function natsMicroserviceOptions(settings: NatsConnectionSettings): CustomStrategy {
   const server = new ServerNats({
-    servers: natsUrl.split(','),
-    name: serviceName,
-    queue: serviceName,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 1000,
+    ...natsConnectionOptions(settings),
+    queue: settings.name,
     deserializer: new StrictNatsDeserializer(),
   });
   // Nest's hook around each message's guards, pipes and handler: the transport edge of a NATS call.

@@ -12,12 +12,14 @@ import { firstValueFrom, type Observable, timeout, TimeoutError } from 'rxjs';
 import { isRpcError, MessageHeaders } from '@relay/contracts';
 
 import { AUTH_MODULE_OPTIONS } from '../auth.module-definition';
-import type { AuthModuleOptions, PropagationMode } from '../auth-module-options';
+import { type AuthModuleOptions, natsSettingsOf, type PropagationMode } from '../auth-module-options';
 import { CallContext } from '../call-context/call-context';
 import { RpcCallError, RpcTimeoutError } from '../errors/rpc-call.error';
 import { calleeAudienceForSubject } from '../propagation/callee-audience';
 import { OutgoingAuthorization } from '../propagation/outgoing-authorization';
+import { natsConnectionOptions } from './nats-connection';
 import { toMsgHdrs } from './nats-headers';
+import { withTimeout } from './with-timeout';
 
 /** Per-call options of `RelayNatsClient.send()` / `emit()`. */
 export interface RelayNatsCallOptions {
@@ -49,12 +51,7 @@ export class RelayNatsClient implements OnApplicationShutdown {
   ) {
     this.defaultTimeoutMs = options.rpcTimeoutMs ?? 3000;
     this.calleeAudiences = options.calleeAudiences ?? {};
-    this.client = new ClientNats({
-      servers: options.natsUrl.split(','),
-      name: options.serviceName,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 1000,
-    });
+    this.client = new ClientNats(natsConnectionOptions(natsSettingsOf(options)));
   }
 
   /**
@@ -137,14 +134,6 @@ export class RelayNatsClient implements OnApplicationShutdown {
       throw mapRpcFailure(error, subject, timeoutMs);
     }
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expiry = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${timeoutMs} ms`)), timeoutMs);
-  });
-  return Promise.race([promise, expiry]).finally(() => clearTimeout(timer));
 }
 
 function mapRpcFailure(error: unknown, subject: string, timeoutMs: number): Error {

@@ -1,16 +1,16 @@
-import type { KvEntry, KvWatchOptions } from 'nats';
+import type { KvEntry, KvWatchOptions, NatsConnection } from 'nats';
 
-import { AuthSubjects, type RevocationEntry } from '@relay/contracts';
+import { AuthSubjects, MAX_ACCESS_TOKEN_TTL_SECONDS, type RevocationEntry } from '@relay/contracts';
 
-import { MAX_ACCESS_TOKEN_TTL_SECONDS } from '@relay/contracts';
 import type { RelayNatsClient } from './relay-nats-client';
+import { withTimeout } from './with-timeout';
 
 /** Receives revocation changes from the bus. */
 export interface RevocationSink {
   apply(entry: RevocationEntry): void;
   /** A bucket key (`<kind>.<id>`) was deleted or purged. */
   remove(key: string): void;
-  /** The feed stopped on its own (bucket or JetStream gone); state may be stale. */
+  /** The feed stopped on its own (bucket or JetStream gone, the server silent); state may be stale. */
   lost(): void;
 }
 
@@ -19,11 +19,17 @@ export interface RevocationFeed {
   stop(): void;
 }
 
+/** The feed counts as lost when the server has not answered a ping for this long. */
+export const FEED_SILENCE_LIMIT_MS = 600;
+const PROBE_INTERVAL_MS = 200;
+
 const KINDS: readonly string[] = ['jti', 'sid', 'sub'];
 
 /**
- * Replays every entry of the revocation bucket (created if missing: history 1, TTL = longest token),
- * then follows changes and `auth.revoked` events. Resolves once the replay is complete.
+ * Replays every entry of the revocation bucket (created if missing and this identity may: history 1,
+ * TTL = longest token), then follows changes and `auth.revoked` events, pinging the server every
+ * 200 ms: a disconnect or a silent socket (a partition nats.js has not noticed yet) reports the feed
+ * `lost` within {@link FEED_SILENCE_LIMIT_MS} + 200 ms. Resolves once the replay is complete.
  */
 export async function watchRevocations(
   client: RelayNatsClient,
@@ -32,40 +38,73 @@ export async function watchRevocations(
   initialSyncTimeoutMs: number,
 ): Promise<RevocationFeed> {
   const connection = await client.connection();
+  // a server that does not answer now fails this attempt at once, not after the consumer's timeout
+  await withTimeout(connection.flush(), initialSyncTimeoutMs, 'NATS ping');
+  // checkAPI false: no `$JS.API.INFO`, which no identity on the closed bus is allowed
   const kv = await connection
-    .jetstream()
+    .jetstream({ checkAPI: false })
     .views.kv(bucket, { history: 1, ttl: MAX_ACCESS_TOKEN_TTL_SECONDS * 1000 });
   let markInitialized = (): void => undefined;
   const initialized = new Promise<void>((resolve) => (markInitialized = resolve));
   const watchOptions: KvWatchOptions = { key: '>', initializedFn: () => markInitialized() };
   const watcher = await kv.watch(watchOptions);
   let stopped = false;
+  const lose = (): void => {
+    if (stopped) return;
+    feed.stop();
+    sink.lost();
+  };
   void (async () => {
     for await (const entry of watcher) applyEntry(entry, sink);
-    if (!stopped) sink.lost();
-  })().catch(() => sink.lost());
+    lose();
+  })().catch(lose);
   const subscription = connection.subscribe(AuthSubjects.revoked, {
     callback: (error, message) => {
       const entry = error ? undefined : parseEntry(message.data);
       if (entry) sink.apply(entry);
     },
   });
+  const stopProbe = probeConnection(connection, lose);
   const feed: RevocationFeed = {
     stop: () => {
       stopped = true;
+      stopProbe();
       watcher.stop();
       subscription.unsubscribe();
     },
   };
-  const timedOut = await Promise.race([
-    initialized.then(() => false),
-    new Promise<boolean>((resolve) => setTimeout(() => resolve(true), initialSyncTimeoutMs).unref()),
-  ]);
-  if (timedOut) {
+  try {
+    await withTimeout(initialized, initialSyncTimeoutMs, `initial replay of ${bucket}`);
+    if (stopped) throw new Error(`the feed of ${bucket} was lost during its replay`);
+  } catch (error) {
     feed.stop();
-    throw new Error(`initial replay of ${bucket} took over ${initialSyncTimeoutMs} ms`);
+    throw error;
   }
   return feed;
+}
+
+/** Pings the server every 200 ms; calls `onSilent` once no answer has come for {@link FEED_SILENCE_LIMIT_MS}. */
+function probeConnection(connection: NatsConnection, onSilent: () => void): () => void {
+  let lastAnswerAt = Date.now();
+  let isPinging = false;
+  const timer = setInterval(() => {
+    if (Date.now() - lastAnswerAt > FEED_SILENCE_LIMIT_MS) {
+      clearInterval(timer);
+      onSilent();
+      return;
+    }
+    if (isPinging) return;
+    isPinging = true;
+    connection.flush().then(
+      () => {
+        lastAnswerAt = Date.now();
+        isPinging = false;
+      },
+      () => undefined, // closed: the silence limit reports it
+    );
+  }, PROBE_INTERVAL_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 function applyEntry(entry: KvEntry, sink: RevocationSink): void {

@@ -19,7 +19,8 @@ describe(StrictNatsDeserializer.name, () => {
   const request = { channel: 'inventory.reserve', replyTo: '_INBOX.1' };
 
   it('is what natsMicroserviceOptions uses', () => {
-    const server = natsMicroserviceOptions('nats://127.0.0.1:4222', 'orders').strategy as unknown as {
+    const server = natsMicroserviceOptions({ url: 'nats://127.0.0.1:4222', name: 'orders' })
+      .strategy as unknown as {
       deserializer?: unknown;
     };
 

@@ -10,18 +10,21 @@ import { MAX_ACCESS_TOKEN_TTL_SECONDS, type RevocationEntry, type RevocationKind
 
 import type { Principal } from '../access-token/access-token';
 import { AUTH_MODULE_OPTIONS } from '../auth.module-definition';
-import { type AuthModuleOptions, resolveAuthOptions } from '../auth-module-options';
+import { type AuthModuleOptions, epochMsClock, resolveAuthOptions } from '../auth-module-options';
 import { AuthError } from '../errors/auth.error';
 import { RelayNatsClient } from '../nats/relay-nats-client';
 import { type RevocationFeed, watchRevocations } from '../nats/revocation-feed';
 
-const RETRY_MS = 2000;
+const RETRY_MS = 500;
 const INITIAL_SYNC_TIMEOUT_MS = 5000;
+// CONTRACT.md "The bus is closed": an entry dated further ahead than this is refused
+const MAX_FUTURE_SECONDS = 30;
 
 /**
  * Revoked token ids, ended sessions and blocked subjects, mirrored from the JetStream KV bucket
- * (replayed from the start, then followed). Until the first replay completes, every token is
- * refused with 503 rather than accepted unchecked.
+ * (replayed from the start, then followed). Fails closed: until a replay completes, and from the
+ * moment the feed is lost (disconnect, or the server silent for 600 ms) until the bucket has been
+ * replayed again, every token is refused with 503 rather than accepted unchecked.
  */
 @Injectable()
 export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
@@ -38,12 +41,14 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
   private isDestroyed = false;
   private retryTimer?: NodeJS.Timeout;
   private hasLoggedFailure = false;
+  private readonly nowMs: () => number;
 
   constructor(
     @Inject(AUTH_MODULE_OPTIONS) options: AuthModuleOptions,
     private readonly natsClient: RelayNatsClient,
   ) {
     this.bucket = resolveAuthOptions(options).revocationBucket;
+    this.nowMs = epochMsClock(options.clock);
   }
 
   /**
@@ -70,8 +75,12 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
     if (isRevoked) throw new AuthError('token_revoked');
   }
 
-  /** Applies one entry (from the bucket or an `auth.revoked` event). */
+  /** Applies one entry (from the bucket or an `auth.revoked` event); one dated over 30 s ahead is refused. */
   apply(entry: RevocationEntry): void {
+    if (entry.at > this.nowMs() / 1000 + MAX_FUTURE_SECONDS) {
+      this.logger.warn(`Refused a ${entry.kind} revocation dated over ${MAX_FUTURE_SECONDS} s in the future`);
+      return;
+    }
     const current = this.entries[entry.kind].get(entry.id);
     this.entries[entry.kind].set(entry.id, Math.max(current ?? entry.at, entry.at));
     this.changes += 1;
@@ -114,7 +123,10 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private onLost(): void {
-    if (this.isDestroyed) return;
+    // lost during a replay: connect() fails and retries itself
+    if (this.isDestroyed || !this.synced) return;
+    this.logger.warn(`Revocation feed from ${this.bucket} lost; refusing tokens until it is replayed`);
+    this.hasLoggedFailure = true;
     this.setSynced(false);
     this.feed?.stop();
     this.scheduleRetry();
@@ -127,6 +139,7 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
 
   private scheduleRetry(): void {
     if (this.isDestroyed) return;
+    clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => void this.connect(), RETRY_MS);
     this.retryTimer.unref();
   }
@@ -142,7 +155,7 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
 
   // the bucket's TTL drops old entries without telling watchers; mirror that in memory
   private prune(): void {
-    const oldest = Date.now() / 1000 - MAX_ACCESS_TOKEN_TTL_SECONDS;
+    const oldest = this.nowMs() / 1000 - MAX_ACCESS_TOKEN_TTL_SECONDS;
     for (const map of Object.values(this.entries)) {
       for (const [id, at] of map) if (at < oldest) map.delete(id);
     }

@@ -1,0 +1,48 @@
+import { readFileSync } from 'node:fs';
+
+import { type ConnectionOptions, nkeyAuthenticator } from 'nats';
+
+/** Where, and as whom, a service connects to NATS. */
+export interface NatsConnectionSettings {
+  /** NATS server URL(s), comma-separated. */
+  url: string;
+  /** Connection name (shown by `nats server report connections`). */
+  name: string;
+  /** PEM file the server certificate must chain to. Set: TLS is required. Default: plain TCP. */
+  tlsCaFile?: string;
+  /** File holding this service's NKey seed (`SU…`), its identity on the bus. Default: anonymous. */
+  nkeySeedFile?: string;
+  /** Prefix of this connection's reply inboxes. Default: `_INBOX_<name>`. */
+  inboxPrefix?: string;
+}
+
+/** The reply-inbox prefix of service `name` when none is configured: its own, never the shared `_INBOX`. */
+export function defaultInboxPrefix(name: string): string {
+  return `_INBOX_${name}`;
+}
+
+/**
+ * nats.js options for every connection a service opens (Nest's client and server, the revocation
+ * feed): its own reply inboxes, because an identity allowed to subscribe `_INBOX.>` could read every
+ * other service's replies; TLS and an NKey identity when configured; endless reconnects.
+ */
+export function natsConnectionOptions(settings: NatsConnectionSettings): ConnectionOptions {
+  return {
+    servers: settings.url.split(','),
+    name: settings.name,
+    inboxPrefix: settings.inboxPrefix ?? defaultInboxPrefix(settings.name),
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 1000,
+    // nats.js's own check of a silent socket (a partition); the revocation feed probes far faster
+    pingInterval: 5000,
+    maxPingOut: 2,
+    ...(settings.tlsCaFile === undefined ? {} : { tls: { caFile: settings.tlsCaFile } }),
+    ...(settings.nkeySeedFile === undefined
+      ? {}
+      : { authenticator: nkeyAuthenticator(readSeed(settings.nkeySeedFile)) }),
+  };
+}
+
+function readSeed(file: string): Uint8Array {
+  return new TextEncoder().encode(readFileSync(file, 'utf8').trim());
+}
