@@ -11,4 +11,6 @@ module.exports = {
   testTimeout: 30_000,
   // @relay/nats-bus is plain JavaScript beside its .d.ts; Nx's resolver would pick the .d.ts
   moduleNameMapper: { '^@relay/nats-bus$': join(__dirname, 'libs/nats-bus/src/closed-bus.js') },
+  // …and runs as it is: it is CommonJS already
+  transformIgnorePatterns: ['/node_modules/', '/libs/nats-bus/src/.+\\.js$'],
 };

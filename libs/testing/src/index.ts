@@ -8,5 +8,6 @@ export { type JwksServer, serveJwks } from './lib/jwks-server';
 export { base64url, signCompactEs256 } from './lib/compact-jws';
 export { NatsTestClient, type NatsTestCallOptions, type NestReply } from './lib/nats-test-client';
 export { getFreePort, waitForPort } from './lib/ports';
+export { startTcpProxy, type TcpProxy } from './lib/tcp-proxy';
 export { type NatsServer, type NatsServerOptions, startNatsServer } from './lib/nats-server';
 export type { BusConnectionInfo, BusService } from '@relay/nats-bus';

@@ -1,3 +1,7 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { BaseAppConfig, nestLogLevels } from './base-app.config';
 import { IsIntegerInRange, IsPort } from './config-decorators';
 import { createConfigValidator, InvalidEnvironmentError } from './config-validator';
@@ -54,6 +58,52 @@ describe(createConfigValidator.name, () => {
   it('never echoes the rejected value', () => {
     expect(() => validate({ DATABASE_URL: 'mysql://user:s3cret@host' })).toThrow(
       expect.objectContaining({ message: expect.not.stringContaining('s3cret') }),
+    );
+  });
+});
+
+describe('NATS_TLS_CA_FILE and NATS_NKEY_SEED_FILE', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'relay-config-'));
+  const file = (name: string, text: string): string => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
+  const seed = `SU${'A'.repeat(56)}`;
+  const ca = file('ca.pem', '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+
+  it('are optional, and kept when they name usable files', () => {
+    expect(validate({}).NATS_TLS_CA_FILE).toBeUndefined();
+    const config = validate({ NATS_TLS_CA_FILE: ca, NATS_NKEY_SEED_FILE: file('ok.nk', `${seed}\n`) });
+
+    expect(config.NATS_TLS_CA_FILE).toBe(ca);
+    expect(config.NATS_NKEY_SEED_FILE).toBe(join(dir, 'ok.nk'));
+  });
+
+  it.each([
+    [
+      'a missing CA file',
+      { NATS_TLS_CA_FILE: join(dir, 'missing.pem') },
+      'NATS_TLS_CA_FILE must name a readable PEM file',
+    ],
+    [
+      'a CA file without a certificate',
+      { NATS_TLS_CA_FILE: file('not.pem', 'hello') },
+      'NATS_TLS_CA_FILE must name',
+    ],
+    [
+      'a missing seed file',
+      { NATS_NKEY_SEED_FILE: join(dir, 'missing.nk') },
+      'NATS_NKEY_SEED_FILE must name',
+    ],
+    [
+      'an account seed',
+      { NATS_NKEY_SEED_FILE: file('account.nk', `SA${'A'.repeat(56)}`) },
+      'NATS_NKEY_SEED_FILE must name',
+    ],
+  ])('refuse %s with one line naming the variable, never the content', (_case, env, message) => {
+    expect(() => validate(env)).toThrow(`Invalid environment: ${message}`);
+    expect(() => validate(env)).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('SA') }),
     );
   });
 });

@@ -20,16 +20,16 @@ export interface RevocationFeed {
 }
 
 /** The feed counts as lost when the server has not answered a ping for this long. */
-export const FEED_SILENCE_LIMIT_MS = 600;
-const PROBE_INTERVAL_MS = 200;
+export const FEED_SILENCE_LIMIT_MS = 700;
+const PROBE_INTERVAL_MS = 150;
 
 const KINDS: readonly string[] = ['jti', 'sid', 'sub'];
 
 /**
  * Replays every entry of the revocation bucket (created if missing and this identity may: history 1,
  * TTL = longest token), then follows changes and `auth.revoked` events, pinging the server every
- * 200 ms: a disconnect or a silent socket (a partition nats.js has not noticed yet) reports the feed
- * `lost` within {@link FEED_SILENCE_LIMIT_MS} + 200 ms. Resolves once the replay is complete.
+ * 150 ms: a disconnect or a silent socket (a partition nats.js has not noticed yet) reports the feed
+ * `lost` within {@link FEED_SILENCE_LIMIT_MS} + 150 ms, inside 1 s. Resolves once the replay is complete.
  */
 export async function watchRevocations(
   client: RelayNatsClient,
@@ -83,7 +83,7 @@ export async function watchRevocations(
   return feed;
 }
 
-/** Pings the server every 200 ms; calls `onSilent` once no answer has come for {@link FEED_SILENCE_LIMIT_MS}. */
+/** Pings the server every 150 ms; calls `onSilent` once no answer has come for {@link FEED_SILENCE_LIMIT_MS}. */
 function probeConnection(connection: NatsConnection, onSilent: () => void): () => void {
   let lastAnswerAt = Date.now();
   let isPinging = false;

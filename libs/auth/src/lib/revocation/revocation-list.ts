@@ -23,7 +23,7 @@ const MAX_FUTURE_SECONDS = 30;
 /**
  * Revoked token ids, ended sessions and blocked subjects, mirrored from the JetStream KV bucket
  * (replayed from the start, then followed). Fails closed: until a replay completes, and from the
- * moment the feed is lost (disconnect, or the server silent for 600 ms) until the bucket has been
+ * moment the feed is lost (disconnect, or the server silent for 700 ms) until the bucket has been
  * replayed again, every token is refused with 503 rather than accepted unchecked.
  */
 @Injectable()

@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+
+import { Test, type TestingModule } from '@nestjs/testing';
+import { connect, type KV, type NatsConnection } from 'nats';
+
+import { REVOCATION_BUCKET } from '@relay/contracts';
+import {
+  createTestIssuer,
+  type JwksServer,
+  type NatsServer,
+  startNatsServer,
+  startTcpProxy,
+  type TcpProxy,
+} from '@relay/testing';
+
+import { AccessTokenVerifier } from '../access-token/access-token-verifier';
+import { AuthModule } from '../auth.module';
+import { RevocationList } from './revocation-list';
+
+// CONTRACT.md "The bus is closed": a service that loses the revocation feed refuses every token
+// within 1 s, and accepts again only after it has caught up with the bucket. The service here is
+// inventory on the closed bus, reaching NATS through a proxy this spec cuts (both directions held,
+// no socket closed: a partition nats.js itself does not notice for many seconds).
+describe('RevocationList across a partition', () => {
+  const issuer = createTestIssuer();
+  let jwks: JwksServer;
+  let nats: NatsServer;
+  let proxy: TcpProxy;
+  let auth: NatsConnection;
+  let bucket: KV;
+  let app: TestingModule;
+
+  beforeAll(async () => {
+    jwks = await issuer.serveJwks();
+    nats = await startNatsServer({ closed: true });
+    proxy = await startTcpProxy(nats.port);
+    auth = await connect(nats.connectionOptions('auth'));
+    // only the issuer's identity may create the bucket and write to it
+    bucket = await auth
+      .jetstream({ checkAPI: false })
+      .views.kv(REVOCATION_BUCKET, { history: 1, ttl: 86_400_000 });
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        AuthModule.forRoot({
+          issuer: issuer.issuer,
+          audience: 'inventory',
+          jwksUri: jwks.url,
+          natsUrl: `tls://127.0.0.1:${proxy.port}`,
+          natsTlsCaFile: nats.bus?.caFile,
+          natsNkeySeedFile: nats.bus?.seedFiles.inventory,
+          serviceName: 'inventory',
+        }),
+      ],
+    }).compile();
+    moduleRef.useLogger(false);
+    app = await moduleRef.init();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await auth?.close();
+    await proxy?.stop();
+    await nats?.stop();
+    await jwks?.stop();
+  });
+
+  async function verdict(token: string): Promise<string> {
+    try {
+      await app.get(AccessTokenVerifier).verify(token);
+      return 'accepted';
+    } catch (error) {
+      return (error as { code?: string }).code ?? String(error);
+    }
+  }
+
+  async function msUntil(check: () => Promise<boolean> | boolean, timeoutMs: number): Promise<number> {
+    const started = Date.now();
+    while (!(await check())) {
+      if (Date.now() - started > timeoutMs) throw new Error(`not within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return Date.now() - started;
+  }
+
+  it('refuses tokens within 1 s of the cut, and after the restore applies what it missed before accepting', async () => {
+    const list = app.get(RevocationList);
+    await msUntil(() => list.isSynced(), 10_000);
+    const jti = randomUUID();
+    const revokedDuringCut = issuer.mintAccessToken({ claims: { jti } });
+    const untouched = issuer.mintAccessToken();
+    expect(await verdict(revokedDuringCut)).toBe('accepted');
+
+    proxy.cut();
+    const refusedAfterMs = await msUntil(
+      async () => (await verdict(untouched)) === 'revocation_unavailable',
+      2000,
+    );
+    // written while the service cannot hear it: only the bucket's replay can tell it
+    const entry = { kind: 'jti', id: jti, at: Math.floor(Date.now() / 1000) };
+    await bucket.put(`jti.${jti}`, JSON.stringify(entry));
+    auth.publish('auth.revoked', JSON.stringify(entry));
+    await auth.flush();
+    proxy.restore();
+    await msUntil(() => list.isSynced(), 10_000);
+
+    expect(refusedAfterMs).toBeLessThanOrEqual(1000);
+    expect(await verdict(revokedDuringCut)).toBe('token_revoked');
+    expect(await verdict(untouched)).toBe('accepted');
+  });
+
+  it('refuses an entry dated more than 30 s ahead, and applies one within the skew', async () => {
+    const list = app.get(RevocationList);
+    await msUntil(() => list.isSynced(), 10_000);
+    const now = Math.floor(Date.now() / 1000);
+    const farSubject = `user-${randomUUID()}`;
+    const nearSubject = `user-${randomUUID()}`;
+    const far = issuer.mintAccessToken({ claims: { sub: farSubject } });
+    const near = issuer.mintAccessToken({ claims: { sub: nearSubject } });
+
+    await bucket.put(`sub.${farSubject}`, JSON.stringify({ kind: 'sub', id: farSubject, at: now + 3600 }));
+    await bucket.put(`sub.${nearSubject}`, JSON.stringify({ kind: 'sub', id: nearSubject, at: now + 20 }));
+    await msUntil(async () => (await verdict(near)) === 'token_revoked', 1000);
+
+    expect(await verdict(far)).toBe('accepted');
+  });
+});
