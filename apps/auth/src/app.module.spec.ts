@@ -299,6 +299,98 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
     });
   });
 
+  describe('logout-all and password change (every earlier session ends)', () => {
+    beforeAll(async () => {
+      await register('dave@example.com', 'dave password 1');
+      await register('erin@example.com', 'erin password 1');
+    });
+
+    it('logout-all ends every session of the caller, and only the caller', async () => {
+      const first = await tokensFor('dave@example.com', 'dave password 1');
+      const second = await tokensFor('dave@example.com', 'dave password 1');
+      const stranger = await tokensFor('erin@example.com', 'erin password 1');
+
+      expect((await call('POST', '/auth/logout-all', { token: first.access })).status).toBe(204);
+
+      await eventuallyStatus(401, () => call('GET', '/auth/me', { token: second.access }));
+      expect((await call('GET', '/auth/me', { token: first.access })).status).toBe(401);
+      for (const { refresh } of [first, second]) {
+        expect((await call('POST', '/auth/refresh', { body: { refresh_token: refresh } })).status).toBe(401);
+      }
+      expect((await call('GET', '/auth/me', { token: stranger.access })).status).toBe(200);
+      // a later login is a new session and works
+      const later = await tokensFor('dave@example.com', 'dave password 1');
+      expect((await call('GET', '/auth/me', { token: later.access })).status).toBe(200);
+    });
+
+    it('a password change returns a new pair and ends every earlier session; the old password is dead', async () => {
+      const earlier = await tokensFor('erin@example.com', 'erin password 1');
+      const caller = await tokensFor('erin@example.com', 'erin password 1');
+
+      const reply = await call('POST', '/auth/password', {
+        token: caller.access,
+        body: { current_password: 'erin password 1', new_password: 'erin password 2' },
+      });
+
+      expect(reply.status).toBe(200);
+      expect(reply.headers.get('cache-control')).toBe('no-store');
+      const fresh = String(reply.body['access_token']);
+      expect(decodeJwt(fresh).sid).not.toBe(decodeJwt(caller.access).sid);
+      for (const old of [earlier, caller]) {
+        await eventuallyStatus(401, () => call('GET', '/auth/me', { token: old.access }));
+        expect((await call('POST', '/auth/refresh', { body: { refresh_token: old.refresh } })).status).toBe(
+          401,
+        );
+      }
+      expect((await call('GET', '/auth/me', { token: fresh })).status).toBe(200);
+      const refreshed = await call('POST', '/auth/refresh', {
+        body: { refresh_token: reply.body['refresh_token'] },
+      });
+      expect(refreshed.status).toBe(200);
+      expect((await login('erin@example.com', 'erin password 1')).status).toBe(401);
+      expect((await login('erin@example.com', 'erin password 2')).status).toBe(200);
+    });
+
+    it.each([
+      ['a wrong current password', { current_password: 'not it at all', new_password: 'whatever 123' }, 401],
+      [
+        'a new password under 8 characters',
+        { current_password: 'dave password 1', new_password: 'short' },
+        400,
+      ],
+      [
+        'a new password over 128 characters',
+        { current_password: 'dave password 1', new_password: 'x'.repeat(129) },
+        400,
+      ],
+      [
+        'an unknown field',
+        { current_password: 'dave password 1', new_password: 'dave password 9', roles: ['admin'] },
+        400,
+      ],
+    ])('refuses %s and changes nothing', async (_case, body, status) => {
+      const session = await tokensFor('dave@example.com', 'dave password 1');
+
+      const reply = await call('POST', '/auth/password', { token: session.access, body });
+
+      expect(reply.status).toBe(status);
+      expect(reply.text).not.toContain('dave password');
+      expect((await call('GET', '/auth/me', { token: session.access })).status).toBe(200);
+      expect((await login('dave@example.com', 'dave password 1')).status).toBe(200);
+    });
+
+    it('needs a bearer token for both', async () => {
+      expect((await call('POST', '/auth/logout-all')).status).toBe(401);
+      expect(
+        (
+          await call('POST', '/auth/password', {
+            body: { current_password: 'a'.repeat(8), new_password: 'b'.repeat(8) },
+          })
+        ).status,
+      ).toBe(401);
+    });
+  });
+
   describe('keys', () => {
     it('publishes public keys only in the JWKS', async () => {
       const reply = await call('GET', '/.well-known/jwks.json');
@@ -486,6 +578,28 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
         roles: ['customer'],
       });
       expect(Number(claims.exp)).toBeLessThanOrEqual(Number(subject.exp));
+    });
+
+    it('drops the roles of a token exchanged for a requested scope: it authorises that scope, nothing more', async () => {
+      const user = await tokensFor('carol@example.com');
+
+      const reply = await call('POST', '/oauth/token', {
+        headers: { ...form, authorization: basic },
+        body: new URLSearchParams({
+          grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+          subject_token: user.access,
+          subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+          audience: 'inventory',
+          scope: 'inventory:read',
+        }).toString(),
+      });
+
+      expect(reply.status).toBe(200);
+      expect(decodeJwt(String(reply.body['access_token']))).toMatchObject({
+        aud: ['inventory'],
+        roles: [],
+        scope: 'inventory:read',
+      });
     });
 
     it('refuses to exchange an invalid subject token with invalid_grant', async () => {

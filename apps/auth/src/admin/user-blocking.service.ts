@@ -2,6 +2,7 @@ import { Injectable, NotFoundException } from '@nestjs/common';
 
 import { RefreshTokensRepository } from '../sessions/refresh-tokens.repository';
 import { UsersRepository } from '../users/users.repository';
+import { afterSecondOf, epochSeconds } from './revocation/not-before';
 import { RevocationPublisher } from './revocation/revocation.publisher';
 
 /** Blocking a user kills every token it holds, everywhere; unblocking lets it log in again. */
@@ -30,15 +31,7 @@ export class UserBlockingService {
   async unblock(userId: string): Promise<void> {
     const user = await this.users.findById(userId);
     if (user === undefined) throw new NotFoundException('User not found');
-    if (user.blockedAt !== null) {
-      // a token issued in the block's own second would carry iat = at and be refused: wait that second out
-      const waitMs = (epochSeconds(user.blockedAt) + 1) * 1000 - Date.now();
-      if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
-    }
+    if (user.blockedAt !== null) await afterSecondOf(user.blockedAt);
     await this.users.setBlockedAt(userId, null);
   }
-}
-
-function epochSeconds(date: Date): number {
-  return Math.floor(date.getTime() / 1000);
 }

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { CurrentPrincipal, type Principal, Public } from '@relay/auth';
 
+import { ChangePasswordDto } from './dto/change-password.dto';
 import { LoginDto } from './dto/login.dto';
 import { RefreshTokenDto } from './dto/refresh-token.dto';
 import { LoginThrottledException, SessionsService } from './sessions.service';
@@ -17,20 +18,13 @@ export class SessionsController {
   @HttpCode(HttpStatus.OK)
   // RFC 6749 §5.1: token responses are never cached
   @Header('Cache-Control', 'no-store')
-  async login(
+  login(
     @Body() body: LoginDto,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TokenPairResponse> {
-    try {
-      // request.ip honours X-Forwarded-For only from AUTH_TRUSTED_PROXY (Fastify trustProxy)
-      return await this.sessions.login(body.email, body.password, request.ip);
-    } catch (error) {
-      if (error instanceof LoginThrottledException) {
-        reply.header('Retry-After', String(error.retryAfterSeconds));
-      }
-      throw error;
-    }
+    // request.ip honours X-Forwarded-For only from AUTH_TRUSTED_PROXY (Fastify trustProxy)
+    return withRetryAfter(reply, this.sessions.login(body.email, body.password, request.ip));
   }
 
   @Public()
@@ -45,5 +39,38 @@ export class SessionsController {
   @HttpCode(HttpStatus.NO_CONTENT)
   async logout(@CurrentPrincipal() principal: Principal, @Body() body: RefreshTokenDto): Promise<void> {
     await this.sessions.logout(principal, body.refresh_token);
+  }
+
+  @Post('logout-all')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  async logoutAll(@CurrentPrincipal() principal: Principal): Promise<void> {
+    await this.sessions.logoutAll(principal);
+  }
+
+  @Post('password')
+  @HttpCode(HttpStatus.OK)
+  @Header('Cache-Control', 'no-store')
+  changePassword(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: ChangePasswordDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TokenPairResponse> {
+    return withRetryAfter(
+      reply,
+      this.sessions.changePassword(principal, body.current_password, body.new_password, request.ip),
+    );
+  }
+}
+
+// a throttled attempt (429) tells the client when to retry
+async function withRetryAfter<T>(reply: FastifyReply, attempt: Promise<T>): Promise<T> {
+  try {
+    return await attempt;
+  } catch (error) {
+    if (error instanceof LoginThrottledException) {
+      reply.header('Retry-After', String(error.retryAfterSeconds));
+    }
+    throw error;
   }
 }

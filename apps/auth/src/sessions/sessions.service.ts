@@ -1,10 +1,19 @@
 import { randomUUID } from 'node:crypto';
 
-import { HttpException, HttpStatus, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
+import {
+  ForbiddenException,
+  HttpException,
+  HttpStatus,
+  Injectable,
+  Logger,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 
 import type { Principal } from '@relay/auth';
+import type { Queryable } from '@relay/database';
 
+import { afterSecondOf, epochSeconds } from '../admin/revocation/not-before';
 import { RevocationPublisher } from '../admin/revocation/revocation.publisher';
 import type { AuthConfig } from '../config/auth.config';
 import { TokenIssuer } from '../tokens/token-issuer.service';
@@ -20,6 +29,7 @@ import type { TokenPairResponse } from './token-pair';
 /** One body for every failed login, so it never tells whether the email exists (SECURITY P3). */
 export const INVALID_CREDENTIALS = 'Invalid email or password';
 const INVALID_REFRESH_TOKEN = 'Invalid refresh token';
+const INVALID_CURRENT_PASSWORD = 'Invalid current password';
 
 /** 429 with the seconds to wait (sent as Retry-After). */
 export class LoginThrottledException extends HttpException {
@@ -28,7 +38,7 @@ export class LoginThrottledException extends HttpException {
   }
 }
 
-/** Login sessions: login, refresh-token rotation with reuse detection, logout. */
+/** Login sessions: login, refresh-token rotation with reuse detection, logout, password change. */
 @Injectable()
 export class SessionsService {
   private readonly logger = new Logger(SessionsService.name);
@@ -99,10 +109,72 @@ export class SessionsService {
     await this.endSession(record.sessionId);
   }
 
+  /** Ends every login session of the caller (SECURITY S9): as a password change does, without one. */
+  async logoutAll(principal: Principal): Promise<void> {
+    const user = await this.callingUser(principal);
+    await this.endEverySession(user.id);
+  }
+
+  /**
+   * Replaces the caller's password (the current one checked, and counted and throttled like a login),
+   * ends every earlier session everywhere, and starts a new one, returned as a new pair.
+   */
+  async changePassword(
+    principal: Principal,
+    currentPassword: string,
+    newPassword: string,
+    clientAddress: string,
+  ): Promise<TokenPairResponse> {
+    const user = await this.callingUser(principal);
+    const attempt = await this.attempts.begin(user.email, clientAddress);
+    if (attempt.retryAfterSeconds > 0) throw new LoginThrottledException(attempt.retryAfterSeconds);
+    if (!(await this.hasher.verify(user.passwordHash, currentPassword))) {
+      await attempt.failed();
+      throw new UnauthorizedException(INVALID_CURRENT_PASSWORD);
+    }
+    await attempt.succeeded();
+    const passwordHash = await this.hasher.hash(newPassword);
+    const endedAt = await this.endEverySession(user.id, (tx) =>
+      this.users.updateCredentials(user.id, passwordHash, user.roles, tx),
+    );
+    // the new session's tokens must carry an iat after the not-before that ended the old ones
+    await afterSecondOf(endedAt);
+    const sessionId = randomUUID();
+    const refreshToken = generateRefreshToken();
+    await this.refreshTokens.insert(this.newRefreshRecord(refreshToken, sessionId, user));
+    return this.pair(user, sessionId, refreshToken);
+  }
+
   /** Revokes every refresh token of the session, then every access token carrying its `sid`. */
   async endSession(sessionId: string): Promise<void> {
     await this.refreshTokens.revokeSession(sessionId);
     await this.revocations.revokeSession(sessionId);
+  }
+
+  // every refresh token of the user, then (SECURITY S9) a subject not-before: tokens with iat <= now die
+  private async endEverySession(
+    userId: string,
+    alongside: (tx: Queryable) => Promise<void> = () => Promise.resolve(),
+  ): Promise<Date> {
+    const endedAt = new Date();
+    await this.refreshTokens.transaction(async (tx) => {
+      await alongside(tx);
+      await this.refreshTokens.revokeUser(userId, tx);
+    });
+    await this.revocations.revokeSubjectBefore(userId, epochSeconds(endedAt));
+    return endedAt;
+  }
+
+  // a user's own token (not a service client's), of an account that still exists and is not blocked
+  private async callingUser(principal: Principal): Promise<User> {
+    if (principal.clientId !== USER_CLIENT_ID) {
+      throw new ForbiddenException('Only a user token ends its sessions');
+    }
+    const user = await this.users.findById(principal.subject);
+    if (user === undefined || user.blockedAt !== null) {
+      throw new UnauthorizedException('Unknown or blocked user');
+    }
+    return user;
   }
 
   // SECURITY S2 / RFC 9700 §4.14.2: a spent token seen again means it leaked (or was raced);

@@ -51,8 +51,13 @@ export class UsersRepository {
     return rows.map(toUser);
   }
 
-  async updateCredentials(id: string, passwordHash: string, roles: Role[]): Promise<void> {
-    await this.db.query('UPDATE users SET password_hash = $2, roles = $3 WHERE id = $1', [
+  async updateCredentials(
+    id: string,
+    passwordHash: string,
+    roles: readonly Role[],
+    tx: Queryable = this.db,
+  ): Promise<void> {
+    await tx.query('UPDATE users SET password_hash = $2, roles = $3 WHERE id = $1', [
       id,
       passwordHash,
       roles,

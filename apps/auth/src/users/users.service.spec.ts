@@ -1,5 +1,6 @@
 import { ConflictException, NotFoundException } from '@nestjs/common';
 
+import { InvalidEnvironmentError } from '@relay/config';
 import { type Database, openDatabase } from '@relay/database';
 
 import { AUTH_MIGRATIONS } from '../database/migrations';
@@ -49,15 +50,28 @@ describe(UsersService.name, () => {
     expect(await users.list('root@example.com')).toHaveLength(1);
   });
 
-  it('applies a changed bootstrap password and restores a removed admin role', async () => {
+  it('applies a changed bootstrap password to the admin', async () => {
     await users.ensureAdmin('ops@example.com', 'first password');
-    await db.query("UPDATE users SET roles = '{customer}' WHERE email = 'ops@example.com'");
 
     expect(await users.ensureAdmin('ops@example.com', 'second password')).toBe('updated');
 
     const [admin] = await users.list('ops@example.com');
     expect(admin?.roles).toEqual(expect.arrayContaining(['admin', 'customer']));
     await expect(hasher.verify(admin?.passwordHash ?? '', 'second password')).resolves.toBe(true);
+  });
+
+  it('never promotes an existing customer account: one line naming AUTH_ADMIN_EMAIL, nothing changed', async () => {
+    const stranger = await users.register('taken@example.com', 'stranger password');
+
+    await expect(users.ensureAdmin('Taken@Example.com', 'admin password')).rejects.toThrow(
+      new InvalidEnvironmentError(
+        'Invalid environment: AUTH_ADMIN_EMAIL names an existing account without the admin role; it is never promoted at start (choose an unused address)',
+      ),
+    );
+
+    const [account] = await users.list('taken@example.com');
+    expect(account?.roles).toEqual(stranger.roles);
+    await expect(hasher.verify(account?.passwordHash ?? '', 'stranger password')).resolves.toBe(true);
   });
 
   it('answers 404 for an unknown or non-uuid id', async () => {

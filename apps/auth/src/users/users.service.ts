@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 
+import { InvalidEnvironmentError } from '@relay/config';
+
 import { PasswordHasher } from './password-hasher';
 import { ADMIN_ROLES, CUSTOMER_ROLES, normaliseEmail, type User } from './user';
 import { UsersRepository } from './users.repository';
@@ -47,6 +49,8 @@ export class UsersService {
   /**
    * Makes sure the configured admin exists with the configured password and the admin role.
    * Idempotent: a restart with the same settings changes nothing; a changed password is applied.
+   * An existing account without the admin role is never promoted (whoever registered the address
+   * first may hold its sessions): `InvalidEnvironmentError`, and nothing changes.
    */
   async ensureAdmin(email: string, password: string): Promise<AdminBootstrapOutcome> {
     const normalised = normaliseEmail(email);
@@ -62,13 +66,16 @@ export class UsersService {
       return created === undefined ? this.ensureAdmin(email, password) : 'created';
     }
     const hasAdminRoles = ADMIN_ROLES.every((role) => existing.roles.includes(role));
+    if (!hasAdminRoles) {
+      throw new InvalidEnvironmentError(
+        'Invalid environment: AUTH_ADMIN_EMAIL names an existing account without the admin role; it is never promoted at start (choose an unused address)',
+      );
+    }
     const isPasswordCurrent =
       !this.hasher.needsRehash(existing.passwordHash) &&
       (await this.hasher.verify(existing.passwordHash, password));
-    if (hasAdminRoles && isPasswordCurrent) return 'unchanged';
-    const roles = [...new Set([...ADMIN_ROLES, ...existing.roles])];
-    const passwordHash = isPasswordCurrent ? existing.passwordHash : await this.hasher.hash(password);
-    await this.users.updateCredentials(existing.id, passwordHash, roles);
+    if (isPasswordCurrent) return 'unchanged';
+    await this.users.updateCredentials(existing.id, await this.hasher.hash(password), existing.roles);
     return 'updated';
   }
 }

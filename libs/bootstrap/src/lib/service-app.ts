@@ -7,6 +7,7 @@ import {
   type BaseAppConfig,
   type ConfigValidator,
   exitOnInvalidEnvironment,
+  InvalidEnvironmentError,
   nestLogLevels,
 } from '@relay/config';
 
@@ -93,6 +94,11 @@ export function runService<T extends ServiceConfig>(
 ): void {
   const config = exitOnInvalidEnvironment(validate);
   start(config, createApp).catch((error: unknown) => {
+    // a setting found wrong only at start (e.g. the bootstrap admin) is one line, like validation's
+    if (error instanceof InvalidEnvironmentError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
     const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
     process.stderr.write(`${name} failed to start: ${detail}\n`);
     process.exit(1);

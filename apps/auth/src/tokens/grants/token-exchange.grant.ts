@@ -12,7 +12,9 @@ import { readRequestedAudience } from './requested-audience';
 
 /**
  * RFC 8693 token exchange: a client trades a user's access token for one narrowed to a single
- * audience, carrying `act: {sub: <client>}` and living no longer than the subject token.
+ * audience, carrying `act: {sub: <client>}` and living no longer than the subject token. A requested
+ * `scope` narrows it to exactly that scope: the user's roles are dropped (a role grants more than any
+ * scope), so the callee's `@Roles()` handlers refuse it and only `@Scopes()` it satisfies accept it.
  */
 @Injectable()
 export class TokenExchangeGrant {
@@ -37,14 +39,15 @@ export class TokenExchangeGrant {
     const audience = readRequestedAudience(params, this.issuer.resourceAudiences);
     if (audience === undefined) throw new OAuthError('invalid_request', 'audience is required');
     const subject = await this.verifySubject(subjectToken);
-    const scopes = narrowScopes(subject.scopes, readScopes(params));
+    const requestedScopes = readScopes(params);
+    const scopes = narrowScopes(subject.scopes, requestedScopes);
     const issued = await this.issuer.issue(
       {
         sub: subject.subject,
         aud: [audience],
         clientId: client.id,
         ...(subject.sessionId === undefined ? {} : { sessionId: subject.sessionId }),
-        roles: subject.roles,
+        roles: requestedScopes === undefined ? subject.roles : [],
         scope: scopes.join(' '),
         act: actorChain(client.id, subject.actor),
       },
