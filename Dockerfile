@@ -1,14 +1,23 @@
 # syntax=docker/dockerfile:1
 # One image per service: docker build --build-arg APP=auth|orders|inventory -t relay-<app> .  (docker-compose.yml builds all three)
+# and the bus's init image: docker build --target bus-init -t relay-bus-init .
 ARG NODE_IMAGE=node:20-slim
 
-FROM ${NODE_IMAGE} AS build
+FROM ${NODE_IMAGE} AS deps
 WORKDIR /workspace
 ENV CI=true NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false
 # Lockfile first: the dependency layer is reused until package*.json change, for all three apps.
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
+
+# docker-compose.yml's one-shot nats-init: writes the closed bus's material (libs/nats-bus, plain
+# JavaScript, no build) into the bus volumes. Before `build` so that targeting it needs no APP. Root on
+# purpose: --owner hands the files to the apps' `node` user (uid 1000).
+FROM deps AS bus-init
+CMD ["node", "libs/nats-bus/src/cli.js"]
+
+FROM deps AS build
 ARG APP
 # The inferred webpack `build` target already runs with NODE_ENV=production (its only named
 # configuration is `development`), so no --configuration flag. generatePackageJson in each

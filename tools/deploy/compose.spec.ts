@@ -1,6 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, posix, resolve } from 'node:path';
 
+import { publicKeyOfSeed } from '@relay/nats-bus';
 import { parse } from 'yaml';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -27,7 +31,12 @@ const CONTRACT_ENV = new Set([
   'PROPAGATION_MODE',
   'ORDERS_RPC_TIMEOUT_MS',
   'LOG_LEVEL',
+  'NATS_TLS_CA_FILE',
+  'NATS_NKEY_SEED_FILE',
+  'LOG_FORMAT',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
 ]);
+const BUS_VOLUMES = ['nats-bus-server', 'nats-bus-auth', 'nats-bus-orders', 'nats-bus-inventory'];
 
 interface Healthcheck {
   test: string | string[];
@@ -35,7 +44,7 @@ interface Healthcheck {
 interface Service {
   image?: string;
   command?: string | string[];
-  build?: { context: string; args?: Record<string, string> };
+  build?: { context: string; target?: string; args?: Record<string, string> };
   ports?: string[];
   environment?: Record<string, string | number>;
   healthcheck?: Healthcheck;
@@ -44,6 +53,12 @@ interface Service {
 }
 interface Compose {
   services: Record<string, Service>;
+  volumes?: Record<string, unknown>;
+}
+interface Mount {
+  source: string;
+  target: string;
+  isReadOnly: boolean;
 }
 
 /** Resolves compose interpolation the way `docker compose` does with an empty shell environment. */
@@ -63,6 +78,22 @@ function healthcheckText(service: Service): string {
   return Array.isArray(test) ? test.join(' ') : test;
 }
 
+function commandOf(service: Service): string[] {
+  return Array.isArray(service.command) ? service.command : (service.command ?? '').split(/\s+/);
+}
+
+/** `source:target[:ro]` volume entries (named volumes and bind mounts). */
+function mountsOf(service: Service): Mount[] {
+  return (service.volumes ?? []).map((entry) => {
+    const [source, target, mode] = entry.split(':');
+    return { source, target, isReadOnly: mode === 'ro' };
+  });
+}
+
+function busMountsOf(service: Service): Mount[] {
+  return mountsOf(service).filter((mount) => BUS_VOLUMES.includes(mount.source));
+}
+
 const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as Compose;
 const service = (name: string): Service => {
   const found = compose.services[name];
@@ -75,22 +106,28 @@ const env = (name: AppName): Record<string, string> =>
   );
 
 describe('docker-compose.yml', () => {
-  it('defines nats, postgres, auth, orders and inventory', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['auth', 'inventory', 'nats', 'orders', 'postgres']);
+  it('defines nats-init, nats, postgres, auth, orders and inventory', () => {
+    expect(Object.keys(compose.services).sort()).toEqual([
+      'auth',
+      'inventory',
+      'nats',
+      'nats-init',
+      'orders',
+      'postgres',
+    ]);
   });
 
-  it('publishes 4222 for NATS and 3000/3001/3002 for the apps', () => {
-    expect(publishedPorts(service('nats'))).toContain(4222);
+  it('publishes 4222 for NATS (not its monitoring port) and 3000/3001/3002 for the apps', () => {
+    expect(service('nats').ports).toEqual(['127.0.0.1:4222:4222']);
     for (const name of APP_NAMES) {
       expect(publishedPorts(service(name))).toEqual([APPS[name]]);
     }
   });
 
-  it('runs NATS with JetStream and checks /healthz on the monitoring port', () => {
+  it('runs NATS with the generated config and checks /healthz with JetStream inside the container', () => {
     const nats = service('nats');
-    const command = Array.isArray(nats.command) ? nats.command : (nats.command ?? '').split(/\s+/);
-    expect(command).toContain('-js');
-    expect(healthcheckText(nats)).toMatch(/:8222\/healthz/);
+    expect(commandOf(nats)).toEqual(['-c', '/bus/server/nats-server.conf']);
+    expect(healthcheckText(nats)).toMatch(/http:\/\/127\.0\.0\.1:8222\/healthz\?js-enabled-only=true/);
   });
 
   it('creates one database per app in the postgres init script', () => {
@@ -119,7 +156,7 @@ describe('docker-compose.yml', () => {
   it.each(APP_NAMES)('points %s at its own port, its own database and the shared bus', (name) => {
     const variables = env(name);
     expect(Number(variables.PORT)).toBe(APPS[name]);
-    expect(variables.NATS_URL).toBe('nats://nats:4222');
+    expect(variables.NATS_URL).toBe('tls://nats:4222');
     const database = new URL(variables.DATABASE_URL);
     expect(database.hostname).toBe('postgres');
     expect(database.pathname).toBe(`/${name}`);
@@ -151,13 +188,167 @@ describe('docker-compose.yml', () => {
     expect(healthcheckText(service(name))).toMatch(/process\.env\.PORT/);
   });
 
-  it.each(APP_NAMES)('starts %s only once its dependencies are healthy', (name) => {
-    const dependsOn = service(name).depends_on ?? {};
-    const required = name === 'auth' ? ['nats', 'postgres'] : ['nats', 'postgres', 'auth'];
-    for (const dependency of required) {
-      expect(dependsOn[dependency]).toEqual({ condition: 'service_healthy' });
-    }
-    expect(Object.values(dependsOn).every((entry) => entry.condition === 'service_healthy')).toBe(true);
+  it.each(APP_NAMES)(
+    'starts %s only once the bus material exists and its dependencies are healthy',
+    (name) => {
+      const { 'nats-init': init, ...healthy } = service(name).depends_on ?? {};
+      expect(init).toEqual({ condition: 'service_completed_successfully' });
+      const required = name === 'auth' ? ['nats', 'postgres'] : ['nats', 'postgres', 'auth'];
+      for (const dependency of required) {
+        expect(healthy[dependency]).toEqual({ condition: 'service_healthy' });
+      }
+      expect(Object.values(healthy).every((entry) => entry.condition === 'service_healthy')).toBe(true);
+    },
+  );
+});
+
+describe('docker-compose.yml: the closed bus', () => {
+  const init = service('nats-init');
+  const busOf = (name: string): string => `nats-bus-${name}`;
+  const ownersOf = (volume: string): string[] =>
+    Object.entries(compose.services)
+      .filter(([name, entry]) => name !== 'nats-init' && busMountsOf(entry).some((m) => m.source === volume))
+      .map(([name]) => name);
+
+  it('builds nats-init from the bus-init stage and runs the nats-bus CLI once, keeping existing material', () => {
+    expect(init.build).toEqual({ context: '.', target: 'bus-init' });
+    const command = commandOf(init);
+    expect(command.slice(0, 3)).toEqual(['node', 'libs/nats-bus/src/cli.js', '/bus']);
+    expect(command).toContain('--if-missing');
+    const values = (flag: string): string[] =>
+      command.flatMap((arg, index) => (arg === flag ? [command[index + 1]] : []));
+    expect(values('--host')).toEqual(['nats', 'localhost']);
+    expect(values('--store')).toEqual(['/data']);
+    expect(values('--owner')).toEqual(['1000:1000']);
+    expect(values('--listen')).toEqual(['0.0.0.0:4222']);
+  });
+
+  it('mounts the four bus volumes, writable, into nats-init and declares them', () => {
+    expect(busMountsOf(init)).toEqual(
+      BUS_VOLUMES.map((volume) => ({
+        source: volume,
+        target: `/bus/${volume.replace('nats-bus-', '')}`,
+        isReadOnly: false,
+      })),
+    );
+    expect(Object.keys(compose.volumes ?? {})).toEqual(expect.arrayContaining(BUS_VOLUMES));
+  });
+
+  it('gives nats only the server volume, read-only, and starts it once nats-init has completed', () => {
+    const nats = service('nats');
+    expect(busMountsOf(nats)).toEqual([
+      { source: 'nats-bus-server', target: '/bus/server', isReadOnly: true },
+    ]);
+    expect(nats.depends_on?.['nats-init']).toEqual({ condition: 'service_completed_successfully' });
+  });
+
+  it.each(APP_NAMES)(
+    'gives %s only its own bus volume, read-only, and points its NATS_* inside it',
+    (name) => {
+      expect(busMountsOf(service(name))).toEqual([
+        { source: busOf(name), target: `/bus/${name}`, isReadOnly: true },
+      ]);
+      expect(env(name).NATS_TLS_CA_FILE).toBe(`/bus/${name}/ca.pem`);
+      expect(env(name).NATS_NKEY_SEED_FILE).toBe(`/bus/${name}/${name}.nk`);
+    },
+  );
+
+  it("lets no service mount another's bus volume", () => {
+    expect(Object.fromEntries(BUS_VOLUMES.map((volume) => [volume, ownersOf(volume)]))).toEqual({
+      'nats-bus-server': ['nats'],
+      'nats-bus-auth': ['auth'],
+      'nats-bus-orders': ['orders'],
+      'nats-bus-inventory': ['inventory'],
+    });
+  });
+
+  it('runs orders in exchange mode unless PROPAGATION_MODE says otherwise', () => {
+    expect(env('orders').PROPAGATION_MODE).toBe('exchange');
+  });
+
+  describe('running the init command as compose does', () => {
+    // The command exactly as nats-init runs it, with /bus (its output directory) in a temp dir, and
+    // without --owner unless root (only root may hand files to uid 1000).
+    const isRoot = process.getuid?.() === 0;
+    const outDir = commandOf(init)[2];
+    let busDir = '';
+
+    const runInit = (): { status: number | null; output: string } => {
+      const command = commandOf(init).map((arg) => (arg === outDir ? busDir : arg));
+      const owner = command.indexOf('--owner');
+      if (!isRoot && owner >= 0) command.splice(owner, 2);
+      expect(command[0]).toBe('node');
+      const result = spawnSync(process.execPath, command.slice(1), {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      return { status: result.status, output: `${result.stdout}${result.stderr}` };
+    };
+
+    /** Where a path inside `name`'s container lands: through its mount, to where nats-init wrote that volume. */
+    const onHost = (name: string, containerPath: string): string => {
+      const mount = busMountsOf(service(name)).find(
+        (entry) => containerPath === entry.target || containerPath.startsWith(`${entry.target}/`),
+      );
+      if (mount === undefined) throw new Error(`${name} mounts no bus volume holding ${containerPath}`);
+      const written = busMountsOf(init).find((entry) => entry.source === mount.source);
+      if (written === undefined) throw new Error(`nats-init does not write ${mount.source}`);
+      const inInit = posix.join(written.target, posix.relative(mount.target, containerPath));
+      return join(busDir, posix.relative(outDir, inInit));
+    };
+
+    beforeAll(() => {
+      busDir = mkdtempSync(join(tmpdir(), 'relay-compose-bus-'));
+      const result = runInit();
+      expect(result).toEqual({ status: 0, output: expect.stringMatching(/material written/) });
+    });
+
+    afterAll(() => {
+      if (busDir !== '') rmSync(busDir, { recursive: true, force: true });
+    });
+
+    it.each(APP_NAMES)('writes the CA and seed files %s names, in the volume it mounts', (name) => {
+      const seedFile = onHost(name, env(name).NATS_NKEY_SEED_FILE);
+      const caFile = onHost(name, env(name).NATS_TLS_CA_FILE);
+      expect(readFileSync(seedFile, 'utf8')).toMatch(/^SU[A-Z2-7]+\n$/);
+      expect(statSync(seedFile).mode & 0o777).toBe(0o600);
+      if (isRoot) expect(statSync(seedFile).uid).toBe(1000); // the image's node user
+      const server = readFileSync(onHost('nats', '/bus/server/server-cert.pem'), 'utf8');
+      const ca = new X509Certificate(readFileSync(caFile, 'utf8'));
+      expect(new X509Certificate(server).verify(ca.publicKey)).toBe(true);
+      // the name the apps dial, and the one a client on the host dials
+      expect(new X509Certificate(server).checkHost('nats')).toBe('nats');
+      expect(new X509Certificate(server).checkHost('localhost')).toBe('localhost');
+    });
+
+    it('writes the config nats runs, naming files in its own mounts and its JetStream volume', () => {
+      const configFile = onHost('nats', commandOf(service('nats'))[1]);
+      // the CLI writes where the server will see the files: /bus/… in compose, the temp dir here
+      const config = readFileSync(configFile, 'utf8').replaceAll(busDir, outDir);
+      const paths = [...config.matchAll(/^\s*(?:cert_file|key_file): "([^"]+)"/gm)].map((match) => match[1]);
+      expect(paths).toEqual(['/bus/server/server-cert.pem', '/bus/server/server-key.pem']);
+      for (const path of paths) expect(existsSync(onHost('nats', path))).toBe(true);
+      expect(config).toMatch(/^\s*store_dir: "\/data"$/m);
+      expect(mountsOf(service('nats'))).toContainEqual({
+        source: 'nats-data',
+        target: '/data',
+        isReadOnly: false,
+      });
+      expect(config).toMatch(/^listen: "0\.0\.0\.0:4222"$/m);
+      expect(config).toMatch(/^http: "127\.0\.0\.1:8222"$/m);
+      for (const name of APP_NAMES) {
+        const seed = readFileSync(onHost(name, env(name).NATS_NKEY_SEED_FILE), 'utf8');
+        expect(config).toContain(`nkey: ${publicKeyOfSeed(seed)}`);
+      }
+    });
+
+    it('keeps the material on a second run (--if-missing)', () => {
+      const seedFile = onHost('orders', env('orders').NATS_NKEY_SEED_FILE);
+      const before = readFileSync(seedFile, 'utf8');
+      expect(runInit()).toEqual({ status: 0, output: expect.stringMatching(/already in .*; kept/) });
+      expect(readFileSync(seedFile, 'utf8')).toBe(before);
+    });
   });
 });
 
@@ -170,6 +361,19 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/^ARG APP$/m);
     expect(dockerfile).toMatch(/npx nx build "\$\{APP\}"/);
     expect(dockerfile).toMatch(/auth\|orders\|inventory\)/);
+  });
+
+  it('has a bus-init stage for nats-init that needs neither APP nor a build', () => {
+    expect(stages.map((stage) => /^\S+ AS (\S+)/.exec(stage)?.[1])).toEqual([
+      'deps',
+      'bus-init',
+      'build',
+      'runtime',
+    ]);
+    const [deps, busInit] = stages;
+    expect(deps).toMatch(/^COPY \. \.$/m);
+    expect(busInit).toMatch(/^deps AS bus-init$/m);
+    expect(`${deps}${busInit}`).not.toMatch(/ARG APP|\$\{APP\}|nx build/);
   });
 
   it('installs production dependencies from the lockfile generated for the app', () => {

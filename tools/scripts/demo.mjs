@@ -1,19 +1,28 @@
-// Called by `npm start`: builds and runs auth, orders and inventory locally on NATS; `--check` runs the walkthrough and exits 0/1.
+// Called by `npm start`: builds and runs auth, orders and inventory on a closed NATS bus of its own; `--check` runs the walkthrough and exits 0/1.
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+// Plain Node resolves no @relay/* alias: @relay/nats-bus by the file its package.json names as main.
+// eslint-disable-next-line @nx/enforce-module-boundaries
+const { connectionInfo, writeBusMaterial } = require('../../libs/nats-bus/src/closed-bus.js');
+const { demoAppEnv, demoServiceClients, mergeAuthClients } = require('./demo-env.cjs');
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const ARGS = new Set(process.argv.slice(2));
 const IS_CHECK = ARGS.has('--check');
 const SKIP_BUILD = ARGS.has('--skip-build');
 const HEALTH_TIMEOUT_MS = Number(process.env.DEMO_HEALTH_TIMEOUT_MS ?? 60_000);
-const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+const DATA_DIR = resolve(ROOT, process.env.DATA_DIR ?? '.data');
+const NATS_DIR = join(DATA_DIR, 'nats');
+const NATS_HOST = '127.0.0.1';
+const NATS_DEFAULT_PORT = 4222;
 const ISSUER = process.env.AUTH_ISSUER ?? 'http://localhost:3000';
 const DEMO_SKU = 'sku-apple';
 const ADMIN_EMAIL = process.env.AUTH_ADMIN_EMAIL ?? 'admin@relay.demo';
@@ -29,31 +38,11 @@ const APPS = [
 ];
 
 const children = [];
-let natsStoreDir;
 let isStopping = false;
 
 const say = (line) => process.stdout.write(`[demo] ${line}\n`);
 
-function tcpAnswers(host, port, timeoutMs = 1000) {
-  return new Promise((done) => {
-    const socket = connect({ host, port });
-    const finish = (answered) => {
-      socket.destroy();
-      done(answered);
-    };
-    socket.setTimeout(timeoutMs, () => finish(false));
-    socket.once('connect', () => finish(true));
-    socket.once('error', () => finish(false));
-  });
-}
-
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
-
-function natsAddress() {
-  const first = NATS_URL.split(',')[0].trim();
-  const url = new URL(first.includes('://') ? first : `nats://${first}`);
-  return { host: url.hostname, port: Number(url.port || 4222) };
-}
 
 function pipeWithPrefix(stream, prefix, out) {
   createInterface({ input: stream }).on('line', (line) => out.write(`${prefix} ${line}\n`));
@@ -77,31 +66,82 @@ function startChild(name, command, args, env) {
   return child;
 }
 
-async function ensureNats() {
-  const { host, port } = natsAddress();
-  if (await tcpAnswers(host, port)) return say(`using NATS at ${NATS_URL}`);
-  const isLocal = ['127.0.0.1', 'localhost', '::1'].includes(host);
-  const hasServer = !spawnSync('nats-server', ['--version'], {
-    stdio: 'ignore',
-  }).error;
-  if (!isLocal || !hasServer) {
+/** Resolves with whether `port` can be listened on at NATS_HOST (4222 is often taken by another NATS). */
+function isPortFree(port) {
+  return new Promise((done) => {
+    const server = createServer();
+    server.once('error', () => done(false));
+    server.listen(port, NATS_HOST, () => server.close(() => done(true)));
+  });
+}
+
+function freePort() {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, NATS_HOST, () => {
+      const { port } = server.address();
+      server.close(() => done(port));
+    });
+  });
+}
+
+/** Resolves once the bus accepts a TLS connection as auth (its CA, its NKey), so the bus works end to end. */
+async function waitForBus(bus) {
+  const { connect, nkeyAuthenticator } = require('nats');
+  const seed = new TextEncoder().encode(readFileSync(bus.seedFiles.auth, 'utf8').trim());
+  let last = 'no answer';
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline; await sleep(200)) {
+    try {
+      const connection = await connect({
+        servers: bus.url,
+        tls: { caFile: bus.caFile },
+        authenticator: nkeyAuthenticator(seed),
+        inboxPrefix: bus.inboxPrefixes.auth,
+        name: 'relay-demo-probe',
+        reconnect: false,
+        timeout: 1000,
+      });
+      await connection.close();
+      return;
+    } catch (error) {
+      last = error instanceof Error ? (error.code ?? error.message) : String(error);
+    }
+  }
+  throw new Error(`nats-server did not accept a TLS connection at ${bus.url} within 10 s (last: ${last})`);
+}
+
+/**
+ * Starts the demo's own closed bus: fresh material (CA, server certificate, one NKey per service) in
+ * ${DATA_DIR}/nats each run, the JetStream store kept in ${DATA_DIR}/nats/store (revocations persist),
+ * on 127.0.0.1:4222 when free. Never an open NATS that happens to run there.
+ */
+async function startBus() {
+  if (spawnSync('nats-server', ['--version'], { stdio: 'ignore' }).error) {
     console.error(
-      `[demo] no NATS answers at ${NATS_URL}; get one with \`apt-get install nats-server\`, \`brew install nats-server\` or \`docker compose up -d nats\`, then run npm start again.`,
+      '[demo] nats-server is not installed; get it with `apt-get install nats-server` or `brew install nats-server`, then run npm start again.',
     );
     process.exit(1);
   }
-  natsStoreDir = mkdtempSync(join(tmpdir(), 'relay-demo-nats-'));
-  say(`starting nats-server -js on ${host}:${port} (store ${natsStoreDir})`);
+  const storeDir = join(NATS_DIR, 'store');
+  mkdirSync(storeDir, { recursive: true });
+  const material = await writeBusMaterial(NATS_DIR, { storeDir });
+  const port = (await isPortFree(NATS_DEFAULT_PORT)) ? NATS_DEFAULT_PORT : await freePort();
+  if (port !== NATS_DEFAULT_PORT) say(`127.0.0.1:${NATS_DEFAULT_PORT} is taken; the bus listens on ${port}`);
+  const bus = connectionInfo(`tls://${NATS_HOST}:${port}`, material);
+  const connectionFile = join(NATS_DIR, 'connection.json');
+  writeFileSync(connectionFile, `${JSON.stringify(bus, null, 2)}\n`);
+  say(`starting the closed bus: nats-server on ${bus.url} (TLS, one NKey per service; store ${storeDir})`);
+  // JetStream and its store come from the config (its `jetstream` block); -sd as well would be a duplicate
   startChild(
     'nats',
     'nats-server',
-    ['-js', '-a', host, '-p', String(port), '-sd', natsStoreDir],
+    ['-c', material.configFile, '-a', NATS_HOST, '-p', String(port)],
     process.env,
   );
-  for (let waited = 0; !(await tcpAnswers(host, port)); waited += 200) {
-    if (waited > 10_000) throw new Error(`nats-server did not answer on ${host}:${port} within 10 s`);
-    await sleep(200);
-  }
+  await waitForBus(bus);
+  say(`bus connection details (url, CA, seed files, inbox prefixes): ${connectionFile}`);
+  return bus;
 }
 
 function build() {
@@ -115,37 +155,6 @@ function build() {
     console.error('[demo] the build failed (see above); fix it and run npm start again.');
     process.exit(1);
   }
-}
-
-// Orders releases the stock of crashed orders with its own token, inventory acknowledges
-// reservations with its own; fresh secrets every run, never written anywhere.
-const SERVICE_CLIENTS = {
-  orders: { secret: randomBytes(24).toString('base64url'), scope: 'inventory:release' },
-  inventory: { secret: randomBytes(24).toString('base64url'), scope: 'orders:acknowledge' },
-};
-
-function appEnv(app) {
-  const env = {
-    ...process.env,
-    PORT: String(app.port),
-    NATS_URL,
-    DATA_DIR: process.env.DATA_DIR ?? '.data',
-    AUTH_ISSUER: ISSUER,
-  };
-  // A DATABASE_URL in the caller's shell would make all three apps share one database.
-  delete env.DATABASE_URL;
-  if (app.databaseUrl) env.DATABASE_URL = app.databaseUrl;
-  if (app.name === 'auth')
-    Object.assign(env, {
-      AUTH_ADMIN_EMAIL: ADMIN_EMAIL,
-      AUTH_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      AUTH_CLIENTS: Object.entries(SERVICE_CLIENTS)
-        .map(([id, client]) => `${id}:${client.secret}:${client.scope}`)
-        .join(','),
-    });
-  const client = SERVICE_CLIENTS[app.name];
-  if (client) Object.assign(env, { AUTH_CLIENT_ID: app.name, AUTH_CLIENT_SECRET: client.secret });
-  return env;
 }
 
 async function waitHealthy(app) {
@@ -183,11 +192,10 @@ async function stopAll(code) {
   // Apps first, the bus last: the apps close their NATS connections cleanly on the way out.
   await Promise.all(children.filter((entry) => isRunning(entry) && entry.name !== 'nats').map(stop));
   await Promise.all(children.filter((entry) => isRunning(entry) && entry.name === 'nats').map(stop));
-  if (natsStoreDir) rmSync(natsStoreDir, { recursive: true, force: true });
   process.exit(code);
 }
 
-function printWalkthrough() {
+function printWalkthrough(bus) {
   const adminNote = process.env.AUTH_ADMIN_PASSWORD
     ? `admin: ${ADMIN_EMAIL} (password from AUTH_ADMIN_PASSWORD)`
     : `admin (demo default, override with AUTH_ADMIN_EMAIL/AUTH_ADMIN_PASSWORD): ${ADMIN_EMAIL} / ${ADMIN_PASSWORD}`;
@@ -197,7 +205,7 @@ Relay is up:
   auth       http://localhost:3000   (issuer ${ISSUER}, JWKS ${ISSUER}/.well-known/jwks.json)
   orders     http://localhost:3001
   inventory  http://localhost:3002   (demo skus: sku-apple, sku-pear, sku-plum)
-  NATS       ${NATS_URL}
+  NATS       ${bus.url}   (closed bus: TLS + NKeys, see ${join(NATS_DIR, 'connection.json')})
   ${adminNote}
 
 Try it (copy-paste into another shell):
@@ -211,18 +219,27 @@ Try it (copy-paste into another shell):
 Ctrl-C stops everything this command started.`);
 }
 
-async function call(method, url, body, token) {
+// A 503 is the contract's "retry later" (a service refuses tokens while it replays the revocation
+// feed, which a loaded machine can interrupt); the walkthrough retries as a client should.
+const RETRY_503_MS = 10_000;
+
+async function call(method, url, body, token, extraHeaders = {}) {
   const headers = {
     'content-type': 'application/json',
     ...(token && { authorization: `Bearer ${token}` }),
+    ...extraHeaders,
   };
-  const response = await fetch(url, {
-    method,
-    headers,
-    body: body && JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  for (const deadline = Date.now() + RETRY_503_MS; ; await sleep(300)) {
+    const response = await fetch(url, {
+      method,
+      headers,
+      body: body && JSON.stringify(body),
+    });
+    const text = await response.text();
+    const result = { status: response.status, body: text ? JSON.parse(text) : undefined };
+    if (result.status !== 503 || Date.now() > deadline) return result;
+    say(`..  ${method} ${new URL(url).pathname} -> 503 (${result.body?.message ?? 'unavailable'}); retrying`);
+  }
 }
 
 function expectStatus(step, result, status) {
@@ -252,6 +269,7 @@ async function runWalkthrough() {
     'http://localhost:3001/orders',
     { items: [{ sku: DEMO_SKU, quantity: 2 }] },
     token,
+    { 'idempotency-key': randomUUID() }, // a retried POST reserves the stock once
   );
   expectStatus('POST /orders', order, 201);
   if (order.body.status !== 'confirmed')
@@ -269,17 +287,29 @@ async function runWalkthrough() {
 async function main() {
   process.once('SIGINT', () => void stopAll(130));
   process.once('SIGTERM', () => void stopAll(143));
-  await ensureNats();
+  const bus = await startBus();
   if (!SKIP_BUILD) build();
   const missing = APPS.map((app) => join('dist/apps', app.name, 'main.js')).filter(
     (file) => !existsSync(join(ROOT, file)),
   );
   if (missing.length > 0) throw new Error(`missing ${missing.join(', ')}; run without --skip-build`);
+  // The caller's AUTH_CLIENTS stay; the demo adds fresh clients for orders and inventory unless defined there.
+  const clients = mergeAuthClients(process.env.AUTH_CLIENTS, demoServiceClients());
   for (const app of APPS) {
-    startChild(app.name, process.execPath, [join('dist/apps', app.name, 'main.js')], appEnv(app));
+    const env = demoAppEnv(app.name, {
+      callerEnv: process.env,
+      port: app.port,
+      dataDir: DATA_DIR,
+      issuer: ISSUER,
+      bus,
+      databaseUrl: app.databaseUrl,
+      admin: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD },
+      clients,
+    });
+    startChild(app.name, process.execPath, [join('dist/apps', app.name, 'main.js')], env);
   }
   await Promise.all(APPS.map(waitHealthy));
-  if (!IS_CHECK) return printWalkthrough();
+  if (!IS_CHECK) return printWalkthrough(bus);
   await runWalkthrough();
   say('check passed');
   await stopAll(0);

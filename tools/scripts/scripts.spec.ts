@@ -23,7 +23,7 @@ describe('shell scripts', () => {
     expect(readFileSync(join(ROOT, script), 'utf8')).toMatch(/^set -euo pipefail$/m);
   });
 
-  it.each([...SHELL_SCRIPTS, 'tools/scripts/demo.mjs'])(
+  it.each([...SHELL_SCRIPTS, 'tools/scripts/demo.mjs', 'tools/scripts/demo-env.cjs'])(
     '%s names its caller on its header line',
     (script) => {
       const lines = readFileSync(join(ROOT, script), 'utf8').split('\n');
@@ -59,5 +59,143 @@ describe('demo.mjs', () => {
       scripts: Record<string, string>;
     };
     expect(packageJson.scripts.start).toBe('node tools/scripts/demo.mjs');
+  });
+});
+
+interface DemoEnvModule {
+  demoServiceClients(): Record<string, { secret: string; scope: string }>;
+  authClientSecrets(value: string | undefined): Map<string, string>;
+  mergeAuthClients(
+    callerValue: string | undefined,
+    demoClients: Record<string, { secret: string; scope: string }>,
+  ): { authClients: string; secrets: Record<string, string> };
+  demoAppEnv(
+    app: string,
+    options: {
+      callerEnv: Record<string, string | undefined>;
+      port: number;
+      dataDir: string;
+      issuer: string;
+      bus: { url: string; seedFiles: Record<string, string> };
+      databaseUrl?: string;
+      admin: { email: string; password: string };
+      clients: { authClients: string; secrets: Record<string, string> };
+    },
+  ): Record<string, string>;
+}
+
+describe('demo-env.cjs (the environment demo.mjs gives each app)', () => {
+  // plain CommonJS, required by demo.mjs as it is: test that very file
+  const demoEnv = require('./demo-env.cjs') as DemoEnvModule;
+  const DEMO = {
+    orders: { secret: 'o'.repeat(32), scope: 'inventory:release' },
+    inventory: { secret: 'i'.repeat(32), scope: 'orders:acknowledge' },
+  };
+  const BUS = {
+    url: 'tls://127.0.0.1:4222',
+    seedFiles: {
+      auth: '/data/nats/auth/auth.nk',
+      orders: '/data/nats/orders/orders.nk',
+      inventory: '/data/nats/inventory/inventory.nk',
+    },
+  };
+  const envOf = (app: string, callerEnv: Record<string, string | undefined> = {}): Record<string, string> =>
+    demoEnv.demoAppEnv(app, {
+      callerEnv,
+      port: 3001,
+      dataDir: '/data',
+      issuer: 'http://localhost:3000',
+      bus: BUS,
+      admin: { email: 'admin@relay.demo', password: 'relay-demo-admin' },
+      clients: demoEnv.mergeAuthClients(callerEnv.AUTH_CLIENTS, DEMO),
+    });
+
+  it('generates fresh 32-character secrets for orders and inventory', () => {
+    const first = demoEnv.demoServiceClients();
+    const second = demoEnv.demoServiceClients();
+    expect(Object.keys(first).sort()).toEqual(['inventory', 'orders']);
+    expect(first.orders.secret).toHaveLength(32);
+    expect(first.orders.secret).not.toBe(second.orders.secret);
+    expect(first.orders.scope).toBe('inventory:release');
+    expect(first.inventory.scope).toBe('orders:acknowledge');
+  });
+
+  it('uses its own clients when the caller sets no AUTH_CLIENTS', () => {
+    expect(demoEnv.mergeAuthClients(undefined, DEMO)).toEqual({
+      authClients: `orders:${DEMO.orders.secret}:inventory:release,inventory:${DEMO.inventory.secret}:orders:acknowledge`,
+      secrets: { orders: DEMO.orders.secret, inventory: DEMO.inventory.secret },
+    });
+  });
+
+  it("adds its clients to the caller's AUTH_CLIENTS, never replacing them", () => {
+    const caller = ' reporting:r-secret-that-is-long-enough-000000:orders:read , ci:c-secret ';
+    const merged = demoEnv.mergeAuthClients(caller, DEMO);
+    expect(merged.authClients.split(',')).toEqual([
+      'reporting:r-secret-that-is-long-enough-000000:orders:read',
+      'ci:c-secret',
+      `orders:${DEMO.orders.secret}:inventory:release`,
+      `inventory:${DEMO.inventory.secret}:orders:acknowledge`,
+    ]);
+    expect(merged.secrets).toEqual({ orders: DEMO.orders.secret, inventory: DEMO.inventory.secret });
+  });
+
+  it("keeps the caller's own orders entry and runs orders with the caller's secret", () => {
+    const callerOrders = 'orders:callers-orders-secret-of-32-characters:inventory:release orders:read';
+    const merged = demoEnv.mergeAuthClients(callerOrders, DEMO);
+    expect(merged.authClients.split(',')).toEqual([
+      callerOrders,
+      `inventory:${DEMO.inventory.secret}:orders:acknowledge`,
+    ]);
+    expect(merged.secrets).toEqual({
+      orders: 'callers-orders-secret-of-32-characters',
+      inventory: DEMO.inventory.secret,
+    });
+    const orders = envOf('orders', { AUTH_CLIENTS: callerOrders });
+    expect([orders.AUTH_CLIENT_ID, orders.AUTH_CLIENT_SECRET]).toEqual([
+      'orders',
+      'callers-orders-secret-of-32-characters',
+    ]);
+    expect(envOf('auth', { AUTH_CLIENTS: callerOrders }).AUTH_CLIENTS).toBe(merged.authClients);
+  });
+
+  it.each(['auth', 'orders', 'inventory'])(
+    'gives %s the closed bus with only its own seed file and CA',
+    (app) => {
+      const env = envOf(app, {
+        NATS_URL: 'nats://127.0.0.1:4222',
+        NATS_NKEY_SEED_FILE: '/elsewhere/other.nk',
+        NATS_TLS_CA_FILE: '/elsewhere/ca.pem',
+      });
+      expect(env.NATS_URL).toBe(BUS.url);
+      expect(env.NATS_NKEY_SEED_FILE).toBe(`/data/nats/${app}/${app}.nk`);
+      expect(env.NATS_TLS_CA_FILE).toBe(`/data/nats/${app}/ca.pem`);
+      const otherSeeds = Object.entries(BUS.seedFiles)
+        .filter(([service]) => service !== app)
+        .map(([, file]) => file);
+      const mentions = Object.values(env).filter((value) => otherSeeds.some((file) => value.includes(file)));
+      expect(mentions).toEqual([]);
+    },
+  );
+
+  it('passes LOG_FORMAT and LOG_LEVEL through, drops a shared DATABASE_URL, keeps secrets to auth', () => {
+    const caller = {
+      LOG_FORMAT: 'pretty',
+      LOG_LEVEL: 'debug',
+      DATABASE_URL: 'postgres://shared',
+      AUTH_CLIENTS: 'ci:c-secret',
+      AUTH_CLIENT_ID: 'ci',
+      AUTH_CLIENT_SECRET: 'c-secret',
+      AUTH_ADMIN_PASSWORD: 'from-the-shell',
+    };
+    for (const app of ['auth', 'orders', 'inventory']) {
+      expect(envOf(app, caller)).toMatchObject({ LOG_FORMAT: 'pretty', LOG_LEVEL: 'debug' });
+      expect(envOf(app, caller).DATABASE_URL).toBeUndefined();
+    }
+    expect(envOf('auth', caller).AUTH_CLIENT_ID).toBeUndefined();
+    expect(envOf('auth', caller).AUTH_CLIENTS).toMatch(/^ci:c-secret,orders:/);
+    expect(envOf('inventory', caller).AUTH_CLIENTS).toBeUndefined();
+    expect(envOf('inventory', caller).AUTH_ADMIN_PASSWORD).toBeUndefined();
+    expect(envOf('inventory', caller).AUTH_CLIENT_ID).toBe('inventory');
+    expect(envOf('auth', {}).LOG_FORMAT).toBeUndefined();
   });
 });

@@ -1,0 +1,128 @@
+// Called by tools/scripts/demo.mjs: the environment the demo gives each app. Pure functions in plain
+// CommonJS, so that tools/scripts/scripts.spec.ts (ts-jest, CommonJS) requires them as they run.
+// @ts-check
+'use strict';
+
+const { randomBytes } = require('node:crypto');
+const { dirname, join } = require('node:path');
+
+/** The scope each of the demo's service clients needs (orders releases stock, inventory acknowledges). */
+const DEMO_CLIENT_SCOPES = { orders: 'inventory:release', inventory: 'orders:acknowledge' };
+
+/**
+ * Fresh service clients for one run: 32-character secrets (the contract's minimum), never written anywhere.
+ * @returns {Record<string, { secret: string, scope: string }>}
+ */
+function demoServiceClients() {
+  return Object.fromEntries(
+    Object.entries(DEMO_CLIENT_SCOPES).map(([id, scope]) => [
+      id,
+      { secret: randomBytes(24).toString('base64url'), scope },
+    ]),
+  );
+}
+
+/**
+ * The ids and secrets of `AUTH_CLIENTS` entries (`id:secret[:scope scope…]`). Not a validator: auth
+ * refuses a malformed value at start with one line naming the variable.
+ * @param {string | undefined} value
+ * @returns {Map<string, string>}
+ */
+function authClientSecrets(value) {
+  const secrets = new Map();
+  for (const entry of authClientEntries(value)) {
+    const [id, secret = ''] = entry.split(':', 2);
+    secrets.set(id, secret);
+  }
+  return secrets;
+}
+
+/** @param {string | undefined} value */
+function authClientEntries(value) {
+  return (value ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+}
+
+/**
+ * The caller's `AUTH_CLIENTS` plus the demo's service clients (CONTRACT.md: the demo adds its own
+ * clients, never replaces the caller's). A client id the caller already defines keeps the caller's
+ * entry, and its app runs with the caller's secret.
+ * @param {string | undefined} callerValue the caller's `AUTH_CLIENTS`, if any
+ * @param {Record<string, { secret: string, scope: string }>} demoClients
+ * @returns {{ authClients: string, secrets: Record<string, string> }} the value for auth, and the
+ *   secret each demo client id authenticates with
+ */
+function mergeAuthClients(callerValue, demoClients) {
+  const callerSecrets = authClientSecrets(callerValue);
+  const added = Object.entries(demoClients).filter(([id]) => !callerSecrets.has(id));
+  const authClients = [
+    ...authClientEntries(callerValue),
+    ...added.map(([id, client]) => `${id}:${client.secret}:${client.scope}`),
+  ].join(',');
+  const secrets = Object.fromEntries(
+    Object.entries(demoClients).map(([id, client]) => [id, callerSecrets.get(id) ?? client.secret]),
+  );
+  return { authClients, secrets };
+}
+
+// Secrets in the caller's shell that only one app should hold, and variables the demo sets itself.
+const CALLER_ONLY_FOR = {
+  AUTH_CLIENTS: 'auth',
+  AUTH_ADMIN_EMAIL: 'auth',
+  AUTH_ADMIN_PASSWORD: 'auth',
+};
+
+/**
+ * The environment of one app of the demo: the caller's (so `LOG_LEVEL`, `LOG_FORMAT`,
+ * `PROPAGATION_MODE`… pass through), the closed bus with this app's own CA copy and NKey seed file
+ * only, its own database, and the service clients.
+ * @param {string} app `auth`, `orders` or `inventory`
+ * @param {{
+ *   callerEnv: Record<string, string | undefined>,
+ *   port: number,
+ *   dataDir: string,
+ *   issuer: string,
+ *   bus: { url: string, seedFiles: Record<string, string> },
+ *   databaseUrl?: string,
+ *   admin: { email: string, password: string },
+ *   clients: { authClients: string, secrets: Record<string, string> },
+ * }} options
+ * @returns {Record<string, string>}
+ */
+function demoAppEnv(app, options) {
+  const seedFile = options.bus.seedFiles[app];
+  if (seedFile === undefined) throw new Error(`the bus has no identity for ${app}`);
+  /** @type {Record<string, string>} */
+  const env = {};
+  for (const [key, value] of Object.entries(options.callerEnv)) {
+    if (value !== undefined) env[key] = value;
+  }
+  // A DATABASE_URL in the caller's shell would make all three apps share one database; client
+  // credentials in it would give auth a client identity or the wrong secret to a service.
+  for (const key of ['DATABASE_URL', 'AUTH_CLIENT_ID', 'AUTH_CLIENT_SECRET']) delete env[key];
+  for (const [key, owner] of Object.entries(CALLER_ONLY_FOR)) if (owner !== app) delete env[key];
+  Object.assign(env, {
+    PORT: String(options.port),
+    NATS_URL: options.bus.url,
+    // writeBusMaterial puts a copy of the CA beside each seed: the app reads its own directory only
+    NATS_TLS_CA_FILE: join(dirname(seedFile), 'ca.pem'),
+    NATS_NKEY_SEED_FILE: seedFile,
+    DATA_DIR: options.dataDir,
+    AUTH_ISSUER: options.issuer,
+  });
+  if (options.databaseUrl) env.DATABASE_URL = options.databaseUrl;
+  if (app === 'auth') {
+    Object.assign(env, {
+      AUTH_ADMIN_EMAIL: options.admin.email,
+      AUTH_ADMIN_PASSWORD: options.admin.password,
+      AUTH_CLIENTS: options.clients.authClients,
+    });
+  }
+  const secret = options.clients.secrets[app];
+  if (secret !== undefined) Object.assign(env, { AUTH_CLIENT_ID: app, AUTH_CLIENT_SECRET: secret });
+  return env;
+}
+
+module.exports = { DEMO_CLIENT_SCOPES, demoServiceClients, authClientSecrets, mergeAuthClients, demoAppEnv };
