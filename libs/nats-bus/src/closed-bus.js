@@ -183,7 +183,9 @@ jetstream {${options.storeDir ? `\n  store_dir: ${quote(options.storeDir)}` : ''
 tls {
   cert_file: ${quote(options.certFile)}
   key_file: ${quote(options.keyFile)}
-  timeout: 2
+  # a loaded machine can take seconds to handshake; past this the server drops the client, which
+  # nats.js only notices at its own 20 s connect timeout
+  timeout: 10
 }
 
 # One NKey identity per service; no anonymous or shared user.
