@@ -301,14 +301,14 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
 
   describe('logout-all and password change (every earlier session ends)', () => {
     beforeAll(async () => {
-      await register('dave@example.com', 'dave password 1');
-      await register('erin@example.com', 'erin password 1');
+      await register('frank@example.com', 'frank password 1');
+      await register('grace@example.com', 'grace password 1');
     });
 
     it('logout-all ends every session of the caller, and only the caller', async () => {
-      const first = await tokensFor('dave@example.com', 'dave password 1');
-      const second = await tokensFor('dave@example.com', 'dave password 1');
-      const stranger = await tokensFor('erin@example.com', 'erin password 1');
+      const first = await tokensFor('frank@example.com', 'frank password 1');
+      const second = await tokensFor('frank@example.com', 'frank password 1');
+      const stranger = await tokensFor('grace@example.com', 'grace password 1');
 
       expect((await call('POST', '/auth/logout-all', { token: first.access })).status).toBe(204);
 
@@ -319,17 +319,17 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
       }
       expect((await call('GET', '/auth/me', { token: stranger.access })).status).toBe(200);
       // a later login is a new session and works
-      const later = await tokensFor('dave@example.com', 'dave password 1');
+      const later = await tokensFor('frank@example.com', 'frank password 1');
       expect((await call('GET', '/auth/me', { token: later.access })).status).toBe(200);
     });
 
     it('a password change returns a new pair and ends every earlier session; the old password is dead', async () => {
-      const earlier = await tokensFor('erin@example.com', 'erin password 1');
-      const caller = await tokensFor('erin@example.com', 'erin password 1');
+      const earlier = await tokensFor('grace@example.com', 'grace password 1');
+      const caller = await tokensFor('grace@example.com', 'grace password 1');
 
       const reply = await call('POST', '/auth/password', {
         token: caller.access,
-        body: { current_password: 'erin password 1', new_password: 'erin password 2' },
+        body: { current_password: 'grace password 1', new_password: 'grace password 2' },
       });
 
       expect(reply.status).toBe(200);
@@ -347,36 +347,36 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
         body: { refresh_token: reply.body['refresh_token'] },
       });
       expect(refreshed.status).toBe(200);
-      expect((await login('erin@example.com', 'erin password 1')).status).toBe(401);
-      expect((await login('erin@example.com', 'erin password 2')).status).toBe(200);
+      expect((await login('grace@example.com', 'grace password 1')).status).toBe(401);
+      expect((await login('grace@example.com', 'grace password 2')).status).toBe(200);
     });
 
     it.each([
       ['a wrong current password', { current_password: 'not it at all', new_password: 'whatever 123' }, 401],
       [
         'a new password under 8 characters',
-        { current_password: 'dave password 1', new_password: 'short' },
+        { current_password: 'frank password 1', new_password: 'short' },
         400,
       ],
       [
         'a new password over 128 characters',
-        { current_password: 'dave password 1', new_password: 'x'.repeat(129) },
+        { current_password: 'frank password 1', new_password: 'x'.repeat(129) },
         400,
       ],
       [
         'an unknown field',
-        { current_password: 'dave password 1', new_password: 'dave password 9', roles: ['admin'] },
+        { current_password: 'frank password 1', new_password: 'frank password 9', roles: ['admin'] },
         400,
       ],
     ])('refuses %s and changes nothing', async (_case, body, status) => {
-      const session = await tokensFor('dave@example.com', 'dave password 1');
+      const session = await tokensFor('frank@example.com', 'frank password 1');
 
       const reply = await call('POST', '/auth/password', { token: session.access, body });
 
       expect(reply.status).toBe(status);
-      expect(reply.text).not.toContain('dave password');
+      expect(reply.text).not.toContain('frank password');
       expect((await call('GET', '/auth/me', { token: session.access })).status).toBe(200);
-      expect((await login('dave@example.com', 'dave password 1')).status).toBe(200);
+      expect((await login('frank@example.com', 'frank password 1')).status).toBe(200);
     });
 
     it('needs a bearer token for both', async () => {

@@ -112,7 +112,8 @@ export class SessionsService {
   /** Ends every login session of the caller (SECURITY S9): as a password change does, without one. */
   async logoutAll(principal: Principal): Promise<void> {
     const user = await this.callingUser(principal);
-    await this.endEverySession(user.id);
+    // answered once that second is over, so the caller's next login is not refused with the old ones
+    await afterSecondOf(await this.endEverySession(user.id));
   }
 
   /**
