@@ -14,6 +14,7 @@ import { type BenchNats, startBenchNats } from './core/nats-server';
 import { type BenchOptions, parseOptions, type Section } from './core/options';
 import { benchE2e } from './e2e/e2e.bench';
 import { benchHttpGuard } from './http/http-guard.bench';
+import { benchClosedBus } from './nats/closed-bus.bench';
 import { benchNatsHop } from './nats/nats-hop.bench';
 import { startTargets, stopTargets } from './targets/start-targets';
 import { writeReport } from './report/write-report';
@@ -48,16 +49,19 @@ async function runAuthSections(context: BenchContext): Promise<void> {
   await section('verifier', options, () =>
     startedDriver ? benchVerifier(context, startedDriver) : Promise.resolve(),
   );
-  if (!needsTargets) return;
-  const targets = await (early ?? startTargets(context));
-  try {
-    await section('http', options, () => benchHttpGuard(context, targets));
-    await section('nats', options, () =>
-      startedDriver ? benchNatsHop(context, targets, startedDriver) : Promise.resolve(),
-    );
-  } finally {
-    await stopTargets(targets);
+  if (needsTargets) {
+    const targets = await (early ?? startTargets(context));
+    try {
+      await section('http', options, () => benchHttpGuard(context, targets));
+      await section('nats', options, () =>
+        startedDriver ? benchNatsHop(context, targets, startedDriver) : Promise.resolve(),
+      );
+    } finally {
+      await stopTargets(targets);
+    }
   }
+  // its own buses, targets and requesters: the ones above are stopped first, so they take no memory
+  await section('closed-bus', options, () => benchClosedBus(context, (stop) => cleanups.push(stop)));
 }
 
 async function main(): Promise<void> {
@@ -71,7 +75,9 @@ async function main(): Promise<void> {
   cleanups.push(() => nats.stop());
   process.stdout.write(`NATS: ${nats.description}\n`);
   let world: TokenWorld | undefined;
-  const needsTokens = ['verifier', 'http', 'nats'].some((name) => options.sections.has(name as Section));
+  const needsTokens = ['verifier', 'http', 'nats', 'closed-bus'].some((name) =>
+    options.sections.has(name as Section),
+  );
   if (needsTokens) {
     const worldStarted = performance.now();
     world = await createTokenWorld(

@@ -1,4 +1,4 @@
-import { Controller, Get, Module, ValidationPipe } from '@nestjs/common';
+import { Controller, Get, Module, type Type, ValidationPipe } from '@nestjs/common';
 import { APP_PIPE, NestFactory } from '@nestjs/core';
 import { MessagePattern } from '@nestjs/microservices';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -6,7 +6,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { authAppProviders, AuthModule, natsMicroserviceOptions, Public, Roles } from '@relay/auth';
 
 import { runTarget, targetConfig } from '../core/target-process';
-import { BENCH_REPLY, BenchSubjects, type TargetConfig, type TargetReady } from './target-config';
+import { BENCH_REPLY, type RpcSubjects, type TargetConfig, type TargetReady } from './target-config';
 
 // The same handler twice, guarded and @Public(), in one app wired exactly like apps/inventory
 // (guards, filter and pipe as APP_* providers, NATS inheriting the app config), so the
@@ -26,23 +26,28 @@ class BenchController {
   }
 }
 
-@Controller()
-class BenchRpcController {
-  @MessagePattern(BenchSubjects.guarded)
-  @Roles('customer', 'admin')
-  guarded(): typeof BENCH_REPLY {
-    return BENCH_REPLY;
-  }
+// Built per target: the closed-bus hop's targets answer on subjects the bus lets them subscribe.
+function rpcController(subjects: RpcSubjects): Type<unknown> {
+  @Controller()
+  class BenchRpcController {
+    @MessagePattern(subjects.guarded)
+    @Roles('customer', 'admin')
+    guarded(): typeof BENCH_REPLY {
+      return BENCH_REPLY;
+    }
 
-  @Public()
-  @MessagePattern(BenchSubjects.public)
-  open(): typeof BENCH_REPLY {
-    return BENCH_REPLY;
+    @Public()
+    @MessagePattern(subjects.public)
+    open(): typeof BENCH_REPLY {
+      return BENCH_REPLY;
+    }
   }
+  return BenchRpcController;
 }
 
 runTarget<TargetReady>(async () => {
   const config = targetConfig<TargetConfig>();
+  const identity = config.identity;
 
   @Module({
     imports: [
@@ -52,10 +57,13 @@ runTarget<TargetReady>(async () => {
         jwksUri: config.jwksUri,
         natsUrl: config.natsUrl,
         serviceName: 'bench-target',
+        natsTlsCaFile: identity?.tlsCaFile,
+        natsNkeySeedFile: identity?.nkeySeedFile,
+        natsInboxPrefix: identity?.inboxPrefix,
         revocationBucket: config.revocationBucket,
       }),
     ],
-    controllers: [BenchController, BenchRpcController],
+    controllers: [BenchController, rpcController(config.subjects)],
     providers: [
       ...authAppProviders(),
       {
@@ -73,9 +81,16 @@ runTarget<TargetReady>(async () => {
       logger: ['error', 'warn'],
     },
   );
-  app.connectMicroservice(natsMicroserviceOptions({ url: config.natsUrl, name: 'bench-target' }), {
-    inheritAppConfig: true,
-  });
+  app.connectMicroservice(
+    natsMicroserviceOptions({
+      url: config.natsUrl,
+      name: 'bench-target',
+      tlsCaFile: identity?.tlsCaFile,
+      nkeySeedFile: identity?.nkeySeedFile,
+      inboxPrefix: identity?.inboxPrefix,
+    }),
+    { inheritAppConfig: true },
+  );
   await app.init();
   await app.startAllMicroservices();
   await app.listen(0, '127.0.0.1');

@@ -1,19 +1,26 @@
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 
 import { type BenchChild, forkTarget } from '../core/child';
 import type { BenchContext, Targets } from '../core/context';
 import { BENCH_AUDIENCE, type TokenWorld } from '../core/issuer';
 import { acceptEachTwice } from '../core/resident-tokens';
-import { BenchPaths, type TargetConfig, type TargetReady } from './target-config';
+import { sleep } from '../core/stats';
+import { BenchPaths, BenchSubjects, type TargetConfig, type TargetReady } from './target-config';
 
-/** The `BENCH_TARGET` of the forked targets. */
-export function targetEnv(world: TokenWorld): Record<string, string> {
+const RESYNC_WAIT_MS = 200;
+const RESYNC_LIMIT_MS = 30_000;
+
+/** The `BENCH_TARGET` of the forked targets: the bench's bus and subjects unless `overrides` say otherwise. */
+export function targetEnv(world: TokenWorld, overrides: Partial<TargetConfig> = {}): Record<string, string> {
   const config: TargetConfig = {
     natsUrl: world.natsUrl,
     issuer: world.issuer.issuer,
     jwksUri: world.jwks.url,
     audience: BENCH_AUDIENCE,
     revocationBucket: world.bucket,
+    subjects: BenchSubjects,
+    ...overrides,
   };
   return { BENCH_TARGET: JSON.stringify(config) };
 }
@@ -46,13 +53,26 @@ export async function startTargets(context: BenchContext): Promise<Targets> {
   throw nest.status === 'rejected' ? nest.reason : (raw as PromiseRejectedResult).reason;
 }
 
-async function fillVerifierCache(nest: BenchChild<TargetReady>, tokens: readonly string[]): Promise<void> {
+/**
+ * Has the Nest target accept each of `tokens` twice over HTTP, which caches them in its verifier. A 503
+ * is the target's revocation feed (re)syncing, during which it refuses every token (a loaded machine
+ * can starve its pings): that call is repeated until the feed is back, for up to `RESYNC_LIMIT_MS`.
+ */
+export async function fillVerifierCache(
+  nest: BenchChild<TargetReady>,
+  tokens: readonly string[],
+): Promise<void> {
   const url = `${nest.ready.httpUrl}${BenchPaths.guarded}`;
   await acceptEachTwice(tokens, async (token) => {
-    const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
-    await response.arrayBuffer();
-    if (!response.ok) {
-      throw new Error(`bench: filling the target's cache: ${url} answered ${response.status}`);
+    const deadline = performance.now() + RESYNC_LIMIT_MS;
+    for (;;) {
+      const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+      await response.arrayBuffer();
+      if (response.ok) return;
+      if (response.status !== 503 || performance.now() > deadline) {
+        throw new Error(`bench: filling the target's cache: ${url} answered ${response.status}`);
+      }
+      await sleep(RESYNC_WAIT_MS);
     }
   });
 }

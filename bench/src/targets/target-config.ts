@@ -5,6 +5,23 @@ export interface TargetConfig {
   jwksUri: string;
   audience: string;
   revocationBucket: string;
+  /** NATS subjects of the guarded and `@Public()` handlers. */
+  subjects: RpcSubjects;
+  /** The bus identity of every NATS connection the target opens; absent: anonymous, plain TCP. */
+  identity?: TargetBusIdentity;
+}
+
+/** The guarded and `@Public()` NATS subjects of a Nest target. */
+export interface RpcSubjects {
+  guarded: string;
+  public: string;
+}
+
+/** A closed bus's CA, NKey seed and inbox prefix for one connecting process. */
+export interface TargetBusIdentity {
+  tlsCaFile: string;
+  nkeySeedFile: string;
+  inboxPrefix: string;
 }
 
 /** What a target answers once it serves. */
@@ -18,6 +35,15 @@ export const BenchSubjects = {
   public: 'bench.public',
   raw: 'bench.raw',
 } as const;
+
+/**
+ * Subjects of the closed-bus hop's targets, on either bus: the bus's permission table lets the
+ * `inventory` identity answer these and the `orders` identity send them; `bench.*` it would refuse.
+ */
+export const BusHopSubjects = {
+  guarded: 'inventory.stock',
+  public: 'inventory.release',
+} as const satisfies RpcSubjects;
 
 /** HTTP paths of the bench targets (the raw server answers every path alike). */
 export const BenchPaths = {

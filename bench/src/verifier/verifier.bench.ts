@@ -24,9 +24,16 @@ async function opsPerSecond(verify: () => Promise<unknown>, seconds: number): Pr
   const started = performance.now();
   const deadline = started + seconds * 1000;
   let count = 0;
+  let yieldedAt = started;
   do {
     for (let index = 0; index < BATCH; index += 1) await verify();
     count += BATCH;
+    // a warm verification never leaves the microtask queue: let timers run (the revocation feed's
+    // ping counts the feed lost after 700 ms of silence), as a server's event loop would
+    if (performance.now() - yieldedAt > 100) {
+      await new Promise((resolve) => setImmediate(resolve));
+      yieldedAt = performance.now();
+    }
   } while (performance.now() < deadline);
   return count / ((performance.now() - started) / 1000);
 }
