@@ -86,9 +86,17 @@ export async function watchRevocations(
 /** Pings the server every 150 ms; calls `onSilent` once no answer has come for {@link FEED_SILENCE_LIMIT_MS}. */
 function probeConnection(connection: NatsConnection, onSilent: () => void): () => void {
   let lastAnswerAt = Date.now();
+  let lastTickAt = lastAnswerAt;
   let isPinging = false;
   const timer = setInterval(() => {
-    if (Date.now() - lastAnswerAt > FEED_SILENCE_LIMIT_MS) {
+    const now = Date.now();
+    // a late tick means this process stood still (a long synchronous task such as an embedded
+    // database query, or GC): no answer could be read meanwhile, and no token verified either, so
+    // that time is not the server's silence
+    const stalledMs = now - lastTickAt - PROBE_INTERVAL_MS;
+    if (stalledMs > PROBE_INTERVAL_MS) lastAnswerAt += stalledMs;
+    lastTickAt = now;
+    if (now - lastAnswerAt > FEED_SILENCE_LIMIT_MS) {
       clearInterval(timer);
       onSilent();
       return;
