@@ -554,19 +554,24 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
       expect(reply.body['error']).toBe(error);
     });
 
+    function exchange(subjectToken: string, extra: Record<string, string> = {}): Promise<Reply> {
+      return call('POST', '/oauth/token', {
+        headers: { ...form, authorization: basic },
+        body: new URLSearchParams({
+          grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+          subject_token: subjectToken,
+          subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+          audience: 'inventory',
+          ...extra,
+        }).toString(),
+      });
+    }
+
     it('exchanges a user token for one narrowed to an audience, with act.sub', async () => {
       const user = await tokensFor('bob@example.com');
       const subject = decodeJwt(user.access);
 
-      const reply = await call('POST', '/oauth/token', {
-        headers: { ...form, authorization: basic },
-        body: new URLSearchParams({
-          grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
-          subject_token: user.access,
-          subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
-          audience: 'inventory',
-        }).toString(),
-      });
+      const reply = await exchange(user.access);
 
       expect(reply.status).toBe(200);
       const claims = decodeJwt(String(reply.body['access_token']));
@@ -583,16 +588,7 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
     it('drops the roles of a token exchanged for a requested scope: it authorises that scope, nothing more', async () => {
       const user = await tokensFor('carol@example.com');
 
-      const reply = await call('POST', '/oauth/token', {
-        headers: { ...form, authorization: basic },
-        body: new URLSearchParams({
-          grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
-          subject_token: user.access,
-          subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
-          audience: 'inventory',
-          scope: 'inventory:read',
-        }).toString(),
-      });
+      const reply = await exchange(user.access, { scope: 'inventory:read' });
 
       expect(reply.status).toBe(200);
       expect(decodeJwt(String(reply.body['access_token']))).toMatchObject({

@@ -16,15 +16,20 @@ export class UserBlockingService {
 
   /** Marks the user blocked, revokes its refresh tokens, and refuses its access tokens issued until now. */
   async block(userId: string): Promise<void> {
-    const blockedAt = new Date();
-    const user = await this.refreshTokens.transaction(async (tx) => {
-      const updated = await this.users.setBlockedAt(userId, blockedAt, tx);
-      if (updated !== undefined) await this.refreshTokens.revokeUser(userId, tx);
-      return updated;
+    const entry = await this.refreshTokens.transaction(async (tx) => {
+      // taken once no session is being started for the user (SECURITY S12): every token issued so
+      // far has iat <= at, and every later login or refresh sees the block
+      if ((await this.users.findLocked(userId, 'update', tx)) === undefined) return undefined;
+      const blockedAt = new Date();
+      // SECURITY S6: a per-subject not-before; verifiers refuse tokens with iat <= at
+      const revocation = this.revocations.subjectEntry(userId, epochSeconds(blockedAt));
+      await this.users.setBlockedAt(userId, blockedAt, tx);
+      await this.refreshTokens.revokeUser(userId, tx);
+      await this.revocations.record(revocation, tx);
+      return revocation;
     });
-    if (user === undefined) throw new NotFoundException('User not found');
-    // SECURITY S6: a per-subject not-before; verifiers refuse tokens with iat <= at
-    await this.revocations.revokeSubjectBefore(userId, epochSeconds(blockedAt));
+    if (entry === undefined) throw new NotFoundException('User not found');
+    this.revocations.release(entry);
   }
 
   /** Lets the user log in again; tokens issued before the block stay refused (the entry stays). */

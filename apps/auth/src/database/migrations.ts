@@ -81,4 +81,14 @@ export const AUTH_MIGRATIONS: Migration[] = [
     id: '0011-login-failures-id',
     sql: 'ALTER TABLE login_failures ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
   },
+  {
+    // revocations written with the change they follow from, published to the bucket until acknowledged
+    id: '0012-revocation-outbox',
+    sql: `CREATE TABLE revocation_outbox (
+            seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            kind text NOT NULL,
+            entry_id text NOT NULL,
+            at bigint NOT NULL
+          )`,
+  },
 ];

@@ -64,8 +64,8 @@ export class RefreshTokensRepository {
     return rows[0] && toRecord(rows[0]);
   }
 
-  async find(hash: string): Promise<RefreshTokenRecord | undefined> {
-    const rows = await this.db.query<RefreshTokenRow>(
+  async find(hash: string, tx: Queryable = this.db): Promise<RefreshTokenRecord | undefined> {
+    const rows = await tx.query<RefreshTokenRow>(
       `SELECT ${COLUMNS} FROM refresh_tokens WHERE token_hash = $1`,
       [hash],
     );

@@ -2,6 +2,7 @@ import { UnauthorizedException } from '@nestjs/common';
 import { decodeJwt } from 'jose';
 
 import type { Principal } from '@relay/auth';
+import type { RevocationEntry } from '@relay/contracts';
 import { type Database, testDatabaseBackends } from '@relay/database';
 
 import { AUTH_MIGRATIONS } from '../database/migrations';
@@ -13,6 +14,7 @@ import { TokenIssuer } from '../tokens/token-issuer.service';
 import { PasswordHasher } from '../users/password-hasher';
 import { UsersRepository } from '../users/users.repository';
 import { UsersService } from '../users/users.service';
+import { UserBlockingService } from '../admin/user-blocking.service';
 import { LoginAttempts } from './login-attempts';
 import { LoginFailuresRepository } from './login-failures.repository';
 import { hashRefreshToken } from './refresh-token';
@@ -27,19 +29,23 @@ describe.each(testDatabaseBackends(AUTH_MIGRATIONS))('SessionsService on $name',
   let otherReplica: SessionsService;
   let users: UsersService;
   let revokedSessions: string[];
+  let keys: SigningKeysService;
 
   beforeAll(async () => {
     ({ db, cleanup } = await open());
     const config = testConfigService();
     const hasher = new PasswordHasher();
     const usersRepository = new UsersRepository(db);
-    const keys = new SigningKeysService(new SigningKeysRepository(db), config);
+    keys = new SigningKeysService(new SigningKeysRepository(db), config);
     await keys.onModuleInit();
     revokedSessions = [];
+    // the outbox and the bus are RevocationPublisher's (its own spec); here: which sessions end
     const revocations = {
-      revokeSession: (sessionId: string) => {
-        revokedSessions.push(sessionId);
-        return Promise.resolve();
+      sessionEntry: (id: string): RevocationEntry => ({ kind: 'sid', id, at: 0 }),
+      subjectEntry: (id: string, at: number): RevocationEntry => ({ kind: 'sub', id, at }),
+      record: () => Promise.resolve(),
+      release: (entry: RevocationEntry) => {
+        if (entry.kind === 'sid') revokedSessions.push(entry.id);
       },
     } as unknown as RevocationPublisher;
     users = new UsersService(usersRepository, hasher);
@@ -166,5 +172,81 @@ describe.each(testDatabaseBackends(AUTH_MIGRATIONS))('SessionsService on $name',
     const blocked = sessions.login('frank@example.com', 'frank password', '127.0.0.2');
 
     await expect(blocked).rejects.toThrow('Invalid email or password');
+  });
+
+  describe('racing a block (SECURITY S12)', () => {
+    let blocking: UserBlockingService;
+    let blockedAt: Map<string, number>;
+
+    beforeAll(() => {
+      blockedAt = new Map();
+      const revocations = {
+        subjectEntry: (id: string, at: number): RevocationEntry => ({ kind: 'sub', id, at }),
+        record: () => Promise.resolve(),
+        release: (entry: RevocationEntry) => blockedAt.set(entry.id, entry.at),
+      } as unknown as RevocationPublisher;
+      blocking = new UserBlockingService(
+        new UsersRepository(db),
+        new RefreshTokensRepository(db),
+        revocations,
+      );
+    });
+
+    it('refuses a login whose password check the block overtook', async () => {
+      const user = await users.register('mallory@example.com', 'mallory password');
+      let releaseCheck = (): void => undefined;
+      let markChecking = (): void => undefined;
+      const checking = new Promise<void>((resolve) => (markChecking = resolve));
+      const held = new Promise<void>((resolve) => (releaseCheck = resolve));
+      class HeldHasher extends PasswordHasher {
+        override async verify(hash: string, password: string): Promise<boolean> {
+          markChecking();
+          await held;
+          return super.verify(hash, password);
+        }
+      }
+      const slow = new SessionsService(
+        new UsersRepository(db),
+        new HeldHasher(),
+        new RefreshTokensRepository(db),
+        new TokenIssuer(keys, testConfigService()),
+        {} as RevocationPublisher,
+        new LoginAttempts(new LoginFailuresRepository(db)),
+        testConfigService(),
+      );
+
+      const login = slow.login('mallory@example.com', 'mallory password', '127.0.0.4');
+      await checking;
+      await blocking.block(user.id);
+      releaseCheck();
+
+      await expect(login).rejects.toThrow('Invalid email or password');
+      const live = await db.query('SELECT 1 FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL', [
+        user.id,
+      ]);
+      expect(live).toHaveLength(0);
+    });
+
+    it('never lets a refresh concurrent with a block survive it', async () => {
+      for (let round = 0; round < 5; round += 1) {
+        const user = await users.register(`oscar-${round}@example.com`, 'oscar password');
+        const pair = await sessions.login(`oscar-${round}@example.com`, 'oscar password', '127.0.0.5');
+
+        const [refreshed] = await Promise.allSettled([
+          sessions.refresh(pair.refresh_token),
+          blocking.block(user.id),
+        ]);
+
+        const notBefore = blockedAt.get(user.id) ?? Number.NaN;
+        if (refreshed.status === 'fulfilled') {
+          // its access token is covered by the block's not-before, its refresh token is dead
+          expect(Number(decodeJwt(refreshed.value.access_token).iat)).toBeLessThanOrEqual(notBefore);
+          await expect(sessions.refresh(refreshed.value.refresh_token)).rejects.toBeInstanceOf(
+            UnauthorizedException,
+          );
+        }
+        expect(Number(decodeJwt(pair.access_token).iat)).toBeLessThanOrEqual(notBefore);
+      }
+    });
   });
 });

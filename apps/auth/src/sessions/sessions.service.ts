@@ -72,10 +72,9 @@ export class SessionsService {
       throw new UnauthorizedException(INVALID_CREDENTIALS);
     }
     await attempt.succeeded();
-    const sessionId = randomUUID();
-    const refreshToken = generateRefreshToken();
-    await this.refreshTokens.insert(this.newRefreshRecord(refreshToken, sessionId, user));
-    return this.pair(user, sessionId, refreshToken);
+    const pair = await this.startSession(user.id);
+    if (pair === undefined) throw new UnauthorizedException(INVALID_CREDENTIALS);
+    return pair;
   }
 
   /** Rotates a refresh token within its session; a spent token presented again ends the session. */
@@ -83,18 +82,21 @@ export class SessionsService {
     const hash = hashRefreshToken(refreshToken);
     const next = generateRefreshToken();
     const rotated = await this.refreshTokens.transaction(async (tx) => {
+      // the user's row first, then the token's, in the order a block takes them: never a deadlock
+      const owner = await this.refreshTokens.find(hash, tx);
+      if (owner === undefined) return undefined;
+      const user = await this.users.findLocked(owner.userId, 'share', tx);
       const spent = await this.refreshTokens.spend(hash, tx);
       if (spent === undefined) return undefined;
-      const user = await this.users.findById(spent.userId, tx);
       if (user === undefined || user.blockedAt !== null) return undefined;
       await this.refreshTokens.insert(this.newRefreshRecord(next, spent.sessionId, user), tx);
-      return { user, sessionId: spent.sessionId };
+      return { user, sessionId: spent.sessionId, issuedAt: epochSeconds(new Date()) };
     });
     if (rotated === undefined) {
       await this.detectReuse(hash);
       throw new UnauthorizedException(INVALID_REFRESH_TOKEN);
     }
-    return this.pair(rotated.user, rotated.sessionId, next);
+    return this.pair(rotated.user, rotated.sessionId, next, rotated.issuedAt);
   }
 
   /** Ends the caller's session, given a refresh token of that same session and user. */
@@ -140,16 +142,19 @@ export class SessionsService {
     );
     // the new session's tokens must carry an iat after the not-before that ended the old ones
     await afterSecondOf(endedAt);
-    const sessionId = randomUUID();
-    const refreshToken = generateRefreshToken();
-    await this.refreshTokens.insert(this.newRefreshRecord(refreshToken, sessionId, user));
-    return this.pair(user, sessionId, refreshToken);
+    const pair = await this.startSession(user.id);
+    if (pair === undefined) throw new UnauthorizedException('Unknown or blocked user');
+    return pair;
   }
 
-  /** Revokes every refresh token of the session, then every access token carrying its `sid`. */
+  /** Revokes every refresh token of the session and, in the same transaction, every access token carrying its `sid`. */
   async endSession(sessionId: string): Promise<void> {
-    await this.refreshTokens.revokeSession(sessionId);
-    await this.revocations.revokeSession(sessionId);
+    const entry = this.revocations.sessionEntry(sessionId);
+    await this.refreshTokens.transaction(async (tx) => {
+      await this.refreshTokens.revokeSession(sessionId, tx);
+      await this.revocations.record(entry, tx);
+    });
+    this.revocations.release(entry);
   }
 
   // every refresh token of the user, then (SECURITY S9) a subject not-before: tokens with iat <= now die
@@ -157,12 +162,17 @@ export class SessionsService {
     userId: string,
     alongside: (tx: Queryable) => Promise<void> = () => Promise.resolve(),
   ): Promise<Date> {
-    const endedAt = new Date();
-    await this.refreshTokens.transaction(async (tx) => {
+    const { endedAt, entry } = await this.refreshTokens.transaction(async (tx) => {
+      // taken once no session is being started for the user: every token issued so far has iat <= at
+      await this.users.findLocked(userId, 'update', tx);
+      const at = new Date();
+      const revocation = this.revocations.subjectEntry(userId, epochSeconds(at));
       await alongside(tx);
       await this.refreshTokens.revokeUser(userId, tx);
+      await this.revocations.record(revocation, tx);
+      return { endedAt: at, entry: revocation };
     });
-    await this.revocations.revokeSubjectBefore(userId, epochSeconds(endedAt));
+    this.revocations.release(entry);
     return endedAt;
   }
 
@@ -187,6 +197,20 @@ export class SessionsService {
     await this.endSession(record.sessionId);
   }
 
+  // a new session for a user that is not blocked, dated (iat) while the user's row is locked: a block
+  // or an ending of every session either comes first (undefined) or waits, and its not-before covers it
+  private async startSession(userId: string): Promise<TokenPairResponse | undefined> {
+    const sessionId = randomUUID();
+    const refreshToken = generateRefreshToken();
+    const started = await this.refreshTokens.transaction(async (tx) => {
+      const user = await this.users.findLocked(userId, 'share', tx);
+      if (user === undefined || user.blockedAt !== null) return undefined;
+      await this.refreshTokens.insert(this.newRefreshRecord(refreshToken, sessionId, user), tx);
+      return { user, issuedAt: epochSeconds(new Date()) };
+    });
+    return started && this.pair(started.user, sessionId, refreshToken, started.issuedAt);
+  }
+
   private newRefreshRecord(token: string, sessionId: string, user: User): NewRefreshToken {
     return {
       hash: hashRefreshToken(token),
@@ -197,8 +221,13 @@ export class SessionsService {
     };
   }
 
-  private async pair(user: User, sessionId: string, refreshToken: string): Promise<TokenPairResponse> {
-    const issued = await this.issuer.issueForUser(user, sessionId);
+  private async pair(
+    user: User,
+    sessionId: string,
+    refreshToken: string,
+    issuedAt: number,
+  ): Promise<TokenPairResponse> {
+    const issued = await this.issuer.issueForUser(user, sessionId, issuedAt);
     return {
       access_token: issued.accessToken,
       refresh_token: refreshToken,

@@ -57,16 +57,19 @@ export class TokenIssuer {
     this.resourceAudiences = this.userAudiences.filter((audience) => audience !== AUTH_AUDIENCE);
   }
 
-  /** A user's token in login session `sessionId`, for the web client. */
-  issueForUser(user: User, sessionId: string): Promise<IssuedAccessToken> {
-    return this.issue({
-      sub: user.id,
-      aud: [...this.userAudiences],
-      clientId: USER_CLIENT_ID,
-      sessionId,
-      roles: user.roles,
-      scope: scopeForRoles(user.roles),
-    });
+  /** A user's token in login session `sessionId`, for the web client, issued at `issuedAt` (default: now). */
+  issueForUser(user: User, sessionId: string, issuedAt?: number): Promise<IssuedAccessToken> {
+    return this.issue(
+      {
+        sub: user.id,
+        aud: [...this.userAudiences],
+        clientId: USER_CLIENT_ID,
+        sessionId,
+        roles: user.roles,
+        scope: scopeForRoles(user.roles),
+      },
+      { issuedAt },
+    );
   }
 
   /** The default lifetime, in seconds (ACCESS_TOKEN_TTL). */
@@ -74,10 +77,16 @@ export class TokenIssuer {
     return this.ttlSeconds;
   }
 
-  /** Signs a token living `ttlSeconds` (default ACCESS_TOKEN_TTL), never past `notAfter` (epoch seconds). */
-  async issue(subject: AccessTokenSubject, options: { notAfter?: number } = {}): Promise<IssuedAccessToken> {
+  /**
+   * Signs a token living `ttlSeconds` (default ACCESS_TOKEN_TTL), never past `notAfter`, with `iat`
+   * = `issuedAt` (default: now; all epoch seconds).
+   */
+  async issue(
+    subject: AccessTokenSubject,
+    options: { notAfter?: number; issuedAt?: number } = {},
+  ): Promise<IssuedAccessToken> {
     const { kid, privateKey } = await this.keys.signingKey();
-    const issuedAt = Math.floor(Date.now() / 1000);
+    const issuedAt = options.issuedAt ?? Math.floor(Date.now() / 1000);
     const expiresAt = Math.min(issuedAt + this.ttlSeconds, options.notAfter ?? Number.POSITIVE_INFINITY);
     if (expiresAt <= issuedAt) throw new Error('Access token would be born expired');
     const tokenId = randomUUID();

@@ -42,6 +42,16 @@ export class UsersRepository {
     return rows[0] && toUser(rows[0]);
   }
 
+  /**
+   * The user, its row locked until `tx` ends: `share` while tokens are issued for it, `update` while
+   * its sessions are ended, so the two never interleave (SECURITY S12).
+   */
+  async findLocked(id: string, mode: 'share' | 'update', tx: Queryable): Promise<User | undefined> {
+    const lock = mode === 'share' ? 'FOR SHARE' : 'FOR UPDATE';
+    const rows = await tx.query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = $1 ${lock}`, [id]);
+    return rows[0] && toUser(rows[0]);
+  }
+
   /** Users with this (normalised) email, or the oldest accounts when no email is given. */
   async list(email?: string): Promise<User[]> {
     const rows =

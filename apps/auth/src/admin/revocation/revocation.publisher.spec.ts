@@ -1,80 +1,169 @@
 import { randomUUID } from 'node:crypto';
 
-import { connect, type NatsConnection, type Subscription } from 'nats';
+import { Test, type TestingModule } from '@nestjs/testing';
+import { connect, type NatsConnection } from 'nats';
 
-import type { RelayNatsClient, RevocationList } from '@relay/auth';
+import { AccessTokenVerifier, AuthModule, RelayNatsClient, RevocationList } from '@relay/auth';
 import { AuthSubjects, REVOCATION_BUCKET, type RevocationEntry } from '@relay/contracts';
+import { type Database, openDatabase } from '@relay/database';
+import { createTestIssuer, type JwksServer, type NatsServer, startNatsServer } from '@relay/testing';
 
+import { AUTH_MIGRATIONS } from '../../database/migrations';
+import { RevocationOutboxRepository } from './revocation-outbox.repository';
 import { RevocationPublisher } from './revocation.publisher';
 
-const NATS_URL = process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
-
+// Each spec owns a private JetStream server: the durability spec stops it.
 describe(RevocationPublisher.name, () => {
-  let connection: NatsConnection;
-  let nats: RelayNatsClient;
-  let applied: RevocationEntry[];
+  const issuer = createTestIssuer();
+  let jwks: JwksServer;
+  let nats: NatsServer;
+  let db: Database;
+  let observer: NatsConnection;
+  let auth: TestingModule;
+  let verifierApp: TestingModule;
   let publisher: RevocationPublisher;
 
+  // an AuthModule as auth runs it (publishing) and one as a verifier elsewhere runs it (orders)
+  function authModule(audience: string, serviceName: string): Promise<TestingModule> {
+    return Test.createTestingModule({
+      imports: [
+        AuthModule.forRoot({
+          issuer: issuer.issuer,
+          audience,
+          jwksUri: jwks.url,
+          natsUrl: nats.url,
+          serviceName,
+        }),
+      ],
+    }).compile();
+  }
+
   beforeAll(async () => {
-    connection = await connect({ servers: NATS_URL, name: 'auth-revocation-spec' });
-    // the publisher only needs the connection of the app's RelayNatsClient
-    nats = { connection: () => Promise.resolve(connection) } as unknown as RelayNatsClient;
+    jwks = await issuer.serveJwks();
+    nats = await startNatsServer({ jetstream: true });
+    db = await openDatabase({ migrations: AUTH_MIGRATIONS });
+    auth = await authModule('auth', 'auth');
+    auth.useLogger(false);
+    await auth.init();
+    publisher = new RevocationPublisher(
+      auth.get(RelayNatsClient),
+      auth.get(RevocationList),
+      new RevocationOutboxRepository(db),
+    );
+    publisher.onApplicationBootstrap();
+    await publisher.flush();
+    verifierApp = await authModule('orders', 'orders');
+    verifierApp.useLogger(false);
+    await verifierApp.init();
+    observer = await connect({ servers: nats.url });
   });
 
   afterAll(async () => {
-    await connection.close();
+    publisher?.onModuleDestroy();
+    await observer?.close();
+    await verifierApp?.close();
+    await auth?.close();
+    await db?.close();
+    await nats?.stop();
+    await jwks?.stop();
   });
 
-  beforeEach(() => {
-    applied = [];
-    publisher = new RevocationPublisher(nats, {
-      apply: (entry: RevocationEntry) => applied.push(entry),
-    } as unknown as RevocationList);
-  });
-
-  function nextMessage(subject: string): Promise<unknown> {
-    return new Promise((resolve) => {
-      const subscription: Subscription = connection.subscribe(subject, {
-        max: 1,
-        callback: (_error, message) => resolve(JSON.parse(new TextDecoder().decode(message.data))),
-      });
-      void subscription;
-    });
+  async function revoke(entry: RevocationEntry): Promise<void> {
+    await db.transaction((tx) => publisher.record(entry, tx));
+    publisher.release(entry);
   }
 
-  it('writes sid.<id> to the KV bucket, applies it locally and announces it', async () => {
-    const sessionId = randomUUID();
-    const announced = nextMessage(AuthSubjects.revoked);
-    await connection.flush();
+  async function stored(key: string): Promise<unknown> {
+    const kv = await observer.jetstream().views.kv(REVOCATION_BUCKET);
+    const entry = await kv.get(key);
+    return entry === null ? undefined : JSON.parse(new TextDecoder().decode(entry.value));
+  }
 
-    await publisher.revokeSession(sessionId);
+  async function outboxSize(): Promise<number> {
+    const rows = await db.query<{ count: string | number }>(
+      'SELECT count(*) AS count FROM revocation_outbox',
+    );
+    return Number(rows[0]?.count);
+  }
 
-    const kv = await connection.jetstream().views.kv(REVOCATION_BUCKET);
-    const stored = await kv.get(`sid.${sessionId}`);
-    const value = JSON.parse(new TextDecoder().decode(stored?.value)) as RevocationEntry;
-    expect(value).toEqual({ kind: 'sid', id: sessionId, at: expect.any(Number) });
-    expect(Math.abs(value.at - Date.now() / 1000)).toBeLessThan(5);
-    expect(applied).toEqual([value]);
-    await expect(announced).resolves.toEqual(value);
+  async function verdict(token: string): Promise<string> {
+    try {
+      await verifierApp.get(AccessTokenVerifier).verify(token);
+      return 'accepted';
+    } catch (error) {
+      return (error as { code?: string }).code ?? String(error);
+    }
+  }
+
+  async function msUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+    const started = Date.now();
+    while (!(await check())) {
+      if (Date.now() - started > timeoutMs) throw new Error(`not within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return Date.now() - started;
+  }
+
+  it('writes sid.<id> to the bucket, applies it here at once, announces it and empties the outbox', async () => {
+    const entry = publisher.sessionEntry(randomUUID());
+    const announced = new Promise((resolve) =>
+      observer.subscribe(AuthSubjects.revoked, {
+        callback: (_error, message) => resolve(JSON.parse(new TextDecoder().decode(message.data))),
+      }),
+    );
+    await observer.flush();
+
+    await revoke(entry);
+    expect(() =>
+      auth
+        .get(RevocationList)
+        .assertNotRevoked({ sessionId: entry.id } as Parameters<RevocationList['assertNotRevoked']>[0]),
+    ).toThrow();
+    await publisher.flush();
+
+    expect(await stored(`sid.${entry.id}`)).toEqual(entry);
+    expect(Math.abs(entry.at - Date.now() / 1000)).toBeLessThan(5);
+    await expect(announced).resolves.toEqual(entry);
+    expect(await outboxSize()).toBe(0);
   });
 
-  it('writes sub.<id> with the given not-before time', async () => {
-    const subject = randomUUID();
+  it('keeps a revocation answered while NATS is down, and every verifier refuses within 1 s of NATS being back', async () => {
+    const subject = `user-${randomUUID()}`;
+    const token = issuer.mintAccessToken({ claims: { sub: subject, aud: ['orders', 'inventory', 'auth'] } });
+    await msUntil(async () => (await verdict(token)) === 'accepted', 10_000);
 
-    await publisher.revokeSubjectBefore(subject, 1_700_000_000);
+    await nats.halt();
+    const entry = publisher.subjectEntry(subject, Math.floor(Date.now() / 1000));
+    await revoke(entry);
+    expect(await outboxSize()).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await outboxSize()).toBe(1);
+    await nats.resume();
+    // the verifier refuses with 503 while it cannot follow the bucket; once it follows it again, it
+    // must already refuse the token as revoked, never accept it in between
+    const verdicts: string[] = [];
+    const [publishedAfterMs] = await Promise.all([
+      msUntil(async () => (await outboxSize()) === 0, 10_000),
+      msUntil(async () => {
+        verdicts.push(await verdict(token));
+        return verdicts.at(-1) !== 'revocation_unavailable';
+      }, 10_000),
+    ]);
 
-    const kv = await connection.jetstream().views.kv(REVOCATION_BUCKET);
-    const stored = await kv.get(`sub.${subject}`);
-    expect(JSON.parse(new TextDecoder().decode(stored?.value))).toEqual({
-      kind: 'sub',
-      id: subject,
-      at: 1_700_000_000,
-    });
+    expect(publishedAfterMs).toBeLessThanOrEqual(1000);
+    expect(await stored(`sub.${subject}`)).toEqual(entry);
+    expect(verdicts).not.toContain('accepted');
+    expect(verdicts.at(-1)).toBe('token_revoked');
   });
 
   it('announces key rotations as {kid}', async () => {
-    const announced = nextMessage(AuthSubjects.keysRotated);
-    await connection.flush();
+    const announced = new Promise((resolve) =>
+      observer.subscribe(AuthSubjects.keysRotated, {
+        max: 1,
+        callback: (_error, message) => resolve(JSON.parse(new TextDecoder().decode(message.data))),
+      }),
+    );
+    await observer.flush();
 
     await publisher.announceKeyRotation('kid-1');
 

@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { KV } from 'nats';
 
 import { RelayNatsClient, RevocationList } from '@relay/auth';
@@ -9,46 +9,67 @@ import {
   REVOCATION_BUCKET,
   type RevocationEntry,
 } from '@relay/contracts';
+import type { Queryable } from '@relay/database';
+
+import { RevocationOutboxRepository } from './revocation-outbox.repository';
+
+const RETRY_MS = 250;
+// an acknowledgement lost in a reconnect is retried after this, not after nats.js's 5 s
+const ACK_TIMEOUT_MS = 1000;
+const BATCH = 100;
 
 /**
- * Writes revocations where every verifier reads them: the JetStream KV bucket (durable, replayed
- * by verifiers at start) plus an `auth.revoked` event (fast path). Values are ids and times only.
+ * Writes revocations where every verifier reads them, durably: `record()` puts the entry in auth's
+ * database in the transaction of the change it follows from (an outbox), `release()` applies it in
+ * this process at once and publishes every pending entry to the JetStream KV bucket (plus an
+ * `auth.revoked` event, the fast path). An entry leaves the outbox only once the bucket has
+ * acknowledged it; until then it is retried every 250 ms, so a revocation answered while NATS is
+ * down reaches every service as soon as NATS is back. Values are ids and times only.
  */
 @Injectable()
-export class RevocationPublisher implements OnApplicationBootstrap {
+export class RevocationPublisher implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(RevocationPublisher.name);
   private bucket?: Promise<KV>;
+  private flushing?: Promise<void>;
+  private retryTimer?: NodeJS.Timeout;
+  private isDestroyed = false;
+  private hasLoggedFailure = false;
 
   constructor(
     private readonly nats: RelayNatsClient,
     private readonly revocations: RevocationList,
+    private readonly outbox: RevocationOutboxRepository,
   ) {}
 
-  /** Creates the bucket if missing: on a closed bus only the issuer may, and verifiers wait for it. */
-  async onApplicationBootstrap(): Promise<void> {
-    try {
-      await this.openBucket();
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      this.logger.warn(
-        `Revocation bucket ${REVOCATION_BUCKET} not opened yet (${reason}); retried on first use`,
-      );
-    }
+  /** Creates the bucket if missing (on a closed bus only the issuer may) and publishes what a crash left. */
+  onApplicationBootstrap(): void {
+    this.flushSoon();
   }
 
-  /** Revokes one access token id. */
-  revokeTokenId(tokenId: string): Promise<void> {
-    return this.publish({ kind: 'jti', id: tokenId, at: nowSeconds() });
+  onModuleDestroy(): void {
+    this.isDestroyed = true;
+    clearTimeout(this.retryTimer);
   }
 
-  /** Ends a login session: every access token carrying this `sid`. */
-  revokeSession(sessionId: string): Promise<void> {
-    return this.publish({ kind: 'sid', id: sessionId, at: nowSeconds() });
+  /** Ends a login session: every access token carrying this `sid`. Call `release()` after the commit. */
+  sessionEntry(sessionId: string): RevocationEntry {
+    return { kind: 'sid', id: sessionId, at: nowSeconds() };
   }
 
   /** Refuses every token of `subject` issued at or before `at` (epoch seconds). */
-  revokeSubjectBefore(subject: string, at: number): Promise<void> {
-    return this.publish({ kind: 'sub', id: subject, at });
+  subjectEntry(subject: string, at: number): RevocationEntry {
+    return { kind: 'sub', id: subject, at };
+  }
+
+  /** Puts `entry` in the outbox within `tx`, the transaction of the change it follows from. */
+  record(entry: RevocationEntry, tx: Queryable): Promise<void> {
+    return this.outbox.add(entry, tx);
+  }
+
+  /** After the commit: this process refuses at once; the bucket gets it as soon as NATS acknowledges. */
+  release(entry: RevocationEntry): void {
+    this.revocations.apply(entry);
+    this.flushSoon();
   }
 
   /** Tells verifiers to refetch the JWKS (`auth.keys.rotated`). */
@@ -57,12 +78,47 @@ export class RevocationPublisher implements OnApplicationBootstrap {
     (await this.nats.connection()).publish(AuthSubjects.keysRotated, JSON.stringify(event));
   }
 
-  private async publish(entry: RevocationEntry): Promise<void> {
+  /** Publishes every pending entry now (tests; normally the background retry does). */
+  async flush(): Promise<void> {
+    this.flushing ??= this.publishPending().finally(() => (this.flushing = undefined));
+    await this.flushing;
+  }
+
+  private flushSoon(): void {
+    if (this.isDestroyed) return;
+    this.flush().then(
+      (): void => {
+        if (this.hasLoggedFailure) this.logger.log('Pending revocations published');
+        this.hasLoggedFailure = false;
+      },
+      (error: unknown) => {
+        if (!this.hasLoggedFailure) {
+          const reason = error instanceof Error ? error.message : String(error);
+          this.logger.warn(`Revocations kept in the outbox, retried until NATS takes them (${reason})`);
+          this.hasLoggedFailure = true;
+        }
+        clearTimeout(this.retryTimer);
+        this.retryTimer = setTimeout(() => this.flushSoon(), RETRY_MS);
+        this.retryTimer.unref();
+      },
+    );
+  }
+
+  private async publishPending(): Promise<void> {
     const kv = await this.openBucket();
-    await kv.put(`${entry.kind}.${entry.id}`, JSON.stringify(entry));
-    // this process refuses at once, without waiting for its own watcher
-    this.revocations.apply(entry);
-    (await this.nats.connection()).publish(AuthSubjects.revoked, JSON.stringify(entry));
+    const connection = await this.nats.connection();
+    for (
+      let batch = await this.outbox.pending(BATCH);
+      batch.length > 0;
+      batch = await this.outbox.pending(BATCH)
+    ) {
+      for (const { seq, entry } of batch) {
+        // put waits for the stream's acknowledgement: only then may the row go
+        await kv.put(`${entry.kind}.${entry.id}`, JSON.stringify(entry));
+        connection.publish(AuthSubjects.revoked, JSON.stringify(entry));
+        await this.outbox.remove(seq);
+      }
+    }
   }
 
   private openBucket(): Promise<KV> {
@@ -71,7 +127,7 @@ export class RevocationPublisher implements OnApplicationBootstrap {
       .then((connection) =>
         connection
           // checkAPI false: no `$JS.API.INFO`, which the closed bus allows no identity
-          .jetstream({ checkAPI: false })
+          .jetstream({ checkAPI: false, timeout: ACK_TIMEOUT_MS })
           .views.kv(REVOCATION_BUCKET, { history: 1, ttl: MAX_ACCESS_TOKEN_TTL_SECONDS * 1000 }),
       )
       .catch((error: unknown) => {
