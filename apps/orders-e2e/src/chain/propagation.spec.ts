@@ -35,20 +35,22 @@ const orderIdOf = (message: SeenMessage): string | undefined =>
 
 /** HTTP → orders → inventory.reserve → inventory.reserved: one user, one trace, one request id. */
 describe('propagation across the whole chain', () => {
-  let nc: NatsConnection;
+  // each tap listens as the service that receives the subject: no identity may read another's messages
+  let asInventory: NatsConnection;
+  let asOrders: NatsConnection;
   let reserveTap: BusTap;
   let reservedTap: BusTap;
 
   beforeAll(async () => {
-    nc = await connectBus();
-    reserveTap = await BusTap.open(nc, InventorySubjects.reserve);
-    reservedTap = await BusTap.open(nc, InventorySubjects.reserved);
+    [asInventory, asOrders] = await Promise.all([connectBus('inventory'), connectBus('orders')]);
+    reserveTap = await BusTap.open(asInventory, InventorySubjects.reserve);
+    reservedTap = await BusTap.open(asOrders, InventorySubjects.reserved);
   });
 
   afterAll(async () => {
     reserveTap.close();
     reservedTap.close();
-    await nc.drain();
+    await Promise.all([asInventory.drain(), asOrders.drain()]);
   });
 
   async function placeAndTrace(headers: Record<string, string>) {

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 
-import { connect, headers as natsHeaders, type NatsConnection } from 'nats';
+import { headers as natsHeaders, type NatsConnection } from 'nats';
 
 import { AuthSubjects, InventorySubjects, MessageHeaders } from '@relay/contracts';
+import type { BusService } from '@relay/testing';
 
-import { FaultCluster } from '../support/fault-cluster';
+import { CLUSTER_START_TIMEOUT_MS, FaultCluster } from '../support/fault-cluster';
 import { api } from '../support/http';
-import { type NestReply } from '../support/nats-bus';
+import { connectBus, type NestReply, permissionViolations } from '../support/nats-bus';
 import { type OrderBody, RelayClient, type RelayUser } from '../support/relay-client';
 
 const SKU = 'sku-bad-bus';
@@ -45,13 +46,26 @@ function malformedData(subject: string): [string, unknown][] {
 const requestSubjects = [InventorySubjects.reserve, InventorySubjects.release, InventorySubjects.stock];
 const eventSubjects = [InventorySubjects.reserved, AuthSubjects.revoked, AuthSubjects.keysRotated];
 
+/**
+ * Who sends the garbage: the one identity the closed bus lets publish the subject. A valid bus
+ * identity still needs a valid token on every message, which is what these cases prove.
+ */
+const PUBLISHERS: Record<string, BusService> = {
+  [InventorySubjects.reserve]: 'orders',
+  [InventorySubjects.release]: 'orders',
+  [InventorySubjects.stock]: 'orders',
+  [InventorySubjects.reserved]: 'inventory',
+  [AuthSubjects.revoked]: 'auth',
+  [AuthSubjects.keysRotated]: 'auth',
+};
+
 describe('garbage on the bus never hurts', () => {
   let cluster: FaultCluster;
   let relay: RelayClient;
   let adminToken: string;
   let user: RelayUser;
   let ordersBefore: OrderBody[];
-  let nc: NatsConnection;
+  const buses = new Map<BusService, { nc: NatsConnection; violations: string[] }>();
 
   beforeAll(async () => {
     cluster = await FaultCluster.start({ label: 'bad-bus' });
@@ -61,8 +75,11 @@ describe('garbage on the bus never hurts', () => {
     await relay.setStock(adminToken, SKU, STOCK);
     expect((await relay.placeOrder(user.accessToken, [{ sku: SKU, quantity: 1 }])).status).toBe(201);
     ordersBefore = await relay.listOrders(user.accessToken);
-    nc = await connect({ servers: cluster.nats.url, name: 'orders-e2e-bad-bus' });
-  }, 90_000);
+    for (const service of new Set(Object.values(PUBLISHERS))) {
+      const nc = await connectBus(service, cluster.bus);
+      buses.set(service, { nc, violations: permissionViolations(nc) });
+    }
+  }, CLUSTER_START_TIMEOUT_MS);
 
   // A crashed service fails its own case; bring it back so the next case tests something.
   afterEach(async () => {
@@ -70,9 +87,15 @@ describe('garbage on the bus never hurts', () => {
   }, 60_000);
 
   afterAll(async () => {
-    await nc?.close();
+    await Promise.all([...buses.values()].map((bus) => bus.nc.close()));
     await cluster?.stop();
   }, 30_000);
+
+  function publisherOf(subject: string): { nc: NatsConnection; violations: string[] } {
+    const bus = buses.get(PUBLISHERS[subject]);
+    if (bus === undefined) throw new Error(`no connection may publish ${subject}`);
+    return bus;
+  }
 
   function withToken(token?: string) {
     const outgoing = natsHeaders();
@@ -82,7 +105,7 @@ describe('garbage on the bus never hurts', () => {
 
   async function ask(subject: string, payload: Uint8Array, token?: string): Promise<NestReply | string> {
     try {
-      const reply = await nc.request(subject, payload, {
+      const reply = await publisherOf(subject).nc.request(subject, payload, {
         timeout: REPLY_TIMEOUT_MS,
         headers: withToken(token),
       });
@@ -141,9 +164,12 @@ describe('garbage on the bus never hurts', () => {
 
     it.each(events)('ignores %s and stays up', async (_name, template) => {
       const payload = Buffer.from(Buffer.from(template).toString('utf8').replaceAll('USER', user.id));
+      const { nc, violations } = publisherOf(subject);
       nc.publish(subject, payload, { headers: withToken(user.accessToken) });
       nc.publish(subject, payload);
       await nc.flush();
+      // the bus delivered both: a refused publish would make this case prove nothing
+      expect(violations).toEqual([]);
 
       await expectUnharmed();
       const orders = await api('GET', `${cluster.ordersUrl}/orders`, {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import { FaultCluster } from '../support/fault-cluster';
+import { CLUSTER_START_TIMEOUT_MS, FaultCluster } from '../support/fault-cluster';
 import { api } from '../support/http';
 import { rawRequest } from '../support/raw-http';
 import { type OrderBody, RelayClient, type RelayUser } from '../support/relay-client';
@@ -109,7 +109,7 @@ describe('bad input over HTTP never hurts', () => {
     await relay.setStock(adminToken, SKU, STOCK);
     expect((await relay.placeOrder(user.accessToken, [{ sku: SKU, quantity: 1 }])).status).toBe(201);
     ordersBefore = await relay.listOrders(user.accessToken);
-  }, 90_000);
+  }, CLUSTER_START_TIMEOUT_MS);
 
   afterAll(async () => {
     await cluster?.stop();

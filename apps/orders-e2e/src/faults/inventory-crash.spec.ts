@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import { FaultCluster } from '../support/fault-cluster';
+import { CLUSTER_START_TIMEOUT_MS, FaultCluster } from '../support/fault-cluster';
 import {
   eventually,
   type OrderBody,
@@ -28,7 +28,7 @@ describe('inventory crashes and hangs while orders are in flight', () => {
     relay = new RelayClient(cluster);
     adminToken = await relay.adminToken();
     users = await Promise.all(Array.from({ length: 4 }, () => relay.newUser('crash')));
-  }, 90_000);
+  }, CLUSTER_START_TIMEOUT_MS);
 
   afterAll(async () => {
     await cluster?.stop();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import { FaultCluster } from '../support/fault-cluster';
+import { CLUSTER_START_TIMEOUT_MS, FaultCluster } from '../support/fault-cluster';
 import { api } from '../support/http';
 import { eventually, RelayClient, type RelayUser } from '../support/relay-client';
 import { expectSettled } from '../support/settlement';
@@ -29,7 +29,7 @@ describe('NATS restarted mid-run', () => {
     adminToken = await relay.adminToken();
     [buyer, leaver] = await Promise.all([relay.newUser('nats'), relay.newUser('nats')]);
     await relay.setStock(adminToken, sku, initial);
-  }, 90_000);
+  }, CLUSTER_START_TIMEOUT_MS);
 
   afterAll(async () => {
     await cluster?.stop();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import { type Backend, FaultCluster } from '../support/fault-cluster';
+import { type Backend, CLUSTER_START_TIMEOUT_MS, FaultCluster } from '../support/fault-cluster';
 import { api } from '../support/http';
 import { decodeClaims } from '../support/jwt';
 import { type OrderBody, quantityOf, RelayClient, type RelayUser } from '../support/relay-client';
@@ -28,7 +28,7 @@ describe.each(backends)('nothing oversold, nothing lost on restart (%s)', (backe
     relay = new RelayClient(cluster);
     adminToken = await relay.adminToken();
     users = await Promise.all(Array.from({ length: USER_COUNT }, () => relay.newUser('oversell')));
-  }, 90_000);
+  }, CLUSTER_START_TIMEOUT_MS);
 
   afterAll(async () => {
     await cluster?.stop();

@@ -36,10 +36,11 @@ function placeOrder(customer: Customer, quantity: number, sku = SKU) {
 }
 
 describe('POST /orders', () => {
+  // inventory's identity: the only one that may see what travels on inventory.reserve
   let nc: NatsConnection;
 
   beforeAll(async () => {
-    nc = await connectBus();
+    nc = await connectBus('inventory');
   });
 
   afterAll(async () => {
@@ -167,10 +168,11 @@ describe('inventory.reserve on the bus', () => {
       }),
     },
   ];
+  // orders' identity may publish inventory.reserve: its bus identity is valid, the token is what is forged
   let nc: NatsConnection;
 
   beforeAll(async () => {
-    nc = await connectBus();
+    nc = await connectBus('orders');
   });
 
   afterAll(async () => {

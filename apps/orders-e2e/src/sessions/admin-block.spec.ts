@@ -28,7 +28,7 @@ describe('POST /auth/admin/users/:id/block, seen by orders, inventory and the bu
   let admin: Session;
 
   beforeAll(async () => {
-    nc = await connectBus();
+    nc = await connectBus('orders');
     admin = await loginAdmin();
   });
 

@@ -34,7 +34,7 @@ describe('POST /oauth/token grant_type=client_credentials', () => {
   let nc: NatsConnection;
 
   beforeAll(async () => {
-    nc = await connectBus();
+    nc = await connectBus('orders');
   });
 
   afterAll(async () => {

@@ -30,7 +30,7 @@ describe('POST /auth/admin/keys/rotate, seen by orders, inventory and the bus', 
   let nc: NatsConnection;
 
   beforeAll(async () => {
-    nc = await connectBus();
+    nc = await connectBus('orders');
   });
 
   afterAll(async () => {

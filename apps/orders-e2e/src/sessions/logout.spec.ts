@@ -15,7 +15,7 @@ describe('POST /auth/logout, seen by orders, inventory and the bus', () => {
   let nc: NatsConnection;
 
   beforeAll(async () => {
-    nc = await connectBus();
+    nc = await connectBus('orders');
   });
 
   afterAll(async () => {

@@ -8,7 +8,7 @@ describe('refresh rotation and reuse detection, seen by orders, inventory and th
   let nc: NatsConnection;
 
   beforeAll(async () => {
-    nc = await connectBus();
+    nc = await connectBus('orders');
   });
 
   afterAll(async () => {

@@ -101,7 +101,10 @@ async function busVerdict(nc: NatsConnection, token: string): Promise<number> {
   return (reply.response as { sku?: string } | undefined)?.sku === SKU ? 200 : 500;
 }
 
-/** Asks orders (GET /orders), inventory (GET /inventory/sku-apple) and the bus (inventory.stock) at once. */
+/**
+ * Asks orders (GET /orders), inventory (GET /inventory/sku-apple) and the bus (inventory.stock) at once;
+ * `nc` is connected as `orders`, an identity allowed to ask inventory.stock (the token decides the rest).
+ */
 export async function verdicts(nc: NatsConnection, token: string): Promise<Verdicts> {
   const [orders, inventory, bus] = await Promise.all([
     api('GET', `${ORDERS_URL}/orders`, { token }),

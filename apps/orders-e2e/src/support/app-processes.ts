@@ -55,6 +55,12 @@ export function startApp(name: AppName, env: NodeJS.ProcessEnv, label: string = 
   return app;
 }
 
+/**
+ * How long an app may take to answer /health 200: a cold Node start, its database, and (for orders
+ * and inventory) the revocation bucket auth creates, on a loaded 2-core machine that starts three at once.
+ */
+export const HEALTH_TIMEOUT_MS = 120_000;
+
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
 /** Resolves once `GET url` answers 200; rejects when the process exits or the deadline passes. */

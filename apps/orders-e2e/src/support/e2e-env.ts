@@ -1,3 +1,5 @@
+import type { BusConnectionInfo } from '@relay/testing';
+
 export const APP_NAMES = ['auth', 'orders', 'inventory'] as const;
 export type AppName = (typeof APP_NAMES)[number];
 export type AppPorts = Record<AppName, number>;
@@ -32,12 +34,25 @@ function readPorts(): AppPorts {
   return value === undefined ? { auth: 0, orders: 0, inventory: 0 } : (JSON.parse(value) as AppPorts);
 }
 
-/** Set by global setup to the bus the apps were started on; specs read it through busUrl(). */
-export const E2E_NATS_URL_VARIABLE = 'RELAY_E2E_NATS_URL';
+/** Set by global setup to the closed bus the apps were started on (JSON); specs read it through e2eBus(). */
+export const E2E_BUS_VARIABLE = 'RELAY_E2E_BUS';
 
-/** The bus the apps under test use: the private one global setup started, else NATS_URL or the default. */
-export function busUrl(): string {
-  return process.env[E2E_NATS_URL_VARIABLE] ?? process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
+/** The closed bus the apps under test use: its URL, CA file, each identity's seed file and inbox prefix. */
+export function e2eBus(): BusConnectionInfo {
+  const value = process.env[E2E_BUS_VARIABLE];
+  if (value === undefined) {
+    throw new Error(`${E2E_BUS_VARIABLE} is unset: run the spec through \`npx nx e2e orders-e2e\``);
+  }
+  return JSON.parse(value) as BusConnectionInfo;
+}
+
+/** How app `name` reaches `bus`: the TLS URL, the CA to check the server against and its own NKey seed. */
+export function busEnv(bus: BusConnectionInfo, name: AppName): Record<string, string> {
+  return {
+    NATS_URL: bus.url,
+    NATS_TLS_CA_FILE: bus.caFile,
+    NATS_NKEY_SEED_FILE: bus.seedFiles[name],
+  };
 }
 
 /** Bootstrapped by auth at start (AUTH_ADMIN_EMAIL / AUTH_ADMIN_PASSWORD). */

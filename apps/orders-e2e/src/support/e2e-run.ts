@@ -6,7 +6,7 @@ import { type AppProcess } from './app-processes';
 export interface E2eRun {
   apps: AppProcess[];
   dataDir: string;
-  /** The private nats-server, when global setup started one. */
+  /** The private closed nats-server, once global setup started it. */
   nats?: NatsServer;
 }
 

@@ -3,9 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { getFreePort, type NatsServer, startNatsServer } from '@relay/testing';
+import { type BusConnectionInfo, getFreePort, type NatsServer, startNatsServer } from '@relay/testing';
 
-import { ADMIN, APP_NAMES, type AppName, issuerAt, jwksUriOf } from './e2e-env';
+import { HEALTH_TIMEOUT_MS } from './app-processes';
+import { ADMIN, APP_NAMES, type AppName, busEnv, issuerAt, jwksUriOf } from './e2e-env';
 import { ManagedApp } from './managed-app';
 import { createScratchPostgres, dropScratchPostgres, type ScratchPostgres } from './scratch-postgres';
 
@@ -20,12 +21,19 @@ export interface FaultClusterOptions {
   env?: Partial<Record<AppName, Record<string, string>>>;
 }
 
-/** The client orders uses for service-token releases (AUTH_CLIENTS on auth). */
+/** Timeout of a `beforeAll` starting a cluster: HEALTH_TIMEOUT_MS for its apps, plus the spec's setup. */
+export const CLUSTER_START_TIMEOUT_MS = HEALTH_TIMEOUT_MS + 30_000;
+
+/** The client orders uses for service-token releases and token exchange (AUTH_CLIENTS on auth). */
 export const ORDERS_SERVICE_CLIENT_ID = 'orders-service';
 
+/** The client inventory acknowledges reservations with when the caller's token is not for orders. */
+export const INVENTORY_SERVICE_CLIENT_ID = 'inventory-service';
+
 /**
- * A private nats-server and the three built apps on free ports with their own temp DATA_DIR
- * (and, for `postgres`, three scratch databases): a fault spec can kill and restart any of them.
+ * A private closed nats-server (TLS, one NKey identity per service) and the three built apps on free
+ * ports with their own temp DATA_DIR (and, for `postgres`, three scratch databases): a fault spec can
+ * kill and restart any of them.
  */
 export class FaultCluster {
   private constructor(
@@ -43,22 +51,23 @@ export class FaultCluster {
     let nats: NatsServer | undefined;
     let databases: Partial<Record<AppName, ScratchPostgres>> = {};
     try {
-      nats = await startNatsServer({ jetstream: true });
+      nats = await startNatsServer({ closed: true });
+      const bus = busOf(nats);
       if (backend === 'postgres') databases = await createScratchPostgres(APP_NAMES);
       const ports = {} as Record<AppName, number>;
       for (const name of APP_NAMES) ports[name] = await getFreePort();
       const issuer = issuerAt(ports);
-      const secret = randomBytes(24).toString('hex');
+      const secrets = { orders: randomBytes(24).toString('hex'), inventory: randomBytes(24).toString('hex') };
       const apps = {} as Record<AppName, ManagedApp>;
       for (const name of APP_NAMES) {
         const env: NodeJS.ProcessEnv = {
           ...process.env,
           PORT: String(ports[name]),
-          NATS_URL: nats.url,
+          ...busEnv(bus, name),
           DATA_DIR: dataDir,
           AUTH_ISSUER: issuer,
           LOG_LEVEL: 'warn',
-          ...roleEnv(name, issuer, secret),
+          ...roleEnv(name, issuer, secrets),
           ...options.env?.[name],
         };
         delete env['DATABASE_URL'];
@@ -81,6 +90,11 @@ export class FaultCluster {
       rmSync(dataDir, { recursive: true, force: true });
       throw error;
     }
+  }
+
+  /** What a spec needs to connect to this cluster's bus as one of the services (`connectBus`). */
+  get bus(): BusConnectionInfo {
+    return busOf(this.nats);
   }
 
   get authUrl(): string {
@@ -124,21 +138,35 @@ export class FaultCluster {
   }
 }
 
-function roleEnv(name: AppName, issuer: string, secret: string): Record<string, string> {
+function busOf(nats: NatsServer): BusConnectionInfo {
+  if (nats.bus === undefined) throw new Error('the closed nats-server came without its connection info');
+  return nats.bus;
+}
+
+type ServiceSecrets = Record<Exclude<AppName, 'auth'>, string>;
+
+function roleEnv(name: AppName, issuer: string, secrets: ServiceSecrets): Record<string, string> {
   switch (name) {
     case 'auth':
       return {
         AUTH_ADMIN_EMAIL: ADMIN.email,
         AUTH_ADMIN_PASSWORD: ADMIN.password,
-        AUTH_CLIENTS: `${ORDERS_SERVICE_CLIENT_ID}:${secret}:inventory:release`,
+        AUTH_CLIENTS: [
+          `${ORDERS_SERVICE_CLIENT_ID}:${secrets.orders}:inventory:release`,
+          `${INVENTORY_SERVICE_CLIENT_ID}:${secrets.inventory}:orders:acknowledge`,
+        ].join(','),
       };
     case 'orders':
       return {
         AUTH_JWKS_URI: jwksUriOf(issuer),
         AUTH_CLIENT_ID: ORDERS_SERVICE_CLIENT_ID,
-        AUTH_CLIENT_SECRET: secret,
+        AUTH_CLIENT_SECRET: secrets.orders,
       };
     case 'inventory':
-      return { AUTH_JWKS_URI: jwksUriOf(issuer) };
+      return {
+        AUTH_JWKS_URI: jwksUriOf(issuer),
+        AUTH_CLIENT_ID: INVENTORY_SERVICE_CLIENT_ID,
+        AUTH_CLIENT_SECRET: secrets.inventory,
+      };
   }
 }

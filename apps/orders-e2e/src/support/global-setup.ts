@@ -5,25 +5,23 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { getFreePort, startNatsServer } from '@relay/testing';
+import { type BusConnectionInfo, getFreePort, startNatsServer } from '@relay/testing';
 
-import { missingBuilds, startApp, stopProcess, tcpAnswers, waitHealthy } from './app-processes';
+import { HEALTH_TIMEOUT_MS, missingBuilds, startApp, stopProcess, waitHealthy } from './app-processes';
 import {
   ADMIN,
   APP_NAMES,
   type AppName,
   type AppPorts,
   AUTH_CLIENTS,
-  busUrl,
-  E2E_NATS_URL_VARIABLE,
+  busEnv,
+  E2E_BUS_VARIABLE,
   E2E_PORTS_VARIABLE,
   issuerAt,
   jwksUriOf,
   SERVICE_CLIENTS,
 } from './e2e-env';
 import { type E2eRun, saveRun } from './e2e-run';
-
-const HEALTH_TIMEOUT_MS = 45_000;
 
 function oneLineError(message: string): Error {
   const error = new Error(message);
@@ -32,12 +30,12 @@ function oneLineError(message: string): Error {
   return error;
 }
 
-function appEnv(name: AppName, ports: AppPorts, run: E2eRun, natsUrl: string): NodeJS.ProcessEnv {
+function appEnv(name: AppName, ports: AppPorts, run: E2eRun, bus: BusConnectionInfo): NodeJS.ProcessEnv {
   const issuer = issuerAt(ports);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PORT: String(ports[name]),
-    NATS_URL: natsUrl,
+    ...busEnv(bus, name),
     DATA_DIR: run.dataDir,
     AUTH_ISSUER: issuer,
     LOG_LEVEL: 'warn',
@@ -64,30 +62,14 @@ function assertPreconditions(): void {
       `missing ${files.join(', ')}; run \`npx nx e2e orders-e2e\` (it builds them) or \`npx nx run-many -t build -p auth orders inventory\``,
     );
   }
+  // the apps run on a private closed bus (TLS, one NKey identity each), never on an open one
+  if (!hasNatsServer()) {
+    throw oneLineError('nats-server is not on the PATH; `bash tools/scripts/ensure-services.sh` installs it');
+  }
 }
 
 function hasNatsServer(): boolean {
   return !spawnSync('nats-server', ['--version'], { stdio: 'ignore' }).error;
-}
-
-/**
- * NATS_URL when the caller set one, else a private nats-server (so nothing else subscribed on a shared
- * bus, such as dev servers or another suite's apps in the same queue group, answers our requests),
- * else the default local bus.
- */
-async function chooseBus(run: E2eRun): Promise<string> {
-  if (!process.env['NATS_URL'] && hasNatsServer()) {
-    run.nats = await startNatsServer({ jetstream: true });
-    return run.nats.url;
-  }
-  const url = busUrl();
-  const address = new URL(url.split(',')[0]);
-  if (!(await tcpAnswers(address.hostname, Number(address.port || 4222)))) {
-    throw new Error(
-      `no NATS answers at ${url}; run \`bash tools/scripts/ensure-services.sh\` or \`docker compose up -d nats\``,
-    );
-  }
-  return url;
 }
 
 export async function stopRun(run: E2eRun): Promise<void> {
@@ -104,17 +86,22 @@ export default async function globalSetup(): Promise<void> {
   };
   saveRun(run);
   try {
-    const natsUrl = await chooseBus(run);
+    // a private bus: nothing else subscribed on a shared one (dev servers, another suite's apps in the
+    // same queue group) answers our requests
+    run.nats = await startNatsServer({ closed: true });
+    const bus = run.nats.bus;
+    if (bus === undefined) throw new Error('the closed nats-server came without its connection info');
     const ports: AppPorts = {
       auth: await getFreePort(),
       orders: await getFreePort(),
       inventory: await getFreePort(),
     };
-    // Test files read these through busUrl() and APP_PORTS; they start after this hook and inherit process.env.
-    process.env[E2E_NATS_URL_VARIABLE] = natsUrl;
+    // Test files read these through e2eBus() and APP_PORTS: they start after this hook and inherit
+    // process.env.
+    process.env[E2E_BUS_VARIABLE] = JSON.stringify(bus);
     process.env[E2E_PORTS_VARIABLE] = JSON.stringify(ports);
     for (const name of APP_NAMES) {
-      run.apps.push(startApp(name, appEnv(name, ports, run, natsUrl)));
+      run.apps.push(startApp(name, appEnv(name, ports, run, bus)));
     }
     await Promise.all(
       run.apps.map((app) =>

@@ -1,7 +1,12 @@
-import { type AppProcess, killProcess, startApp, stopProcess, waitHealthy } from './app-processes';
+import {
+  type AppProcess,
+  HEALTH_TIMEOUT_MS,
+  killProcess,
+  startApp,
+  stopProcess,
+  waitHealthy,
+} from './app-processes';
 import { type AppName } from './e2e-env';
-
-const HEALTH_TIMEOUT_MS = 45_000;
 
 /**
  * One app process a fault spec owns: same port, environment and DATA_DIR across restarts, so a

@@ -1,8 +1,23 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 
-import { connect, headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from 'nats';
+import {
+  connect,
+  type ConnectionOptions,
+  ErrorCode,
+  headers as natsHeaders,
+  type Msg,
+  type NatsConnection,
+  nkeyAuthenticator,
+  type Subscription,
+} from 'nats';
 
-import { busUrl } from './e2e-env';
+import type { BusConnectionInfo, BusService } from '@relay/testing';
+
+import { e2eBus } from './e2e-env';
+
+const CONNECT_TIMEOUT_MS = 10_000;
+const CONNECT_ATTEMPTS = 3;
 
 /** A `@nestjs/microservices` reply: `{id, response}` or `{id, err}`. */
 export interface NestReply {
@@ -18,8 +33,48 @@ export interface SeenMessage {
   packet: { pattern?: unknown; data?: unknown; id?: string };
 }
 
-export function connectBus(): Promise<NatsConnection> {
-  return connect({ servers: busUrl(), name: 'orders-e2e' });
+/** nats.js options to connect to the closed `bus` as service `as`: TLS, its NKey and its inbox prefix. */
+export function busConnectionOptions(as: BusService, bus: BusConnectionInfo = e2eBus()): ConnectionOptions {
+  const seed = readFileSync(bus.seedFiles[as], 'utf8').trim();
+  return {
+    servers: bus.url,
+    name: `orders-e2e-as-${as}`,
+    tls: { caFile: bus.caFile },
+    authenticator: nkeyAuthenticator(new TextEncoder().encode(seed)),
+    inboxPrefix: bus.inboxPrefixes[as],
+  };
+}
+
+/**
+ * Connects to the closed bus (global setup's, or a fault cluster's `bus`) as service `as`, with only
+ * that identity's permissions: e.g. `orders` to send inventory requests, `inventory` to see them.
+ */
+export async function connectBus(as: BusService, bus?: BusConnectionInfo): Promise<NatsConnection> {
+  const options = { ...busConnectionOptions(as, bus), timeout: CONNECT_TIMEOUT_MS };
+  // a first connect has timed out (nats.js TIMEOUT) on a heavily loaded 2-core machine; the next one worked
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await connect(options);
+    } catch (error) {
+      if (attempt === CONNECT_ATTEMPTS) throw error;
+    }
+  }
+}
+
+/**
+ * Every permissions violation the server reports on `nc` from now on (e.g. `publish to auth.revoked`),
+ * appended as it arrives: a publish the bus refused is silent otherwise.
+ */
+export function permissionViolations(nc: NatsConnection): string[] {
+  const seen: string[] = [];
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (status.data !== ErrorCode.PermissionsViolation) continue;
+      const context = status.permissionContext;
+      seen.push(context === undefined ? String(status.data) : `${context.operation} to ${context.subject}`);
+    }
+  })();
+  return seen;
 }
 
 /** Sends a Nest-format request straight on the bus, bypassing every service. */
@@ -50,14 +105,22 @@ function toSeen(message: Msg): SeenMessage {
   return { headers, raw, packet: JSON.parse(raw) as SeenMessage['packet'] };
 }
 
-/** A plain (non-queue) subscriber: it gets a copy of every message next to the real handler. */
+/**
+ * A plain (non-queue) subscriber: it gets a copy of every message next to the real handler. Open it
+ * on a connection whose identity may subscribe to the subject (its receiving service's).
+ */
 export class BusTap {
   private readonly seen: SeenMessage[] = [];
   private readonly subscription: Subscription;
+  // e.g. the bus refused the subscription to this identity
+  private failure: Error | undefined;
 
   private constructor(nc: NatsConnection, subject: string) {
     this.subscription = nc.subscribe(subject, {
-      callback: (_error, message) => this.seen.push(toSeen(message)),
+      callback: (error, message) => {
+        if (error) this.failure ??= error;
+        else this.seen.push(toSeen(message));
+      },
     });
   }
 
@@ -73,6 +136,7 @@ export class BusTap {
     for (;;) {
       const found = this.seen.find(predicate);
       if (found) return found;
+      if (this.failure) throw new Error(`the tap failed: ${this.failure.message}`);
       if (Date.now() > deadline) {
         throw new Error(`no matching message within ${timeoutMs} ms (saw ${this.seen.length})`);
       }
