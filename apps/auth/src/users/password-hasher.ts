@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import * as argon2 from 'argon2';
+
+import { Argon2Gate } from './argon2-gate';
 
 /** OWASP Password Storage: Argon2id, m = 19 MiB, t = 2, p = 1 (SECURITY P1). */
 export const ARGON2_OPTIONS = {
@@ -11,13 +14,18 @@ export const ARGON2_OPTIONS = {
   parallelism: 1,
 } as const;
 
+// Argon2 work waiting for a core, per kind; past it a request is answered 503 at once
+const MAX_WAITING = 64;
+
 /**
  * Hashes and verifies passwords and client secrets with Argon2id (random salt per hash).
- * Input is NFKC-normalised first (NIST 800-63B §5.1.1.2) and never truncated.
+ * Input is NFKC-normalised first (NIST 800-63B §5.1.1.2) and never truncated. At most one
+ * computation per core runs at once, verifications (logins) before new hashes (registrations).
  */
 @Injectable()
 export class PasswordHasher implements OnModuleInit {
   private dummyHash?: Promise<string>;
+  private readonly gate = new Argon2Gate(availableParallelism(), MAX_WAITING);
 
   // made at start, so the first login for an unknown email is not slower than the rest
   async onModuleInit(): Promise<void> {
@@ -25,16 +33,18 @@ export class PasswordHasher implements OnModuleInit {
   }
 
   hash(password: string): Promise<string> {
-    return argon2.hash(normalise(password), ARGON2_OPTIONS);
+    return this.gate.run('hash', () => argon2.hash(normalise(password), ARGON2_OPTIONS));
   }
 
   /** False for a wrong password or an unreadable hash; never throws on bad input. */
-  async verify(hash: string, password: string): Promise<boolean> {
-    try {
-      return await argon2.verify(hash, normalise(password));
-    } catch {
-      return false;
-    }
+  verify(hash: string, password: string): Promise<boolean> {
+    return this.gate.run('verify', async () => {
+      try {
+        return await argon2.verify(hash, normalise(password));
+      } catch {
+        return false;
+      }
+    });
   }
 
   /**
