@@ -9,7 +9,11 @@ import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { natsMicroserviceOptions } from '@relay/auth';
 
 const ADMIN = { email: 'Admin@Relay.Test', password: 'admin password 1' };
-const CLIENT = { id: 'orders', secret: 'orders-client-secret', scopes: 'inventory:read inventory:write' };
+const CLIENT = {
+  id: 'orders',
+  secret: 'orders-client-secret-of-32-characters',
+  scopes: 'inventory:read inventory:write',
+};
 
 interface Reply {
   status: number;
@@ -552,6 +556,33 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
 
       expect(reply.status).toBe(status);
       expect(reply.body['error']).toBe(error);
+    });
+
+    it('throttles failed client authentications per client: 429 with Retry-After, never the secret', async () => {
+      const guessed = `guess-${Date.now().toString(36)}`;
+      const attempt = (index: number): Promise<Reply> =>
+        call('POST', '/oauth/token', {
+          body: {
+            grant_type: 'client_credentials',
+            client_id: guessed,
+            client_secret: `wrong-secret-${index}`,
+          },
+        });
+
+      const statuses: number[] = [];
+      for (let index = 0; index < 10; index += 1) statuses.push((await attempt(index)).status);
+      const throttled = await attempt(10);
+
+      expect(statuses).toEqual(Array.from({ length: 10 }, () => 401));
+      expect(throttled.status).toBe(429);
+      expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(throttled.body['error']).toBe('temporarily_unavailable');
+      expect(throttled.text).not.toContain('wrong-secret');
+      // another client is not throttled by it
+      const other = await call('POST', '/oauth/token', {
+        body: { grant_type: 'client_credentials', client_id: CLIENT.id, client_secret: CLIENT.secret },
+      });
+      expect(other.status).toBe(200);
     });
 
     function exchange(subjectToken: string, extra: Record<string, string> = {}): Promise<Reply> {

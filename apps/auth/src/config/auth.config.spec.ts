@@ -19,7 +19,8 @@ describe('validateAuthConfig', () => {
     [{ AUTH_ADMIN_PASSWORD: 'long enough' }, 'AUTH_ADMIN_EMAIL'],
     [{ AUTH_ADMIN_EMAIL: 'admin@relay.test', AUTH_ADMIN_PASSWORD: 'short' }, 'AUTH_ADMIN_PASSWORD'],
     [{ AUTH_CLIENTS: 'orders' }, 'AUTH_CLIENTS'],
-    [{ AUTH_CLIENTS: 'a:s1,a:s2' }, 'AUTH_CLIENTS'],
+    [{ AUTH_CLIENTS: `a:${'s'.repeat(32)},a:${'t'.repeat(32)}` }, 'AUTH_CLIENTS'],
+    [{ AUTH_CLIENTS: `orders:${'s'.repeat(31)}` }, 'secrets of at least 32 characters'],
     [{ AUTH_KEY_ENCRYPTION_KEY: 'not-a-key' }, 'AUTH_KEY_ENCRYPTION_KEY'],
   ])('refuses %j naming %s', (env, variable) => {
     expect(() => validateAuthConfig(env)).toThrow(InvalidEnvironmentError);
@@ -43,9 +44,17 @@ describe('validateAuthConfig', () => {
 
 describe(parseServiceClients.name, () => {
   it('parses id:secret:scopes entries whose scopes contain colons', () => {
-    expect(parseServiceClients('orders:s3cret:inventory:read orders:read, batch:other')).toEqual([
-      { id: 'orders', secret: 's3cret', scopes: ['inventory:read', 'orders:read'] },
-      { id: 'batch', secret: 'other', scopes: [] },
+    expect(
+      parseServiceClients(
+        'orders:s3cret-xxxxxxxxxxxxxxxxxxxxxxxxxx:inventory:read orders:read, batch:other-yyyyyyyyyyyyyyyyyyyyyyyyyy',
+      ),
+    ).toEqual([
+      {
+        id: 'orders',
+        secret: 's3cret-xxxxxxxxxxxxxxxxxxxxxxxxxx',
+        scopes: ['inventory:read', 'orders:read'],
+      },
+      { id: 'batch', secret: 'other-yyyyyyyyyyyyyyyyyyyyyyyyyy', scopes: [] },
     ]);
   });
 

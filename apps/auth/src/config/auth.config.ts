@@ -90,7 +90,7 @@ export class AuthConfig extends BaseAppConfig {
   @IsOptional()
   @Validate(ServiceClientsConstraint, {
     message:
-      'AUTH_CLIENTS must be id:secret[:scope scope...] entries separated by commas (unique ids, non-empty secrets)',
+      'AUTH_CLIENTS must be id:secret[:scope scope...] entries separated by commas (unique ids, secrets of at least 32 characters)',
   })
   AUTH_CLIENTS?: string;
 

@@ -1,6 +1,18 @@
 import { createHash } from 'node:crypto';
 
+import { HttpException, HttpStatus } from '@nestjs/common';
+
 import { LoginFailuresRepository } from './login-failures.repository';
+
+/** 429 with the seconds to wait (sent as Retry-After). */
+export class LoginThrottledException extends HttpException {
+  constructor(
+    readonly retryAfterSeconds: number,
+    message = 'Too many failed logins; retry later',
+  ) {
+    super(message, HttpStatus.TOO_MANY_REQUESTS);
+  }
+}
 
 /** At most `maxFailures` failed logins per key within `windowMs`. */
 export interface AttemptLimit {

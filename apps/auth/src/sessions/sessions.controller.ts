@@ -6,7 +6,8 @@ import { CurrentPrincipal, type Principal, Public } from '@relay/auth';
 import { ChangePasswordDto } from './dto/change-password.dto';
 import { LoginDto } from './dto/login.dto';
 import { RefreshTokenDto } from './dto/refresh-token.dto';
-import { LoginThrottledException, SessionsService } from './sessions.service';
+import { LoginThrottledException } from './login-attempts';
+import { SessionsService } from './sessions.service';
 import type { TokenPairResponse } from './token-pair';
 
 @Controller('auth')

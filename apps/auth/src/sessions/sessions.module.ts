@@ -3,25 +3,15 @@ import { Module } from '@nestjs/common';
 import { RevocationModule } from '../admin/revocation/revocation.module';
 import { TokensModule } from '../tokens/tokens.module';
 import { UsersModule } from '../users/users.module';
-import { LoginAttempts } from './login-attempts';
-import { LoginFailuresRepository } from './login-failures.repository';
+import { LoginAttemptsModule } from './login-attempts.module';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
 import { SessionsController } from './sessions.controller';
 import { SessionsService } from './sessions.service';
 
 @Module({
-  imports: [UsersModule, TokensModule, RevocationModule],
+  imports: [UsersModule, TokensModule, RevocationModule, LoginAttemptsModule],
   controllers: [SessionsController],
-  providers: [
-    SessionsService,
-    RefreshTokensRepository,
-    LoginFailuresRepository,
-    {
-      provide: LoginAttempts,
-      inject: [LoginFailuresRepository],
-      useFactory: (failures: LoginFailuresRepository) => new LoginAttempts(failures),
-    },
-  ],
+  providers: [SessionsService, RefreshTokensRepository],
   exports: [SessionsService, RefreshTokensRepository],
 })
 export class SessionsModule {}

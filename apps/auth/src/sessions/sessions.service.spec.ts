@@ -15,11 +15,11 @@ import { PasswordHasher } from '../users/password-hasher';
 import { UsersRepository } from '../users/users.repository';
 import { UsersService } from '../users/users.service';
 import { UserBlockingService } from '../admin/user-blocking.service';
-import { LoginAttempts } from './login-attempts';
+import { LoginAttempts, LoginThrottledException } from './login-attempts';
 import { LoginFailuresRepository } from './login-failures.repository';
 import { hashRefreshToken } from './refresh-token';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
-import { LoginThrottledException, SessionsService } from './sessions.service';
+import { SessionsService } from './sessions.service';
 
 describe.each(testDatabaseBackends(AUTH_MIGRATIONS))('SessionsService on $name', ({ open }) => {
   let db: Database;

@@ -1,13 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import {
-  ForbiddenException,
-  HttpException,
-  HttpStatus,
-  Injectable,
-  Logger,
-  UnauthorizedException,
-} from '@nestjs/common';
+import { ForbiddenException, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 
 import type { Principal } from '@relay/auth';
@@ -21,7 +14,7 @@ import { USER_CLIENT_ID } from '../tokens/user-scopes';
 import { PasswordHasher } from '../users/password-hasher';
 import { normaliseEmail, type User } from '../users/user';
 import { UsersRepository } from '../users/users.repository';
-import { LoginAttempts } from './login-attempts';
+import { LoginAttempts, LoginThrottledException } from './login-attempts';
 import { generateRefreshToken, hashRefreshToken } from './refresh-token';
 import { type NewRefreshToken, RefreshTokensRepository } from './refresh-tokens.repository';
 import type { TokenPairResponse } from './token-pair';
@@ -30,13 +23,6 @@ import type { TokenPairResponse } from './token-pair';
 export const INVALID_CREDENTIALS = 'Invalid email or password';
 const INVALID_REFRESH_TOKEN = 'Invalid refresh token';
 const INVALID_CURRENT_PASSWORD = 'Invalid current password';
-
-/** 429 with the seconds to wait (sent as Retry-After). */
-export class LoginThrottledException extends HttpException {
-  constructor(readonly retryAfterSeconds: number) {
-    super('Too many failed logins; retry later', HttpStatus.TOO_MANY_REQUESTS);
-  }
-}
 
 /** Login sessions: login, refresh-token rotation with reuse detection, logout, password change. */
 @Injectable()

@@ -1,8 +1,9 @@
-import { Body, Controller, Headers, HttpCode, HttpStatus, Post, Res } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import { Body, Controller, Headers, HttpCode, HttpStatus, Post, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { Public } from '@relay/auth';
 
+import { LoginThrottledException } from '../sessions/login-attempts';
 import { ClientCredentialsGrant } from './grants/client-credentials.grant';
 import { CLIENT_CREDENTIALS_GRANT, TOKEN_EXCHANGE_GRANT } from './grants/grant-types';
 import { TokenExchangeGrant } from './grants/token-exchange.grant';
@@ -27,12 +28,18 @@ export class OAuthTokenController {
   async token(
     @Body() body: unknown,
     @Headers('authorization') authorization: string | undefined,
+    @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<OAuthTokenResponse | OAuthErrorResponse> {
     reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
     try {
-      return await this.grant(body, authorization);
+      // request.ip honours X-Forwarded-For only from AUTH_TRUSTED_PROXY (Fastify trustProxy)
+      return await this.grant(body, authorization, request.ip);
     } catch (error) {
+      if (error instanceof LoginThrottledException) {
+        reply.status(HttpStatus.TOO_MANY_REQUESTS).header('Retry-After', String(error.retryAfterSeconds));
+        return { error: 'temporarily_unavailable', error_description: error.message };
+      }
       if (!(error instanceof OAuthError)) throw error;
       reply.status(error.status);
       // RFC 6749 §5.2: a failed Basic authentication answers with a Basic challenge
@@ -43,14 +50,21 @@ export class OAuthTokenController {
     }
   }
 
-  private async grant(body: unknown, authorization: string | undefined): Promise<OAuthTokenResponse> {
+  private async grant(
+    body: unknown,
+    authorization: string | undefined,
+    clientAddress: string,
+  ): Promise<OAuthTokenResponse> {
     const params = readTokenRequest(body);
     const grantType = params['grant_type'];
     if (grantType === undefined) throw new OAuthError('invalid_request', 'grant_type is required');
     if (grantType !== CLIENT_CREDENTIALS_GRANT && grantType !== TOKEN_EXCHANGE_GRANT) {
       throw new OAuthError('unsupported_grant_type', 'Supported: client_credentials, token exchange');
     }
-    const client = await this.clients.authenticate(readClientCredentials(params, authorization));
+    const client = await this.clients.authenticate(
+      readClientCredentials(params, authorization),
+      clientAddress,
+    );
     return grantType === CLIENT_CREDENTIALS_GRANT
       ? this.clientCredentials.grant(client, params)
       : this.tokenExchange.grant(client, params);

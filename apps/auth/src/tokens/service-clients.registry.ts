@@ -2,6 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 
 import type { AuthConfig } from '../config/auth.config';
+import { LoginAttempts, LoginThrottledException } from '../sessions/login-attempts';
 import { PasswordHasher } from '../users/password-hasher';
 import { OAuthError } from './oauth.error';
 import { parseServiceClients } from './service-clients';
@@ -26,6 +27,7 @@ export class ServiceClientsRegistry implements OnModuleInit {
   constructor(
     private readonly config: ConfigService<AuthConfig, true>,
     private readonly hasher: PasswordHasher,
+    private readonly attempts: LoginAttempts,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -39,16 +41,30 @@ export class ServiceClientsRegistry implements OnModuleInit {
     }
   }
 
-  /** The client, or `invalid_client`; an unknown id costs the same hashing work as a wrong secret. */
-  async authenticate(credentials: PresentedClientCredentials): Promise<ServiceClient> {
+  /**
+   * The client, or `invalid_client`; an unknown id costs the same hashing work as a wrong secret.
+   * Failures are throttled like failed logins, per client and per address (`LoginThrottledException`,
+   * 429), so a secret cannot be guessed online.
+   */
+  async authenticate(credentials: PresentedClientCredentials, clientAddress: string): Promise<ServiceClient> {
+    // ':' never occurs in a client id or an email address: its own keys in the throttle
+    const attempt = await this.attempts.begin(`client:${credentials.clientId}`, clientAddress);
+    if (attempt.retryAfterSeconds > 0) {
+      throw new LoginThrottledException(
+        attempt.retryAfterSeconds,
+        'Too many failed client authentications; retry later',
+      );
+    }
     const client = this.clients.get(credentials.clientId);
     const isSecretRight =
       client === undefined
         ? await this.hasher.verifyNothing(credentials.clientSecret)
         : await this.hasher.verify(client.secretHash, credentials.clientSecret);
     if (client === undefined || !isSecretRight) {
+      await attempt.failed();
       throw new OAuthError('invalid_client', 'Client authentication failed');
     }
+    await attempt.succeeded();
     return { id: client.id, scopes: client.scopes };
   }
 }

@@ -7,11 +7,13 @@ export interface ServiceClientEntry {
 }
 
 const CLIENT_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/** Shorter secrets are refused at start: client authentication is guessable online otherwise. */
+export const MIN_CLIENT_SECRET_CHARACTERS = 32;
 const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]+$/; // RFC 6749 §3.3 scope-token
 
 /**
  * Parses `id:secret[:scope scope…]` entries separated by commas. Throws (without echoing any
- * secret) on a malformed entry, a duplicate id or an empty secret.
+ * secret) on a malformed entry, a duplicate id or a secret shorter than 32 characters.
  */
 export function parseServiceClients(value: string | undefined): ServiceClientEntry[] {
   if (value === undefined || value.trim() === '') return [];
@@ -33,7 +35,11 @@ function parseEntry(entry: string, index: number): ServiceClientEntry {
   const secret = firstColon < 0 ? '' : entry.slice(firstColon + 1, secondColon < 0 ? undefined : secondColon);
   const scopeList = secondColon < 0 ? '' : entry.slice(secondColon + 1);
   if (!CLIENT_ID.test(id)) throw new Error(`AUTH_CLIENTS entry ${index + 1} must be id:secret[:scopes]`);
-  if (secret === '') throw new Error(`AUTH_CLIENTS entry ${index + 1} needs a secret`);
+  if (secret.length < MIN_CLIENT_SECRET_CHARACTERS) {
+    throw new Error(
+      `AUTH_CLIENTS entry ${index + 1} needs a secret of at least ${MIN_CLIENT_SECRET_CHARACTERS} characters`,
+    );
+  }
   const scopes = [...new Set(scopeList.split(' ').filter((scope) => scope !== ''))];
   if (!scopes.every((scope) => SCOPE.test(scope))) {
     throw new Error(`AUTH_CLIENTS entry ${index + 1} has an invalid scope`);
