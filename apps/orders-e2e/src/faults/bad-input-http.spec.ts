@@ -136,6 +136,35 @@ describe('bad input over HTTP never hurts', () => {
     expect(answer.text).not.toMatch(/node_modules|\n\s+at /);
   });
 
+  // the answer is ready while fetch is still sending: every app reads the rest (bounded) before it
+  // closes, so the client gets its 413 instead of a reset (EPIPE)
+  it.each([
+    ['auth', 'POST', '/auth/register'],
+    ['orders', 'POST', '/orders'],
+    ['inventory', 'PUT', `/inventory/${SKU}`],
+  ] as const)(
+    '%s answers 30 sequential 2 MiB uploads (%s %s) from fetch with 413, every one',
+    async (app, method, path) => {
+      const body = Buffer.alloc(2 * 1024 * 1024, 'a');
+      const outcomes: string[] = [];
+      for (let index = 0; index < 30; index += 1) {
+        try {
+          const response = await fetch(`${cluster.apps[app].url}${path}`, {
+            method,
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${user.accessToken}` },
+            body,
+          });
+          await response.text();
+          outcomes.push(String(response.status));
+        } catch (error) {
+          outcomes.push(String((error as { cause?: { code?: string } }).cause?.code ?? error));
+        }
+      }
+
+      expect(outcomes).toEqual(Array.from({ length: 30 }, () => '413'));
+    },
+  );
+
   it('changed nothing: stock, orders, users and processes are as before', async () => {
     expect(await relay.available(adminToken, SKU)).toBe(STOCK - 1);
     expect(await relay.listOrders(user.accessToken)).toEqual(ordersBefore);

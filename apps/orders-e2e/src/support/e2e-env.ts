@@ -66,8 +66,8 @@ export const ADMIN = {
  * with its own token, inventory acknowledges reservations to orders with its own.
  */
 export const SERVICE_CLIENTS = {
-  orders: { secret: 'orders-e2e-client-secret', scope: 'inventory:release' },
-  inventory: { secret: 'inventory-e2e-client-secret', scope: 'orders:acknowledge' },
+  orders: { secret: 'orders-e2e-client-secret-32-characters', scope: 'inventory:release' },
+  inventory: { secret: 'inventory-e2e-client-secret-32-characters', scope: 'orders:acknowledge' },
 } as const;
 
 export const AUTH_CLIENTS = Object.entries(SERVICE_CLIENTS)

@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http';
+
 import { Logger, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -13,6 +15,12 @@ import {
 
 /** Largest accepted HTTP body in every Relay app; a larger one is answered 413. */
 export const BODY_LIMIT_BYTES = 1_048_576;
+
+// After a 413 the rest of the body is read and dropped (up to this much, for at most this long)
+// before the connection may close: closing with unread bytes resets it, and a client still sending
+// (fetch, curl) loses the answer. nginx's lingering close does the same.
+const LINGER_MAX_BYTES = 64 * BODY_LIMIT_BYTES;
+const LINGER_MAX_MS = 5000;
 
 /** How {@link createServiceApp} builds one Relay service. */
 export interface ServiceAppOptions {
@@ -50,9 +58,12 @@ export async function createServiceApp(
     // urlencoded parser from Nest; with text/plain removed too, any other body type is a 415
     { bufferLogs: true, logger: nestLogLevels(options.logLevel), bodyParser: !jsonOnly },
   );
-  if (jsonOnly) {
-    app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
-  }
+  const fastify = app.getHttpAdapter().getInstance();
+  if (jsonOnly) fastify.removeContentTypeParser('text/plain');
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    if (reply.statusCode === 413 && !request.raw.complete) lingerOverBody(request.raw, reply);
+    done(null, payload);
+  });
   app.connectMicroservice(
     natsMicroserviceOptions({
       url: options.natsUrl,
@@ -63,6 +74,25 @@ export async function createServiceApp(
     { inheritAppConfig: true },
   );
   return app;
+}
+
+// Fastify answers 413 with `connection: close`, and Node then closes with the body unread; instead the
+// response keeps the connection, Node drains the body (as it does for any unread one) and this bounds it
+function lingerOverBody(request: IncomingMessage, reply: { removeHeader(name: string): unknown }): void {
+  reply.removeHeader('connection');
+  let drained = 0;
+  const stop = (): void => {
+    clearTimeout(timer);
+    request.socket.destroy();
+  };
+  const timer = setTimeout(stop, LINGER_MAX_MS);
+  timer.unref();
+  request.on('data', (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > LINGER_MAX_BYTES) stop();
+  });
+  request.once('end', () => clearTimeout(timer));
+  request.once('close', () => clearTimeout(timer));
 }
 
 /** What every service's environment has besides its own variables. */
