@@ -12,8 +12,9 @@ const APPS = { auth: 3000, orders: 3001, inventory: 3002 } as const;
 type AppName = keyof typeof APPS;
 const APP_NAMES = Object.keys(APPS) as AppName[];
 
-// CONTRACT.md "Configuration": the only environment variables the apps read.
+// The contract's variables, plus auth's AUTH_KEY_ENCRYPTION_KEY (apps/auth/README.md): all compose may set.
 const CONTRACT_ENV = new Set([
+  'AUTH_KEY_ENCRYPTION_KEY',
   'PORT',
   'NATS_URL',
   'DATABASE_URL',
@@ -61,11 +62,23 @@ interface Mount {
   isReadOnly: boolean;
 }
 
-/** Resolves compose interpolation the way `docker compose` does with an empty shell environment. */
+/** Variables compose requires from the shell or .env (`${NAME:?message}`): secrets have no default. */
+const REQUIRED_SECRETS = [
+  'AUTH_ADMIN_PASSWORD',
+  'ORDERS_CLIENT_SECRET',
+  'INVENTORY_CLIENT_SECRET',
+  'AUTH_KEY_ENCRYPTION_KEY',
+];
+
+/**
+ * Resolves compose interpolation the way `docker compose` does with an empty shell environment, plus
+ * a value for each required secret (`${NAME:?…}` stops compose when the shell does not set it).
+ */
 function interpolate(value: string | number): string {
   return String(value).replace(
-    /\$\{(\w+)(?::?[-?]([^}]*))?\}/g,
-    (_match, _name, fallback?: string) => fallback ?? '',
+    /\$\{(\w+)(?::?([-?])([^}]*))?\}/g,
+    (_match, name: string, kind?: string, fallback?: string) =>
+      kind === '?' ? `<${name}>` : (fallback ?? ''),
   );
 }
 
@@ -397,5 +410,24 @@ describe('Dockerfile', () => {
   it('keeps dependencies and build output out of the build context', () => {
     const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n');
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'dist', '.nx', '.data', '.git']));
+  });
+});
+
+describe('docker-compose.yml secrets', () => {
+  const text = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
+
+  it.each(REQUIRED_SECRETS)('requires %s from the shell or .env, with a message naming it', (name) => {
+    const uses = [...text.matchAll(new RegExp(`\\$\\{${name}(:?[-?][^}]*)?\\}`, 'g'))].map(
+      (match) => match[1],
+    );
+
+    expect(uses.length).toBeGreaterThan(0);
+    for (const use of uses) expect(use).toMatch(new RegExp(`^:\\?set ${name} `));
+  });
+
+  it('gives auth the key that seals its signing keys, and no other app', () => {
+    expect(env('auth')['AUTH_KEY_ENCRYPTION_KEY']).toBe('<AUTH_KEY_ENCRYPTION_KEY>');
+    expect(env('orders')['AUTH_KEY_ENCRYPTION_KEY']).toBeUndefined();
+    expect(env('inventory')['AUTH_KEY_ENCRYPTION_KEY']).toBeUndefined();
   });
 });

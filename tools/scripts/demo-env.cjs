@@ -1,9 +1,10 @@
-// Called by tools/scripts/demo.mjs: the environment the demo gives each app. Pure functions in plain
-// CommonJS, so that tools/scripts/scripts.spec.ts (ts-jest, CommonJS) requires them as they run.
+// Called by tools/scripts/demo.mjs: the environment the demo gives each app. Plain CommonJS (pure
+// functions but the key file of demoKeyEncryptionKey), so that tools/scripts/scripts.spec.ts (ts-jest, CommonJS) requires them as they run.
 // @ts-check
 'use strict';
 
 const { randomBytes } = require('node:crypto');
+const { existsSync, mkdirSync, readFileSync, writeFileSync } = require('node:fs');
 const { dirname, join } = require('node:path');
 
 /** The scope each of the demo's service clients needs (orders releases stock, inventory acknowledges). */
@@ -72,7 +73,26 @@ const CALLER_ONLY_FOR = {
   AUTH_CLIENTS: 'auth',
   AUTH_ADMIN_EMAIL: 'auth',
   AUTH_ADMIN_PASSWORD: 'auth',
+  AUTH_KEY_ENCRYPTION_KEY: 'auth',
 };
+
+/**
+ * The key that seals auth's signing keys in the demo: the caller's `AUTH_KEY_ENCRYPTION_KEY`, else one
+ * generated for this `DATA_DIR` on its first run and kept beside the data it protects
+ * (`${dataDir}/auth-key-encryption.key`, mode 0600), so a restart can open what it sealed.
+ * @param {string} dataDir
+ * @param {string | undefined} callerValue
+ * @returns {string}
+ */
+function demoKeyEncryptionKey(dataDir, callerValue) {
+  if (callerValue) return callerValue;
+  const file = join(dataDir, 'auth-key-encryption.key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const key = randomBytes(32).toString('hex');
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return key;
+}
 
 /**
  * The environment of one app of the demo: the caller's (so `LOG_LEVEL`, `LOG_FORMAT`,
@@ -88,6 +108,7 @@ const CALLER_ONLY_FOR = {
  *   databaseUrl?: string,
  *   admin: { email: string, password: string },
  *   clients: { authClients: string, secrets: Record<string, string> },
+ *   keyEncryptionKey: string,
  * }} options
  * @returns {Record<string, string>}
  */
@@ -118,6 +139,7 @@ function demoAppEnv(app, options) {
       AUTH_ADMIN_EMAIL: options.admin.email,
       AUTH_ADMIN_PASSWORD: options.admin.password,
       AUTH_CLIENTS: options.clients.authClients,
+      AUTH_KEY_ENCRYPTION_KEY: options.keyEncryptionKey,
     });
   }
   const secret = options.clients.secrets[app];
@@ -125,4 +147,11 @@ function demoAppEnv(app, options) {
   return env;
 }
 
-module.exports = { DEMO_CLIENT_SCOPES, demoServiceClients, authClientSecrets, mergeAuthClients, demoAppEnv };
+module.exports = {
+  DEMO_CLIENT_SCOPES,
+  demoServiceClients,
+  authClientSecrets,
+  mergeAuthClients,
+  demoKeyEncryptionKey,
+  demoAppEnv,
+};

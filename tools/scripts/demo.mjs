@@ -12,7 +12,7 @@ const require = createRequire(import.meta.url);
 // Plain Node resolves no @relay/* alias: @relay/nats-bus by the file its package.json names as main.
 // eslint-disable-next-line @nx/enforce-module-boundaries
 const { connectionInfo, writeBusMaterial } = require('../../libs/nats-bus/src/closed-bus.js');
-const { demoAppEnv, demoServiceClients, mergeAuthClients } = require('./demo-env.cjs');
+const { demoAppEnv, demoKeyEncryptionKey, demoServiceClients, mergeAuthClients } = require('./demo-env.cjs');
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const ARGS = new Set(process.argv.slice(2));
@@ -295,6 +295,8 @@ async function main() {
   if (missing.length > 0) throw new Error(`missing ${missing.join(', ')}; run without --skip-build`);
   // The caller's AUTH_CLIENTS stay; the demo adds fresh clients for orders and inventory unless defined there.
   const clients = mergeAuthClients(process.env.AUTH_CLIENTS, demoServiceClients());
+  // auth's signing keys are sealed at rest, with a key of this DATA_DIR (or the caller's)
+  const keyEncryptionKey = demoKeyEncryptionKey(DATA_DIR, process.env.AUTH_KEY_ENCRYPTION_KEY);
   for (const app of APPS) {
     const env = demoAppEnv(app.name, {
       callerEnv: process.env,
@@ -305,6 +307,7 @@ async function main() {
       databaseUrl: app.databaseUrl,
       admin: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD },
       clients,
+      keyEncryptionKey,
     });
     startChild(app.name, process.execPath, [join('dist/apps', app.name, 'main.js')], env);
   }

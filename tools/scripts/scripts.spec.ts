@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -80,8 +81,10 @@ interface DemoEnvModule {
       databaseUrl?: string;
       admin: { email: string; password: string };
       clients: { authClients: string; secrets: Record<string, string> };
+      keyEncryptionKey: string;
     },
   ): Record<string, string>;
+  demoKeyEncryptionKey(dataDir: string, callerValue: string | undefined): string;
 }
 
 describe('demo-env.cjs (the environment demo.mjs gives each app)', () => {
@@ -108,7 +111,27 @@ describe('demo-env.cjs (the environment demo.mjs gives each app)', () => {
       bus: BUS,
       admin: { email: 'admin@relay.demo', password: 'relay-demo-admin' },
       clients: demoEnv.mergeAuthClients(callerEnv.AUTH_CLIENTS, DEMO),
+      keyEncryptionKey: 'k'.repeat(64),
     });
+
+  it('seals auth signing keys with a key kept per DATA_DIR (0600), or the caller own; only auth gets it', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'relay-demo-env-'));
+    try {
+      const first = demoEnv.demoKeyEncryptionKey(dataDir, undefined);
+      const file = join(dataDir, 'auth-key-encryption.key');
+
+      expect(first).toMatch(/^[0-9a-f]{64}$/);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(demoEnv.demoKeyEncryptionKey(dataDir, undefined)).toBe(first);
+      expect(demoEnv.demoKeyEncryptionKey(dataDir, 'a'.repeat(64))).toBe('a'.repeat(64));
+      expect(envOf('auth').AUTH_KEY_ENCRYPTION_KEY).toBe('k'.repeat(64));
+      expect(
+        envOf('orders', { AUTH_KEY_ENCRYPTION_KEY: 'c'.repeat(64) }).AUTH_KEY_ENCRYPTION_KEY,
+      ).toBeUndefined();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
 
   it('generates fresh 32-character secrets for orders and inventory', () => {
     const first = demoEnv.demoServiceClients();
