@@ -8,6 +8,7 @@ import {
   createTestIssuer,
   type JwksServer,
   type NatsServer,
+  msUntil,
   startNatsServer,
   startTcpProxy,
   type TcpProxy,
@@ -71,15 +72,6 @@ describe('RevocationList across a partition', () => {
     } catch (error) {
       return (error as { code?: string }).code ?? String(error);
     }
-  }
-
-  async function msUntil(check: () => Promise<boolean> | boolean, timeoutMs: number): Promise<number> {
-    const started = Date.now();
-    while (!(await check())) {
-      if (Date.now() - started > timeoutMs) throw new Error(`not within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    return Date.now() - started;
   }
 
   it('refuses tokens within 1 s of the cut, and after the restore applies what it missed before accepting', async () => {

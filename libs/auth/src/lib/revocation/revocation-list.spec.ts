@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { Test } from '@nestjs/testing';
 
-import { createTestIssuer, getFreePort, type JwksServer, NatsTestClient } from '@relay/testing';
+import { createTestIssuer, getFreePort, type JwksServer, msUntil, NatsTestClient } from '@relay/testing';
 
 import { NATS_URL, type ProbeApp, startProbeApp } from '../../test-support/probe-app';
 import { deleteBucket, putRevocations, uniqueBucketName } from '../../test-support/revocation-bucket';
@@ -59,15 +59,6 @@ describe(RevocationList.name, () => {
     return [http.status, reply.err ?? 'ok'];
   }
 
-  async function eventually(check: () => Promise<boolean>, timeoutMs = 1000): Promise<number> {
-    const started = Date.now();
-    while (!(await check())) {
-      if (Date.now() - started > timeoutMs) throw new Error(`not within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    return Date.now() - started;
-  }
-
   it('creates the bucket with history 1 and a 24 h TTL, and reports synced', async () => {
     const bucket = freshBucket();
     const app = await start(bucket);
@@ -88,7 +79,7 @@ describe(RevocationList.name, () => {
     await putRevocations(nats, app.app.get(RevocationList)['bucket'], [
       { key: `jti.${jti}`, value: { kind: 'jti', id: jti, at: Math.floor(Date.now() / 1000) } },
     ]);
-    await eventually(async () => (await verdicts(app, token))[0] === 401);
+    await msUntil(async () => (await verdicts(app, token))[0] === 401, 1000);
 
     expect(await verdicts(app, token)).toEqual([401, { status: 401, message: expect.any(String) }]);
   });
@@ -100,7 +91,7 @@ describe(RevocationList.name, () => {
     const after = issuer.mintAccessToken({ claims: { sub: 'u-blocked', iat: now + 1 } });
 
     await nats.connection.publish('auth.revoked', JSON.stringify({ kind: 'sub', id: 'u-blocked', at: now }));
-    await eventually(async () => (await verdicts(app, before))[0] === 401);
+    await msUntil(async () => (await verdicts(app, before))[0] === 401, 1000);
 
     expect(await verdicts(app, after)).toEqual([200, 'ok']);
   });

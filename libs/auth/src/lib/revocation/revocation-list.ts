@@ -15,7 +15,7 @@ import { AuthError } from '../errors/auth.error';
 import { RelayNatsClient } from '../nats/relay-nats-client';
 import { type RevocationFeed, watchRevocations } from '../nats/revocation-feed';
 
-const RETRY_MS = 500;
+const RETRY_MS = 250;
 const INITIAL_SYNC_TIMEOUT_MS = 5000;
 // CONTRACT.md "The bus is closed": an entry dated further ahead than this is refused
 const MAX_FUTURE_SECONDS = 30;
