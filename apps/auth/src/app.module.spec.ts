@@ -84,6 +84,8 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
       AUTH_ADMIN_PASSWORD: ADMIN.password,
       AUTH_CLIENTS: `${CLIENT.id}:${CLIENT.secret}:${CLIENT.scopes}`,
       LOG_LEVEL: 'error',
+      // the spec's users all register from 127.0.0.1 (the limit itself: users.controller.spec)
+      AUTH_REGISTRATIONS_PER_ADDRESS: '1000',
     });
     delete process.env['DATABASE_URL'];
     // imported after the environment is set: ConfigModule.forRoot validates when AppModule is loaded

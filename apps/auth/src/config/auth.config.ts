@@ -107,6 +107,10 @@ export class AuthConfig extends BaseAppConfig {
     message: 'AUTH_TRUSTED_PROXY must be IP addresses or CIDR ranges separated by commas',
   })
   AUTH_TRUSTED_PROXY?: string;
+
+  /** Registrations accepted from one client address per hour; past it 429. Default: 20. */
+  @IsIntegerInRange(1, 1_000_000, 'AUTH_REGISTRATIONS_PER_ADDRESS must be an integer between 1 and 1000000')
+  AUTH_REGISTRATIONS_PER_ADDRESS: number = 20;
 }
 
 export const validateAuthConfig = createConfigValidator(AuthConfig);

@@ -1,9 +1,19 @@
 import { Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 
+import type { AuthConfig } from '../config/auth.config';
 import { LoginAttempts } from './login-attempts';
 import { LoginFailuresRepository } from './login-failures.repository';
 
-/** The failed-credential throttle (logins, password changes, client authentication), over auth's database. */
+/** The registrations throttle: a `LoginAttempts` whose every limit is AUTH_REGISTRATIONS_PER_ADDRESS an hour. */
+export const REGISTRATION_ATTEMPTS = Symbol('REGISTRATION_ATTEMPTS');
+
+const HOUR_MS = 60 * 60 * 1000;
+
+/**
+ * The throttles over auth's database: failed credentials (logins, password changes, client
+ * authentication) and registrations per address.
+ */
 @Module({
   providers: [
     LoginFailuresRepository,
@@ -12,7 +22,18 @@ import { LoginFailuresRepository } from './login-failures.repository';
       inject: [LoginFailuresRepository],
       useFactory: (failures: LoginFailuresRepository) => new LoginAttempts(failures),
     },
+    {
+      provide: REGISTRATION_ATTEMPTS,
+      inject: [LoginFailuresRepository, ConfigService],
+      useFactory: (failures: LoginFailuresRepository, config: ConfigService<AuthConfig, true>) => {
+        const limit = {
+          maxFailures: config.get('AUTH_REGISTRATIONS_PER_ADDRESS', { infer: true }),
+          windowMs: HOUR_MS,
+        };
+        return new LoginAttempts(failures, { accountAndAddress: limit, account: limit, address: limit });
+      },
+    },
   ],
-  exports: [LoginAttempts],
+  exports: [LoginAttempts, REGISTRATION_ATTEMPTS],
 })
 export class LoginAttemptsModule {}

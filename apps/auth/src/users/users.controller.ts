@@ -1,20 +1,46 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Inject, Post, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { CurrentPrincipal, type Principal, Public } from '@relay/auth';
 
+import { type LoginAttempts, LoginThrottledException } from '../sessions/login-attempts';
+import { REGISTRATION_ATTEMPTS } from '../sessions/login-attempts.module';
 import { RegisterUserDto } from './dto/register-user.dto';
 import { toUserResponse, type UserResponse } from './dto/user.response';
 import { UsersService } from './users.service';
 
 @Controller('auth')
 export class UsersController {
-  constructor(private readonly users: UsersService) {}
+  constructor(
+    private readonly users: UsersService,
+    @Inject(REGISTRATION_ATTEMPTS) private readonly registrations: LoginAttempts,
+  ) {}
 
+  /** Every registration counts against its address (AUTH_REGISTRATIONS_PER_ADDRESS an hour), taken or not. */
   @Public()
   @Post('register')
   @HttpCode(HttpStatus.CREATED)
-  async register(@Body() body: RegisterUserDto): Promise<UserResponse> {
-    return toUserResponse(await this.users.register(body.email, body.password));
+  async register(
+    @Body() body: RegisterUserDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<UserResponse> {
+    // its own keys in the throttle: ':' never occurs in an email address
+    const key = `register:${request.ip}`;
+    const attempt = await this.registrations.begin(key, key);
+    if (attempt.retryAfterSeconds > 0) {
+      reply.header('Retry-After', String(attempt.retryAfterSeconds));
+      throw new LoginThrottledException(
+        attempt.retryAfterSeconds,
+        'Too many registrations from this address; retry later',
+      );
+    }
+    try {
+      return toUserResponse(await this.users.register(body.email, body.password));
+    } finally {
+      // stays counted; this drops the address's rows past the window
+      await attempt.failed();
+    }
   }
 
   @Get('me')

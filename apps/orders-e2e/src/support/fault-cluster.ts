@@ -67,6 +67,8 @@ export class FaultCluster {
           DATA_DIR: dataDir,
           AUTH_ISSUER: issuer,
           LOG_LEVEL: 'warn',
+          // every spec's users register from 127.0.0.1
+          AUTH_REGISTRATIONS_PER_ADDRESS: '1000000',
           ...roleEnv(name, issuer, secrets),
           ...options.env?.[name],
         };

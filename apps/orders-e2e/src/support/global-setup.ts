@@ -39,6 +39,8 @@ function appEnv(name: AppName, ports: AppPorts, run: E2eRun, bus: BusConnectionI
     DATA_DIR: run.dataDir,
     AUTH_ISSUER: issuer,
     LOG_LEVEL: 'warn',
+    // every spec's users register from 127.0.0.1
+    AUTH_REGISTRATIONS_PER_ADDRESS: '1000000',
   };
   // Each app gets its own embedded database under DATA_DIR, never a URL from the caller's shell.
   delete env['DATABASE_URL'];

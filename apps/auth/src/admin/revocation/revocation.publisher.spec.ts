@@ -6,7 +6,7 @@ import { connect, type NatsConnection } from 'nats';
 import { AccessTokenVerifier, AuthModule, RelayNatsClient, RevocationList } from '@relay/auth';
 import { AuthSubjects, REVOCATION_BUCKET, type RevocationEntry } from '@relay/contracts';
 import { type Database, openDatabase } from '@relay/database';
-import { createTestIssuer, type JwksServer, type NatsServer, startNatsServer } from '@relay/testing';
+import { createTestIssuer, type JwksServer, msUntil, type NatsServer, startNatsServer } from '@relay/testing';
 
 import { AUTH_MIGRATIONS } from '../../database/migrations';
 import { RevocationOutboxRepository } from './revocation-outbox.repository';
@@ -93,15 +93,6 @@ describe(RevocationPublisher.name, () => {
     } catch (error) {
       return (error as { code?: string }).code ?? String(error);
     }
-  }
-
-  async function msUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
-    const started = Date.now();
-    while (!(await check())) {
-      if (Date.now() - started > timeoutMs) throw new Error(`not within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    return Date.now() - started;
   }
 
   it('writes sid.<id> to the bucket, applies it here at once, announces it and empties the outbox', async () => {
