@@ -11,8 +11,6 @@ export interface BusPermission {
   publish: string[];
   /** Subjects it may subscribe to (`subscribe.allow`). */
   subscribe: string[];
-  /** Whether it may answer the requests it receives (`allow_responses: { max: 1 }`). */
-  allowResponses: boolean;
 }
 
 /** The closed bus's permission table, one row per service. */

@@ -43,8 +43,10 @@ function bucketReaderSubjects(/** @type {string} */ bucket) {
 }
 
 /**
- * What each identity may publish and subscribe (nats-server `permissions`), and whether it may answer
- * requests (`allow_responses`: one reply to the inbox of each request it received, nothing else).
+ * What each identity may publish and subscribe (nats-server `permissions`). No identity gets
+ * `allow_responses`: it lets a responder publish to whatever reply subject a request names, so a
+ * caller could make inventory "answer" into `$KV.relay-revocations.…`, `$JS.API.STREAM.PURGE.…` or
+ * `auth.>`. Inventory's answers may go to orders' inbox only, by an explicit allow.
  * @param {string} [bucket]
  */
 function busPermissions(bucket = REVOCATION_BUCKET) {
@@ -54,15 +56,14 @@ function busPermissions(bucket = REVOCATION_BUCKET) {
       // the issuer alone creates the bucket and writes or deletes its entries, and announces on auth.>
       publish: ['auth.>', `$KV.${bucket}.>`, `$JS.API.STREAM.CREATE.KV_${bucket}`, ...reader],
       subscribe: ['auth.>', `${inboxPrefixOf('auth')}.>`],
-      allowResponses: false,
     },
     orders: {
       publish: ['inventory.reserve', 'inventory.release', 'inventory.stock', ...reader],
       subscribe: ['inventory.reserved', 'auth.>', `${inboxPrefixOf('orders')}.>`],
-      allowResponses: false,
     },
     inventory: {
-      publish: ['inventory.reserved', ...reader],
+      // answers to orders' requests (the only caller of its request subjects)
+      publish: ['inventory.reserved', `${inboxPrefixOf('orders')}.>`, ...reader],
       subscribe: [
         'inventory.reserve',
         'inventory.release',
@@ -70,7 +71,6 @@ function busPermissions(bucket = REVOCATION_BUCKET) {
         'auth.>',
         `${inboxPrefixOf('inventory')}.>`,
       ],
-      allowResponses: true,
     },
   };
 }
@@ -164,13 +164,12 @@ function natsServerConfig(options) {
   const list = (/** @type {readonly string[]} */ subjects) => `[${subjects.map(quote).join(', ')}]`;
   const users = SERVICES.map((service) => {
     const rules = permissions[service];
-    const responses = rules.allowResponses ? '\n        allow_responses: { max: 1 }' : '';
     return `    # ${service}
     {
       nkey: ${options.publicKeys[service]}
       permissions: {
         publish: { allow: ${list(rules.publish)} }
-        subscribe: { allow: ${list(rules.subscribe)} }${responses}
+        subscribe: { allow: ${list(rules.subscribe)} }
       }
     }`;
   });

@@ -321,22 +321,22 @@ describe('the permission table as nats-server reads it', () => {
         subscribers: ['inventory'],
       });
     }
-    expect(SERVICES.filter((service) => TABLE[service].allowResponses)).toEqual(['inventory']);
+    // answers go by an explicit allow into the caller's inbox, never by allow_responses (any reply subject)
+    expect(TABLE.inventory.publish.filter((subject) => subject.startsWith('_INBOX'))).toEqual([
+      `${inboxPrefixOf('orders')}.>`,
+    ]);
   });
 
   it('is the table README.md shows', () => {
     const cell = (subjects: readonly string[]) => subjects.map((subject) => `\`${subject}\``).join('<br>');
     const rows = SERVICES.map((service) => {
-      const { publish, subscribe, allowResponses } = TABLE[service];
-      const answers = allowResponses ? 'yes (`allow_responses: { max: 1 }`)' : 'no';
-      return `| ${service} | ${cell(publish)} | ${cell(subscribe)} | ${answers} |`;
+      const { publish, subscribe } = TABLE[service];
+      return `| ${service} | ${cell(publish)} | ${cell(subscribe)} |`;
     });
 
     const readme = readFileSync(join(NATS_BUS_DIR, 'README.md'), 'utf8');
 
-    expect(readme).toContain(
-      ['| identity | publish | subscribe | answers requests |', '|---|---|---|---|', ...rows].join('\n'),
-    );
+    expect(readme).toContain(['| identity | publish | subscribe |', '|---|---|---|', ...rows].join('\n'));
   });
 });
 
@@ -505,35 +505,28 @@ describe('the closed bus allows what the services need', () => {
     },
   );
 
-  it('lets inventory answer a request once, and not publish to orders’ inbox outside a reply', async () => {
-    const { orders, inventory } = connections;
+  // a request names its reply subject: were answers allowed anywhere (allow_responses), orders could
+  // make inventory write into the revocation bucket, purge it through the JetStream API, or speak as auth
+  it.each([
+    `$KV.${REVOCATION_BUCKET}.sub.victim`,
+    `$JS.API.STREAM.PURGE.${STREAM}`,
+    'auth.revoked',
+    '_INBOX_auth.x',
+  ])('refuses inventory’s answer aimed at %s', async (replyTo) => {
+    const { auth, orders, inventory } = connections;
     const violations = new Violations(inventory);
-    const inbox = createInbox(inboxPrefixOf('orders'));
-    const replies = record(orders, inbox);
-    const unsolicited = record(orders, `${inboxPrefixOf('orders')}.unsolicited`);
-    const handler = inventory.subscribe('inventory.reserve', {
-      callback: (_error, message: Msg) => {
-        message.respond(encode('first'));
-        message.respond(encode('second'));
-      },
+    const before = await streamState(auth);
+    const handler = inventory.subscribe('inventory.stock', {
+      callback: (_error, message: Msg) => message.respond(encode('{"err":{"status":401}}')),
     });
-    await Promise.all([orders.flush(), inventory.flush()]);
-
-    orders.publish('inventory.reserve', encode('{}'), { reply: inbox });
-    await orders.flush();
-    await eventually(
-      () => replies.messages,
-      (seen) => seen.length > 0,
-    );
-    inventory.publish(`${inboxPrefixOf('orders')}.unsolicited`, encode('{}'));
     await inventory.flush();
-    await orders.flush();
-    handler.unsubscribe();
 
-    expect(replies.messages).toEqual([inbox]);
-    expect(await violations.reported('publish', inbox)).toBe(true);
-    expect(unsolicited.messages).toEqual([]);
-    expect(await violations.reported('publish', `${inboxPrefixOf('orders')}.unsolicited`)).toBe(true);
+    orders.publish('inventory.stock', encode('{}'), { reply: replyTo });
+    await orders.flush();
+
+    expect(await violations.reported('publish', replyTo)).toBe(true);
+    handler.unsubscribe();
+    expect(await streamState(auth)).toEqual(before);
   });
 
   it('lets inventory announce inventory.reserved to orders', async () => {
@@ -664,7 +657,7 @@ describe('the closed bus material', () => {
       expect(config).toContain(`nkey: ${material.publicKeys[service]}`);
       expect(publicKeyOfSeed(seeds[index])).toBe(material.publicKeys[service]);
     });
-    expect(config.match(/allow_responses/g)).toHaveLength(1);
+    expect(config).not.toMatch(/allow_responses/);
   });
 
   it('renders every entry of the table into the config', () => {
