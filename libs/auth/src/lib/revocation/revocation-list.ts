@@ -107,6 +107,8 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
         INITIAL_SYNC_TIMEOUT_MS,
       );
       if (this.isDestroyed) return this.feed.stop();
+      // lost between its replay and here: onLost saw the list not synced and left the retry to us
+      if (this.feed.isStopped) return this.scheduleRetry();
       this.prune();
       this.setSynced(true);
       if (this.hasLoggedFailure) this.logger.log(`Revocation list synced from ${this.bucket}`);
