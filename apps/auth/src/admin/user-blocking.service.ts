@@ -36,7 +36,9 @@ export class UserBlockingService {
   async unblock(userId: string): Promise<void> {
     const user = await this.users.findById(userId);
     if (user === undefined) throw new NotFoundException('User not found');
-    if (user.blockedAt !== null) await afterSecondOf(user.blockedAt);
-    await this.users.setBlockedAt(userId, null);
+    if (user.blockedAt === null) return;
+    await afterSecondOf(user.blockedAt);
+    // a block made while this waited stays
+    await this.users.unblockIfStill(userId, user.blockedAt);
   }
 }

@@ -108,7 +108,7 @@ export class AuthConfig extends BaseAppConfig {
   })
   AUTH_TRUSTED_PROXY?: string;
 
-  /** Registrations accepted from one client address per hour; past it 429. Default: 20. */
+  /** Registrations accepted from one client address per 15 minutes; past it 429. Default: 20. */
   @IsIntegerInRange(1, 1_000_000, 'AUTH_REGISTRATIONS_PER_ADDRESS must be an integer between 1 and 1000000')
   AUTH_REGISTRATIONS_PER_ADDRESS: number = 20;
 }

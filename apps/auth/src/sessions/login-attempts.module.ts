@@ -2,13 +2,21 @@ import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 
 import type { AuthConfig } from '../config/auth.config';
-import { LoginAttempts } from './login-attempts';
+import { DEFAULT_LOGIN_ATTEMPT_LIMITS, LoginAttempts } from './login-attempts';
 import { LoginFailuresRepository } from './login-failures.repository';
 
-/** The registrations throttle: a `LoginAttempts` whose every limit is AUTH_REGISTRATIONS_PER_ADDRESS an hour. */
+/** The registrations throttle: a `LoginAttempts` whose every limit is AUTH_REGISTRATIONS_PER_ADDRESS per 15 minutes. */
 export const REGISTRATION_ATTEMPTS = Symbol('REGISTRATION_ATTEMPTS');
 
-const HOUR_MS = 60 * 60 * 1000;
+/**
+ * The client-authentication throttle: the login limits per client and address and per address, none
+ * per client alone (with secrets of 32+ characters a distributed guess is hopeless, and such a limit
+ * would let anyone lock a service out).
+ */
+export const CLIENT_ATTEMPTS = Symbol('CLIENT_ATTEMPTS');
+
+// one window for every throttle: a prune drops every row older than the longest window it knows
+const WINDOW_MS = DEFAULT_LOGIN_ATTEMPT_LIMITS.account.windowMs;
 
 /**
  * The throttles over auth's database: failed credentials (logins, password changes, client
@@ -28,12 +36,21 @@ const HOUR_MS = 60 * 60 * 1000;
       useFactory: (failures: LoginFailuresRepository, config: ConfigService<AuthConfig, true>) => {
         const limit = {
           maxFailures: config.get('AUTH_REGISTRATIONS_PER_ADDRESS', { infer: true }),
-          windowMs: HOUR_MS,
+          windowMs: WINDOW_MS,
         };
         return new LoginAttempts(failures, { accountAndAddress: limit, account: limit, address: limit });
       },
     },
+    {
+      provide: CLIENT_ATTEMPTS,
+      inject: [LoginFailuresRepository],
+      useFactory: (failures: LoginFailuresRepository) =>
+        new LoginAttempts(failures, {
+          ...DEFAULT_LOGIN_ATTEMPT_LIMITS,
+          account: { maxFailures: 1_000_000, windowMs: WINDOW_MS },
+        }),
+    },
   ],
-  exports: [LoginAttempts, REGISTRATION_ATTEMPTS],
+  exports: [LoginAttempts, REGISTRATION_ATTEMPTS, CLIENT_ATTEMPTS],
 })
 export class LoginAttemptsModule {}

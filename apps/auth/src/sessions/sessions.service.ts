@@ -58,7 +58,7 @@ export class SessionsService {
       throw new UnauthorizedException(INVALID_CREDENTIALS);
     }
     await attempt.succeeded();
-    const pair = await this.startSession(user.id);
+    const pair = await this.startSession(user.id, user.passwordHash);
     if (pair === undefined) throw new UnauthorizedException(INVALID_CREDENTIALS);
     return pair;
   }
@@ -94,7 +94,7 @@ export class SessionsService {
       record.sessionId === principal.sessionId &&
       record.userId === principal.subject;
     if (!isCallersSession) throw new UnauthorizedException(INVALID_REFRESH_TOKEN);
-    await this.endSession(record.sessionId);
+    await this.endSession(record.sessionId, record.userId);
   }
 
   /** Ends every login session of the caller (SECURITY S9): as a password change does, without one. */
@@ -124,19 +124,21 @@ export class SessionsService {
     await attempt.succeeded();
     const passwordHash = await this.hasher.hash(newPassword);
     const endedAt = await this.endEverySession(user.id, (tx) =>
-      this.users.updateCredentials(user.id, passwordHash, user.roles, tx),
+      this.users.updatePassword(user.id, passwordHash, tx),
     );
     // the new session's tokens must carry an iat after the not-before that ended the old ones
     await afterSecondOf(endedAt);
-    const pair = await this.startSession(user.id);
+    const pair = await this.startSession(user.id, passwordHash);
     if (pair === undefined) throw new UnauthorizedException('Unknown or blocked user');
     return pair;
   }
 
   /** Revokes every refresh token of the session and, in the same transaction, every access token carrying its `sid`. */
-  async endSession(sessionId: string): Promise<void> {
+  async endSession(sessionId: string, userId: string): Promise<void> {
     const entry = this.revocations.sessionEntry(sessionId);
     await this.refreshTokens.transaction(async (tx) => {
+      // after any refresh of the session in flight (it holds the user's row): its new token is revoked too
+      await this.users.findLocked(userId, 'update', tx);
       await this.refreshTokens.revokeSession(sessionId, tx);
       await this.revocations.record(entry, tx);
     });
@@ -180,17 +182,20 @@ export class SessionsService {
     const record = await this.refreshTokens.find(hash);
     if (record === undefined || record.spentAt === null || record.revokedAt !== null) return;
     this.logger.warn(`Refresh token reuse detected; ending session ${record.sessionId}`);
-    await this.endSession(record.sessionId);
+    await this.endSession(record.sessionId, record.userId);
   }
 
   // a new session for a user that is not blocked, dated (iat) while the user's row is locked: a block
   // or an ending of every session either comes first (undefined) or waits, and its not-before covers it
-  private async startSession(userId: string): Promise<TokenPairResponse | undefined> {
+  // `passwordHash`: the one the caller's password was checked against; a change since then refuses
+  private async startSession(userId: string, passwordHash: string): Promise<TokenPairResponse | undefined> {
     const sessionId = randomUUID();
     const refreshToken = generateRefreshToken();
     const started = await this.refreshTokens.transaction(async (tx) => {
       const user = await this.users.findLocked(userId, 'share', tx);
-      if (user === undefined || user.blockedAt !== null) return undefined;
+      if (user === undefined || user.blockedAt !== null || user.passwordHash !== passwordHash) {
+        return undefined;
+      }
       await this.refreshTokens.insert(this.newRefreshRecord(refreshToken, sessionId, user), tx);
       return { user, issuedAt: epochSeconds(new Date()) };
     });

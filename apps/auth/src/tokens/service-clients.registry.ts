@@ -1,8 +1,9 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 
 import type { AuthConfig } from '../config/auth.config';
-import { LoginAttempts, LoginThrottledException } from '../sessions/login-attempts';
+import { type LoginAttempts, LoginThrottledException } from '../sessions/login-attempts';
+import { CLIENT_ATTEMPTS } from '../sessions/login-attempts.module';
 import { PasswordHasher } from '../users/password-hasher';
 import { OAuthError } from './oauth.error';
 import { parseServiceClients } from './service-clients';
@@ -27,7 +28,7 @@ export class ServiceClientsRegistry implements OnModuleInit {
   constructor(
     private readonly config: ConfigService<AuthConfig, true>,
     private readonly hasher: PasswordHasher,
-    private readonly attempts: LoginAttempts,
+    @Inject(CLIENT_ATTEMPTS) private readonly attempts: LoginAttempts,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -47,11 +48,13 @@ export class ServiceClientsRegistry implements OnModuleInit {
    * 429), so a secret cannot be guessed online.
    */
   async authenticate(credentials: PresentedClientCredentials, clientAddress: string): Promise<ServiceClient> {
-    // ':' never occurs in a client id or an email address: its own keys in the throttle
-    const attempt = await this.attempts.begin(`client:${credentials.clientId}`, clientAddress);
-    if (attempt.retryAfterSeconds > 0) {
+    // ':' never occurs in a client id or an email address: its own keys in the throttle. Checked, not
+    // counted up front as logins are: a burst of right secrets (token exchanges) must not throttle itself
+    const account = `client:${credentials.clientId}`;
+    const retryAfterSeconds = await this.attempts.retryAfterSeconds(account, clientAddress);
+    if (retryAfterSeconds > 0) {
       throw new LoginThrottledException(
-        attempt.retryAfterSeconds,
+        retryAfterSeconds,
         'Too many failed client authentications; retry later',
       );
     }
@@ -61,10 +64,9 @@ export class ServiceClientsRegistry implements OnModuleInit {
         ? await this.hasher.verifyNothing(credentials.clientSecret)
         : await this.hasher.verify(client.secretHash, credentials.clientSecret);
     if (client === undefined || !isSecretRight) {
-      await attempt.failed();
+      await this.attempts.recordFailure(account, clientAddress);
       throw new OAuthError('invalid_client', 'Client authentication failed');
     }
-    await attempt.succeeded();
     return { id: client.id, scopes: client.scopes };
   }
 }

@@ -16,7 +16,7 @@ export class UsersController {
     @Inject(REGISTRATION_ATTEMPTS) private readonly registrations: LoginAttempts,
   ) {}
 
-  /** Every registration counts against its address (AUTH_REGISTRATIONS_PER_ADDRESS an hour), taken or not. */
+  /** Every registration counts against its address (AUTH_REGISTRATIONS_PER_ADDRESS per 15 minutes), taken or not. */
   @Public()
   @Post('register')
   @HttpCode(HttpStatus.CREATED)

@@ -74,6 +74,19 @@ export class UsersRepository {
     ]);
   }
 
+  async updatePassword(id: string, passwordHash: string, tx: Queryable = this.db): Promise<void> {
+    await tx.query('UPDATE users SET password_hash = $2 WHERE id = $1', [id, passwordHash]);
+  }
+
+  /** Clears `blocked_at` if it still is `blockedAt` (a block made meanwhile stays); whether it did. */
+  async unblockIfStill(id: string, blockedAt: Date): Promise<boolean> {
+    const rows = await this.db.query(
+      'UPDATE users SET blocked_at = NULL WHERE id = $1 AND blocked_at = $2 RETURNING id',
+      [id, blockedAt],
+    );
+    return rows.length > 0;
+  }
+
   /** Sets or clears `blocked_at`; returns the updated user, `undefined` when the id is unknown. */
   async setBlockedAt(id: string, blockedAt: Date | null, tx: Queryable = this.db): Promise<User | undefined> {
     const rows = await tx.query<UserRow>(

@@ -55,7 +55,8 @@ describe(RevocationPublisher.name, () => {
     verifierApp = await authModule('orders', 'orders');
     verifierApp.useLogger(false);
     await verifierApp.init();
-    observer = await connect({ servers: nats.url });
+    // back as soon as the server is: the durability spec reads the bucket right after NATS returns
+    observer = await connect({ servers: nats.url, reconnectTimeWait: 100, maxReconnectAttempts: -1 });
   });
 
   afterAll(async () => {

@@ -31,6 +31,8 @@ export class RevocationPublisher implements OnApplicationBootstrap, OnModuleDest
   private readonly logger = new Logger(RevocationPublisher.name);
   private bucket?: Promise<KV>;
   private flushing?: Promise<void>;
+  // set by every release: a running flush may have read the outbox before that row was committed
+  private hasMore = false;
   private retryTimer?: NodeJS.Timeout;
   private isDestroyed = false;
   private hasLoggedFailure = false;
@@ -69,6 +71,7 @@ export class RevocationPublisher implements OnApplicationBootstrap, OnModuleDest
   /** After the commit: this process refuses at once; the bucket gets it as soon as NATS acknowledges. */
   release(entry: RevocationEntry): void {
     this.revocations.apply(entry);
+    this.hasMore = true;
     this.flushSoon();
   }
 
@@ -80,8 +83,15 @@ export class RevocationPublisher implements OnApplicationBootstrap, OnModuleDest
 
   /** Publishes every pending entry now (tests; normally the background retry does). */
   async flush(): Promise<void> {
-    this.flushing ??= this.publishPending().finally(() => (this.flushing = undefined));
+    this.flushing ??= this.publishUntilDone().finally(() => (this.flushing = undefined));
     await this.flushing;
+  }
+
+  private async publishUntilDone(): Promise<void> {
+    do {
+      this.hasMore = false;
+      await this.publishPending();
+    } while (this.hasMore);
   }
 
   private flushSoon(): void {
