@@ -41,6 +41,8 @@ import { UsersModule } from './users/users.module';
         natsTlsCaFile: config.get('NATS_TLS_CA_FILE', { infer: true }),
         natsNkeySeedFile: config.get('NATS_NKEY_SEED_FILE', { infer: true }),
         serviceName: 'auth',
+        // the issuer applies its own revocations at once: it can take a logout while NATS is down
+        revocationOutage: 'last-known',
         // the issuer verifies with its own key set: never an HTTP fetch of its own JWKS
         keyResolver: keys.keyResolver,
       }),

@@ -36,6 +36,13 @@ export interface AuthModuleOptions {
   jwksCooldownMs?: number;
   /** JetStream KV bucket holding revocations. Default: `REVOCATION_BUCKET` from `@relay/contracts`. */
   revocationBucket?: string;
+  /**
+   * While the revocation feed is lost: `'refuse'` every token (503) until the bucket is replayed;
+   * `'last-known'` goes on checking against the list as last replayed, once it has been replayed in
+   * this process (the issuer, which applies its own revocations at once, so it can still take a
+   * logout during a NATS outage). Default: `'refuse'`.
+   */
+  revocationOutage?: 'refuse' | 'last-known';
   /** Default timeout of `RelayNatsClient.send()` / `emit()`, in ms. Default: 3000. */
   rpcTimeoutMs?: number;
   /** Current time for token checks and credential caches (pin it in tests). Default: the system clock. */
@@ -92,6 +99,7 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     maxTokenBytes: 8192,
     jwksCooldownMs: 1000,
     revocationBucket: REVOCATION_BUCKET,
+    revocationOutage: 'refuse',
     rpcTimeoutMs: 3000,
     verifiedTokenCacheSize: 10_000,
     propagation: 'forward',

@@ -131,4 +131,54 @@ describe('RevocationList across a partition', () => {
     expect(list.version).toBe(version);
     expect(await verdict(token)).toBe('accepted');
   });
+
+  it("with revocationOutage 'last-known' (the issuer) goes on checking the last replayed list through a cut", async () => {
+    const issuerSide = await Test.createTestingModule({
+      imports: [
+        AuthModule.forRoot({
+          issuer: issuer.issuer,
+          audience: 'inventory',
+          jwksUri: jwks.url,
+          natsUrl: `tls://127.0.0.1:${proxy.port}`,
+          natsTlsCaFile: nats.bus?.caFile,
+          natsNkeySeedFile: nats.bus?.seedFiles.inventory,
+          serviceName: 'inventory',
+          revocationOutage: 'last-known',
+        }),
+      ],
+    }).compile();
+    issuerSide.useLogger(false);
+    await issuerSide.init();
+    try {
+      const list = issuerSide.get(RevocationList);
+      await msUntil(() => list.isSynced(), 10_000);
+      const jti = randomUUID();
+      await bucket.put(
+        `jti.${jti}`,
+        JSON.stringify({ kind: 'jti', id: jti, at: Math.floor(Date.now() / 1000) }),
+      );
+      const revoked = issuer.mintAccessToken({ claims: { jti } });
+      const valid = issuer.mintAccessToken();
+      const verifier = issuerSide.get(AccessTokenVerifier);
+      await msUntil(
+        () =>
+          verifier.verify(revoked).then(
+            () => false,
+            () => true,
+          ),
+        2000,
+      );
+
+      proxy.cut();
+      await msUntil(() => !list.isSynced(), 2000);
+
+      await expect(verifier.verify(valid)).resolves.toEqual(expect.objectContaining({ subject: 'user-1' }));
+      await expect(verifier.verify(revoked)).rejects.toEqual(
+        expect.objectContaining({ code: 'token_revoked' }),
+      );
+    } finally {
+      proxy.restore();
+      await issuerSide.close();
+    }
+  });
 });

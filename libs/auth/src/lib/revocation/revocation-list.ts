@@ -37,6 +37,9 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly bucket: string;
   private feed?: RevocationFeed;
   private synced = false;
+  // replayed at least once in this process: the list is complete up to the last loss
+  private hasSynced = false;
+  private readonly isLastKnownEnough: boolean;
   private changes = 0;
   private isDestroyed = false;
   private retryTimer?: NodeJS.Timeout;
@@ -47,7 +50,9 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(AUTH_MODULE_OPTIONS) options: AuthModuleOptions,
     private readonly natsClient: RelayNatsClient,
   ) {
-    this.bucket = resolveAuthOptions(options).revocationBucket;
+    const resolved = resolveAuthOptions(options);
+    this.bucket = resolved.revocationBucket;
+    this.isLastKnownEnough = resolved.revocationOutage === 'last-known';
     this.nowMs = epochMsClock(options.clock);
   }
 
@@ -66,7 +71,9 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Throws `AuthError` when the token's `jti`, its `sid`, or its subject (issued at or before the block) is revoked. */
   assertNotRevoked(principal: Principal): void {
-    if (!this.synced) throw new AuthError('revocation_unavailable');
+    if (!this.synced && !(this.isLastKnownEnough && this.hasSynced)) {
+      throw new AuthError('revocation_unavailable');
+    }
     const blockedAt = this.entries.sub.get(principal.subject);
     const isRevoked =
       this.entries.jti.has(principal.tokenId) ||
@@ -136,6 +143,7 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
 
   private setSynced(synced: boolean): void {
     this.synced = synced;
+    if (synced) this.hasSynced = true;
     this.changes += 1;
   }
 
