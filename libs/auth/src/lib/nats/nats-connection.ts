@@ -32,8 +32,11 @@ export function natsConnectionOptions(settings: NatsConnectionSettings): Connect
     name: settings.name,
     inboxPrefix: settings.inboxPrefix ?? defaultInboxPrefix(settings.name),
     maxReconnectAttempts: -1,
-    // back within a quarter second of the server: revocations wait on it (CONTRACT: 1 s)
+    // back within a quarter second of the server: revocations wait on it (CONTRACT: 1 s); nats.js
+    // adds up to 1 s of random delay to a TLS reconnect by default
     reconnectTimeWait: 250,
+    reconnectJitter: 100,
+    reconnectJitterTLS: 100,
     // nats.js's own check of a silent socket (a partition); the revocation feed probes far faster
     pingInterval: 5000,
     maxPingOut: 2,
