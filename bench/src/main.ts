@@ -14,6 +14,7 @@ import { type BenchNats, startBenchNats } from './core/nats-server';
 import { type BenchOptions, parseOptions, type Section } from './core/options';
 import { benchE2e } from './e2e/e2e.bench';
 import { benchHttpGuard } from './http/http-guard.bench';
+import { benchLogins } from './logins/logins.bench';
 import { benchClosedBus } from './nats/closed-bus.bench';
 import { benchNatsHop } from './nats/nats-hop.bench';
 import { startTargets, stopTargets } from './targets/start-targets';
@@ -93,6 +94,7 @@ async function main(): Promise<void> {
     cleanups.push(() => created.close());
     await runAuthSections({ options, sink, world });
   }
+  await section('logins', options, () => benchLogins(options, sink, nats.url));
   await section('e2e', options, () => benchE2e(options, sink, nats.url));
   const report: BenchReport = {
     generatedAt: new Date().toISOString(),

@@ -59,6 +59,17 @@ export async function startRelayStack(
   natsUrl: string,
   databases: StackDatabases,
 ): Promise<RelayStack> {
+  // orders and inventory fetch the JWKS on their first token, so all three can start at once
+  return startStackApps(options, natsUrl, databases, APP_NAMES);
+}
+
+/** Starts the named apps of the stack (auth with a bootstrapped admin), each waiting for `/health` 200. */
+export async function startStackApps<Name extends AppName>(
+  options: BenchOptions,
+  natsUrl: string,
+  databases: StackDatabases,
+  names: readonly Name[],
+): Promise<{ apps: Record<Name, StackApp>; stop(): Promise<void> }> {
   const ports = { auth: await getFreePort(), orders: await getFreePort(), inventory: await getFreePort() };
   const issuer = `http://127.0.0.1:${ports.auth}`;
   const started: StackApp[] = [];
@@ -101,9 +112,11 @@ export async function startRelayStack(
     return app;
   };
   try {
-    // orders and inventory fetch the JWKS on their first token, so all three can start at once
-    const [auth, orders, inventory] = await Promise.all([start('auth'), start('orders'), start('inventory')]);
-    return { apps: { auth, orders, inventory }, stop };
+    const apps = await Promise.all(names.map(start));
+    return {
+      apps: Object.fromEntries(names.map((name, index) => [name, apps[index]])) as Record<Name, StackApp>,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
