@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 
-import { type AlternatingResult, isVariantB, PHASE_MS, PhaseTally } from './alternating';
+import { type AlternatingResult, isVariantB, PhaseTally } from './alternating';
 import type { LoadResult } from './load-result';
 import { percentileOfSorted } from './stats';
 
@@ -45,16 +45,15 @@ export async function runClosedLoop(
 
 /**
  * Keeps `concurrency` calls in flight for `seconds`, each one `callA` or `callB` by the phase it
- * starts in (see `PhaseTally`; phases of `phaseMs`).
+ * starts in (see `PhaseTally`).
  */
 export async function runAlternatingLoop(
   callA: () => Promise<unknown>,
   callB: () => Promise<unknown>,
   concurrency: number,
   seconds: number,
-  phaseMs = PHASE_MS,
 ): Promise<AlternatingResult> {
-  const tally = new PhaseTally(phaseMs);
+  const tally = new PhaseTally();
   const deadline = performance.now() + seconds * 1000;
   const worker = async (): Promise<void> => {
     while (performance.now() < deadline) {
