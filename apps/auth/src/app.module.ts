@@ -3,7 +3,7 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { APP_PIPE } from '@nestjs/core';
 import { join } from 'node:path';
 
-import { authAppProviders, AuthModule } from '@relay/auth';
+import { AuthModule } from '@relay/auth';
 import { DatabaseModule } from '@relay/database';
 import { HealthModule } from '@relay/health';
 
@@ -18,7 +18,8 @@ import { UsersModule } from './users/users.module';
 
 /**
  * Composition root. Public routes: register, login, refresh, /oauth/token, /.well-known/*, /health.
- * Everything else needs a Bearer token for audience "auth"; admin routes need the admin role.
+ * Everything else needs a Bearer token for audience "auth" (AuthModule installs AccessTokenGuard as
+ * APP_GUARD and TransportExceptionFilter as APP_FILTER); admin routes need the admin role.
  */
 @Module({
   imports: [
@@ -55,7 +56,6 @@ import { UsersModule } from './users/users.module';
     AdminModule,
   ],
   providers: [
-    ...authAppProviders(),
     {
       provide: APP_PIPE,
       useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),

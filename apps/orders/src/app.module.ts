@@ -4,7 +4,7 @@ import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { APP_PIPE } from '@nestjs/core';
 
-import { AuthModule, authAppProviders, StrictValidationPipe } from '@relay/auth';
+import { AuthModule, StrictValidationPipe } from '@relay/auth';
 import { DatabaseModule } from '@relay/database';
 import { HealthModule } from '@relay/health';
 
@@ -12,8 +12,9 @@ import { type OrdersConfig, validateOrdersConfig } from './config/orders.config'
 import { ordersMigrations } from './database/migrations';
 import { OrdersModule } from './orders/orders.module';
 
-// Composition root: every HTTP route and NATS handler passes AccessTokenGuard (token, roles, scopes);
-// only GET /health is @Public(). The pipe is global (not main.ts) so NATS payloads are validated too.
+// Composition root: AuthModule installs AccessTokenGuard (APP_GUARD: token, roles, scopes) and
+// TransportExceptionFilter (APP_FILTER), so every HTTP route and NATS handler passes the guard; only
+// GET /health is @Public(). The pipe is global (not main.ts) so NATS payloads are validated too.
 @Module({
   imports: [
     ConfigModule.forRoot({ isGlobal: true, validate: validateOrdersConfig }),
@@ -46,6 +47,6 @@ import { OrdersModule } from './orders/orders.module';
     HealthModule.forRoot(),
     OrdersModule,
   ],
-  providers: [...authAppProviders(), { provide: APP_PIPE, useClass: StrictValidationPipe }],
+  providers: [{ provide: APP_PIPE, useClass: StrictValidationPipe }],
 })
 export class AppModule {}

@@ -3,13 +3,13 @@ import { APP_PIPE, NestFactory } from '@nestjs/core';
 import { MessagePattern } from '@nestjs/microservices';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 
-import { authAppProviders, AuthModule, natsMicroserviceOptions, Public, Roles } from '@relay/auth';
+import { AuthModule, natsMicroserviceOptions, Public, Roles } from '@relay/auth';
 
 import { runTarget, targetConfig } from '../core/target-process';
 import { BENCH_REPLY, type RpcSubjects, type TargetConfig, type TargetReady } from './target-config';
 
 // The same handler twice, guarded and @Public(), in one app wired exactly like apps/inventory
-// (guards, filter and pipe as APP_* providers, NATS inheriting the app config), so the
+// (AuthModule's guard and filter, the pipe as APP_PIPE, NATS inheriting the app config), so the
 // difference between the two is the cost of authentication and nothing else.
 @Controller('bench')
 class BenchController {
@@ -65,7 +65,6 @@ runTarget<TargetReady>(async () => {
     ],
     controllers: [BenchController, rpcController(config.subjects)],
     providers: [
-      ...authAppProviders(),
       {
         provide: APP_PIPE,
         useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),

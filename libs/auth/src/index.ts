@@ -1,5 +1,5 @@
 export { AuthModule } from './lib/auth.module';
-export { authAppProviders } from './lib/auth-app-providers';
+export type { AuthModuleExtras } from './lib/auth.module-definition';
 export type { AuthModuleOptions, PropagationMode } from './lib/auth-module-options';
 export { AccessTokenVerifier, type VerifiedToken } from './lib/access-token/access-token-verifier';
 export type { Principal } from './lib/access-token/access-token';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
-import { Controller, Get, Module } from '@nestjs/common';
+import { Controller, Get, type INestApplication, Logger, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { MessagePattern } from '@nestjs/microservices';
@@ -10,8 +10,9 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 
 import { createTestIssuer, type JwksServer, NatsTestClient } from '@relay/testing';
 
+import { HTTP_ADAPTERS, type HttpAdapterName } from '../test-support/http-adapters';
 import { NATS_URL } from '../test-support/probe-app';
-import { authAppProviders, AuthModule, CurrentPrincipal, natsMicroserviceOptions, type Principal } from '../index';
+import { AuthModule, CurrentPrincipal, natsMicroserviceOptions, type Principal } from '../index';
 
 const SUBJECT = `readme.${Date.now().toString(36)}.whoami`;
 
@@ -38,32 +39,65 @@ class WhoAmIRpcController {
   }
 }
 
+// what the app's config would hold; set before each app starts
+let config: AppConfig;
+
 @Module({
-  // the next three lines are copied literally from libs/auth/README.md, "Secure a new Nest app" (app.module.ts)
+  // the next two lines are copied literally from libs/auth/README.md, "Secure a new Nest app" (app.module.ts)
   imports: [AuthModule.forRootAsync({ inject: [ConfigService], useFactory: (c: ConfigService<AppConfig, true>) => ({
     issuer: c.get('AUTH_ISSUER'), audience: 'inventory', jwksUri: c.get('AUTH_JWKS_URI'), natsUrl: c.get('NATS_URL'), serviceName: 'inventory' }) })],
-  providers: [...authAppProviders()], // AccessTokenGuard (APP_GUARD: token, @Roles, @Scopes), TransportExceptionFilter (APP_FILTER)
   controllers: [WhoAmIController, WhoAmIRpcController],
+})
+class InventoryModule {}
+
+// the app's root module: its config, and the README's lines; no guard, no filter
+@Module({
+  imports: [ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => config] }), InventoryModule],
 })
 class AppModule {}
 
-describe('README "Secure a new Nest app"', () => {
+/** main.ts of the README, on `adapter`. */
+async function bootstrap(adapter: HttpAdapterName): Promise<INestApplication> {
+  if (adapter === 'fastify') {
+    // copied literally from the README (main.ts, Fastify)
+    const app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter());
+    return start(app);
+  }
+  // copied literally from the README (main.ts, Express)
+  const app = await NestFactory.create(AppModule);
+  return start(app);
+}
+
+async function start(app: INestApplication): Promise<INestApplication> {
+  // the next two lines are copied literally from the README (main.ts)
+  app.connectMicroservice(natsMicroserviceOptions({ url: config.NATS_URL, name: 'inventory' }), { inheritAppConfig: true });
+  await app.init(); await app.startAllMicroservices(); await app.listen(config.PORT, '0.0.0.0');
+  return app;
+}
+
+it('README "Secure a new Nest app" is still what the spec below runs', () => {
+  const readme = readFileSync(join(__dirname, '../../README.md'), 'utf8');
+  const source = readFileSync(__filename, 'utf8');
+  const snippet = /## Secure a new Nest app\n\n```ts\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+  const copied = snippet.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('//'));
+
+  expect(copied.length).toBeGreaterThanOrEqual(6);
+  for (const line of copied) expect(source).toContain(line.trim());
+});
+
+describe.each(HTTP_ADAPTERS)('README "Secure a new Nest app" on %s', (adapter) => {
   const issuer = createTestIssuer();
   let jwks: JwksServer;
   let nats: NatsTestClient;
-  let app: NestFastifyApplication;
+  let app: INestApplication;
   let baseUrl: string;
 
   beforeAll(async () => {
     jwks = await issuer.serveJwks();
     nats = await NatsTestClient.connect(NATS_URL);
-    const config: AppConfig = { AUTH_ISSUER: issuer.issuer, AUTH_JWKS_URI: jwks.url, NATS_URL, PORT: 0 };
-    @Module({ imports: [ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => config] }), AppModule] })
-    class RootModule {}
-    app = await NestFactory.create<NestFastifyApplication>(RootModule, new FastifyAdapter(), { logger: false });
-    // the next two lines are copied literally from libs/auth/README.md, "Secure a new Nest app" (main.ts)
-    app.connectMicroservice(natsMicroserviceOptions({ url: config.NATS_URL, name: 'inventory' }), { inheritAppConfig: true });
-    await app.init(); await app.startAllMicroservices(); await app.listen(config.PORT, '0.0.0.0');
+    config = { AUTH_ISSUER: issuer.issuer, AUTH_JWKS_URI: jwks.url, NATS_URL, PORT: 0 };
+    Logger.overrideLogger(false);
+    app = await bootstrap(adapter);
     baseUrl = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
   });
 
@@ -71,16 +105,6 @@ describe('README "Secure a new Nest app"', () => {
     await app?.close();
     await nats?.close();
     await jwks?.stop();
-  });
-
-  it('is still what the README shows', () => {
-    const readme = readFileSync(join(__dirname, '../../README.md'), 'utf8');
-    const source = readFileSync(__filename, 'utf8');
-    const snippet = /## Secure a new Nest app\n\n```ts\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
-    const copied = snippet.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('//'));
-
-    expect(copied.length).toBeGreaterThanOrEqual(5);
-    for (const line of copied) expect(source).toContain(line.trim());
   });
 
   it('refuses HTTP and NATS calls without a token with 401', async () => {

@@ -1,10 +1,9 @@
 import { Body, Controller, Get, type INestApplication, Module, Post, type Type } from '@nestjs/common';
 import { Ctx, EventPattern, MessagePattern, type NatsContext, Payload } from '@nestjs/microservices';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 
 import {
-  authAppProviders,
   AuthModule,
   type AuthModuleOptions,
   CallContext,
@@ -17,6 +16,7 @@ import {
   Roles,
   Scopes,
 } from '../index';
+import { createHttpAdapter, type HttpAdapterName, type HttpAnswer, httpGet } from './http-adapters';
 
 export const NATS_URL = process.env['RELAY_TEST_NATS_URL'] ?? 'nats://127.0.0.1:4222';
 
@@ -38,21 +38,22 @@ export interface ProbeTargets {
   forwardPrefix?: string;
   /** Base URL of the app `GET /probe/fetch` calls (its `/probe` route), audience `inventory`. */
   fetchUrl?: () => string;
-  /** Listen on a real HTTP port (then `ProbeApp.url` is set). */
+  /** Listen on a real HTTP port (then `ProbeApp.url` is set). Always on Express. */
   listen?: boolean;
+  /** Nest's HTTP adapter. Default: `'fastify'`. */
+  adapter?: HttpAdapterName;
 }
 
-/** A hybrid (Fastify + NATS) Nest app wired exactly as the Relay apps are, with probe handlers. */
+/** A hybrid (HTTP + NATS) Nest app wired exactly as the Relay apps are, with probe handlers. */
 export interface ProbeApp {
-  app: NestFastifyApplication;
+  app: INestApplication;
+  adapter: HttpAdapterName;
   prefix: string;
-  /** `http://127.0.0.1:<port>` when started with `listen`. */
+  /** `http://127.0.0.1:<port>` when started with `listen` (always on Express). */
   url?: string;
   events: { subject?: string; data: unknown }[];
-  http(
-    path: string,
-    headers?: Record<string, string>,
-  ): Promise<{ status: number; headers: Record<string, unknown>; body: string }>;
+  /** `GET path`: Fastify's `inject` (no socket), a real request on Express. */
+  http(path: string, headers?: Record<string, string>): Promise<HttpAnswer>;
   close(): Promise<void>;
 }
 
@@ -179,39 +180,49 @@ function probeControllers(prefix: string, events: ProbeApp['events'], targets: P
   return [ProbeController, OpenProbeController, ProbeRpcController];
 }
 
-/** Starts a probe app: HTTP via `inject`, NATS on the real server under a unique subject prefix. */
+/**
+ * Starts a probe app: HTTP via Fastify's `inject` or, on Express, a real port; NATS on the real server
+ * under a unique subject prefix. It imports `AuthModule` and nothing else of auth: the guard and the
+ * filter come with it.
+ */
 export async function startProbeApp(
   options: AuthModuleOptions,
   prefix: string,
   targets: ProbeTargets = {},
 ): Promise<ProbeApp> {
+  const adapter = targets.adapter ?? 'fastify';
+  const listen = targets.listen === true || adapter === 'express';
   const events: ProbeApp['events'] = [];
   @Module({ controllers: probeControllers(prefix, events, targets) })
   class ProbeModule {}
 
   const moduleRef = await Test.createTestingModule({
     imports: [AuthModule.forRoot(options), ProbeModule],
-    providers: [...authAppProviders()],
   }).compile();
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {
-    logger: false,
-  });
+  const app = moduleRef.createNestApplication(createHttpAdapter(adapter), { logger: false });
   app.connectMicroservice(natsMicroserviceOptions({ url: options.natsUrl, name: options.serviceName }), {
     inheritAppConfig: true,
   });
   await app.init();
   await app.startAllMicroservices();
-  await app.getHttpAdapter().getInstance().ready();
-  if (targets.listen === true) await app.listen(0, '127.0.0.1');
+  if (adapter === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
+  if (listen) await app.listen(0, '127.0.0.1');
+  const url = listen ? (await app.getUrl()).replace('[::1]', '127.0.0.1') : undefined;
   return {
     app,
+    adapter,
     prefix,
-    ...(targets.listen === true ? { url: (await app.getUrl()).replace('[::1]', '127.0.0.1') } : {}),
+    ...(url === undefined ? {} : { url }),
     events,
     http: async (path, headers = {}) => {
-      const response = await app.inject({ method: 'GET', url: path, headers });
-      return { status: response.statusCode, headers: response.headers, body: response.body };
+      if (url !== undefined && adapter === 'express') return httpGet(url, path, headers);
+      const response = await (app as NestFastifyApplication).inject({ method: 'GET', url: path, headers });
+      return { status: response.statusCode, headers: stringHeaders(response.headers), body: response.body };
     },
-    close: () => (app as INestApplication).close(),
+    close: () => app.close(),
   };
+}
+
+function stringHeaders(headers: Record<string, unknown>): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, value?.toString()]));
 }

@@ -1,8 +1,7 @@
 import { Controller, Get, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { AccessTokenGuard, AuthModule, TransportExceptionFilter } from '@relay/auth';
+import { AuthModule } from '@relay/auth';
 import { DatabaseModule } from '@relay/database';
 import { createTestIssuer, type JwksServer } from '@relay/testing';
 
@@ -40,10 +39,6 @@ describe(HealthModule.name, () => {
         }),
         HealthModule.forRoot(),
         PrivateModule,
-      ],
-      providers: [
-        { provide: APP_GUARD, useClass: AccessTokenGuard },
-        { provide: APP_FILTER, useClass: TransportExceptionFilter },
       ],
     }).compile();
     app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter());

@@ -16,7 +16,7 @@ describe('CallContext', () => {
 
   it('refuses to record a caller outside a call context, saying how to wire one', () => {
     expect(() => recordCaller('a.b.c', principal)).toThrow(
-      /without a call context.*Fastify adapter.*natsMicroserviceOptions/,
+      /without a call context.*Fastify or Express adapter.*natsMicroserviceOptions/,
     );
   });
 });

@@ -36,8 +36,8 @@ interface CallState {
 const storage = new AsyncLocalStorage<CallState>();
 
 /**
- * The per-call context (AsyncLocalStorage). Each HTTP request (a Fastify `preHandler` hook that
- * `AuthModule` installs) and NATS message (`natsMicroserviceOptions`' processing hook) runs in its
+ * The per-call context (AsyncLocalStorage). Each HTTP request (a Fastify `preHandler` hook or an
+ * Express middleware that `AuthModule` installs) and NATS message (`natsMicroserviceOptions`' processing hook) runs in its
  * own; `AccessTokenGuard` records the verified caller in it.
  */
 export class CallContext {
@@ -90,8 +90,8 @@ export function recordCaller(token: string, principal: Principal): void {
   const state = storage.getStore();
   if (state === undefined) {
     throw new Error(
-      '@relay/auth: a call reached AccessTokenGuard without a call context. HTTP needs the Fastify adapter ' +
-        '(AuthModule hooks it); NATS needs app.connectMicroservice(natsMicroserviceOptions(...)).',
+      '@relay/auth: a call reached AccessTokenGuard without a call context. HTTP needs the Fastify or Express ' +
+        'adapter (AuthModule hooks it); NATS needs app.connectMicroservice(natsMicroserviceOptions(...)).',
     );
   }
   state.token = token;

@@ -1,4 +1,6 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+import { Injectable, type MiddlewareConsumer, type OnModuleInit, RequestMethod } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 
@@ -6,27 +8,51 @@ import { MessageHeaders } from '@relay/contracts';
 
 import { CallContext } from './call-context';
 
+/** Every path, every method: Nest registers it for the global prefix and the routes excluded from it too. */
+const EVERY_ROUTE = { path: '*', method: RequestMethod.ALL };
+
 /**
- * The transport edge of an HTTP call: a Fastify `preHandler` hook runs the rest of each request
- * (guards, pipes, handler, filters) inside its own `CallContext`. `preHandler` runs once the route is
- * found and the body read, so unknown routes cost nothing and the context never depends on how the body
- * parser carries async context. (An interceptor could do the same job, at several times the cost per
- * request: Nest wraps every interceptor call in `AsyncResource.bind` and rxjs.)
+ * The transport edge of an HTTP call: each request's guards, pipes, handler and filters run inside
+ * its own `CallContext`, on either of Nest's HTTP adapters.
+ *
+ * Fastify: a `preHandler` hook. It runs once the route is found and the body read, so unknown routes
+ * cost nothing and the context never depends on how the body parser carries async context.
+ *
+ * Express: a middleware on every path, registered through Nest's `MiddlewareConsumer`: Nest places it
+ * after its body parsers (the body is read before the context starts, as on Fastify) and before any
+ * route of any module, and it calls the rest of the chain synchronously inside the context, so the
+ * guard, the handler and the calls it makes all see it. (`app.use()` from a lifecycle hook would come
+ * after the routes; from a constructor, before the body parsers.)
+ *
+ * An interceptor could do the same job, at several times the cost per request: Nest wraps every
+ * interceptor call in `AsyncResource.bind` and rxjs.
  */
 @Injectable()
 export class HttpCallContext implements OnModuleInit {
   constructor(private readonly adapterHost: HttpAdapterHost) {}
 
+  /** Called from `AuthModule.configure()`, before Nest registers any route. */
+  configure(consumer: MiddlewareConsumer): void {
+    if (this.adapterType() === 'express') {
+      consumer.apply(runExpressRequestInCallContext).forRoutes(EVERY_ROUTE);
+    }
+  }
+
   onModuleInit(): void {
-    const adapter = this.adapterHost.httpAdapter as HttpAdapterHost['httpAdapter'] | undefined;
-    // no HTTP server: a microservice-only app or a bare testing module
-    if (adapter === undefined || adapter === null) return;
-    if (adapter.getType() !== 'fastify') {
+    const type = this.adapterType();
+    if (type === 'fastify') {
+      this.adapterHost.httpAdapter.getInstance<FastifyInstance>().addHook('preHandler', runInCallContext);
+    } else if (type !== undefined && type !== 'express') {
       throw new Error(
-        `@relay/auth needs Nest's Fastify adapter for HTTP (this app uses '${adapter.getType()}')`,
+        `@relay/auth needs Nest's Fastify or Express adapter for HTTP (this app uses '${type}')`,
       );
     }
-    adapter.getInstance<FastifyInstance>().addHook('preHandler', runInCallContext);
+  }
+
+  /** The HTTP adapter's type, or `undefined` without an HTTP server (a microservice-only app or a bare testing module). */
+  private adapterType(): string | undefined {
+    const adapter = this.adapterHost.httpAdapter as HttpAdapterHost['httpAdapter'] | undefined;
+    return adapter === undefined || adapter === null ? undefined : adapter.getType();
   }
 }
 
@@ -41,6 +67,21 @@ function runInCallContext(
       requestId: single(request.headers[MessageHeaders.requestId]),
     },
     done,
+  );
+}
+
+// the same headers as the Fastify hook, read from the same Node request headers
+function runExpressRequestInCallContext(
+  request: IncomingMessage,
+  _response: ServerResponse,
+  next: () => void,
+): void {
+  CallContext.run(
+    {
+      traceparent: single(request.headers[MessageHeaders.traceparent]),
+      requestId: single(request.headers[MessageHeaders.requestId]),
+    },
+    next,
   );
 }
 

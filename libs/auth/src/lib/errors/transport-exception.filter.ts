@@ -16,7 +16,7 @@ const REASON: Record<AuthError['status'], string> = {
  * The one error boundary for both transports. HTTP: `AuthError` → 401 / 403 / 503 with
  * `WWW-Authenticate` (RFC 6750 §3) and `{statusCode, error, message}`, other errors as Nest does.
  * NATS: any error → `{status, message, reason?}`, never Nest's "Internal server error" shape.
- * Register as `APP_FILTER`.
+ * `AuthModule` installs it as an `APP_FILTER`.
  */
 @Catch()
 export class TransportExceptionFilter extends BaseExceptionFilter {

@@ -11,7 +11,7 @@ import { type AccessPolicy, accessPolicyOf, assertPolicyMet } from './access-pol
 /**
  * Authenticates every HTTP request (`Authorization: Bearer`) and NATS message (`authorization`
  * header) and enforces `@Roles()` / `@Scopes()` on the caller it verified, on both transports alike;
- * `@Public()` handlers skip it. Register as an `APP_GUARD` (`authAppProviders()` does).
+ * `@Public()` handlers skip it. `AuthModule` installs it as the `APP_GUARD` (unless `installGlobalGuard: false`).
  */
 @Injectable()
 export class AccessTokenGuard implements CanActivate {

@@ -4,6 +4,7 @@ import { UnauthorizedException } from '@nestjs/common';
 
 import { createTestIssuer, type JwksServer, NatsTestClient } from '@relay/testing';
 
+import { HTTP_ADAPTERS, type HttpAdapterName } from '../../test-support/http-adapters';
 import { NATS_URL, type ProbeApp, type ProbeView, startProbeApp } from '../../test-support/probe-app';
 import { deleteBucket, uniqueBucketName } from '../../test-support/revocation-bucket';
 import { RpcCallError, RpcTimeoutError } from '../errors/rpc-call.error';
@@ -12,7 +13,12 @@ import { RelayNatsClient } from '../nats/relay-nats-client';
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const TRACEPARENT = `00-${TRACE_ID}-00f067aa0ba902b7-01`;
 
-describe('AccessTokenGuard on HTTP and NATS', () => {
+/** A probe app on `adapter` with its own bucket and NATS prefix, and a NATS test client. */
+function useProbe(adapter: HttpAdapterName): {
+  probe: () => ProbeApp;
+  nats: () => NatsTestClient;
+  bearer: (claims?: Record<string, unknown>) => { authorization: string };
+} {
   const issuer = createTestIssuer();
   const bucket = uniqueBucketName();
   const prefix = `test.${randomUUID().slice(0, 8)}`;
@@ -29,11 +35,11 @@ describe('AccessTokenGuard on HTTP and NATS', () => {
         audience: 'orders',
         jwksUri: jwks.url,
         natsUrl: NATS_URL,
-        serviceName: `guards-${prefix}`,
+        serviceName: `guards-${adapter}-${prefix}`,
         revocationBucket: bucket,
       },
       prefix,
-      { listen: true },
+      { listen: true, adapter },
     );
   });
 
@@ -44,13 +50,18 @@ describe('AccessTokenGuard on HTTP and NATS', () => {
     await jwks?.stop();
   });
 
-  const bearer = (claims: Record<string, unknown> = {}): { authorization: string } => ({
-    authorization: `Bearer ${issuer.mintAccessToken({ claims })}`,
-  });
+  return {
+    probe: () => probe,
+    nats: () => nats,
+    bearer: (claims = {}) => ({ authorization: `Bearer ${issuer.mintAccessToken({ claims })}` }),
+  };
+}
 
-  it('answers 403 insufficient_scope on both transports when the role is missing', async () => {
-    const http = await probe.http('/probe/admin', bearer());
-    const reply = await nats.request(`${prefix}.admin`, {}, { headers: bearer() });
+describe.each(HTTP_ADAPTERS)('AccessTokenGuard over HTTP on %s', (adapter) => {
+  const { probe, bearer } = useProbe(adapter);
+
+  it('answers 403 insufficient_scope when the role is missing', async () => {
+    const http = await probe().http('/probe/admin', bearer());
 
     expect(http.status).toBe(403);
     expect(http.headers['www-authenticate']).toBe('Bearer error="insufficient_scope"');
@@ -59,32 +70,29 @@ describe('AccessTokenGuard on HTTP and NATS', () => {
       error: 'Forbidden',
       message: expect.any(String),
     });
-    expect(reply.err).toEqual({ status: 403, message: expect.any(String) });
   });
 
-  it('lets an admin through on both transports', async () => {
-    const http = await probe.http('/probe/admin', bearer({ roles: ['admin'] }));
-    const reply = await nats.request<ProbeView>(
-      `${prefix}.admin`,
-      {},
-      { headers: bearer({ roles: ['admin'] }) },
-    );
+  it('lets an admin through', async () => {
+    const http = await probe().http('/probe/admin', bearer({ roles: ['admin'] }));
 
     expect(http.status).toBe(200);
-    expect(reply.response?.subject).toBe('user-1');
+    expect((JSON.parse(http.body) as ProbeView).subject).toBe('user-1');
   });
 
   it('requires every scope named by @Scopes()', async () => {
-    const without = await probe.http('/probe/scoped', bearer({ scope: 'inventory:read' }));
-    const withScope = await probe.http('/probe/scoped', bearer({ scope: 'inventory:read inventory:write' }));
+    const without = await probe().http('/probe/scoped', bearer({ scope: 'inventory:read' }));
+    const withScope = await probe().http(
+      '/probe/scoped',
+      bearer({ scope: 'inventory:read inventory:write' }),
+    );
 
     expect(without.status).toBe(403);
     expect(withScope.status).toBe(200);
   });
 
   it('lets @Public() routes through without a token', async () => {
-    const http = await probe.http('/probe/public');
-    const underPublicController = await probe.http('/probe/open');
+    const http = await probe().http('/probe/public');
+    const underPublicController = await probe().http('/probe/open');
 
     expect(http.status).toBe(200);
     expect(underPublicController.status).toBe(200);
@@ -93,7 +101,7 @@ describe('AccessTokenGuard on HTTP and NATS', () => {
   it('still asks for a caller with the role when a @Roles() handler sits in a @Public() controller', async () => {
     const statuses = await Promise.all(
       [{}, bearer(), bearer({ roles: ['admin'] })].map(
-        async (headers) => (await probe.http('/probe/open/admin', headers)).status,
+        async (headers) => (await probe().http('/probe/open/admin', headers)).status,
       ),
     );
 
@@ -101,30 +109,16 @@ describe('AccessTokenGuard on HTTP and NATS', () => {
   });
 
   it('refuses a token in the query string', async () => {
-    const token = issuer.mintAccessToken();
-
-    const http = await probe.http(`/probe?access_token=${token}`);
-    const reply = await nats.request(`${prefix}.probe`, { access_token: token });
+    const http = await probe().http(`/probe?access_token=${bearer().authorization.slice('Bearer '.length)}`);
 
     expect(http.status).toBe(401);
     expect(http.headers['www-authenticate']).toBe('Bearer');
-    expect(reply.err).toEqual({ status: 401, message: expect.any(String) });
-  });
-
-  it('guards @EventPattern handlers: only the authenticated event is handled', async () => {
-    await nats.emit(`${prefix}.event`, { n: 1 }, { headers: { authorization: 'Bearer forged.token.here' } });
-    await nats.emit(`${prefix}.event`, { n: 2 });
-    await nats.emit(`${prefix}.event`, { n: 3 }, { headers: bearer({ sub: 'user-3' }) });
-    await waitFor(() => probe.events.length > 0);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-
-    expect(probe.events).toEqual([{ subject: 'user-3', data: { n: 3 } }]);
   });
 
   it('propagates token, trace id and request id from HTTP to the NATS handler it calls', async () => {
     const headers = { ...bearer(), traceparent: TRACEPARENT, 'x-request-id': 'req-http-1' };
 
-    const http = await probe.http('/probe/forward', headers);
+    const http = await probe().http('/probe/forward', headers);
     const downstream = JSON.parse(http.body) as ProbeView;
 
     expect(http.status).toBe(200);
@@ -143,13 +137,14 @@ describe('AccessTokenGuard on HTTP and NATS', () => {
       'x-request-id': 'req-post-1',
       'content-type': 'application/json',
     };
-    const body = JSON.stringify({ padding: 'x'.repeat(200_000) });
+    // under the body parsers' default limits on both adapters (Express: 100 kB)
+    const body = JSON.stringify({ padding: 'x'.repeat(90_000) });
 
-    const response = await fetch(`${probe.url ?? ''}/probe/forward`, { method: 'POST', headers, body });
+    const response = await fetch(`${probe().url ?? ''}/probe/forward`, { method: 'POST', headers, body });
     const answer = (await response.json()) as { body: { padding: string }; downstream: ProbeView };
 
     expect(response.status).toBe(201);
-    expect(answer.body.padding).toHaveLength(200_000);
+    expect(answer.body.padding).toHaveLength(90_000);
     expect(answer.downstream).toEqual(
       expect.objectContaining({
         subject: 'poster',
@@ -160,10 +155,58 @@ describe('AccessTokenGuard on HTTP and NATS', () => {
     );
   });
 
+  it('starts a trace and a request id when the caller sent none', async () => {
+    const http = await probe().http('/probe/forward', bearer());
+    const downstream = JSON.parse(http.body) as ProbeView;
+
+    expect(downstream.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    expect(downstream.requestId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+// NATS does not depend on the HTTP adapter: once, on the default (Fastify) hybrid app
+describe('AccessTokenGuard over NATS', () => {
+  const { probe, nats, bearer } = useProbe('fastify');
+
+  it('answers err 403 when the role is missing, and lets an admin through', async () => {
+    const refused = await nats().request(`${probe().prefix}.admin`, {}, { headers: bearer() });
+    const admitted = await nats().request<ProbeView>(
+      `${probe().prefix}.admin`,
+      {},
+      { headers: bearer({ roles: ['admin'] }) },
+    );
+
+    expect(refused.err).toEqual({ status: 403, message: expect.any(String) });
+    expect(admitted.response?.subject).toBe('user-1');
+  });
+
+  it('refuses a token in the payload', async () => {
+    const reply = await nats().request(`${probe().prefix}.probe`, {
+      access_token: bearer().authorization.slice('Bearer '.length),
+    });
+
+    expect(reply.err).toEqual({ status: 401, message: expect.any(String) });
+  });
+
+  it('guards @EventPattern handlers: only the authenticated event is handled', async () => {
+    const { prefix, events } = probe();
+    await nats().emit(
+      `${prefix}.event`,
+      { n: 1 },
+      { headers: { authorization: 'Bearer forged.token.here' } },
+    );
+    await nats().emit(`${prefix}.event`, { n: 2 });
+    await nats().emit(`${prefix}.event`, { n: 3 }, { headers: bearer({ sub: 'user-3' }) });
+    await waitFor(() => events.length > 0);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    expect(events).toEqual([{ subject: 'user-3', data: { n: 3 } }]);
+  });
+
   it('propagates token, trace id and request id from NATS to NATS', async () => {
     const headers = { ...bearer(), traceparent: TRACEPARENT, 'x-request-id': 'req-nats-1' };
 
-    const reply = await nats.request<ProbeView>(`${prefix}.forward`, {}, { headers });
+    const reply = await nats().request<ProbeView>(`${probe().prefix}.forward`, {}, { headers });
 
     expect(reply.response).toEqual(
       expect.objectContaining({
@@ -175,16 +218,9 @@ describe('AccessTokenGuard on HTTP and NATS', () => {
     );
   });
 
-  it('starts a trace and a request id when the caller sent none', async () => {
-    const http = await probe.http('/probe/forward', bearer());
-    const downstream = JSON.parse(http.body) as ProbeView;
-
-    expect(downstream.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
-    expect(downstream.requestId).toMatch(/^[0-9a-f-]{36}$/);
-  });
-
   it('maps err replies, silence and no responders to typed errors in RelayNatsClient', async () => {
-    const client = probe.app.get(RelayNatsClient);
+    const { app, prefix } = probe();
+    const client = app.get(RelayNatsClient);
 
     await expect(client.send(`${prefix}.probe`, {})).rejects.toBeInstanceOf(UnauthorizedException);
     await expect(client.send(`${prefix}.slow`, {}, { timeoutMs: 100 })).rejects.toBeInstanceOf(

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
 import { Controller, Get, type INestApplication, Req, UseGuards } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AuthGuard } from '@nestjs/passport';
 import { Test } from '@nestjs/testing';
@@ -15,7 +14,6 @@ import type { Principal } from '../access-token/access-token';
 import { AuthModule } from '../auth.module';
 import { CurrentPrincipal } from '../decorators/current-principal.decorator';
 import { Roles } from '../decorators/roles.decorator';
-import { TransportExceptionFilter } from '../errors/transport-exception.filter';
 import { AccessTokenGuard } from '../guards/access-token.guard';
 import { RolesGuard } from '../guards/roles.guard';
 import { RELAY_JWT_STRATEGY, RelayJwtStrategy } from './relay-jwt.strategy';
@@ -79,10 +77,13 @@ describe(RelayJwtStrategy.name, () => {
           serviceName: `passport-${randomUUID().slice(0, 8)}`,
           revocationBucket: bucket,
           clock: () => new Date(NOW * 1000),
+          // each route names its own guard: the global one would decide before passport does
+          installGlobalGuard: false,
         }),
       ],
       controllers: [VerdictController],
-      providers: [RelayJwtStrategy, { provide: APP_FILTER, useClass: TransportExceptionFilter }],
+      // TransportExceptionFilter comes with AuthModule, guard or no guard
+      providers: [RelayJwtStrategy],
     }).compile();
     app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
     await app.init();
