@@ -11,7 +11,7 @@ export { ReserveStockDto, type ReserveStockResult } from './lib/inventory/reserv
 export { ReleaseStockDto, type ReleaseStockResult } from './lib/inventory/release-stock.dto';
 export { StockQueryDto, type StockLevel } from './lib/inventory/stock-query.dto';
 export type { InventoryReservedEvent } from './lib/inventory/inventory-reserved.event';
-export { ROLES, type Role } from './lib/auth/role';
+export { isRole, ROLES, type Role } from './lib/auth/role';
 export { type ServiceScope, ServiceScopes } from './lib/auth/service-scopes';
 export {
   AuthSubjects,

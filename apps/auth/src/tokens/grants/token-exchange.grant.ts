@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 
 import { AccessTokenVerifier, type Principal } from '@relay/auth';
+import { isRole } from '@relay/contracts';
 
 import { OAuthError } from '../oauth.error';
 import type { OAuthTokenResponse } from '../oauth-token.response';
@@ -47,7 +48,8 @@ export class TokenExchangeGrant {
         aud: [audience],
         clientId: client.id,
         ...(subject.sessionId === undefined ? {} : { sessionId: subject.sessionId }),
-        roles: requestedScopes === undefined ? subject.roles : [],
+        // only Relay's own roles are minted again
+        roles: requestedScopes === undefined ? subject.roles.filter(isRole) : [],
         scope: scopes.join(' '),
         act: actorChain(client.id, subject.actor),
       },

@@ -14,14 +14,14 @@ const claims = (extra: Record<string, unknown> = {}): JWTPayload => ({
 });
 
 describe(toPrincipal.name, () => {
-  it('maps the claims to a frozen principal, keeping only the known roles', () => {
+  it('maps the claims to a frozen principal, keeping every role the issuer signed', () => {
     const principal = toPrincipal(
       claims({ aud: 'orders', roles: ['admin', 'root'], scope: 'a  b', sid: 's-1', act: { sub: 'svc' } }),
     );
 
     expect(principal).toEqual({
       subject: 'user-1',
-      roles: ['admin'],
+      roles: ['admin', 'root'],
       scopes: ['a', 'b'],
       clientId: '',
       sessionId: 's-1',

@@ -1,7 +1,5 @@
 import type { JWTPayload } from 'jose';
 
-import { ROLES, type Role } from '@relay/contracts';
-
 import { AuthError } from '../errors/auth.error';
 
 /** The verified caller, as read from an access token; frozen (one object serves every call with the same token). */
@@ -9,7 +7,7 @@ export interface Principal {
   /** `sub`: the user id, or the client id for service tokens. */
   readonly subject: string;
   /** `roles`, restricted to the known roles. */
-  readonly roles: readonly Role[];
+  readonly roles: readonly string[];
   /** `scope`, split on spaces. */
   readonly scopes: readonly string[];
   /** `client_id` ('' when absent). */
@@ -28,7 +26,6 @@ export interface Principal {
   readonly actor?: string;
 }
 
-const KNOWN_ROLES: readonly string[] = ROLES;
 const NONE: readonly never[] = Object.freeze([]);
 
 /**
@@ -50,7 +47,7 @@ export function toPrincipal(payload: JWTPayload): Principal {
   }
   return Object.freeze({
     subject: sub,
-    roles: knownRoles(payload['roles']),
+    roles: rolesOf(payload['roles']),
     scopes: scopesOf(optionalString(payload['scope'])),
     clientId: optionalString(payload['client_id']) ?? '',
     sessionId: optionalString(payload['sid']),
@@ -67,18 +64,15 @@ function optionalString(value: unknown): string | undefined {
   throw new AuthError('invalid_token');
 }
 
-/** `roles` restricted to the known roles, frozen; every member must be a string. */
-function knownRoles(value: unknown): readonly Role[] {
+/**
+ * `roles`, frozen; every member must be a string. Kept as the issuer signed them: `@Roles()` grants
+ * only the roles a handler names, so a role no handler names grants nothing.
+ */
+function rolesOf(value: unknown): readonly string[] {
   if (value === undefined) return NONE;
   if (!Array.isArray(value)) throw new AuthError('invalid_token');
-  let known = 0;
-  for (const role of value) {
-    if (typeof role !== 'string') throw new AuthError('invalid_token');
-    if (KNOWN_ROLES.includes(role)) known += 1;
-  }
-  if (known === 0) return NONE;
-  const roles = known === value.length ? value : value.filter((role) => KNOWN_ROLES.includes(role));
-  return lastRoles.reuse(roles) as readonly Role[];
+  for (const role of value) if (typeof role !== 'string') throw new AuthError('invalid_token');
+  return value.length === 0 ? NONE : lastRoles.reuse(value as string[]);
 }
 
 function scopesOf(scope: string | undefined): readonly string[] {

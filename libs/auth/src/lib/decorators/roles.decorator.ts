@@ -1,7 +1,5 @@
 import { SetMetadata } from '@nestjs/common';
 
-import type { Role } from '@relay/contracts';
-
 export const ROLES_KEY = 'relay:roles';
 
 /**
@@ -9,4 +7,4 @@ export const ROLES_KEY = 'relay:roles';
  * after another authentication guard; 403 otherwise). It outweighs `@Public()`: the handler needs a
  * caller.
  */
-export const Roles = (...roles: Role[]): MethodDecorator & ClassDecorator => SetMetadata(ROLES_KEY, roles);
+export const Roles = (...roles: string[]): MethodDecorator & ClassDecorator => SetMetadata(ROLES_KEY, roles);

@@ -1,8 +1,6 @@
 import type { ExecutionContext, Type } from '@nestjs/common';
 import type { Reflector } from '@nestjs/core';
 
-import type { Role } from '@relay/contracts';
-
 import type { Principal } from '../access-token/access-token';
 import { IS_PUBLIC_KEY } from '../decorators/public.decorator';
 import { ROLES_KEY } from '../decorators/roles.decorator';
@@ -14,7 +12,7 @@ export interface AccessPolicy {
   /** `@Public()` and no roles or scopes: a handler that names either always needs a caller. */
   readonly isPublic: boolean;
   /** Any one of these, when not empty. */
-  readonly roles: readonly Role[];
+  readonly roles: readonly string[];
   /** Every one of these. */
   readonly scopes: readonly string[];
 }
@@ -40,7 +38,7 @@ function readPolicy(
   targets: [ReturnType<ExecutionContext['getHandler']>, Type],
 ): AccessPolicy {
   const roles = Object.freeze([
-    ...(reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets) ?? []),
+    ...(reflector.getAllAndOverride<string[] | undefined>(ROLES_KEY, targets) ?? []),
   ]);
   const scopes = Object.freeze([
     ...(reflector.getAllAndOverride<string[] | undefined>(SCOPES_KEY, targets) ?? []),
