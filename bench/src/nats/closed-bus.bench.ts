@@ -25,6 +25,8 @@ const TIMEOUT_MS = 10_000;
 /** One bus of the comparison with the hop's two ends on it. */
 interface HopSide {
   label: 'plain' | 'closed';
+  /** The bus's own nats-server (the hop passes through it twice). */
+  server: NatsServer;
   /** The Nest target answering `BusHopSubjects` (as `inventory` on the closed bus). */
   target: BenchChild<TargetReady>;
   /** The guarded hop from the bench process (as `orders` on the closed bus); counts its completions. */
@@ -116,6 +118,7 @@ async function startSide(
   const relay = driver.get(RelayNatsClient);
   const side: HopSide = {
     label,
+    server,
     target,
     completed: 0,
     call: async () => {
@@ -140,22 +143,40 @@ function identityOf(server: NatsServer, service: BusService): TargetBusIdentity 
   };
 }
 
-/** CPU µs the side's target spent per call it served while `run` ran (`NaN` where `/proc` is missing). */
+/** CPU µs per call each side's processes spent while `run` ran (`NaN` where `/proc` is missing). */
+interface SideCpu {
+  /** The Nest target (guard, handler, its end of the bus's TLS). */
+  target: number;
+  /** The side's nats-server (routing, permission checks, both connections' TLS). */
+  server: number;
+}
+
+/**
+ * Runs `run` and reads, per side, the CPU time its target and its nats-server used per call it
+ * completed. Each side's processes work only in that side's phases (an idle bus only answers the
+ * revocation feeds' pings, alike on both), so the figures split the closed bus's extra cost by process;
+ * the requester shares the bench process with the other side's and is not split.
+ */
 async function withCpuPerCall<T>(
   sides: HopSide[],
   run: () => Promise<T>,
-): Promise<{ result: T; cpuPerCall: number[] }> {
-  const before = await Promise.all(sides.map((side) => cpuTimes(side.target.process.pid)));
+): Promise<{ result: T; cpu: SideCpu[] }> {
+  const pidsOf = (side: HopSide) => [side.target.process.pid, side.server.pid];
+  const read = () => Promise.all(sides.map((side) => Promise.all(pidsOf(side).map((pid) => cpuTimes(pid)))));
+  const before = await read();
   const callsBefore = sides.map((side) => side.completed);
   const result = await run();
-  const after = await Promise.all(sides.map((side) => cpuTimes(side.target.process.pid)));
-  const cpuPerCall = sides.map((side, index) => {
-    const [start, end] = [before[index], after[index]];
+  const after = await read();
+  const cpu = sides.map((side, index): SideCpu => {
     const calls = side.completed - callsBefore[index];
-    if (start === undefined || end === undefined || calls === 0) return Number.NaN;
-    return (end.user + end.system - start.user - start.system) / calls;
+    const perCall = (part: number): number => {
+      const [start, end] = [before[index][part], after[index][part]];
+      if (start === undefined || end === undefined || calls === 0) return Number.NaN;
+      return (end.user + end.system - start.user - start.system) / calls;
+    };
+    return { target: perCall(0), server: perCall(1) };
   });
-  return { result, cpuPerCall };
+  return { result, cpu };
 }
 
 async function measure(context: BenchContext, plain: HopSide, closed: HopSide): Promise<void> {
@@ -164,11 +185,11 @@ async function measure(context: BenchContext, plain: HopSide, closed: HopSide): 
   const alternate = (seconds: number) =>
     runAlternatingLoop(plain.call, closed.call, options.connections, seconds);
   await alternate(options.warmupSeconds);
-  const cpuRounds: number[][] = [[], []];
+  const cpuRounds: SideCpu[][] = [];
   const summary = await runAlternatingRounds(
     async (seconds) => {
-      const { result, cpuPerCall } = await withCpuPerCall(sides, () => alternate(seconds));
-      cpuPerCall.forEach((micros, index) => cpuRounds[index].push(micros));
+      const { result, cpu } = await withCpuPerCall(sides, () => alternate(seconds));
+      cpuRounds.push(cpu);
       return result;
     },
     { runs: options.runs, seconds: options.alternatingSeconds },
@@ -189,11 +210,22 @@ async function measure(context: BenchContext, plain: HopSide, closed: HopSide): 
   ];
   sides.forEach((side, index) => {
     sink.info(`nats.closed_bus.${side.label}.rps`, round(median(rates[index]), 0), 'requests/s');
-    const cpu = median(cpuRounds[index]);
-    if (!Number.isNaN(cpu)) {
-      sink.info(`nats.closed_bus.${side.label}.target_cpu`, round(cpu, 1), 'µs CPU per request');
+    for (const part of ['target', 'server'] as const) {
+      const cpu = median(cpuRounds.map((cpus) => cpus[index][part]));
+      if (!Number.isNaN(cpu)) {
+        sink.info(`nats.closed_bus.${side.label}.${part}_cpu`, round(cpu, 1), 'µs CPU per request');
+      }
     }
   });
+  // what the closed bus adds per hop outside the requester, round by round (both sides ran in it)
+  const added = median(
+    cpuRounds.map(
+      ([plainCpu, closedCpu]) => closedCpu.target + closedCpu.server - plainCpu.target - plainCpu.server,
+    ),
+  );
+  if (!Number.isNaN(added)) {
+    sink.info('nats.closed_bus.cpu_added', round(added, 1), 'µs CPU per request, target + nats-server');
+  }
   if ((ratio.met === false && options.mode === 'full') || options.profile) {
     const seconds = options.mode === 'quick' ? 1 : 4;
     for (const side of sides) {

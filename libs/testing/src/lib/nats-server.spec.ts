@@ -46,14 +46,20 @@ describe(startNatsServer.name, () => {
     const server = await startNatsServer({ jetstream: true });
     try {
       await putKey(server.url, 'nats-server-halt', 'kept');
+      const firstPid = server.pid;
 
       await server.halt();
+      const haltedPid = server.pid;
       await expect(waitForPort(server.port, '127.0.0.1', 300)).rejects.toThrow(/did not open/);
       await server.resume();
       await expect(server.resume()).rejects.toThrow(/already running/);
       const value = await readKey(server.url, 'nats-server-halt');
 
       expect(value).toBe('kept');
+      expect(firstPid).toEqual(expect.any(Number));
+      expect(haltedPid).toBeUndefined();
+      expect(server.pid).toEqual(expect.any(Number));
+      expect(server.pid).not.toBe(firstPid);
     } finally {
       await server.stop();
     }

@@ -27,6 +27,8 @@ export interface NatsServer {
   /** `nats://127.0.0.1:<port>` (`tls://…` on a closed bus). */
   readonly url: string;
   readonly port: number;
+  /** The running process's id (a new one after {@link resume}); `undefined` while halted or stopped. */
+  readonly pid: number | undefined;
   /** A closed bus's CA file, seed files and inbox prefixes; `undefined` on an open bus. */
   readonly bus?: BusConnectionInfo;
   /**
@@ -92,6 +94,9 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const server: NatsServer = {
     url,
     port,
+    get pid() {
+      return child?.pid;
+    },
     bus,
     connectionOptions: (service) => busConnectionOptions(url, bus, service),
     stop: async () => {
