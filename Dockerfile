@@ -19,9 +19,10 @@ CMD ["node", "libs/nats-bus/src/cli.js"]
 
 FROM deps AS build
 ARG APP
-# The inferred webpack `build` target already runs with NODE_ENV=production (its only named
-# configuration is `development`), so no --configuration flag. generatePackageJson in each
-# webpack.config.js emits dist/apps/$APP/package.json + package-lock.json (pruned from the root lock).
+# The `build` target of apps/$APP/project.json (webpack-cli) defaults to its `production`
+# configuration (NODE_ENV=production), so no --configuration flag. generatePackageJson
+# (tools/webpack/relay-app.webpack.js) emits dist/apps/$APP/package.json + package-lock.json
+# (pruned from the root lock).
 RUN case "${APP}" in auth|orders|inventory) ;; \
       *) echo "build with --build-arg APP=auth|orders|inventory (got '${APP}')" >&2; exit 1 ;; \
     esac \

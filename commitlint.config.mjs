@@ -2,6 +2,7 @@
 // as `refactor(testing,orders-e2e): …`. tools/repo/commitlint.spec.ts keeps the list equal to the
 // workspace's projects.
 export const PROJECT_SCOPES = [
+  'adopter-e2e',
   'auth',
   'auth-lib',
   'bench',

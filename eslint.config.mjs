@@ -16,7 +16,8 @@ export default [
           // auth-lib is the one buildable library, and its build (libs/auth/build-package.mjs)
           // compiles the workspace code it imports into the package: no buildable-to-buildable rule
           enforceBuildableLibDependency: false,
-          allow: ['^.*/eslint(\\.base)?\\.config\\.[cm]?[jt]s$'],
+          // the apps' webpack configs share tools/webpack (build tooling, not a library)
+          allow: ['^.*/eslint(\\.base)?\\.config\\.[cm]?[jt]s$', '^(\\.\\./)+tools/webpack/'],
           depConstraints: [
             {
               sourceTag: 'type:app',

@@ -1,24 +1,4 @@
-const { NxAppWebpackPlugin } = require('@nx/webpack/app-plugin');
-const { join } = require('path');
+const { relayAppWebpackConfig } = require('../../tools/webpack/relay-app.webpack');
 
-module.exports = {
-  output: {
-    path: join(__dirname, '../../dist/apps/auth'),
-    clean: true,
-    ...(process.env.NODE_ENV !== 'production' && {
-      devtoolModuleFilenameTemplate: '[absolute-resource-path]',
-    }),
-  },
-  plugins: [
-    new NxAppWebpackPlugin({
-      target: 'node',
-      compiler: 'tsc',
-      main: './src/main.ts',
-      tsConfig: './tsconfig.app.json',
-      optimization: false,
-      outputHashing: 'none',
-      generatePackageJson: true,
-      sourceMap: true,
-    }),
-  ],
-};
+// inspector on 127.0.0.1:9229 with `nx serve auth --inspect` (each app its own port)
+module.exports = relayAppWebpackConfig({ app: 'auth', inspectPort: 9229 });
