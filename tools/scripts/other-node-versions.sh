@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Called by .ci/run after npm test, or by hand. Relay runs on Node 20 and must keep working on 22
 # and 24 (README "Run it"): this runs every project's Jest suite on each of them, one project at a
-# time (the apps' specs share the contract's NATS subjects), and the end-to-end suites on the newest,
-# whose apps (and the adopter app of apps/adopter-e2e) then run on it too. It needs the apps built (npm test builds them) and NATS and
+# time (the apps' specs share the contract's NATS subjects), and the end-to-end suite on the newest,
+# whose apps then run on it too. It needs the apps built (npm test builds them) and NATS and
 # PostgreSQL up (tools/scripts/ensure-services.sh).
 #
 # Node comes from the npm registry's `node` package (the official binaries, nothing downloaded from
@@ -34,6 +34,4 @@ for version in "${versions[@]}"; do
   done
 done
 jest_on "$newest" apps/orders-e2e/jest.config.cts || status=1
-# the packed @relay/auth in a fresh adopter app (dist/libs/auth, built by npm test), on the newest too
-jest_on "$newest" apps/adopter-e2e/jest.config.cts || status=1
 exit "$status"
