@@ -8,8 +8,11 @@ import { MessageHeaders } from '@relay/contracts';
 
 import { CallContext } from './call-context';
 
-/** Every path, every method: Nest registers it for the global prefix and the routes excluded from it too. */
-const EVERY_ROUTE = { path: '*', method: RequestMethod.ALL };
+/**
+ * Every path (`/` too), every method: Nest registers it for the global prefix and the routes excluded
+ * from it. A named wildcard, as Express 5's path-to-regexp wants (a bare `*` is converted with a warning).
+ */
+const EVERY_ROUTE = { path: '{*path}', method: RequestMethod.ALL };
 
 /**
  * The transport edge of an HTTP call: each request's guards, pipes, handler and filters run inside
