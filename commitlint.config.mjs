@@ -13,6 +13,7 @@ export const PROJECT_SCOPES = [
   'health',
   'inventory',
   'nats-bus',
+  'nx-plugin',
   'orders',
   'orders-e2e',
   'testing',

@@ -8,5 +8,7 @@ module.exports = {
   // plain CommonJS run as is (tools/scripts/*.cjs, @relay/nats-bus): specs require them untransformed
   moduleFileExtensions: ['ts', 'js', 'cjs'],
   transformIgnorePatterns: ['/node_modules/', '\\.cjs$', '/libs/nats-bus/src/.+\\.js$'],
+  // tools/nx-plugin is a project of its own, with its own tests
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/nx-plugin/'],
   coverageDirectory: '../coverage/tools',
 };
