@@ -27,6 +27,7 @@ const manifest = JSON.parse(readFileSync(join(workspace, 'libs/auth/package.json
 /** Package entry points (subpath → source), compiled with the workspace's own compiler options. */
 const ENTRIES = {
   '.': join(workspace, 'libs/auth/src/index.ts'),
+  './passport': join(workspace, 'libs/auth/src/passport.ts'),
   './testing': join(workspace, 'libs/auth/src/test-support/index.ts'),
 };
 const GENERATED_ENTRY = 'package-exports.ts';
@@ -77,7 +78,14 @@ function workspaceAliases(options) {
   return aliases;
 }
 
-/** Every module specifier of a source file: import/export declarations and `import('…')` types. */
+/** Whether `node` is a dynamic `import('…')` of a literal specifier. */
+const isDynamicImport = (node) =>
+  ts.isCallExpression(node) &&
+  node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+  node.arguments.length === 1 &&
+  ts.isStringLiteral(node.arguments[0]);
+
+/** Every module specifier of a source file: import/export declarations, `import('…')` types and calls. */
 function moduleSpecifiers(sourceFile) {
   const found = [];
   const visit = (node) => {
@@ -85,6 +93,8 @@ function moduleSpecifiers(sourceFile) {
       found.push({ node, specifier: node.moduleSpecifier.text });
     } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) {
       found.push({ node, specifier: node.argument.literal.text });
+    } else if (isDynamicImport(node)) {
+      found.push({ node, specifier: node.arguments[0].text });
     }
     ts.forEachChild(node, visit);
   };
@@ -109,6 +119,7 @@ function generatedEntries(program, aliases) {
       names.set(specifier, wanted);
       const bindings = ts.isImportDeclaration(node) ? node.importClause?.namedBindings : node.exportClause;
       if (ts.isImportTypeNode(node)) wanted.add(node.qualifier?.getText().split('.')[0] ?? '*');
+      else if (isDynamicImport(node)) wanted.add('*');
       else if (!bindings || !('elements' in bindings)) wanted.add('*');
       else for (const element of bindings.elements) wanted.add((element.propertyName ?? element.name).text);
     }
@@ -193,6 +204,11 @@ function specifierRewriter(aliasTargets) {
           node.isTypeOf,
         );
       }
+      if (isDynamicImport(node) && rewrite(node.arguments[0].text)) {
+        return factory.updateCallExpression(node, node.expression, node.typeArguments, [
+          rewrite(node.arguments[0].text),
+        ]);
+      }
       return ts.visitEachChild(node, visit, context);
     };
     return ts.visitNode(sourceFile, visit);
@@ -258,7 +274,7 @@ function copyPlainJs(declarations) {
   }
 }
 
-/** package.json: the workspace manifest plus the entry points; the stub `testing/package.json` serves `moduleResolution: node10`. */
+/** package.json: the workspace manifest plus the entry points; a stub `<subpath>/package.json` per other entry serves `moduleResolution: node10`. */
 function writeManifests() {
   const entry = (source) => `./${toPosix(relative(outDir, join(compiledDir, relative(libs, source))))}`;
   const exportsMap = {};
@@ -275,12 +291,14 @@ function writeManifests() {
     join(outDir, 'package.json'),
     `${JSON.stringify({ ...published, main: main.default, types: main.types, exports: exportsMap }, null, 2)}\n`,
   );
-  const testing = exportsMap['./testing'];
-  mkdirSync(join(outDir, 'testing'), { recursive: true });
-  writeFileSync(
-    join(outDir, 'testing/package.json'),
-    `${JSON.stringify({ main: `.${testing.default}`, types: `.${testing.types}` }, null, 2)}\n`,
-  );
+  for (const subpath of Object.keys(ENTRIES).filter((name) => name !== '.')) {
+    const { default: script, types } = exportsMap[subpath];
+    mkdirSync(join(outDir, subpath), { recursive: true });
+    writeFileSync(
+      join(outDir, subpath, 'package.json'),
+      `${JSON.stringify({ main: `.${script}`, types: `.${types}` }, null, 2)}\n`,
+    );
+  }
   copyFileSync(join(workspace, 'libs/auth/README.md'), join(outDir, 'README.md'));
 }
 

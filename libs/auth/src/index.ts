@@ -21,4 +21,3 @@ export { MalformedNatsPayload, StrictNatsDeserializer } from './lib/nats/strict-
 export { StrictValidationPipe } from './lib/nats/strict-validation.pipe';
 export { RelayHttpClient, type RelayFetchInit } from './lib/http/relay-http-client';
 export { OutgoingAuthorization, type OutgoingCallTarget } from './lib/propagation/outgoing-authorization';
-export { RelayJwtStrategy, RELAY_JWT_STRATEGY } from './lib/passport/relay-jwt.strategy';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 import { type ConnectionOptions, nkeyAuthenticator } from 'nats';
 
-import { type BusConnectionInfo, type BusService, connectionInfo, writeBusMaterial } from '@relay/nats-bus';
+import type { BusConnectionInfo, BusService } from '@relay/nats-bus';
 
 import { getFreePort, waitForPort } from './ports';
 
@@ -58,10 +58,18 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const isClosed = options.closed === true;
   const storeDir =
     options.jetstream === true || isClosed ? mkdtempSync(join(tmpdir(), 'relay-nats-')) : undefined;
+  // loaded for a closed bus only: an open one needs neither its certificates nor its NKeys (and the
+  // packed @relay/auth/testing then needs neither @peculiar/x509 nor nkeys.js)
+  const busMaterial = isClosed ? await import('@relay/nats-bus') : undefined;
   const material =
-    isClosed && storeDir !== undefined ? await writeBusMaterial(join(storeDir, 'bus')) : undefined;
+    busMaterial !== undefined && storeDir !== undefined
+      ? await busMaterial.writeBusMaterial(join(storeDir, 'bus'))
+      : undefined;
   const url = `${isClosed ? 'tls' : 'nats'}://127.0.0.1:${port}`;
-  const bus = material === undefined ? undefined : connectionInfo(url, material);
+  const bus =
+    busMaterial === undefined || material === undefined
+      ? undefined
+      : busMaterial.connectionInfo(url, material);
   const args = [
     ...(material === undefined ? [] : ['-c', material.configFile]),
     ...(storeDir === undefined ? [] : ['-js', '-sd', join(storeDir, 'store')]),
