@@ -61,6 +61,12 @@ export async function runHttpLoad(
   };
 }
 
+/** Called as each request of an alternating run starts and as it settles (e.g. to meter CPU per phase). */
+export interface AlternatingHttpHooks {
+  started?(): void;
+  settled?(phase: number, succeeded: boolean): void;
+}
+
 /**
  * Runs `a` and `b` (two paths of one server, same method and headers) in alternating phases on the
  * same `connections` connections for `seconds` (see `PhaseTally`): each request takes the path of
@@ -71,6 +77,7 @@ export async function runAlternatingHttp(
   b: HttpScenario,
   connections: number,
   seconds: number,
+  hooks: AlternatingHttpHooks = {},
 ): Promise<AlternatingResult> {
   const [urlA, urlB] = [new URL(a.url), new URL(b.url)];
   const isComparable =
@@ -102,13 +109,17 @@ export async function runAlternatingHttp(
       {
         // one request in flight per connection: the connection's context holds its phase
         setupRequest: (request, context) => {
+          hooks.started?.();
           const phase = tally.phaseNow();
           phaseOf.set(context, phase);
           return { ...request, path: paths[isVariantB(phase) ? 1 : 0] };
         },
         onResponse: (status, _body, context) => {
           const phase = phaseOf.get(context);
-          if (phase !== undefined) tally.settle(phase, status >= 200 && status < 300);
+          if (phase === undefined) return;
+          const succeeded = status >= 200 && status < 300;
+          tally.settle(phase, succeeded);
+          hooks.settled?.(phase, succeeded);
         },
       },
     ],

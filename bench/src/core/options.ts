@@ -89,7 +89,7 @@ export function parseOptions(argv: string[], workspaceRoot: string): BenchOption
     alternatingSeconds: isQuick ? 1 : 8,
     verifierSeconds: isQuick ? 0.3 : 1,
     verifierRuns: isQuick ? 1 : 11,
-    e2eSeconds: isQuick ? 0.5 : 4,
+    e2eSeconds: isQuick ? 0.5 : 3,
     connections: 50,
     e2eConcurrency: isQuick ? [1, 10] : [1, 10, 50],
     databases: databases as DatabaseKind[],

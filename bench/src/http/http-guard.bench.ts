@@ -6,13 +6,15 @@ import { round } from '../core/stats';
 import { withTargetCpu } from '../core/target-cpu';
 import { profileTarget } from '../targets/profile-target';
 import { BenchPaths } from '../targets/target-config';
+import { benchExpressGuard } from './express-guard.bench';
 
 const WARM_GOAL = 0.9;
 
 /**
  * HTTP guard cost: one Nest app, the same handler guarded and `@Public()`, autocannon with
  * `connections` connections; plus a raw node:http server (the ceiling). Every request carries the
- * same `Authorization` header, so only the guard's work differs.
+ * same `Authorization` header, so only the guard's work differs. Then the same app on Nest's Express
+ * adapter, judged against the same goal (`benchExpressGuard`): the library must be cheap on both.
  */
 export async function benchHttpGuard(context: BenchContext, targets: Targets): Promise<void> {
   const { options, sink, world } = context;
@@ -54,4 +56,5 @@ export async function benchHttpGuard(context: BenchContext, targets: Targets): P
       runHttpLoad(byName[name], options.connections, profileSeconds),
     ),
   );
+  await benchExpressGuard(context, WARM_GOAL);
 }

@@ -180,7 +180,8 @@ async function measureFlood(
       into.push(performance.now() - started);
     }
   };
-  for (let roundIndex = 0; roundIndex < Math.max(options.runs - 2, 1); roundIndex += 1) {
+  // two quiet and two flooded turns in a full run (one each with --quick)
+  for (let roundIndex = 0; roundIndex < (options.mode === 'quick' ? 1 : 2); roundIndex += 1) {
     await loginTimes(quiet);
     let flooding = true;
     const flood = Promise.all(

@@ -1,16 +1,32 @@
-import { Controller, Get, Module, type Type, ValidationPipe } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  type INestApplication,
+  type LogLevel,
+  Module,
+  type Type,
+  ValidationPipe,
+} from '@nestjs/common';
 import { APP_PIPE, NestFactory } from '@nestjs/core';
 import { MessagePattern } from '@nestjs/microservices';
+import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 
 import { AuthModule, natsMicroserviceOptions, Public, Roles } from '@relay/auth';
 
 import { runTarget, targetConfig } from '../core/target-process';
-import { BENCH_REPLY, type RpcSubjects, type TargetConfig, type TargetReady } from './target-config';
+import {
+  BENCH_REPLY,
+  type RpcSubjects,
+  type TargetAdapter,
+  type TargetConfig,
+  type TargetReady,
+} from './target-config';
 
 // The same handler twice, guarded and @Public(), in one app wired exactly like apps/inventory
 // (AuthModule's guard and filter, the pipe as APP_PIPE, NATS inheriting the app config), so the
-// difference between the two is the cost of authentication and nothing else.
+// difference between the two is the cost of authentication and nothing else. The same module serves
+// on Fastify (the Relay apps' adapter) or on Nest's default Express adapter (`config.adapter`).
 @Controller('bench')
 class BenchController {
   @Get('guarded')
@@ -73,13 +89,7 @@ runTarget<TargetReady>(async () => {
   })
   class BenchTargetModule {}
 
-  const app = await NestFactory.create<NestFastifyApplication>(
-    BenchTargetModule,
-    new FastifyAdapter({ bodyLimit: 1_048_576 }),
-    {
-      logger: ['error', 'warn'],
-    },
-  );
+  const app = await createApp(BenchTargetModule, config.adapter ?? 'fastify');
   app.connectMicroservice(
     natsMicroserviceOptions({
       url: config.natsUrl,
@@ -96,3 +106,19 @@ runTarget<TargetReady>(async () => {
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return { data: { httpUrl: url }, close: () => app.close() };
 });
+
+/**
+ * The app on `adapter`: Fastify with the Relay apps' body limit, or Express as `NestFactory.create()`
+ * gives it without an adapter (what `nx g @nx/nest:app` generates: its defaults, body parsers included).
+ */
+async function createApp(module: Type<unknown>, adapter: TargetAdapter): Promise<INestApplication> {
+  const options = { logger: ['error', 'warn'] satisfies LogLevel[] };
+  if (adapter === 'express') {
+    return NestFactory.create<NestExpressApplication>(module, new ExpressAdapter(), options);
+  }
+  return NestFactory.create<NestFastifyApplication>(
+    module,
+    new FastifyAdapter({ bodyLimit: 1_048_576 }),
+    options,
+  );
+}

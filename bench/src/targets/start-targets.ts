@@ -6,7 +6,13 @@ import type { BenchContext, Targets } from '../core/context';
 import { BENCH_AUDIENCE, type TokenWorld } from '../core/issuer';
 import { acceptEachTwice } from '../core/resident-tokens';
 import { sleep } from '../core/stats';
-import { BenchPaths, BenchSubjects, type TargetConfig, type TargetReady } from './target-config';
+import {
+  BenchPaths,
+  BenchSubjects,
+  ExpressTargetSubjects,
+  type TargetConfig,
+  type TargetReady,
+} from './target-config';
 
 const RESYNC_WAIT_MS = 200;
 const RESYNC_LIMIT_MS = 30_000;
@@ -51,6 +57,25 @@ export async function startTargets(context: BenchContext): Promise<Targets> {
   if (nest.status === 'fulfilled') await nest.value.stop();
   if (raw.status === 'fulfilled') await raw.value.stop();
   throw nest.status === 'rejected' ? nest.reason : (raw as PromiseRejectedResult).reason;
+}
+
+/**
+ * Starts the same Nest target on Nest's Express adapter (its NATS handlers on subjects of their own)
+ * and fills its verifier cache like the Fastify target's. Started by the HTTP section once the Fastify
+ * figures are taken, and stopped by it, so it neither shares the machine with them nor idles through
+ * the other sections.
+ */
+export async function startExpressTarget(context: BenchContext): Promise<BenchChild<TargetReady>> {
+  const target = await forkTarget<TargetReady>('nest-target (express)', join(__dirname, 'nest-target.ts'), {
+    env: targetEnv(context.world, { adapter: 'express', subjects: ExpressTargetSubjects }),
+  });
+  try {
+    await fillVerifierCache(target, context.world.resident);
+  } catch (error) {
+    await target.stop();
+    throw error;
+  }
+  return target;
 }
 
 /**

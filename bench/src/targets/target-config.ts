@@ -9,7 +9,12 @@ export interface TargetConfig {
   subjects: RpcSubjects;
   /** The bus identity of every NATS connection the target opens; absent: anonymous, plain TCP. */
   identity?: TargetBusIdentity;
+  /** Nest's HTTP adapter; absent: Fastify, as the Relay apps. */
+  adapter?: TargetAdapter;
 }
+
+/** The Nest HTTP adapters the Nest target can serve on. */
+export type TargetAdapter = 'fastify' | 'express';
 
 /** The guarded and `@Public()` NATS subjects of a Nest target. */
 export interface RpcSubjects {
@@ -35,6 +40,15 @@ export const BenchSubjects = {
   public: 'bench.public',
   raw: 'bench.raw',
 } as const;
+
+/**
+ * Subjects of the Express target's NATS handlers (the HTTP section measures only its HTTP routes):
+ * its own, so it can never answer a message meant for the Fastify target.
+ */
+export const ExpressTargetSubjects = {
+  guarded: 'bench.express.guarded',
+  public: 'bench.express.public',
+} as const satisfies RpcSubjects;
 
 /**
  * Subjects of the closed-bus hop's targets, on either bus: the bus's permission table lets the
