@@ -42,7 +42,9 @@ RUN mkdir -p /app/.data && chown node:node /app/.data
 USER node
 EXPOSE 3000 3001 3002
 # PORT unset means the app's contract default, so the probe derives it the same way.
+# Liveness: the process answers (a NATS or database outage does not fail it; compose's own healthcheck
+# probes readiness instead, /health/ready, for depends_on).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=5 \
-  CMD ["node", "-e", "const port = process.env.PORT || { auth: 3000, orders: 3001, inventory: 3002 }[process.env.RELAY_APP]; fetch('http://127.0.0.1:' + port + '/health').then((r) => process.exit(r.status === 200 ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "const port = process.env.PORT || { auth: 3000, orders: 3001, inventory: 3002 }[process.env.RELAY_APP]; fetch('http://127.0.0.1:' + port + '/health/live').then((r) => process.exit(r.status === 200 ? 0 : 1), () => process.exit(1))"]
 # Exec form: node is PID 1 and receives SIGTERM itself (the apps enable Nest shutdown hooks).
 CMD ["node", "main.js"]

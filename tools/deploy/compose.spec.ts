@@ -196,8 +196,8 @@ describe('docker-compose.yml', () => {
     expect(healthcheckText(service(name))).not.toBe('');
   });
 
-  it.each(APP_NAMES)('probes GET /health on the port of %s', (name) => {
-    expect(healthcheckText(service(name))).toMatch(/\/health\b/);
+  it.each(APP_NAMES)('probes readiness, GET /health/ready, on the port of %s', (name) => {
+    expect(healthcheckText(service(name))).toMatch(/\/health\/ready'/);
     expect(healthcheckText(service(name))).toMatch(/process\.env\.PORT/);
   });
 
@@ -402,9 +402,9 @@ describe('Dockerfile', () => {
     expect(['root', '0']).not.toContain(users.at(-1));
   });
 
-  it('starts main.js and checks GET /health', () => {
+  it('starts main.js and checks liveness, GET /health/live', () => {
     expect(runtime).toMatch(/^CMD \["node", "main\.js"\]$/m);
-    expect(runtime).toMatch(/^HEALTHCHECK .*fetch\('http:\/\/127\.0\.0\.1:' \+ port \+ '\/health'\)/m);
+    expect(runtime).toMatch(/^HEALTHCHECK .*fetch\('http:\/\/127\.0\.0\.1:' \+ port \+ '\/health\/live'\)/m);
   });
 
   it('keeps dependencies and build output out of the build context', () => {

@@ -51,14 +51,24 @@ describe(HealthModule.name, () => {
     await jwks.stop();
   });
 
-  it('answers 200 without a token when the database, NATS and the revocation feed are up', async () => {
-    const reply = await app.inject({ method: 'GET', url: '/health' });
+  it.each(['/health', '/health/ready'])(
+    'answers %s 200 without a token when the database, NATS and the revocation feed are up',
+    async (url) => {
+      const reply = await app.inject({ method: 'GET', url });
+
+      expect(reply.statusCode).toBe(200);
+      expect(reply.json()).toEqual({
+        status: 'ok',
+        checks: { database: 'up', nats: 'up', revocations: 'up' },
+      });
+    },
+  );
+
+  it('answers /health/live 200 without a token', async () => {
+    const reply = await app.inject({ method: 'GET', url: '/health/live' });
 
     expect(reply.statusCode).toBe(200);
-    expect(reply.json()).toEqual({
-      status: 'ok',
-      checks: { database: 'up', nats: 'up', revocations: 'up' },
-    });
+    expect(reply.json()).toEqual({ status: 'ok' });
   });
 
   it('leaves every other route guarded', async () => {
@@ -95,13 +105,22 @@ describe(`${HealthModule.name} without NATS`, () => {
     await app.close();
   });
 
-  it('answers 503 and names NATS and the revocation feed as down', async () => {
-    const reply = await app.inject({ method: 'GET', url: '/health' });
+  it.each(['/health', '/health/ready'])(
+    'answers %s 503 and names NATS and the revocation feed as down',
+    async (url) => {
+      const reply = await app.inject({ method: 'GET', url });
 
-    expect(reply.statusCode).toBe(503);
-    expect(reply.json()).toEqual({
-      status: 'unavailable',
-      checks: { database: 'up', nats: 'down', revocations: 'down' },
-    });
+      expect(reply.statusCode).toBe(503);
+      expect(reply.json()).toEqual({
+        status: 'unavailable',
+        checks: { database: 'up', nats: 'down', revocations: 'down' },
+      });
+    },
+  );
+
+  it('stays live: /health/live answers 200 while NATS is down (a restart would not bring it back)', async () => {
+    const reply = await app.inject({ method: 'GET', url: '/health/live' });
+
+    expect(reply.statusCode).toBe(200);
   });
 });

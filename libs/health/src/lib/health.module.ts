@@ -20,12 +20,23 @@ const HEALTH_CHECKS = Symbol('HEALTH_CHECKS');
 class HealthController {
   constructor(@Inject(HEALTH_CHECKS) private readonly checks: readonly HealthCheck[]) {}
 
+  /** Readiness: whether this app can do its work now (every check up); `GET /health` is the same. */
   @Public()
-  @Get()
-  async health(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthReport> {
+  @Get(['ready', ''])
+  async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthReport> {
     const report = await runHealthChecks(this.checks);
     reply.status(report.status === 'ok' ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
     return report;
+  }
+
+  /**
+   * Liveness: 200 while the process can answer at all. A NATS or database outage does not fail it:
+   * restarting the app would not bring either back, and the app reconnects on its own.
+   */
+  @Public()
+  @Get('live')
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
   }
 }
 
@@ -35,7 +46,10 @@ export interface HealthModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'
   useFactory: (...args: never[]) => HealthCheck[];
 }
 
-/** `GET /health` (no auth): 200 when every check is up, 503 with the same body otherwise. */
+/**
+ * `GET /health/ready` and `GET /health` (no auth): 200 when every check is up, 503 with the same body
+ * otherwise. `GET /health/live`: 200 while the process answers.
+ */
 @Module({})
 export class HealthModule {
   /**

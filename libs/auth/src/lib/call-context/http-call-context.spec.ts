@@ -168,6 +168,22 @@ describe.each(HTTP_ADAPTERS)('HttpCallContext on %s', (adapter) => {
     expect(view.guard).toEqual({ traceId: TRACE_ID, requestId: 'req-ctx-1' });
   });
 
+  it('answers x-request-id: the caller’s valid one, else the new one its context carries', async () => {
+    const echoed = await httpGet(baseUrl, '/api/context', traced);
+    const started = await httpGet(baseUrl, '/api/context', { 'x-request-id': 'no spaces allowed' });
+
+    expect(echoed.headers['x-request-id']).toBe('req-ctx-1');
+    expect(started.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(started.headers['x-request-id']).toBe(parse(started).handler?.requestId);
+  });
+
+  it('answers x-request-id on an unknown route too', async () => {
+    const answer = await httpGet(baseUrl, '/api/nowhere', traced);
+
+    expect(answer.status).toBe(404);
+    expect(answer.headers['x-request-id']).toBe('req-ctx-1');
+  });
+
   it('answers an unknown route with Nest’s 404 body', async () => {
     const answer = await httpGet(baseUrl, '/api/nowhere', traced);
 

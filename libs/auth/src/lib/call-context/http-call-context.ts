@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunc
 import { MessageHeaders } from '@relay/contracts';
 
 import { CallContext } from './call-context';
+import { continueRequestId } from './trace-context';
 
 /**
  * Every path (`/` too), every method: Nest registers it for the global prefix and the routes excluded
@@ -44,7 +45,9 @@ export class HttpCallContext implements OnModuleInit {
   onModuleInit(): void {
     const type = this.adapterType();
     if (type === 'fastify') {
-      this.adapterHost.httpAdapter.getInstance<FastifyInstance>().addHook('preHandler', runInCallContext);
+      const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+      fastify.addHook('onRequest', answerRequestId);
+      fastify.addHook('preHandler', runInCallContext);
     } else if (type !== undefined && type !== 'express') {
       throw new Error(
         `@relay/auth needs Nest's Fastify or Express adapter for HTTP (this app uses '${type}')`,
@@ -57,6 +60,18 @@ export class HttpCallContext implements OnModuleInit {
     const adapter = this.adapterHost.httpAdapter as HttpAdapterHost['httpAdapter'] | undefined;
     return adapter === undefined || adapter === null ? undefined : adapter.getType();
   }
+}
+
+/**
+ * Fastify `onRequest`: every answer, an unknown route's and a refused body's included, carries the
+ * request id (the caller's valid one, else a new one). The request's header is set to the same id,
+ * so the call context that `preHandler` starts continues it.
+ */
+function answerRequestId(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  const requestId = continueRequestId(single(request.headers[MessageHeaders.requestId]));
+  request.headers[MessageHeaders.requestId] = requestId;
+  reply.header(MessageHeaders.requestId, requestId);
+  done();
 }
 
 function runInCallContext(
@@ -73,19 +88,16 @@ function runInCallContext(
   );
 }
 
-// the same headers as the Fastify hook, read from the same Node request headers
+// the same headers as the Fastify hooks, read from the same Node request headers; the request id is
+// answered on every response that reaches Nest's middleware (every route and unknown path)
 function runExpressRequestInCallContext(
   request: IncomingMessage,
-  _response: ServerResponse,
+  response: ServerResponse,
   next: () => void,
 ): void {
-  CallContext.run(
-    {
-      traceparent: single(request.headers[MessageHeaders.traceparent]),
-      requestId: single(request.headers[MessageHeaders.requestId]),
-    },
-    next,
-  );
+  const requestId = continueRequestId(single(request.headers[MessageHeaders.requestId]));
+  response.setHeader(MessageHeaders.requestId, requestId);
+  CallContext.run({ traceparent: single(request.headers[MessageHeaders.traceparent]), requestId }, next);
 }
 
 function single(value: string | string[] | undefined): string | undefined {
