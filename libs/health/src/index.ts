@@ -1,4 +1,4 @@
-export { HealthModule, type HealthModuleAsyncOptions } from './lib/health.module';
+export { busChecks, HealthModule, type HealthModuleAsyncOptions } from './lib/health.module';
 export {
   HEALTH_CHECK_TIMEOUT_MS,
   runHealthChecks,

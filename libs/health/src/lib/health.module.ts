@@ -61,8 +61,7 @@ export class HealthModule {
       inject: [DATABASE, RelayNatsClient, RevocationList],
       useFactory: (database: Database, nats: RelayNatsClient, revocations: RevocationList) => [
         { name: 'database', check: () => database.ping() },
-        { name: 'nats', check: () => nats.ping() },
-        { name: 'revocations', check: () => revocationsSynced(revocations) },
+        ...busChecks(nats, revocations),
       ],
     });
   }
@@ -77,7 +76,17 @@ export class HealthModule {
   }
 }
 
-/** Resolves when the revocation list is synced; rejects, saying so, otherwise. */
-function revocationsSynced(revocations: RevocationList): Promise<void> {
-  return revocations.isSynced() ? Promise.resolve() : Promise.reject(new Error('revocation feed not synced'));
+/**
+ * The checks of an app on the bus, for `forRootAsync` in an app without a database: NATS, and the
+ * revocation feed (without it every token is refused).
+ */
+export function busChecks(nats: RelayNatsClient, revocations: RevocationList): HealthCheck[] {
+  return [
+    { name: 'nats', check: () => nats.ping() },
+    {
+      name: 'revocations',
+      check: () =>
+        revocations.isSynced() ? Promise.resolve() : Promise.reject(new Error('revocation feed not synced')),
+    },
+  ];
 }
