@@ -6,7 +6,7 @@ import { AuthError } from '../errors/auth.error';
 export interface Principal {
   /** `sub`: the user id, or the client id for service tokens. */
   readonly subject: string;
-  /** `roles`, restricted to the known roles. */
+  /** `roles`, as the issuer signed them. */
   readonly roles: readonly string[];
   /** `scope`, split on spaces. */
   readonly scopes: readonly string[];

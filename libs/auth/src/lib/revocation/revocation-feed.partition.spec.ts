@@ -15,6 +15,7 @@ import {
 } from '@relay/testing';
 
 import { AccessTokenVerifier } from '../access-token/access-token-verifier';
+import type { AuthModuleOptions } from '../auth-module-options';
 import { AuthModule } from '../auth.module';
 import { RevocationList } from './revocation-list';
 
@@ -40,6 +41,13 @@ describe('RevocationList across a partition', () => {
     bucket = await auth
       .jetstream({ checkAPI: false })
       .views.kv(REVOCATION_BUCKET, { history: 1, ttl: 86_400_000 });
+    app = await startInventoryBehindProxy();
+  });
+
+  /** A verifier as inventory on the closed bus, reaching NATS through the proxy this spec cuts. */
+  async function startInventoryBehindProxy(
+    options: Pick<AuthModuleOptions, 'revocationOutage'> = {},
+  ): Promise<TestingModule> {
     const moduleRef = await Test.createTestingModule({
       imports: [
         AuthModule.forRoot({
@@ -50,12 +58,13 @@ describe('RevocationList across a partition', () => {
           natsTlsCaFile: nats.bus?.caFile,
           natsNkeySeedFile: nats.bus?.seedFiles.inventory,
           serviceName: 'inventory',
+          ...options,
         }),
       ],
     }).compile();
     moduleRef.useLogger(false);
-    app = await moduleRef.init();
-  });
+    return moduleRef.init();
+  }
 
   afterAll(async () => {
     await app?.close();
@@ -133,22 +142,7 @@ describe('RevocationList across a partition', () => {
   });
 
   it("with revocationOutage 'last-known' (the issuer) goes on checking the last replayed list through a cut", async () => {
-    const issuerSide = await Test.createTestingModule({
-      imports: [
-        AuthModule.forRoot({
-          issuer: issuer.issuer,
-          audience: 'inventory',
-          jwksUri: jwks.url,
-          natsUrl: `tls://127.0.0.1:${proxy.port}`,
-          natsTlsCaFile: nats.bus?.caFile,
-          natsNkeySeedFile: nats.bus?.seedFiles.inventory,
-          serviceName: 'inventory',
-          revocationOutage: 'last-known',
-        }),
-      ],
-    }).compile();
-    issuerSide.useLogger(false);
-    await issuerSide.init();
+    const issuerSide = await startInventoryBehindProxy({ revocationOutage: 'last-known' });
     try {
       const list = issuerSide.get(RevocationList);
       await msUntil(() => list.isSynced(), 10_000);
