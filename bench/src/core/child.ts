@@ -110,14 +110,18 @@ export interface CpuTimes {
 export async function cpuTimes(pid: number | undefined): Promise<CpuTimes | undefined> {
   if (pid === undefined) return undefined;
   try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    // fields after the parenthesised command name: state is the 3rd field, utime the 14th, stime the 15th
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const micros = (ticks: string): number => (Number(ticks) * 1_000_000) / USER_HZ;
-    return { user: micros(fields[11]), system: micros(fields[12]) };
+    return parseProcStat(await readFile(`/proc/${pid}/stat`, 'latin1'));
   } catch {
     return undefined;
   }
+}
+
+/** User and system CPU time, in µs, from the text of `/proc/<pid>/stat`. */
+export function parseProcStat(stat: string): CpuTimes {
+  // fields after the parenthesised command name: state is the 3rd field, utime the 14th, stime the 15th
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const micros = (ticks: string): number => (Number(ticks) * 1_000_000) / USER_HZ;
+  return { user: micros(fields[11]), system: micros(fields[12]) };
 }
 
 /** Samples the RSS of `pid` every 250 ms until stopped; resolves the peak in MiB. */

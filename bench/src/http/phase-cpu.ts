@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 import { type AlternatingResult, isVariantB, PHASE_MS } from '../core/alternating';
+import { parseProcStat } from '../core/child';
 import { type HttpScenario, runAlternatingHttp } from '../core/http-load';
 
 /** Target CPU µs per call of each variant of an alternating run. */
@@ -96,9 +97,6 @@ export class PhaseCpuMeter {
   }
 }
 
-// /proc/<pid>/stat counts CPU time in USER_HZ ticks, 100 per second on every Linux ABI
-const USER_HZ = 100;
-
 /**
  * A synchronous clock of the CPU time (user + system, all threads) process `pid` has used, in µs
  * (Linux `/proc`, 10 ms resolution), read at the instant of a phase change; `undefined` elsewhere.
@@ -108,10 +106,8 @@ export function processCpuClock(pid: number | undefined): () => number | undefin
   return () => {
     if (pid === undefined) return undefined;
     try {
-      const stat = readFileSync(path, 'latin1');
-      // fields after the parenthesised command name: utime is the 14th field, stime the 15th
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / USER_HZ;
+      const { user, system } = parseProcStat(readFileSync(path, 'latin1'));
+      return user + system;
     } catch {
       return undefined;
     }
