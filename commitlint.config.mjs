@@ -14,6 +14,7 @@ export const PROJECT_SCOPES = [
   'inventory',
   'nats-bus',
   'nx-plugin',
+  'observability',
   'orders',
   'orders-e2e',
   'testing',

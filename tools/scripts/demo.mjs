@@ -8,6 +8,8 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
+import { startEmbeddedPostgres } from './embedded-postgres.mjs';
+
 const require = createRequire(import.meta.url);
 // Plain Node resolves no @relay/* alias: @relay/nats-bus by the file its package.json names as main.
 // eslint-disable-next-line @nx/enforce-module-boundaries
@@ -38,6 +40,8 @@ const APPS = [
 ];
 
 const children = [];
+/** The demo's PostgreSQL server (tools/scripts/embedded-postgres.mjs), when some app has no database URL of the caller's. */
+let database;
 let isStopping = false;
 
 const say = (line) => process.stdout.write(`[demo] ${line}\n`);
@@ -144,6 +148,34 @@ async function startBus() {
   return bus;
 }
 
+/**
+ * One PostgreSQL 17 server from the npm-shipped binaries, its cluster in ${DATA_DIR}/postgres, with a
+ * database for each app the caller gave no *_DATABASE_URL: one server holds the three apps' data in
+ * far less memory than a PGlite in each app (docs/embedded-database.md).
+ */
+async function startDatabase() {
+  const apps = APPS.filter((app) => !app.databaseUrl);
+  if (apps.length === 0) return;
+  say(
+    `starting PostgreSQL 17 (npm-shipped binaries; data in ${join(DATA_DIR, 'postgres')}) for ${apps.map((app) => app.name).join(', ')}`,
+  );
+  const prefix = '[postgres]'.padEnd(12);
+  database = await startEmbeddedPostgres({
+    dataDir: DATA_DIR,
+    databases: apps.map((app) => app.name),
+    log: (line) => process.stdout.write(`${prefix} ${line}\n`),
+  });
+  database.child.on('exit', (code, signal) => {
+    if (isStopping) return;
+    say(`postgres exited unexpectedly (${signal ?? `code ${code}`}); stopping everything.`);
+    void stopAll(1);
+  });
+  for (const app of apps) app.databaseUrl = database.urls[app.name];
+  say(
+    `PostgreSQL listens on 127.0.0.1:${database.port} (password in ${join(DATA_DIR, 'postgres', 'password')})`,
+  );
+}
+
 function build() {
   say('building auth, orders and inventory (npx nx run-many -t build -p auth orders inventory)');
   const result = spawnSync(
@@ -191,7 +223,10 @@ async function stopAll(code) {
     });
   // Apps first, the bus last: the apps close their NATS connections cleanly on the way out.
   await Promise.all(children.filter((entry) => isRunning(entry) && entry.name !== 'nats').map(stop));
-  await Promise.all(children.filter((entry) => isRunning(entry) && entry.name === 'nats').map(stop));
+  await Promise.all([
+    ...children.filter((entry) => isRunning(entry) && entry.name === 'nats').map(stop),
+    database?.stop(),
+  ]);
   process.exit(code);
 }
 
@@ -287,6 +322,7 @@ async function runWalkthrough() {
 async function main() {
   process.once('SIGINT', () => void stopAll(130));
   process.once('SIGTERM', () => void stopAll(143));
+  await startDatabase();
   const bus = await startBus();
   if (!SKIP_BUILD) build();
   const missing = APPS.map((app) => join('dist/apps', app.name, 'main.js')).filter(

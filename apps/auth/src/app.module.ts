@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { AuthModule } from '@relay/auth';
 import { DatabaseModule } from '@relay/database';
 import { HealthModule } from '@relay/health';
+import { ObservabilityModule } from '@relay/observability';
 
 import { AdminModule } from './admin/admin.module';
 import { AUTH_AUDIENCE, type AuthConfig, validateAuthConfig } from './config/auth.config';
@@ -49,6 +50,7 @@ import { UsersModule } from './users/users.module';
       }),
     }),
     HealthModule.forRoot(),
+    ObservabilityModule.forRoot({ service: 'auth' }),
     UsersModule,
     SessionsModule,
     TokensModule,

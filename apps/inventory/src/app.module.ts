@@ -7,6 +7,7 @@ import { APP_PIPE } from '@nestjs/core';
 import { AuthModule, StrictValidationPipe } from '@relay/auth';
 import { DatabaseModule } from '@relay/database';
 import { HealthModule } from '@relay/health';
+import { ObservabilityModule } from '@relay/observability';
 
 import { type InventoryConfig, validateInventoryConfig } from './config/inventory.config';
 import { inventoryMigrations } from './database/migrations';
@@ -42,6 +43,7 @@ import { StockModule } from './stock/stock.module';
       }),
     }),
     HealthModule.forRoot(),
+    ObservabilityModule.forRoot({ service: 'inventory' }),
     StockModule,
   ],
   providers: [{ provide: APP_PIPE, useClass: StrictValidationPipe }],

@@ -7,6 +7,7 @@ import { APP_PIPE } from '@nestjs/core';
 import { AuthModule, StrictValidationPipe } from '@relay/auth';
 import { DatabaseModule } from '@relay/database';
 import { HealthModule } from '@relay/health';
+import { ObservabilityModule } from '@relay/observability';
 
 import { type OrdersConfig, validateOrdersConfig } from './config/orders.config';
 import { ordersMigrations } from './database/migrations';
@@ -45,6 +46,7 @@ import { OrdersModule } from './orders/orders.module';
       }),
     }),
     HealthModule.forRoot(),
+    ObservabilityModule.forRoot({ service: 'orders' }),
     OrdersModule,
   ],
   providers: [{ provide: APP_PIPE, useClass: StrictValidationPipe }],

@@ -7,6 +7,7 @@ import { getFreePort } from '@relay/testing';
 import { type BenchChild, spawnProcess } from '../core/child';
 import type { BenchOptions } from '../core/options';
 import { sleep } from '../core/stats';
+import { profileDir } from '../targets/profile-target';
 import { APP_NAMES, type AppName, type StackDatabases } from './databases';
 
 const HEALTH_TIMEOUT_MS = 60_000;
@@ -17,6 +18,8 @@ export interface StackApp {
   name: AppName;
   url: string;
   child: BenchChild<undefined>;
+  /** With `--profile`: the `--cpu-prof` file the app writes as it exits (its whole life). */
+  profilePath?: string;
 }
 
 /** auth, orders and inventory, started from `dist/` on the bench's NATS. */
@@ -100,13 +103,21 @@ export async function startStackApps<Name extends AppName>(
     if (name === 'auth') {
       Object.assign(env, { AUTH_ADMIN_EMAIL: ADMIN.email, AUTH_ADMIN_PASSWORD: ADMIN.password });
     }
+    // with --profile, V8's profiler runs for the app's whole life (start-up included) and writes as it exits
+    const profileName = `${name}-${ports[name]}.cpuprofile`;
+    const profilesAt = options.profile ? profileDir(options.workspaceRoot) : undefined;
+    const profileArgs =
+      profilesAt === undefined
+        ? []
+        : ['--cpu-prof', `--cpu-prof-dir=${profilesAt}`, `--cpu-prof-name=${profileName}`];
+    const profilePath = profilesAt === undefined ? undefined : join(profilesAt, profileName);
     const child = spawnProcess(
       name,
       process.execPath,
-      [join(options.workspaceRoot, 'dist', 'apps', name, 'main.js')],
+      [...profileArgs, join(options.workspaceRoot, 'dist', 'apps', name, 'main.js')],
       env,
     );
-    const app = { name, url: `http://127.0.0.1:${ports[name]}`, child };
+    const app = { name, url: `http://127.0.0.1:${ports[name]}`, child, profilePath };
     started.push(app);
     await waitHealthy(app);
     return app;

@@ -1,8 +1,8 @@
+export { runService } from './lib/run-service';
 export {
   BODY_LIMIT_BYTES,
   createServiceApp,
   natsOptionsFrom,
-  runService,
   type ServiceAppOptions,
   type ServiceConfig,
 } from './lib/service-app';

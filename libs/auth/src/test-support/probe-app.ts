@@ -27,6 +27,7 @@ export interface ProbeView {
   traceId?: string;
   requestId?: string;
   traceparent?: string;
+  tracestate?: string;
   authorization?: string;
   actor?: string;
   audience?: readonly string[];
@@ -59,13 +60,14 @@ export interface ProbeApp {
 
 function view(principal: Principal | undefined, natsContext?: NatsContext): ProbeView {
   const state = CallContext.current();
-  const headers = natsContext?.getHeaders() as { get(name: string): string } | undefined;
+  const headers = natsContext?.getHeaders() as { get(name: string): string; has(name: string): boolean } | undefined;
   return {
     subject: principal?.subject,
     token: state?.token,
     traceId: state?.traceId,
     requestId: state?.requestId,
     traceparent: headers?.get('traceparent'),
+    tracestate: headers?.has('tracestate') ? headers.get('tracestate') : undefined,
     authorization: headers?.get('authorization'),
     actor: principal?.actor,
     audience: principal?.audience,

@@ -1,17 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 
-import { Logger, type Type } from '@nestjs/common';
+import type { Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 
 import { natsMicroserviceOptions } from '@relay/auth';
-import {
-  type BaseAppConfig,
-  type ConfigValidator,
-  exitOnInvalidEnvironment,
-  InvalidEnvironmentError,
-  nestLogLevels,
-} from '@relay/config';
+import { type BaseAppConfig, nestLogLevels } from '@relay/config';
+import { installOpenApi } from '@relay/observability';
 
 /** Largest accepted HTTP body in every Relay app; a larger one is answered 413. */
 export const BODY_LIMIT_BYTES = 1_048_576;
@@ -73,6 +68,7 @@ export async function createServiceApp(
     }),
     { inheritAppConfig: true },
   );
+  installOpenApi(app, options.name);
   return app;
 }
 
@@ -110,43 +106,4 @@ export function natsOptionsFrom(
     natsTlsCaFile: config.NATS_TLS_CA_FILE,
     natsNkeySeedFile: config.NATS_NKEY_SEED_FILE,
   };
-}
-
-/**
- * The whole of a service's `main.ts`: validates the environment (one line and exit 1 when bad),
- * builds the app, then `init()` before `startAllMicroservices()` (so global enhancers cover NATS
- * handlers) and listens on every interface. A start-up failure exits 1 naming the service.
- */
-export function runService<T extends ServiceConfig>(
-  name: string,
-  validate: ConfigValidator<T>,
-  createApp: (config: T) => Promise<NestFastifyApplication>,
-): void {
-  const config = exitOnInvalidEnvironment(validate);
-  start(config, createApp).catch((error: unknown) => {
-    // a setting found wrong only at start (e.g. the bootstrap admin) is one line, like validation's
-    if (error instanceof InvalidEnvironmentError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(1);
-    }
-    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    process.stderr.write(`${name} failed to start: ${detail}\n`);
-    process.exit(1);
-  });
-}
-
-async function start<T extends ServiceConfig>(
-  config: T,
-  createApp: (config: T) => Promise<NestFastifyApplication>,
-): Promise<void> {
-  const app = await createApp(config);
-  if (config.NATS_TLS_CA_FILE === undefined || config.NATS_NKEY_SEED_FILE === undefined) {
-    new Logger('Bus').warn(
-      'NATS without TLS or without an NKey identity (NATS_TLS_CA_FILE / NATS_NKEY_SEED_FILE unset): for a development bus only',
-    );
-  }
-  app.enableShutdownHooks();
-  await app.init();
-  await app.startAllMicroservices();
-  await app.listen(config.PORT, '0.0.0.0');
 }

@@ -2,8 +2,9 @@ import type { Database, OpenDatabaseOptions } from './database';
 import { migrate } from './migrate';
 import { PgliteDatabase } from './pglite-database';
 import { PostgresDatabase } from './postgres-database';
+import { tracedDatabase } from './traced-database';
 
-/** Opens the service's database (server when `url` is set, else embedded) and migrates it. */
+/** Opens the service's database (server when `url` is set, else embedded), migrates it, and traces its statements. */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   const database = options.url
     ? await PostgresDatabase.open(options.url)
@@ -14,5 +15,5 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     await database.close();
     throw error;
   }
-  return database;
+  return tracedDatabase(database);
 }

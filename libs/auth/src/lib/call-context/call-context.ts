@@ -1,9 +1,27 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { channel } from 'node:diagnostics_channel';
+import { performance } from 'node:perf_hooks';
+
+import {
+  type Attributes,
+  type Context,
+  context as otelContext,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+} from '@opentelemetry/api';
 
 import { MessageHeaders } from '@relay/contracts';
 
 import type { Principal } from '../access-token/access-token';
-import { childTraceparent, continueRequestId, continueTraceId } from './trace-context';
+import { continueRequestId, extractParent, injectTraceHeaders, spanOf, startCallSpan } from './trace-context';
+
+/** How the token of a call fared: not checked (`@Public()`), accepted, refused (401) or short of a role or scope (403). */
+export type TokenVerdict = 'none' | 'accepted' | 'refused' | 'forbidden';
+
+/** The transport a call came in on. */
+export type CallTransport = 'http' | 'nats' | 'internal';
 
 /** What the current HTTP request or NATS message carries on behalf of its caller. */
 export interface CallContextState {
@@ -13,8 +31,12 @@ export interface CallContextState {
   readonly principal?: Principal;
   /** W3C trace id continued from the incoming `traceparent`, or started here. */
   readonly traceId: string;
+  /** The span id of this call (its server span). */
+  readonly spanId: string;
   /** Incoming `x-request-id`, or a new UUID. */
   readonly requestId: string;
+  /** What became of the call's token so far. */
+  readonly verdict: TokenVerdict;
 }
 
 /** What a call's transport hands over when it starts (raw header values, checked here). */
@@ -22,23 +44,66 @@ export interface IncomingCall {
   token?: string;
   principal?: Principal;
   traceparent?: string;
+  tracestate?: string;
   requestId?: string;
+  /** Default: `internal` (a call started by the app itself, e.g. a job or a test). */
+  transport?: CallTransport;
+  /** The span name: `POST /orders`, a NATS subject. Default: `internal`. */
+  name?: string;
+  /** Default: `SERVER` for HTTP and NATS, `INTERNAL` otherwise. */
+  kind?: SpanKind;
+  attributes?: Attributes;
 }
 
+/**
+ * One finished HTTP request or NATS message, as published on {@link CALL_FINISHED_CHANNEL}: what an
+ * access log line or a metric needs, and never the token.
+ */
+export interface FinishedCall {
+  readonly transport: CallTransport;
+  /** `POST /orders` (the route's template, never its ids), or the NATS subject. */
+  readonly name: string;
+  /** HTTP status; on NATS 200 for an answer, else the err status. */
+  readonly status: number;
+  readonly durationMs: number;
+  readonly verdict: TokenVerdict;
+  /** Whether the verifier answered from its cache (only meaningful when a token was checked). */
+  readonly cacheHit: boolean;
+  readonly requestId: string;
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly principal?: Principal;
+}
+
+/**
+ * `node:diagnostics_channel` name on which every finished HTTP request and NATS message is published
+ * as a {@link FinishedCall}; an app's access log and metrics subscribe to it. Nothing is built for it
+ * while no one subscribes.
+ */
+export const CALL_FINISHED_CHANNEL = 'relay.auth.call-finished';
+const callFinished = channel(CALL_FINISHED_CHANNEL);
+
 // one object per call, created at the transport edge; the guard fills in the caller once verified
-interface CallState {
+interface CallState extends CallContextState {
   token: string | undefined;
   principal: Principal | undefined;
-  traceId: string;
-  requestId: string;
+  verdict: TokenVerdict;
+  cacheHit: boolean;
+  /** The NATS err status the exception filter answered with (HTTP reads it from the response). */
+  status: number | undefined;
+  readonly transport: CallTransport;
+  readonly name: string;
+  readonly otel: Context;
+  readonly span: Span;
+  readonly startedAt: number;
 }
 
 const storage = new AsyncLocalStorage<CallState>();
 
 /**
- * The per-call context (AsyncLocalStorage). Each HTTP request (a Fastify `preHandler` hook or an
- * Express middleware that `AuthModule` installs) and NATS message (`natsMicroserviceOptions`' processing hook) runs in its
- * own; `AccessTokenGuard` records the verified caller in it.
+ * The per-call context (AsyncLocalStorage). Each HTTP request (Fastify hooks or an Express middleware
+ * that `AuthModule` installs) and NATS message (`natsMicroserviceOptions`' processing hook) runs in its
+ * own, with its own OpenTelemetry server span; `AccessTokenGuard` records the verified caller in it.
  */
 export class CallContext {
   /** The context of the running call, if any. */
@@ -46,21 +111,102 @@ export class CallContext {
     return storage.getStore();
   }
 
-  /** Runs `work` inside a new context built from incoming `traceparent` / `x-request-id` values. */
+  /** Runs `work` as one call built from incoming `traceparent` / `x-request-id` values; its span ends when `work` settles. */
   static run<T>(incoming: IncomingCall, work: () => T): T {
-    // every field present from the start: one object shape, whether or not a guard fills in the caller
+    const call = CallContext.begin(incoming);
+    let result: T;
+    try {
+      result = CallContext.enter(call, work);
+    } catch (error) {
+      CallContext.end(call, 500);
+      throw error;
+    }
+    if (result instanceof Promise) {
+      result.then(
+        () => CallContext.end(call, 200),
+        () => CallContext.end(call, 500),
+      );
+    } else {
+      CallContext.end(call, 200);
+    }
+    return result;
+  }
+
+  /** A transport edge's first step: the call's state and its span (started now). */
+  static begin(incoming: IncomingCall): CallHandle {
+    const transport = incoming.transport ?? 'internal';
+    const parent = extractParent(incoming);
+    const otel = startCallSpan(
+      incoming.name ?? 'internal',
+      incoming.kind ?? (transport === 'internal' ? SpanKind.INTERNAL : SpanKind.SERVER),
+      parent,
+      incoming.attributes,
+    );
+    const span = spanOf(otel);
+    const { traceId, spanId } = span.spanContext();
     const state: CallState = {
       token: incoming.token,
       principal: incoming.principal,
-      traceId: continueTraceId(incoming.traceparent),
+      traceId,
+      spanId,
       requestId: continueRequestId(incoming.requestId),
+      verdict: 'none',
+      cacheHit: false,
+      status: undefined,
+      transport,
+      name: incoming.name ?? 'internal',
+      otel,
+      span,
+      startedAt: performance.now(),
     };
-    return storage.run(state, work);
+    return state;
+  }
+
+  /** Runs `work` inside the call (its AsyncLocalStorage context and its OpenTelemetry context). */
+  static enter<T>(call: CallHandle, work: () => T): T {
+    const state = call as CallState;
+    return otelContext.with(state.otel, () => storage.run(state, work));
+  }
+
+  /**
+   * A transport edge's last step: ends the call's span with its status and publishes the
+   * {@link FinishedCall}. `status` is the HTTP status; on NATS, omit it: the err status recorded by
+   * the exception filter, else 200.
+   */
+  static end(call: CallHandle, status?: number, name?: string): void {
+    const state = call as CallState;
+    const finalStatus = status ?? state.status ?? 200;
+    const durationMs = performance.now() - state.startedAt;
+    const span = state.span;
+    if (span.isRecording()) {
+      if (name !== undefined) span.updateName(name);
+      span.setAttribute('relay.token.verdict', state.verdict);
+      if (state.principal !== undefined) span.setAttribute('enduser.id', state.principal.subject);
+      if (state.transport === 'http') span.setAttribute('http.response.status_code', finalStatus);
+      else span.setAttribute('rpc.response.status_code', finalStatus);
+      if (finalStatus >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    }
+    if (callFinished.hasSubscribers && state.transport !== 'internal') {
+      const finished: FinishedCall = {
+        transport: state.transport,
+        name: name ?? state.name,
+        status: finalStatus,
+        durationMs,
+        verdict: state.verdict,
+        cacheHit: state.cacheHit,
+        requestId: state.requestId,
+        traceId: state.traceId,
+        spanId: state.spanId,
+        principal: state.principal,
+      };
+      callFinished.publish(finished);
+    }
   }
 
   /**
    * Headers for one outgoing NATS message: `authorization` (when the call has a token),
-   * `traceparent` (same trace id, new span id) and `x-request-id`. Outside a call: a new trace.
+   * `traceparent` / `tracestate` naming the call's span, and `x-request-id`. Outside a call: a new trace.
    */
   static toNatsHeaders(): Record<string, string> {
     const state = storage.getStore();
@@ -70,23 +216,35 @@ export class CallContext {
   }
 
   /**
-   * `traceparent` (same trace id, new span id) and `x-request-id` for one outgoing call, whatever
-   * token it carries. Outside a call: a new trace and request id.
+   * `traceparent` (and `tracestate`) and `x-request-id` for one outgoing call, whatever token it
+   * carries: `context` names its span (a client span the caller started), else the running call's
+   * span is the parent. Outside a call: a new trace and request id.
    */
-  static traceHeaders(): Record<string, string> {
+  static traceHeaders(context?: Context): Record<string, string> {
     const state = storage.getStore();
-    return {
-      [MessageHeaders.traceparent]: childTraceparent(state?.traceId ?? continueTraceId(undefined)),
-      [MessageHeaders.requestId]: state?.requestId ?? continueRequestId(undefined),
-    };
+    const headers: Record<string, string> = {};
+    injectTraceHeaders(
+      context ?? state?.otel ?? startCallSpan('internal', SpanKind.INTERNAL, ROOT_CONTEXT),
+      headers,
+    );
+    headers[MessageHeaders.requestId] = state?.requestId ?? continueRequestId(undefined);
+    return headers;
+  }
+
+  /** The OpenTelemetry context of the running call (the root context outside one). */
+  static otelContext(): Context {
+    return storage.getStore()?.otel ?? ROOT_CONTEXT;
   }
 }
+
+/** A call begun by {@link CallContext.begin}: opaque outside this module. */
+export type CallHandle = CallContextState & { readonly __callHandle?: never };
 
 /**
  * Records the verified caller on the running call (`AccessTokenGuard`, the passport strategy).
  * A call without a context is a wiring error, refused rather than authenticated without propagation.
  */
-export function recordCaller(token: string, principal: Principal): void {
+export function recordCaller(token: string, principal: Principal, cacheHit = false): void {
   const state = storage.getStore();
   if (state === undefined) {
     throw new Error(
@@ -96,4 +254,18 @@ export function recordCaller(token: string, principal: Principal): void {
   }
   state.token = token;
   state.principal = principal;
+  state.verdict = 'accepted';
+  state.cacheHit = cacheHit;
+}
+
+/** Records a refused token (401) or a missing role or scope (403) on the running call, if any. */
+export function recordRefusal(verdict: 'refused' | 'forbidden'): void {
+  const state = storage.getStore();
+  if (state !== undefined) state.verdict = verdict;
+}
+
+/** Records the err status a NATS call is answered with (the exception filter), for its span and access line. */
+export function recordRpcStatus(status: number): void {
+  const state = storage.getStore();
+  if (state !== undefined) state.status = status;
 }

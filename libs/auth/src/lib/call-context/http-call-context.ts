@@ -6,8 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunc
 
 import { MessageHeaders } from '@relay/contracts';
 
-import { CallContext } from './call-context';
-import { continueRequestId } from './trace-context';
+import { CallContext, type CallHandle, type IncomingCall } from './call-context';
 
 /**
  * Every path (`/` too), every method: Nest registers it for the global prefix and the routes excluded
@@ -19,8 +18,9 @@ const EVERY_ROUTE = { path: '{*path}', method: RequestMethod.ALL };
  * The transport edge of an HTTP call: each request's guards, pipes, handler and filters run inside
  * its own `CallContext`, on either of Nest's HTTP adapters.
  *
- * Fastify: a `preHandler` hook. It runs once the route is found and the body read, so unknown routes
- * cost nothing and the context never depends on how the body parser carries async context.
+ * Fastify: the call begins in `onRequest` (its span times the whole request, the request id is
+ * answered on every response), runs from `preHandler` on (once the route is found and the body read,
+ * so the context never depends on how the body parser carries async context) and ends in `onResponse`.
  *
  * Express: a middleware on every path, registered through Nest's `MiddlewareConsumer`: Nest places it
  * after its body parsers (the body is read before the context starts, as on Fastify) and before any
@@ -46,8 +46,9 @@ export class HttpCallContext implements OnModuleInit {
     const type = this.adapterType();
     if (type === 'fastify') {
       const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
-      fastify.addHook('onRequest', answerRequestId);
+      fastify.addHook('onRequest', beginRequest);
       fastify.addHook('preHandler', runInCallContext);
+      fastify.addHook('onResponse', endRequest);
     } else if (type !== undefined && type !== 'express') {
       throw new Error(
         `@relay/auth needs Nest's Fastify or Express adapter for HTTP (this app uses '${type}')`,
@@ -62,42 +63,76 @@ export class HttpCallContext implements OnModuleInit {
   }
 }
 
+const calls = new WeakMap<object, CallHandle>();
+
 /**
- * Fastify `onRequest`: every answer, an unknown route's and a refused body's included, carries the
- * request id (the caller's valid one, else a new one). The request's header is set to the same id,
- * so the call context that `preHandler` starts continues it.
+ * Fastify `onRequest`: the call begins (its server span, named by the route's template) and every
+ * answer, an unknown route's and a refused body's included, carries the request id (the caller's valid
+ * one, else a new one).
  */
-function answerRequestId(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
-  const requestId = continueRequestId(single(request.headers[MessageHeaders.requestId]));
-  request.headers[MessageHeaders.requestId] = requestId;
-  reply.header(MessageHeaders.requestId, requestId);
+function beginRequest(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  const call = CallContext.begin(incomingHttpCall(request.raw, request.routeOptions.url));
+  calls.set(request, call);
+  reply.header(MessageHeaders.requestId, call.requestId);
   done();
 }
 
+/** Fastify `preHandler`: guards, pipes, handler and filters run inside the call. */
 function runInCallContext(
   request: FastifyRequest,
   _reply: FastifyReply,
   done: HookHandlerDoneFunction,
 ): void {
-  CallContext.run(
-    {
-      traceparent: single(request.headers[MessageHeaders.traceparent]),
-      requestId: single(request.headers[MessageHeaders.requestId]),
-    },
-    done,
-  );
+  const call = calls.get(request);
+  if (call === undefined) done();
+  else CallContext.enter(call, done);
 }
 
-// the same headers as the Fastify hooks, read from the same Node request headers; the request id is
-// answered on every response that reaches Nest's middleware (every route and unknown path)
+/** Fastify `onResponse`: the call ends with the status sent. */
+function endRequest(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  const call = calls.get(request);
+  if (call !== undefined) CallContext.end(call, reply.statusCode);
+  done();
+}
+
+// the same as the Fastify hooks, from the same Node request headers; the request id is answered on
+// every response that reaches Nest's middleware (every route and unknown path). Express knows the
+// matched route only once it has run, so the name is completed at the end.
 function runExpressRequestInCallContext(
-  request: IncomingMessage,
+  request: IncomingMessage & { route?: { path?: string }; baseUrl?: string },
   response: ServerResponse,
   next: () => void,
 ): void {
-  const requestId = continueRequestId(single(request.headers[MessageHeaders.requestId]));
-  response.setHeader(MessageHeaders.requestId, requestId);
-  CallContext.run({ traceparent: single(request.headers[MessageHeaders.traceparent]), requestId }, next);
+  const call = CallContext.begin(incomingHttpCall(request, undefined));
+  response.setHeader(MessageHeaders.requestId, call.requestId);
+  response.once('finish', () =>
+    CallContext.end(call, response.statusCode, spanName(request.method, expressRoute(request))),
+  );
+  CallContext.enter(call, next);
+}
+
+function incomingHttpCall(request: IncomingMessage, route: string | undefined): IncomingCall {
+  return {
+    transport: 'http',
+    name: spanName(request.method, route),
+    traceparent: single(request.headers[MessageHeaders.traceparent]),
+    tracestate: single(request.headers[MessageHeaders.tracestate]),
+    requestId: single(request.headers[MessageHeaders.requestId]),
+    attributes: {
+      'http.request.method': request.method ?? 'GET',
+      ...(route === undefined ? {} : { 'http.route': route }),
+    },
+  };
+}
+
+// OpenTelemetry's HTTP server span name: the method and the route's template, never the path's ids
+function spanName(method: string | undefined, route: string | undefined): string {
+  return route === undefined ? (method ?? 'HTTP') : `${method ?? 'HTTP'} ${route}`;
+}
+
+function expressRoute(request: { route?: { path?: string }; baseUrl?: string }): string | undefined {
+  const path = request.route?.path;
+  return typeof path === 'string' ? `${request.baseUrl ?? ''}${path}` : undefined;
 }
 
 function single(value: string | string[] | undefined): string | undefined {

@@ -1,29 +1,51 @@
-import { childTraceparent, continueTraceId, randomHexId } from './trace-context';
+import { ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 
-const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/;
+import { extractParent, injectTraceHeaders, randomHexId, startCallSpan } from './trace-context';
 
-describe('trace context ids', () => {
-  it('continues a valid incoming trace and starts a new one for invalid or all-zero ids', () => {
-    const traceId = 'a'.repeat(32);
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 
-    expect(continueTraceId(`00-${traceId}-${'b'.repeat(16)}-01`)).toBe(traceId);
-    for (const invalid of [
+describe('trace context without an OpenTelemetry SDK', () => {
+  it('continues a valid incoming context unchanged, tracestate and sampled flag included', () => {
+    for (const flags of ['00', '01']) {
+      const traceparent = `00-${TRACE_ID}-00f067aa0ba902b7-${flags}`;
+      const call = startCallSpan(
+        'GET /x',
+        SpanKind.SERVER,
+        extractParent({ traceparent, tracestate: 'a=1' }),
+      );
+      const headers: Record<string, string> = {};
+
+      injectTraceHeaders(call, headers);
+
+      expect(headers).toEqual({ traceparent, tracestate: 'a=1' });
+    }
+  });
+
+  it('starts a new, unsampled trace for a missing, malformed or all-zero parent', () => {
+    for (const traceparent of [
       undefined,
       'garbage',
       `00-${'0'.repeat(32)}-${'b'.repeat(16)}-01`,
-      `00-${traceId}-${'0'.repeat(16)}-01`,
+      `00-${TRACE_ID}-${'0'.repeat(16)}-01`,
     ]) {
-      expect(continueTraceId(invalid)).toMatch(/^[0-9a-f]{32}$/);
-      expect(continueTraceId(invalid)).not.toBe(traceId);
+      const call = startCallSpan('x', SpanKind.SERVER, extractParent({ traceparent }));
+      const headers: Record<string, string> = {};
+
+      injectTraceHeaders(call, headers);
+
+      expect(headers['traceparent']).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
+      expect(headers['traceparent']).not.toContain(TRACE_ID);
     }
   });
 
   it('hands out distinct W3C-valid ids across pool refills', () => {
-    const ids = Array.from({ length: 2000 }, () => childTraceparent(continueTraceId(undefined)));
+    const ids = Array.from(
+      { length: 2000 },
+      () => trace.getSpan(startCallSpan('x', SpanKind.SERVER, ROOT_CONTEXT))?.spanContext().traceId,
+    );
 
-    for (const id of ids) expect(id).toMatch(TRACEPARENT);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{32}$/);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(new Set(ids.map((id) => id.slice(3, 35))).size).toBe(ids.length);
   });
 
   it('skips all-zero ids drawn from the random source', () => {

@@ -4,6 +4,7 @@ import { type Observable, throwError } from 'rxjs';
 
 import { isRpcError, type RpcError } from '@relay/contracts';
 
+import { recordRpcStatus } from '../call-context/call-context';
 import { AuthError } from './auth.error';
 
 const REASON: Record<AuthError['status'], string> = {
@@ -23,7 +24,11 @@ export class TransportExceptionFilter extends BaseExceptionFilter {
   private readonly logger = new Logger(TransportExceptionFilter.name);
 
   override catch(exception: unknown, host: ArgumentsHost): Observable<never> | void {
-    if (host.getType() === 'rpc') return throwError(() => this.toRpcError(exception));
+    if (host.getType() === 'rpc') {
+      const error = this.toRpcError(exception);
+      recordRpcStatus(error.status);
+      return throwError(() => error);
+    }
     if (host.getType() !== 'http') return;
     const response = host.switchToHttp().getResponse<unknown>();
     const adapter = this.httpAdapterHost?.httpAdapter;

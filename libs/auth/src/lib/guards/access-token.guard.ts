@@ -1,12 +1,16 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import type { Span } from '@opentelemetry/api';
 
 import { MessageHeaders } from '@relay/contracts';
 
 import { AccessTokenVerifier, type VerifiedToken } from '../access-token/access-token-verifier';
 import { readCallHeader } from '../call-context/call-carrier';
-import { recordCaller } from '../call-context/call-context';
+import { recordCaller, recordRefusal } from '../call-context/call-context';
+import { endAccepted, endRefused, startVerificationSpan } from '../telemetry/verification-span';
 import { type AccessPolicy, accessPolicyOf, assertPolicyMet } from './access-policy';
+
+const BEARER = 'Bearer ';
 
 /**
  * Authenticates every HTTP request (`Authorization: Bearer`) and NATS message (`authorization`
@@ -23,15 +27,43 @@ export class AccessTokenGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const policy = accessPolicyOf(this.reflector, context);
     if (policy.isPublic) return true;
-    const verdict = this.verifier.verifyBearer(readCallHeader(context, MessageHeaders.authorization));
-    // a repeated token is answered synchronously: no promise on the hot path
-    if (!(verdict instanceof Promise)) return admit(verdict, policy);
-    return verdict.then((verified) => admit(verified, policy));
+    const span = startVerificationSpan(context.getType());
+    const header = readCallHeader(context, MessageHeaders.authorization);
+    let verdict: VerifiedToken | Promise<VerifiedToken>;
+    try {
+      verdict = this.verifier.verifyBearer(header);
+    } catch (error) {
+      return refuse(error, span, header);
+    }
+    // a repeated token is answered synchronously (from the cache): no promise on the hot path
+    if (!(verdict instanceof Promise)) return admit(verdict, policy, span, true);
+    return verdict.then(
+      (verified) => admit(verified, policy, span, false),
+      (error: unknown) => refuse(error, span, header),
+    );
   }
 }
 
-function admit({ token, principal }: VerifiedToken, policy: AccessPolicy): true {
-  assertPolicyMet(principal, policy);
-  recordCaller(token, principal);
+function admit(
+  { token, principal }: VerifiedToken,
+  policy: AccessPolicy,
+  span: Span,
+  cacheHit: boolean,
+): true {
+  try {
+    assertPolicyMet(principal, policy);
+  } catch (error) {
+    recordRefusal('forbidden');
+    endRefused(span, 'forbidden', error, token);
+    throw error;
+  }
+  recordCaller(token, principal, cacheHit);
+  endAccepted(span, token, principal, cacheHit);
   return true;
+}
+
+function refuse(error: unknown, span: Span, header: string | string[] | undefined): never {
+  recordRefusal('refused');
+  endRefused(span, 'refused', error, typeof header === 'string' ? header.slice(BEARER.length) : undefined);
+  throw error;
 }

@@ -125,9 +125,19 @@ describe.each(HTTP_ADAPTERS)('AccessTokenGuard over HTTP on %s', (adapter) => {
     expect(downstream.authorization).toBe(headers.authorization);
     expect(downstream.token).toBe(headers.authorization.slice('Bearer '.length));
     expect(downstream.traceId).toBe(TRACE_ID);
-    expect(downstream.traceparent).toMatch(new RegExp(`^00-${TRACE_ID}-[0-9a-f]{16}-01$`));
-    expect(downstream.traceparent).not.toBe(TRACEPARENT);
+    // no OpenTelemetry SDK in this app: it records no span, so the caller's context travels on unchanged
+    expect(downstream.traceparent).toBe(TRACEPARENT);
     expect(downstream.requestId).toBe('req-http-1');
+  });
+
+  it('keeps an unsampled flag and the tracestate of the incoming trace', async () => {
+    const traceparent = `00-${TRACE_ID}-00f067aa0ba902b7-00`;
+    const headers = { ...bearer(), traceparent, tracestate: 'vendor=opaque,other=1' };
+
+    const downstream = JSON.parse((await probe().http('/probe/forward', headers)).body) as ProbeView;
+
+    expect(downstream.traceparent).toBe(traceparent);
+    expect(downstream.tracestate).toBe('vendor=opaque,other=1');
   });
 
   it('keeps the call context through a request body read from the socket (POST over real HTTP)', async () => {
@@ -159,7 +169,8 @@ describe.each(HTTP_ADAPTERS)('AccessTokenGuard over HTTP on %s', (adapter) => {
     const http = await probe().http('/probe/forward', bearer());
     const downstream = JSON.parse(http.body) as ProbeView;
 
-    expect(downstream.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    // a new trace, flagged not sampled: nothing was recorded for it (no SDK here)
+    expect(downstream.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
     expect(downstream.requestId).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

@@ -1,4 +1,5 @@
-import { type CustomStrategy, ServerNats } from '@nestjs/microservices';
+import { type CustomStrategy, NatsContext, ServerNats } from '@nestjs/microservices';
+import { SpanKind } from '@opentelemetry/api';
 
 import { MessageHeaders } from '@relay/contracts';
 
@@ -13,7 +14,8 @@ import { StrictNatsDeserializer } from './strict-nats-deserializer';
  * inboxes, endless reconnects), one queue group per service (its `name`), the
  * `StrictNatsDeserializer` (unusable payloads reach the handler as `MalformedNatsPayload`, which
  * `StrictValidationPipe` answers with err `{status: 400}`; Nest's own decoder throws and never answers),
- * and every message handled inside its own `CallContext` (trace and request id from its headers).
+ * and every message handled inside its own `CallContext` (trace and request id from its headers, a
+ * server span for a request, a consumer span for an event).
  */
 export function natsMicroserviceOptions(settings: NatsConnectionSettings): CustomStrategy {
   const server = new ServerNats({
@@ -23,16 +25,32 @@ export function natsMicroserviceOptions(settings: NatsConnectionSettings): Custo
   });
   // Nest's hook around each message's guards, pipes and handler: the transport edge of a NATS call.
   // Nest types the hook as returning void but passes on what it returns (its own default returns
-  // done()'s promise), so this one returns that promise too.
+  // done()'s promise), so this one returns that promise too, settled once the answer is published.
   // eslint-disable-next-line @typescript-eslint/no-misused-promises
-  server.setOnProcessingStartHook((_transportId, context, done) =>
-    CallContext.run(
-      {
-        traceparent: readNatsHeader(context, MessageHeaders.traceparent),
-        requestId: readNatsHeader(context, MessageHeaders.requestId),
+  server.setOnProcessingStartHook((_transportId, context, done) => {
+    const subject = context instanceof NatsContext ? context.getSubject() : 'nats';
+    const isEvent = server.getHandlerByPattern(subject)?.isEventHandler === true;
+    const call = CallContext.begin({
+      transport: 'nats',
+      name: subject,
+      kind: isEvent ? SpanKind.CONSUMER : SpanKind.SERVER,
+      traceparent: readNatsHeader(context, MessageHeaders.traceparent),
+      tracestate: readNatsHeader(context, MessageHeaders.tracestate),
+      requestId: readNatsHeader(context, MessageHeaders.requestId),
+      attributes: {
+        'messaging.system': 'nats',
+        'messaging.destination.name': subject,
+        'messaging.operation.type': 'process',
       },
-      done,
-    ),
-  );
+    });
+    const settled = CallContext.enter(call, done) as unknown;
+    return Promise.resolve(settled).then(
+      () => CallContext.end(call),
+      (error: unknown) => {
+        CallContext.end(call, 500);
+        throw error;
+      },
+    );
+  });
   return { strategy: server };
 }

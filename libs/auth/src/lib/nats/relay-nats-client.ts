@@ -1,3 +1,5 @@
+import { performance } from 'node:perf_hooks';
+
 import {
   ForbiddenException,
   Inject,
@@ -7,6 +9,7 @@ import {
 } from '@nestjs/common';
 import { ClientNats, type NatsRecord, NatsRecordBuilder } from '@nestjs/microservices';
 import type { NatsConnection } from 'nats';
+import { SpanKind } from '@opentelemetry/api';
 import { firstValueFrom, type Observable, timeout, TimeoutError } from 'rxjs';
 
 import { isRpcError, MessageHeaders } from '@relay/contracts';
@@ -14,6 +17,8 @@ import { isRpcError, MessageHeaders } from '@relay/contracts';
 import { AUTH_MODULE_OPTIONS } from '../auth.module-definition';
 import { type AuthModuleOptions, natsSettingsOf, type PropagationMode } from '../auth-module-options';
 import { CallContext } from '../call-context/call-context';
+import { startCallSpan } from '../call-context/trace-context';
+import { endOutgoingCall } from '../telemetry/outgoing-call';
 import { RpcCallError, RpcTimeoutError } from '../errors/rpc-call.error';
 import { calleeAudienceForSubject } from '../propagation/callee-audience';
 import { OutgoingAuthorization } from '../propagation/outgoing-authorization';
@@ -60,15 +65,25 @@ export class RelayNatsClient implements OnApplicationShutdown {
    * err, `RpcTimeoutError` when no answer arrives in time.
    */
   async send<TResult>(subject: string, data: unknown, options: RelayNatsCallOptions = {}): Promise<TResult> {
-    const result = await this.call(subject, data, options, (record) =>
-      this.client.send<TResult>(subject, record),
+    const result = await this.call(
+      subject,
+      data,
+      options,
+      (record) => this.client.send<TResult>(subject, record),
+      SpanKind.CLIENT,
     );
     return result as TResult;
   }
 
   /** Publishes an event (no reply); resolves once it is handed to the connection. */
   async emit(subject: string, data: unknown, options: RelayNatsCallOptions = {}): Promise<void> {
-    await this.call(subject, data, options, (record) => this.client.emit<unknown>(subject, record));
+    await this.call(
+      subject,
+      data,
+      options,
+      (record) => this.client.emit<unknown>(subject, record),
+      SpanKind.PRODUCER,
+    );
   }
 
   /** One NATS round trip (for `/health`); rejects when the server does not answer in time. */
@@ -117,23 +132,43 @@ export class RelayNatsClient implements OnApplicationShutdown {
     data: unknown,
     options: RelayNatsCallOptions,
     publish: (record: NatsRecord) => Observable<T>,
+    kind: SpanKind,
   ): Promise<T | undefined> {
     const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
-    const headers = CallContext.traceHeaders();
-    const authorization = await this.outgoing.authorization({
-      audience: options.audience ?? calleeAudienceForSubject(subject, this.calleeAudiences),
-      ...(options.propagation === undefined ? {} : { propagation: options.propagation }),
+    const startedAt = performance.now();
+    const callSpan = startCallSpan(subject, kind, CallContext.otelContext(), {
+      'messaging.system': 'nats',
+      'messaging.destination.name': subject,
+      'messaging.operation.type': kind === SpanKind.PRODUCER ? 'send' : 'request',
     });
-    if (authorization !== undefined) headers[MessageHeaders.authorization] = authorization;
-    const record = new NatsRecordBuilder(data).setHeaders(toMsgHdrs(headers)).build();
+    const headers = CallContext.traceHeaders(callSpan);
+    let status = 200;
     try {
+      const authorization = await this.outgoing.authorization({
+        audience: options.audience ?? calleeAudienceForSubject(subject, this.calleeAudiences),
+        ...(options.propagation === undefined ? {} : { propagation: options.propagation }),
+      });
+      if (authorization !== undefined) headers[MessageHeaders.authorization] = authorization;
+      const record = new NatsRecordBuilder(data).setHeaders(toMsgHdrs(headers)).build();
       // connect through connection() (closed check, tracked attempt); publish() then reuses it
       await this.connection();
       return await firstValueFrom(publish(record).pipe(timeout(timeoutMs)), { defaultValue: undefined });
     } catch (error) {
-      throw mapRpcFailure(error, subject, timeoutMs);
+      const failure = mapRpcFailure(error, subject, timeoutMs);
+      status = statusOfFailure(failure);
+      throw failure;
+    } finally {
+      endOutgoingCall(callSpan, { subject, status, durationMs: performance.now() - startedAt });
     }
   }
+}
+
+function statusOfFailure(failure: Error): number {
+  if (failure instanceof RpcTimeoutError) return 504;
+  if (failure instanceof RpcCallError) return failure.status;
+  if (failure instanceof UnauthorizedException || failure instanceof ForbiddenException)
+    {return failure.getStatus();}
+  return 500;
 }
 
 function mapRpcFailure(error: unknown, subject: string, timeoutMs: number): Error {

@@ -217,7 +217,7 @@ describe('propagation modes (forward, exchange, service)', () => {
         .send<ProbeView>(`${calleePrefix}.echo`, {}, { audience: 'inventory' });
 
       expect(seen).toEqual(expect.objectContaining({ subject: CLIENT_ID, audience: ['inventory'] }));
-      expect(seen.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+      expect(seen.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
     } finally {
       await app.close();
     }

@@ -2,6 +2,7 @@
 export const MessageHeaders = {
   authorization: 'authorization',
   traceparent: 'traceparent',
+  tracestate: 'tracestate',
   requestId: 'x-request-id',
 } as const;
 

