@@ -6,4 +6,10 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2), resolve(__dirname, '..', '..', '..'));
   await benchEmbedded(options, new FigureSink());
 }
-void main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
+void main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

@@ -32,6 +32,8 @@ interface VariantDatabases extends StackDatabases {
 
 interface VariantResult {
   rps: number;
+  /** Orders/s of each round, in round order (ratios pair the runs of one round). */
+  rpsByRound: number[];
   p99: number;
   failures: number;
   appsIdle: number;
@@ -221,6 +223,7 @@ function resultOf(contender: Contender): VariantResult {
   const { runs, idle } = contender;
   return {
     rps: median(runs.map((run) => run.rps)),
+    rpsByRound: runs.map((run) => run.rps),
     p99: median(runs.map((run) => run.p99)),
     failures: runs.reduce((sum, run) => sum + run.failures, 0),
     appsIdle: idle.apps,
@@ -230,6 +233,11 @@ function resultOf(contender: Contender): VariantResult {
       databaseLoad: Math.max(...contender.databasePeaks),
     }),
   };
+}
+
+/** The median over rounds of `a`'s orders/s over `b`'s in the same round. */
+function pairedRatio(a: VariantResult, b: VariantResult): number {
+  return median(a.rpsByRound.map((rps, index) => rps / (b.rpsByRound[index] ?? Number.NaN)));
 }
 
 function report(sink: FigureSink, results: Map<Variant, VariantResult>): void {
@@ -255,7 +263,11 @@ function report(sink: FigureSink, results: Map<Variant, VariantResult>): void {
       round(pglite.appsLoad - server.appsLoad, 0),
       'MiB RSS beyond the apps on a server',
     );
-    sink.info(`embedded.pglite.c${CLIENTS}.vs-server`, round(pglite.rps / server.rps), 'x system-postgres');
+    sink.info(
+      `embedded.pglite.c${CLIENTS}.vs-server`,
+      round(pairedRatio(pglite, server)),
+      'x system-postgres',
+    );
   }
   const npm = results.get('npm-postgres');
   if (npm?.databaseLoad === undefined) return;
@@ -275,7 +287,7 @@ function report(sink: FigureSink, results: Map<Variant, VariantResult>): void {
     npm.p99 <= GOALS.p99Ms,
   );
   if (server) {
-    const ratio = round(npm.rps / server.rps);
+    const ratio = round(pairedRatio(npm, server));
     sink.judged(
       `embedded.npm-postgres.c${CLIENTS}.vs-server`,
       ratio,

@@ -5,7 +5,17 @@ export { AccessTokenVerifier, type VerifiedToken } from './lib/access-token/acce
 export type { Principal } from './lib/access-token/access-token';
 export { AccessTokenGuard } from './lib/guards/access-token.guard';
 export { RolesGuard } from './lib/guards/roles.guard';
-export { CallContext, type CallContextState, type IncomingCall } from './lib/call-context/call-context';
+export {
+  CALL_FINISHED_CHANNEL,
+  CallContext,
+  type CallContextState,
+  type CallTransport,
+  type FinishedCall,
+  type IncomingCall,
+  type TokenVerdict,
+} from './lib/call-context/call-context';
+export { type FinishedNatsCall, NATS_CALL_FINISHED_CHANNEL } from './lib/telemetry/outgoing-call';
+export { tokenFingerprint } from './lib/telemetry/verification-span';
 export { Public } from './lib/decorators/public.decorator';
 export { Roles } from './lib/decorators/roles.decorator';
 export { Scopes } from './lib/decorators/scopes.decorator';

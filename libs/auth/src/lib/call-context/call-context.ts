@@ -144,12 +144,14 @@ export class CallContext {
     );
     const span = spanOf(otel);
     const { traceId, spanId } = span.spanContext();
+    const requestId = continueRequestId(incoming.requestId);
+    if (span.isRecording()) span.setAttribute('relay.request_id', requestId);
     const state: CallState = {
       token: incoming.token,
       principal: incoming.principal,
       traceId,
       spanId,
-      requestId: continueRequestId(incoming.requestId),
+      requestId,
       verdict: 'none',
       cacheHit: false,
       status: undefined,
