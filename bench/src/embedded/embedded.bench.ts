@@ -250,8 +250,9 @@ function report(sink: FigureSink, results: Map<Variant, VariantResult>): void {
       round(result.appsLoad, 0),
       `MiB RSS (3 apps, peak at ${CLIENTS} clients)`,
     );
-    if (result.databaseIdle !== undefined)
+    if (result.databaseIdle !== undefined) {
       sink.info(`embedded.${variant}.database.idle`, round(result.databaseIdle, 0), 'MiB PSS');
+    }
     if (result.failures > 0) sink.note(`embedded ${variant}: ${result.failures} orders failed`);
   }
   const server = results.get('system-postgres');

@@ -1,4 +1,6 @@
 // Forked by bench/src/embedded/embedded.bench.ts: the demo's PostgreSQL server (tools/scripts/embedded-postgres.mjs) in a process of its own, its URLs sent over IPC only.
+// the launcher is a plain script of tools/scripts, not a library: no @relay/* alias names it
+// eslint-disable-next-line @nx/enforce-module-boundaries
 import { startEmbeddedPostgres } from '../../../tools/scripts/embedded-postgres.mjs';
 
 const { BENCH_EMBEDDED_DATA_DIR: dataDir = '', BENCH_EMBEDDED_DATABASES: databases = '' } = process.env;
