@@ -13,6 +13,7 @@ import { createTokenWorld, type TokenWorld } from './core/issuer';
 import { type BenchNats, startBenchNats } from './core/nats-server';
 import { type BenchOptions, parseOptions, type Section } from './core/options';
 import { benchE2e } from './e2e/e2e.bench';
+import { benchEmbedded } from './embedded/embedded.bench';
 import { benchHttpGuard } from './http/http-guard.bench';
 import { benchLogins } from './logins/logins.bench';
 import { benchClosedBus } from './nats/closed-bus.bench';
@@ -96,6 +97,7 @@ async function main(): Promise<void> {
   }
   await section('logins', options, () => benchLogins(options, sink, nats.url));
   await section('e2e', options, () => benchE2e(options, sink, nats.url));
+  await section('embedded', options, () => benchEmbedded(options, sink));
   const report: BenchReport = {
     generatedAt: new Date().toISOString(),
     mode: options.mode,

@@ -7,10 +7,9 @@ import {
   type OnApplicationShutdown,
   UnauthorizedException,
 } from '@nestjs/common';
-import { ClientNats, type NatsRecord, NatsRecordBuilder } from '@nestjs/microservices';
-import type { NatsConnection } from 'nats';
+import { ClientNats } from '@nestjs/microservices';
+import { ErrorCode, type MsgHdrs, type NatsConnection, NatsError } from 'nats';
 import { SpanKind } from '@opentelemetry/api';
-import { firstValueFrom, type Observable, timeout, TimeoutError } from 'rxjs';
 
 import { isRpcError, MessageHeaders } from '@relay/contracts';
 
@@ -47,6 +46,7 @@ export class RelayNatsClient implements OnApplicationShutdown {
   private readonly defaultTimeoutMs: number;
   private readonly calleeAudiences: Readonly<Record<string, string>>;
   private isClosed = false;
+  private requestCount = 0;
   // connection attempts still running, so shutdown can close what they open after it
   private readonly attempts = new Set<Promise<NatsConnection>>();
 
@@ -65,25 +65,25 @@ export class RelayNatsClient implements OnApplicationShutdown {
    * err, `RpcTimeoutError` when no answer arrives in time.
    */
   async send<TResult>(subject: string, data: unknown, options: RelayNatsCallOptions = {}): Promise<TResult> {
-    const result = await this.call(
-      subject,
-      data,
-      options,
-      (record) => this.client.send<TResult>(subject, record),
-      SpanKind.CLIENT,
-    );
+    const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
+    const result = await this.call(subject, options, SpanKind.CLIENT, async (connection, headers) => {
+      // nats.js request(): one reply subscription per connection (under this service's own inbox
+      // prefix) instead of Nest's subscribe-and-unsubscribe per request, and a fast "no responders"
+      const reply = await connection.request(subject, encodePacket(subject, data, this.nextId()), {
+        timeout: timeoutMs,
+        headers,
+      });
+      return decodeReply(reply.data);
+    });
     return result as TResult;
   }
 
   /** Publishes an event (no reply); resolves once it is handed to the connection. */
   async emit(subject: string, data: unknown, options: RelayNatsCallOptions = {}): Promise<void> {
-    await this.call(
-      subject,
-      data,
-      options,
-      (record) => this.client.emit<unknown>(subject, record),
-      SpanKind.PRODUCER,
-    );
+    await this.call(subject, options, SpanKind.PRODUCER, (connection, headers) => {
+      connection.publish(subject, encodePacket(subject, data), { headers });
+      return Promise.resolve(undefined);
+    });
   }
 
   /** One NATS round trip (for `/health`); rejects when the server does not answer in time. */
@@ -127,13 +127,17 @@ export class RelayNatsClient implements OnApplicationShutdown {
     if (this.isClosed) throw new Error('RelayNatsClient is closed (application shutdown)');
   }
 
-  private async call<T>(
+  private nextId(): string {
+    this.requestCount += 1;
+    return this.requestCount.toString(36);
+  }
+
+  private async call(
     subject: string,
-    data: unknown,
     options: RelayNatsCallOptions,
-    publish: (record: NatsRecord) => Observable<T>,
     kind: SpanKind,
-  ): Promise<T | undefined> {
+    exchange: (connection: NatsConnection, headers: MsgHdrs) => Promise<unknown>,
+  ): Promise<unknown> {
     const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
     const startedAt = performance.now();
     const callSpan = startCallSpan(subject, kind, CallContext.otelContext(), {
@@ -149,10 +153,8 @@ export class RelayNatsClient implements OnApplicationShutdown {
         ...(options.propagation === undefined ? {} : { propagation: options.propagation }),
       });
       if (authorization !== undefined) headers[MessageHeaders.authorization] = authorization;
-      const record = new NatsRecordBuilder(data).setHeaders(toMsgHdrs(headers)).build();
-      // connect through connection() (closed check, tracked attempt); publish() then reuses it
-      await this.connection();
-      return await firstValueFrom(publish(record).pipe(timeout(timeoutMs)), { defaultValue: undefined });
+      const connection = await this.connection();
+      return await exchange(connection, toMsgHdrs(headers));
     } catch (error) {
       const failure = mapRpcFailure(error, subject, timeoutMs);
       status = statusOfFailure(failure);
@@ -163,16 +165,38 @@ export class RelayNatsClient implements OnApplicationShutdown {
   }
 }
 
+// Nest's NATS wire format: a request is `{pattern, data, id}` JSON on the pattern's subject (an event
+// has no id), the reply `{id, response}` or `{id, err}` (with `isDisposed`, one message per answer)
+function encodePacket(subject: string, data: unknown, id?: string): Uint8Array {
+  return textEncoder.encode(
+    JSON.stringify(id === undefined ? { pattern: subject, data } : { pattern: subject, data, id }),
+  );
+}
+
+function decodeReply(data: Uint8Array): unknown {
+  const packet = JSON.parse(textDecoder.decode(data)) as { err?: unknown; response?: unknown };
+  if (packet.err !== undefined && packet.err !== null) throw packet.err;
+  return packet.response;
+}
+
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder();
+
 function statusOfFailure(failure: Error): number {
   if (failure instanceof RpcTimeoutError) return 504;
   if (failure instanceof RpcCallError) return failure.status;
-  if (failure instanceof UnauthorizedException || failure instanceof ForbiddenException)
-    {return failure.getStatus();}
+  if (failure instanceof UnauthorizedException || failure instanceof ForbiddenException) {
+    return failure.getStatus();
+  }
   return 500;
 }
 
 function mapRpcFailure(error: unknown, subject: string, timeoutMs: number): Error {
-  if (error instanceof TimeoutError) return new RpcTimeoutError(subject, timeoutMs);
+  if (error instanceof NatsError && error.code === ErrorCode.Timeout)
+    return new RpcTimeoutError(subject, timeoutMs);
+  if (error instanceof NatsError && error.code === ErrorCode.NoResponders) {
+    return new RpcCallError(503, undefined, `NATS request on ${subject}: no service answers it`);
+  }
   if (isRpcError(error)) {
     if (error.status === 401) return new UnauthorizedException(error.message ?? 'Unauthorized');
     if (error.status === 403) return new ForbiddenException(error.message ?? 'Forbidden');
