@@ -27,7 +27,8 @@ export class AccessTokenGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const policy = accessPolicyOf(this.reflector, context);
     if (policy.isPublic) return true;
-    const span = startVerificationSpan(context.getType());
+    // NATS is the only RPC transport Relay serves: named as FinishedCall names it
+    const span = startVerificationSpan(context.getType() === 'rpc' ? 'nats' : context.getType());
     const header = readCallHeader(context, MessageHeaders.authorization);
     let verdict: VerifiedToken | Promise<VerifiedToken>;
     try {
