@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 import { startEmbeddedPostgres } from './embedded-postgres.mjs';
+import { startJourney } from './journey/index.mjs';
 
 const require = createRequire(import.meta.url);
 // Plain Node resolves no @relay/* alias: @relay/nats-bus by the file its package.json names as main.
@@ -29,6 +30,7 @@ const ISSUER = process.env.AUTH_ISSUER ?? 'http://localhost:3000';
 const DEMO_SKU = 'sku-apple';
 const ADMIN_EMAIL = process.env.AUTH_ADMIN_EMAIL ?? 'admin@relay.demo';
 const ADMIN_PASSWORD = process.env.AUTH_ADMIN_PASSWORD ?? 'relay-demo-admin';
+const JOURNEY_PORT = Number(process.env.JOURNEY_PORT ?? 3100);
 const APPS = [
   { name: 'auth', port: 3000, databaseUrl: process.env.AUTH_DATABASE_URL },
   { name: 'orders', port: 3001, databaseUrl: process.env.ORDERS_DATABASE_URL },
@@ -42,6 +44,8 @@ const APPS = [
 const children = [];
 /** The demo's PostgreSQL server (tools/scripts/embedded-postgres.mjs), when some app has no database URL of the caller's. */
 let database;
+/** The token's journey page (tools/scripts/journey), which also receives the apps' spans. */
+let journey;
 let isStopping = false;
 
 const say = (line) => process.stdout.write(`[demo] ${line}\n`);
@@ -226,8 +230,34 @@ async function stopAll(code) {
   await Promise.all([
     ...children.filter((entry) => isRunning(entry) && entry.name === 'nats').map(stop),
     database?.stop(),
+    journey?.close(),
   ]);
   process.exit(code);
+}
+
+/**
+ * Starts the token's journey page before the apps, on JOURNEY_PORT (3100) or a free port: it is
+ * where the apps export their spans, unless the caller set OTEL_EXPORTER_OTLP_ENDPOINT (then the
+ * spans go there and the page shows no hops). Returns the tracing variables for the apps.
+ */
+async function startJourneyPage() {
+  const port = (await isPortFree(JOURNEY_PORT)) ? JOURNEY_PORT : await freePort();
+  journey = await startJourney({
+    port,
+    relayUrls: Object.fromEntries(APPS.map((app) => [app.name, `http://localhost:${app.port}`])),
+  });
+  if (process.env.OTEL_EXPORTER_OTLP_ENDPOINT) return {};
+  // spans batched for 200 ms instead of the SDK's 5 s: the page shows a hop right after the call
+  return {
+    OTEL_EXPORTER_OTLP_ENDPOINT: journey.otlpEndpoint,
+    OTEL_BSP_SCHEDULE_DELAY: process.env.OTEL_BSP_SCHEDULE_DELAY ?? '200',
+  };
+}
+
+function journeyNote() {
+  return process.env.OTEL_EXPORTER_OTLP_ENDPOINT
+    ? `${journey.url}   (no hops: the apps export to your OTEL_EXPORTER_OTLP_ENDPOINT)`
+    : `${journey.url}   (the token's journey: log in, order, log out, hop by hop)`;
 }
 
 function printWalkthrough(bus) {
@@ -241,6 +271,7 @@ Relay is up:
   orders     http://localhost:3001
   inventory  http://localhost:3002   (demo skus: sku-apple, sku-pear, sku-plum)
   NATS       ${bus.url}   (closed bus: TLS + NKeys, see ${join(NATS_DIR, 'connection.json')})
+  journey    ${journeyNote()}
   ${adminNote}
 
 Try it (copy-paste into another shell):
@@ -333,6 +364,7 @@ async function main() {
   const clients = mergeAuthClients(process.env.AUTH_CLIENTS, demoServiceClients());
   // auth's signing keys are sealed at rest, with a key of this DATA_DIR (or the caller's)
   const keyEncryptionKey = demoKeyEncryptionKey(DATA_DIR, process.env.AUTH_KEY_ENCRYPTION_KEY);
+  const tracingEnv = await startJourneyPage();
   for (const app of APPS) {
     const env = demoAppEnv(app.name, {
       callerEnv: process.env,
@@ -345,7 +377,10 @@ async function main() {
       clients,
       keyEncryptionKey,
     });
-    startChild(app.name, process.execPath, [join('dist/apps', app.name, 'main.js')], env);
+    startChild(app.name, process.execPath, [join('dist/apps', app.name, 'main.js')], {
+      ...env,
+      ...tracingEnv,
+    });
   }
   await Promise.all(APPS.map(waitHealthy));
   if (!IS_CHECK) return printWalkthrough(bus);

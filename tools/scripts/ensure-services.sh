@@ -165,6 +165,18 @@ ensure_postgres() {
   fail "PostgreSQL answers on $PG_HOST:$PG_PORT but refuses $PG_URL; add 'host all all 127.0.0.1/32 trust' to pg_hba.conf and reload, or point RELAY_TEST_POSTGRES_URL at a URL with a password"
 }
 
+# The journey page's end-to-end spec drives Debian's chromium headless.
+ensure_chromium() {
+  [[ -x /usr/bin/chromium ]] && return 0
+  if can_apt_install; then
+    log "installing chromium (apt-get)"
+    apt_install chromium
+  else
+    fail "Chromium is missing: the journey page's end-to-end spec drives /usr/bin/chromium headless; get it with 'apt-get install chromium' (or run this script as root with --install)"
+  fi
+}
+
 ensure_nats
 ensure_postgres
-log "NATS (JetStream) at nats://$NATS_HOST:$NATS_PORT and PostgreSQL at $PG_URL are up"
+ensure_chromium
+log "NATS (JetStream) at nats://$NATS_HOST:$NATS_PORT, PostgreSQL at $PG_URL and chromium are up"
