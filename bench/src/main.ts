@@ -14,6 +14,8 @@ import { type BenchNats, startBenchNats } from './core/nats-server';
 import { type BenchOptions, parseOptions, type Section } from './core/options';
 import { benchE2e } from './e2e/e2e.bench';
 import { benchEmbedded } from './embedded/embedded.bench';
+import { benchObservability } from './observability/observability.bench';
+import { type OtlpSink, startOtlpSink } from './observability/otlp-sink';
 import { benchHttpGuard } from './http/http-guard.bench';
 import { benchLogins } from './logins/logins.bench';
 import { benchClosedBus } from './nats/closed-bus.bench';
@@ -62,6 +64,7 @@ async function runAuthSections(context: BenchContext): Promise<void> {
       await stopTargets(targets);
     }
   }
+  await section('observability', options, () => benchObservability(context, context.otlpSink as OtlpSink));
   // its own buses, targets and requesters: the ones above are stopped first, so they take no memory
   await section('closed-bus', options, () => benchClosedBus(context, (stop) => cleanups.push(stop)));
 }
@@ -77,7 +80,7 @@ async function main(): Promise<void> {
   cleanups.push(() => nats.stop());
   process.stdout.write(`NATS: ${nats.description}\n`);
   let world: TokenWorld | undefined;
-  const needsTokens = ['verifier', 'http', 'nats', 'closed-bus'].some((name) =>
+  const needsTokens = ['verifier', 'http', 'nats', 'observability', 'closed-bus'].some((name) =>
     options.sections.has(name as Section),
   );
   if (needsTokens) {
@@ -93,7 +96,10 @@ async function main(): Promise<void> {
     );
     const created = world;
     cleanups.push(() => created.close());
-    await runAuthSections({ options, sink, world });
+    // the collector every target with tracing exports its spans to (the Relay apps' default: all on)
+    const otlpSink = await startOtlpSink();
+    cleanups.push(() => otlpSink.close());
+    await runAuthSections({ options, sink, world, otlpSink });
   }
   await section('logins', options, () => benchLogins(options, sink, nats.url));
   await section('e2e', options, () => benchE2e(options, sink, nats.url));

@@ -51,6 +51,7 @@ interface Service {
   healthcheck?: Healthcheck;
   depends_on?: Record<string, { condition: string }>;
   volumes?: string[];
+  restart?: string;
 }
 interface Compose {
   services: Record<string, Service>;
@@ -119,15 +120,18 @@ const env = (name: AppName): Record<string, string> =>
   );
 
 describe('docker-compose.yml', () => {
-  it('defines nats-init, nats, postgres, auth, orders and inventory', () => {
+  it('defines nats-init, nats, postgres, auth, orders and inventory, and Jaeger behind the tracing profile', () => {
     expect(Object.keys(compose.services).sort()).toEqual([
       'auth',
       'inventory',
+      'jaeger',
       'nats',
       'nats-init',
       'orders',
       'postgres',
     ]);
+    expect((compose.services['jaeger'] as { profiles?: string[] }).profiles).toEqual(['tracing']);
+    for (const name of APP_NAMES) expect(env(name).OTEL_EXPORTER_OTLP_ENDPOINT).toBe('');
   });
 
   it('publishes 4222 for NATS (not its monitoring port) and 3000/3001/3002 for the apps', () => {
@@ -194,6 +198,19 @@ describe('docker-compose.yml', () => {
 
   it.each(['nats', 'postgres', ...APP_NAMES])('has a healthcheck for %s', (name) => {
     expect(healthcheckText(service(name))).not.toBe('');
+  });
+
+  // Docker without Swarm restarts nothing for being unhealthy: only a restart policy brings back a
+  // process that exited; `unless-stopped` leaves a container stopped on purpose alone
+  it.each(['nats', 'postgres', ...APP_NAMES])(
+    'restarts %s when its process exits, unless stopped',
+    (name) => {
+      expect(service(name).restart).toBe('unless-stopped');
+    },
+  );
+
+  it('never restarts the one-shot nats-init', () => {
+    expect(service('nats-init').restart).toBeUndefined();
   });
 
   it.each(APP_NAMES)('probes readiness, GET /health/ready, on the port of %s', (name) => {

@@ -120,6 +120,8 @@ function demoAppEnv(app, options) {
   for (const [key, value] of Object.entries(options.callerEnv)) {
     if (value !== undefined) env[key] = value;
   }
+  // a person watches the demo's console: readable lines unless the caller asked for JSON
+  if (env.LOG_FORMAT === undefined) env.LOG_FORMAT = 'pretty';
   // A DATABASE_URL in the caller's shell would make all three apps share one database; client
   // credentials in it would give auth a client identity or the wrong secret to a service.
   for (const key of ['DATABASE_URL', 'AUTH_CLIENT_ID', 'AUTH_CLIENT_SECRET']) delete env[key];

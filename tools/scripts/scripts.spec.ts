@@ -219,6 +219,7 @@ describe('demo-env.cjs (the environment demo.mjs gives each app)', () => {
     expect(envOf('inventory', caller).AUTH_CLIENTS).toBeUndefined();
     expect(envOf('inventory', caller).AUTH_ADMIN_PASSWORD).toBeUndefined();
     expect(envOf('inventory', caller).AUTH_CLIENT_ID).toBe('inventory');
-    expect(envOf('auth', {}).LOG_FORMAT).toBeUndefined();
+    expect(envOf('auth', {}).LOG_FORMAT).toBe('pretty');
+    expect(envOf('auth', { LOG_FORMAT: 'json' }).LOG_FORMAT).toBe('json');
   });
 });

@@ -1,3 +1,4 @@
+import type { OtlpSink } from '../observability/otlp-sink';
 import type { BenchChild } from './child';
 import type { FigureSink } from './figures';
 import type { TokenWorld } from './issuer';
@@ -11,6 +12,8 @@ export interface BenchContext {
   world: TokenWorld;
   /** Plain `jose.jwtVerify` verifications per second on one core (the cold case's floor), once measured. */
   signatureFloorPerSecond?: number;
+  /** Where targets with tracing export their spans. */
+  otlpSink?: OtlpSink;
 }
 
 /** The two forked targets of the HTTP and NATS sections. */

@@ -1,7 +1,16 @@
 import { resolve } from 'node:path';
 
 /** The bench sections, in the order they run. */
-export const SECTIONS = ['verifier', 'http', 'nats', 'closed-bus', 'logins', 'e2e', 'embedded'] as const;
+export const SECTIONS = [
+  'verifier',
+  'http',
+  'nats',
+  'observability',
+  'closed-bus',
+  'logins',
+  'e2e',
+  'embedded',
+] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export type DatabaseKind = 'pglite' | 'postgres';
@@ -42,7 +51,7 @@ export interface BenchOptions {
   workspaceRoot: string;
 }
 
-const USAGE = `usage: nx run bench:run [-- --quick] [--only verifier,http,nats,closed-bus,logins,e2e,embedded] [--profile] [--skip-build]
+const USAGE = `usage: nx run bench:run [-- --quick] [--only verifier,http,nats,observability,closed-bus,logins,e2e,embedded] [--profile] [--skip-build]
                               [--databases pglite,postgres] [--out DIR]`;
 
 /** Reads `process.argv`; unknown flags end the process with the usage line. */

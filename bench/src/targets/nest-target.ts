@@ -1,4 +1,5 @@
 import {
+  type DynamicModule,
   Controller,
   Get,
   type INestApplication,
@@ -11,8 +12,10 @@ import { APP_PIPE, NestFactory } from '@nestjs/core';
 import { MessagePattern } from '@nestjs/microservices';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger as PinoNestLogger } from 'nestjs-pino';
 
 import { AuthModule, natsMicroserviceOptions, Public, Roles } from '@relay/auth';
+import { LoggingModule, MetricsModule, startTracing } from '@relay/observability';
 
 import { runTarget, targetConfig } from '../core/target-process';
 import {
@@ -20,6 +23,7 @@ import {
   type RpcSubjects,
   type TargetAdapter,
   type TargetConfig,
+  type TargetObservability,
   type TargetReady,
 } from './target-config';
 
@@ -64,6 +68,11 @@ function rpcController(subjects: RpcSubjects): Type<unknown> {
 runTarget<TargetReady>(async () => {
   const config = targetConfig<TargetConfig>();
   const identity = config.identity;
+  const observability = config.observability;
+  // before the app exists, as runService does: every span the app opens has the SDK behind it
+  if (observability?.otlpEndpoint !== undefined) {
+    startTracing('bench-target', { OTEL_EXPORTER_OTLP_ENDPOINT: observability.otlpEndpoint });
+  }
 
   @Module({
     imports: [
@@ -78,6 +87,7 @@ runTarget<TargetReady>(async () => {
         natsInboxPrefix: identity?.inboxPrefix,
         revocationBucket: config.revocationBucket,
       }),
+      ...observabilityModules(observability),
     ],
     controllers: [BenchController, rpcController(config.subjects)],
     providers: [
@@ -90,6 +100,8 @@ runTarget<TargetReady>(async () => {
   class BenchTargetModule {}
 
   const app = await createApp(BenchTargetModule, config.adapter ?? 'fastify');
+  // as createServiceApp does: Nest's lines and the access log through the app's pino logger
+  if (observability?.logs === true) app.useLogger(app.get(PinoNestLogger));
   app.connectMicroservice(
     natsMicroserviceOptions({
       url: config.natsUrl,
@@ -106,6 +118,15 @@ runTarget<TargetReady>(async () => {
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return { data: { httpUrl: url }, close: () => app.close() };
 });
+
+// the Relay apps import all of ObservabilityModule; the bench turns each part on alone to price it
+function observabilityModules(observability: TargetObservability | undefined): DynamicModule[] {
+  const service = { service: 'bench-target' };
+  return [
+    ...(observability?.logs === true ? [LoggingModule.forRoot(service)] : []),
+    ...(observability?.metrics === true ? [MetricsModule.forRoot(service)] : []),
+  ];
+}
 
 /**
  * The app on `adapter`: Fastify with the Relay apps' body limit, or Express as `NestFactory.create()`

@@ -37,8 +37,15 @@ export function targetEnv(world: TokenWorld, overrides: Partial<TargetConfig> = 
  */
 export async function startTargets(context: BenchContext): Promise<Targets> {
   const [nest, raw] = await Promise.allSettled([
+    // with logs, metrics and tracing on, as every Relay app runs: the judged goals hold with them
     forkTarget<TargetReady>('nest-target', join(__dirname, 'nest-target.ts'), {
-      env: targetEnv(context.world),
+      env: targetEnv(context.world, {
+        observability: {
+          logs: true,
+          metrics: true,
+          ...(context.otlpSink === undefined ? {} : { otlpEndpoint: context.otlpSink.endpoint }),
+        },
+      }),
     }),
     forkTarget<TargetReady>('raw-target', join(__dirname, 'raw-target.ts'), {
       env: targetEnv(context.world),

@@ -11,6 +11,18 @@ export interface TargetConfig {
   identity?: TargetBusIdentity;
   /** Nest's HTTP adapter; absent: Fastify, as the Relay apps. */
   adapter?: TargetAdapter;
+  /** What of Relay's observability the target runs; absent: none of it. */
+  observability?: TargetObservability;
+}
+
+/** The parts of `@relay/observability` a Nest target runs, as a Relay app does (all of them). */
+export interface TargetObservability {
+  /** JSON logs at `info`: one access line per request and message, to the target's stdout. */
+  logs: boolean;
+  /** prom-client metrics fed by every call. */
+  metrics: boolean;
+  /** OTLP/HTTP endpoint the OpenTelemetry SDK exports to (default sampling); absent: no SDK. */
+  otlpEndpoint?: string;
 }
 
 /** The Nest HTTP adapters the Nest target can serve on. */

@@ -15,6 +15,15 @@ export {
   type TokenVerdict,
 } from './lib/call-context/call-context';
 export { type FinishedNatsCall, NATS_CALL_FINISHED_CHANNEL } from './lib/telemetry/outgoing-call';
+export {
+  type AppliedRevocation,
+  JWKS_FETCH_CHANNEL,
+  type JwksFetch,
+  type JwksFetchResult,
+  type LostRevocationFeed,
+  REVOCATION_APPLIED_CHANNEL,
+  REVOCATION_FEED_LOST_CHANNEL,
+} from './lib/telemetry/auth-channels';
 export { tokenFingerprint } from './lib/telemetry/verification-span';
 export { Public } from './lib/decorators/public.decorator';
 export { Roles } from './lib/decorators/roles.decorator';

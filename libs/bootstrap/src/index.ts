@@ -1,3 +1,4 @@
+export { type DrainOutcome, GracefulShutdown, type ShutdownSettings } from './lib/graceful-shutdown';
 export { runService } from './lib/run-service';
 export {
   BODY_LIMIT_BYTES,
@@ -6,3 +7,4 @@ export {
   type ServiceAppOptions,
   type ServiceConfig,
 } from './lib/service-app';
+export { ShutdownConfig, validateShutdownConfig } from './lib/shutdown.config';

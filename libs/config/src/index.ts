@@ -4,5 +4,5 @@ export {
   InvalidEnvironmentError,
   type ConfigValidator,
 } from './lib/config-validator';
-export { BaseAppConfig, nestLogLevels } from './lib/base-app.config';
+export { BaseAppConfig, nestLogLevels, type RelayLogFormat, type RelayLogLevel } from './lib/base-app.config';
 export { IsHttpUrl, IsIntegerInRange, IsPort, IsReadableFile } from './lib/config-decorators';

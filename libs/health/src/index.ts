@@ -5,3 +5,4 @@ export {
   type HealthCheck,
   type HealthReport,
 } from './lib/health-check';
+export { Readiness } from './lib/readiness';

@@ -1,3 +1,20 @@
+export { LoggingModule } from './lib/logging/logging.module';
+export { MetricsModule } from './lib/metrics/metrics.module';
 export { ObservabilityModule, type ObservabilityOptions } from './lib/observability.module';
-export { installOpenApi } from './lib/openapi/openapi';
+export { recordOrderSettled, type SettledOrderStatus } from './lib/metrics/order-metrics';
+export { ErrorResponse } from './lib/openapi/error-response';
+export {
+  API_VERSION,
+  ApiBearerToken,
+  buildOpenApiDocument,
+  installOpenApi,
+  OPENAPI_JSON_PATH,
+  OPENAPI_UI_PATH,
+} from './lib/openapi/openapi';
+export {
+  checkOpenApiConformance,
+  type OpenApiConformance,
+  recordRoutes,
+  type RegisteredRoute,
+} from './lib/openapi/openapi-conformance';
 export { startTracing, stopTracing, type Tracing } from './lib/tracing/tracing';

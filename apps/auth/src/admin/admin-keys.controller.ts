@@ -1,11 +1,15 @@
 import { Controller, HttpCode, HttpStatus, Logger, Post } from '@nestjs/common';
 
+import { ApiCreatedResponse } from '@nestjs/swagger';
+
 import { Roles } from '@relay/auth';
+import { ApiBearerToken } from '@relay/observability';
 
 import { SigningKeysService } from '../keys/signing-keys.service';
 import { RevocationPublisher } from './revocation/revocation.publisher';
 
 @Roles('admin')
+@ApiBearerToken()
 @Controller('auth/admin/keys')
 export class AdminKeysController {
   private readonly logger = new Logger(AdminKeysController.name);
@@ -18,6 +22,10 @@ export class AdminKeysController {
   /** New tokens are signed with a new key; the old one stays in the JWKS until its tokens expire. */
   @Post('rotate')
   @HttpCode(HttpStatus.CREATED)
+  @ApiCreatedResponse({
+    description: 'New tokens use the new key; every service accepts them from 1 s after this answer',
+    schema: { type: 'object', required: ['kid'], properties: { kid: { type: 'string' } } },
+  })
   async rotate(): Promise<{ kid: string }> {
     const kid = await this.keys.rotate();
     try {

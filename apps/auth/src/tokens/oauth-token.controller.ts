@@ -1,4 +1,12 @@
 import { Body, Controller, Headers, HttpCode, HttpStatus, Post, Req, Res } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiConsumes,
+  ApiOkResponse,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { Public } from '@relay/auth';
@@ -8,9 +16,24 @@ import { ClientCredentialsGrant } from './grants/client-credentials.grant';
 import { CLIENT_CREDENTIALS_GRANT, TOKEN_EXCHANGE_GRANT } from './grants/grant-types';
 import { TokenExchangeGrant } from './grants/token-exchange.grant';
 import { OAuthError } from './oauth.error';
-import type { OAuthErrorResponse, OAuthTokenResponse } from './oauth-token.response';
+import { OAuthErrorResponse, OAuthTokenResponse } from './oauth-token.response';
 import { ServiceClientsRegistry } from './service-clients.registry';
 import { readClientCredentials, readTokenRequest } from './token-request';
+
+// RFC 6749 §4.4.2 and RFC 8693 §2.1 parameters, sent as a form or as JSON; unknown ones are ignored
+const TOKEN_REQUEST_SCHEMA = {
+  type: 'object',
+  required: ['grant_type'],
+  properties: {
+    grant_type: { type: 'string', enum: [CLIENT_CREDENTIALS_GRANT, TOKEN_EXCHANGE_GRANT] },
+    client_id: { type: 'string', description: 'With client_secret, unless sent as HTTP Basic' },
+    client_secret: { type: 'string', format: 'password' },
+    scope: { type: 'string', description: 'Space-separated; client_credentials only' },
+    subject_token: { type: 'string', description: 'Token exchange: the caller access token' },
+    subject_token_type: { type: 'string', example: 'urn:ietf:params:oauth:token-type:access_token' },
+    audience: { type: 'string', description: 'Token exchange: the service the new token is for' },
+  },
+};
 
 /** RFC 6749 token endpoint for service clients: client_credentials and token exchange. */
 @Public()
@@ -25,6 +48,31 @@ export class OAuthTokenController {
   // the body is read by hand: OAuth ignores unknown parameters (RFC 6749 §3.2) and answers in its own error format
   @Post('token')
   @HttpCode(HttpStatus.OK)
+  @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
+  @ApiBody({ schema: TOKEN_REQUEST_SCHEMA })
+  @ApiOkResponse({ type: OAuthTokenResponse })
+  @ApiBadRequestResponse({
+    type: OAuthErrorResponse,
+    description:
+      '`invalid_request`, `invalid_grant`, `unsupported_grant_type`, `invalid_scope` or `invalid_target` (RFC 6749 §5.2, RFC 8693)',
+  })
+  @ApiUnauthorizedResponse({
+    type: OAuthErrorResponse,
+    description: '`invalid_client`: client authentication failed',
+    headers: {
+      'WWW-Authenticate': {
+        description: '`Basic realm="relay", charset="UTF-8"` when the client authenticated with HTTP Basic',
+        schema: { type: 'string' },
+      },
+    },
+  })
+  @ApiTooManyRequestsResponse({
+    type: OAuthErrorResponse,
+    description: '`temporarily_unavailable`: too many failed client authentications',
+    headers: {
+      'Retry-After': { description: 'Seconds until another attempt is counted', schema: { type: 'integer' } },
+    },
+  })
   async token(
     @Body() body: unknown,
     @Headers('authorization') authorization: string | undefined,

@@ -1,12 +1,19 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Inject, Post, Req, Res } from '@nestjs/common';
+import {
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiTooManyRequestsResponse,
+} from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { CurrentPrincipal, type Principal, Public } from '@relay/auth';
+import { ApiBearerToken, ErrorResponse } from '@relay/observability';
 
 import { type LoginAttempts, LoginThrottledException } from '../sessions/login-attempts';
 import { REGISTRATION_ATTEMPTS } from '../sessions/login-attempts.module';
 import { RegisterUserDto } from './dto/register-user.dto';
-import { toUserResponse, type UserResponse } from './dto/user.response';
+import { toUserResponse, UserResponse } from './dto/user.response';
 import { UsersService } from './users.service';
 
 @Controller('auth')
@@ -20,6 +27,18 @@ export class UsersController {
   @Public()
   @Post('register')
   @HttpCode(HttpStatus.CREATED)
+  @ApiCreatedResponse({ type: UserResponse, description: 'A new customer' })
+  @ApiConflictResponse({
+    type: ErrorResponse,
+    description: 'The email is taken (compared case-insensitively)',
+  })
+  @ApiTooManyRequestsResponse({
+    type: ErrorResponse,
+    description: 'Too many registrations from this address',
+    headers: {
+      'Retry-After': { description: 'Seconds until another attempt is counted', schema: { type: 'integer' } },
+    },
+  })
   async register(
     @Body() body: RegisterUserDto,
     @Req() request: FastifyRequest,
@@ -44,6 +63,8 @@ export class UsersController {
   }
 
   @Get('me')
+  @ApiBearerToken()
+  @ApiOkResponse({ type: UserResponse })
   async me(@CurrentPrincipal() principal: Principal): Promise<UserResponse> {
     return toUserResponse(await this.users.get(principal.subject));
   }

@@ -83,10 +83,11 @@ describe('propagation across the whole chain', () => {
     const hops = [hop(reserve), hop(reserved)];
     for (const seen of hops) {
       expect(seen).toMatchObject({ traceId, requestId, subject: userId });
-      // each hop is a new span of the same trace
-      expect(seen.parentId).not.toBe(parentId);
+      // these apps run no OpenTelemetry SDK (no OTEL_EXPORTER_OTLP_ENDPOINT): they record no span, so
+      // the caller's span travels on as the parent, sampled flag included (chain/trace.spec.ts covers
+      // the apps with tracing: a new span per hop)
+      expect(seen.parentId).toBe(parentId);
     }
-    expect(hops[0].parentId).not.toBe(hops[1].parentId);
     expect(reserved.packet.data).toMatchObject({
       orderId: created.body.id,
       userId,

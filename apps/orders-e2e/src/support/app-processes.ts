@@ -1,10 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 
 import { type AppName } from './e2e-env';
+import { appLogFile, e2eLogDir, recordEnvironmentSecrets } from './log-scan';
 
 export const WORKSPACE_ROOT = resolve(__dirname, '../../../..');
 
@@ -13,6 +16,8 @@ export interface AppProcess {
   name: AppName;
   child: ChildProcess;
   output: string[];
+  /** Settles once everything the process printed is in its log files (at once without a log directory). */
+  logged: Promise<void>;
 }
 
 export function builtMain(name: AppName): string {
@@ -36,23 +41,58 @@ export function tcpAnswers(host: string, port: number, timeoutMs = 1000): Promis
   });
 }
 
-/** Spawns `dist/apps/<name>/main.js`; its lines go to stderr prefixed with `label` (default: the name). */
+/**
+ * Spawns `dist/apps/<name>/main.js` with JSON logs (the run's log scan reads them). In an e2e run
+ * every line goes to the run's log directory, whose scan fails the run on a secret, and the secrets
+ * of `env` are recorded for it. Its warnings, errors and any line that is not a JSON log line go to
+ * stderr too, prefixed with `label` (default: the name).
+ */
 export function startApp(name: AppName, env: NodeJS.ProcessEnv, label: string = name): AppProcess {
+  const logDir = e2eLogDir();
+  if (logDir !== undefined) recordEnvironmentSecrets(env);
   const child = spawn(process.execPath, [builtMain(name)], {
     cwd: WORKSPACE_ROOT,
-    env,
+    env: { ...env, LOG_FORMAT: 'json' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const app: AppProcess = { name, child, output: [] };
-  for (const stream of [child.stdout, child.stderr]) {
+  const app: AppProcess = { name, child, output: [], logged: Promise.resolve() };
+  const written: Promise<void>[] = [];
+  for (const [streamName, stream] of [
+    ['stdout', child.stdout],
+    ['stderr', child.stderr],
+  ] as const) {
     if (!stream) continue;
+    if (logDir !== undefined && child.pid !== undefined) {
+      written.push(writeToFile(stream, appLogFile(logDir, label, child.pid, streamName)));
+    }
     createInterface({ input: stream }).on('line', (line) => {
       app.output.push(line);
       if (app.output.length > 40) app.output.shift();
-      process.stderr.write(`[${label}] ${line}\n`);
+      if (isWorthShowing(line)) process.stderr.write(`[${label}] ${line}\n`);
     });
   }
+  app.logged = Promise.all(written).then(() => undefined);
   return app;
+}
+
+function writeToFile(stream: Readable, file: string): Promise<void> {
+  const out = createWriteStream(file);
+  stream.pipe(out);
+  // a write error must not fail the run here: the scan then finds the file short or missing
+  return finished(out).catch(() => undefined);
+}
+
+const QUIET_LEVELS = new Set(['trace', 'debug', 'info']);
+
+// a JSON line below warn stays in the log file; anything else (a warning, an error, a stack trace) is shown
+function isWorthShowing(line: string): boolean {
+  if (!line.startsWith('{')) return true;
+  try {
+    const level = (JSON.parse(line) as { level?: unknown }).level;
+    return typeof level !== 'string' || !QUIET_LEVELS.has(level);
+  } catch {
+    return true;
+  }
 }
 
 /**

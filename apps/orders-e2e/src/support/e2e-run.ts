@@ -6,6 +6,8 @@ import { type AppProcess } from './app-processes';
 export interface E2eRun {
   apps: AppProcess[];
   dataDir: string;
+  /** Every app process's output and the secrets the run used (`log-scan.ts`); scanned by global teardown. */
+  logDir: string;
   /** The private closed nats-server, once global setup started it. */
   nats?: NatsServer;
 }

@@ -22,6 +22,7 @@ import {
   SERVICE_CLIENTS,
 } from './e2e-env';
 import { type E2eRun, saveRun } from './e2e-run';
+import { E2E_LOG_DIR_VARIABLE, recordSeedFiles } from './log-scan';
 
 function oneLineError(message: string): Error {
   const error = new Error(message);
@@ -38,7 +39,8 @@ function appEnv(name: AppName, ports: AppPorts, run: E2eRun, bus: BusConnectionI
     ...busEnv(bus, name),
     DATA_DIR: run.dataDir,
     AUTH_ISSUER: issuer,
-    LOG_LEVEL: 'warn',
+    // info: the access lines are logged, and scanned for secrets at the end of the run
+    LOG_LEVEL: 'info',
     // every spec's users register from 127.0.0.1
     AUTH_REGISTRATIONS_PER_ADDRESS: '1000000',
   };
@@ -74,8 +76,10 @@ function hasNatsServer(): boolean {
   return !spawnSync('nats-server', ['--version'], { stdio: 'ignore' }).error;
 }
 
+/** Stops the apps (their output is in the log files once this resolves) and the bus; removes DATA_DIR. */
 export async function stopRun(run: E2eRun): Promise<void> {
   await Promise.all(run.apps.map((app) => stopProcess(app.child)));
+  await Promise.all(run.apps.map((app) => app.logged));
   await run.nats?.stop();
   rmSync(run.dataDir, { recursive: true, force: true });
 }
@@ -85,8 +89,11 @@ export default async function globalSetup(): Promise<void> {
   const run: E2eRun = {
     apps: [],
     dataDir: mkdtempSync(join(tmpdir(), 'relay-orders-e2e-')),
+    logDir: mkdtempSync(join(tmpdir(), 'relay-orders-e2e-logs-')),
   };
   saveRun(run);
+  // every app process of the run (fault clusters' too) writes its output here; specs record secrets here
+  process.env[E2E_LOG_DIR_VARIABLE] = run.logDir;
   try {
     // a private bus: nothing else subscribed on a shared one (dev servers, another suite's apps in the
     // same queue group) answers our requests
@@ -102,6 +109,8 @@ export default async function globalSetup(): Promise<void> {
     // process.env.
     process.env[E2E_BUS_VARIABLE] = JSON.stringify(bus);
     process.env[E2E_PORTS_VARIABLE] = JSON.stringify(ports);
+    // every identity's seed, the specs' own connections included
+    recordSeedFiles(Object.values(bus.seedFiles));
     for (const name of APP_NAMES) {
       run.apps.push(startApp(name, appEnv(name, ports, run, bus)));
     }
@@ -119,6 +128,7 @@ export default async function globalSetup(): Promise<void> {
   } catch (error) {
     // jest skips global teardown when global setup fails, so clean up here.
     await stopRun(run);
+    rmSync(run.logDir, { recursive: true, force: true });
     saveRun(undefined);
     throw oneLineError(error instanceof Error ? error.message : String(error));
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { AUTH_URL } from './e2e-env';
+import { recordBodySecrets } from './log-scan';
 
 /** A parsed JSON answer (body undefined when empty). */
 export interface ApiResponse<T = unknown> {
@@ -23,6 +24,8 @@ export async function api<T = unknown>(
   const headers: Record<string, string> = { ...options.headers };
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   if (options.token) headers['authorization'] = `Bearer ${options.token}`;
+  // passwords sent and tokens received: the log scan at the end of the run looks for every one
+  recordBodySecrets(options.body);
   const response = await fetch(url, {
     method,
     headers,
@@ -30,10 +33,12 @@ export async function api<T = unknown>(
     signal: options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs),
   });
   const text = await response.text();
+  const body = (text ? JSON.parse(text) : undefined) as T;
+  recordBodySecrets(body);
   return {
     status: response.status,
     headers: response.headers,
-    body: (text ? JSON.parse(text) : undefined) as T,
+    body,
   };
 }
 

@@ -60,14 +60,18 @@ export class ManagedApp {
     await this.waitHealthy(timeoutMs);
   }
 
-  /** Graceful stop: SIGTERM (shutdown hooks run), SIGKILL after `graceMs`. */
+  /** Graceful stop: SIGTERM (shutdown hooks run), SIGKILL after `graceMs`; its output is then in the run's logs. */
   async stop(graceMs = 10_000): Promise<void> {
-    if (this.current) await stopProcess(this.current.child, graceMs);
+    if (!this.current) return;
+    await stopProcess(this.current.child, graceMs);
+    await this.current.logged;
   }
 
-  /** A crash: SIGKILL, nothing flushed, no shutdown hook. */
+  /** A crash: SIGKILL, nothing flushed, no shutdown hook; what it printed is then in the run's logs. */
   async kill(): Promise<void> {
-    if (this.current) await killProcess(this.current.child);
+    if (!this.current) return;
+    await killProcess(this.current.child);
+    await this.current.logged;
   }
 
   /** Freezes the process (SIGSTOP): its sockets stay open but nothing is answered. */

@@ -4,9 +4,13 @@ import { type StockItem, type StockLevel } from '@relay/contracts';
 
 import { ADMIN } from './e2e-env';
 import { api, type ApiResponse } from './http';
+import { recordBodySecrets } from './log-scan';
 
 /** Every HTTP call of a fault spec is bounded: a hang fails the test instead of the suite. */
 const CALL_TIMEOUT_MS = 20_000;
+
+/** The password of every user {@link RelayClient.newUser} registers. */
+export const USER_PASSWORD = 'correct-horse-battery';
 
 /** A registered user with the tokens of one login. */
 export interface RelayUser {
@@ -39,17 +43,23 @@ export interface RelayUrls {
 export class RelayClient {
   constructor(private readonly urls: RelayUrls) {}
 
-  login(email: string, password: string): Promise<ApiResponse<{ access_token?: string }>> {
-    return api('POST', `${this.urls.authUrl}/auth/login`, {
-      body: { email, password },
+  /** `POST /auth/login`; the password and the tokens answered are recorded for the run's log scan. */
+  async login(email: string, password: string): Promise<ApiResponse<{ access_token?: string }>> {
+    const body = { email, password };
+    recordBodySecrets(body);
+    const answer = await api<{ access_token?: string }>('POST', `${this.urls.authUrl}/auth/login`, {
+      body,
       timeoutMs: CALL_TIMEOUT_MS,
     });
+    recordBodySecrets(answer.body);
+    return answer;
   }
 
   /** Registers a user with a unique email and logs in; throws when either step fails. */
   async newUser(prefix = 'buyer'): Promise<RelayUser> {
     const email = `${prefix}-${randomUUID()}@orders-e2e.example.com`;
-    const password = 'correct-horse-battery';
+    const password = USER_PASSWORD;
+    recordBodySecrets({ password });
     const registered = await api<{ id: string }>('POST', `${this.urls.authUrl}/auth/register`, {
       body: { email, password },
       timeoutMs: CALL_TIMEOUT_MS,

@@ -12,12 +12,28 @@ import {
   Post,
   ServiceUnavailableException,
 } from '@nestjs/common';
+import {
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiExtraModels,
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiServiceUnavailableResponse,
+  getSchemaPath,
+} from '@nestjs/swagger';
 
 import { CurrentPrincipal, type Principal, Roles } from '@relay/auth';
 import { IDEMPOTENCY_KEY_HEADER } from '@relay/contracts';
+import { ApiBearerToken, ErrorResponse } from '@relay/observability';
 
 import { CreateOrderDto } from './dto/create-order.dto';
-import { type OrderResponse, toOrderResponse } from './dto/order.response';
+import {
+  OrderNotPlacedResponse,
+  OrderRejectedResponse,
+  OrderResponse,
+  toOrderResponse,
+} from './dto/order.response';
 import type { Order } from './order';
 import { OrdersService } from './orders.service';
 
@@ -25,6 +41,8 @@ import { OrdersService } from './orders.service';
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 /** HTTP order API (CONTRACT.md, orders); every route needs a Bearer token (global guard). */
+@ApiBearerToken()
+@ApiExtraModels(OrderNotPlacedResponse)
 @Controller('orders')
 export class OrdersController {
   constructor(private readonly orders: OrdersService) {}
@@ -32,6 +50,26 @@ export class OrdersController {
   @Roles('customer', 'admin')
   @Post()
   @HttpCode(HttpStatus.CREATED)
+  @ApiHeader({
+    name: IDEMPOTENCY_KEY_HEADER,
+    required: false,
+    description:
+      'A repeat with the same key by the same user returns the first answer; stock is reserved once (1..255 printable ASCII characters)',
+  })
+  @ApiCreatedResponse({ type: OrderResponse, description: 'Placed: every line is reserved (`confirmed`)' })
+  @ApiConflictResponse({
+    type: OrderRejectedResponse,
+    description: 'Rejected: not enough stock of some line',
+  })
+  @ApiServiceUnavailableResponse({
+    description:
+      'Not placed: inventory did not answer within `ORDERS_RPC_TIMEOUT_MS` (the order is kept as `failed`, ' +
+      'nothing stays reserved), or the first request with this Idempotency-Key still runs (`pending`); ' +
+      'or the revocation list is not in sync yet',
+    schema: {
+      oneOf: [{ $ref: getSchemaPath(OrderNotPlacedResponse) }, { $ref: getSchemaPath(ErrorResponse) }],
+    },
+  })
   async create(
     @CurrentPrincipal() principal: Principal,
     @Body() body: CreateOrderDto,
@@ -44,11 +82,17 @@ export class OrdersController {
   }
 
   @Get()
+  @ApiOkResponse({ type: [OrderResponse], description: "The caller's orders, newest first" })
   async list(@CurrentPrincipal() principal: Principal): Promise<OrderResponse[]> {
     return (await this.orders.listForCaller(principal)).map(toOrderResponse);
   }
 
   @Get(':id')
+  @ApiOkResponse({ type: OrderResponse })
+  @ApiNotFoundResponse({
+    type: ErrorResponse,
+    description: "No such order, or another user's (unless the caller is admin)",
+  })
   async find(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<OrderResponse> {
     const order = await this.orders.findForCaller(principal, id);
     // 404 also for another user's order: its existence is not disclosed (OWASP API1 BOLA)

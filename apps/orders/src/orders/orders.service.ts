@@ -14,6 +14,7 @@ import { isUUID } from 'class-validator';
 import { type Principal, RpcCallError, RpcTimeoutError } from '@relay/auth';
 import type { StockItem } from '@relay/contracts';
 import { DATABASE, type Database } from '@relay/database';
+import { recordOrderSettled } from '@relay/observability';
 
 import type { OrdersConfig } from '../config/orders.config';
 import { InventoryClient } from '../inventory-client/inventory.client';
@@ -125,6 +126,8 @@ export class OrdersService {
     isReleasePending = false,
   ): Promise<Order> {
     const settled = await this.orders.settle(order.id, status, reason, isReleasePending);
+    // counted by the one call that moved the order out of pending
+    if (settled !== undefined) recordOrderSettled(status);
     return settled ?? (await this.orders.find(order.id)) ?? order;
   }
 

@@ -1,5 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 
+import { recordOrderSettled } from '@relay/observability';
+
 import type { Order } from './order';
 import { OrdersRepository } from './orders.repository';
 
@@ -18,7 +20,10 @@ export class PendingOrdersRecovery {
     const failed: Order[] = [];
     for (const order of await this.orders.listPending()) {
       const settled = await this.orders.settle(order.id, 'failed', 'interrupted', true);
-      if (settled !== undefined) failed.push(settled);
+      if (settled !== undefined) {
+        failed.push(settled);
+        recordOrderSettled('failed');
+      }
     }
     if (failed.length > 0) {
       this.logger.warn(

@@ -1,8 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 
 import type { Type } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { ModuleRef, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger as PinoNestLogger } from 'nestjs-pino';
 
 import { natsMicroserviceOptions } from '@relay/auth';
 import { type BaseAppConfig, nestLogLevels } from '@relay/config';
@@ -53,6 +54,7 @@ export async function createServiceApp(
     // urlencoded parser from Nest; with text/plain removed too, any other body type is a 415
     { bufferLogs: true, logger: nestLogLevels(options.logLevel), bodyParser: !jsonOnly },
   );
+  useServiceLogger(app);
   const fastify = app.getHttpAdapter().getInstance();
   if (jsonOnly) fastify.removeContentTypeParser('text/plain');
   fastify.addHook('onSend', (request, reply, payload, done) => {
@@ -70,6 +72,22 @@ export async function createServiceApp(
   );
   installOpenApi(app, options.name);
   return app;
+}
+
+/**
+ * Nest's own lines and every `new Logger(context)` go through the app's pino logger (the
+ * `ObservabilityModule`'s), starting with those buffered while the app was built. An app without
+ * that module (a bare spec module) keeps Nest's console logger, which prints the buffer at `listen`.
+ */
+function useServiceLogger(app: NestFastifyApplication): void {
+  let logger: PinoNestLogger;
+  try {
+    // through ModuleRef: app.get() would end the process (abortOnError) on an app without the logger
+    logger = app.get(ModuleRef).get(PinoNestLogger, { strict: false });
+  } catch {
+    return;
+  }
+  app.useLogger(logger);
 }
 
 // Fastify answers 413 with `connection: close`, and Node then closes with the body unread; instead the

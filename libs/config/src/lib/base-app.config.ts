@@ -4,7 +4,12 @@ import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
 import { IsHttpUrl, IsReadableFile } from './config-decorators';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'verbose'] as const;
-type RelayLogLevel = (typeof LOG_LEVELS)[number];
+/** `LOG_LEVEL`: the least severe level written (Nest's names; `info` is Nest's `log`, `verbose` pino's `trace`). */
+export type RelayLogLevel = (typeof LOG_LEVELS)[number];
+
+const LOG_FORMATS = ['json', 'pretty'] as const;
+/** `LOG_FORMAT`: `json`, one JSON object a line (for collectors); `pretty`, coloured lines for a person's console. */
+export type RelayLogFormat = (typeof LOG_FORMATS)[number];
 
 /**
  * Variables every Relay app reads (CONTRACT.md, Processes). Subclasses annotate each field's type
@@ -47,6 +52,10 @@ export class BaseAppConfig {
   /** Default: `info`. */
   @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL: RelayLogLevel = 'info';
+
+  /** Default: `json`. */
+  @IsIn(LOG_FORMATS, { message: `LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')}` })
+  LOG_FORMAT: RelayLogFormat = 'json';
 }
 
 /** Nest log levels enabled at a Relay `LOG_LEVEL` (`info` is Nest's `log`). */

@@ -26,6 +26,7 @@ describe(createConfigValidator.name, () => {
       DATA_DIR: '.data',
       AUTH_ISSUER: 'http://localhost:3000',
       LOG_LEVEL: 'info',
+      LOG_FORMAT: 'json',
     });
     expect(config.DATABASE_URL).toBeUndefined();
   });
@@ -35,6 +36,10 @@ describe(createConfigValidator.name, () => {
 
     expect(config.PORT).toBe(4000);
     expect(config.DATABASE_URL).toBe('postgres://u@h:5432/orders');
+  });
+
+  it('takes LOG_FORMAT=pretty for a console', () => {
+    expect(validate({ LOG_FORMAT: 'pretty' }).LOG_FORMAT).toBe('pretty');
   });
 
   it('treats an empty variable as unset', () => {
@@ -48,6 +53,7 @@ describe(createConfigValidator.name, () => {
     ['DATABASE_URL', { DATABASE_URL: 'mysql://x' }, 'DATABASE_URL must be a postgres:// URL'],
     ['AUTH_ISSUER', { AUTH_ISSUER: 'not a url' }, 'AUTH_ISSUER must be an http(s) URL'],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of'],
+    ['LOG_FORMAT', { LOG_FORMAT: 'xml' }, 'LOG_FORMAT must be one of json, pretty'],
     ['TIMEOUT_MS', { TIMEOUT_MS: '1.5' }, 'TIMEOUT_MS must be a positive integer'],
     ['TIMEOUT_MS', { TIMEOUT_MS: '60001' }, 'TIMEOUT_MS must be a positive integer'],
   ])('throws one line naming %s when it is invalid', (_name, env, message) => {

@@ -4,10 +4,12 @@ export interface HealthCheck {
   check(): Promise<void>;
 }
 
-/** What `GET /health` answers: 200 when every check is up, 503 otherwise. */
+/** What `GET /health` answers: 200 when every check is up and the app is not shutting down, 503 otherwise. */
 export interface HealthReport {
   status: 'ok' | 'unavailable';
   checks: Record<string, 'up' | 'down'>;
+  /** Present (`true`) once shutdown has begun: the app finishes its work in flight and takes no more. */
+  draining?: true;
 }
 
 /** A dependency slower than this counts as down: /health must answer fast for orchestrators. */

@@ -6,6 +6,7 @@ import { DatabaseModule } from '@relay/database';
 import { createTestIssuer, type JwksServer } from '@relay/testing';
 
 import { HealthModule } from './health.module';
+import { Readiness } from './readiness';
 
 const NATS_URL = process.env['RELAY_TEST_NATS_URL'] ?? 'nats://127.0.0.1:4222';
 
@@ -122,5 +123,44 @@ describe(`${HealthModule.name} without NATS`, () => {
     const reply = await app.inject({ method: 'GET', url: '/health/live' });
 
     expect(reply.statusCode).toBe(200);
+  });
+});
+
+describe(`${HealthModule.name} once shutdown has begun`, () => {
+  let app: NestFastifyApplication;
+
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        HealthModule.forRootAsync({
+          useFactory: () => [{ name: 'database', check: () => Promise.resolve() }],
+        }),
+      ],
+    }).compile();
+    app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter());
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+  });
+
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('turns /health/ready to 503 with draining: true while every check is still up', async () => {
+    expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200);
+
+    app.get(Readiness).drain();
+    const reply = await app.inject({ method: 'GET', url: '/health/ready' });
+
+    expect(reply.statusCode).toBe(503);
+    expect(reply.json()).toEqual({ status: 'unavailable', checks: { database: 'up' }, draining: true });
+  });
+
+  it('stays live while draining: /health/live answers 200', async () => {
+    app.get(Readiness).drain();
+    const reply = await app.inject({ method: 'GET', url: '/health/live' });
+
+    expect(reply.statusCode).toBe(200);
+    expect(reply.json()).toEqual({ status: 'ok' });
   });
 });

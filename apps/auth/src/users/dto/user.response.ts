@@ -1,17 +1,25 @@
-import type { Role } from '@relay/contracts';
+import { ApiProperty } from '@nestjs/swagger';
+
+import { ROLES, type Role } from '@relay/contracts';
 
 import type { User } from '../user';
 
 /** A user as shown to the user itself. */
-export interface UserResponse {
-  id: string;
-  email: string;
-  roles: Role[];
+export class UserResponse {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ format: 'email', description: 'Lower-cased', example: 'alice@example.com' })
+  email!: string;
+
+  @ApiProperty({ enum: ROLES, isArray: true, example: ['customer'] })
+  roles!: Role[];
 }
 
 /** A user as shown to admins. */
-export interface AdminUserResponse extends UserResponse {
-  blocked: boolean;
+export class AdminUserResponse extends UserResponse {
+  @ApiProperty({ description: 'Blocked users cannot log in and their tokens are refused' })
+  blocked!: boolean;
 }
 
 export function toUserResponse(user: User): UserResponse {

@@ -9,6 +9,8 @@ import {
   type KeyLike,
 } from 'jose';
 
+import { reportJwksFetch } from '../telemetry/auth-channels';
+
 const FETCH_TIMEOUT_MS = 5000;
 // Floor between fetches triggered by key-rotation events, so a flood on the bus cannot drive JWKS
 // fetches above one a second (never longer than the unknown-kid cooldown).
@@ -133,8 +135,10 @@ export class RemoteKeySet {
       const json = JSON.stringify(keys);
       if (this.loadedJson !== undefined && json !== this.loadedJson) this.onChange();
       this.loadedJson = json;
+      reportJwksFetch('success');
       return true;
     } catch (error) {
+      reportJwksFetch('failure');
       this.logger.warn(`JWKS fetch from ${this.url.href} failed (${describe(error)}); keeping known keys`);
       return false;
     }

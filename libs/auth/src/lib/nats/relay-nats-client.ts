@@ -192,8 +192,9 @@ function statusOfFailure(failure: Error): number {
 }
 
 function mapRpcFailure(error: unknown, subject: string, timeoutMs: number): Error {
-  if (error instanceof NatsError && error.code === ErrorCode.Timeout)
+  if (error instanceof NatsError && error.code === ErrorCode.Timeout) {
     return new RpcTimeoutError(subject, timeoutMs);
+  }
   if (error instanceof NatsError && error.code === ErrorCode.NoResponders) {
     return new RpcCallError(503, undefined, `NATS request on ${subject}: no service answers it`);
   }

@@ -2,6 +2,7 @@ import { Events, type KvEntry, type KvWatchOptions, type NatsConnection } from '
 
 import { AuthSubjects, MAX_ACCESS_TOKEN_TTL_SECONDS, type RevocationEntry } from '@relay/contracts';
 
+import { reportRevocationApplied } from '../telemetry/auth-channels';
 import type { RelayNatsClient } from './relay-nats-client';
 import { withTimeout } from './with-timeout';
 
@@ -63,7 +64,10 @@ export async function watchRevocations(
   const subscription = connection.subscribe(AuthSubjects.revoked, {
     callback: (error, message) => {
       const entry = error ? undefined : parseEntry(message.data);
-      if (entry) sink.apply(entry);
+      if (!entry) return;
+      sink.apply(entry);
+      // events are always live (never a replay): their lag is the feed's
+      reportRevocationApplied(entry);
     },
   });
   const stopProbe = probeConnection(connection, lose);

@@ -14,6 +14,7 @@ import { type AuthModuleOptions, epochMsClock, resolveAuthOptions } from '../aut
 import { AuthError } from '../errors/auth.error';
 import { RelayNatsClient } from '../nats/relay-nats-client';
 import { type RevocationFeed, watchRevocations } from '../nats/revocation-feed';
+import { reportRevocationFeedLost } from '../telemetry/auth-channels';
 
 const RETRY_MS = 250;
 const INITIAL_SYNC_TIMEOUT_MS = 5000;
@@ -136,6 +137,7 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
     if (this.isDestroyed || !this.synced) return;
     this.logger.warn(`Revocation feed from ${this.bucket} lost; refusing tokens until it is replayed`);
     this.hasLoggedFailure = true;
+    reportRevocationFeedLost(this.bucket);
     this.setSynced(false);
     this.feed?.stop();
     this.scheduleRetry();

@@ -1,0 +1,258 @@
+import type { Server as HttpServer } from 'node:http';
+
+import { Logger } from '@nestjs/common';
+import { type BaseRpcContext, NestMicroservice, ServerNats } from '@nestjs/microservices';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { NatsConnection, Subscription } from 'nats';
+
+import { Readiness } from '@relay/health';
+
+/** How {@link GracefulShutdown} paces a shutdown (`SHUTDOWN_GRACE_MS`, `SHUTDOWN_TIMEOUT_MS`). */
+export interface ShutdownSettings {
+  /** How long the app keeps serving, not ready, before it stops taking requests. */
+  graceMs: number;
+  /** The longest it then waits for the HTTP requests and NATS messages in flight. */
+  timeoutMs: number;
+}
+
+/** What a drain ended with: everything in flight finished, or the timeout cut what was left. */
+export type DrainOutcome = 'drained' | 'timed-out';
+
+/**
+ * The shutdown of one Relay app, in the order that loses no work:
+ * 1. `/health/ready` answers 503 at once (`/health/live` stays 200), and every HTTP answer from then
+ *    on carries `Connection: close`, so clients stop reusing their connections;
+ * 2. it keeps serving for the grace (`graceMs`), for load balancers to see it not ready;
+ * 3. it stops taking work: the HTTP listener closes (new connections are refused, idle keep-alive ones
+ *    closed) and the NATS subscriptions are drained (the bus sends the next messages to the other
+ *    members of the queue group);
+ * 4. it waits, at most `timeoutMs`, for the HTTP requests and NATS messages in flight to be answered;
+ * 5. only then `app.close()`: Nest's destroy and shutdown hooks close the database, the NATS client
+ *    and the revocation feed, and flush traces. Closing those first (Nest's own order on a signal runs
+ *    `onModuleDestroy` before it stops listening) would fail the very requests being finished.
+ *
+ * {@link GracefulShutdown.prepare} must run before `app.init()`: it hooks into HTTP answers and into
+ * the NATS server's handling of each message, to count what is in flight. The app must import
+ * `HealthModule` (its `Readiness` is what step 1 turns).
+ */
+export class GracefulShutdown {
+  private readonly logger = new Logger('Shutdown');
+  private isDraining = false;
+  private drained: Promise<DrainOutcome> | undefined;
+
+  private constructor(
+    private readonly app: NestFastifyApplication,
+    private readonly settings: ShutdownSettings,
+    private readonly readiness: Readiness,
+    private readonly natsServers: readonly ServerNats[],
+    private readonly natsMessages: InFlight,
+  ) {}
+
+  /** Hooks the shutdown into `app` (created, not yet initialised). */
+  static prepare(app: NestFastifyApplication, settings: ShutdownSettings): GracefulShutdown {
+    const natsServers = natsServersOf(app);
+    const natsMessages = new InFlight();
+    for (const server of natsServers) countMessagesInFlight(server, natsMessages);
+    const shutdown = new GracefulShutdown(app, settings, readinessOf(app), natsServers, natsMessages);
+    app
+      .getHttpAdapter()
+      .getInstance()
+      .addHook('onSend', (_request, reply, payload, done) => {
+        // not on a 413: createServiceApp keeps that connection open to read the rest of the body first
+        if (shutdown.isDraining && reply.statusCode !== 413) void reply.header('connection', 'close');
+        done(null, payload);
+      });
+    return shutdown;
+  }
+
+  /**
+   * Steps 1 to 4: not ready, grace, stop taking work, wait for the work in flight (bounded). Leaves the
+   * app open; calling it again returns the same drain.
+   */
+  drain(): Promise<DrainOutcome> {
+    this.drained ??= this.runDrain();
+    return this.drained;
+  }
+
+  /** The whole sequence: {@link drain}, then `app.close()` (Nest's destroy and shutdown hooks). */
+  async close(): Promise<DrainOutcome> {
+    const outcome = await this.drain();
+    await this.app.close();
+    return outcome;
+  }
+
+  /**
+   * On the first SIGTERM or SIGINT: {@link close}, then exit 0 (1 when closing failed). A second signal
+   * changes nothing: the drain is bounded already, and the orchestrator's SIGKILL ends a stuck one.
+   */
+  exitOnSignals(signals: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT']): void {
+    let received: NodeJS.Signals | undefined;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (received !== undefined) {
+        this.logger.warn(`${signal} while shutting down after ${received}: still draining`);
+        return;
+      }
+      received = signal;
+      this.logger.log(
+        `${signal}: not ready from now on; finishing the work in flight (grace ${this.settings.graceMs} ms, at most ${this.settings.timeoutMs} ms more)`,
+      );
+      this.close().then(
+        (outcome) => {
+          this.logger.log(outcome === 'drained' ? 'drained and closed' : 'closed after the drain timeout');
+          process.exit(0);
+        },
+        (error: unknown) => {
+          this.logger.error(
+            `closing failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+          );
+          process.exit(1);
+        },
+      );
+    };
+    for (const signal of signals) process.on(signal, onSignal);
+  }
+
+  private async runDrain(): Promise<DrainOutcome> {
+    this.isDraining = true;
+    this.readiness.drain();
+    await delay(this.settings.graceMs);
+    const httpServer = this.app.getHttpServer() as HttpServer;
+    const finished = Promise.all([closeListener(httpServer), this.drainNats()]);
+    const outcome = await settleWithin(finished, this.settings.timeoutMs);
+    if (outcome === 'timed-out') {
+      this.logger.warn(
+        `work still in flight after ${this.settings.timeoutMs} ms (SHUTDOWN_TIMEOUT_MS): cutting ${this.natsMessages.size} NATS message(s) and the open HTTP connections`,
+      );
+      httpServer.closeAllConnections();
+    }
+    return outcome;
+  }
+
+  // Draining a subscription unsubscribes and waits for the server's acknowledgement: every message the
+  // bus sent before it has reached its handler by then, so the count below includes it.
+  private async drainNats(): Promise<void> {
+    await Promise.all(
+      this.natsServers.flatMap((server) =>
+        subscriptionsOf(server).map((subscription) => subscription.drain().catch(() => undefined)),
+      ),
+    );
+    await this.natsMessages.idle();
+    // Nest publishes a reply on the tick after its handler settles; flush puts it on the wire before close
+    await new Promise((resolve) => setImmediate(resolve));
+    await Promise.all(
+      this.natsServers.map((server) =>
+        connectionOf(server)
+          ?.flush()
+          .catch(() => undefined),
+      ),
+    );
+  }
+}
+
+/** A count of calls under way, and a promise for the moment it is zero. */
+export class InFlight {
+  private count = 0;
+  private waiters: Array<() => void> = [];
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Runs `work`, counting it until it returns or, when it returns a promise, until that settles. */
+  track<T>(work: () => T): T {
+    this.count += 1;
+    let result: T;
+    try {
+      result = work();
+    } catch (error) {
+      this.release();
+      throw error;
+    }
+    if (!isPromiseLike(result)) {
+      this.release();
+      return result;
+    }
+    return Promise.resolve(result).finally(() => this.release()) as T;
+  }
+
+  /** Resolves once nothing is in flight (at once when nothing is). */
+  idle(): Promise<void> {
+    if (this.count === 0) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private release(): void {
+    this.count -= 1;
+    if (this.count > 0) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
+}
+
+/** `drained` when `work` settles within `timeoutMs`, else `timed-out` (the timer never outlives it). */
+async function settleWithin(work: Promise<unknown>, timeoutMs: number): Promise<DrainOutcome> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<DrainOutcome>((resolve) => {
+    timer = setTimeout(() => resolve('timed-out'), timeoutMs);
+  });
+  try {
+    return await Promise.race([work.then(() => 'drained' as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return ms <= 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+// Stops listening and closes idle keep-alive connections (Node does both on close()); resolves once
+// the connections with a request in flight have answered and closed (their answers carry
+// `Connection: close`). Not listening (a signal before listen()): resolves at once.
+function closeListener(server: HttpServer): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+// Every Relay app imports HealthModule (the contract's /health/ready). Without it Nest's app.get
+// ends the process (abortOnError), naming Readiness: a try/catch here would never run.
+function readinessOf(app: NestFastifyApplication): Readiness {
+  return app.get(Readiness, { strict: false });
+}
+
+// Nest gives no public way to its transport strategies nor to ServerNats's subscriptions, nor to the
+// processing hook `natsMicroserviceOptions` sets: the bracket accesses below read those members
+// (Nest 11) and graceful-shutdown.spec.ts fails when an upgrade moves them.
+function natsServersOf(app: NestFastifyApplication): ServerNats[] {
+  return app.getMicroservices().flatMap((microservice) => {
+    const server = microservice instanceof NestMicroservice ? microservice['serverInstance'] : undefined;
+    return server instanceof ServerNats ? [server] : [];
+  });
+}
+
+function subscriptionsOf(server: ServerNats): Subscription[] {
+  return server['subscriptions'] as Subscription[];
+}
+
+function countMessagesInFlight(server: ServerNats, messages: InFlight): void {
+  const handle = server['onProcessingStartHook'].bind(server);
+  // the hook wraps a message's guards, pipes and handler; natsMicroserviceOptions' returns a promise
+  // settled once the handler has, so the count covers the whole of each message's handling
+  server.setOnProcessingStartHook((transportId, context, done) =>
+    // the setter types the context `unknown`; Nest passes the one its hook field is typed with
+    messages.track(() => handle(transportId, context as BaseRpcContext, done)),
+  );
+}
+
+function connectionOf(server: ServerNats): NatsConnection | undefined {
+  try {
+    return server.unwrap<NatsConnection>();
+  } catch {
+    // never connected (startAllMicroservices not reached): nothing to flush
+    return undefined;
+  }
+}
