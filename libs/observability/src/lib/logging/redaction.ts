@@ -1,5 +1,3 @@
-import type { redactOptions } from 'pino';
-
 /** What a redacted value is replaced by. */
 export const REDACTED = '[redacted]';
 
@@ -42,24 +40,54 @@ export const REDACTED_FIELDS: readonly string[] = [
   'AUTH_KEY_ENCRYPTION_KEY',
 ];
 
-/**
- * How deep below the logged object a redacted field is still found (`err.headers.authorization` is
- * depth 2, `err.config.headers.authorization` depth 3). pino's paths have no recursive wildcard, so
- * each depth is one path per field.
- */
-const MAX_DEPTH = 3;
+const SECRET_FIELDS: ReadonlySet<string> = new Set(REDACTED_FIELDS);
 
-/** pino's `redact` option: every field of {@link REDACTED_FIELDS} at depths 0 to {@link MAX_DEPTH}. */
-export function redaction(): redactOptions {
-  const paths: string[] = [];
-  for (let depth = 0; depth <= MAX_DEPTH; depth += 1) {
-    const prefix = '*.'.repeat(depth);
-    for (const field of REDACTED_FIELDS) paths.push(`${prefix}${pathSegment(field)}`);
-  }
-  return { paths, censor: REDACTED };
+/** Below this many levels an object is not walked: it is replaced whole, so nothing leaks by depth. */
+const MAX_DEPTH = 8;
+
+/**
+ * pino's `formatters.log`: the logged object with every field of {@link REDACTED_FIELDS}, at any
+ * depth (an error's `config.headers.authorization` too), replaced by {@link REDACTED}. Objects with
+ * nothing to redact are returned as they are; the others are copied, never changed in place (a
+ * logged error or request stays intact for its owner).
+ *
+ * pino's own `redact` option (fast-redact) costs about 50 µs a line per level of wildcard paths:
+ * three levels of these names made a log line 40 times dearer than the line itself.
+ */
+export function redactSecrets(value: Record<string, unknown>): Record<string, unknown> {
+  return redactValue(value, 0) as Record<string, unknown>;
 }
 
-// a name that is not an identifier (`set-cookie`) is written in brackets, as pino's path syntax wants
-function pathSegment(field: string): string {
-  return /^[A-Za-z_$][\w$]*$/.test(field) ? field : `["${field}"]`;
+function redactValue(value: unknown, depth: number): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (depth > MAX_DEPTH) return REDACTED;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    value.forEach((item: unknown, index) => {
+      const redacted = redactValue(item, depth + 1);
+      if (redacted === item) return;
+      copy ??= [...value];
+      copy[index] = redacted;
+    });
+    return copy ?? value;
+  }
+  const record = value as Record<string, unknown>;
+  let copy: Record<string, unknown> | undefined;
+  for (const key of Object.keys(record)) {
+    const field = record[key];
+    const redacted = SECRET_FIELDS.has(key) ? REDACTED : redactValue(field, depth + 1);
+    if (redacted === field) continue;
+    copy ??= shallowCopy(record);
+    copy[key] = redacted;
+  }
+  return copy ?? value;
+}
+
+// an error stays an error (pino's err serializer reads its type, message and stack)
+function shallowCopy(record: Record<string, unknown>): Record<string, unknown> {
+  if (!(record instanceof Error)) return { ...record };
+  const copy = Object.assign(Object.create(Object.getPrototypeOf(record) as object) as Error, record);
+  copy.message = record.message;
+  copy.stack = record.stack;
+  return copy as unknown as Record<string, unknown>;
 }

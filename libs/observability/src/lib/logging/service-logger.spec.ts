@@ -84,7 +84,7 @@ describe(createServiceLogger.name, () => {
   describe('redaction', () => {
     const secret = (field: string): string => `secret-of-${field}-${'x'.repeat(8)}`;
 
-    it.each([0, 1, 2, 3])('replaces every secret field at depth %i', (depth) => {
+    it.each([0, 1, 2, 3, 6])('replaces every secret field at depth %i', (depth) => {
       const { logger, capture } = capturedLogger();
       const secrets = Object.fromEntries(REDACTED_FIELDS.map((field) => [field, secret(field)]));
       let logged: Record<string, unknown> = secrets;
@@ -98,6 +98,18 @@ describe(createServiceLogger.name, () => {
         line = line[`nested${level}`] as Record<string, unknown>;
       }
       for (const field of REDACTED_FIELDS) expect(line[field]).toBe(REDACTED);
+    });
+
+    it('replaces what lies deeper than it walks, and leaves the logged objects as they were', () => {
+      const { logger, capture } = capturedLogger();
+      let deep: Record<string, unknown> = { token: 'deep-secret-token-value' };
+      for (let level = 0; level < 12; level += 1) deep = { nested: deep };
+      const headers = { authorization: 'Bearer eyJ.kept.sig' };
+
+      logger.info({ deep, req: { headers } }, 'deep');
+
+      expect(capture.raw).not.toContain('deep-secret-token-value');
+      expect(headers.authorization).toBe('Bearer eyJ.kept.sig');
     });
 
     it('keeps request headers other than credentials', () => {

@@ -4,7 +4,7 @@ import { PinoPretty } from 'pino-pretty';
 import type { RelayLogFormat, RelayLogLevel } from '@relay/config';
 
 import { currentCallFields } from './call-fields';
-import { redaction } from './redaction';
+import { redactSecrets } from './redaction';
 
 /** How {@link createServiceLogger} builds a service's logger. */
 export interface ServiceLoggerOptions {
@@ -35,9 +35,8 @@ export function createServiceLogger(options: ServiceLoggerOptions): ServiceLogge
       level: pinoLevel(options.level ?? 'info'),
       base: { service: options.service },
       timestamp: stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
+      formatters: { level: (label) => ({ level: label }), log: redactSecrets },
       mixin: currentCallFields,
-      redact: redaction(),
     },
     format === 'pretty'
       ? prettyConsole(options.destination)
