@@ -10,8 +10,6 @@ export interface BenchContext {
   options: BenchOptions;
   sink: FigureSink;
   world: TokenWorld;
-  /** Plain `jose.jwtVerify` verifications per second on one core (the cold case's floor), once measured. */
-  signatureFloorPerSecond?: number;
   /** Where targets with tracing export their spans. */
   otlpSink?: OtlpSink;
 }

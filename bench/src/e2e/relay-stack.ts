@@ -86,7 +86,9 @@ export async function startStackApps<Name extends AppName>(
       NATS_URL: natsUrl,
       DATA_DIR: databases.dataDir,
       AUTH_ISSUER: issuer,
-      LOG_LEVEL: 'warn',
+      // as deployed: JSON logs at info, an access line per request and message
+      LOG_LEVEL: 'info',
+      LOG_FORMAT: 'json',
       // every bench client registers from 127.0.0.1
       AUTH_REGISTRATIONS_PER_ADDRESS: '1000000',
     };

@@ -1,11 +1,11 @@
 import type { BenchContext, Targets } from '../core/context';
 import { type HttpScenario, runAlternatingHttp, runHttpLoad } from '../core/http-load';
 import type { Scenario } from '../core/rounds';
-import { measureGuardCost, profileGuardScenarios, summaryOf } from '../core/guard-figures';
-import { round } from '../core/stats';
+import { measureGuardCost, profileGuardScenarios } from '../core/guard-figures';
 import { withTargetCpu } from '../core/target-cpu';
 import { profileTarget } from '../targets/profile-target';
 import { BenchPaths } from '../targets/target-config';
+import { reportColdToFloor, signatureFloorScenario } from '../verifier/signature-floor';
 import { benchExpressGuard } from './express-guard.bench';
 
 const WARM_GOAL = 0.9;
@@ -36,20 +36,13 @@ export async function benchHttpGuard(context: BenchContext, targets: Targets): P
     );
   const { results, warm } = await measureGuardCost(sink, options, {
     prefix: 'http',
-    scenarios: Object.entries(byName).map(toScenario),
+    scenarios: [...Object.entries(byName).map(toScenario), signatureFloorScenario(world)],
     seconds: options.httpSeconds,
     alternate: (seconds) =>
       runAlternatingHttp(byName['public'], byName['guarded.warm'], options.connections, seconds),
     warmGoal: WARM_GOAL,
   });
-  if (context.signatureFloorPerSecond !== undefined) {
-    // the cold case cannot beat one signature check per request on the target's single core
-    sink.info(
-      'http.guarded.cold.ratio_to_signature_floor',
-      round(summaryOf(results, 'guarded.cold').rps / context.signatureFloorPerSecond, 3),
-      'x verifier.jose.cold.ops',
-    );
-  }
+  reportColdToFloor(sink, 'http', results);
   const profileSeconds = options.mode === 'quick' ? 1 : 4;
   await profileGuardScenarios(options, warm, (name) =>
     profileTarget(context, targets.nest, `http ${name} profile`, () =>

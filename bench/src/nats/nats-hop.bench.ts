@@ -12,6 +12,7 @@ import { measureGuardCost, profileGuardScenarios } from '../core/guard-figures';
 import { withTargetCpu } from '../core/target-cpu';
 import { profileTarget } from '../targets/profile-target';
 import { BenchSubjects } from '../targets/target-config';
+import { reportColdToFloor, signatureFloorScenario } from '../verifier/signature-floor';
 
 const WARM_GOAL = 0.85;
 const TIMEOUT_MS = 10_000;
@@ -56,14 +57,17 @@ export async function benchNatsHop(
     'guarded.warm': send(BenchSubjects.guarded, () => world.warmToken),
     'guarded.cold': send(BenchSubjects.guarded, () => world.pool.next()),
   };
-  const scenarios: Scenario[] = Object.entries(calls).map(([name, call]) =>
-    withTargetCpu(
-      { name, run: (seconds) => runClosedLoop(call, options.connections, seconds) },
-      (name === 'raw' ? targets.raw : targets.nest).process.pid,
+  const scenarios: Scenario[] = [
+    ...Object.entries(calls).map(([name, call]) =>
+      withTargetCpu(
+        { name, run: (seconds) => runClosedLoop(call, options.connections, seconds) },
+        (name === 'raw' ? targets.raw : targets.nest).process.pid,
+      ),
     ),
-  );
+    signatureFloorScenario(world),
+  ];
   try {
-    const { warm } = await measureGuardCost(sink, options, {
+    const { results, warm } = await measureGuardCost(sink, options, {
       prefix: 'nats',
       scenarios,
       seconds: options.natsSeconds,
@@ -71,6 +75,7 @@ export async function benchNatsHop(
         runAlternatingLoop(calls['public'], calls['guarded.warm'], options.connections, seconds),
       warmGoal: WARM_GOAL,
     });
+    reportColdToFloor(sink, 'nats', results);
     const profileSeconds = options.mode === 'quick' ? 1 : 4;
     await profileGuardScenarios(options, warm, (name) =>
       profileTarget(context, targets.nest, `nats ${name} profile`, () =>

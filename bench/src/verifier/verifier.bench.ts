@@ -1,17 +1,18 @@
 import { performance } from 'node:perf_hooks';
 
 import type { INestApplicationContext } from '@nestjs/common';
-import { jwtVerify, type JWTVerifyOptions } from 'jose';
+import { jwtVerify } from 'jose';
 
 import { AccessTokenVerifier } from '@relay/auth';
 
 import type { BenchContext } from '../core/context';
 import { profileInProcess, summariseProfile } from '../core/cpu-profile';
-import { BENCH_AUDIENCE, TokenPool } from '../core/issuer';
+import { TokenPool } from '../core/issuer';
 import { mainThreadCpuClock, runAlternatingBatches } from '../core/alternating';
 import { acceptEachTwice } from '../core/resident-tokens';
 import { roundOrder } from '../core/rounds';
 import { median, round } from '../core/stats';
+import { joseRules } from './signature-floor';
 
 const BATCH = 64;
 // verifications in flight in the loaded case: libuv's default thread pool, where jose checks signatures
@@ -58,24 +59,12 @@ function inFlight(verify: () => Promise<unknown>): () => Promise<unknown> {
 export async function benchVerifier(context: BenchContext, driver: INestApplicationContext): Promise<void> {
   const { world, options, sink } = context;
   const verifier = driver.get(AccessTokenVerifier);
-  // the rules the verifier asks jose to apply (its defaults: README of libs/auth), so the ratio is what
-  // the library adds: JWKS key lookup, shape check, principal, revocation check, cache
-  const joseOptions = (): JWTVerifyOptions => ({
-    algorithms: ['ES256'],
-    typ: 'at+jwt',
-    issuer: world.issuer.issuer,
-    audience: BENCH_AUDIENCE,
-    clockTolerance: 30,
-    maxTokenAge: 86_400,
-    requiredClaims: ['exp', 'iat', 'jti', 'sub'],
-    currentDate: new Date(),
-  });
   const publicKey = world.issuer.publicKey;
   // jose draws from its own cursor: sharing the verifier's would hand the verifier tokens it saw fewer
   // than 10 000 verifications ago, and its "cold" runs would hit the cache
   const josePool = new TokenPool(world.pool.tokens);
   const variants = {
-    jose: () => jwtVerify(josePool.next(), publicKey, joseOptions()),
+    jose: () => jwtVerify(josePool.next(), publicKey, joseRules(world)),
     cold: () => verifier.verify(world.pool.next()),
     warm: () => verifier.verify(world.warmToken),
   };
@@ -130,7 +119,6 @@ export async function benchVerifier(context: BenchContext, driver: INestApplicat
   const warm = median(runs.warm);
   // per-round ratios, then the median: each compares batches run in turn
   const coldRatio = median(coldRatios);
-  context.signatureFloorPerSecond = jose;
   sink.info('verifier.jose.cold.ops', round(jose, 0), 'verifications/s');
   sink.info('verifier.jose.cold.time', round(1e6 / jose), 'µs');
   sink.info('verifier.cold.ops', round(cold, 0), 'verifications/s');

@@ -227,6 +227,46 @@ describe.each(testDatabaseBackends(AUTH_MIGRATIONS))('SessionsService on $name',
       expect(live).toHaveLength(0);
     });
 
+    it('never lets a login concurrent with a block survive it', async () => {
+      // the password check answers at once, so the session's statement races the block's transaction
+      class InstantHasher extends PasswordHasher {
+        override verify(): Promise<boolean> {
+          return Promise.resolve(true);
+        }
+      }
+      const quick = new SessionsService(
+        new UsersRepository(db),
+        new InstantHasher(),
+        new RefreshTokensRepository(db),
+        new TokenIssuer(keys, testConfigService()),
+        {} as RevocationPublisher,
+        new LoginAttempts(new LoginFailuresRepository(db)),
+        testConfigService(),
+      );
+      for (let round = 0; round < 5; round += 1) {
+        const user = await users.register(`peggy-${round}@example.com`, 'peggy password');
+
+        const [loggedIn] = await Promise.allSettled([
+          quick.login(`peggy-${round}@example.com`, 'peggy password', '127.0.0.6'),
+          blocking.block(user.id),
+        ]);
+
+        if (loggedIn.status === 'fulfilled') {
+          // its access token is covered by the block's not-before, its refresh token is dead
+          const notBefore = blockedAt.get(user.id) ?? Number.NaN;
+          expect(Number(decodeJwt(loggedIn.value.access_token).iat)).toBeLessThanOrEqual(notBefore);
+          await expect(sessions.refresh(loggedIn.value.refresh_token)).rejects.toBeInstanceOf(
+            UnauthorizedException,
+          );
+        }
+        const live = await db.query(
+          'SELECT 1 FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL',
+          [user.id],
+        );
+        expect(live).toHaveLength(0);
+      }
+    });
+
     it('never lets a refresh concurrent with a block survive it', async () => {
       for (let round = 0; round < 5; round += 1) {
         const user = await users.register(`oscar-${round}@example.com`, 'oscar password');

@@ -75,7 +75,7 @@ export class SessionsService {
       const spent = await this.refreshTokens.spend(hash, tx);
       if (spent === undefined) return undefined;
       if (user === undefined || user.blockedAt !== null) return undefined;
-      await this.refreshTokens.insert(this.newRefreshRecord(next, spent.sessionId, user), tx);
+      await this.refreshTokens.insert(this.newRefreshRecord(next, spent.sessionId, user.id), tx);
       return { user, sessionId: spent.sessionId, issuedAt: epochSeconds(new Date()) };
     });
     if (rotated === undefined) {
@@ -185,28 +185,27 @@ export class SessionsService {
     await this.endSession(record.sessionId, record.userId);
   }
 
-  // a new session for a user that is not blocked, dated (iat) while the user's row is locked: a block
-  // or an ending of every session either comes first (undefined) or waits, and its not-before covers it
-  // `passwordHash`: the one the caller's password was checked against; a change since then refuses
+  // a new session for a user that is not blocked and whose password hash is still `passwordHash` (the
+  // one the caller's password was checked against), in one statement (see insertForActiveUser). Its
+  // iat is taken before that statement locks the user's row: a block, password change or ending of
+  // every session either commits first (a block or new password: nothing starts) or takes the row
+  // after this session's statement has committed, and dates its not-before after this iat
   private async startSession(userId: string, passwordHash: string): Promise<TokenPairResponse | undefined> {
     const sessionId = randomUUID();
     const refreshToken = generateRefreshToken();
-    const started = await this.refreshTokens.transaction(async (tx) => {
-      const user = await this.users.findLocked(userId, 'share', tx);
-      if (user === undefined || user.blockedAt !== null || user.passwordHash !== passwordHash) {
-        return undefined;
-      }
-      await this.refreshTokens.insert(this.newRefreshRecord(refreshToken, sessionId, user), tx);
-      return { user, issuedAt: epochSeconds(new Date()) };
-    });
-    return started && this.pair(started.user, sessionId, refreshToken, started.issuedAt);
+    const issuedAt = epochSeconds(new Date());
+    const user = await this.refreshTokens.insertForActiveUser(
+      this.newRefreshRecord(refreshToken, sessionId, userId),
+      passwordHash,
+    );
+    return user && this.pair(user, sessionId, refreshToken, issuedAt);
   }
 
-  private newRefreshRecord(token: string, sessionId: string, user: User): NewRefreshToken {
+  private newRefreshRecord(token: string, sessionId: string, userId: string): NewRefreshToken {
     return {
       hash: hashRefreshToken(token),
       sessionId,
-      userId: user.id,
+      userId,
       clientId: USER_CLIENT_ID,
       ttlSeconds: this.refreshTtlSeconds,
     };

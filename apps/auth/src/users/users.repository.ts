@@ -5,7 +5,8 @@ import { DATABASE, type Database, type Queryable } from '@relay/database';
 
 import type { User } from './user';
 
-interface UserRow {
+/** A `users` row as selected with {@link USER_COLUMNS}. */
+export interface UserRow {
   id: string;
   email: string;
   password_hash: string;
@@ -13,7 +14,9 @@ interface UserRow {
   blocked_at: Date | string | null;
 }
 
-const COLUMNS = 'id, email, password_hash, roles, blocked_at';
+/** The columns {@link toUser} reads. */
+export const USER_COLUMNS = 'id, email, password_hash, roles, blocked_at';
+const COLUMNS = USER_COLUMNS;
 const KNOWN_ROLES: readonly string[] = ROLES;
 const LIST_LIMIT = 100;
 
@@ -97,7 +100,8 @@ export class UsersRepository {
   }
 }
 
-function toUser(row: UserRow): User {
+/** A selected `users` row as a `User` (roles this version does not know are dropped). */
+export function toUser(row: UserRow): User {
   return {
     id: row.id,
     email: row.email,

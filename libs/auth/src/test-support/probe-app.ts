@@ -60,7 +60,9 @@ export interface ProbeApp {
 
 function view(principal: Principal | undefined, natsContext?: NatsContext): ProbeView {
   const state = CallContext.current();
-  const headers = natsContext?.getHeaders() as { get(name: string): string; has(name: string): boolean } | undefined;
+  const headers = natsContext?.getHeaders() as
+    | { get(name: string): string; has(name: string): boolean }
+    | undefined;
   return {
     subject: principal?.subject,
     token: state?.token,

@@ -36,10 +36,8 @@ interface KnownHeader {
 /** A remembered verdict (see `AccessTokenVerifier.remember`). */
 interface CachedVerdict {
   readonly verified: VerifiedToken;
-  /** `Bearer <token>`, as the header presented it: a later header is compared with it as is. */
+  /** `Bearer <token>`: a later `Authorization` header is compared with it as is. */
   readonly bearer: string;
-  /** `RevocationList.version` when the verdict was last checked against the list. */
-  checkedAt: number;
 }
 
 // RFC 8725 §3.1 / SECURITY T2: symmetric and unsigned algorithms are never accepted,
@@ -115,38 +113,22 @@ export class AccessTokenVerifier implements OnModuleDestroy {
    * Rejects, or throws, `AuthError` exactly as `readBearerToken` + {@link verify} would.
    */
   verifyBearer(header: string | string[] | undefined): VerifiedToken | Promise<VerifiedToken> {
-    let index: number | undefined;
     // a hit is the very `Bearer <token>` text that passed every check before: what the full parse would return
     if (typeof header === 'string' && header.length <= this.options.maxTokenBytes + BEARER_PREFIX.length) {
-      index = cacheIndex(header);
-      const cached = this.verified.get(index, this.nowMs);
+      const cached = this.verified.get(cacheIndex(header), this.nowMs);
       if (cached?.bearer === header) return this.stillValid(cached);
     }
-    const token = readBearerToken(header, this.options.maxTokenBytes);
-    // the usual spelling, exactly `Bearer <token>`, was looked up above (its index is the token's) and
-    // missed: only the shape checks remain
-    if (index !== undefined && isUsualBearer(header, token)) {
-      assertCompactJws(token, this.options.maxTokenBytes);
-      return this.verifyAndRemember(token, index, header, identity);
-    }
-    return this.verifyToken(token, identity);
+    return this.verifyToken(readBearerToken(header, this.options.maxTokenBytes), identity);
   }
 
   /**
    * Verifies a compact access token; rejects with `AuthError` (never with the token in it).
-   * A token verified before is served from the cache until its `exp`, checked again against the
-   * revocation list whenever that list has changed since.
+   * A token verified before (twice: see `remember`) is served from the cache until its `exp`, checked
+   * against the revocation list again on every call.
    * The principal is frozen: every call with the same token shares it.
    */
-  verify(token: string): Promise<Principal> {
-    // not async itself: a new token's one async step is verifyAndRemember's (each step costs a
-    // promise and a microtask on a thread that jose's signature check left with cold caches)
-    try {
-      const verdict = this.verifyToken(token, principalOf);
-      return verdict instanceof Promise ? verdict : Promise.resolve(verdict);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  async verify(token: string): Promise<Principal> {
+    return this.verifyToken(token, principalOf);
   }
 
   /**
@@ -169,19 +151,12 @@ export class AccessTokenVerifier implements OnModuleDestroy {
     const cached = this.verified.get(index, this.nowMs);
     if (cached?.verified.token === token) return read(this.stillValid(cached));
     assertCompactJws(token, this.options.maxTokenBytes);
-    return this.verifyAndRemember(token, index, undefined, read);
+    return this.verifyAndRemember(token, index, read);
   }
 
-  /**
-   * A remembered verdict, checked against the revocation list again when the list has changed since
-   * the last check (revocations are rare, verifications are not: most hits skip three lookups).
-   */
+  /** A remembered verdict, checked against the revocation list again (a token may be revoked since). */
   private stillValid(cached: CachedVerdict): VerifiedToken {
-    const version = this.revocations.version;
-    if (cached.checkedAt !== version) {
-      this.revocations.assertNotRevoked(cached.verified.principal);
-      cached.checkedAt = version;
-    }
+    this.revocations.assertNotRevoked(cached.verified.principal);
     return cached.verified;
   }
 
@@ -190,7 +165,6 @@ export class AccessTokenVerifier implements OnModuleDestroy {
   private async verifyAndRemember<T>(
     token: string,
     index: number,
-    bearer: string | undefined,
     read: (verified: VerifiedToken) => T,
   ): Promise<T> {
     const version = this.keySetVersion;
@@ -211,12 +185,11 @@ export class AccessTokenVerifier implements OnModuleDestroy {
     if (principal.expiresAt - principal.issuedAt > this.options.maxTokenAgeSeconds) {
       throw new AuthError('invalid_token');
     }
-    const checkedAt = this.revocations.version;
     this.revocations.assertNotRevoked(principal);
     const verified: VerifiedToken = Object.freeze({ token, principal });
     if (version === this.keySetVersion) {
       if (knownKey === undefined) this.rememberKey(token, resolvedKey);
-      this.remember(verified, index, bearer, checkedAt);
+      this.remember(verified, index);
     }
     return read(verified);
   }
@@ -228,14 +201,9 @@ export class AccessTokenVerifier implements OnModuleDestroy {
    * that may be in use; a token presented once (a one-shot client, a burst of distinct tokens) never
    * pays that. A client repeating its token pays one more full verification, once.
    */
-  private remember(
-    verified: VerifiedToken,
-    index: number,
-    bearer: string | undefined,
-    checkedAt: number,
-  ): void {
+  private remember(verified: VerifiedToken, index: number): void {
     if (this.acceptedOnce?.seenBefore(index) !== true) return;
-    const cached: CachedVerdict = { verified, bearer: bearer ?? BEARER_PREFIX + verified.token, checkedAt };
+    const cached: CachedVerdict = { verified, bearer: BEARER_PREFIX + verified.token };
     // cached only while strictly before exp: the skew allowance past exp is never served from memory
     this.verified.set(index, cached, verified.principal.expiresAt * 1000);
   }
@@ -271,15 +239,6 @@ export class AccessTokenVerifier implements OnModuleDestroy {
 
 const identity = (verified: VerifiedToken): VerifiedToken => verified;
 const principalOf = (verified: VerifiedToken): Principal => verified.principal;
-
-/** Whether `header` is exactly `Bearer <token>` for the `token` that `readBearerToken` read from it. */
-function isUsualBearer(header: string | string[] | undefined, token: string): header is string {
-  return (
-    typeof header === 'string' &&
-    header.length === BEARER_PREFIX.length + token.length &&
-    header.startsWith(BEARER_PREFIX)
-  );
-}
 
 /**
  * Where a token's verdict is filed: a 32-bit FNV-1a hash (its top 30 bits) of the last 16 characters

@@ -30,12 +30,7 @@ const NONE: readonly never[] = Object.freeze([]);
 
 /**
  * Maps verified claims to a frozen Principal; refuses claims of the wrong JSON type. The payload is
- * the caller's to give away: its `aud` and `roles` arrays may be frozen in place and shared.
- *
- * It runs once per new token, right after the signature check, so it stays small: one object shape
- * (absent optional claims are `undefined` members), no spreads, plain loops, the shared empty
- * array for the usual absent `roles` and empty `scope`, and the previous token's frozen `aud` and
- * `roles` arrays again when the members are the same (as they nearly always are).
+ * the caller's to give away: its `aud` and `roles` arrays are frozen in place.
  */
 export function toPrincipal(payload: JWTPayload): Principal {
   const { sub, jti, iat, exp, aud } = payload;
@@ -72,7 +67,7 @@ function rolesOf(value: unknown): readonly string[] {
   if (value === undefined) return NONE;
   if (!Array.isArray(value)) throw new AuthError('invalid_token');
   for (const role of value) if (typeof role !== 'string') throw new AuthError('invalid_token');
-  return value.length === 0 ? NONE : lastRoles.reuse(value as string[]);
+  return Object.freeze(value as string[]);
 }
 
 function scopesOf(scope: string | undefined): readonly string[] {
@@ -83,35 +78,12 @@ function scopesOf(scope: string | undefined): readonly string[] {
 
 // jose has matched `aud` with the expected audience, but not the type of each member
 function audienceOf(aud: unknown): readonly string[] {
-  if (typeof aud === 'string') return lastAudience.reuse([aud]);
+  if (typeof aud === 'string') return Object.freeze([aud]);
   if (aud === undefined) return NONE;
   if (!Array.isArray(aud)) throw new AuthError('invalid_token');
   for (const item of aud) if (typeof item !== 'string') throw new AuthError('invalid_token');
-  return lastAudience.reuse(aud as string[]);
+  return Object.freeze(aud as string[]);
 }
-
-/**
- * The frozen array handed out last, handed out again for equal members: consecutive tokens of an
- * issuer nearly always carry the same `aud` and `roles`, and a principal then shares them instead of
- * freezing a new array of its own. `items` is the caller's (a verified payload's): frozen as it is.
- */
-class LastFrozen {
-  private last: readonly string[] = NONE;
-
-  reuse(items: string[]): readonly string[] {
-    if (!haveSameMembers(items, this.last)) this.last = Object.freeze(items);
-    return this.last;
-  }
-}
-
-function haveSameMembers(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let index = 0; index < a.length; index += 1) if (a[index] !== b[index]) return false;
-  return true;
-}
-
-const lastAudience = new LastFrozen();
-const lastRoles = new LastFrozen();
 
 function readActor(value: unknown): string | undefined {
   if (value === undefined) return undefined;
