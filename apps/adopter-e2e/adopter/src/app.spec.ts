@@ -139,12 +139,9 @@ for (const adapter of chosen) {
         )) {
           assert.equal(message.headers['authorization'], `Bearer ${token}`);
           assert.equal(message.headers['x-request-id'], requestId);
-          // same trace, a new span of the shop's
-          assert.match(
-            message.headers['traceparent'] ?? '',
-            new RegExp(`^00-${TRACE_ID}-[0-9a-f]{16}-0[01]$`),
-          );
-          assert.notEqual(message.headers['traceparent'], traceparent);
+          // the shop registers no OpenTelemetry SDK, so it records no span of its own: the caller's
+          // context travels on unchanged (with an SDK, the shop's client span would be the parent)
+          assert.equal(message.headers['traceparent'], traceparent);
         }
       } finally {
         await warehouse.stop();

@@ -15,7 +15,14 @@ import {
 import { MessageHeaders } from '@relay/contracts';
 
 import type { Principal } from '../access-token/access-token';
-import { continueRequestId, extractParent, injectTraceHeaders, spanOf, startCallSpan } from './trace-context';
+import {
+  continueRequestId,
+  extractParent,
+  injectTraceHeaders,
+  newRootContext,
+  spanOf,
+  startCallSpan,
+} from './trace-context';
 
 /** How the token of a call fared: not checked (`@Public()`), accepted, refused (401) or short of a role or scope (403). */
 export type TokenVerdict = 'none' | 'accepted' | 'refused' | 'forbidden';
@@ -91,6 +98,8 @@ interface CallState extends CallContextState {
   cacheHit: boolean;
   /** The NATS err status the exception filter answered with (HTTP reads it from the response). */
   status: number | undefined;
+  /** Set by the first `end()`: a call ends once (an aborted request may report its end twice). */
+  isEnded: boolean;
   readonly transport: CallTransport;
   readonly name: string;
   readonly otel: Context;
@@ -155,6 +164,7 @@ export class CallContext {
       verdict: 'none',
       cacheHit: false,
       status: undefined,
+      isEnded: false,
       transport,
       name: incoming.name ?? 'internal',
       otel,
@@ -172,11 +182,13 @@ export class CallContext {
 
   /**
    * A transport edge's last step: ends the call's span with its status and publishes the
-   * {@link FinishedCall}. `status` is the HTTP status; on NATS, omit it: the err status recorded by
-   * the exception filter, else 200.
+   * {@link FinishedCall}. `status` is the HTTP status (499 for a request its client gave up on); on
+   * NATS, omit it: the err status recorded by the exception filter, else 200. Only the first call counts.
    */
   static end(call: CallHandle, status?: number, name?: string): void {
     const state = call as CallState;
+    if (state.isEnded) return;
+    state.isEnded = true;
     const finalStatus = status ?? state.status ?? 200;
     const durationMs = performance.now() - state.startedAt;
     const span = state.span;
@@ -225,10 +237,8 @@ export class CallContext {
   static traceHeaders(context?: Context): Record<string, string> {
     const state = storage.getStore();
     const headers: Record<string, string> = {};
-    injectTraceHeaders(
-      context ?? state?.otel ?? startCallSpan('internal', SpanKind.INTERNAL, ROOT_CONTEXT),
-      headers,
-    );
+    // outside a call: a new trace that records nothing (no span started here would ever be ended)
+    injectTraceHeaders(context ?? state?.otel ?? newRootContext(), headers);
     headers[MessageHeaders.requestId] = state?.requestId ?? continueRequestId(undefined);
     return headers;
   }

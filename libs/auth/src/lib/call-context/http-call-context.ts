@@ -49,6 +49,7 @@ export class HttpCallContext implements OnModuleInit {
       fastify.addHook('onRequest', beginRequest);
       fastify.addHook('preHandler', runInCallContext);
       fastify.addHook('onResponse', endRequest);
+      fastify.addHook('onRequestAbort', abortRequest);
     } else if (type !== undefined && type !== 'express') {
       throw new Error(
         `@relay/auth needs Nest's Fastify or Express adapter for HTTP (this app uses '${type}')`,
@@ -64,6 +65,9 @@ export class HttpCallContext implements OnModuleInit {
 }
 
 const calls = new WeakMap<object, CallHandle>();
+
+/** The status of a request whose client closed the connection before the answer (nginx's 499). */
+const CLIENT_CLOSED_REQUEST = 499;
 
 /**
  * Fastify `onRequest`: the call begins (its server span, named by the route's template) and every
@@ -88,6 +92,13 @@ function runInCallContext(
   else CallContext.enter(call, done);
 }
 
+/** Fastify `onRequestAbort`: the client gave up before the answer; the call ends as 499 (nginx's code). */
+function abortRequest(request: FastifyRequest, done: HookHandlerDoneFunction): void {
+  const call = calls.get(request);
+  if (call !== undefined) CallContext.end(call, CLIENT_CLOSED_REQUEST);
+  done();
+}
+
 /** Fastify `onResponse`: the call ends with the status sent. */
 function endRequest(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
   const call = calls.get(request);
@@ -105,8 +116,13 @@ function runExpressRequestInCallContext(
 ): void {
   const call = CallContext.begin(incomingHttpCall(request, undefined));
   response.setHeader(MessageHeaders.requestId, call.requestId);
-  response.once('finish', () =>
-    CallContext.end(call, response.statusCode, spanName(request.method, expressRoute(request))),
+  // `close` follows `finish`, and comes alone when the client gave up first (499)
+  response.once('close', () =>
+    CallContext.end(
+      call,
+      response.writableFinished ? response.statusCode : CLIENT_CLOSED_REQUEST,
+      spanName(request.method, expressRoute(request)),
+    ),
   );
   CallContext.enter(call, next);
 }

@@ -74,6 +74,11 @@ export function spanOf(context: Context): Span {
   return trace.getSpan(context) ?? trace.wrapSpanContext(newRootSpan().spanContext());
 }
 
+/** A context holding a new trace's span context, flagged not sampled: nothing is recorded for it. */
+export function newRootContext(): Context {
+  return trace.setSpan(ROOT_CONTEXT, newRootSpan());
+}
+
 function newRootSpan(): Span {
   return trace.wrapSpanContext({
     traceId: randomHexId(16),

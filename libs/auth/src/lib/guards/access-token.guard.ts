@@ -10,8 +10,6 @@ import { recordCaller, recordRefusal } from '../call-context/call-context';
 import { endAccepted, endRefused, startVerificationSpan } from '../telemetry/verification-span';
 import { type AccessPolicy, accessPolicyOf, assertPolicyMet } from './access-policy';
 
-const BEARER = 'Bearer ';
-
 /**
  * Authenticates every HTTP request (`Authorization: Bearer`) and NATS message (`authorization`
  * header) and enforces `@Roles()` / `@Scopes()` on the caller it verified, on both transports alike;
@@ -65,6 +63,14 @@ function admit(
 
 function refuse(error: unknown, span: Span, header: string | string[] | undefined): never {
   recordRefusal('refused');
-  endRefused(span, 'refused', error, typeof header === 'string' ? header.slice(BEARER.length) : undefined);
+  endRefused(span, 'refused', error, compactBearerToken(header));
   throw error;
+}
+
+// The refused token, for its fingerprint and key id, only when the header holds a compact JWS: a
+// hash of anything else (a Basic credential, a password pasted into the header) stays out of traces
+const COMPACT_BEARER = /^\s*bearer\s+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)\s*$/i;
+
+function compactBearerToken(header: string | string[] | undefined): string | undefined {
+  return typeof header === 'string' ? COMPACT_BEARER.exec(header)?.[1] : undefined;
 }

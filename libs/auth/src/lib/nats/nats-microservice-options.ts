@@ -36,7 +36,8 @@ export function natsMicroserviceOptions(settings: NatsConnectionSettings): Custo
   });
   // Nest's hook around each message's guards, pipes and handler: the transport edge of a NATS call.
   // Nest types the hook as returning void but passes on what it returns (its own default returns
-  // done()'s promise), so this one returns that promise too, settled once the answer is published.
+  // done()'s promise), so this one returns that promise too, settled once the handler has settled
+  // (Nest publishes the answer on the next tick).
   // eslint-disable-next-line @typescript-eslint/no-misused-promises
   server.setOnProcessingStartHook((_transportId, context, done) => {
     const subject = context instanceof NatsContext ? context.getSubject() : 'nats';

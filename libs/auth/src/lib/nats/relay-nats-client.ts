@@ -208,6 +208,8 @@ function mapRpcFailure(error: unknown, subject: string, timeoutMs: number): Erro
 }
 
 function messageOf(error: unknown): string {
+  // Nest answers a subject without a handler with a bare string err
+  if (typeof error === 'string') return error;
   const message =
     typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : undefined;
   return typeof message === 'string' ? message : 'unknown error';

@@ -38,9 +38,14 @@ export const REDACTED_FIELDS: readonly string[] = [
   'AUTH_CLIENTS',
   'AUTH_CLIENT_SECRET',
   'AUTH_KEY_ENCRYPTION_KEY',
+  'DATABASE_URL',
+  'AUTH_DATABASE_URL',
+  'ORDERS_DATABASE_URL',
+  'INVENTORY_DATABASE_URL',
 ];
 
-const SECRET_FIELDS: ReadonlySet<string> = new Set(REDACTED_FIELDS);
+// compared without case: an outgoing `Authorization` header or a `Password` field is caught too
+const SECRET_FIELDS: ReadonlySet<string> = new Set(REDACTED_FIELDS.map((field) => field.toLowerCase()));
 
 /** Below this many levels an object is not walked: it is replaced whole, so nothing leaks by depth. */
 const MAX_DEPTH = 8;
@@ -75,7 +80,7 @@ function redactValue(value: unknown, depth: number): unknown {
   let copy: Record<string, unknown> | undefined;
   for (const key of Object.keys(record)) {
     const field = record[key];
-    const redacted = SECRET_FIELDS.has(key) ? REDACTED : redactValue(field, depth + 1);
+    const redacted = SECRET_FIELDS.has(key.toLowerCase()) ? REDACTED : redactValue(field, depth + 1);
     if (redacted === field) continue;
     copy ??= shallowCopy(record);
     copy[key] = redacted;
