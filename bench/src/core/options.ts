@@ -91,11 +91,11 @@ export function parseOptions(argv: string[], workspaceRoot: string): BenchOption
   const out = flags.get('out');
   return {
     mode: isQuick ? 'quick' : 'full',
-    runs: isQuick ? 1 : 5,
+    runs: isQuick ? 1 : 3,
     warmupSeconds: isQuick ? 0.3 : 2,
     httpSeconds: isQuick ? 0.5 : 4,
     natsSeconds: isQuick ? 0.5 : 3,
-    alternatingSeconds: isQuick ? 1 : 8,
+    alternatingSeconds: isQuick ? 1 : 6,
     verifierSeconds: isQuick ? 0.3 : 1,
     verifierRuns: isQuick ? 1 : 11,
     e2eSeconds: isQuick ? 0.5 : 3,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 
 import { CallContext, RelayNatsClient } from '@relay/auth';
+import { DEFAULT_ROOT_SAMPLE_RATIO } from '@relay/observability';
 
 import { type BenchChild, forkTarget } from '../core/child';
 import { runClosedLoop } from '../core/closed-loop';
@@ -41,7 +42,7 @@ export async function benchObservability(context: BenchContext, sink: OtlpSink):
   try {
     await warmUp(targets, world.warmToken);
     const relay = driver.get(RelayNatsClient);
-    const rounds = { runs: options.mode === 'quick' ? 1 : 3, warmupSeconds: options.warmupSeconds };
+    const rounds = { runs: options.runs, warmupSeconds: options.warmupSeconds };
     const http = await runRounds(
       targets.map(({ variant, child }) =>
         withTargetCpu(
@@ -60,7 +61,7 @@ export async function benchObservability(context: BenchContext, sink: OtlpSink):
           child.process.pid,
         ),
       ),
-      { ...rounds, seconds: options.mode === 'quick' ? 0.5 : 3 },
+      { ...rounds, seconds: options.mode === 'quick' ? 0.5 : 2 },
     );
     report(context, 'http', http);
     const nats = await runRounds(
@@ -131,9 +132,9 @@ async function warmUp(targets: VariantTarget[], token: string): Promise<void> {
   }
 }
 
-// The hop as a traced caller makes it: a sampled `traceparent` per call, so a target with tracing
-// records the hop (the bench process runs no SDK: without the flag, the default parent-based
-// sampler would record nothing and the hop would look free)
+// The hop as a Relay caller makes it: a `traceparent` per call, flagged sampled as often as a Relay
+// service samples new traces (the bench process runs no SDK: without any flag the target's
+// parent-based sampler would record no hop and tracing would look free)
 function natsScenario(
   variant: Variant,
   relay: RelayNatsClient,
@@ -142,15 +143,16 @@ function natsScenario(
   connections: number,
 ): Scenario {
   const call = (): Promise<unknown> =>
-    CallContext.run({ token, traceparent: sampledTraceparent() }, () =>
+    CallContext.run({ token, traceparent: callerTraceparent() }, () =>
       relay.send(subject, {}, { timeoutMs: TIMEOUT_MS }),
     );
   return { name: variant, run: (seconds) => runClosedLoop(call, connections, seconds) };
 }
 
-function sampledTraceparent(): string {
+function callerTraceparent(): string {
   const ids = randomBytes(24).toString('hex');
-  return `00-${ids.slice(0, 32)}-${ids.slice(32, 48)}-01`;
+  const flags = Math.random() < DEFAULT_ROOT_SAMPLE_RATIO ? '01' : '00';
+  return `00-${ids.slice(0, 32)}-${ids.slice(32, 48)}-${flags}`;
 }
 
 function report(

@@ -6,21 +6,33 @@ import { type ChartSeries, lineChartSvg } from './svg-chart';
 
 const CHART_FILE = 'e2e-throughput.svg';
 const E2E_RPS = /^e2e\.([a-z]+)\.c(\d+)\.rps$/;
+const FLOOR_RPS = /^orders\.floor\.c(\d+)\.rps$/;
 
-/** Throughput vs concurrency per database, from the `e2e.<db>.c<N>.rps` figures. */
+/**
+ * Throughput vs concurrency per database, from the `e2e.<db>.c<N>.rps` figures, and the order path's
+ * floor beside them (`orders.floor.c<N>.rps`: node:http + nats + pg on the same PostgreSQL).
+ */
 export function e2eSeries(figures: Figure[]): ChartSeries[] {
-  const byDatabase = new Map<string, ChartSeries>();
+  const byName = new Map<string, ChartSeries>();
+  const add = (key: string, label: string, x: number, y: number): void => {
+    const series = byName.get(key) ?? { label, points: [] };
+    series.points.push({ x, y });
+    byName.set(key, series);
+  };
   for (const figure of figures) {
-    const match = E2E_RPS.exec(figure.name);
-    if (!match) continue;
-    const series = byDatabase.get(match[1]) ?? {
-      label: match[1] === 'pglite' ? 'PGlite' : 'PostgreSQL',
-      points: [],
-    };
-    series.points.push({ x: Number(match[2]), y: figure.value });
-    byDatabase.set(match[1], series);
+    const relay = E2E_RPS.exec(figure.name);
+    if (relay) {
+      add(
+        relay[1],
+        relay[1] === 'pglite' ? 'Relay, PGlite' : 'Relay, PostgreSQL',
+        Number(relay[2]),
+        figure.value,
+      );
+    }
+    const floor = FLOOR_RPS.exec(figure.name);
+    if (floor) add('floor', 'floor (node:http + nats + pg), PostgreSQL', Number(floor[1]), figure.value);
   }
-  return [...byDatabase.values()];
+  return [...byName.values()];
 }
 
 function cell(value: unknown): string {

@@ -17,4 +17,4 @@ export {
   recordRoutes,
   type RegisteredRoute,
 } from './lib/openapi/openapi-conformance';
-export { startTracing, stopTracing, type Tracing } from './lib/tracing/tracing';
+export { DEFAULT_ROOT_SAMPLE_RATIO, startTracing, stopTracing, type Tracing } from './lib/tracing/tracing';

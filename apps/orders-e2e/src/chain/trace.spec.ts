@@ -144,8 +144,14 @@ class TracedStack {
   static async start(label: string, ordersEnv: Record<string, string> = {}): Promise<TracedStack> {
     const receiver = await OtlpReceiver.start();
     try {
-      // a short batch delay so that spans arrive within a test's wait
-      const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_BSP_SCHEDULE_DELAY: '100' };
+      // a short batch delay so that spans arrive within a test's wait; every new trace recorded (the
+      // default records a tenth of them), so the secrets scan sees register and login too. A caller's
+      // flag is honoured either way: the unsampled case below holds under both samplers.
+      const otel = {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+        OTEL_BSP_SCHEDULE_DELAY: '100',
+        OTEL_TRACES_SAMPLER: 'parentbased_always_on',
+      };
       const cluster = await FaultCluster.start({
         label,
         env: { auth: otel, orders: { ...otel, ...ordersEnv }, inventory: otel },
