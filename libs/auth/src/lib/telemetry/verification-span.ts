@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-import { type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { INVALID_SPAN_CONTEXT, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 
 import type { Principal } from '../access-token/access-token';
 import { CallContext, type TokenVerdict } from '../call-context/call-context';
@@ -11,15 +11,22 @@ import { AuthError } from '../errors/auth.error';
  * The span of one token verification (`relay.verify_token`), a child of the call's span. Its
  * attributes say whose token it was and how it fared, never the token: `enduser.id`, audience, `act`,
  * key id, a fingerprint (the first 16 hex digits of the token's SHA-256, to follow one token across
- * hops), verdict and whether the verifier's cache answered. Built only when the span is recorded.
+ * hops), verdict and whether the verifier's cache answered. Built only when the span is recorded, and
+ * started only inside a recorded call.
  */
 export function startVerificationSpan(transport: string): Span {
+  const parent = CallContext.otelContext();
+  // a call its trace does not record (most, at the default sampling) gets no verification span
+  // either: under a parent-based sampler the child would be dropped, after paying for its start
+  if (trace.getSpan(parent)?.isRecording() !== true) return NOT_RECORDED;
   return tracer.startSpan(
     'relay.verify_token',
     { kind: SpanKind.INTERNAL, attributes: { 'relay.transport': transport } },
-    CallContext.otelContext(),
+    parent,
   );
 }
+
+const NOT_RECORDED: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 /** Ends a verification span with the accepted token's attributes. */
 export function endAccepted(span: Span, token: string, principal: Principal, cacheHit: boolean): void {
