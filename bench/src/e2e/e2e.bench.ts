@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-
 import { join } from 'node:path';
 
 import { rssMiB, samplePeakRss } from '../core/child';
@@ -22,59 +20,13 @@ import {
 import { databaseNamesOf, type FloorStack, startFloorStack } from '../order-path/floor-stack';
 import { type PrivateNats, startPrivateNats } from '../order-path/private-nats';
 import { APP_NAMES, createStackDatabases } from './databases';
-import { ADMIN, ensureBuilt, type RelayStack, startRelayStack } from './relay-stack';
+import { ensureBuilt, prepare, type RelayStack, SKUS, startRelayStack, STOCK_PER_SKU } from './relay-stack';
 
-const SKUS = Array.from({ length: 10 }, (_, index) => `bench-sku-${index}`);
-// the largest stock level inventory accepts (MAX_STOCK_LEVEL): 10 skus × 1e6 outlast any run
-const STOCK_PER_SKU = 1_000_000;
 /**
  * Length of each run on PostgreSQL, where Relay and the floor take turns: 2 s each instead of Relay's
  * `e2eSeconds` alone, so the pass takes about as long as before plus the floor's start-up.
  */
 const ORDER_PATH_SECONDS = 2;
-
-async function call(
-  method: string,
-  url: string,
-  body?: unknown,
-  token?: string,
-): Promise<{ status: number; body: unknown }> {
-  const response = await fetch(url, {
-    method,
-    headers: {
-      'content-type': 'application/json',
-      ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
-}
-
-async function login(stack: RelayStack, credentials: { email: string; password: string }): Promise<string> {
-  const answer = await call('POST', `${stack.apps.auth.url}/auth/login`, credentials);
-  const token = (answer.body as { access_token?: unknown } | undefined)?.access_token;
-  if (answer.status !== 200 || typeof token !== 'string') throw new Error(`login answered ${answer.status}`);
-  return token;
-}
-
-/** Stocks the bench skus (as the bootstrapped admin) and returns a fresh customer's token. */
-async function prepare(stack: RelayStack): Promise<string> {
-  const admin = await login(stack, ADMIN);
-  for (const sku of SKUS) {
-    const answer = await call(
-      'PUT',
-      `${stack.apps.inventory.url}/inventory/${sku}`,
-      { available: STOCK_PER_SKU },
-      admin,
-    );
-    if (answer.status !== 200) throw new Error(`PUT /inventory/${sku} answered ${answer.status}`);
-  }
-  const customer = { email: `bench-${randomUUID()}@relay.test`, password: 'bench-customer-password' };
-  const registered = await call('POST', `${stack.apps.auth.url}/auth/register`, customer);
-  if (registered.status !== 201) throw new Error(`register answered ${registered.status}`);
-  return login(stack, customer);
-}
 
 async function benchDatabase(
   kind: DatabaseKind,

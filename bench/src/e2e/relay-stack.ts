@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -166,4 +167,52 @@ function lastLines(text: string, count: number): string {
     .filter((line) => line !== '')
     .slice(-count)
     .join(' / ');
+}
+
+/** The skus every bench stack sells, round-robin. */
+export const SKUS = Array.from({ length: 10 }, (_, index) => `bench-sku-${index}`);
+// the largest stock level inventory accepts (MAX_STOCK_LEVEL): 10 skus × 1e6 outlast any run
+export const STOCK_PER_SKU = 1_000_000;
+
+async function call(
+  method: string,
+  url: string,
+  body?: unknown,
+  token?: string,
+): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(url, {
+    method,
+    headers: {
+      'content-type': 'application/json',
+      ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
+}
+
+async function login(stack: RelayStack, credentials: { email: string; password: string }): Promise<string> {
+  const answer = await call('POST', `${stack.apps.auth.url}/auth/login`, credentials);
+  const token = (answer.body as { access_token?: unknown } | undefined)?.access_token;
+  if (answer.status !== 200 || typeof token !== 'string') throw new Error(`login answered ${answer.status}`);
+  return token;
+}
+
+/** Stocks the bench skus (as the bootstrapped admin) and returns a fresh customer's token. */
+export async function prepare(stack: RelayStack): Promise<string> {
+  const admin = await login(stack, ADMIN);
+  for (const sku of SKUS) {
+    const answer = await call(
+      'PUT',
+      `${stack.apps.inventory.url}/inventory/${sku}`,
+      { available: STOCK_PER_SKU },
+      admin,
+    );
+    if (answer.status !== 200) throw new Error(`PUT /inventory/${sku} answered ${answer.status}`);
+  }
+  const customer = { email: `bench-${randomUUID()}@relay.test`, password: 'bench-customer-password' };
+  const registered = await call('POST', `${stack.apps.auth.url}/auth/register`, customer);
+  if (registered.status !== 201) throw new Error(`register answered ${registered.status}`);
+  return login(stack, customer);
 }

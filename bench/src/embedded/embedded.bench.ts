@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +10,7 @@ import { startBenchNats } from '../core/nats-server';
 import type { BenchOptions } from '../core/options';
 import { median, round, sleep } from '../core/stats';
 import { APP_NAMES, createStackDatabases, type StackDatabases } from '../e2e/databases';
-import { ADMIN, ensureBuilt, type RelayStack, startRelayStack } from '../e2e/relay-stack';
+import { ensureBuilt, prepare, type RelayStack, SKUS, startRelayStack } from '../e2e/relay-stack';
 import { ServerMemory } from './server-memory';
 
 /** The candidates for what `npm start` runs without a DATABASE_URL, and the server they are held to. */
@@ -19,8 +18,6 @@ const VARIANTS = ['pglite', 'npm-postgres', 'system-postgres'] as const;
 type Variant = (typeof VARIANTS)[number];
 
 const CLIENTS = 50;
-const SKUS = Array.from({ length: 10 }, (_, index) => `bench-sku-${index}`);
-const STOCK_PER_SKU = 1_000_000;
 // the issue's goals for the demo's default: data of the three apps ≤ 300 MiB, ≥ 0.8 of a PostgreSQL
 // server's orders/s at 50 clients, p99 ≤ 250 ms
 const GOALS = { databaseMiB: 300, vsServer: 0.8, p99Ms: 250 };
@@ -77,49 +74,6 @@ async function variantDatabases(variant: Variant, options: BenchOptions): Promis
   const databases = await createStackDatabases('postgres', options.postgresUrl);
   const names = Object.values(databases.urls).map(databaseName);
   return { ...databases, openMemory: () => ServerMemory.open(options.postgresUrl, names) };
-}
-
-async function call(
-  method: string,
-  url: string,
-  body: unknown,
-  token?: string,
-): Promise<{ status: number; body: unknown }> {
-  const response = await fetch(url, {
-    method,
-    headers: {
-      'content-type': 'application/json',
-      ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
-    },
-    body: JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
-}
-
-async function login(stack: RelayStack, credentials: { email: string; password: string }): Promise<string> {
-  const answer = await call('POST', `${stack.apps.auth.url}/auth/login`, credentials);
-  const token = (answer.body as { access_token?: unknown } | undefined)?.access_token;
-  if (answer.status !== 200 || typeof token !== 'string') throw new Error(`login answered ${answer.status}`);
-  return token;
-}
-
-/** Stocks the skus as the bootstrapped admin; resolves a fresh customer's token. */
-async function prepare(stack: RelayStack): Promise<string> {
-  const admin = await login(stack, ADMIN);
-  for (const sku of SKUS) {
-    const answer = await call(
-      'PUT',
-      `${stack.apps.inventory.url}/inventory/${sku}`,
-      { available: STOCK_PER_SKU },
-      admin,
-    );
-    if (answer.status !== 200) throw new Error(`PUT /inventory/${sku} answered ${answer.status}`);
-  }
-  const customer = { email: `bench-${randomUUID()}@relay.test`, password: 'bench-customer-password' };
-  const registered = await call('POST', `${stack.apps.auth.url}/auth/register`, customer);
-  if (registered.status !== 201) throw new Error(`register answered ${registered.status}`);
-  return login(stack, customer);
 }
 
 const appsRss = async (stack: RelayStack): Promise<number> =>
