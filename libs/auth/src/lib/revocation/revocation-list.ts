@@ -58,8 +58,8 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * Changes with every entry applied or removed and every change of sync state: a verdict checked
-   * against this list while `version` was the same needs no new check (the verifier's cache).
+   * Changes with every entry applied or removed and every change of sync state: a watcher can tell
+   * whether the list moved between two moments (a spec proves a stall does not flip its sync state).
    */
   get version(): number {
     return this.changes;

@@ -72,6 +72,7 @@ describe('@relay/auth spans with an OpenTelemetry SDK', () => {
     const attributes = verification();
     expect(attributes).toMatchObject({
       'enduser.id': 'user-1',
+      'relay.token.kid': issuer.kid,
       'relay.token.verdict': 'accepted',
       'relay.token.fingerprint': createHash('sha256').update(token).digest('hex').slice(0, 16),
       'relay.transport': 'http',

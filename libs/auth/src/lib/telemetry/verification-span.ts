@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 
 import { INVALID_SPAN_CONTEXT, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { decodeProtectedHeader } from 'jose';
 
 import type { Principal } from '../access-token/access-token';
 import { CallContext, type TokenVerdict } from '../call-context/call-context';
@@ -73,8 +74,7 @@ function keyIdOf(token: string): string {
   const dot = token.indexOf('.');
   if (dot <= 0 || dot > 1024) return '';
   try {
-    const header: unknown = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8'));
-    const kid = typeof header === 'object' && header !== null ? (header as { kid?: unknown }).kid : undefined;
+    const { kid } = decodeProtectedHeader(token);
     return typeof kid === 'string' ? kid.slice(0, 128) : '';
   } catch {
     return '';
