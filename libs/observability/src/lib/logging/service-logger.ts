@@ -3,6 +3,7 @@ import { PinoPretty } from 'pino-pretty';
 
 import type { RelayLogFormat, RelayLogLevel } from '@relay/config';
 
+import { batchedStdout } from './batched-destination';
 import { currentCallFields } from './call-fields';
 import { redactSecrets } from './redaction';
 
@@ -14,7 +15,10 @@ export interface ServiceLoggerOptions {
   level?: RelayLogLevel;
   /** `LOG_FORMAT`. Default: `json`. */
   format?: RelayLogFormat;
-  /** Where the lines go. Default: stdout, written synchronously (no line is lost when the process exits). */
+  /**
+   * Where the lines go. Default: stdout, the lines of one event-loop turn in one write at the end of
+   * the turn ({@link batchedStdout}; what is left is written as the process exits).
+   */
   destination?: DestinationStream;
 }
 
@@ -38,9 +42,7 @@ export function createServiceLogger(options: ServiceLoggerOptions): ServiceLogge
       formatters: { level: (label) => ({ level: label }), log: redactSecrets },
       mixin: currentCallFields,
     },
-    format === 'pretty'
-      ? prettyConsole(options.destination)
-      : (options.destination ?? pino.destination({ dest: 1, sync: true })),
+    format === 'pretty' ? prettyConsole(options.destination) : (options.destination ?? batchedStdout()),
   );
 }
 
