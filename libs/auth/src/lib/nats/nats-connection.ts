@@ -40,6 +40,9 @@ export function natsConnectionOptions(settings: NatsConnectionSettings): Connect
     // nats.js's own check of a silent socket (a partition); the revocation feed probes far faster
     pingInterval: 5000,
     maxPingOut: 2,
+    // nats.js would capture a stack trace for every request and subscription timer, for a timeout's
+    // error: the RelayNatsClient turns one into its own RpcTimeoutError, so that stack is never read
+    noAsyncTraces: true,
     // no cipher list: nats-server (Go) then picks TLS_AES_128_GCM_SHA256 (AES in hardware, OpenSSL
     // lists AES-GCM first), its fastest; preferring ChaCha20 cost the server more per hop (bench, closed-bus)
     ...(settings.tlsCaFile === undefined ? {} : { tls: { caFile: settings.tlsCaFile } }),
