@@ -4,13 +4,15 @@ import { join } from 'node:path';
 
 const REGISTER = join(__dirname, '..', '..', 'register.js');
 const STOP_GRACE_MS = 10_000;
+const OUTPUT_TAIL_BYTES = 64 * 1024;
+const OUTPUT_LINES = 200;
 
 /** A process the bench started; `stop()` ends it (gracefully first, so `--cpu-prof` files get written). */
 export interface BenchChild<TReady = unknown> {
   readonly name: string;
   readonly process: ChildProcess;
   readonly ready: TReady;
-  /** Output lines kept for error reports. */
+  /** The last output lines (stdout and stderr), for error reports. */
   readonly output: string[];
   /** Sends an IPC command and waits for the reply of type `replyType` (forked targets only). */
   command(message: object, replyType: string, timeoutMs?: number): Promise<void>;
@@ -39,7 +41,7 @@ export async function forkTarget<TReady>(
   let timer: NodeJS.Timeout | undefined;
   const ready = await new Promise<TReady>((resolve, reject) => {
     timer = setTimeout(
-      () => reject(new Error(`${name} not ready within ${readyTimeoutMs} ms\n${output.join('\n')}`)),
+      () => reject(new Error(`${name} not ready within ${readyTimeoutMs} ms\n${output().join('\n')}`)),
       readyTimeoutMs,
     );
     child.on('message', (message: { type?: string; data?: TReady; error?: string }) => {
@@ -47,7 +49,7 @@ export async function forkTarget<TReady>(
       if (message.type === 'error') reject(new Error(`${name} failed: ${message.error ?? ''}`));
     });
     child.once('exit', (code) =>
-      reject(new Error(`${name} exited (${code ?? 'signal'}) before it was ready\n${output.join('\n')}`)),
+      reject(new Error(`${name} exited (${code ?? 'signal'}) before it was ready\n${output().join('\n')}`)),
     );
     child.once('error', reject);
   })
@@ -60,7 +62,9 @@ export async function forkTarget<TReady>(
     name,
     process: child,
     ready,
-    output,
+    get output() {
+      return output();
+    },
     command: (message, replyType, timeoutMs = 30_000) => sendCommand(child, message, replyType, timeoutMs),
     stop: () => stopChild(child, () => child.connected && child.send({ type: 'stop' })),
   };
@@ -79,7 +83,9 @@ export function spawnProcess(
     name,
     process: child,
     ready: undefined,
-    output,
+    get output() {
+      return output();
+    },
     command: () => Promise.reject(new Error(`${name} takes no commands`)),
     stop: () => stopChild(child, () => child.kill('SIGTERM')),
   };
@@ -164,20 +170,27 @@ function sendCommand(
   });
 }
 
-function collectOutput(child: ChildProcess): string[] {
-  const output: string[] = [];
+/**
+ * Keeps the last `OUTPUT_TAIL_BYTES` of a child's output as the chunks arrive, split into lines only
+ * when read: the apps under load log a line per request, and splitting every chunk took the load
+ * generator's CPU from the stack it measures.
+ */
+function collectOutput(child: ChildProcess): () => string[] {
+  const chunks: Buffer[] = [];
+  let kept = 0;
   const keep = (chunk: Buffer): void => {
-    output.push(
-      ...chunk
-        .toString('utf8')
-        .split('\n')
-        .filter((line) => line !== ''),
-    );
-    if (output.length > 200) output.splice(0, output.length - 200);
+    chunks.push(chunk);
+    kept += chunk.length;
+    while (kept - chunks[0].length >= OUTPUT_TAIL_BYTES) kept -= chunks.shift()?.length ?? 0;
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  return output;
+  return () =>
+    Buffer.concat(chunks)
+      .toString('utf8')
+      .split('\n')
+      .filter((line) => line !== '')
+      .slice(-OUTPUT_LINES);
 }
 
 function stopChild(child: ChildProcess, askToStop: () => void): Promise<void> {
