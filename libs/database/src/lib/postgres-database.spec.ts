@@ -1,0 +1,97 @@
+import type { Database } from './database';
+import { openDatabase } from './open-database';
+import { PreparedStatements } from './postgres-database';
+import { createScratchPostgresDatabase, type ScratchDatabase } from './scratch-postgres';
+
+describe('PreparedStatements', () => {
+  it('names each parameterised text once, and the same text always alike', () => {
+    const statements = new PreparedStatements(10);
+    const first = statements.config('SELECT $1::int', [1]);
+    const other = statements.config('SELECT $1::text', ['a']);
+    expect(first).toEqual({ name: 's1', text: 'SELECT $1::int', values: [1] });
+    expect(other).toEqual({ name: 's2', text: 'SELECT $1::text', values: ['a'] });
+    expect(statements.config('SELECT $1::int', [2])).toEqual({
+      name: 's1',
+      text: 'SELECT $1::int',
+      values: [2],
+    });
+  });
+
+  it('leaves SQL without parameters unnamed: a script of several commands cannot be prepared', () => {
+    expect(new PreparedStatements(10).config('CREATE TABLE a (x int); CREATE TABLE b (y int)', [])).toEqual({
+      text: 'CREATE TABLE a (x int); CREATE TABLE b (y int)',
+      values: [],
+    });
+  });
+
+  it('runs texts past its capacity unnamed', () => {
+    const statements = new PreparedStatements(1);
+    statements.config('SELECT $1::int', [1]);
+    expect(statements.config('SELECT $1::text', ['a'])).toEqual({ text: 'SELECT $1::text', values: ['a'] });
+  });
+});
+
+describe('PostgresDatabase on PostgreSQL', () => {
+  let scratch: ScratchDatabase;
+  let database: Database;
+
+  beforeAll(async () => {
+    scratch = await createScratchPostgresDatabase();
+    database = await openDatabase({
+      url: scratch.url,
+      migrations: [
+        // a migration of two commands: run as a script, never prepared
+        {
+          id: '0001-stock',
+          sql: `CREATE TABLE stock (sku text PRIMARY KEY, available integer NOT NULL);
+                INSERT INTO stock (sku, available) VALUES ('apple', 5), ('pear', 2)`,
+        },
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await database.close();
+    await scratch.drop();
+  });
+
+  it('prepares a parameterised statement once per connection and answers from it every time', async () => {
+    const prepared = await database.transaction(async (tx) => {
+      expect(await tx.query('SELECT available FROM stock WHERE sku = $1', ['apple'])).toEqual([
+        { available: 5 },
+      ]);
+      expect(await tx.query('SELECT available FROM stock WHERE sku = $1', ['pear'])).toEqual([
+        { available: 2 },
+      ]);
+      return tx.query<{ statement: string }>(
+        "SELECT statement FROM pg_prepared_statements WHERE statement LIKE '%FROM stock%'",
+      );
+    });
+    expect(prepared).toEqual([{ statement: 'SELECT available FROM stock WHERE sku = $1' }]);
+  });
+
+  it('answers the same statement on every connection of the pool, and in transactions', async () => {
+    const levels = await Promise.all(
+      Array.from({ length: 20 }, (_, index) =>
+        index % 2 === 0
+          ? database.query<{ available: number }>('SELECT available FROM stock WHERE sku = $1', ['apple'])
+          : database.transaction((tx) =>
+              tx.query<{ available: number }>('SELECT available FROM stock WHERE sku = $1', ['apple']),
+            ),
+      ),
+    );
+    expect(levels.flat()).toEqual(Array.from({ length: 20 }, () => ({ available: 5 })));
+  });
+
+  it('reports a failing prepared statement and keeps the connection usable', async () => {
+    await expect(
+      database.query('UPDATE stock SET available = $2 WHERE sku = $1', ['apple', 'not a number']),
+    ).rejects.toThrow(/invalid input syntax for type integer/);
+    await expect(
+      database.query('UPDATE stock SET available = $2 WHERE sku = $1', ['apple', 4]),
+    ).resolves.toEqual([]);
+    expect(await database.query('SELECT available FROM stock WHERE sku = $1', ['apple'])).toEqual([
+      { available: 4 },
+    ]);
+  });
+});
