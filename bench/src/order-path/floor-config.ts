@@ -16,7 +16,11 @@ export interface FloorOrdersReady {
  */
 export const FLOOR_USER_ID = 'floor-user';
 
-/** Pool size of both floor processes: the same as `PostgresDatabase`'s, so both stacks get as many backends. */
+/**
+ * Pool size of both floor processes: the same as `PostgresDatabase`'s, so both stacks get as many
+ * backends. Their parameterised statements are named (prepared once per connection), as
+ * `PostgresDatabase` runs Relay's.
+ */
 export const FLOOR_POOL_SIZE = 10;
 
 /** A stock line of an order. */

@@ -89,25 +89,28 @@ async function reserve(pool: Pool, orderId: string, items: FloorItem[]): Promise
 }
 
 async function takeStock(client: PoolClient, orderId: string, items: FloorItem[]): Promise<boolean> {
-  const inserted = await client.query(
-    `INSERT INTO reservations (order_id, user_id, items, status) VALUES ($1, $2, $3, 'held')
+  const inserted = await client.query({
+    name: 'insert-held',
+    text: `INSERT INTO reservations (order_id, user_id, items, status) VALUES ($1, $2, $3, 'held')
      ON CONFLICT (order_id) DO NOTHING RETURNING order_id`,
-    [orderId, FLOOR_USER_ID, JSON.stringify(items)],
-  );
+    values: [orderId, FLOOR_USER_ID, JSON.stringify(items)],
+  });
   if (inserted.rowCount !== 1) {
-    const { rows } = await client.query<{ user_id: string; status: string }>(
-      'SELECT order_id, user_id, items, status FROM reservations WHERE order_id = $1',
-      [orderId],
-    );
+    const { rows } = await client.query<{ user_id: string; status: string }>({
+      name: 'find-reservation',
+      text: 'SELECT order_id, user_id, items, status FROM reservations WHERE order_id = $1',
+      values: [orderId],
+    });
     if (rows[0] === undefined || rows[0].user_id !== FLOOR_USER_ID) throw new Refusal('order_id_taken');
     if (rows[0].status === 'released') throw new Refusal('order_released');
     return false;
   }
   for (const item of items) {
-    const taken = await client.query(
-      'UPDATE stock SET available = available - $2 WHERE sku = $1 AND available >= $2 RETURNING available',
-      [item.sku, item.quantity],
-    );
+    const taken = await client.query({
+      name: 'take',
+      text: 'UPDATE stock SET available = available - $2 WHERE sku = $1 AND available >= $2 RETURNING available',
+      values: [item.sku, item.quantity],
+    });
     if (taken.rowCount !== 1) throw new Refusal('insufficient_stock');
   }
   return true;

@@ -80,10 +80,11 @@ async function handle(
   const items = parseItems(await readBody(request));
   if (items === undefined) return send(response, 400, { message: 'items must be [{ sku, quantity }]' });
   const id = randomUUID();
-  await pool.query(
-    `INSERT INTO orders (id, user_id, status, items) VALUES ($1, $2, 'pending', $3) RETURNING ${COLUMNS}`,
-    [id, FLOOR_USER_ID, JSON.stringify(items)],
-  );
+  await pool.query({
+    name: 'insert-pending',
+    text: `INSERT INTO orders (id, user_id, status, items) VALUES ($1, $2, 'pending', $3) RETURNING ${COLUMNS}`,
+    values: [id, FLOOR_USER_ID, JSON.stringify(items)],
+  });
   const reply = await reserve(connection, id, items);
   const [status, reason] =
     reply === 'timeout'
@@ -93,11 +94,12 @@ async function handle(
         : reply.err.status === 409
           ? (['rejected', reply.err.reason ?? 'insufficient_stock'] as const)
           : (['failed', 'inventory_unavailable'] as const);
-  const { rows } = await pool.query<OrderRow>(
-    `UPDATE orders SET status = $2, reason = $3, release_pending = $4, updated_at = clock_timestamp()
+  const { rows } = await pool.query<OrderRow>({
+    name: 'settle',
+    text: `UPDATE orders SET status = $2, reason = $3, release_pending = $4, updated_at = clock_timestamp()
      WHERE id = $1 AND status = 'pending' RETURNING ${COLUMNS}`,
-    [id, status, reason, status === 'failed'],
-  );
+    values: [id, status, reason, status === 'failed'],
+  });
   const order = rows[0];
   if (order === undefined || order.status !== 'confirmed') {
     return send(response, status === 'rejected' ? 409 : 503, { status, reason });
@@ -136,11 +138,12 @@ async function reserve(
 
 /** OrdersRepository.acknowledgeInventory: the `inventory.reserved` event, recorded once. */
 async function acknowledge(pool: Pool, orderId: string, userId: string): Promise<void> {
-  await pool.query(
-    `UPDATE orders SET inventory_acknowledged_at = COALESCE(inventory_acknowledged_at, clock_timestamp())
+  await pool.query({
+    name: 'acknowledge',
+    text: `UPDATE orders SET inventory_acknowledged_at = COALESCE(inventory_acknowledged_at, clock_timestamp())
      WHERE id = $1 AND user_id = $2 RETURNING id`,
-    [orderId, userId],
-  );
+    values: [orderId, userId],
+  });
 }
 
 function parseItems(body: string): FloorItem[] | undefined {
