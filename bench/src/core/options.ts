@@ -93,7 +93,7 @@ export function parseOptions(argv: string[], workspaceRoot: string): BenchOption
     mode: isQuick ? 'quick' : 'full',
     runs: isQuick ? 1 : 3,
     warmupSeconds: isQuick ? 0.3 : 2,
-    httpSeconds: isQuick ? 0.5 : 4,
+    httpSeconds: isQuick ? 0.5 : 3,
     natsSeconds: isQuick ? 0.5 : 3,
     alternatingSeconds: isQuick ? 1 : 6,
     verifierSeconds: isQuick ? 0.3 : 1,

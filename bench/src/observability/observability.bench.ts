@@ -61,7 +61,7 @@ export async function benchObservability(context: BenchContext, sink: OtlpSink):
           child.process.pid,
         ),
       ),
-      { ...rounds, seconds: options.mode === 'quick' ? 0.5 : 2 },
+      { ...rounds, seconds: options.mode === 'quick' ? 0.5 : 1.5 },
     );
     report(context, 'http', http);
     const nats = await runRounds(
@@ -71,7 +71,7 @@ export async function benchObservability(context: BenchContext, sink: OtlpSink):
           child.process.pid,
         ),
       ),
-      { ...rounds, seconds: options.mode === 'quick' ? 0.5 : 2 },
+      { ...rounds, seconds: options.mode === 'quick' ? 0.5 : 1.5 },
     );
     report(context, 'nats', nats);
     const exported = sink.received();
