@@ -95,7 +95,7 @@ export function parseOptions(argv: string[], workspaceRoot: string): BenchOption
     warmupSeconds: isQuick ? 0.3 : 2,
     httpSeconds: isQuick ? 0.5 : 3,
     natsSeconds: isQuick ? 0.5 : 3,
-    alternatingSeconds: isQuick ? 1 : 5,
+    alternatingSeconds: isQuick ? 1 : 6,
     verifierSeconds: isQuick ? 0.3 : 1,
     verifierRuns: isQuick ? 1 : 11,
     e2eSeconds: isQuick ? 0.5 : 3,

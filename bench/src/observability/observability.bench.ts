@@ -42,7 +42,8 @@ export async function benchObservability(context: BenchContext, sink: OtlpSink):
   try {
     await warmUp(targets, world.warmToken);
     const relay = driver.get(RelayNatsClient);
-    const rounds = { runs: options.runs, warmupSeconds: options.warmupSeconds };
+    // priced, not judged: two rounds in a full run keep the bench within its 10 minutes
+    const rounds = { runs: Math.min(options.runs, 2), warmupSeconds: options.warmupSeconds };
     const http = await runRounds(
       targets.map(({ variant, child }) =>
         withTargetCpu(
