@@ -25,14 +25,6 @@ export const KEY_RETIREMENT_MARGIN_SECONDS = 60;
 
 const RELOAD_COOLDOWN_MS = 1000;
 
-/**
- * How long the active key is used before the database is asked again which key is active: a
- * rotation made by another instance is followed within it (this instance's own, at once). Until
- * then tokens carry the previous key, which stays published (and accepted) until its tokens expire.
- * Asking on every token was one statement in six of a login.
- */
-const ACTIVE_KEY_RECHECK_MS = 1000;
-
 /** The key new tokens are signed with. */
 export interface ActiveSigningKey {
   kid: string;
@@ -51,7 +43,6 @@ export class SigningKeysService implements OnModuleInit {
   private published: JSONWebKeySet = { keys: [] };
   private localKeySet = createLocalJWKSet({ keys: [] });
   private lastReloadAt = Number.NEGATIVE_INFINITY;
-  private activeCheckedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly keys: SigningKeysRepository,
@@ -68,16 +59,11 @@ export class SigningKeysService implements OnModuleInit {
     await this.reload();
   }
 
-  /** The active key; follows a rotation made by another instance within `ACTIVE_KEY_RECHECK_MS`. */
+  /** The active key; follows a rotation made by another instance. */
   async signingKey(): Promise<ActiveSigningKey> {
-    if (this.active !== undefined && Date.now() - this.activeCheckedAt < ACTIVE_KEY_RECHECK_MS) {
-      return this.active;
-    }
-    const checkedAt = Date.now();
     const activeKid = await this.keys.findActiveKid();
     if (this.active === undefined || this.active.kid !== activeKid) await this.reload();
     if (this.active === undefined) throw new Error('No active signing key');
-    this.activeCheckedAt = checkedAt;
     return this.active;
   }
 
@@ -111,7 +97,6 @@ export class SigningKeysService implements OnModuleInit {
     const key = await this.generate();
     await this.keys.rotate(key, this.accessTokenTtl + KEY_RETIREMENT_MARGIN_SECONDS);
     await this.reload();
-    this.activeCheckedAt = Date.now();
     return key.kid;
   }
 
