@@ -13,6 +13,9 @@ const ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
 export interface RecordedTokenRequest {
   authorization?: string;
   contentType?: string;
+  /** `traceparent` and `x-request-id` as received (absent when not sent). */
+  traceparent?: string;
+  requestId?: string;
   params: Record<string, string>;
 }
 
@@ -77,6 +80,8 @@ async function handle(
   state.requests.push({
     authorization: request.headers.authorization,
     contentType: request.headers['content-type'],
+    ...optionalHeader('traceparent', request.headers['traceparent']),
+    ...optionalHeader('requestId', request.headers['x-request-id']),
     params,
   });
   const clientId = authenticate(request.headers.authorization, clients);
@@ -142,4 +147,8 @@ function authenticate(header: string | undefined, clients: Record<string, string
     .split(':')
     .map((part) => decodeURIComponent(part.replace(/\+/g, ' ')));
   return clients[id] !== undefined && clients[id] === secret ? id : undefined;
+}
+
+function optionalHeader(name: 'traceparent' | 'requestId', value: string | string[] | undefined) {
+  return typeof value === 'string' ? { [name]: value } : {};
 }

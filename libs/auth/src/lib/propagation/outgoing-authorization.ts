@@ -107,7 +107,8 @@ export class OutgoingAuthorization {
     const pendingKey = `${kind} ${key}`;
     const running = this.pending.get(pendingKey);
     if (running !== undefined) return running;
-    const request = requestToken(this.endpoint(kind), params)
+    // in the trace of the call that asked first; later callers share its answer
+    const request = requestToken(this.endpoint(kind), params, CallContext.traceHeaders())
       .then((token) => this.remember(kind, key, token))
       .finally(() => this.pending.delete(pendingKey));
     this.pending.set(pendingKey, request);

@@ -104,6 +104,9 @@ describe('propagation modes (forward, exchange, service)', () => {
       {
         authorization: `Basic ${Buffer.from(`${CLIENT_ID}:${encodeURIComponent(CLIENT_SECRET).replace(/%20/g, '+')}`).toString('base64')}`,
         contentType: 'application/x-www-form-urlencoded',
+        // the issuer's access line and span join the caller's trace and request
+        traceparent: expect.stringMatching(new RegExp(`^00-${TRACE_ID}-[0-9a-f]{16}-01$`)),
+        requestId: 'req-x-1',
         params: {
           grant_type: EXCHANGE,
           subject_token: token,

@@ -23,18 +23,22 @@ const logger = new Logger('TokenEndpoint');
 
 /**
  * POSTs a form-encoded token request with HTTP Basic client authentication (RFC 6749 §2.3.1, §4.4;
- * RFC 8693 §2.1). A refusal (any 4xx, e.g. `invalid_grant`) rejects with `UnauthorizedException`;
- * an unreachable or failing endpoint with `ServiceUnavailableException`.
+ * RFC 8693 §2.1), with `traceHeaders` (the call's `traceparent` and `x-request-id`) so the issuer's
+ * access line and span join the call that needed the token. A refusal (any 4xx, e.g.
+ * `invalid_grant`) rejects with `UnauthorizedException`; an unreachable or failing endpoint with
+ * `ServiceUnavailableException`.
  */
 export async function requestToken(
   options: TokenEndpointOptions,
   params: Record<string, string>,
+  traceHeaders: Record<string, string> = {},
 ): Promise<ObtainedToken> {
   let response: Response;
   try {
     response = await fetch(options.url, {
       method: 'POST',
       headers: {
+        ...traceHeaders,
         authorization: basicCredentials(options.clientId, options.clientSecret),
         'content-type': 'application/x-www-form-urlencoded',
         accept: 'application/json',
