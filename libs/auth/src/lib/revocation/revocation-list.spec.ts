@@ -113,6 +113,50 @@ describe(RevocationList.name, () => {
     ]);
   });
 
+  it('warns once while the bucket is unreachable, and logs an error once it has been for 30 s', async () => {
+    const deadPort = await getFreePort();
+    let clockOffsetMs = 0;
+    const lines: Array<{ level: string; message: string }> = [];
+    // Nest passes the context last (after the stack for errors)
+    const record =
+      (level: string) =>
+      (message: unknown, ...rest: unknown[]) => {
+        if (rest.at(-1) === RevocationList.name) lines.push({ level, message: String(message) });
+      };
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        AuthModule.forRoot({
+          issuer: issuer.issuer,
+          audience: 'orders',
+          jwksUri: jwks.url,
+          natsUrl: `nats://127.0.0.1:${deadPort}`,
+          serviceName: 'revocation-late',
+          revocationBucket: freshBucket(),
+          clock: () => new Date(Date.now() + clockOffsetMs),
+        }),
+      ],
+    }).compile();
+    moduleRef.useLogger({ log: record('log'), warn: record('warn'), error: record('error') });
+    const app = await moduleRef.init();
+    try {
+      await msUntil(() => lines.length > 0, 5000);
+      // retries fail every 250 ms or so meanwhile, unlogged
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(lines).toEqual([{ level: 'warn', message: expect.stringContaining('not synced') }]);
+
+      clockOffsetMs = 30_000;
+      await msUntil(() => lines.length > 1, 5000);
+
+      expect(lines).toEqual([
+        { level: 'warn', message: expect.stringContaining('not synced') },
+        { level: 'error', message: expect.stringContaining('still not synced after 30 s') },
+      ]);
+      expect(app.get(RevocationList).isSynced()).toBe(false);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('reports not synced and refuses every token when JetStream is unreachable', async () => {
     const deadPort = await getFreePort();
     const moduleRef = await Test.createTestingModule({

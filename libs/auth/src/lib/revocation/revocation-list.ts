@@ -18,6 +18,9 @@ import { reportRevocationFeedLost } from '../telemetry/auth-channels';
 
 const RETRY_MS = 250;
 const INITIAL_SYNC_TIMEOUT_MS = 5000;
+// Unsynced this long, the list logs an error: before that (a service started before the issuer made
+// the bucket, a NATS restart) it is expected and a warning says so once.
+const PERSISTENT_FAILURE_MS = 30_000;
 // CONTRACT.md "The bus is closed": an entry dated further ahead than this is refused
 const MAX_FUTURE_SECONDS = 30;
 
@@ -44,7 +47,9 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
   private changes = 0;
   private isDestroyed = false;
   private retryTimer?: NodeJS.Timeout;
-  private hasLoggedFailure = false;
+  // when the list last stopped being synced (or the start, before its first replay) and what was logged since
+  private failingSinceMs?: number;
+  private loggedFailure: 'none' | 'warn' | 'error' = 'none';
   private readonly nowMs: () => number;
 
   constructor(
@@ -119,16 +124,29 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
       if (this.feed.isStopped) return this.scheduleRetry();
       this.prune();
       this.setSynced(true);
-      if (this.hasLoggedFailure) this.logger.log(`Revocation list synced from ${this.bucket}`);
+      if (this.loggedFailure !== 'none') this.logger.log(`Revocation list synced from ${this.bucket}`);
+      this.loggedFailure = 'none';
+      this.failingSinceMs = undefined;
     } catch (error) {
-      if (!this.hasLoggedFailure) {
-        const reason = error instanceof Error ? error.message : String(error);
-        this.logger.error(
-          `Revocation list not synced: JetStream KV ${this.bucket} unavailable (${reason}); refusing tokens until it is`,
-        );
-        this.hasLoggedFailure = true;
-      }
+      this.logFailure(error instanceof Error ? error.message : String(error));
       this.scheduleRetry();
+    }
+  }
+
+  // a warning at the first failure, an error once it has lasted PERSISTENT_FAILURE_MS
+  private logFailure(reason: string): void {
+    const now = this.nowMs();
+    this.failingSinceMs ??= now;
+    if (this.loggedFailure === 'none') {
+      this.logger.warn(
+        `Revocation list not synced: JetStream KV ${this.bucket} unavailable (${reason}); refusing tokens until it is, retrying`,
+      );
+      this.loggedFailure = 'warn';
+    } else if (this.loggedFailure === 'warn' && now - this.failingSinceMs >= PERSISTENT_FAILURE_MS) {
+      this.logger.error(
+        `Revocation list still not synced after ${PERSISTENT_FAILURE_MS / 1000} s: JetStream KV ${this.bucket} unavailable (${reason}); refusing tokens until it is`,
+      );
+      this.loggedFailure = 'error';
     }
   }
 
@@ -136,7 +154,8 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
     // lost during a replay: connect() fails and retries itself
     if (this.isDestroyed || !this.synced) return;
     this.logger.warn(`Revocation feed from ${this.bucket} lost; refusing tokens until it is replayed`);
-    this.hasLoggedFailure = true;
+    this.loggedFailure = 'warn';
+    this.failingSinceMs = this.nowMs();
     reportRevocationFeedLost(this.bucket);
     this.setSynced(false);
     this.feed?.stop();
