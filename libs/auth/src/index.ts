@@ -34,7 +34,7 @@ export { RpcCallError, RpcTimeoutError } from './lib/errors/rpc-call.error';
 export { TransportExceptionFilter } from './lib/errors/transport-exception.filter';
 export { RevocationList } from './lib/revocation/revocation-list';
 export { RelayNatsClient, type RelayNatsCallOptions } from './lib/nats/relay-nats-client';
-export { natsMicroserviceOptions } from './lib/nats/nats-microservice-options';
+export { natsMicroserviceOptions, RelayServerNats } from './lib/nats/nats-microservice-options';
 export { type NatsConnectionSettings, natsConnectionOptions } from './lib/nats/nats-connection';
 export { MalformedNatsPayload, StrictNatsDeserializer } from './lib/nats/strict-nats-deserializer';
 export { StrictValidationPipe } from './lib/nats/strict-validation.pipe';

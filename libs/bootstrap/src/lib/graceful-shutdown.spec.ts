@@ -11,7 +11,7 @@ import { connect, type NatsConnection, type NatsError, StringCodec } from 'nats'
 import { natsMicroserviceOptions } from '@relay/auth';
 import { HealthModule } from '@relay/health';
 
-import { GracefulShutdown, InFlight } from './graceful-shutdown';
+import { GracefulShutdown } from './graceful-shutdown';
 
 const NATS_URL = process.env['RELAY_TEST_NATS_URL'] ?? 'nats://127.0.0.1:4222';
 // one subject per run: other specs on the shared bus never answer it
@@ -186,45 +186,5 @@ describe(GracefulShutdown.name, () => {
         await app.close();
       }
     });
-  });
-});
-
-describe(InFlight.name, () => {
-  it('is idle at once when nothing was tracked', async () => {
-    await expect(new InFlight().idle()).resolves.toBeUndefined();
-  });
-
-  it('counts a promise until it settles, rejected or not', async () => {
-    const calls = new InFlight();
-    const first = new Gate();
-    const second = new Gate();
-    const tracked = [
-      calls.track(() => first.opened),
-      calls.track(() => second.opened.then(() => Promise.reject(new Error('handler failed')))),
-    ];
-    const idle = settledFlag(calls.idle());
-
-    expect(calls.size).toBe(2);
-    first.open();
-    await tracked[0];
-    expect(calls.size).toBe(1);
-    expect(idle.isSettled).toBe(false);
-
-    second.open();
-    await expect(tracked[1]).rejects.toThrow('handler failed');
-    await calls.idle();
-    expect(calls.size).toBe(0);
-  });
-
-  it('counts a synchronous call only while it runs, even when it throws', () => {
-    const calls = new InFlight();
-
-    expect(calls.track(() => calls.size)).toBe(1);
-    expect(() =>
-      calls.track(() => {
-        throw new Error('boom');
-      }),
-    ).toThrow('boom');
-    expect(calls.size).toBe(0);
   });
 });

@@ -1,10 +1,10 @@
 import type { Server as HttpServer } from 'node:http';
 
 import { Logger } from '@nestjs/common';
-import { type BaseRpcContext, NestMicroservice, ServerNats } from '@nestjs/microservices';
+import { ModulesContainer } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { NatsConnection, Subscription } from 'nats';
 
+import { RelayServerNats } from '@relay/auth';
 import { Readiness } from '@relay/health';
 
 /** How {@link GracefulShutdown} paces a shutdown (`SHUTDOWN_GRACE_MS`, `SHUTDOWN_TIMEOUT_MS`). */
@@ -31,9 +31,10 @@ export type DrainOutcome = 'drained' | 'timed-out';
  *    and the revocation feed, and flush traces. Closing those first (Nest's own order on a signal runs
  *    `onModuleDestroy` before it stops listening) would fail the very requests being finished.
  *
- * {@link GracefulShutdown.prepare} must run before `app.init()`: it hooks into HTTP answers and into
- * the NATS server's handling of each message, to count what is in flight. The app must import
- * `HealthModule` (its `Readiness` is what step 1 turns).
+ * {@link GracefulShutdown.prepare} must run before `app.init()`: it hooks into HTTP answers. The NATS
+ * side is `RelayServerNats`'s (`natsMicroserviceOptions`), which counts the messages in flight; a NATS
+ * listener of another kind is not drained. The app must import `HealthModule` (its `Readiness` is what
+ * step 1 turns).
  */
 export class GracefulShutdown {
   private readonly logger = new Logger('Shutdown');
@@ -44,16 +45,12 @@ export class GracefulShutdown {
     private readonly app: NestFastifyApplication,
     private readonly settings: ShutdownSettings,
     private readonly readiness: Readiness,
-    private readonly natsServers: readonly ServerNats[],
-    private readonly natsMessages: InFlight,
+    private readonly natsServers: readonly RelayServerNats[],
   ) {}
 
   /** Hooks the shutdown into `app` (created, not yet initialised). */
   static prepare(app: NestFastifyApplication, settings: ShutdownSettings): GracefulShutdown {
-    const natsServers = natsServersOf(app);
-    const natsMessages = new InFlight();
-    for (const server of natsServers) countMessagesInFlight(server, natsMessages);
-    const shutdown = new GracefulShutdown(app, settings, readinessOf(app), natsServers, natsMessages);
+    const shutdown = new GracefulShutdown(app, settings, readinessOf(app), natsServersOf(app));
     app
       .getHttpAdapter()
       .getInstance()
@@ -117,81 +114,23 @@ export class GracefulShutdown {
     this.readiness.drain();
     await delay(this.settings.graceMs);
     const httpServer = this.app.getHttpServer() as HttpServer;
-    const finished = Promise.all([closeListener(httpServer), this.drainNats()]);
+    const finished = Promise.all([
+      closeListener(httpServer),
+      ...this.natsServers.map((server) => server.drain()),
+    ]);
     const outcome = await settleWithin(finished, this.settings.timeoutMs);
     if (outcome === 'timed-out') {
       this.logger.warn(
-        `work still in flight after ${this.settings.timeoutMs} ms (SHUTDOWN_TIMEOUT_MS): cutting ${this.natsMessages.size} NATS message(s) and the open HTTP connections`,
+        `work still in flight after ${this.settings.timeoutMs} ms (SHUTDOWN_TIMEOUT_MS): cutting ${this.natsMessagesInFlight()} NATS message(s) and the open HTTP connections`,
       );
       httpServer.closeAllConnections();
     }
     return outcome;
   }
 
-  // Draining a subscription unsubscribes and waits for the server's acknowledgement: every message the
-  // bus sent before it has reached its handler by then, so the count below includes it.
-  private async drainNats(): Promise<void> {
-    await Promise.all(
-      this.natsServers.flatMap((server) =>
-        subscriptionsOf(server).map((subscription) => subscription.drain().catch(() => undefined)),
-      ),
-    );
-    await this.natsMessages.idle();
-    // Nest publishes a reply on the tick after its handler settles; flush puts it on the wire before close
-    await new Promise((resolve) => setImmediate(resolve));
-    await Promise.all(
-      this.natsServers.map((server) =>
-        connectionOf(server)
-          ?.flush()
-          .catch(() => undefined),
-      ),
-    );
+  private natsMessagesInFlight(): number {
+    return this.natsServers.reduce((sum, server) => sum + server.messagesInFlight, 0);
   }
-}
-
-/** A count of calls under way, and a promise for the moment it is zero. */
-export class InFlight {
-  private count = 0;
-  private waiters: Array<() => void> = [];
-
-  get size(): number {
-    return this.count;
-  }
-
-  /** Runs `work`, counting it until it returns or, when it returns a promise, until that settles. */
-  track<T>(work: () => T): T {
-    this.count += 1;
-    let result: T;
-    try {
-      result = work();
-    } catch (error) {
-      this.release();
-      throw error;
-    }
-    if (!isPromiseLike(result)) {
-      this.release();
-      return result;
-    }
-    return Promise.resolve(result).finally(() => this.release()) as T;
-  }
-
-  /** Resolves once nothing is in flight (at once when nothing is). */
-  idle(): Promise<void> {
-    if (this.count === 0) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
-  }
-
-  private release(): void {
-    this.count -= 1;
-    if (this.count > 0) return;
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const resolve of waiters) resolve();
-  }
-}
-
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
 }
 
 /** `drained` when `work` settles within `timeoutMs`, else `timed-out` (the timer never outlives it). */
@@ -224,35 +163,16 @@ function readinessOf(app: NestFastifyApplication): Readiness {
   return app.get(Readiness, { strict: false });
 }
 
-// Nest gives no public way to its transport strategies nor to ServerNats's subscriptions, nor to the
-// processing hook `natsMicroserviceOptions` sets: the bracket accesses below read those members
-// (Nest 11) and graceful-shutdown.spec.ts fails when an upgrade moves them.
-function natsServersOf(app: NestFastifyApplication): ServerNats[] {
-  return app.getMicroservices().flatMap((microservice) => {
-    const server = microservice instanceof NestMicroservice ? microservice['serverInstance'] : undefined;
-    return server instanceof ServerNats ? [server] : [];
-  });
-}
-
-function subscriptionsOf(server: ServerNats): Subscription[] {
-  return server['subscriptions'] as Subscription[];
-}
-
-function countMessagesInFlight(server: ServerNats, messages: InFlight): void {
-  const handle = server['onProcessingStartHook'].bind(server);
-  // the hook wraps a message's guards, pipes and handler; natsMicroserviceOptions' returns a promise
-  // settled once the handler has, so the count covers the whole of each message's handling
-  server.setOnProcessingStartHook((transportId, context, done) =>
-    // the setter types the context `unknown`; Nest passes the one its hook field is typed with
-    messages.track(() => handle(transportId, context as BaseRpcContext, done)),
-  );
-}
-
-function connectionOf(server: ServerNats): NatsConnection | undefined {
-  try {
-    return server.unwrap<NatsConnection>();
-  } catch {
-    // never connected (startAllMicroservices not reached): nothing to flush
-    return undefined;
-  }
+// The app's NATS listeners, from Nest's public registry of RPC targets (each microservice adds its
+// server when it is created; the registry replays them to a new subscriber at once).
+function natsServersOf(app: NestFastifyApplication): RelayServerNats[] {
+  const servers: RelayServerNats[] = [];
+  app
+    .get(ModulesContainer)
+    .getRpcTargetRegistry<unknown>()
+    .subscribe((target) => {
+      if (target instanceof RelayServerNats) servers.push(target);
+    })
+    .unsubscribe();
+  return servers;
 }
