@@ -1,52 +1,30 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { OpenAPIObject, ResponseObject } from '@nestjs/swagger';
 
 import { createServiceApp } from '@relay/bootstrap';
-import {
-  checkOpenApiConformance,
-  OPENAPI_JSON_PATH,
-  OPENAPI_UI_PATH,
-  type OpenApiConformance,
-  recordRoutes,
-} from '@relay/observability';
-import { type NatsServer, startNatsServer } from '@relay/testing';
+import { initAndCheckOpenApi, OPENAPI_UI_PATH, type OpenApiConformance } from '@relay/observability';
+import { startServiceUnderTest } from '@relay/testing';
 
 // The real orders app on a private NATS and embedded PostgreSQL; no issuer is needed: every call
 // here is made without a token.
 describe('orders OpenAPI document', () => {
-  let natsServer: NatsServer;
-  let dataDir: string;
   let app: NestFastifyApplication;
+  let stop: () => Promise<void>;
   let document: OpenAPIObject;
   let conformance: OpenApiConformance;
 
   beforeAll(async () => {
-    natsServer = await startNatsServer({ jetstream: true });
-    dataDir = mkdtempSync(join(tmpdir(), 'relay-orders-openapi-'));
-    delete process.env['DATABASE_URL'];
-    Object.assign(process.env, {
-      AUTH_ISSUER: 'http://issuer.relay.test',
-      DATA_DIR: dataDir,
-      NATS_URL: natsServer.url,
-      LOG_LEVEL: 'error',
-    });
-    // imported only now: ConfigModule.forRoot validates process.env when the module is loaded
-    const { AppModule } = await import('./app.module');
-    app = await createServiceApp(AppModule, { name: 'orders', natsUrl: natsServer.url, logLevel: 'error' });
-    const routes = recordRoutes(app);
-    await app.init();
-    document = (await app.inject({ method: 'GET', url: OPENAPI_JSON_PATH })).json<OpenAPIObject>();
-    conformance = await checkOpenApiConformance(app, routes, document);
+    const env = { AUTH_ISSUER: 'http://issuer.relay.test' };
+    ({ app, stop } = await startServiceUnderTest({ name: 'orders-openapi', env }, async (natsUrl) => {
+      // imported only now: ConfigModule.forRoot validates process.env when the module is loaded
+      const { AppModule } = await import('./app.module');
+      return createServiceApp(AppModule, { name: 'orders', natsUrl, logLevel: 'error' });
+    }));
+    ({ document, conformance } = await initAndCheckOpenApi(app));
   }, 60_000);
 
   afterAll(async () => {
-    await app?.close();
-    await natsServer?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await stop?.();
   });
 
   const responsesOf = (path: string, method: 'get' | 'post'): Record<string, ResponseObject> =>

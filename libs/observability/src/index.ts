@@ -13,6 +13,8 @@ export {
 } from './lib/openapi/openapi';
 export {
   checkOpenApiConformance,
+  initAndCheckOpenApi,
+  type OpenApiCheck,
   type OpenApiConformance,
   recordRoutes,
   type RegisteredRoute,

@@ -11,4 +11,9 @@ export { msUntil } from './lib/ms-until';
 export { getFreePort, waitForPort } from './lib/ports';
 export { startTcpProxy, type TcpProxy } from './lib/tcp-proxy';
 export { type NatsServer, type NatsServerOptions, startNatsServer } from './lib/nats-server';
+export {
+  type ServiceUnderTest,
+  type ServiceUnderTestOptions,
+  startServiceUnderTest,
+} from './lib/service-under-test';
 export type { BusConnectionInfo, BusService } from '@relay/nats-bus';

@@ -74,6 +74,26 @@ export async function checkOpenApiConformance(
   };
 }
 
+/** The document an app serves and how it conforms to the app (see {@link initAndCheckOpenApi}). */
+export interface OpenApiCheck {
+  document: OpenAPIObject;
+  conformance: OpenApiConformance;
+}
+
+/**
+ * Initialises `app` (created by `createServiceApp`, not yet initialised) with its routes recorded,
+ * then reads the document it serves at {@link OPENAPI_JSON_PATH} and checks it against the app
+ * ({@link checkOpenApiConformance}).
+ */
+export async function initAndCheckOpenApi(app: INestApplication): Promise<OpenApiCheck> {
+  const routes = recordRoutes(app);
+  await app.init();
+  const document = (
+    await fastifyOf(app).inject({ method: 'GET', url: OPENAPI_JSON_PATH })
+  ).json<OpenAPIObject>();
+  return { document, conformance: await checkOpenApiConformance(app, routes, document) };
+}
+
 // the document and Swagger UI's assets: served beside the API, not part of it
 function isDocumentRoute(url: string): boolean {
   return url === OPENAPI_UI_PATH || url.startsWith(`${OPENAPI_UI_PATH}/`) || url === OPENAPI_JSON_PATH;
