@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 import { getFreePort, waitForPort } from '@relay/testing';
 
-import { spawnProcess } from './child';
+import { type BenchChild, spawnProcess } from './child';
 
 /** The bus the bench uses. */
 export interface BenchNats {
@@ -15,13 +15,21 @@ export interface BenchNats {
   stop(): Promise<void>;
 }
 
+/** A private `nats-server -js`, with its process id so its CPU time can be read. */
+export interface PrivateNats {
+  url: string;
+  port: number;
+  child: BenchChild<undefined>;
+  stop(): Promise<void>;
+}
+
 /**
  * A private `nats-server -js` on a free port with a throw-away store, so the bench neither disturbs
  * nor is disturbed by other users of the shared bus. Falls back to `NATS_URL` (or :4222) when no
  * `nats-server` binary is on the PATH.
  */
 export async function startBenchNats(): Promise<BenchNats> {
-  if (spawnSync('nats-server', ['--version'], { stdio: 'ignore' }).error !== undefined) {
+  if (!hasNatsServerBinary()) {
     const url = process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
     return {
       url,
@@ -29,9 +37,22 @@ export async function startBenchNats(): Promise<BenchNats> {
       stop: () => Promise.resolve(),
     };
   }
+  const nats = await startPrivateNats('nats');
+  return { url: nats.url, description: `private nats-server on :${nats.port}`, stop: nats.stop };
+}
+
+/**
+ * Starts a `nats-server -js` on a free port with a throw-away store (`relay-bench-<name>-…`); `name`
+ * also names its process. Each stack of the order-path comparison gets its own: the floor answers
+ * the same subjects as inventory, so the two must not share a bus, and the bus's CPU per order is
+ * only readable from a process that carries one stack. Rejects when there is no `nats-server`
+ * binary on the PATH.
+ */
+export async function startPrivateNats(name: string): Promise<PrivateNats> {
+  if (!hasNatsServerBinary()) throw new Error('no nats-server binary on the PATH');
   const port = await getFreePort();
-  const storeDir = mkdtempSync(join(tmpdir(), 'relay-bench-nats-'));
-  const server = spawnProcess('nats-server', 'nats-server', [
+  const storeDir = mkdtempSync(join(tmpdir(), `relay-bench-${name}-`));
+  const child = spawnProcess(name, 'nats-server', [
     '-js',
     '-a',
     '127.0.0.1',
@@ -40,18 +61,19 @@ export async function startBenchNats(): Promise<BenchNats> {
     '-sd',
     storeDir,
   ]);
+  const stop = async (): Promise<void> => {
+    await child.stop();
+    rmSync(storeDir, { recursive: true, force: true });
+  };
   try {
     await waitForPort(port, '127.0.0.1', 10_000);
   } catch (error) {
-    await server.stop();
-    throw new Error(`nats-server did not start: ${server.output.join('\n')}`, { cause: error });
+    await stop();
+    throw new Error(`nats-server did not start: ${child.output.join('\n')}`, { cause: error });
   }
-  return {
-    url: `nats://127.0.0.1:${port}`,
-    description: `private nats-server on :${port}`,
-    stop: async () => {
-      await server.stop();
-      rmSync(storeDir, { recursive: true, force: true });
-    },
-  };
+  return { url: `nats://127.0.0.1:${port}`, port, child, stop };
+}
+
+function hasNatsServerBinary(): boolean {
+  return spawnSync('nats-server', ['--version'], { stdio: 'ignore' }).error === undefined;
 }

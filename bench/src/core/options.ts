@@ -29,6 +29,12 @@ export interface BenchOptions {
   /** Rounds of the in-process verifier section: rounds are cheap there, and its per-round ratios swing most. */
   verifierRuns: number;
   e2eSeconds: number;
+  /**
+   * Each stack's warm-up before the measured rounds of the order-path comparison (at the highest of
+   * `e2eConcurrency`) and of the embedded section (at 50 clients), long enough for V8 to compile the
+   * apps' hot paths: 4 s (`--quick`: 0.6 s).
+   */
+  stackWarmupSeconds: number;
   /** autocannon connections / in-flight NATS requests for the guard and hop figures. */
   connections: number;
   e2eConcurrency: number[];
@@ -99,6 +105,7 @@ export function parseOptions(argv: string[], workspaceRoot: string): BenchOption
     verifierSeconds: isQuick ? 0.3 : 1,
     verifierRuns: isQuick ? 1 : 11,
     e2eSeconds: isQuick ? 0.5 : 3,
+    stackWarmupSeconds: isQuick ? 0.6 : 4,
     connections: 50,
     e2eConcurrency: isQuick ? [1, 10] : [1, 10, 50],
     databases: databases as DatabaseKind[],

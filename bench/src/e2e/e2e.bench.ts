@@ -5,6 +5,7 @@ import { readCpuProfile, summariseProfile } from '../core/cpu-profile';
 import type { FigureSink } from '../core/figures';
 import { runHttpLoad } from '../core/http-load';
 import type { LoadResult } from '../core/load-result';
+import { type PrivateNats, startPrivateNats } from '../core/nats-server';
 import type { BenchOptions, DatabaseKind } from '../core/options';
 import { median, round, sleep } from '../core/stats';
 import { profileDir } from '../targets/profile-target';
@@ -18,7 +19,6 @@ import {
   smokeFloor,
 } from '../order-path/order-path.bench';
 import { databaseNamesOf, type FloorStack, startFloorStack } from '../order-path/floor-stack';
-import { type PrivateNats, startPrivateNats } from '../order-path/private-nats';
 import { APP_NAMES, createStackDatabases } from './databases';
 import { ensureBuilt, prepare, type RelayStack, SKUS, startRelayStack, STOCK_PER_SKU } from './relay-stack';
 

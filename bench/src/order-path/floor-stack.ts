@@ -9,9 +9,9 @@ import { inventoryMigrations } from '../../../apps/inventory/src/database/migrat
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { ordersMigrations } from '../../../apps/orders/src/database/migrations';
 import { type BenchChild, forkTarget } from '../core/child';
+import { type PrivateNats, startPrivateNats } from '../core/nats-server';
 import { createStackDatabases, type StackDatabases } from '../e2e/databases';
 import type { FloorConfig, FloorOrdersReady } from './floor-config';
-import { type PrivateNats, startPrivateNats } from './private-nats';
 
 /** The floor of the order path, serving `POST /orders` at `url`. */
 export interface FloorStack {

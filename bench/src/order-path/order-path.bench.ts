@@ -9,8 +9,6 @@ import { type CpuPerOrder, meterCpu, PostgresProcesses, type ProcessRoles } from
 /** The issue's goal: Relay's orders/s at 50 clients at least this share of the floor's, on PostgreSQL. */
 const FLOOR_GOAL = 0.75;
 const JUDGED_CLIENTS = 50;
-/** Each stack's warm-up before the rounds: this many times `warmupSeconds`, at the highest concurrency. */
-const WARMUP_FACTOR = 2;
 
 /** One stack under comparison: how to load it once and which processes work for it. */
 export interface ComparedStack {
@@ -85,7 +83,7 @@ export async function compareWithFloor(
     // Both stacks at the judged concurrency first: Relay runs far more JavaScript per order than the
     // floor, and V8 needs more orders to compile it (its CPU per order fell by half over its first
     // thousand orders here), so runs before that measured the compiler as much as Relay.
-    for (const stack of [relay, floor]) await stack.load(peakClients, options.warmupSeconds * WARMUP_FACTOR);
+    for (const stack of [relay, floor]) await stack.load(peakClients, options.stackWarmupSeconds);
     // the warm-ups' transactions reach pg_stat_database within 500 ms
     await sleep(1000);
     const runs: Comparison['runs'] = new Map(options.e2eConcurrency.map((clients) => [clients, []]));
