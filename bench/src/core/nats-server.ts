@@ -15,11 +15,19 @@ export interface BenchNats {
   stop(): Promise<void>;
 }
 
+/** What a nats-server has received from its clients since it started (its monitoring `/varz`). */
+export interface BusTraffic {
+  messages: number;
+  bytes: number;
+}
+
 /** A private `nats-server -js`, with its process id so its CPU time can be read. */
 export interface PrivateNats {
   url: string;
   port: number;
   child: BenchChild<undefined>;
+  /** Messages and bytes received from the clients so far (`in_msgs`, `in_bytes`). */
+  traffic(): Promise<BusTraffic>;
   stop(): Promise<void>;
 }
 
@@ -51,6 +59,7 @@ export async function startBenchNats(): Promise<BenchNats> {
 export async function startPrivateNats(name: string): Promise<PrivateNats> {
   if (!hasNatsServerBinary()) throw new Error('no nats-server binary on the PATH');
   const port = await getFreePort();
+  const monitorPort = await getFreePort();
   const storeDir = mkdtempSync(join(tmpdir(), `relay-bench-${name}-`));
   const child = spawnProcess(name, 'nats-server', [
     '-js',
@@ -58,6 +67,8 @@ export async function startPrivateNats(name: string): Promise<PrivateNats> {
     '127.0.0.1',
     '-p',
     String(port),
+    '-m',
+    String(monitorPort),
     '-sd',
     storeDir,
   ]);
@@ -71,7 +82,14 @@ export async function startPrivateNats(name: string): Promise<PrivateNats> {
     await stop();
     throw new Error(`nats-server did not start: ${child.output.join('\n')}`, { cause: error });
   }
-  return { url: `nats://127.0.0.1:${port}`, port, child, stop };
+  const traffic = async (): Promise<BusTraffic> => {
+    const varz = (await (await fetch(`http://127.0.0.1:${monitorPort}/varz`)).json()) as {
+      in_msgs: number;
+      in_bytes: number;
+    };
+    return { messages: varz.in_msgs, bytes: varz.in_bytes };
+  };
+  return { url: `nats://127.0.0.1:${port}`, port, child, traffic, stop };
 }
 
 function hasNatsServerBinary(): boolean {

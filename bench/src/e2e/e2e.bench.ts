@@ -101,6 +101,7 @@ async function benchDatabase(
           'nats-server': pidOf(ownNats.child.process.pid),
         },
         databaseNames: databaseNamesOf(databases),
+        busTraffic: ownNats.traffic,
       };
       await compareOnPostgres(options, sink, relay, (clients, result) =>
         record(results.get(clients)?.length ?? 0, clients, result),

@@ -1,6 +1,7 @@
 import type { FigureSink } from '../core/figures';
 import { runHttpLoad } from '../core/http-load';
 import type { LoadResult } from '../core/load-result';
+import type { BusTraffic } from '../core/nats-server';
 import type { BenchOptions } from '../core/options';
 import { median, round, sleep } from '../core/stats';
 import type { FloorStack } from './floor-stack';
@@ -18,6 +19,8 @@ export interface ComparedStack {
   roles: ProcessRoles;
   /** Its databases on the server, whose backends count as its `postgres` role. */
   databaseNames: string[];
+  /** What its own nats-server has received so far. */
+  busTraffic(): Promise<BusTraffic>;
 }
 
 /** One metered run of a stack. */
@@ -31,6 +34,8 @@ export interface Comparison {
   runs: Map<number, { relay: Measured; floor: Measured }[]>;
   /** Transactions committed per order in each stack's databases, over all its runs. */
   commitsPerOrder: { relay: number; floor: number };
+  /** Messages and bytes each stack's services sent through its nats-server per order, over all its runs. */
+  busPerOrder: { relay: BusTraffic; floor: BusTraffic };
 }
 
 /** `POST /orders` on the floor with the given body generator. */
@@ -53,6 +58,7 @@ export function floorStack(floor: FloorStack, body: () => string): ComparedStack
       'nats-server': pidOf(floor.nats.child.process.pid),
     },
     databaseNames: floor.databaseNames,
+    busTraffic: floor.nats.traffic,
   };
 }
 
@@ -91,6 +97,7 @@ export async function compareWithFloor(
       relay: await postgres.commits(relay.databaseNames),
       floor: await postgres.commits(floor.databaseNames),
     };
+    const busBefore = { relay: await relay.busTraffic(), floor: await floor.busTraffic() };
     for (let roundIndex = 0; roundIndex < options.runs; roundIndex += 1) {
       for (const clients of options.e2eConcurrency) {
         let relayRun: Measured;
@@ -113,20 +120,24 @@ export async function compareWithFloor(
     }
     // the backends flush pg_stat_database at most every 500 ms once idle
     await sleep(1000);
-    const perOrder = async (
-      stack: ComparedStack,
-      before: number,
-      which: 'relay' | 'floor',
-    ): Promise<number> => {
-      const orders = [...runs.values()].flat().reduce((sum, pair) => sum + pair[which].result.completed, 0);
-      return ((await postgres.commits(stack.databaseNames)) - before) / orders;
+    const ordersOf = (which: 'relay' | 'floor'): number =>
+      [...runs.values()].flat().reduce((sum, pair) => sum + pair[which].result.completed, 0);
+    const commitsPerOrder = async (stack: ComparedStack, which: 'relay' | 'floor'): Promise<number> =>
+      ((await postgres.commits(stack.databaseNames)) - commitsBefore[which]) / ordersOf(which);
+    const busPerOrder = async (stack: ComparedStack, which: 'relay' | 'floor'): Promise<BusTraffic> => {
+      const after = await stack.busTraffic();
+      return {
+        messages: (after.messages - busBefore[which].messages) / ordersOf(which),
+        bytes: (after.bytes - busBefore[which].bytes) / ordersOf(which),
+      };
     };
     return {
       runs,
       commitsPerOrder: {
-        relay: await perOrder(relay, commitsBefore.relay, 'relay'),
-        floor: await perOrder(floor, commitsBefore.floor, 'floor'),
+        relay: await commitsPerOrder(relay, 'relay'),
+        floor: await commitsPerOrder(floor, 'floor'),
       },
+      busPerOrder: { relay: await busPerOrder(relay, 'relay'), floor: await busPerOrder(floor, 'floor') },
     };
   } finally {
     await postgres.close();
@@ -137,7 +148,8 @@ export async function compareWithFloor(
  * The order-path figures: `orders.floor_ratio.c<N>` (Relay's orders/s over the floor's, median of
  * the rounds' ratios; judged at 50 clients), `orders.p99_ratio.c<N>`, the floor's own orders/s and
  * p99, and per process the CPU µs per order of both stacks at 50 clients (1 client too, where the
- * work is not shared by batching), with the transactions each order commits.
+ * work is not shared by batching), with the transactions each order commits and the messages and
+ * bytes it sends through the bus.
  */
 export function reportComparison(sink: FigureSink, comparison: Comparison): void {
   for (const [clients, rounds] of comparison.runs) {
@@ -196,6 +208,13 @@ export function reportComparison(sink: FigureSink, comparison: Comparison): void
       `orders.pg_commits.${stack}`,
       round(comparison.commitsPerOrder[stack], 2),
       'PostgreSQL transactions committed per order',
+    );
+    const bus = comparison.busPerOrder[stack];
+    sink.info(`orders.nats_messages.${stack}`, round(bus.messages, 2), 'messages published per order');
+    sink.info(
+      `orders.nats_bytes.${stack}`,
+      round(bus.bytes, 0),
+      'bytes published per order (headers + payloads)',
     );
   }
 }
