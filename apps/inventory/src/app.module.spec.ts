@@ -1,7 +1,4 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { headers as createNatsHeaders } from 'nats';
@@ -11,9 +8,8 @@ import { InventorySubjects, ServiceScopes } from '@relay/contracts';
 import {
   createTestIssuer,
   type JwksServer,
-  type NatsServer,
   NatsTestClient,
-  startNatsServer,
+  startServiceUnderTest,
   type TestIssuer,
 } from '@relay/testing';
 
@@ -24,46 +20,33 @@ describe('inventory app (HTTP + NATS)', () => {
   let jwks: JwksServer;
   let app: NestFastifyApplication;
   let nats: NatsTestClient;
-  let natsServer: NatsServer;
-  let dataDir: string;
+  let stop: () => Promise<void>;
   let customerToken: string;
   let adminToken: string;
 
   beforeAll(async () => {
     issuer = await createTestIssuer({ issuer: 'http://issuer.relay.test' });
     jwks = await issuer.serveJwks();
-    dataDir = mkdtempSync(join(tmpdir(), 'relay-inventory-'));
     // a private server: the subjects are fixed by the contract, so other suites on a shared bus could answer
-    natsServer = await startNatsServer({ jetstream: true });
-    Object.assign(process.env, {
-      AUTH_ISSUER: issuer.issuer,
-      AUTH_JWKS_URI: jwks.url,
-      DATA_DIR: dataDir,
-      NATS_URL: natsServer.url,
-      LOG_LEVEL: 'error',
+    const env = { AUTH_ISSUER: issuer.issuer, AUTH_JWKS_URI: jwks.url };
+    const service = await startServiceUnderTest({ name: 'inventory', env }, async (natsUrl) => {
+      // imported only now: ConfigModule.forRoot validates process.env when the module is loaded
+      const { AppModule } = await import('./app.module');
+      return createServiceApp(AppModule, { name: 'inventory', natsUrl, logLevel: 'error' });
     });
-    delete process.env['DATABASE_URL'];
-    // imported only now: ConfigModule.forRoot validates process.env when the module is loaded
-    const { AppModule } = await import('./app.module');
-    app = await createServiceApp(AppModule, {
-      name: 'inventory',
-      natsUrl: natsServer.url,
-      logLevel: 'error',
-    });
+    ({ app, stop } = service);
     await app.init();
     await app.startAllMicroservices();
     await app.getHttpAdapter().getInstance().ready();
-    nats = await NatsTestClient.connect(natsServer.url);
+    nats = await NatsTestClient.connect(service.natsServer.url);
     customerToken = issuer.mintAccessToken({ claims: { sub: 'alice', roles: ['customer'] } });
     adminToken = issuer.mintAccessToken({ claims: { sub: 'root', roles: ['admin'] } });
   }, 60_000);
 
   afterAll(async () => {
     await nats?.close();
-    await app?.close();
+    await stop?.();
     await jwks?.stop();
-    await natsServer?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
   });
 
   const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
