@@ -43,12 +43,8 @@ export class AccessTokenGuard implements CanActivate {
   }
 }
 
-function admit(
-  { token, principal }: VerifiedToken,
-  policy: AccessPolicy,
-  span: Span,
-  cacheHit: boolean,
-): true {
+function admit(verified: VerifiedToken, policy: AccessPolicy, span: Span, cacheHit: boolean): true {
+  const { token, principal } = verified;
   try {
     assertPolicyMet(principal, policy);
   } catch (error) {
@@ -57,7 +53,7 @@ function admit(
     throw error;
   }
   recordCaller(token, principal, cacheHit);
-  endAccepted(span, token, principal, cacheHit);
+  endAccepted(span, verified, cacheHit);
   return true;
 }
 

@@ -80,6 +80,34 @@ describe('@relay/auth spans with an OpenTelemetry SDK', () => {
     expect(JSON.stringify(exporter.getFinishedSpans().map((span) => span.attributes))).not.toContain(token);
   });
 
+  it('names each token by its own fingerprint and key id on cache hits too', async () => {
+    const first = issuer.mintAccessToken({ claims: { sub: 'user-2', roles: ['customer'] } });
+    const second = issuer.mintAccessToken({ claims: { sub: 'user-3', roles: ['customer'] } });
+    const fingerprint = (token: string): string =>
+      createHash('sha256').update(token).digest('hex').slice(0, 16);
+
+    // a token is cached on its second acceptance: the third is answered from the cache
+    for (const token of [first, first, first, second]) {
+      expect((await probe.http('/probe', { authorization: `Bearer ${token}` })).status).toBe(200);
+    }
+
+    const seen = exporter
+      .getFinishedSpans()
+      .filter((span) => span.name === 'relay.verify_token')
+      .map(({ attributes }) => [
+        attributes['enduser.id'],
+        attributes['relay.token.fingerprint'],
+        attributes['relay.token.kid'],
+        attributes['relay.token.cache_hit'],
+      ]);
+    expect(seen).toEqual([
+      ['user-2', fingerprint(first), issuer.kid, false],
+      ['user-2', fingerprint(first), issuer.kid, false],
+      ['user-2', fingerprint(first), issuer.kid, true],
+      ['user-3', fingerprint(second), issuer.kid, false],
+    ]);
+  });
+
   it('fingerprints a refused compact token, but nothing of a credential that is not one', async () => {
     const forged = 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.c2ln';
     expect((await probe.http('/probe', { authorization: `Bearer ${forged}` })).status).toBe(401);
