@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import { Test } from '@nestjs/testing';
+import { Test, type TestingModule } from '@nestjs/testing';
 
 import { createTestIssuer, getFreePort, type JwksServer, msUntil, NatsTestClient } from '@relay/testing';
 
@@ -50,6 +50,24 @@ describe(RevocationList.name, () => {
     const bucket = uniqueBucketName();
     buckets.push(bucket);
     return bucket;
+  }
+
+  // AuthModule on a NATS port nobody listens on: JetStream, and so the bucket, is unreachable
+  async function compileWithoutBus(serviceName: string, clock?: () => Date): Promise<TestingModule> {
+    const deadPort = await getFreePort();
+    return Test.createTestingModule({
+      imports: [
+        AuthModule.forRoot({
+          issuer: issuer.issuer,
+          audience: 'orders',
+          jwksUri: jwks.url,
+          natsUrl: `nats://127.0.0.1:${deadPort}`,
+          serviceName,
+          revocationBucket: freshBucket(),
+          ...(clock === undefined ? {} : { clock }),
+        }),
+      ],
+    }).compile();
   }
 
   async function verdicts(app: ProbeApp, token: string): Promise<[number, unknown]> {
@@ -114,7 +132,6 @@ describe(RevocationList.name, () => {
   });
 
   it('warns once while the bucket is unreachable, and logs an error once it has been for 30 s', async () => {
-    const deadPort = await getFreePort();
     let clockOffsetMs = 0;
     const lines: Array<{ level: string; message: string }> = [];
     // Nest passes the context last (after the stack for errors)
@@ -123,19 +140,7 @@ describe(RevocationList.name, () => {
       (message: unknown, ...rest: unknown[]) => {
         if (rest.at(-1) === RevocationList.name) lines.push({ level, message: String(message) });
       };
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        AuthModule.forRoot({
-          issuer: issuer.issuer,
-          audience: 'orders',
-          jwksUri: jwks.url,
-          natsUrl: `nats://127.0.0.1:${deadPort}`,
-          serviceName: 'revocation-late',
-          revocationBucket: freshBucket(),
-          clock: () => new Date(Date.now() + clockOffsetMs),
-        }),
-      ],
-    }).compile();
+    const moduleRef = await compileWithoutBus('revocation-late', () => new Date(Date.now() + clockOffsetMs));
     moduleRef.useLogger({ log: record('log'), warn: record('warn'), error: record('error') });
     const app = await moduleRef.init();
     try {
@@ -158,19 +163,7 @@ describe(RevocationList.name, () => {
   });
 
   it('reports not synced and refuses every token when JetStream is unreachable', async () => {
-    const deadPort = await getFreePort();
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        AuthModule.forRoot({
-          issuer: issuer.issuer,
-          audience: 'orders',
-          jwksUri: jwks.url,
-          natsUrl: `nats://127.0.0.1:${deadPort}`,
-          serviceName: 'revocation-down',
-          revocationBucket: freshBucket(),
-        }),
-      ],
-    }).compile();
+    const moduleRef = await compileWithoutBus('revocation-down');
     moduleRef.useLogger(false);
     const app = await moduleRef.init();
     try {
