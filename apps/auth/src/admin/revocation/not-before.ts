@@ -6,8 +6,12 @@ export function epochSeconds(date: Date): number {
 /**
  * Resolves once the epoch second of `at` is over. A subject's not-before entry refuses tokens with
  * `iat <= at`, so a token issued in that same second would be refused too: issue after this.
+ * A timer is due by the event loop's monotonic clock in whole milliseconds and can fire while the
+ * wall clock that dates tokens is still in the old second, so the clock is read again after each wait.
  */
 export async function afterSecondOf(at: Date): Promise<void> {
-  const waitMs = (epochSeconds(at) + 1) * 1000 - Date.now();
-  if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+  const nextSecondMs = (epochSeconds(at) + 1) * 1000;
+  for (let waitMs = nextSecondMs - Date.now(); waitMs > 0; waitMs = nextSecondMs - Date.now()) {
+    await new Promise((resolve) => setTimeout(resolve, waitMs));
+  }
 }
