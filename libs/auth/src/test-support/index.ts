@@ -57,14 +57,16 @@ const NEVER_FETCHED = 'http://127.0.0.1:9/.well-known/jwks.json';
  * only a seeded revocation bucket refuses, and rows minted for another service's audience, are left
  * out. Your app must answer each with 401, on HTTP and on NATS.
  *
- * Each `authorization()` mints its row for the current second, so rows at the edge of the 30 s clock
- * tolerance stay on their side of it however long the spec runs.
+ * Each `authorization()` mints its row for the nearest whole second, so rows at the edge of the 30 s
+ * clock tolerance stay on their side of it however long the spec runs, and whether the app reads its
+ * clock in that second or the next (a token minted at 12.999 s for second 12 with `nbf` 31 s ahead is
+ * only 30 s ahead at 13.001 s, inside the tolerance).
  */
 export function forgedTokens(issuer: TestIssuer, options: ForgedTokenOptions = {}): ForgedToken[] {
   const attackerJwksUrl = (): string => options.attackerJwksUrl ?? NEVER_FETCHED;
   let table: { now: number; rows: Map<string, TokenCase> } | undefined;
   const rowsNow = (): Map<string, TokenCase> => {
-    const now = Math.floor(Date.now() / 1000);
+    const now = Math.round(Date.now() / 1000);
     if (table?.now !== now) {
       const rows = buildTokenCases(issuer, now, attackerJwksUrl);
       table = { now, rows: new Map(rows.map((row) => [row.reason, row])) };
