@@ -109,8 +109,11 @@ export async function waitHealthy(app: AppProcess, url: string, timeoutMs: numbe
   let last = 'no answer';
   while (Date.now() < deadline) {
     if (app.child.exitCode !== null || app.child.signalCode !== null) {
+      // its last lines name the cause where a CI excerpt holds only the failure (they hold no secret: the log scan)
+      const exit = app.child.signalCode ?? `code ${app.child.exitCode}`;
+      await outputEnded(app.child);
       throw new Error(
-        `${app.name} exited (${app.child.signalCode ?? `code ${app.child.exitCode}`}) before ${url} answered 200`,
+        `${app.name} exited (${exit}) before ${url} answered 200; its last lines:\n${lastLines(app)}`,
       );
     }
     try {
@@ -124,6 +127,22 @@ export async function waitHealthy(app: AppProcess, url: string, timeoutMs: numbe
   }
   throw new Error(
     `${app.name} was not healthy at ${url} within ${timeoutMs / 1000} s (last answer: ${last})`,
+  );
+}
+
+function outputEnded(child: ChildProcess): Promise<unknown> {
+  const streams = [child.stdout, child.stderr].filter((stream) => stream !== null);
+  return Promise.all(
+    streams.map((stream) => (stream.readableEnded ? undefined : finished(stream).catch(() => undefined))),
+  );
+}
+
+function lastLines(app: AppProcess, count = 12): string {
+  return (
+    app.output
+      .slice(-count)
+      .map((line) => `  ${line}`)
+      .join('\n') || '  (nothing)'
   );
 }
 
