@@ -37,6 +37,8 @@ import { StockModule } from './stock/stock.module';
         natsTlsCaFile: config.get('NATS_TLS_CA_FILE', { infer: true }),
         natsNkeySeedFile: config.get('NATS_NKEY_SEED_FILE', { infer: true }),
         serviceName: 'inventory',
+        // auth creates the revocation bucket; this identity may only read it (the closed bus)
+        createRevocationBucket: false,
         // only used per call (events to orders); incoming calls are never forwarded further
         clientId: config.get('AUTH_CLIENT_ID', { infer: true }),
         clientSecret: config.get('AUTH_CLIENT_SECRET', { infer: true }),

@@ -37,6 +37,8 @@ import { OrdersModule } from './orders/orders.module';
         natsTlsCaFile: config.get('NATS_TLS_CA_FILE', { infer: true }),
         natsNkeySeedFile: config.get('NATS_NKEY_SEED_FILE', { infer: true }),
         serviceName: 'orders',
+        // auth creates the revocation bucket; this identity may only read it (the closed bus)
+        createRevocationBucket: false,
         rpcTimeoutMs: config.get('ORDERS_RPC_TIMEOUT_MS', { infer: true }),
         // exchange: inventory gets a token narrowed to its audience; the client credentials also
         // obtain orders' own token for releases that have no caller (ReleaseSweeper)

@@ -137,6 +137,24 @@ describe('the log scan of an e2e run', () => {
     ]);
   });
 
+  it('fails on a permissions violation the bus told an app of, on stdout or stderr', () => {
+    writeLog(dir(), 'stdout', [
+      line({
+        level: 'error',
+        context: 'ClientNats',
+        msg: 'NatsError: type: "error", data: "PERMISSIONS_VIOLATION".',
+      }),
+    ]);
+    writeLog(dir(), 'stderr', [
+      'Permissions Violation for Publish to "$JS.API.STREAM.CREATE.KV_relay-revocations"',
+    ]);
+
+    expect(scanLogs(dir()).problems).toEqual([
+      'nats-restart-auth.4242.stderr.log:1 is a permissions violation on the bus',
+      'nats-restart-auth.4242.stdout.log:1 is a permissions violation on the bus',
+    ]);
+  });
+
   it('records nothing shorter than a secret can be', () => {
     recordBodySecrets({ password: 'short', client_secret: 'orders' });
     writeLog(dir(), 'stdout', [line({ client: 'orders', msg: 'short' })]);

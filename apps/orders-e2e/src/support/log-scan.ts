@@ -103,9 +103,15 @@ export interface LogScan {
   /** Lines of stdout, each a JSON log line. */
   jsonLines: number;
   accessLines: number;
-  /** One sentence each: `<file>:<line> contains <kind>`, `… is not a JSON log line`. Never a secret. */
+  /**
+   * One sentence each: `<file>:<line> contains <kind>`, `… is not a JSON log line`, `… is a
+   * permissions violation on the bus`. Never a secret.
+   */
   problems: string[];
 }
+
+// nats.js's status (Nest's ClientNats logs it as an error) or its error's message
+const PERMISSIONS_VIOLATION = /PERMISSIONS_VIOLATION|Permissions Violation/;
 
 const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
 const ACCESS_FIELDS = ['request_id', 'trace_id', 'span_id', 'status', 'duration_ms', 'verdict'];
@@ -114,6 +120,7 @@ const ACCESS_FIELDS = ['request_id', 'trace_id', 'span_id', 'status', 'duration_
  * Reads every app log of `dir`: no line of stdout or stderr may contain a recorded secret (or
  * `extraSecrets`) or a secret's shape; every stdout line must be a JSON log line with `level`, `time`
  * and `service`, and an access line (it has `transport`) its call's ids, status, duration and verdict.
+ * No app may have been refused by the closed bus: its permissions must fit what the apps do.
  */
 export function scanLogs(dir: string, extraSecrets: readonly RecordedSecret[] = []): LogScan {
   const secrets = uniqueSecrets([...readSecrets(dir), ...extraSecrets]);
@@ -127,6 +134,8 @@ export function scanLogs(dir: string, extraSecrets: readonly RecordedSecret[] = 
       scan.lines += 1;
       const where = `${file}:${index + 1}`;
       for (const kind of secretsIn(line, secrets)) scan.problems.push(`${where} contains ${kind}`);
+      if (PERMISSIONS_VIOLATION.test(line))
+        scan.problems.push(`${where} is a permissions violation on the bus`);
       if (!file.endsWith(STDOUT_SUFFIX)) return;
       const problem = logLineProblem(line);
       if (problem !== undefined) {

@@ -37,6 +37,13 @@ export interface AuthModuleOptions {
   /** JetStream KV bucket holding revocations. Default: `REVOCATION_BUCKET` from `@relay/contracts`. */
   revocationBucket?: string;
   /**
+   * Create the revocation bucket when it is missing (history 1, TTL the longest token). `false`: only
+   * bind to it and retry until the issuer has created it, for a bus identity that may not create
+   * streams (Relay's orders and inventory): each attempt to create it would be a permissions
+   * violation on the connection. Default: `true`.
+   */
+  createRevocationBucket?: boolean;
+  /**
    * While the revocation feed is lost: `'refuse'` every token (503) until the bucket is replayed;
    * `'last-known'` goes on checking against the list as last replayed, once it has been replayed in
    * this process (the issuer, which applies its own revocations at once, so it can still take a
@@ -99,6 +106,7 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     maxTokenBytes: 8192,
     jwksCooldownMs: 1000,
     revocationBucket: REVOCATION_BUCKET,
+    createRevocationBucket: true,
     revocationOutage: 'refuse',
     rpcTimeoutMs: 3000,
     verifiedTokenCacheSize: 10_000,

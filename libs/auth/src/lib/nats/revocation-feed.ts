@@ -22,6 +22,13 @@ export interface RevocationFeed {
   readonly isStopped: boolean;
 }
 
+export interface WatchRevocationsOptions {
+  /** How long the replay of the bucket may take before this attempt fails. */
+  initialSyncTimeoutMs: number;
+  /** Create the bucket when it is missing; `false` binds only (a missing bucket fails this attempt). */
+  createBucket: boolean;
+}
+
 /** The feed counts as lost when the server has not answered a ping for this long. */
 export const FEED_SILENCE_LIMIT_MS = 700;
 const PROBE_INTERVAL_MS = 150;
@@ -29,7 +36,7 @@ const PROBE_INTERVAL_MS = 150;
 const KINDS: readonly string[] = ['jti', 'sid', 'sub'];
 
 /**
- * Replays every entry of the revocation bucket (created if missing and this identity may: history 1,
+ * Replays every entry of the revocation bucket (created if missing when `createBucket`: history 1,
  * TTL = longest token), then follows changes and `auth.revoked` events, pinging the server every
  * 150 ms: a disconnect or a silent socket (a partition nats.js has not noticed yet) reports the feed
  * `lost` within {@link FEED_SILENCE_LIMIT_MS} + 150 ms, inside 1 s. Resolves once the replay is complete.
@@ -38,15 +45,16 @@ export async function watchRevocations(
   client: RelayNatsClient,
   bucket: string,
   sink: RevocationSink,
-  initialSyncTimeoutMs: number,
+  { initialSyncTimeoutMs, createBucket }: WatchRevocationsOptions,
 ): Promise<RevocationFeed> {
   const connection = await client.connection();
   // a server that does not answer now fails this attempt at once, not after the consumer's timeout
   await withTimeout(connection.flush(), initialSyncTimeoutMs, 'NATS ping');
-  // checkAPI false: no `$JS.API.INFO`, which no identity on the closed bus is allowed
+  // checkAPI false: no `$JS.API.INFO`, which no identity on the closed bus is allowed. Bound only, a
+  // missing bucket fails the watch below ('stream not found'), not a create the identity may not do
   const kv = await connection
     .jetstream({ checkAPI: false })
-    .views.kv(bucket, { history: 1, ttl: MAX_ACCESS_TOKEN_TTL_SECONDS * 1000 });
+    .views.kv(bucket, { history: 1, ttl: MAX_ACCESS_TOKEN_TTL_SECONDS * 1000, bindOnly: !createBucket });
   let markInitialized = (): void => undefined;
   const initialized = new Promise<void>((resolve) => (markInitialized = resolve));
   const watchOptions: KvWatchOptions = { key: '>', initializedFn: () => markInitialized() };

@@ -39,6 +39,7 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
     sub: new Map(),
   };
   private readonly bucket: string;
+  private readonly mayCreateBucket: boolean;
   private feed?: RevocationFeed;
   private synced = false;
   // replayed at least once in this process: the list is complete up to the last loss
@@ -58,6 +59,7 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
   ) {
     const resolved = resolveAuthOptions(options);
     this.bucket = resolved.revocationBucket;
+    this.mayCreateBucket = resolved.createRevocationBucket;
     this.isLastKnownEnough = resolved.revocationOutage === 'last-known';
     this.nowMs = epochMsClock(options.clock);
   }
@@ -117,7 +119,7 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
         this.natsClient,
         this.bucket,
         { apply: (entry) => this.apply(entry), remove: (key) => this.remove(key), lost: () => this.onLost() },
-        INITIAL_SYNC_TIMEOUT_MS,
+        { initialSyncTimeoutMs: INITIAL_SYNC_TIMEOUT_MS, createBucket: this.mayCreateBucket },
       );
       if (this.isDestroyed) return this.feed.stop();
       // lost between its replay and here: onLost saw the list not synced and left the retry to us

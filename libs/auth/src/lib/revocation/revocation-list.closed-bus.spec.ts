@@ -1,0 +1,105 @@
+import { Test, type TestingModule } from '@nestjs/testing';
+import { connect, ErrorCode, Events, type NatsConnection } from 'nats';
+
+import { REVOCATION_BUCKET } from '@relay/contracts';
+import { createTestIssuer, msUntil, type NatsServer, startNatsServer } from '@relay/testing';
+
+import { AuthModule } from '../auth.module';
+import { RelayNatsClient } from '../nats/relay-nats-client';
+import { RevocationList } from './revocation-list';
+
+const STREAM = `KV_${REVOCATION_BUCKET}`;
+
+// Relay's orders and inventory start beside auth, often before it has created the revocation
+// bucket, and their bus identities may not create streams: bound only, they wait for the bucket
+// instead of trying to create it, which the server would refuse as a permissions violation.
+describe('RevocationList on the closed bus, started before the issuer created the bucket', () => {
+  const issuer = createTestIssuer();
+  let nats: NatsServer;
+  let auth: NatsConnection;
+
+  beforeEach(async () => {
+    nats = await startNatsServer({ closed: true });
+    auth = await connect(nats.connectionOptions('auth'));
+  });
+
+  afterEach(async () => {
+    await auth?.close();
+    await nats?.stop();
+  });
+
+  /** Inventory's verifier, started (onApplicationBootstrap included), with the violations its connection is told of. */
+  async function startInventory(createRevocationBucket?: boolean) {
+    const app: TestingModule = await Test.createTestingModule({
+      imports: [
+        AuthModule.forRoot({
+          issuer: issuer.issuer,
+          audience: 'inventory',
+          natsUrl: nats.url,
+          natsTlsCaFile: nats.bus?.caFile,
+          natsNkeySeedFile: nats.bus?.seedFiles.inventory,
+          serviceName: 'inventory',
+          createRevocationBucket,
+        }),
+      ],
+    }).compile();
+    app.useLogger(false);
+    const violations: string[] = [];
+    const connection = await app.get(RelayNatsClient).connection();
+    void (async () => {
+      for await (const status of connection.status()) {
+        if (status.type === Events.Error && status.data === ErrorCode.PermissionsViolation) {
+          violations.push(status.permissionContext?.subject ?? 'unknown');
+        }
+      }
+    })();
+    await app.init();
+    return { app, list: app.get(RevocationList), violations };
+  }
+
+  async function streamExists(): Promise<boolean> {
+    const manager = await auth.jetstreamManager({ checkAPI: false });
+    return manager.streams.info(STREAM).then(
+      () => true,
+      (error: Error) => (error.message === 'stream not found' ? false : Promise.reject(error)),
+    );
+  }
+
+  async function createBucket(): Promise<void> {
+    await auth.jetstream({ checkAPI: false }).views.kv(REVOCATION_BUCKET, { history: 1, ttl: 86_400_000 });
+  }
+
+  it('binds only with createRevocationBucket false: no violation, not synced, then synced once auth creates the bucket', async () => {
+    const { app, list, violations } = await startInventory(false);
+    try {
+      // several retries (every 250 ms) while the bucket is missing
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      const syncedWhileMissing = list.isSynced();
+      const existsWhileMissing = await streamExists();
+
+      await createBucket();
+      await msUntil(() => list.isSynced(), 10_000);
+
+      expect({ syncedWhileMissing, existsWhileMissing, violations }).toEqual({
+        syncedWhileMissing: false,
+        existsWhileMissing: false,
+        violations: [],
+      });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('tries to create the missing bucket by default, which this identity is refused', async () => {
+    const { app, list, violations } = await startInventory();
+    try {
+      await msUntil(() => violations.length > 0, 5000);
+
+      expect(violations).toContain(`$JS.API.STREAM.CREATE.${STREAM}`);
+      expect(list.isSynced()).toBe(false);
+      expect(await streamExists()).toBe(false);
+    } finally {
+      await app.close();
+    }
+  });
+});
