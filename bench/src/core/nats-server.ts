@@ -92,6 +92,10 @@ export async function startPrivateNats(name: string): Promise<PrivateNats> {
   return { url: `nats://127.0.0.1:${port}`, port, child, traffic, stop };
 }
 
+let natsServerBinaryFound: boolean | undefined;
+
+/** Whether `nats-server` is on the PATH, asked once per process. */
 function hasNatsServerBinary(): boolean {
-  return spawnSync('nats-server', ['--version'], { stdio: 'ignore' }).error === undefined;
+  natsServerBinaryFound ??= spawnSync('nats-server', ['--version'], { stdio: 'ignore' }).error === undefined;
+  return natsServerBinaryFound;
 }
