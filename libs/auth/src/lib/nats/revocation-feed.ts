@@ -58,7 +58,12 @@ export async function watchRevocations(
   let markInitialized = (): void => undefined;
   const initialized = new Promise<void>((resolve) => (markInitialized = resolve));
   const watchOptions: KvWatchOptions = { key: '>', initializedFn: () => markInitialized() };
-  const watcher = await kv.watch(watchOptions);
+  const watcher = await kv.watch(watchOptions).catch((error: unknown) => {
+    if (!createBucket && error instanceof Error && error.message === 'stream not found') {
+      throw new Error('not created yet: the issuer creates it', { cause: error });
+    }
+    throw error;
+  });
   let stopped = false;
   const lose = (): void => {
     if (stopped) return;

@@ -43,7 +43,9 @@ describe('RevocationList on the closed bus, started before the issuer created th
         }),
       ],
     }).compile();
-    app.useLogger(false);
+    const warnings: string[] = [];
+    const ignore = (): void => undefined;
+    app.useLogger({ log: ignore, error: ignore, warn: (message: string) => warnings.push(message) });
     const violations: string[] = [];
     const connection = await app.get(RelayNatsClient).connection();
     void (async () => {
@@ -54,7 +56,7 @@ describe('RevocationList on the closed bus, started before the issuer created th
       }
     })();
     await app.init();
-    return { app, list: app.get(RevocationList), violations };
+    return { app, list: app.get(RevocationList), violations, warnings };
   }
 
   async function streamExists(): Promise<boolean> {
@@ -70,7 +72,7 @@ describe('RevocationList on the closed bus, started before the issuer created th
   }
 
   it('binds only with createRevocationBucket false: no violation, not synced, then synced once auth creates the bucket', async () => {
-    const { app, list, violations } = await startInventory(false);
+    const { app, list, violations, warnings } = await startInventory(false);
     try {
       // several retries (every 250 ms) while the bucket is missing
       await new Promise((resolve) => setTimeout(resolve, 1200));
@@ -85,6 +87,9 @@ describe('RevocationList on the closed bus, started before the issuer created th
         existsWhileMissing: false,
         violations: [],
       });
+      expect(warnings).toEqual([
+        `Revocation list not synced: JetStream KV ${REVOCATION_BUCKET} unavailable (not created yet: the issuer creates it); refusing tokens until it is, retrying`,
+      ]);
     } finally {
       await app.close();
     }
