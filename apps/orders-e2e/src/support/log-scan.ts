@@ -134,8 +134,9 @@ export function scanLogs(dir: string, extraSecrets: readonly RecordedSecret[] = 
       scan.lines += 1;
       const where = `${file}:${index + 1}`;
       for (const kind of secretsIn(line, secrets)) scan.problems.push(`${where} contains ${kind}`);
-      if (PERMISSIONS_VIOLATION.test(line))
+      if (PERMISSIONS_VIOLATION.test(line)) {
         scan.problems.push(`${where} is a permissions violation on the bus`);
+      }
       if (!file.endsWith(STDOUT_SUFFIX)) return;
       const problem = logLineProblem(line);
       if (problem !== undefined) {
