@@ -6,6 +6,7 @@ import { headers as createNatsHeaders } from 'nats';
 import { createServiceApp } from '@relay/bootstrap';
 import { InventorySubjects, ServiceScopes } from '@relay/contracts';
 import {
+  createRevocationBucket,
   createTestIssuer,
   type JwksServer,
   NatsTestClient,
@@ -30,6 +31,9 @@ describe('inventory app (HTTP + NATS)', () => {
     // a private server: the subjects are fixed by the contract, so other suites on a shared bus could answer
     const env = { AUTH_ISSUER: issuer.issuer, AUTH_JWKS_URI: jwks.url };
     const service = await startServiceUnderTest({ name: 'inventory', env }, async (natsUrl) => {
+      // auth creates the revocation bucket; inventory only binds to it
+      nats = await NatsTestClient.connect(natsUrl);
+      await createRevocationBucket(nats);
       // imported only now: ConfigModule.forRoot validates process.env when the module is loaded
       const { AppModule } = await import('./app.module');
       return createServiceApp(AppModule, { name: 'inventory', natsUrl, logLevel: 'error' });
@@ -38,7 +42,6 @@ describe('inventory app (HTTP + NATS)', () => {
     await app.init();
     await app.startAllMicroservices();
     await app.getHttpAdapter().getInstance().ready();
-    nats = await NatsTestClient.connect(service.natsServer.url);
     customerToken = issuer.mintAccessToken({ claims: { sub: 'alice', roles: ['customer'] } });
     adminToken = issuer.mintAccessToken({ claims: { sub: 'root', roles: ['admin'] } });
   }, 60_000);

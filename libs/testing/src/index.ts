@@ -8,6 +8,7 @@ export { type JwksServer, serveJwks } from './lib/jwks-server';
 export { base64url, signCompactEs256 } from './lib/compact-jws';
 export { NatsTestClient, type NatsTestCallOptions, type NestReply } from './lib/nats-test-client';
 export { msUntil } from './lib/ms-until';
+export { createRevocationBucket } from './lib/revocation-bucket';
 export { getFreePort, waitForPort } from './lib/ports';
 export { startTcpProxy, type TcpProxy } from './lib/tcp-proxy';
 export { type NatsServer, type NatsServerOptions, startNatsServer } from './lib/nats-server';

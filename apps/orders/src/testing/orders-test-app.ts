@@ -6,7 +6,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 
 import { createServiceApp } from '@relay/bootstrap';
 import { ServiceScopes } from '@relay/contracts';
-import { startNatsServer } from '@relay/testing';
+import { createRevocationBucket, NatsTestClient, startNatsServer } from '@relay/testing';
 
 import { FakeAuthServer, type FakeAuthIssuer } from './fake-auth-server';
 import { InventoryStandIn } from './inventory-stand-in';
@@ -41,6 +41,9 @@ export async function startOrdersTestBed<TIssuer extends FakeAuthIssuer>(
   const issuer = createIssuer(auth.url);
   auth.use(issuer);
   const inventory = await InventoryStandIn.start(nats.url);
+  // the issuer creates the revocation bucket; orders only binds to it
+  const bus = await NatsTestClient.connect(nats.url);
+  await createRevocationBucket(bus).finally(() => bus.close());
   const dataDir = mkdtempSync(join(tmpdir(), 'relay-orders-'));
   delete process.env['DATABASE_URL'];
   Object.assign(process.env, {

@@ -16,6 +16,7 @@ import { createTestIssuer, type NatsTestClient, type TestIssuer } from '@relay/t
 import { buildTokenCases, revocationFixtures, type TokenCase } from './token-cases';
 
 export {
+  createRevocationBucket,
   createTestIssuer,
   getFreePort,
   type JwksServer,

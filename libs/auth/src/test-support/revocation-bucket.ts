@@ -1,19 +1,19 @@
 import { randomUUID } from 'node:crypto';
 
-import type { NatsTestClient } from '@relay/testing';
+import { createRevocationBucket, type NatsTestClient } from '@relay/testing';
 
 /** A unique, throw-away revocation bucket name. */
 export function uniqueBucketName(): string {
   return `relay-revocations-test-${randomUUID().slice(0, 8)}`;
 }
 
-/** Writes revocation entries (creating the bucket as the lib would). */
+/** Writes revocation entries (creating the bucket as the issuer would). */
 export async function putRevocations(
   client: NatsTestClient,
   bucket: string,
   entries: { key: string; value: object }[],
 ): Promise<void> {
-  const kv = await client.connection.jetstream().views.kv(bucket, { history: 1, ttl: 86_400_000 });
+  const kv = await createRevocationBucket(client, bucket);
   for (const entry of entries) await kv.put(entry.key, JSON.stringify(entry.value));
 }
 
