@@ -33,7 +33,7 @@ describe('inventory app (HTTP + NATS)', () => {
     const service = await startServiceUnderTest({ name: 'inventory', env }, async (natsUrl) => {
       // auth creates the revocation bucket; inventory only binds to it
       nats = await NatsTestClient.connect(natsUrl);
-      await createRevocationBucket(nats);
+      await createRevocationBucket(nats.connection);
       // imported only now: ConfigModule.forRoot validates process.env when the module is loaded
       const { AppModule } = await import('./app.module');
       return createServiceApp(AppModule, { name: 'inventory', natsUrl, logLevel: 'error' });

@@ -43,7 +43,7 @@ export async function startOrdersTestBed<TIssuer extends FakeAuthIssuer>(
   const inventory = await InventoryStandIn.start(nats.url);
   // the issuer creates the revocation bucket; orders only binds to it
   const bus = await NatsTestClient.connect(nats.url);
-  await createRevocationBucket(bus).finally(() => bus.close());
+  await createRevocationBucket(bus.connection).finally(() => bus.close());
   const dataDir = mkdtempSync(join(tmpdir(), 'relay-orders-'));
   delete process.env['DATABASE_URL'];
   Object.assign(process.env, {

@@ -13,7 +13,7 @@ export async function putRevocations(
   bucket: string,
   entries: { key: string; value: object }[],
 ): Promise<void> {
-  const kv = await createRevocationBucket(client, bucket);
+  const kv = await createRevocationBucket(client.connection, bucket);
   for (const entry of entries) await kv.put(entry.key, JSON.stringify(entry.value));
 }
 

@@ -35,6 +35,7 @@ import {
 } from '@relay/nats-bus';
 
 import { type NatsServer, startNatsServer } from './nats-server';
+import { createRevocationBucket } from './revocation-bucket';
 
 // The closed bus of @relay/nats-bus, as startNatsServer({ closed: true }) runs it (the spec lives
 // here, not in nats-bus, because this lib starts the server and nats-bus may not depend on it).
@@ -140,13 +141,6 @@ async function connectAll(server: NatsServer): Promise<Connections> {
 
 async function closeAll(connections: Partial<Connections>): Promise<void> {
   await Promise.all(Object.values(connections).map((connection) => connection.close()));
-}
-
-/** Opens the revocation bucket as the services do; only auth's identity may create it. */
-function openBucket(connection: NatsConnection): Promise<KV> {
-  return connection
-    .jetstream({ checkAPI: false })
-    .views.kv(REVOCATION_BUCKET, { history: 1, ttl: 86_400_000 });
 }
 
 /** What the revocation stream holds, read by auth (the only identity that could change it). */
@@ -353,7 +347,7 @@ describe('the closed bus refuses what the table does not allow', () => {
       orders: new Violations(connections.orders),
       inventory: new Violations(connections.inventory),
     };
-    await (await openBucket(connections.auth)).put('x', encode('{"at":0}'));
+    await (await createRevocationBucket(connections.auth)).put('x', encode('{"at":0}'));
   });
 
   afterAll(async () => {
@@ -418,15 +412,15 @@ describe('the closed bus allows what the services need', () => {
 
   it('lets auth alone create the revocation bucket, which orders and inventory then open', async () => {
     const readersBefore = await Promise.allSettled([
-      openBucket(connections.orders),
-      openBucket(connections.inventory),
+      createRevocationBucket(connections.orders),
+      createRevocationBucket(connections.inventory),
     ]);
 
-    const kv = await openBucket(connections.auth);
+    const kv = await createRevocationBucket(connections.auth);
     const status = await kv.status();
     const readersAfter = await Promise.allSettled([
-      openBucket(connections.orders),
-      openBucket(connections.inventory),
+      createRevocationBucket(connections.orders),
+      createRevocationBucket(connections.inventory),
     ]);
 
     expect(readersBefore).toEqual([
@@ -438,13 +432,13 @@ describe('the closed bus allows what the services need', () => {
   });
 
   it('lets auth put and delete entries, which orders and inventory replay and then follow live', async () => {
-    const writer = await openBucket(connections.auth);
+    const writer = await createRevocationBucket(connections.auth);
     await writer.put('jti-kept', encode('{"at":1}'));
     await writer.put('jti-deleted', encode('{"at":2}'));
     await writer.delete('jti-deleted');
     const readers = await Promise.all(
       (['orders', 'inventory'] as const).map(async (service) =>
-        followBucket(await openBucket(connections[service])),
+        followBucket(await createRevocationBucket(connections[service])),
       ),
     );
 

@@ -1,18 +1,18 @@
-import type { KV } from 'nats';
+import type { KV, NatsConnection } from 'nats';
 
 import { MAX_ACCESS_TOKEN_TTL_SECONDS, REVOCATION_BUCKET } from '@relay/contracts';
 
-import type { NatsTestClient } from './nats-test-client';
-
 /**
- * Creates the revocation bucket as the issuer does at its start (history 1, TTL the longest token),
- * for specs that run a service binding only (`createRevocationBucket: false`) without the issuer.
+ * Creates (or opens) the revocation bucket as the issuer does at its start (history 1, TTL the
+ * longest token), for specs that play the issuer: a service binding only
+ * (`createRevocationBucket: false`) waits for it. `checkAPI: false`: the closed bus allows no
+ * `$JS.API.INFO`.
  */
 export function createRevocationBucket(
-  client: NatsTestClient,
+  connection: NatsConnection,
   bucket: string = REVOCATION_BUCKET,
 ): Promise<KV> {
-  return client.connection
-    .jetstream()
+  return connection
+    .jetstream({ checkAPI: false })
     .views.kv(bucket, { history: 1, ttl: MAX_ACCESS_TOKEN_TTL_SECONDS * 1000 });
 }

@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { connect, type KV, type NatsConnection } from 'nats';
 
-import { REVOCATION_BUCKET } from '@relay/contracts';
 import {
+  createRevocationBucket,
   createTestIssuer,
   type JwksServer,
   type NatsServer,
@@ -38,9 +38,7 @@ describe('RevocationList across a partition', () => {
     proxy = await startTcpProxy(nats.port);
     auth = await connect(nats.connectionOptions('auth'));
     // only the issuer's identity may create the bucket and write to it
-    bucket = await auth
-      .jetstream({ checkAPI: false })
-      .views.kv(REVOCATION_BUCKET, { history: 1, ttl: 86_400_000 });
+    bucket = await createRevocationBucket(auth);
     app = await startInventoryBehindProxy();
   });
 

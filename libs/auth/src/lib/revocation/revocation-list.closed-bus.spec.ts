@@ -2,7 +2,13 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { connect, ErrorCode, Events, type NatsConnection } from 'nats';
 
 import { REVOCATION_BUCKET } from '@relay/contracts';
-import { createTestIssuer, msUntil, type NatsServer, startNatsServer } from '@relay/testing';
+import {
+  createRevocationBucket,
+  createTestIssuer,
+  msUntil,
+  type NatsServer,
+  startNatsServer,
+} from '@relay/testing';
 
 import { AuthModule } from '../auth.module';
 import { RelayNatsClient } from '../nats/relay-nats-client';
@@ -67,10 +73,6 @@ describe('RevocationList on the closed bus, started before the issuer created th
     );
   }
 
-  async function createBucket(): Promise<void> {
-    await auth.jetstream({ checkAPI: false }).views.kv(REVOCATION_BUCKET, { history: 1, ttl: 86_400_000 });
-  }
-
   it('binds only with createRevocationBucket false: no violation, not synced, then synced once auth creates the bucket', async () => {
     const { app, list, violations, warnings } = await startInventory(false);
     try {
@@ -79,7 +81,7 @@ describe('RevocationList on the closed bus, started before the issuer created th
       const syncedWhileMissing = list.isSynced();
       const existsWhileMissing = await streamExists();
 
-      await createBucket();
+      await createRevocationBucket(auth);
       await msUntil(() => list.isSynced(), 10_000);
 
       expect({ syncedWhileMissing, existsWhileMissing, violations }).toEqual({
