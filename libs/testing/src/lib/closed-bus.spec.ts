@@ -89,6 +89,7 @@ const SENSITIVE_SUBJECTS = [
   `$JS.API.STREAM.DELETE.${STREAM}`,
   `$JS.API.STREAM.PURGE.${STREAM}`,
   `$JS.API.STREAM.CREATE.${STREAM}`,
+  `$JS.API.STREAM.INFO.${STREAM}`,
   '$JS.API.INFO',
   'inventory.reserve',
   'inventory.release',
@@ -226,7 +227,8 @@ async function sendTrafficCoveredBy(connections: Connections, pattern: string): 
       }
     }
     if (covers(pattern, `${inboxPrefixOf(service)}.x`)) {
-      await (await connection.jetstreamManager({ checkAPI: false })).streams.info(STREAM);
+      // JetStream answers a consumer create (here an empty, refused one) into the caller's inbox
+      await connection.request(`$JS.API.CONSUMER.CREATE.${STREAM}`, encode('{}'), { timeout: 2000 });
     }
     await connection.flush();
   }
@@ -247,6 +249,11 @@ async function speakPlainText(port: number): Promise<{ info: string; rest: strin
   await once(socket, 'close');
   const [info, ...rest] = received.split('\r\n');
   return { info, rest: rest.join('\r\n') };
+}
+
+/** The revocation bucket bound only, as orders and inventory open it (no stream info, no create). */
+function bindRevocationBucket(connection: NatsConnection): Promise<KV> {
+  return connection.jetstream({ checkAPI: false }).views.kv(REVOCATION_BUCKET, { bindOnly: true });
 }
 
 /** Follows the whole bucket with `kv.watch`, as the revocation listeners do. */
@@ -295,6 +302,8 @@ describe('the permission table as nats-server reads it', () => {
       'auth.keys.rotated',
       KV_ENTRY,
       `$JS.API.STREAM.CREATE.${STREAM}`,
+      // orders and inventory bind to the bucket: only the issuer reads the stream's info (to create it)
+      `$JS.API.STREAM.INFO.${STREAM}`,
     ]) {
       expect({ subject, publishers: publishers(subject) }).toEqual({ subject, publishers: ['auth'] });
     }
@@ -410,7 +419,11 @@ describe('the closed bus allows what the services need', () => {
     await server?.stop();
   });
 
-  it('lets auth alone create the revocation bucket, which orders and inventory then open', async () => {
+  it('lets auth alone create the revocation bucket, to which orders and inventory then bind', async () => {
+    const refused = {
+      status: 'rejected',
+      reason: expect.objectContaining({ code: ErrorCode.PermissionsViolation }),
+    };
     const readersBefore = await Promise.allSettled([
       createRevocationBucket(connections.orders),
       createRevocationBucket(connections.inventory),
@@ -418,17 +431,23 @@ describe('the closed bus allows what the services need', () => {
 
     const kv = await createRevocationBucket(connections.auth);
     const status = await kv.status();
-    const readersAfter = await Promise.allSettled([
+    const readersAfter = await Promise.allSettled(
+      (['orders', 'inventory'] as const).map(async (service) => {
+        const { replayed, stop } = await followBucket(await bindRevocationBucket(connections[service]));
+        await replayed;
+        stop();
+      }),
+    );
+    // opening by default reads the stream's info first, which only the issuer may
+    const openedByDefaultAfter = await Promise.allSettled([
       createRevocationBucket(connections.orders),
       createRevocationBucket(connections.inventory),
     ]);
 
-    expect(readersBefore).toEqual([
-      { status: 'rejected', reason: expect.objectContaining({ code: ErrorCode.PermissionsViolation }) },
-      { status: 'rejected', reason: expect.objectContaining({ code: ErrorCode.PermissionsViolation }) },
-    ]);
+    expect(readersBefore).toEqual([refused, refused]);
     expect({ history: status.history, ttl: status.ttl }).toEqual({ history: 1, ttl: 86_400_000 });
     expect(readersAfter.map(({ status: settled }) => settled)).toEqual(['fulfilled', 'fulfilled']);
+    expect(openedByDefaultAfter).toEqual([refused, refused]);
   });
 
   it('lets auth put and delete entries, which orders and inventory replay and then follow live', async () => {
@@ -438,7 +457,7 @@ describe('the closed bus allows what the services need', () => {
     await writer.delete('jti-deleted');
     const readers = await Promise.all(
       (['orders', 'inventory'] as const).map(async (service) =>
-        followBucket(await createRevocationBucket(connections[service])),
+        followBucket(await bindRevocationBucket(connections[service])),
       ),
     );
 

@@ -56,6 +56,8 @@ describe('RevocationList across a partition', () => {
           natsTlsCaFile: nats.bus?.caFile,
           natsNkeySeedFile: nats.bus?.seedFiles.inventory,
           serviceName: 'inventory',
+          // as inventory: bound to the bucket the issuer created
+          createRevocationBucket: false,
           ...options,
         }),
       ],
