@@ -183,10 +183,14 @@ async function waitAndCreate(child, urlOf, databases, output) {
   }
 }
 
+const PORT_ATTEMPTS = 3;
+
 /**
  * Starts one PostgreSQL server with its cluster in `${dataDir}/postgres/data` (created on the first
  * start, reused after), listening on 127.0.0.1 only (no Unix socket) at a free port, password
  * (SCRAM) authentication, and creates `databases` there. `log` receives the server's output lines.
+ * The port is free when picked (`pickPort`, default the kernel's choice), but another process may
+ * take it before PostgreSQL binds it: a server that cannot bind is started again on another port.
  * @returns {Promise<{ port: number, pid: number, child: import('node:child_process').ChildProcess,
  *   urls: Record<string, string>, stop(): Promise<void> }>}
  */
@@ -195,6 +199,7 @@ export async function startEmbeddedPostgres({
   databases,
   log = () => undefined,
   nativeDir = findNativeDir(),
+  pickPort = freePort,
 }) {
   const root = join(resolve(dataDir), 'postgres');
   const pgdata = join(root, 'data');
@@ -204,8 +209,30 @@ export async function startEmbeddedPostgres({
   const password = serverPassword(root);
   if (!fs.existsSync(join(pgdata, 'PG_VERSION'))) initCluster(binDir, root, pgdata, password, user);
   if (user) spawnSync('chown', ['-R', `${user.uid}:${user.gid}`, pgdata]);
-  clearStalePidFile(pgdata);
-  const port = await freePort();
+  for (let attempt = 1; ; attempt++) {
+    clearStalePidFile(pgdata);
+    try {
+      return await startServer({
+        binDir,
+        root,
+        pgdata,
+        password,
+        user,
+        databases,
+        log,
+        port: await pickPort(),
+      });
+    } catch (error) {
+      if (!(error instanceof PortTakenError) || attempt === PORT_ATTEMPTS) throw error;
+      log(`${error.message}; starting again on another port`);
+    }
+  }
+}
+
+/** PostgreSQL exited because another process took its port first. */
+class PortTakenError extends Error {}
+
+async function startServer({ binDir, root, pgdata, password, user, databases, log, port }) {
   const settings = { listen_addresses: HOST, unix_socket_directories: '', port: String(port) };
   const args = [
     '-D',
@@ -241,6 +268,9 @@ export async function startEmbeddedPostgres({
     await waitAndCreate(child, urlOf, databases, output);
   } catch (error) {
     await stop();
+    if (output.some((line) => /could not bind .*Address already in use/.test(line))) {
+      throw new PortTakenError(`port ${port} was taken before PostgreSQL could bind it`, { cause: error });
+    }
     throw error;
   }
   return {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -15,6 +16,15 @@ import {
 } from './embedded-postgres.mjs';
 
 const { Client } = createRequire(import.meta.url)('pg');
+
+function freePort() {
+  return new Promise((done) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => done(port));
+    });
+  });
+}
 
 const scratch = mkdtempSync(join(tmpdir(), 'relay-embedded-postgres-'));
 // run as root, the launcher runs PostgreSQL as nobody, which must get through mkdtemp's 0700
@@ -80,6 +90,37 @@ describe('startEmbeddedPostgres', () => {
     writeFileSync(join(dataDir, 'postgres', 'data', 'postmaster.pid'), `${gone.stdout}\n${dataDir}\n`);
     const server = await startEmbeddedPostgres({ dataDir, databases: ['auth'] });
     await server.stop();
+  });
+
+  it('starts again on another port when its port is taken before it binds', async () => {
+    const squatter = createServer();
+    await new Promise((done) => squatter.listen(0, '127.0.0.1', done));
+    const taken = squatter.address().port;
+    const picked = [];
+    const lines = [];
+    try {
+      const server = await startEmbeddedPostgres({
+        dataDir,
+        databases: ['auth'],
+        log: (line) => lines.push(line),
+        pickPort: async () => {
+          const port = picked.length === 0 ? taken : await freePort();
+          picked.push(port);
+          return port;
+        },
+      });
+      await server.stop();
+
+      assert.equal(picked.length, 2);
+      assert.equal(server.port, picked[1]);
+      assert.ok(
+        lines.includes(
+          `port ${taken} was taken before PostgreSQL could bind it; starting again on another port`,
+        ),
+      );
+    } finally {
+      squatter.close();
+    }
   });
 
   it('refuses a second server on the same DATA_DIR with a line saying so', async () => {
