@@ -8,7 +8,13 @@ import { BENCH_AUDIENCE, type TokenWorld } from './issuer';
 /** Where and as whom a driver's NATS connections go. */
 export type DriverBus = Pick<
   AuthModuleOptions,
-  'natsUrl' | 'serviceName' | 'natsTlsCaFile' | 'natsNkeySeedFile' | 'natsInboxPrefix' | 'revocationBucket'
+  | 'natsUrl'
+  | 'serviceName'
+  | 'natsTlsCaFile'
+  | 'natsNkeySeedFile'
+  | 'natsInboxPrefix'
+  | 'revocationBucket'
+  | 'createRevocationBucket'
 >;
 
 /**

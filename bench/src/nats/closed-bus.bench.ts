@@ -97,6 +97,8 @@ async function startSide(
       env: targetEnv(world, {
         natsUrl: server.url,
         revocationBucket: REVOCATION_BUCKET,
+        // bound to the bucket made above, as inventory is: the closed bus refuses its stream info
+        createRevocationBucket: false,
         subjects: BusHopSubjects,
         identity: identityOf(server, 'inventory'),
       }),
@@ -112,6 +114,7 @@ async function startSide(
     natsNkeySeedFile: requester?.nkeySeedFile,
     natsInboxPrefix: requester?.inboxPrefix,
     revocationBucket: REVOCATION_BUCKET,
+    createRevocationBucket: false,
   });
   stops.push(() => driver.close());
   await fillVerifierCache(target, world.resident);

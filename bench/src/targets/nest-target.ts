@@ -86,6 +86,7 @@ runTarget<TargetReady>(async () => {
         natsNkeySeedFile: identity?.nkeySeedFile,
         natsInboxPrefix: identity?.inboxPrefix,
         revocationBucket: config.revocationBucket,
+        createRevocationBucket: config.createRevocationBucket,
       }),
       ...observabilityModules(observability),
     ],

@@ -5,6 +5,8 @@ export interface TargetConfig {
   jwksUri: string;
   audience: string;
   revocationBucket: string;
+  /** `AuthModule`'s option: false binds to a bucket made beforehand, as orders and inventory do. Default: true. */
+  createRevocationBucket?: boolean;
   /** NATS subjects of the guarded and `@Public()` handlers. */
   subjects: RpcSubjects;
   /** The bus identity of every NATS connection the target opens; absent: anonymous, plain TCP. */
