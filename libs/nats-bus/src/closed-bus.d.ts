@@ -5,6 +5,9 @@ export type BusService = (typeof SERVICES)[number];
 /** The JetStream KV bucket holding revocations (`REVOCATION_BUCKET` in @relay/contracts). */
 export declare const REVOCATION_BUCKET: 'relay-revocations';
 
+/** JetStream limits of the bus's one account: streams (the revocation bucket's) and consumers. */
+export declare const JETSTREAM_LIMITS: { readonly maxStreams: 1; readonly maxConsumers: 64 };
+
 /** What one identity may do on the bus (nats-server `permissions`). */
 export interface BusPermission {
   /** Subjects it may publish to (`publish.allow`). */

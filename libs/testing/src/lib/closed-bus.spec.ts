@@ -27,6 +27,7 @@ import {
   connectionInfo,
   hasBusMaterial,
   inboxPrefixOf,
+  JETSTREAM_LIMITS,
   natsServerConfig,
   publicKeyOfSeed,
   REVOCATION_BUCKET,
@@ -579,6 +580,65 @@ describe('the closed bus allows what the services need', () => {
       listeners.forEach(({ subscription }) => subscription.unsubscribe());
     },
   );
+});
+
+describe('the closed bus bounds what JetStream holds', () => {
+  let server: NatsServer;
+  let connections: Connections;
+
+  beforeAll(async () => {
+    server = await startNatsServer({ closed: true });
+    connections = await connectAll(server);
+    await createRevocationBucket(connections.auth);
+  });
+
+  afterAll(async () => {
+    if (connections !== undefined) await closeAll(connections);
+    await server?.stop();
+  });
+
+  /** JetStream's answer to a consumer create on the revocation stream (a pull consumer, dropped 60 s after its last use). */
+  async function createConsumer(connection: NatsConnection): Promise<{ created: boolean; error?: string }> {
+    const request = { stream_name: STREAM, config: { ack_policy: 'none', inactive_threshold: 60e9 } };
+    const reply = await connection.request(
+      `$JS.API.CONSUMER.CREATE.${STREAM}`,
+      encode(JSON.stringify(request)),
+      {
+        timeout: 2000,
+      },
+    );
+    const answer = JSON.parse(decode(reply.data)) as { error?: { description?: string } };
+    return answer.error === undefined
+      ? { created: true }
+      : { created: false, error: answer.error.description };
+  }
+
+  it(`lets a reader's key create ${JETSTREAM_LIMITS.maxConsumers} consumers and no more`, async () => {
+    const answers = [];
+    for (let index = 0; index <= JETSTREAM_LIMITS.maxConsumers; index += 1) {
+      answers.push(await createConsumer(connections.orders));
+    }
+
+    expect(answers.filter(({ created }) => created)).toHaveLength(JETSTREAM_LIMITS.maxConsumers);
+    expect(answers.at(-1)).toEqual({
+      created: false,
+      error: expect.stringMatching(/maximum consumers limit/i),
+    });
+  });
+
+  // auth, the one identity that may create a stream, may create the revocation bucket's only: the
+  // account's stream limit stands behind that permission
+  it('renders the account limits into the config', () => {
+    const config = natsServerConfig({
+      publicKeys: { auth: 'UAUTH', orders: 'UORDERS', inventory: 'UINVENTORY' },
+      certFile: '/certs/server-cert.pem',
+      keyFile: '/certs/server-key.pem',
+    });
+
+    expect(config).toContain(
+      `jetstream: { max_streams: ${JETSTREAM_LIMITS.maxStreams}, max_consumers: ${JETSTREAM_LIMITS.maxConsumers} }`,
+    );
+  });
 });
 
 describe('who may connect to the closed bus', () => {
