@@ -1,4 +1,4 @@
-import { Controller, Get, Module } from '@nestjs/common';
+import { Controller, Get, Module, type ModuleMetadata } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { AuthModule } from '@relay/auth';
@@ -21,6 +21,15 @@ class PrivateController {
 @Module({ controllers: [PrivateController] })
 class PrivateModule {}
 
+/** A Fastify app of `imports`, initialised and ready for `inject`. */
+async function startApp(imports: ModuleMetadata['imports']): Promise<NestFastifyApplication> {
+  const moduleRef = await Test.createTestingModule({ imports }).compile();
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter());
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+  return app;
+}
+
 describe(HealthModule.name, () => {
   let app: NestFastifyApplication;
   let jwks: JwksServer;
@@ -28,23 +37,18 @@ describe(HealthModule.name, () => {
   beforeAll(async () => {
     const issuer = createTestIssuer();
     jwks = await issuer.serveJwks();
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        DatabaseModule.forRootAsync({ useFactory: () => ({ migrations: [] }) }),
-        AuthModule.forRoot({
-          issuer: issuer.issuer,
-          audience: 'orders',
-          jwksUri: jwks.url,
-          natsUrl: NATS_URL,
-          serviceName: 'health-spec',
-        }),
-        HealthModule.forRoot(),
-        PrivateModule,
-      ],
-    }).compile();
-    app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter());
-    await app.init();
-    await app.getHttpAdapter().getInstance().ready();
+    app = await startApp([
+      DatabaseModule.forRootAsync({ useFactory: () => ({ migrations: [] }) }),
+      AuthModule.forRoot({
+        issuer: issuer.issuer,
+        audience: 'orders',
+        jwksUri: jwks.url,
+        natsUrl: NATS_URL,
+        serviceName: 'health-spec',
+      }),
+      HealthModule.forRoot(),
+      PrivateModule,
+    ]);
   });
 
   afterAll(async () => {
@@ -84,22 +88,17 @@ describe(`${HealthModule.name} without NATS`, () => {
 
   beforeAll(async () => {
     const issuer = createTestIssuer();
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        DatabaseModule.forRootAsync({ useFactory: () => ({ migrations: [] }) }),
-        AuthModule.forRoot({
-          issuer: issuer.issuer,
-          audience: 'orders',
-          // nothing listens on port 1: the bus is down
-          natsUrl: 'nats://127.0.0.1:1',
-          serviceName: 'health-spec-down',
-        }),
-        HealthModule.forRoot(),
-      ],
-    }).compile();
-    app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter());
-    await app.init();
-    await app.getHttpAdapter().getInstance().ready();
+    app = await startApp([
+      DatabaseModule.forRootAsync({ useFactory: () => ({ migrations: [] }) }),
+      AuthModule.forRoot({
+        issuer: issuer.issuer,
+        audience: 'orders',
+        // nothing listens on port 1: the bus is down
+        natsUrl: 'nats://127.0.0.1:1',
+        serviceName: 'health-spec-down',
+      }),
+      HealthModule.forRoot(),
+    ]);
   });
 
   afterAll(async () => {
@@ -130,16 +129,11 @@ describe(`${HealthModule.name} once shutdown has begun`, () => {
   let app: NestFastifyApplication;
 
   beforeAll(async () => {
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        HealthModule.forRootAsync({
-          useFactory: () => [{ name: 'database', check: () => Promise.resolve() }],
-        }),
-      ],
-    }).compile();
-    app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter());
-    await app.init();
-    await app.getHttpAdapter().getInstance().ready();
+    app = await startApp([
+      HealthModule.forRootAsync({
+        useFactory: () => [{ name: 'database', check: () => Promise.resolve() }],
+      }),
+    ]);
   });
 
   afterAll(async () => {
