@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix, resolve } from 'node:path';
 
@@ -373,11 +373,19 @@ describe('docker-compose.yml: the closed bus', () => {
       }
     });
 
-    it('keeps the material on a second run (--if-missing)', () => {
+    it('keeps the material on a second run (--if-missing) and renders its config again', () => {
       const seedFile = onHost('orders', env('orders').NATS_NKEY_SEED_FILE);
-      const before = readFileSync(seedFile, 'utf8');
-      expect(runInit()).toEqual({ status: 0, output: expect.stringMatching(/already in .*; kept/) });
-      expect(readFileSync(seedFile, 'utf8')).toBe(before);
+      const configFile = onHost('nats', commandOf(service('nats'))[1]);
+      const before = { seed: readFileSync(seedFile, 'utf8'), config: readFileSync(configFile, 'utf8') };
+      // a volume written by an older release, with an older permission table
+      writeFileSync(configFile, '# an older table\n');
+
+      expect(runInit()).toEqual({
+        status: 0,
+        output: expect.stringMatching(/already in .*; kept.*rendered again/),
+      });
+      expect(readFileSync(seedFile, 'utf8')).toBe(before.seed);
+      expect(readFileSync(configFile, 'utf8')).toBe(before.config);
     });
   });
 });

@@ -4,7 +4,7 @@
 //     [--monitor ADDR] [--config-dir DIR] [--owner UID:GID] [--if-missing]
 'use strict';
 
-const { hasBusMaterial, writeBusMaterial } = require('./closed-bus.js');
+const { hasBusMaterial, renderBusConfig, writeBusMaterial } = require('./closed-bus.js');
 
 function parse(argv) {
   const options = { hosts: [] };
@@ -38,7 +38,11 @@ function parse(argv) {
 async function main() {
   const { outDir, options, ifMissing } = parse(process.argv.slice(2));
   if (ifMissing && hasBusMaterial(outDir)) {
-    process.stdout.write(`closed bus material already in ${outDir}; kept (remove it to generate new keys)\n`);
+    // the keys stay; the config follows today's permission table and limits
+    const configFile = renderBusConfig(outDir, options);
+    process.stdout.write(
+      `closed bus material already in ${outDir}; kept (remove it to generate new keys), ${configFile} rendered again\n`,
+    );
     return;
   }
   const material = await writeBusMaterial(outDir, options);

@@ -67,6 +67,12 @@ export declare function writeBusMaterial(outDir: string, options?: BusMaterialOp
 /** Whether `writeBusMaterial(outDir)` has already run there. */
 export declare function hasBusMaterial(outDir: string): boolean;
 
+/**
+ * Renders `server/nats-server.conf` of existing material again from its seeds and today's permission
+ * table, keeping every key and certificate. Returns the config file.
+ */
+export declare function renderBusConfig(outDir: string, options?: Omit<BusMaterialOptions, 'hosts'>): string;
+
 /** What a client of the bus needs: the demo's `${DATA_DIR}/nats/connection.json`. */
 export interface BusConnectionInfo {
   url: string;

@@ -7,7 +7,7 @@
 
 require('reflect-metadata'); // @peculiar/x509 (tsyringe) needs it loaded first
 const { webcrypto } = require('node:crypto');
-const { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } = require('node:fs');
+const { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } = require('node:fs');
 const { join, resolve } = require('node:path');
 
 const x509 = require('@peculiar/x509');
@@ -225,34 +225,17 @@ function quote(/** @type {string} */ value) {
  */
 async function writeBusMaterial(outDir, options = {}) {
   const root = resolve(outDir);
-  // paths written into the server config: where the server will see them (compose mounts elsewhere)
-  const configRoot = options.configDir ?? root;
   const hosts = options.hosts ?? ['localhost', '127.0.0.1', '::1'];
   const { caPem, serverCertPem, serverKeyPem } = await createCertificates(hosts);
   const identities = Object.fromEntries(SERVICES.map((service) => [service, createIdentity()]));
   const publicKeys = Object.fromEntries(SERVICES.map((service) => [service, identities[service].publicKey]));
-  const write = (/** @type {string} */ file, /** @type {string} */ text, isSecret = false) => {
-    writeFileSync(file, text, { mode: isSecret ? 0o600 : 0o644 });
-    chmodSync(file, isSecret ? 0o600 : 0o644);
-    if (options.owner) chownSync(file, options.owner.uid, options.owner.gid);
-  };
+  const write = fileWriter(options.owner);
   const serverDir = join(root, 'server');
   mkdirSync(serverDir, { recursive: true });
   write(join(serverDir, 'ca.pem'), caPem);
   write(join(serverDir, 'server-cert.pem'), serverCertPem);
   write(join(serverDir, 'server-key.pem'), serverKeyPem, true);
-  const configFile = join(serverDir, 'nats-server.conf');
-  write(
-    configFile,
-    natsServerConfig({
-      publicKeys,
-      certFile: join(configRoot, 'server', 'server-cert.pem'),
-      keyFile: join(configRoot, 'server', 'server-key.pem'),
-      storeDir: options.storeDir,
-      listen: options.listen,
-      monitor: options.monitor,
-    }),
-  );
+  const configFile = writeServerConfig(root, publicKeys, options);
   /** @type {Record<string, string>} */
   const seedFiles = {};
   for (const service of SERVICES) {
@@ -264,6 +247,60 @@ async function writeBusMaterial(outDir, options = {}) {
     write(seedFiles[service], `${identities[service].seed}\n`, true);
   }
   return { configFile, caFile: join(serverDir, 'ca.pem'), seedFiles, publicKeys };
+}
+
+/**
+ * Renders `server/nats-server.conf` of existing material again from its seeds' public keys and today's
+ * permission table, keeping every key and certificate: compose's init does it on each start, so a
+ * deployment that keeps its identities still gets the current table and limits.
+ * @param {string} outDir
+ * @param {{ storeDir?: string, listen?: string, monitor?: string, configDir?: string,
+ *   owner?: { uid: number, gid: number } }} [options]
+ * @returns {string} the config file
+ */
+function renderBusConfig(outDir, options = {}) {
+  const root = resolve(outDir);
+  const publicKeys = Object.fromEntries(
+    SERVICES.map((service) => [
+      service,
+      publicKeyOfSeed(readFileSync(join(root, service, `${service}.nk`), 'utf8').trim()),
+    ]),
+  );
+  return writeServerConfig(root, publicKeys, options);
+}
+
+/**
+ * `server/nats-server.conf` under `root` for `publicKeys`.
+ * @param {string} root
+ * @param {Record<string, string>} publicKeys
+ * @param {{ storeDir?: string, listen?: string, monitor?: string, configDir?: string,
+ *   owner?: { uid: number, gid: number } }} options
+ */
+function writeServerConfig(root, publicKeys, options) {
+  // paths written into the server config: where the server will see them (compose mounts elsewhere)
+  const configRoot = options.configDir ?? root;
+  const configFile = join(root, 'server', 'nats-server.conf');
+  fileWriter(options.owner)(
+    configFile,
+    natsServerConfig({
+      publicKeys,
+      certFile: join(configRoot, 'server', 'server-cert.pem'),
+      keyFile: join(configRoot, 'server', 'server-key.pem'),
+      storeDir: options.storeDir,
+      listen: options.listen,
+      monitor: options.monitor,
+    }),
+  );
+  return configFile;
+}
+
+/** Writes a file with its mode (0600 for a secret, else 0644) and, given one, its owner. */
+function fileWriter(/** @type {{ uid: number, gid: number } | undefined} */ owner) {
+  return (/** @type {string} */ file, /** @type {string} */ text, isSecret = false) => {
+    writeFileSync(file, text, { mode: isSecret ? 0o600 : 0o644 });
+    chmodSync(file, isSecret ? 0o600 : 0o644);
+    if (owner) chownSync(file, owner.uid, owner.gid);
+  };
 }
 
 /** Whether `writeBusMaterial(outDir)` has run there (compose's init keeps what a volume holds). */
@@ -297,6 +334,7 @@ module.exports = {
   busPermissions,
   natsServerConfig,
   writeBusMaterial,
+  renderBusConfig,
   hasBusMaterial,
   connectionInfo,
   publicKeyOfSeed,

@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
 import {
@@ -769,15 +769,35 @@ describe('the closed bus material', () => {
     expect(hasBusMaterial(outDir)).toBe(false);
   });
 
-  it('has a CLI that keeps existing material with --if-missing and refuses unknown arguments', async () => {
+  it('has a CLI that keeps existing keys with --if-missing, renders their config again, and refuses unknown arguments', async () => {
     await runCli(process.execPath, [CLI, outDir, '--if-missing']);
-    const seed = readFileSync(join(outDir, 'orders', 'orders.nk'), 'utf8');
+    const keptFiles = ['orders/orders.nk', 'server/server-key.pem', 'server/ca.pem'].map((file) =>
+      join(outDir, file),
+    );
+    const kept = keptFiles.map((file) => readFileSync(file, 'utf8'));
+    const configFile = join(outDir, 'server', 'nats-server.conf');
+    // as a deployment made before today's table would have it
+    writeFileSync(configFile, '# an older table\n');
+    const publicKeys = Object.fromEntries(
+      SERVICES.map((service) => [
+        service,
+        publicKeyOfSeed(readFileSync(join(outDir, service, `${service}.nk`), 'utf8').trim()),
+      ]),
+    );
 
-    const again = await runCli(process.execPath, [CLI, outDir, '--if-missing']);
+    const again = await runCli(process.execPath, [CLI, outDir, '--if-missing', '--listen', '0.0.0.0:4222']);
     const refused = await runCli(process.execPath, [CLI, outDir, '--bogus']).catch((error: unknown) => error);
 
-    expect(again.stdout).toMatch(/kept/);
-    expect(readFileSync(join(outDir, 'orders', 'orders.nk'), 'utf8')).toBe(seed);
+    expect(again.stdout).toMatch(/kept .*rendered again/);
+    expect(keptFiles.map((file) => readFileSync(file, 'utf8'))).toEqual(kept);
+    expect(readFileSync(configFile, 'utf8')).toBe(
+      natsServerConfig({
+        publicKeys,
+        certFile: join(resolve(outDir), 'server', 'server-cert.pem'),
+        keyFile: join(resolve(outDir), 'server', 'server-key.pem'),
+        listen: '0.0.0.0:4222',
+      }),
+    );
     expect(refused).toMatchObject({ code: 2, stderr: expect.stringContaining("unknown argument '--bogus'") });
   });
 });
