@@ -6,7 +6,7 @@ export type BusService = (typeof SERVICES)[number];
 export declare const REVOCATION_BUCKET: 'relay-revocations';
 
 /** JetStream limits of the bus's one account: streams (the revocation bucket's) and consumers. */
-export declare const JETSTREAM_LIMITS: { readonly maxStreams: 1; readonly maxConsumers: 64 };
+export declare const JETSTREAM_LIMITS: { readonly maxStreams: 1; readonly maxConsumers: 1000 };
 
 /** What one identity may do on the bus (nats-server `permissions`). */
 export interface BusPermission {

@@ -23,11 +23,12 @@ const REVOCATION_BUCKET = 'relay-revocations';
 /** The one account of the closed bus. */
 const ACCOUNT = 'RELAY';
 /**
- * JetStream limits of that account: its streams (the revocation bucket's only) and its consumers, a
- * few per service at any time (the ordered consumer of each watch; after a reconnect or a gap nats.js
- * makes a new one and the server drops the old one 5 s after its interest goes).
+ * JetStream limits of that account: its streams (the revocation bucket's only) and its consumers. Each
+ * running instance of a service holds one (the ordered consumer of its watch; after a reconnect or a
+ * gap nats.js makes a new one and the server drops the old one 5 s after its interest goes), so 1000
+ * leaves room for hundreds of replicas while a flood of consumers stays bounded.
  */
-const JETSTREAM_LIMITS = /** @type {const} */ ({ maxStreams: 1, maxConsumers: 64 });
+const JETSTREAM_LIMITS = /** @type {const} */ ({ maxStreams: 1, maxConsumers: 1000 });
 
 /** The reply-inbox prefix a service's identity must use (nats.js `inboxPrefix`). */
 function inboxPrefixOf(/** @type {string} */ service) {
