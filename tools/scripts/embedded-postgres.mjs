@@ -142,7 +142,8 @@ function serverPassword(root) {
   return password;
 }
 
-const freePort = () =>
+/** A TCP port on 127.0.0.1 the kernel says is free now (the default `pickPort`). */
+export const freePort = () =>
   new Promise((done, fail) => {
     const server = createServer().once('error', fail);
     server.listen(0, HOST, () => {

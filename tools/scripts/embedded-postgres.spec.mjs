@@ -10,21 +10,13 @@ import { after, describe, it } from 'node:test';
 
 import {
   findNativeDir,
+  freePort,
   platformPackage,
   prepareBinaries,
   startEmbeddedPostgres,
 } from './embedded-postgres.mjs';
 
 const { Client } = createRequire(import.meta.url)('pg');
-
-function freePort() {
-  return new Promise((done) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => done(port));
-    });
-  });
-}
 
 const scratch = mkdtempSync(join(tmpdir(), 'relay-embedded-postgres-'));
 // run as root, the launcher runs PostgreSQL as nobody, which must get through mkdtemp's 0700

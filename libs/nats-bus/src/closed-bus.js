@@ -244,7 +244,7 @@ async function writeBusMaterial(outDir, options = {}) {
     mkdirSync(dir, { recursive: true });
     if (options.owner) chownSync(dir, options.owner.uid, options.owner.gid);
     write(join(dir, 'ca.pem'), caPem);
-    seedFiles[service] = join(dir, `${service}.nk`);
+    seedFiles[service] = seedFileOf(root, service);
     write(seedFiles[service], `${identities[service].seed}\n`, true);
   }
   return { configFile, caFile: join(serverDir, 'ca.pem'), seedFiles, publicKeys };
@@ -264,7 +264,7 @@ function renderBusConfig(outDir, options = {}) {
   const publicKeys = Object.fromEntries(
     SERVICES.map((service) => [
       service,
-      publicKeyOfSeed(readFileSync(join(root, service, `${service}.nk`), 'utf8').trim()),
+      publicKeyOfSeed(readFileSync(seedFileOf(root, service), 'utf8').trim()),
     ]),
   );
   return writeServerConfig(root, publicKeys, options);
@@ -295,6 +295,11 @@ function writeServerConfig(root, publicKeys, options) {
   return configFile;
 }
 
+/** Where the material under `root` keeps `service`'s NKey seed. */
+function seedFileOf(/** @type {string} */ root, /** @type {string} */ service) {
+  return join(root, service, `${service}.nk`);
+}
+
 /** Writes a file with its mode (0600 for a secret, else 0644) and, given one, its owner. */
 function fileWriter(/** @type {{ uid: number, gid: number } | undefined} */ owner) {
   return (/** @type {string} */ file, /** @type {string} */ text, isSecret = false) => {
@@ -309,7 +314,7 @@ function hasBusMaterial(/** @type {string} */ outDir) {
   const root = resolve(outDir);
   return [
     join(root, 'server', 'nats-server.conf'),
-    ...SERVICES.map((service) => join(root, service, `${service}.nk`)),
+    ...SERVICES.map((service) => seedFileOf(root, service)),
   ].every((file) => existsSync(file));
 }
 

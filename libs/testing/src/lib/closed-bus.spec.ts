@@ -45,6 +45,12 @@ const NATS_BUS_DIR = join(__dirname, '..', '..', '..', 'nats-bus');
 // ---- the table, and nats-server's wildcard rules over it ----------------------------------------
 
 const TABLE = busPermissions();
+/** Keys and certificate paths that only have to be rendered, for the tests that read the config as text. */
+const PLACEHOLDER_CONFIG_OPTIONS = {
+  publicKeys: { auth: 'UAUTH', orders: 'UORDERS', inventory: 'UINVENTORY' },
+  certFile: '/certs/server-cert.pem',
+  keyFile: '/certs/server-key.pem',
+};
 const STREAM = `KV_${REVOCATION_BUCKET}`;
 const KV_ENTRY = `$KV.${REVOCATION_BUCKET}.x`;
 
@@ -629,11 +635,7 @@ describe('the closed bus bounds what JetStream holds', () => {
   // auth, the one identity that may create a stream, may create the revocation bucket's only: the
   // account's stream limit stands behind that permission
   it('renders the account limits into the config', () => {
-    const config = natsServerConfig({
-      publicKeys: { auth: 'UAUTH', orders: 'UORDERS', inventory: 'UINVENTORY' },
-      certFile: '/certs/server-cert.pem',
-      keyFile: '/certs/server-key.pem',
-    });
+    const config = natsServerConfig(PLACEHOLDER_CONFIG_OPTIONS);
 
     expect(config).toContain(
       `jetstream: { max_streams: ${JETSTREAM_LIMITS.maxStreams}, max_consumers: ${JETSTREAM_LIMITS.maxConsumers} }`,
@@ -734,11 +736,7 @@ describe('the closed bus material', () => {
   });
 
   it('renders every entry of the table into the config', () => {
-    const config = natsServerConfig({
-      publicKeys: { auth: 'UAUTH', orders: 'UORDERS', inventory: 'UINVENTORY' },
-      certFile: '/certs/server-cert.pem',
-      keyFile: '/certs/server-key.pem',
-    });
+    const config = natsServerConfig(PLACEHOLDER_CONFIG_OPTIONS);
 
     for (const service of SERVICES) {
       for (const subject of [...TABLE[service].publish, ...TABLE[service].subscribe]) {
