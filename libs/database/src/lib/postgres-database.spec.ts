@@ -94,4 +94,31 @@ describe('PostgresDatabase on PostgreSQL', () => {
       { available: 4 },
     ]);
   });
+
+  // pg-pool listens for a client's errors only while it sits idle in the pool: a server connection
+  // lost inside a transaction used to emit an unhandled 'error' and end the whole process
+  it('survives losing its server connection inside a transaction, and drops that connection', async () => {
+    const lostPids: number[] = [];
+    await expect(
+      database.transaction(async (tx) => {
+        const [{ pid }] = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        lostPids.push(pid);
+        await tx.query('UPDATE stock SET available = $2 WHERE sku = $1', ['pear', 0]);
+        // the server ends this very connection, as a restart or a failover would
+        await tx.query('SELECT pg_terminate_backend(pg_backend_pid())');
+      }),
+    ).rejects.toThrow(/terminat/i);
+
+    // nothing of the lost transaction was kept, and the pool answers on a new connection
+    const afterwards = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        database.query<{ available: number; pid: number }>(
+          'SELECT available, pg_backend_pid() AS pid FROM stock WHERE sku = $1',
+          ['pear'],
+        ),
+      ),
+    );
+    expect(afterwards.flat().map(({ available }) => available)).toEqual(Array(10).fill(2));
+    expect(afterwards.flat().map(({ pid }) => pid)).not.toContain(lostPids[0]);
+  });
 });

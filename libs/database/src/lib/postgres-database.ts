@@ -34,16 +34,27 @@ export class PostgresDatabase implements Database {
 
   async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    // pg-pool hears a client's errors only while it is idle: a server connection lost now (a restart, a
+    // failover) would emit an unhandled 'error' and end the process. The query in flight rejects too.
+    let broken: Error | undefined;
+    const onError = (error: Error): void => {
+      broken = error;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await work(wrapClient(client, this.statements));
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      await client.query('ROLLBACK').catch((rollbackFailed: Error) => {
+        broken ??= rollbackFailed;
+      });
       throw error;
     } finally {
-      client.release();
+      client.off('error', onError);
+      // a connection that failed, or could not roll back, is closed rather than handed out again
+      client.release(broken);
     }
   }
 
