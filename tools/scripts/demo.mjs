@@ -125,12 +125,6 @@ async function waitForBus(bus) {
  * on 127.0.0.1:4222 when free. Never an open NATS that happens to run there.
  */
 async function startBus() {
-  if (spawnSync('nats-server', ['--version'], { stdio: 'ignore' }).error) {
-    console.error(
-      '[demo] nats-server is not installed; get it with `apt-get install nats-server` or `brew install nats-server`, then run npm start again.',
-    );
-    process.exit(1);
-  }
   const storeDir = join(NATS_DIR, 'store');
   mkdirSync(storeDir, { recursive: true });
   const material = await writeBusMaterial(NATS_DIR, { storeDir });
@@ -180,6 +174,15 @@ async function startDatabase() {
   );
 }
 
+/** What must be there before anything starts: a failure here leaves no server behind. */
+function requireNatsServer() {
+  if (spawnSync('nats-server', ['--version'], { stdio: 'ignore' }).error) {
+    throw new Error(
+      'nats-server is not installed; get it with `apt-get install nats-server` or `brew install nats-server`, then run npm start again.',
+    );
+  }
+}
+
 function build() {
   say('building auth, orders and inventory (npx nx run-many -t build -p auth orders inventory)');
   const result = spawnSync(
@@ -187,10 +190,7 @@ function build() {
     ['nx', 'run-many', '-t', 'build', '-p', 'auth', 'orders', 'inventory', '--outputStyle=stream'],
     { cwd: ROOT, stdio: 'inherit', env: { ...process.env, NX_TUI: 'false' } },
   );
-  if (result.status !== 0) {
-    console.error('[demo] the build failed (see above); fix it and run npm start again.');
-    process.exit(1);
-  }
+  if (result.status !== 0) throw new Error('the build failed (see above); fix it and run npm start again.');
 }
 
 async function waitHealthy(app) {
@@ -353,13 +353,15 @@ async function runWalkthrough() {
 async function main() {
   process.once('SIGINT', () => void stopAll(130));
   process.once('SIGTERM', () => void stopAll(143));
-  await startDatabase();
-  const bus = await startBus();
+  // checked and built before the database and the bus start, so that neither is left running
+  requireNatsServer();
   if (!SKIP_BUILD) build();
   const missing = APPS.map((app) => join('dist/apps', app.name, 'main.js')).filter(
     (file) => !existsSync(join(ROOT, file)),
   );
   if (missing.length > 0) throw new Error(`missing ${missing.join(', ')}; run without --skip-build`);
+  await startDatabase();
+  const bus = await startBus();
   // The caller's AUTH_CLIENTS stay; the demo adds fresh clients for orders and inventory unless defined there.
   const clients = mergeAuthClients(process.env.AUTH_CLIENTS, demoServiceClients());
   // auth's signing keys are sealed at rest, with a key of this DATA_DIR (or the caller's)

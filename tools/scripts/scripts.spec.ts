@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -53,6 +53,30 @@ describe('shell scripts', () => {
 describe('demo.mjs', () => {
   it('parses (node --check)', () => {
     expect(run(process.execPath, ['--check', 'tools/scripts/demo.mjs'])).toEqual({ status: 0, output: '' });
+  });
+
+  it('says in one line that nats-server is missing, having started nothing', () => {
+    // a PATH holding node alone, wherever nats-server is installed on this machine
+    const binDir = mkdtempSync(join(tmpdir(), 'relay-demo-bin-'));
+    const dataDir = mkdtempSync(join(tmpdir(), 'relay-demo-data-'));
+    try {
+      symlinkSync(process.execPath, join(binDir, 'node'));
+      const result = spawnSync(join(binDir, 'node'), ['tools/scripts/demo.mjs'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: { PATH: binDir, DATA_DIR: dataDir, HOME: dataDir },
+      });
+
+      expect(result.status).toBe(1);
+      expect(result.stderr).toMatch(/^\[demo\] nats-server is not installed; get it with .*\n$/);
+      // no PostgreSQL, bus or build was started, so nothing is left running
+      expect(result.stdout).toBe('');
+      expect(readdirSync(dataDir)).toEqual([]);
+    } finally {
+      rmSync(binDir, { recursive: true, force: true });
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('is what npm start runs', () => {
