@@ -61,6 +61,9 @@ export class SigningKeysRepository {
     retireAfterSeconds: number,
   ): Promise<void> {
     await this.db.transaction(async (tx) => {
+      // one rotation at a time (readers go on): a second one waits, then retires the key the first
+      // stored; without it, it would miss that key and break the one-active-key index
+      await tx.query('LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE');
       await tx.query(
         `UPDATE signing_keys SET is_active = false, retire_at = now() + make_interval(secs => $1)
          WHERE is_active`,

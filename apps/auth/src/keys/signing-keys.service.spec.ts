@@ -1,4 +1,4 @@
-import { type Database, openDatabase } from '@relay/database';
+import { type Database, type TestDatabase, testDatabaseBackends } from '@relay/database';
 
 import { AUTH_MIGRATIONS } from '../database/migrations';
 import { testConfigService } from '../testing/test-config';
@@ -13,15 +13,17 @@ async function startService(db: Database, env: Record<string, string> = {}): Pro
   return service;
 }
 
-describe(SigningKeysService.name, () => {
+describe.each(testDatabaseBackends(AUTH_MIGRATIONS))(`${SigningKeysService.name} on $name`, (backend) => {
+  let database: TestDatabase;
   let db: Database;
 
   beforeAll(async () => {
-    db = await openDatabase({ migrations: AUTH_MIGRATIONS });
+    database = await backend.open();
+    db = database.db;
   });
 
   afterAll(async () => {
-    await db.close();
+    await database?.cleanup();
   });
 
   beforeEach(async () => {
@@ -54,6 +56,34 @@ describe(SigningKeysService.name, () => {
     expect(newKid).not.toBe(oldKid);
     expect((await service.signingKey()).kid).toBe(newKid);
     expect((await service.jwks()).keys.map((key) => key.kid)).toEqual([newKid, oldKid]);
+  });
+
+  // two admins rotating at once (or one retrying): each rotation retires the key active when it runs,
+  // so both answer, and exactly one key is left active, the last one stored
+  it('answers rotations at the same time, one after the other, with one key active at the end', async () => {
+    const service = await startService(db);
+    const firstKid = (await service.signingKey()).kid;
+
+    // the rotations start while another transaction holds the active key's row, so they overlap
+    let rotations: Promise<string[]> | undefined;
+    await db.transaction(async (tx) => {
+      await tx.query('SELECT kid FROM signing_keys WHERE is_active FOR UPDATE');
+      rotations = Promise.all([service.rotate(), service.rotate(), service.rotate()]);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    });
+    const rotated = await rotations;
+
+    const rows = await db.query<{ kid: string; is_active: boolean; retire_at: Date | string | null }>(
+      'SELECT kid, is_active, retire_at FROM signing_keys',
+    );
+    expect(rows).toHaveLength(4);
+    const active = rows.filter((row) => row.is_active);
+    expect(active).toHaveLength(1);
+    expect(rotated).toContain(active[0]?.kid);
+    expect(rows.filter((row) => !row.is_active).map((row) => row.kid)).toEqual(
+      expect.arrayContaining([firstKid]),
+    );
+    expect(rows.every((row) => row.is_active === (row.retire_at === null))).toBe(true);
   });
 
   it('drops a retired key from the JWKS once its tokens have expired', async () => {
