@@ -15,6 +15,10 @@ describe('validateAuthConfig', () => {
   it.each([
     [{ ACCESS_TOKEN_TTL: '86401' }, 'ACCESS_TOKEN_TTL'],
     [{ ACCESS_TOKEN_TTL: 'soon' }, 'ACCESS_TOKEN_TTL'],
+    // past the year every login failed: its expiry left the range of the database's dates
+    [{ REFRESH_TOKEN_TTL: '10000000000000' }, 'REFRESH_TOKEN_TTL'],
+    [{ REFRESH_TOKEN_TTL: String(365 * 86_400 + 1) }, 'REFRESH_TOKEN_TTL'],
+    [{ REFRESH_TOKEN_TTL: '0' }, 'REFRESH_TOKEN_TTL'],
     [{ AUTH_ADMIN_EMAIL: 'admin@relay.test' }, 'AUTH_ADMIN_PASSWORD'],
     [{ AUTH_ADMIN_PASSWORD: 'long enough' }, 'AUTH_ADMIN_EMAIL'],
     [{ AUTH_ADMIN_EMAIL: 'admin@relay.test', AUTH_ADMIN_PASSWORD: 'short' }, 'AUTH_ADMIN_PASSWORD'],
@@ -25,6 +29,12 @@ describe('validateAuthConfig', () => {
   ])('refuses %j naming %s', (env, variable) => {
     expect(() => validateAuthConfig(env)).toThrow(InvalidEnvironmentError);
     expect(() => validateAuthConfig(env)).toThrow(variable);
+  });
+
+  it('accepts a refresh-token lifetime of up to a year', () => {
+    expect(validateAuthConfig({ REFRESH_TOKEN_TTL: String(365 * 86_400) }).REFRESH_TOKEN_TTL).toBe(
+      31_536_000,
+    );
   });
 
   it('never echoes a secret value in the error', () => {

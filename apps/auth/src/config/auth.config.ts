@@ -16,6 +16,9 @@ import { MAX_ACCESS_TOKEN_TTL_SECONDS } from '@relay/contracts';
 import { parseServiceClients } from '../tokens/service-clients';
 import { isValidPasswordLength } from '../users/password-policy';
 
+/** The longest refresh-token lifetime `REFRESH_TOKEN_TTL` may set: 365 days. */
+const MAX_REFRESH_TOKEN_TTL_SECONDS = 365 * 86_400;
+
 @ValidatorConstraint({ name: 'serviceClients' })
 class ServiceClientsConstraint implements ValidatorConstraintInterface {
   validate(value: unknown): boolean {
@@ -53,8 +56,15 @@ export class AuthConfig extends BaseAppConfig {
   )
   ACCESS_TOKEN_TTL: number = 900;
 
-  /** Refresh-token lifetime in seconds (renewed on each refresh). Default: 1209600 (14 days). */
-  @IsIntegerInRange(1, Number.MAX_SAFE_INTEGER, 'REFRESH_TOKEN_TTL must be a positive integer (seconds)')
+  /**
+   * Refresh-token lifetime in seconds (renewed on each refresh). Default: 1209600 (14 days); at most a
+   * year, so an expiry is always a date the database can store (a larger value failed every login).
+   */
+  @IsIntegerInRange(
+    1,
+    MAX_REFRESH_TOKEN_TTL_SECONDS,
+    `REFRESH_TOKEN_TTL must be an integer between 1 and ${MAX_REFRESH_TOKEN_TTL_SECONDS} (seconds)`,
+  )
   REFRESH_TOKEN_TTL: number = 1_209_600;
 
   /** Audiences of user tokens, space- or comma-separated. Default: `orders inventory` (`auth` is always added). */
