@@ -616,6 +616,24 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
         roles: ['customer'],
       });
       expect(Number(claims.exp)).toBeLessThanOrEqual(Number(subject.exp));
+      // seconds from now, whatever the token's iat
+      const secondsLeft = Number(claims.exp) - Date.now() / 1000;
+      expect(Number(reply.body['expires_in'])).toBeGreaterThanOrEqual(Math.floor(secondsLeft) - 1);
+      expect(Number(reply.body['expires_in'])).toBeLessThanOrEqual(Math.ceil(secondsLeft));
+    });
+
+    // SECURITY S8: it inherits the subject token's revocation. A subject not-before (block, password
+    // change, logout-all) refuses tokens with iat <= its time: dated like the subject token, the
+    // exchanged one falls with it, even if this instance signed it before hearing of that revocation
+    it('dates an exchanged token like its subject token', async () => {
+      const user = await tokensFor('bob@example.com');
+      // a second later, so a token dated "now" would differ
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+
+      const reply = await exchange(user.access);
+
+      expect(reply.status).toBe(200);
+      expect(decodeJwt(String(reply.body['access_token'])).iat).toBe(decodeJwt(user.access).iat);
     });
 
     it('drops the roles of a token exchanged for a requested scope: it authorises that scope, nothing more', async () => {

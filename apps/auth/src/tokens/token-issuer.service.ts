@@ -31,7 +31,10 @@ export interface AccessTokenSubject {
 /** A signed access token and its lifetime (`exp - iat`). */
 export interface IssuedAccessToken {
   accessToken: string;
+  /** `exp - iat`, in seconds. */
   expiresIn: number;
+  /** `exp`, in epoch seconds. */
+  expiresAt: number;
   tokenId: string;
 }
 
@@ -88,7 +91,9 @@ export class TokenIssuer {
     const { kid, privateKey } = await this.keys.signingKey();
     const issuedAt = options.issuedAt ?? Math.floor(Date.now() / 1000);
     const expiresAt = Math.min(issuedAt + this.ttlSeconds, options.notAfter ?? Number.POSITIVE_INFINITY);
-    if (expiresAt <= issuedAt) throw new Error('Access token would be born expired');
+    if (expiresAt <= Math.max(issuedAt, Math.floor(Date.now() / 1000))) {
+      throw new Error('Access token would be born expired');
+    }
     const tokenId = randomUUID();
     const accessToken = await new SignJWT({
       iss: this.issuer,
@@ -106,6 +111,6 @@ export class TokenIssuer {
       // RFC 9068 §2.1: typ "at+jwt"; kid names a key of our JWKS
       .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid, typ: 'at+jwt' })
       .sign(privateKey);
-    return { accessToken, expiresIn: expiresAt - issuedAt, tokenId };
+    return { accessToken, expiresIn: expiresAt - issuedAt, expiresAt, tokenId };
   }
 }

@@ -53,13 +53,16 @@ export class TokenExchangeGrant {
         scope: scopes.join(' '),
         act: actorChain(client.id, subject.actor),
       },
-      { notAfter: subject.expiresAt },
+      // dated like the subject token (SECURITY S8: it inherits its revocation): whatever ends the subject
+      // token by its iat (a block, a password change, logout-all) ends this one too, even when this
+      // instance signs it before that revocation has reached it
+      { notAfter: subject.expiresAt, issuedAt: subject.issuedAt },
     );
     return {
       access_token: issued.accessToken,
       issued_token_type: ACCESS_TOKEN_TYPE,
       token_type: 'Bearer',
-      expires_in: issued.expiresIn,
+      expires_in: issued.expiresAt - Math.floor(Date.now() / 1000),
       scope: scopes.join(' '),
     };
   }
