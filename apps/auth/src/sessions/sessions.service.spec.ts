@@ -11,6 +11,7 @@ import { SigningKeysRepository } from '../keys/signing-keys.repository';
 import { SigningKeysService } from '../keys/signing-keys.service';
 import { testConfigService } from '../testing/test-config';
 import { TokenIssuer } from '../tokens/token-issuer.service';
+import { USER_CLIENT_ID } from '../tokens/user-scopes';
 import { PasswordHasher } from '../users/password-hasher';
 import { UsersRepository } from '../users/users.repository';
 import { UsersService } from '../users/users.service';
@@ -145,6 +146,36 @@ describe.each(testDatabaseBackends(AUTH_MIGRATIONS))('SessionsService on $name',
     expect(revokedSessions).toEqual([claims['sid']]);
     await expect(sessions.refresh(mine.refresh_token)).rejects.toBeInstanceOf(UnauthorizedException);
     await expect(sessions.refresh(other.refresh_token)).resolves.toBeDefined();
+  });
+
+  // two changes made with the same current password (two devices, or a thief racing the owner), on two
+  // replicas: the first to commit wins; the other is refused as a wrong current password, changing nothing
+  it('lets exactly one of two concurrent password changes from the same password win', async () => {
+    await users.register('ivan@example.com', 'ivan password');
+    const pair = await sessions.login('ivan@example.com', 'ivan password', '127.0.0.1');
+    const claims = decodeJwt(pair.access_token);
+    const principal = {
+      subject: claims.sub,
+      sessionId: claims['sid'],
+      clientId: USER_CLIENT_ID,
+    } as Principal;
+    const newPasswords = ['owner new password', 'thief new password'];
+
+    const results = await Promise.allSettled([
+      sessions.changePassword(principal, 'ivan password', newPasswords[0], '127.0.0.1'),
+      otherReplica.changePassword(principal, 'ivan password', newPasswords[1], '127.0.0.2'),
+    ]);
+
+    const won = results.findIndex((result) => result.status === 'fulfilled');
+    expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+    expect(results[1 - won]).toEqual({
+      status: 'rejected',
+      reason: new UnauthorizedException('Invalid current password'),
+    });
+    await expect(sessions.login('ivan@example.com', newPasswords[won], '127.0.0.1')).resolves.toBeDefined();
+    await expect(
+      sessions.login('ivan@example.com', newPasswords[1 - won], '127.0.0.1'),
+    ).rejects.toBeInstanceOf(UnauthorizedException);
   });
 
   it('throttles a login on every replica once their failures together reach the limit', async () => {

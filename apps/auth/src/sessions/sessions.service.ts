@@ -123,9 +123,12 @@ export class SessionsService {
     }
     await attempt.succeeded();
     const passwordHash = await this.hasher.hash(newPassword);
-    const endedAt = await this.endEverySession(user.id, (tx) =>
-      this.users.updatePassword(user.id, passwordHash, tx),
-    );
+    const endedAt = await this.endEverySession(user.id, async (tx) => {
+      // the password checked must still be the stored one: another change may have replaced it since
+      if (!(await this.users.replacePassword(user.id, user.passwordHash, passwordHash, tx))) {
+        throw new UnauthorizedException(INVALID_CURRENT_PASSWORD);
+      }
+    });
     // the new session's tokens must carry an iat after the not-before that ended the old ones
     await afterSecondOf(endedAt);
     const pair = await this.startSession(user.id, passwordHash);

@@ -77,8 +77,22 @@ export class UsersRepository {
     ]);
   }
 
-  async updatePassword(id: string, passwordHash: string, tx: Queryable = this.db): Promise<void> {
-    await tx.query('UPDATE users SET password_hash = $2 WHERE id = $1', [id, passwordHash]);
+  /**
+   * Replaces the password hash if it still is `checkedHash` (the one the current password was checked
+   * against): of two changes made with the same old password, only the first one stored goes through.
+   * Whether it did.
+   */
+  async replacePassword(
+    id: string,
+    checkedHash: string,
+    passwordHash: string,
+    tx: Queryable = this.db,
+  ): Promise<boolean> {
+    const rows = await tx.query(
+      'UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2 RETURNING id',
+      [id, checkedHash, passwordHash],
+    );
+    return rows.length > 0;
   }
 
   /** Clears `blocked_at` if it still is `blockedAt` (a block made meanwhile stays); whether it did. */
