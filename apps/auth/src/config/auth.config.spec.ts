@@ -7,7 +7,12 @@ describe('validateAuthConfig', () => {
   it('applies the contract defaults', () => {
     const config = validateAuthConfig({});
 
-    expect(config).toMatchObject({ PORT: 3000, ACCESS_TOKEN_TTL: 900, REFRESH_TOKEN_TTL: 1_209_600 });
+    expect(config).toMatchObject({
+      PORT: 3000,
+      ACCESS_TOKEN_TTL: 900,
+      REFRESH_TOKEN_TTL: 1_209_600,
+      AUTH_REGISTRATIONS_PER_ADDRESS: 200,
+    });
     expect(config.AUTH_ADMIN_EMAIL).toBeUndefined();
     expect(config.AUTH_CLIENTS).toBeUndefined();
   });

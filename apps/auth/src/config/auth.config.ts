@@ -118,9 +118,13 @@ export class AuthConfig extends BaseAppConfig {
   })
   AUTH_TRUSTED_PROXY?: string;
 
-  /** Registrations accepted from one client address per 15 minutes; past it 429. Default: 20. */
+  /**
+   * Registrations accepted from one client address per 15 minutes; past it 429. Default: 200, as loose
+   * as the login throttle's per-address limit (users behind one NAT, a test suite on one machine): the
+   * Argon2 gate, not this, keeps logins answered during a registration flood.
+   */
   @IsIntegerInRange(1, 1_000_000, 'AUTH_REGISTRATIONS_PER_ADDRESS must be an integer between 1 and 1000000')
-  AUTH_REGISTRATIONS_PER_ADDRESS: number = 20;
+  AUTH_REGISTRATIONS_PER_ADDRESS: number = 200;
 }
 
 export const validateAuthConfig = createConfigValidator(AuthConfig);
