@@ -72,7 +72,7 @@ for (const adapter of chosen) {
     it('refuses an HTTP request without a token, or with a forged one', async () => {
       const missing = await get('/me');
       assert.equal(missing.status, 401);
-      assert.equal(missing.headers.get('www-authenticate'), 'Bearer');
+      assert.equal(missing.headers.get('www-authenticate'), 'Bearer error="invalid_token"');
       const foreign = await get('/me', { authorization: `Bearer ${mintForeignToken(issuer)}` });
       assert.equal(foreign.status, 401);
       for (const forged of forgedTokens(issuer)) {

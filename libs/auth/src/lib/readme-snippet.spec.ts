@@ -112,7 +112,7 @@ describe.each(HTTP_ADAPTERS)('README "Secure a new Nest app" on %s', (adapter) =
     const reply = await nats.request(SUBJECT, {});
 
     expect(http.status).toBe(401);
-    expect(http.headers.get('www-authenticate')).toBe('Bearer');
+    expect(http.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
     expect(reply.err).toEqual({ status: 401, message: expect.any(String) });
   });
 

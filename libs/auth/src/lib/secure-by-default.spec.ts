@@ -182,7 +182,7 @@ describe.each(HTTP_ADAPTERS)('an app that imports AuthModule, on %s', (adapter) 
         const reply = await nats.request(secured.subject, {});
 
         expect(http.status).toBe(401);
-        expect(http.headers['www-authenticate']).toBe('Bearer');
+        expect(http.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
         expect(JSON.parse(http.body)).toEqual({
           statusCode: 401,
           error: 'Unauthorized',
@@ -230,7 +230,7 @@ describe.each(HTTP_ADAPTERS)('an app that imports AuthModule, on %s', (adapter) 
         expect(http.status).toBe(200);
         expect(reply.response).toEqual({ reached: true });
         expect(explicit.status).toBe(401);
-        expect(explicit.headers['www-authenticate']).toBe('Bearer');
+        expect(explicit.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
         expect(JSON.parse(explicit.body)).toEqual({
           statusCode: 401,
           error: 'Unauthorized',

@@ -55,8 +55,8 @@ export class TransportExceptionFilter extends BaseExceptionFilter {
 function wwwAuthenticate(exception: unknown): string | undefined {
   const status =
     exception instanceof AuthError || exception instanceof HttpException ? statusOf(exception) : undefined;
-  // RFC 6750 §3.1: no error code when the request carried no credentials at all
-  if (exception instanceof AuthError && exception.code === 'missing_token') return 'Bearer';
+  // every 401, a missing token's too: the contract names one challenge for all of them (RFC 6750 §3.1
+  // only advises against an error code when no credentials came, it does not forbid one)
   if (status === HttpStatus.UNAUTHORIZED) return 'Bearer error="invalid_token"';
   if (status === HttpStatus.FORBIDDEN) return 'Bearer error="insufficient_scope"';
   return undefined;

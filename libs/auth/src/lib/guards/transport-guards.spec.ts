@@ -112,7 +112,7 @@ describe.each(HTTP_ADAPTERS)('AccessTokenGuard over HTTP on %s', (adapter) => {
     const http = await probe().http(`/probe?access_token=${bearer().authorization.slice('Bearer '.length)}`);
 
     expect(http.status).toBe(401);
-    expect(http.headers['www-authenticate']).toBe('Bearer');
+    expect(http.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
   });
 
   it('propagates token, trace id and request id from HTTP to the NATS handler it calls', async () => {
