@@ -31,6 +31,8 @@ export interface IssuerServer {
   readonly refusedSubjects: Set<string>;
   /** `expires_in` of issued tokens (capped by the subject token's `exp`). Default: 300. */
   expiresIn: number;
+  /** How long `/oauth/token` takes to answer, in ms (a slow issuer). Default: 0. */
+  delayMs: number;
   stop(): Promise<void>;
 }
 
@@ -45,6 +47,7 @@ export async function startIssuerServer(clients: Record<string, string>): Promis
     requests: [],
     refusedSubjects: new Set(),
     expiresIn: 300,
+    delayMs: 0,
     stop: () =>
       new Promise((resolve, reject) => {
         server.closeAllConnections();
@@ -52,7 +55,9 @@ export async function startIssuerServer(clients: Record<string, string>): Promis
       }),
   };
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-    void handle(state, clients, request).then(({ status, body }) => {
+    const answered = handle(state, clients, request);
+    const delay = new Promise((resolve) => setTimeout(resolve, state.delayMs));
+    void Promise.all([answered, delay]).then(([{ status, body }]) => {
       response.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
       response.end(JSON.stringify(body));
     });

@@ -27,7 +27,10 @@ import { withTimeout } from './with-timeout';
 
 /** Per-call options of `RelayNatsClient.send()` / `emit()`. */
 export interface RelayNatsCallOptions {
-  /** Give up after this many ms. Default: the module's `rpcTimeoutMs` (3000). */
+  /**
+   * `send()` gives up this many ms after it was called, the token it may have to fetch first included.
+   * Default: the module's `rpcTimeoutMs` (3000).
+   */
   timeoutMs?: number;
   /** The callee's audience for `exchange`/`service` tokens. Default: from `calleeAudiences`, else the subject's first token. */
   audience?: string;
@@ -65,12 +68,12 @@ export class RelayNatsClient implements OnApplicationShutdown {
    * err, `RpcTimeoutError` when no answer arrives in time.
    */
   async send<TResult>(subject: string, data: unknown, options: RelayNatsCallOptions = {}): Promise<TResult> {
-    const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
-    const result = await this.call(subject, options, SpanKind.CLIENT, async (connection, headers) => {
+    const result = await this.call(subject, options, SpanKind.CLIENT, async (connection, headers, msLeft) => {
+      if (msLeft <= 0) throw new RpcTimeoutError(subject, options.timeoutMs ?? this.defaultTimeoutMs);
       // nats.js request(): one reply subscription per connection (under this service's own inbox
       // prefix) instead of Nest's subscribe-and-unsubscribe per request, and a fast "no responders"
       const reply = await connection.request(subject, encodePacket(subject, data, this.nextId()), {
-        timeout: timeoutMs,
+        timeout: msLeft,
         headers,
       });
       return decodeReply(reply.data);
@@ -136,7 +139,7 @@ export class RelayNatsClient implements OnApplicationShutdown {
     subject: string,
     options: RelayNatsCallOptions,
     kind: SpanKind,
-    exchange: (connection: NatsConnection, headers: MsgHdrs) => Promise<unknown>,
+    exchange: (connection: NatsConnection, headers: MsgHdrs, msLeft: number) => Promise<unknown>,
   ): Promise<unknown> {
     const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
     const startedAt = performance.now();
@@ -154,7 +157,9 @@ export class RelayNatsClient implements OnApplicationShutdown {
       });
       if (authorization !== undefined) headers[MessageHeaders.authorization] = authorization;
       const connection = await this.connection();
-      return await exchange(connection, toMsgHdrs(headers));
+      // one deadline for the whole call: a token exchange or a connect took its share of it
+      const msLeft = Math.floor(startedAt + timeoutMs - performance.now());
+      return await exchange(connection, toMsgHdrs(headers), msLeft);
     } catch (error) {
       const failure = mapRpcFailure(error, subject, timeoutMs);
       status = statusOfFailure(failure);
@@ -192,6 +197,7 @@ function statusOfFailure(failure: Error): number {
 }
 
 function mapRpcFailure(error: unknown, subject: string, timeoutMs: number): Error {
+  if (error instanceof RpcTimeoutError) return error;
   if (error instanceof NatsError && error.code === ErrorCode.Timeout) {
     return new RpcTimeoutError(subject, timeoutMs);
   }

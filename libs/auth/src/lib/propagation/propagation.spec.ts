@@ -2,15 +2,18 @@ import { randomUUID } from 'node:crypto';
 
 import { ServiceUnavailableException } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { connect } from 'nats';
 
 import { getFreePort, NatsTestClient } from '@relay/testing';
 
 import { type IssuerServer, startIssuerServer } from '../../test-support/issuer-server';
 import { NATS_URL, type ProbeApp, type ProbeView, startProbeApp } from '../../test-support/probe-app';
 import { deleteBucket, uniqueBucketName } from '../../test-support/revocation-bucket';
+import type { Principal } from '../access-token/access-token';
 import type { AuthModuleOptions } from '../auth-module-options';
 import { AuthModule } from '../auth.module';
-import { CallContext } from '../call-context/call-context';
+import { CallContext, recordCaller } from '../call-context/call-context';
+import { RpcTimeoutError } from '../errors/rpc-call.error';
 import { RelayNatsClient } from '../nats/relay-nats-client';
 import { OutgoingAuthorization } from './outgoing-authorization';
 
@@ -70,6 +73,7 @@ describe('propagation modes (forward, exchange, service)', () => {
   beforeEach(() => {
     issuerServer.requests.length = 0;
     issuerServer.expiresIn = 300;
+    issuerServer.delayMs = 0;
     clockOffsetMs = 0;
   });
 
@@ -236,6 +240,47 @@ describe('propagation modes (forward, exchange, service)', () => {
       () => new OutgoingAuthorization({ ...options, propagation: 'service', clientId: CLIENT_ID }),
     ).toThrow(/clientSecret/);
     expect(() => new OutgoingAuthorization(options)).not.toThrow();
+  });
+
+  // one deadline for the whole call (CONTRACT: orders answers 503 once inventory has not answered
+  // within ORDERS_RPC_TIMEOUT_MS): a slow exchange leaves the NATS request only what is left of it
+  it('gives up on a call within its timeoutMs in all, a slow token exchange included', async () => {
+    const silent = `${calleePrefix}.silent`;
+    const responder = await connect({ servers: NATS_URL });
+    responder.subscribe(silent, { callback: () => undefined });
+    await responder.flush();
+    const options = {
+      ...base(),
+      audience: 'orders',
+      serviceName: `slow-exchange-${callerPrefix}`,
+      propagation: 'exchange' as const,
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      rpcTimeoutMs: 5000,
+    };
+    const client = new RelayNatsClient(options, new OutgoingAuthorization(options));
+    try {
+      await client.connection();
+      issuerServer.delayMs = 700;
+      const token = userToken();
+      const startedAt = Date.now();
+
+      const failure = await CallContext.run({ transport: 'http' }, () => {
+        // what the guard records for a verified caller; the exchange reads only its token
+        recordCaller(token, { subject: 'user' } as Principal);
+        return client
+          .send(silent, {}, { timeoutMs: 1000, audience: 'inventory' })
+          .catch((error: unknown) => error);
+      });
+
+      expect(failure).toBeInstanceOf(RpcTimeoutError);
+      expect(exchanges()).toBe(1);
+      // 1000 ms in all (1938 before: the exchange's 700, then a full 1000 for NATS)
+      expect(Date.now() - startedAt).toBeLessThan(1400);
+    } finally {
+      await client.onApplicationShutdown();
+      await responder.close();
+    }
   });
 
   it('answers 503 (not 401) when the token endpoint is unreachable', async () => {
