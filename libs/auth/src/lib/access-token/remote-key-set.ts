@@ -12,8 +12,9 @@ import {
 import { reportJwksFetch } from '../telemetry/auth-channels';
 
 const FETCH_TIMEOUT_MS = 5000;
-// Floor between fetches triggered by key-rotation events, so a flood on the bus cannot drive JWKS
-// fetches above one a second (never longer than the unknown-kid cooldown).
+// Floor between a fetch triggered by a key-rotation event and the fetch before it (of any kind), so
+// neither a flood on the bus nor events mixed with unknown kids drive JWKS fetches above one a second
+// (CONTRACT, tokens; never longer than the unknown-kid cooldown).
 const KEY_EVENT_FLOOR_MS = 1000;
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
@@ -25,9 +26,10 @@ const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
  * issuer is down cannot turn into one fetch per request (SECURITY T8). A failed or partial fetch
  * never replaces the known keys, so an issuer outage does not stop verification.
  *
- * A key-rotation event (`refreshNow()`) fetches at once, whatever the cooldown: the issuer announced
- * a key, so a fetch that ran before the announcement says nothing about it. Events are coalesced
- * and their fetches kept at least 1 s apart.
+ * A key-rotation event (`refreshNow()`) fetches whatever the cooldown, as soon as 1 s has passed
+ * since the last fetch: the issuer announced a key, so a fetch that ran before the announcement says
+ * nothing about it, and one that ran up to 1 s before the announcement ends its wait within 1 s of it.
+ * Events are coalesced.
  */
 export class RemoteKeySet {
   private readonly logger = new Logger(RemoteKeySet.name);
@@ -37,7 +39,6 @@ export class RemoteKeySet {
   private fetchCount = 0;
   private loadedJson?: string;
   private readonly eventFloorMs: number;
-  private lastEventFetchAt = Number.NEGATIVE_INFINITY;
   private queued?: Promise<boolean>;
   private floorTimer?: NodeJS.Timeout;
   private endFloorWait?: () => void;
@@ -81,15 +82,14 @@ export class RemoteKeySet {
   }
 
   /**
-   * Fetches as soon as possible after a key-rotation event: right away, or after a fetch already
-   * running (it may predate the new key), or once the 1 s event floor has passed. Calls made
-   * before that fetch starts share it. Resolves `true` when a new set was loaded.
+   * Fetches as soon as possible after a key-rotation event: after a fetch already running (it may
+   * predate the new key), once 1 s has passed since the last fetch began. Calls made before that
+   * fetch starts share it. Resolves `true` when a new set was loaded.
    */
   refreshNow(): Promise<boolean> {
     this.queued ??= this.whenEventFetchMayStart().then(() => {
       this.queued = undefined;
       if (this.isStopped) return false;
-      this.lastEventFetchAt = Date.now();
       return this.pending ?? this.fetch();
     });
     return this.queued;
@@ -115,7 +115,7 @@ export class RemoteKeySet {
 
   private async whenEventFetchMayStart(): Promise<void> {
     if (this.pending) await this.pending;
-    const wait = this.lastEventFetchAt + this.eventFloorMs - Date.now();
+    const wait = this.lastAttemptAt + this.eventFloorMs - Date.now();
     if (wait <= 0 || this.isStopped) return;
     await new Promise<void>((resolve) => {
       this.endFloorWait = resolve;
