@@ -368,12 +368,11 @@ describe('orders app (HTTP + NATS)', () => {
       bed.inventory.mode = 'reserve-without-answer';
       const id = randomUUID();
       // a crash between inventory taking the stock and orders hearing back: the order is still pending
-      await bed.app
-        .get<Database>(DATABASE)
-        .query(`INSERT INTO orders (id, user_id, status, items) VALUES ($1, 'alice', 'pending', $2)`, [
-          id,
-          JSON.stringify([{ sku, quantity: 3 }]),
-        ]);
+      await bed.app.get<Database>(DATABASE).query(
+        `INSERT INTO orders (id, user_id, status, items, created_at)
+           VALUES ($1, 'alice', 'pending', $2, now() - interval '1 minute')`,
+        [id, JSON.stringify([{ sku, quantity: 3 }])],
+      );
       const client = await NatsTestClient.connect(bed.natsUrl);
       await client
         .request(
@@ -385,7 +384,7 @@ describe('orders app (HTTP + NATS)', () => {
       await client.close();
       expect(bed.inventory.available(sku)).toBe(2);
 
-      await bed.app.get(PendingOrdersRecovery).failInterrupted();
+      await bed.app.get(PendingOrdersRecovery).failAbandoned();
       const released = await bed.app.get(ReleaseSweeper).sweep();
 
       expect(released).toBeGreaterThanOrEqual(1);

@@ -48,9 +48,13 @@ export class OrdersRepository {
     return rows.map(toOrder);
   }
 
-  async listPending(): Promise<Order[]> {
+  /** Up to `limit` orders still pending `olderThanMs` after they were stored (by the database's clock), oldest first. */
+  async listPendingOlderThan(olderThanMs: number, limit: number): Promise<Order[]> {
     const rows = await this.database.query<OrderRow>(
-      `SELECT ${COLUMNS} FROM orders WHERE status = 'pending' ORDER BY created_at`,
+      `SELECT ${COLUMNS} FROM orders
+       WHERE status = 'pending' AND created_at < clock_timestamp() - make_interval(secs => $1)
+       ORDER BY created_at LIMIT $2`,
+      [olderThanMs / 1000, limit],
     );
     return rows.map(toOrder);
   }

@@ -13,7 +13,7 @@ import type { InventoryClient } from '../inventory-client/inventory.client';
 import { IdempotencyKeysRepository } from './idempotency-keys.repository';
 import { OrdersRepository } from './orders.repository';
 import { OrdersService } from './orders.service';
-import { PendingOrdersRecovery } from './pending-orders.recovery';
+import { ABANDONED_AFTER_TIMEOUT_MS, PendingOrdersRecovery } from './pending-orders.recovery';
 import { ReleaseSweeper } from './release-sweeper';
 
 type ReserveBehaviour = (request: ReserveStockDto) => Promise<ReserveStockResult>;
@@ -101,7 +101,8 @@ describe(OrdersService.name, () => {
     const inventory = new FakeInventoryClient(behaviour);
     const config = new ConfigService<OrdersConfig, true>({ ORDERS_RPC_TIMEOUT_MS: 500, ...env });
     const client = inventory as unknown as InventoryClient;
-    const sweeper = new ReleaseSweeper(repository, client, new PendingOrdersRecovery(repository), config);
+    const recovery = new PendingOrdersRecovery(repository, config);
+    const sweeper = new ReleaseSweeper(repository, client, recovery, config);
     sweepers.push(sweeper);
     const service = new OrdersService(
       database,
@@ -116,6 +117,20 @@ describe(OrdersService.name, () => {
 
   const isReleasePending = async (id: string): Promise<boolean | undefined> =>
     (await repository.find(id))?.isReleasePending;
+
+  /** An order stored `ageMs` ago and still pending: what a request cut off (a crash) leaves behind. */
+  async function leftPending(ageMs: number): Promise<string> {
+    const left = await repository.insertPending(database, {
+      id: randomUUID(),
+      userId: 'alice',
+      items: apples,
+    });
+    await database.query(
+      'UPDATE orders SET created_at = created_at - make_interval(secs => $2) WHERE id = $1',
+      [left.id, ageMs / 1000],
+    );
+    return left.id;
+  }
 
   it('stores the order pending before asking inventory, then confirms it', async () => {
     let statusDuringReserve: string | undefined;
@@ -305,33 +320,69 @@ describe(OrdersService.name, () => {
     expect((await repository.find(order.id))?.inventoryAcknowledgedAt).toBeInstanceOf(Date);
   });
 
+  // ORDERS_RPC_TIMEOUT_MS is 500 here: abandoned past 500 + ABANDONED_AFTER_TIMEOUT_MS
+  const abandonedAfterMs = 500 + ABANDONED_AFTER_TIMEOUT_MS;
+
   it('fails orders left pending by a crash at start-up and releases them with its own token', async () => {
-    const left = await repository.insertPending(database, {
-      id: randomUUID(),
-      userId: 'alice',
-      items: apples,
-    });
+    const left = await leftPending(abandonedAfterMs + 60_000);
     const { inventory, sweeper } = createService(confirm, serviceCredentials);
 
-    await sweeper.onApplicationBootstrap();
+    sweeper.onApplicationBootstrap();
+    await sweeper.sweep();
 
-    expect(await repository.find(left.id)).toMatchObject({ status: 'failed', reason: 'interrupted' });
-    await eventually(async () => (await isReleasePending(left.id)) === false);
-    expect(inventory.releaseCalls).toEqual([{ orderId: left.id, asService: true }]);
+    expect(await repository.find(left)).toMatchObject({ status: 'failed', reason: 'interrupted' });
+    expect(await isReleasePending(left)).toBe(false);
+    expect(inventory.releaseCalls).toEqual([{ orderId: left, asService: true }]);
+  });
+
+  // another instance may be asking inventory for it right now (a scale-out, a rolling deploy)
+  it('leaves an order pending for less than the RPC timeout plus the margin to its request', async () => {
+    const young = await leftPending(abandonedAfterMs - 2000);
+    const { inventory, sweeper } = createService(confirm, serviceCredentials);
+
+    sweeper.onApplicationBootstrap();
+    await sweeper.sweep();
+
+    expect(await repository.find(young)).toMatchObject({ status: 'pending', isReleasePending: false });
+    expect(inventory.releaseCalls).toEqual([]);
+  });
+
+  // inventory reserved, then storing the answer failed (a lost database connection): the request
+  // answers 500 and nobody settles the order; a later pass does, without a restart
+  it('fails and releases an order its request could not settle, in a later pass', async () => {
+    const { service, inventory, sweeper } = createService(confirm, serviceCredentials);
+    const settle = jest
+      .spyOn(repository, 'settle')
+      .mockRejectedValueOnce(new Error('Connection terminated unexpectedly'));
+    await expect(service.create(alice, apples)).rejects.toThrow('Connection terminated unexpectedly');
+    settle.mockRestore();
+    const [stuck] = await service.listForCaller(alice);
+    expect(stuck).toMatchObject({ status: 'pending' });
+    expect(await sweeper.sweep()).toBe(0);
+
+    await database.query(
+      'UPDATE orders SET created_at = created_at - make_interval(secs => $2) WHERE id = $1',
+      [stuck.id, (abandonedAfterMs + 1000) / 1000],
+    );
+    expect(await sweeper.sweep()).toBe(1);
+
+    expect(await repository.find(stuck.id)).toMatchObject({
+      status: 'failed',
+      reason: 'interrupted',
+      isReleasePending: false,
+    });
+    expect(inventory.releaseCalls).toEqual([{ orderId: stuck.id, asService: true }]);
   });
 
   it('warns once at start-up when it has no client credentials, and keeps interrupted orders pending release', async () => {
-    const left = await repository.insertPending(database, {
-      id: randomUUID(),
-      userId: 'alice',
-      items: apples,
-    });
+    const left = await leftPending(abandonedAfterMs + 60_000);
     const { inventory, sweeper } = createService(confirm);
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     let messages: string[];
 
     try {
-      await sweeper.onApplicationBootstrap();
+      sweeper.onApplicationBootstrap();
+      await sweeper.sweep();
     } finally {
       messages = warn.mock.calls.map(([message]) => String(message));
       warn.mockRestore();
@@ -339,7 +390,7 @@ describe(OrdersService.name, () => {
 
     const credentialWarnings = messages.filter((message) => message.includes('AUTH_CLIENT_ID'));
     expect(credentialWarnings).toHaveLength(1);
-    expect(await repository.find(left.id)).toMatchObject({ status: 'failed', isReleasePending: true });
+    expect(await repository.find(left)).toMatchObject({ status: 'failed', isReleasePending: true });
     expect(inventory.releaseCalls).toEqual([]);
   });
 });

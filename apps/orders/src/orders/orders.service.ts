@@ -94,8 +94,8 @@ export class OrdersService {
       return this.handleReserveFailure(order, error);
     }
     const confirmed = await this.settle(order, 'confirmed', null);
-    // Start-up recovery failed the order meanwhile (and marked it release_pending): it stays failed,
-    // so free its stock now rather than at the next sweep.
+    // Recovery took it for abandoned meanwhile (this request outlived ORDERS_RPC_TIMEOUT_MS by far) and
+    // failed it, marked release_pending: it stays failed, so free its stock now rather than at the next sweep.
     if (confirmed.status === 'failed') this.releases.releaseForCaller(order.id);
     return confirmed;
   }

@@ -8,8 +8,8 @@ import { InventoryClient } from '../inventory-client/inventory.client';
 import { OrdersRepository } from './orders.repository';
 import { PendingOrdersRecovery } from './pending-orders.recovery';
 
-/** How often failed orders with stock possibly held are retried. */
-export const RELEASE_SWEEP_INTERVAL_MS = 10_000;
+/** How often abandoned orders are failed, and failed orders with stock possibly held are retried. */
+export const RELEASE_SWEEP_INTERVAL_MS = 5000;
 const SWEEP_BATCH_SIZE = 100;
 // Retries on the caller's behalf while their request's context (and token) is at hand.
 const CALLER_RETRY_DELAYS_MS = [1000, 4000];
@@ -19,7 +19,8 @@ const CALLER_RETRY_DELAYS_MS = [1000, 4000];
  * reserved"). Orders stored `release_pending` are released on the caller's behalf at once, and
  * retried by a background sweep with orders' own token (scope `inventory:release`) until inventory
  * acknowledges; the flag is cleared only then. Without AUTH_CLIENT_ID/AUTH_CLIENT_SECRET there is no
- * own token, so only the caller's token is tried.
+ * own token, so only the caller's token is tried. Each pass first fails the abandoned orders
+ * (`PendingOrdersRecovery`), with or without credentials.
  */
 @Injectable()
 export class ReleaseSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -40,15 +41,13 @@ export class ReleaseSweeper implements OnApplicationBootstrap, OnApplicationShut
     this.hasServiceCredentials = Boolean(clientId) && Boolean(clientSecret);
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.recovery.failInterrupted();
+  onApplicationBootstrap(): void {
     if (!this.hasServiceCredentials) {
       this.logger.warn(
         'AUTH_CLIENT_ID/AUTH_CLIENT_SECRET are not set: the stock of orders failed by a crash or a lost ' +
           'inventory reply is released only while the customer request is running; set them (client scope ' +
           `${ServiceScopes.inventoryRelease} in AUTH_CLIENTS) so releases after a crash happen`,
       );
-      return;
     }
     void this.sweep();
     this.timer = setInterval(() => void this.sweep(), RELEASE_SWEEP_INTERVAL_MS);
@@ -68,7 +67,10 @@ export class ReleaseSweeper implements OnApplicationBootstrap, OnApplicationShut
     void this.releaseWithRetries(orderId);
   }
 
-  /** One pass over the `release_pending` orders with orders' own token; answers how many were released. */
+  /**
+   * One pass: fails the abandoned orders, then releases the `release_pending` ones with orders' own
+   * token (when it has one); answers how many were released.
+   */
   sweep(): Promise<number> {
     // one pass at a time: the interval never stacks passes behind a slow inventory
     this.running ??= this.sweepOnce().finally(() => {
@@ -78,6 +80,10 @@ export class ReleaseSweeper implements OnApplicationBootstrap, OnApplicationShut
   }
 
   private async sweepOnce(): Promise<number> {
+    if (this.isStopped) return 0;
+    await this.recovery.failAbandoned().catch((error: unknown) => {
+      this.logger.warn(`Could not look for abandoned orders (${describe(error)}); retrying in the next pass`);
+    });
     if (!this.hasServiceCredentials || this.isStopped) return 0;
     let released = 0;
     let firstFailure: unknown;
