@@ -146,6 +146,28 @@ describe('orders app (HTTP + NATS)', () => {
     });
 
     it.each([
+      { mode: 'unauthorized' as const, status: 401 },
+      { mode: 'forbidden' as const, status: 403 },
+    ])(
+      'answers a repeat of an order inventory refused ($status) as the first time, reserving nothing',
+      async ({ mode, status }) => {
+        const sku = newSku(10);
+        const headers = { 'idempotency-key': randomUUID() };
+        bed.inventory.mode = mode;
+
+        const first = await postOrder(alice, { items: [{ sku, quantity: 2 }] }, headers);
+        const repeat = await postOrder(alice, { items: [{ sku, quantity: 2 }] }, headers);
+
+        expect([first.statusCode, repeat.statusCode]).toEqual([status, status]);
+        const reservesOfSku = bed.inventory
+          .callsOf(InventorySubjects.reserve)
+          .filter((call) => (call.data['items'] as Array<{ sku: string }>)[0]?.sku === sku);
+        expect(reservesOfSku).toHaveLength(1);
+        expect(bed.inventory.available(sku)).toBe(10);
+      },
+    );
+
+    it.each([
       { case: 'no items', payload: { items: [] } },
       { case: 'quantity 0', payload: { items: [{ sku: 'sku-apple', quantity: 0 }] } },
       { case: 'quantity 1.5', payload: { items: [{ sku: 'sku-apple', quantity: 1.5 }] } },

@@ -8,7 +8,8 @@ export type OrderFailureReason =
   | 'insufficient_stock'
   | 'inventory_timeout'
   | 'inventory_unavailable'
-  | 'inventory_refused'
+  | 'inventory_unauthorized'
+  | 'inventory_forbidden'
   | 'interrupted';
 
 /** An order as stored. */

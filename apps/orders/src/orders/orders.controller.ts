@@ -3,6 +3,7 @@ import {
   Body,
   ConflictException,
   Controller,
+  ForbiddenException,
   Get,
   Headers,
   HttpCode,
@@ -11,6 +12,7 @@ import {
   Param,
   Post,
   ServiceUnavailableException,
+  UnauthorizedException,
 } from '@nestjs/common';
 import {
   ApiConflictResponse,
@@ -36,6 +38,8 @@ import {
 } from './dto/order.response';
 import type { Order } from './order';
 import { OrdersService } from './orders.service';
+
+const INVENTORY_REFUSED = 'Inventory refused the caller; the order was not placed';
 
 // IETF httpapi-idempotency-key-header: an opaque string; bounded and printable here.
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -108,6 +112,9 @@ function answer(order: Order): OrderResponse {
     case 'rejected':
       throw new ConflictException({ status: 'rejected', reason: order.reason ?? 'insufficient_stock' });
     case 'failed':
+      // a repeat of a request inventory refused answers as the first one did
+      if (order.reason === 'inventory_unauthorized') throw new UnauthorizedException(INVENTORY_REFUSED);
+      if (order.reason === 'inventory_forbidden') throw new ForbiddenException(INVENTORY_REFUSED);
       throw new ServiceUnavailableException({
         status: 'failed',
         id: order.id,

@@ -235,7 +235,7 @@ describe(OrdersService.name, () => {
     await expect(service.create(alice, apples)).rejects.toBeInstanceOf(UnauthorizedException);
 
     const [order] = await service.listForCaller(alice);
-    expect(order).toMatchObject({ status: 'failed', reason: 'inventory_refused' });
+    expect(order).toMatchObject({ status: 'failed', reason: 'inventory_unauthorized' });
   });
 
   it('reserves once when two requests race with the same idempotency key', async () => {

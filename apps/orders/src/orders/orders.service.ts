@@ -105,8 +105,10 @@ export class OrdersService {
       return this.settle(order, 'rejected', error.reason ?? 'insufficient_stock');
     }
     if (error instanceof UnauthorizedException || error instanceof ForbiddenException) {
-      // inventory refused the caller and changed nothing; the caller sees inventory's 401/403
-      await this.settle(order, 'failed', 'inventory_refused');
+      // inventory refused the caller and changed nothing; the caller sees inventory's 401/403, and so
+      // does a repeat with the same Idempotency-Key (OrdersController)
+      const isForbidden = error instanceof ForbiddenException;
+      await this.settle(order, 'failed', isForbidden ? 'inventory_forbidden' : 'inventory_unauthorized');
       throw error;
     }
     const reason: OrderFailureReason =

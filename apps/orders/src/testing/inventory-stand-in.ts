@@ -10,7 +10,7 @@ export interface ReceivedCall {
   traceparent: string | undefined;
 }
 
-type Mode = 'answer' | 'reserve-without-answer';
+type Mode = 'answer' | 'reserve-without-answer' | 'unauthorized' | 'forbidden';
 
 /**
  * A hand-written inventory for orders' specs (specs only): subscribes to the contract subjects on
@@ -19,7 +19,10 @@ type Mode = 'answer' | 'reserve-without-answer';
  */
 export class InventoryStandIn {
   readonly calls: ReceivedCall[] = [];
-  /** `reserve-without-answer`: takes the stock and never replies (a lost reply). */
+  /**
+   * `reserve-without-answer`: takes the stock and never replies (a lost reply); `unauthorized` /
+   * `forbidden`: refuses every reserve with err 401 / 403, taking nothing.
+   */
   mode: Mode = 'answer';
   /** Token of `inventory.reserved` events; `undefined`: the reserve request's token is sent back. */
   eventToken: string | undefined;
@@ -91,6 +94,8 @@ export class InventoryStandIn {
   private reserve(call: ReceivedCall, reply: (body: Record<string, unknown>) => void): void {
     const orderId = String(call.data['orderId']);
     const items = call.data['items'] as StockItem[];
+    if (this.mode === 'unauthorized') return reply({ err: { status: 401, message: 'Access token revoked' } });
+    if (this.mode === 'forbidden') return reply({ err: { status: 403, message: 'Missing role' } });
     if (!this.held.has(orderId)) {
       if (!items.every((item) => (this.available(item.sku) ?? 0) >= item.quantity)) {
         return reply({ err: { status: 409, reason: 'insufficient_stock', message: 'Not enough stock' } });
