@@ -30,6 +30,7 @@ describe.each(testDatabaseBackends(AUTH_MIGRATIONS))('SessionsService on $name',
   let otherReplica: SessionsService;
   let users: UsersService;
   let revokedSessions: string[];
+  let notBefores: Map<string, number>;
   let keys: SigningKeysService;
 
   beforeAll(async () => {
@@ -40,14 +41,18 @@ describe.each(testDatabaseBackends(AUTH_MIGRATIONS))('SessionsService on $name',
     keys = new SigningKeysService(new SigningKeysRepository(db), config);
     await keys.onModuleInit();
     revokedSessions = [];
-    // the outbox and the bus are RevocationPublisher's (its own spec); here: which sessions end
+    notBefores = new Map();
+    // the outbox and the bus are RevocationPublisher's (its own spec); here: which sessions end, and
+    // the subject not-befores this process knows of
     const revocations = {
       sessionEntry: (id: string): RevocationEntry => ({ kind: 'sid', id, at: 0 }),
       subjectEntry: (id: string, at: number): RevocationEntry => ({ kind: 'sub', id, at }),
       record: () => Promise.resolve(),
       release: (entry: RevocationEntry) => {
         if (entry.kind === 'sid') revokedSessions.push(entry.id);
+        if (entry.kind === 'sub') notBefores.set(entry.id, entry.at);
       },
+      subjectNotBefore: (id: string) => notBefores.get(id),
     } as unknown as RevocationPublisher;
     users = new UsersService(usersRepository, hasher);
     const replica = (): SessionsService =>
@@ -146,6 +151,20 @@ describe.each(testDatabaseBackends(AUTH_MIGRATIONS))('SessionsService on $name',
     expect(revokedSessions).toEqual([claims['sid']]);
     await expect(sessions.refresh(mine.refresh_token)).rejects.toBeInstanceOf(UnauthorizedException);
     await expect(sessions.refresh(other.refresh_token)).resolves.toBeDefined();
+  });
+
+  // another device ended every session (logout-all, a password change) earlier in this second: its
+  // not-before refuses tokens with iat up to this second, so this login's token is dated after it
+  it('dates a new session after a not-before of its user from the same second', async () => {
+    await users.register('judy@example.com', 'judy password');
+    const earlier = await sessions.login('judy@example.com', 'judy password', '127.0.0.1');
+    const userId = String(decodeJwt(earlier.access_token).sub);
+    const notBefore = Math.floor(Date.now() / 1000);
+    notBefores.set(userId, notBefore);
+
+    const pair = await sessions.login('judy@example.com', 'judy password', '127.0.0.1');
+
+    expect(decodeJwt(pair.access_token).iat).toBeGreaterThan(notBefore);
   });
 
   // two changes made with the same current password (two devices, or a thief racing the owner), on two

@@ -201,7 +201,18 @@ export class SessionsService {
       this.newRefreshRecord(refreshToken, sessionId, userId),
       passwordHash,
     );
-    return user && this.pair(user, sessionId, refreshToken, issuedAt);
+    if (user === undefined) return undefined;
+    return this.pair(user, sessionId, refreshToken, await this.issuedAfterNotBefore(userId, issuedAt));
+  }
+
+  // An ending of every session that committed before this session started (logout-all or a password
+  // change on another device, earlier in the same second) dated its not-before in the second of
+  // `issuedAt`: a token dated then would be refused from birth. Dated once that second is over instead.
+  private async issuedAfterNotBefore(userId: string, issuedAt: number): Promise<number> {
+    const notBefore = this.revocations.subjectNotBefore(userId);
+    if (notBefore === undefined || issuedAt > notBefore) return issuedAt;
+    await afterSecondOf(new Date(notBefore * 1000));
+    return epochSeconds(new Date());
   }
 
   private newRefreshRecord(token: string, sessionId: string, userId: string): NewRefreshToken {

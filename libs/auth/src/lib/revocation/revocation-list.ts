@@ -90,6 +90,11 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
     if (isRevoked) throw new AuthError('token_revoked');
   }
 
+  /** The latest not-before of `subject` held (epoch seconds: its tokens with `iat` at or before it are refused). */
+  subjectNotBefore(subject: string): number | undefined {
+    return this.entries.sub.get(subject);
+  }
+
   /** Applies one entry (from the bucket or an `auth.revoked` event); one dated over 30 s ahead is refused. */
   apply(entry: RevocationEntry): void {
     if (entry.at > this.nowMs() / 1000 + MAX_FUTURE_SECONDS) {
