@@ -56,6 +56,11 @@ export class BaseAppConfig {
   /** Default: `json`. */
   @IsIn(LOG_FORMATS, { message: `LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')}` })
   LOG_FORMAT: RelayLogFormat = 'json';
+
+  /** Unset: no trace export. Set: the OTLP/HTTP endpoint (`/v1/traces` is appended) of every span. */
+  @IsOptional()
+  @IsHttpUrl('OTEL_EXPORTER_OTLP_ENDPOINT')
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
 }
 
 /** Nest log levels enabled at a Relay `LOG_LEVEL` (`info` is Nest's `log`). */

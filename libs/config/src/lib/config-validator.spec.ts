@@ -44,6 +44,14 @@ describe(createConfigValidator.name, () => {
 
   it('treats an empty variable as unset', () => {
     expect(validate({ PORT: '' }).PORT).toBe(3001);
+    // compose passes OTEL_EXPORTER_OTLP_ENDPOINT empty when tracing is off
+    expect(validate({ OTEL_EXPORTER_OTLP_ENDPOINT: '' }).OTEL_EXPORTER_OTLP_ENDPOINT).toBeUndefined();
+  });
+
+  it('takes an OTLP/HTTP endpoint such as compose tracing profile uses', () => {
+    expect(validate({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318' }).OTEL_EXPORTER_OTLP_ENDPOINT).toBe(
+      'http://jaeger:4318',
+    );
   });
 
   it.each([
@@ -54,6 +62,17 @@ describe(createConfigValidator.name, () => {
     ['AUTH_ISSUER', { AUTH_ISSUER: 'not a url' }, 'AUTH_ISSUER must be an http(s) URL'],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of'],
     ['LOG_FORMAT', { LOG_FORMAT: 'xml' }, 'LOG_FORMAT must be one of json, pretty'],
+    [
+      'OTEL_EXPORTER_OTLP_ENDPOINT',
+      { OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' },
+      'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL',
+    ],
+    // without a scheme every export failed, silently
+    [
+      'OTEL_EXPORTER_OTLP_ENDPOINT',
+      { OTEL_EXPORTER_OTLP_ENDPOINT: 'localhost:4318' },
+      'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL',
+    ],
     ['TIMEOUT_MS', { TIMEOUT_MS: '1.5' }, 'TIMEOUT_MS must be a positive integer'],
     ['TIMEOUT_MS', { TIMEOUT_MS: '60001' }, 'TIMEOUT_MS must be a positive integer'],
   ])('throws one line naming %s when it is invalid', (_name, env, message) => {
