@@ -1,8 +1,18 @@
-import { type DynamicModule, Global, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  type DynamicModule,
+  Global,
+  Injectable,
+  Logger,
+  Module,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { stopTracing } from './tracing/tracing';
+
+/** How long a stopping app waits for its last spans to reach the collector. */
+export const TRACE_FLUSH_TIMEOUT_MS = 2000;
 
 /** What {@link ObservabilityModule.forRoot} needs to know of the app. */
 export interface ObservabilityOptions {
@@ -11,10 +21,29 @@ export interface ObservabilityOptions {
 }
 
 @Injectable()
-class TracingCloser implements OnApplicationShutdown {
-  // the last spans of a stopping app are exported before it exits
+export class TracingCloser implements OnApplicationShutdown {
+  private readonly logger = new Logger('Tracing');
+
+  // The last spans of a stopping app are exported before it exits, if the collector takes them in
+  // time. A collector that is down or silent never fails the shutdown: the hooks after this one (the
+  // database's close) still run, and the app still exits 0 within its shutdown timeout.
   async onApplicationShutdown(): Promise<void> {
-    await stopTracing();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`the collector did not take them within ${TRACE_FLUSH_TIMEOUT_MS} ms`)),
+        TRACE_FLUSH_TIMEOUT_MS,
+      );
+    });
+    try {
+      await Promise.race([stopTracing(), timeout]);
+    } catch (error) {
+      this.logger.warn(
+        `Spans not exported at shutdown: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
 
