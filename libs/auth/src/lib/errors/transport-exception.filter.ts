@@ -1,4 +1,11 @@
-import { type ArgumentsHost, Catch, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import {
+  type ArgumentsHost,
+  Catch,
+  HttpException,
+  HttpStatus,
+  Logger,
+  NotFoundException,
+} from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import { type Observable, throwError } from 'rxjs';
 
@@ -35,7 +42,14 @@ export class TransportExceptionFilter extends BaseExceptionFilter {
     if (adapter === undefined) return super.catch(exception, host);
     const challenge = wwwAuthenticate(exception);
     if (challenge !== undefined) adapter.setHeader(response, 'WWW-Authenticate', challenge);
-    if (!(exception instanceof AuthError)) return super.catch(exception, host);
+    if (!(exception instanceof AuthError)) {
+      const request = host.switchToHttp().getRequest<unknown>();
+      const url = String(adapter.getRequestUrl(request) ?? '');
+      return super.catch(
+        withoutQueryString(exception, adapter.getRequestMethod(request) as string, url),
+        host,
+      );
+    }
     const { status, message } = exception;
     adapter.reply(response, { statusCode: status, error: REASON[status], message }, status);
   }
@@ -50,6 +64,16 @@ export class TransportExceptionFilter extends BaseExceptionFilter {
     );
     return { status: 500, message: 'Internal server error' };
   }
+}
+
+// Nest answers a request no route matches with "Cannot GET <url>", query string included, and a query
+// string may carry a token (`?access_token=`, which Relay never reads): no response may contain one
+// (CONTRACT), so the answer names the path alone
+function withoutQueryString(exception: unknown, method: string, url: string): unknown {
+  const queryAt = url.indexOf('?');
+  if (!(exception instanceof NotFoundException) || queryAt < 0) return exception;
+  if (exception.message !== `Cannot ${method} ${url}`) return exception;
+  return new NotFoundException(`Cannot ${method} ${url.slice(0, queryAt)}`);
 }
 
 function wwwAuthenticate(exception: unknown): string | undefined {

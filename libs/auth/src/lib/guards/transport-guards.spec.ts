@@ -108,6 +108,21 @@ describe.each(HTTP_ADAPTERS)('AccessTokenGuard over HTTP on %s', (adapter) => {
     expect(statuses).toEqual([401, 403, 200]);
   });
 
+  // CONTRACT: no response ever contains an access token; Nest's 404 names the URL it could not route
+  it('answers a route it does not know without echoing the query string (a token may be in it)', async () => {
+    const token = bearer().authorization.slice('Bearer '.length);
+
+    const http = await probe().http(`/no-such-route?access_token=${token}`, bearer());
+
+    expect(http.status).toBe(404);
+    expect(http.body).not.toContain(token);
+    expect(JSON.parse(http.body)).toEqual({
+      statusCode: 404,
+      error: 'Not Found',
+      message: 'Cannot GET /no-such-route',
+    });
+  });
+
   it('refuses a token in the query string', async () => {
     const http = await probe().http(`/probe?access_token=${bearer().authorization.slice('Bearer '.length)}`);
 
