@@ -14,6 +14,7 @@ export {
   type IncomingCall,
   type TokenVerdict,
 } from './lib/call-context/call-context';
+export { continueRequestId } from './lib/call-context/trace-context';
 export { type FinishedNatsCall, NATS_CALL_FINISHED_CHANNEL } from './lib/telemetry/outgoing-call';
 export {
   type AppliedRevocation,

@@ -3,6 +3,7 @@ export { runService } from './lib/run-service';
 export {
   BODY_LIMIT_BYTES,
   createServiceApp,
+  createServiceHttpAdapter,
   natsOptionsFrom,
   type ServiceAppOptions,
   type ServiceConfig,

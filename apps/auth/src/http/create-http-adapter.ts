@@ -1,6 +1,6 @@
-import { FastifyAdapter } from '@nestjs/platform-fastify';
+import type { FastifyAdapter } from '@nestjs/platform-fastify';
 
-import { BODY_LIMIT_BYTES } from '@relay/bootstrap';
+import { createServiceHttpAdapter } from '@relay/bootstrap';
 
 import type { AuthConfig } from '../config/auth.config';
 
@@ -12,8 +12,5 @@ import type { AuthConfig } from '../config/auth.config';
  */
 export function createHttpAdapter(config: Pick<AuthConfig, 'AUTH_TRUSTED_PROXY'>): FastifyAdapter {
   const trustedProxies = config.AUTH_TRUSTED_PROXY?.split(',').map((entry) => entry.trim());
-  return new FastifyAdapter({
-    bodyLimit: BODY_LIMIT_BYTES,
-    ...(trustedProxies === undefined ? {} : { trustProxy: trustedProxies }),
-  });
+  return createServiceHttpAdapter(trustedProxies === undefined ? {} : { trustProxy: trustedProxies });
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Module, Post } from '@nestjs/common';
+import { Body, Controller, Get, Module, Param, Post } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 
 import { BODY_LIMIT_BYTES, createServiceApp } from './service-app';
@@ -8,6 +8,11 @@ class EchoController {
   @Post()
   echo(@Body() body: unknown): unknown {
     return body;
+  }
+
+  @Get(':id')
+  find(@Param('id') id: string): unknown {
+    return { id };
   }
 }
 
@@ -58,6 +63,33 @@ describe(createServiceApp.name, () => {
       });
 
       expect(reply.statusCode).toBe(415);
+    });
+
+    // Fastify answers these before any hook: by default with the URL (a token may be in its query) and
+    // without x-request-id (CONTRACT: every response carries one; none contains a token)
+    it.each([
+      { case: 'a bad percent-escape', url: '/echo/%zz', status: 400 },
+      { case: 'a path parameter over its length limit', url: `/echo/${'x'.repeat(200)}`, status: 414 },
+    ])('answers $status to $case without echoing the URL, with a request id', async ({ url, status }) => {
+      const secret = 'eyJhbGciOiJFUzI1NiJ9.c2VjcmV0.c2ln';
+
+      const fresh = await app.inject({ method: 'GET', url: `${url}?access_token=${secret}` });
+      const continued = await app.inject({
+        method: 'GET',
+        url: `${url}?access_token=${secret}`,
+        headers: { 'x-request-id': 'caller-id-1' },
+      });
+
+      expect(fresh.statusCode).toBe(status);
+      expect(fresh.body).not.toContain(secret);
+      expect(fresh.body).not.toContain(url.slice(0, 12));
+      expect(fresh.json()).toEqual({
+        statusCode: status,
+        error: expect.any(String),
+        message: expect.any(String),
+      });
+      expect(fresh.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      expect(continued.headers['x-request-id']).toBe('caller-id-1');
     });
 
     it('answers 413 to a body over the limit', async () => {

@@ -3,9 +3,11 @@ import type { IncomingMessage } from 'node:http';
 import type { Type } from '@nestjs/common';
 import { ModuleRef, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyError, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 
-import { natsMicroserviceOptions } from '@relay/auth';
+import { continueRequestId, natsMicroserviceOptions } from '@relay/auth';
+import { MessageHeaders } from '@relay/contracts';
 import { type BaseAppConfig, nestLogLevels } from '@relay/config';
 import { installOpenApi } from '@relay/observability';
 
@@ -28,13 +30,47 @@ export interface ServiceAppOptions {
   /** `NATS_NKEY_SEED_FILE`: this service's identity on the bus. */
   natsNkeySeedFile?: string;
   logLevel: BaseAppConfig['LOG_LEVEL'];
-  /** Fastify adapter. Default: one with {@link BODY_LIMIT_BYTES}. */
+  /** Fastify adapter. Default: {@link createServiceHttpAdapter}'s. */
   adapter?: FastifyAdapter;
   /**
    * Accept JSON bodies only; any other content type is a 415. Default: `true`. Auth turns it off:
    * its token endpoint takes form-encoded bodies (RFC 6749).
    */
   jsonOnly?: boolean;
+}
+
+/**
+ * The Fastify adapter of a Relay service: bodies up to {@link BODY_LIMIT_BYTES}, and
+ * {@link answerFrameworkError} for the URLs Fastify cannot route. `options` adds to them (auth's
+ * `trustProxy`).
+ */
+export function createServiceHttpAdapter(
+  options: Pick<FastifyServerOptions, 'trustProxy'> = {},
+): FastifyAdapter {
+  return new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    frameworkErrors: answerFrameworkError,
+    ...options,
+  });
+}
+
+/**
+ * Fastify answers a URL it cannot route (a bad percent-escape: 400; a path parameter over its length
+ * limit: 414) before any hook runs: by default with the URL in the body, query string and all, which
+ * may hold a token (CONTRACT: no response contains one), and without `x-request-id`. This answer
+ * echoes nothing of the URL and carries the caller's request id (when valid) or a new one.
+ */
+function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const isTooLong = error.statusCode === 414;
+  const callerId = request.headers[MessageHeaders.requestId];
+  void reply
+    .code(isTooLong ? 414 : 400)
+    .header(MessageHeaders.requestId, continueRequestId(typeof callerId === 'string' ? callerId : undefined))
+    .send({
+      statusCode: isTooLong ? 414 : 400,
+      error: isTooLong ? 'URI Too Long' : 'Bad Request',
+      message: isTooLong ? 'A path segment is too long' : 'The URL is not valid',
+    });
 }
 
 /**
@@ -49,7 +85,7 @@ export async function createServiceApp(
   const jsonOnly = options.jsonOnly ?? true;
   const app = await NestFactory.create<NestFastifyApplication>(
     appModule,
-    options.adapter ?? new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES }),
+    options.adapter ?? createServiceHttpAdapter(),
     // bodyParser false: only Fastify's own JSON parser (bodyLimit, 400 on "__proto__"), no
     // urlencoded parser from Nest; with text/plain removed too, any other body type is a 415
     { bufferLogs: true, logger: nestLogLevels(options.logLevel), bodyParser: !jsonOnly },
