@@ -5,8 +5,12 @@ export interface RpcError {
   reason?: string;
 }
 
+/**
+ * Whether `value` is an error reply: an object whose `status` is an HTTP error status (an integer in
+ * 400..599). Anything else a peer sends as `err` is not passed on as a status (nor as a metric label).
+ */
 export function isRpcError(value: unknown): value is RpcError {
-  return (
-    typeof value === 'object' && value !== null && typeof (value as { status?: unknown }).status === 'number'
-  );
+  if (typeof value !== 'object' || value === null) return false;
+  const { status } = value as { status?: unknown };
+  return typeof status === 'number' && Number.isInteger(status) && status >= 400 && status <= 599;
 }
