@@ -78,7 +78,7 @@ function redactValue(value: unknown, depth: number): unknown {
   }
   const record = value as Record<string, unknown>;
   let copy: Record<string, unknown> | undefined;
-  for (const key of Object.keys(record)) {
+  for (const key of keysOf(record)) {
     const field = record[key];
     const redacted = SECRET_FIELDS.has(key.toLowerCase()) ? REDACTED : redactValue(field, depth + 1);
     if (redacted === field) continue;
@@ -86,6 +86,12 @@ function redactValue(value: unknown, depth: number): unknown {
     copy[key] = redacted;
   }
   return copy ?? value;
+}
+
+// an AggregateError's `errors` is not enumerable, yet pino's err serializer prints them
+function keysOf(record: Record<string, unknown>): string[] {
+  const keys = Object.keys(record);
+  return record instanceof AggregateError && !keys.includes('errors') ? [...keys, 'errors'] : keys;
 }
 
 // an error stays an error (pino's err serializer reads its type, message and stack)

@@ -142,6 +142,25 @@ describe(createServiceLogger.name, () => {
       expect(capture.raw).not.toContain('shh-its-a-secret');
       expect(capture.lines()[0]['err']).toMatchObject({ message: 'token endpoint refused', type: 'Error' });
     });
+
+    // pino prints an AggregateError's errors (`aggregateErrors`), which are not enumerable on it
+    it('redacts the errors an AggregateError holds', () => {
+      const { logger, capture } = capturedLogger();
+      const inner = Object.assign(new Error('refused'), {
+        config: { headers: { authorization: 'Bearer eyJ.inner.sig' } },
+      });
+      const error = new AggregateError([inner, new Error('plain')], 'every attempt failed');
+
+      logger.error({ err: error }, 'exchange failed');
+
+      expect(capture.raw).not.toContain('eyJ.inner.sig');
+      expect(capture.lines()[0]['err']).toMatchObject({
+        type: 'AggregateError',
+        message: 'every attempt failed',
+        aggregateErrors: [{ message: 'refused' }, { message: 'plain' }],
+      });
+      expect(inner.config.headers.authorization).toBe('Bearer eyJ.inner.sig');
+    });
   });
 
   it('writes readable single lines, secrets redacted, with LOG_FORMAT=pretty', async () => {
