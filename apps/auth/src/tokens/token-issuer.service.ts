@@ -89,9 +89,10 @@ export class TokenIssuer {
     options: { notAfter?: number; issuedAt?: number } = {},
   ): Promise<IssuedAccessToken> {
     const { kid, privateKey } = await this.keys.signingKey();
-    const issuedAt = options.issuedAt ?? Math.floor(Date.now() / 1000);
+    const now = Math.floor(Date.now() / 1000);
+    const issuedAt = options.issuedAt ?? now;
     const expiresAt = Math.min(issuedAt + this.ttlSeconds, options.notAfter ?? Number.POSITIVE_INFINITY);
-    if (expiresAt <= Math.max(issuedAt, Math.floor(Date.now() / 1000))) {
+    if (expiresAt <= Math.max(issuedAt, now)) {
       throw new Error('Access token would be born expired');
     }
     const tokenId = randomUUID();

@@ -6,7 +6,7 @@ import {
   Logger,
   NotFoundException,
 } from '@nestjs/common';
-import { BaseExceptionFilter } from '@nestjs/core';
+import { type AbstractHttpAdapter, BaseExceptionFilter } from '@nestjs/core';
 import { type Observable, throwError } from 'rxjs';
 
 import { isRpcError, type RpcError } from '@relay/contracts';
@@ -42,14 +42,13 @@ export class TransportExceptionFilter extends BaseExceptionFilter {
     if (adapter === undefined) return super.catch(exception, host);
     const challenge = wwwAuthenticate(exception);
     if (challenge !== undefined) adapter.setHeader(response, 'WWW-Authenticate', challenge);
-    if (!(exception instanceof AuthError)) {
-      const request = host.switchToHttp().getRequest<unknown>();
-      const url = String(adapter.getRequestUrl(request) ?? '');
+    if (exception instanceof NotFoundException) {
       return super.catch(
-        withoutQueryString(exception, adapter.getRequestMethod(request) as string, url),
+        withoutQueryString(exception, adapter, host.switchToHttp().getRequest<unknown>()),
         host,
       );
     }
+    if (!(exception instanceof AuthError)) return super.catch(exception, host);
     const { status, message } = exception;
     adapter.reply(response, { statusCode: status, error: REASON[status], message }, status);
   }
@@ -69,10 +68,15 @@ export class TransportExceptionFilter extends BaseExceptionFilter {
 // Nest answers a request no route matches with "Cannot GET <url>", query string included, and a query
 // string may carry a token (`?access_token=`, which Relay never reads): no response may contain one
 // (CONTRACT), so the answer names the path alone
-function withoutQueryString(exception: unknown, method: string, url: string): unknown {
+function withoutQueryString(
+  exception: NotFoundException,
+  adapter: AbstractHttpAdapter,
+  request: unknown,
+): NotFoundException {
+  const url = String(adapter.getRequestUrl(request) ?? '');
+  const method = String(adapter.getRequestMethod(request));
   const queryAt = url.indexOf('?');
-  if (!(exception instanceof NotFoundException) || queryAt < 0) return exception;
-  if (exception.message !== `Cannot ${method} ${url}`) return exception;
+  if (queryAt < 0 || exception.message !== `Cannot ${method} ${url}`) return exception;
   return new NotFoundException(`Cannot ${method} ${url.slice(0, queryAt)}`);
 }
 

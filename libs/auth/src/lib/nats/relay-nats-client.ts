@@ -69,7 +69,8 @@ export class RelayNatsClient implements OnApplicationShutdown {
    */
   async send<TResult>(subject: string, data: unknown, options: RelayNatsCallOptions = {}): Promise<TResult> {
     const result = await this.call(subject, options, SpanKind.CLIENT, async (connection, headers, msLeft) => {
-      if (msLeft <= 0) throw new RpcTimeoutError(subject, options.timeoutMs ?? this.defaultTimeoutMs);
+      // the deadline passed before the request could go (a slow token exchange): as if nats.js timed out
+      if (msLeft <= 0) throw NatsError.errorForCode(ErrorCode.Timeout);
       // nats.js request(): one reply subscription per connection (under this service's own inbox
       // prefix) instead of Nest's subscribe-and-unsubscribe per request, and a fast "no responders"
       const reply = await connection.request(subject, encodePacket(subject, data, this.nextId()), {
@@ -197,7 +198,6 @@ function statusOfFailure(failure: Error): number {
 }
 
 function mapRpcFailure(error: unknown, subject: string, timeoutMs: number): Error {
-  if (error instanceof RpcTimeoutError) return error;
   if (error instanceof NatsError && error.code === ErrorCode.Timeout) {
     return new RpcTimeoutError(subject, timeoutMs);
   }
