@@ -16,7 +16,9 @@ export { type ServiceScope, ServiceScopes } from './lib/auth/service-scopes';
 export {
   AuthSubjects,
   MAX_ACCESS_TOKEN_TTL_SECONDS,
+  parseRevocationKey,
   REVOCATION_BUCKET,
+  revocationKey,
   type KeysRotatedEvent,
   type RevocationEntry,
   type RevocationKind,

@@ -75,7 +75,7 @@ export function forgedTokens(issuer: TestIssuer, options: ForgedTokenOptions = {
     return table.rows;
   };
   const issuedAudience = JSON.stringify(claimsOf(issuer.mintAccessToken())?.['aud']);
-  const revoked = new Set(revocationFixtures(0).map(({ key }) => key));
+  const revoked = new Set(revocationFixtures(0).map(({ value }) => `${value.kind}.${value.id}`));
   const holdsForAnyApp = (row: TokenCase): boolean => {
     const claims = claimsOf(row.authorization()?.replace(/^Bearer /, ''));
     if (claims === undefined) return true;

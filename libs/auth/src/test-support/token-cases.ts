@@ -1,5 +1,6 @@
 import { createHmac, generateKeyPairSync, type KeyObject } from 'node:crypto';
 
+import { type RevocationEntry, revocationKey } from '@relay/contracts';
 import { base64url, signCompactEs256, type TestIssuer } from '@relay/testing';
 
 /** One row of the acceptance table. */
@@ -16,12 +17,13 @@ export interface TokenCase {
 const P256_N = 'ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551';
 
 /** Revocation entries the table expects to be in the bucket before the app starts. */
-export function revocationFixtures(now: number): { key: string; value: object }[] {
-  return [
-    { key: 'jti.revoked-jti', value: { kind: 'jti', id: 'revoked-jti', at: now } },
-    { key: 'sid.revoked-sid', value: { kind: 'sid', id: 'revoked-sid', at: now } },
-    { key: 'sub.blocked-user', value: { kind: 'sub', id: 'blocked-user', at: now - 60 } },
+export function revocationFixtures(now: number): { key: string; value: RevocationEntry }[] {
+  const entries: RevocationEntry[] = [
+    { kind: 'jti', id: 'revoked-jti', at: now },
+    { kind: 'sid', id: 'revoked-sid', at: now },
+    { kind: 'sub', id: 'blocked-user', at: now - 60 },
   ];
+  return entries.map((value) => ({ key: revocationKey(value), value }));
 }
 
 function hs256(header: object, payload: object, secret: Buffer | string): string {

@@ -4,7 +4,7 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { connect, type NatsConnection } from 'nats';
 
 import { AccessTokenVerifier, AuthModule, RelayNatsClient, RevocationList } from '@relay/auth';
-import { AuthSubjects, REVOCATION_BUCKET, type RevocationEntry } from '@relay/contracts';
+import { AuthSubjects, REVOCATION_BUCKET, type RevocationEntry, revocationKey } from '@relay/contracts';
 import { type Database, openDatabase } from '@relay/database';
 import { createTestIssuer, type JwksServer, msUntil, type NatsServer, startNatsServer } from '@relay/testing';
 
@@ -140,8 +140,40 @@ describe(RevocationPublisher.name, () => {
 
     expect(publishedAfterMs).toBeLessThanOrEqual(1000);
     expect(revokedAfterMs).toBeLessThanOrEqual(1000);
-    expect(await stored(`sub.${subject}`)).toEqual(entry);
+    expect(await stored(revocationKey(entry))).toEqual(entry);
     expect(await verdict(token)).toBe('token_revoked');
+  });
+
+  it('never leaves an older not-before of a subject in place of a newer one, whichever replica publishes last', async () => {
+    const subject = `user-${randomUUID()}`;
+    const now = Math.floor(Date.now() / 1000);
+    // a second auth replica on the same database whose publication of the older entry comes late
+    const replica = new RevocationPublisher(
+      auth.get(RelayNatsClient),
+      auth.get(RevocationList),
+      new RevocationOutboxRepository(db),
+    );
+    await revoke(publisher.subjectEntry(subject, now - 10));
+    await publisher.flush();
+    const older = replica.subjectEntry(subject, now - 100);
+    await db.transaction((tx) => replica.record(older, tx));
+    await replica.flush();
+
+    // a verifier that starts now knows the bucket only
+    const restarted = await authModule('inventory', 'inventory');
+    restarted.useLogger(false);
+    await restarted.init();
+    try {
+      const issuedBetween = issuer.mintAccessToken({
+        claims: { sub: subject, iat: now - 50, aud: ['orders', 'inventory', 'auth'] },
+      });
+      await expect(restarted.get(AccessTokenVerifier).verify(issuedBetween)).rejects.toEqual(
+        expect.objectContaining({ code: 'token_revoked' }),
+      );
+    } finally {
+      replica.onModuleDestroy();
+      await restarted.close();
+    }
   });
 
   it('announces key rotations as {kid}', async () => {

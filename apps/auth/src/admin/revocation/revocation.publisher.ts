@@ -8,6 +8,7 @@ import {
   MAX_ACCESS_TOKEN_TTL_SECONDS,
   REVOCATION_BUCKET,
   type RevocationEntry,
+  revocationKey,
 } from '@relay/contracts';
 import type { Queryable } from '@relay/database';
 
@@ -129,7 +130,7 @@ export class RevocationPublisher implements OnApplicationBootstrap, OnModuleDest
     ) {
       for (const { seq, entry } of batch) {
         // put waits for the stream's acknowledgement: only then may the row go
-        await kv.put(`${entry.kind}.${entry.id}`, JSON.stringify(entry));
+        await kv.put(revocationKey(entry), JSON.stringify(entry));
         connection.publish(AuthSubjects.revoked, JSON.stringify(entry));
         await this.outbox.remove(seq);
       }

@@ -9,7 +9,7 @@ import { withTimeout } from './with-timeout';
 /** Receives revocation changes from the bus. */
 export interface RevocationSink {
   apply(entry: RevocationEntry): void;
-  /** A bucket key (`<kind>.<id>`) was deleted or purged. */
+  /** A bucket key (`revocationKey` in @relay/contracts) was deleted or purged. */
   remove(key: string): void;
   /** The feed stopped on its own (bucket or JetStream gone, the server silent); state may be stale. */
   lost(): void;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { Test, type TestingModule } from '@nestjs/testing';
 
+import { type RevocationEntry, revocationKey } from '@relay/contracts';
 import { createTestIssuer, getFreePort, type JwksServer, msUntil, NatsTestClient } from '@relay/testing';
 
 import { NATS_URL, type ProbeApp, startProbeApp } from '../../test-support/probe-app';
@@ -129,6 +130,31 @@ describe(RevocationList.name, () => {
       401,
       { status: 401, message: expect.any(String) },
     ]);
+  });
+
+  it('keeps a subject’s latest not-before from the bucket, whichever key was written last; deleting an older one leaves it', async () => {
+    const bucket = freshBucket();
+    const subject = `u-${randomUUID()}`;
+    const now = Math.floor(Date.now() / 1000);
+    const newer: RevocationEntry = { kind: 'sub', id: subject, at: now - 10 };
+    const older: RevocationEntry = { kind: 'sub', id: subject, at: now - 100 };
+    // the newer first: a replica that published late wrote the older one after it
+    await putRevocations(
+      nats,
+      bucket,
+      [newer, older].map((value) => ({ key: revocationKey(value), value })),
+    );
+    const between = issuer.mintAccessToken({ claims: { sub: subject, iat: now - 50 } });
+
+    const app = await start(bucket);
+    expect(await verdicts(app, between)).toEqual([401, { status: 401, message: expect.any(String) }]);
+
+    const kv = await nats.connection.jetstream().views.kv(bucket);
+    await kv.delete(revocationKey(older));
+    await nats.connection.flush();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await verdicts(app, between)).toEqual([401, { status: 401, message: expect.any(String) }]);
+    expect(app.app.get(RevocationList).subjectNotBefore(subject)).toBe(newer.at);
   });
 
   it('warns once while the bucket is unreachable, and logs an error once it has been for 30 s', async () => {

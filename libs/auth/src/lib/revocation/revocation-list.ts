@@ -6,7 +6,12 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 
-import { MAX_ACCESS_TOKEN_TTL_SECONDS, type RevocationEntry, type RevocationKind } from '@relay/contracts';
+import {
+  MAX_ACCESS_TOKEN_TTL_SECONDS,
+  parseRevocationKey,
+  type RevocationEntry,
+  type RevocationKind,
+} from '@relay/contracts';
 
 import type { Principal } from '../access-token/access-token';
 import { AUTH_MODULE_OPTIONS } from '../auth.module-definition';
@@ -182,11 +187,12 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
     this.retryTimer.unref();
   }
 
+  // an operator's delete or purge; a subject's older not-before going leaves a newer one standing
   private remove(key: string): void {
-    const separator = key.indexOf('.');
-    const kind = key.slice(0, separator);
-    if (kind === 'jti' || kind === 'sid' || kind === 'sub') {
-      this.entries[kind].delete(key.slice(separator + 1));
+    const removed = parseRevocationKey(key);
+    if (removed !== undefined) {
+      const entries = this.entries[removed.kind];
+      if (removed.at === undefined || entries.get(removed.id) === removed.at) entries.delete(removed.id);
     }
     this.changes += 1;
   }

@@ -10,7 +10,7 @@ export const AuthSubjects = {
 export const REVOCATION_BUCKET = 'relay-revocations';
 
 /**
- * One revocation. Keys in the bucket are `<kind>.<id>`; the value is this object.
+ * One revocation, stored under {@link revocationKey}; the value is this object.
  * Nothing secret: ids and timestamps only.
  */
 export type RevocationEntry =
@@ -20,6 +20,33 @@ export type RevocationEntry =
   | { kind: 'sub'; id: string; at: number };
 
 export type RevocationKind = RevocationEntry['kind'];
+
+/**
+ * The bucket key of `entry`: `<kind>.<id>`, and `sub.<id>.<at>` for a subject's not-before. A later
+ * not-before never shares a key with an earlier one, so issuers publishing the same subject's
+ * entries in any order (several instances, one retrying after an outage) cannot replace a newer
+ * not-before with an older one: a verifier replaying the bucket keeps the latest of them.
+ */
+export function revocationKey(entry: RevocationEntry): string {
+  return entry.kind === 'sub' ? `sub.${entry.id}.${entry.at}` : `${entry.kind}.${entry.id}`;
+}
+
+/**
+ * What a bucket key names: its kind and id, and for `sub.<id>.<at>` the not-before it held (a
+ * `sub.<id>` key, written before subject keys carried it, has none). `undefined` for any other key.
+ */
+export function parseRevocationKey(
+  key: string,
+): { kind: RevocationKind; id: string; at?: number } | undefined {
+  const separator = key.indexOf('.');
+  const kind = key.slice(0, separator);
+  const id = key.slice(separator + 1);
+  if (separator < 0 || id === '') return undefined;
+  if (kind === 'jti' || kind === 'sid') return { kind, id };
+  if (kind !== 'sub') return undefined;
+  const dated = /^(.+)\.(\d+)$/.exec(id);
+  return dated ? { kind, id: dated[1], at: Number(dated[2]) } : { kind, id };
+}
 
 export interface KeysRotatedEvent {
   kid: string;
