@@ -227,13 +227,16 @@ describe.each(testDatabaseBackends(AUTH_MIGRATIONS))('SessionsService on $name',
   describe('racing a block (SECURITY S12)', () => {
     let blocking: UserBlockingService;
     let blockedAt: Map<string, number>;
+    // what this process knows of blocks: the sessions below start in the process that blocks
+    let revocations: RevocationPublisher;
 
     beforeAll(() => {
       blockedAt = new Map();
-      const revocations = {
+      revocations = {
         subjectEntry: (id: string, at: number): RevocationEntry => ({ kind: 'sub', id, at }),
         record: () => Promise.resolve(),
         release: (entry: RevocationEntry) => blockedAt.set(entry.id, entry.at),
+        subjectNotBefore: (id: string) => blockedAt.get(id),
       } as unknown as RevocationPublisher;
       blocking = new UserBlockingService(
         new UsersRepository(db),
@@ -241,6 +244,21 @@ describe.each(testDatabaseBackends(AUTH_MIGRATIONS))('SessionsService on $name',
         revocations,
       );
     });
+
+    function sessionsWith(
+      hasher: PasswordHasher,
+      refreshTokens = new RefreshTokensRepository(db),
+    ): SessionsService {
+      return new SessionsService(
+        new UsersRepository(db),
+        hasher,
+        refreshTokens,
+        new TokenIssuer(keys, testConfigService()),
+        revocations,
+        new LoginAttempts(new LoginFailuresRepository(db)),
+        testConfigService(),
+      );
+    }
 
     it('refuses a login whose password check the block overtook', async () => {
       const user = await users.register('mallory@example.com', 'mallory password');
@@ -255,15 +273,7 @@ describe.each(testDatabaseBackends(AUTH_MIGRATIONS))('SessionsService on $name',
           return super.verify(hash, password);
         }
       }
-      const slow = new SessionsService(
-        new UsersRepository(db),
-        new HeldHasher(),
-        new RefreshTokensRepository(db),
-        new TokenIssuer(keys, testConfigService()),
-        {} as RevocationPublisher,
-        new LoginAttempts(new LoginFailuresRepository(db)),
-        testConfigService(),
-      );
+      const slow = sessionsWith(new HeldHasher());
 
       const login = slow.login('mallory@example.com', 'mallory password', '127.0.0.4');
       await checking;
@@ -284,15 +294,7 @@ describe.each(testDatabaseBackends(AUTH_MIGRATIONS))('SessionsService on $name',
           return Promise.resolve(true);
         }
       }
-      const quick = new SessionsService(
-        new UsersRepository(db),
-        new InstantHasher(),
-        new RefreshTokensRepository(db),
-        new TokenIssuer(keys, testConfigService()),
-        {} as RevocationPublisher,
-        new LoginAttempts(new LoginFailuresRepository(db)),
-        testConfigService(),
-      );
+      const quick = sessionsWith(new InstantHasher());
       for (let round = 0; round < 5; round += 1) {
         const user = await users.register(`peggy-${round}@example.com`, 'peggy password');
 
@@ -315,6 +317,31 @@ describe.each(testDatabaseBackends(AUTH_MIGRATIONS))('SessionsService on $name',
         );
         expect(live).toHaveLength(0);
       }
+    });
+
+    it('covers a login whose session row committed just before the block with the block (its token is not dated past it)', async () => {
+      const user = await users.register('trent@example.com', 'trent password');
+      // the block lands, and this process hears of it, between the session's statement and its token
+      class BlockedRightAfter extends RefreshTokensRepository {
+        override async insertForActiveUser(
+          ...args: Parameters<RefreshTokensRepository['insertForActiveUser']>
+        ): ReturnType<RefreshTokensRepository['insertForActiveUser']> {
+          const stored = await super.insertForActiveUser(...args);
+          await blocking.block(user.id);
+          return stored;
+        }
+      }
+
+      const pair = await sessionsWith(new PasswordHasher(), new BlockedRightAfter(db)).login(
+        'trent@example.com',
+        'trent password',
+        '127.0.0.7',
+      );
+
+      const notBefore = blockedAt.get(user.id);
+      expect(notBefore).toBeDefined();
+      expect(Number(decodeJwt(pair.access_token).iat)).toBeLessThanOrEqual(notBefore ?? Number.NaN);
+      await expect(sessions.refresh(pair.refresh_token)).rejects.toBeInstanceOf(UnauthorizedException);
     });
 
     it('never lets a refresh concurrent with a block survive it', async () => {

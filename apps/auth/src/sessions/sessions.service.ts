@@ -192,8 +192,10 @@ export class SessionsService {
   // one the caller's password was checked against), in one statement (see insertForActiveUser). Its
   // iat is taken before that statement locks the user's row: a block, password change or ending of
   // every session either commits first (a block or new password: nothing starts) or takes the row
-  // after this session's statement has committed, and dates its not-before after this iat
+  // after this session's statement has committed, and dates its not-before after this iat. Nothing
+  // may date the token later than that, so any wait comes before the iat is taken.
   private async startSession(userId: string, passwordHash: string): Promise<TokenPairResponse | undefined> {
+    await this.afterKnownNotBefore(userId);
     const sessionId = randomUUID();
     const refreshToken = generateRefreshToken();
     const issuedAt = epochSeconds(new Date());
@@ -202,17 +204,16 @@ export class SessionsService {
       passwordHash,
     );
     if (user === undefined) return undefined;
-    return this.pair(user, sessionId, refreshToken, await this.issuedAfterNotBefore(userId, issuedAt));
+    return this.pair(user, sessionId, refreshToken, issuedAt);
   }
 
-  // An ending of every session that committed before this session started (logout-all or a password
-  // change on another device, earlier in the same second) dated its not-before in the second of
-  // `issuedAt`: a token dated then would be refused from birth. Dated once that second is over instead.
-  private async issuedAfterNotBefore(userId: string, issuedAt: number): Promise<number> {
+  // An ending of every session this process knows of (logout-all or a password change on another
+  // device, just now) refuses tokens dated in its second: a session started in that second would be
+  // refused from birth, so it starts once that second is over. Only what is known before the session
+  // starts counts: an ending that comes after it must cover its token, never push the token past it.
+  private async afterKnownNotBefore(userId: string): Promise<void> {
     const notBefore = this.revocations.subjectNotBefore(userId);
-    if (notBefore === undefined || issuedAt > notBefore) return issuedAt;
-    await afterSecondOf(new Date(notBefore * 1000));
-    return epochSeconds(new Date());
+    if (notBefore !== undefined) await afterSecondOf(new Date(notBefore * 1000));
   }
 
   private newRefreshRecord(token: string, sessionId: string, userId: string): NewRefreshToken {
