@@ -85,19 +85,22 @@ describe(BoundedCache.name, () => {
     }
   });
 
-  it('keeps repeated hits on one key cheap in a full 10 000-entry cache (a client reusing its token)', () => {
+  it('serves a hit in a full 10 000-entry cache without re-inserting into its map (a client reusing its token)', () => {
     const cache = new BoundedCache<string, number>(10_000);
     const keys = Array.from({ length: 10_000 }, (_, index) => `token-${index}-${'x'.repeat(400)}`);
     for (const key of keys) cache.set(key, 1, Infinity);
+    // Map delete + set per hit, the usual LRU trick, took ~25 µs here on a map this full (Node 20);
+    // the design moves list pointers instead: the map is not written on a hit at all
+    const map = (cache as unknown as { entries: Map<string, unknown> }).entries;
+    const writes = [jest.spyOn(map, 'set'), jest.spyOn(map, 'delete')];
 
-    const repeated = keys[0];
-    for (let round = 0; round < 1000; round += 1) cache.get(repeated, at(0));
-    const started = process.hrtime.bigint();
-    for (let round = 0; round < 20_000; round += 1) cache.get(repeated, at(0));
-    const microsPerHit = Number(process.hrtime.bigint() - started) / 1000 / 20_000;
+    for (const key of [keys[0], keys[5000], keys[0], keys[9999]]) expect(cache.get(key, at(0))).toBe(1);
 
-    // Map delete + set per hit took ~25 µs here (Node 20); this design ~0.05 µs. Headroom for slow CI.
-    expect(microsPerHit).toBeLessThan(3);
+    for (const write of writes) expect(write).not.toHaveBeenCalled();
     expect(cache.size).toBe(10_000);
+    // and the hits count as uses: the next eviction takes the oldest untouched key, not keys[0]
+    cache.set('newcomer', 1, Infinity);
+    expect(cache.get(keys[0], at(0))).toBe(1);
+    expect(cache.get(keys[1], at(0))).toBeUndefined();
   });
 });
