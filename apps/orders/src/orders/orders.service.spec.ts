@@ -132,6 +132,18 @@ describe(OrdersService.name, () => {
     return left.id;
   }
 
+  /** Runs `during` while the database refuses to move any order to `status` (a real error from it). */
+  async function whileSettlingTo<T>(status: string, during: () => Promise<T>): Promise<T> {
+    await database.query(
+      `ALTER TABLE orders ADD CONSTRAINT test_refuses_settle CHECK (status <> '${status}') NOT VALID`,
+    );
+    try {
+      return await during();
+    } finally {
+      await database.query('ALTER TABLE orders DROP CONSTRAINT test_refuses_settle');
+    }
+  }
+
   it('stores the order pending before asking inventory, then confirms it', async () => {
     let statusDuringReserve: string | undefined;
     const { service, inventory } = createService(async (request) => {
@@ -169,6 +181,22 @@ describe(OrdersService.name, () => {
     await eventually(async () => (await isReleasePending(order.id)) === false);
     expect(inventory.releaseCalls).toEqual([{ orderId: order.id, asService: false }]);
     expect((await repository.find(order.id))?.status).toBe('failed');
+  });
+
+  // only this request could confirm the order: its stock is freed whether or not storing the failure works
+  it('releases a timed-out order for the caller even when the database refuses to store the failure', async () => {
+    const { service, inventory } = createService(() =>
+      Promise.reject(new RpcTimeoutError('inventory.reserve', 500)),
+    );
+
+    await expect(whileSettlingTo('failed', () => service.create(alice, apples))).rejects.toThrow(
+      'test_refuses_settle',
+    );
+
+    const [stuck] = await service.listForCaller(alice);
+    expect(stuck).toMatchObject({ status: 'pending' });
+    await eventually(() => inventory.released.includes(stuck.id));
+    expect(inventory.releaseCalls).toEqual([{ orderId: stuck.id, asService: false }]);
   });
 
   it('fails the order and releases it when the transport fails', async () => {
@@ -347,15 +375,13 @@ describe(OrdersService.name, () => {
     expect(inventory.releaseCalls).toEqual([]);
   });
 
-  // inventory reserved, then storing the answer failed (a lost database connection): the request
-  // answers 500 and nobody settles the order; a later pass does, without a restart
+  // inventory reserved, then storing the answer failed (a lost database connection, say): the request
+  // fails and nobody settles the order; a later pass does, without a restart
   it('fails and releases an order its request could not settle, in a later pass', async () => {
     const { service, inventory, sweeper } = createService(confirm, serviceCredentials);
-    const settle = jest
-      .spyOn(repository, 'settle')
-      .mockRejectedValueOnce(new Error('Connection terminated unexpectedly'));
-    await expect(service.create(alice, apples)).rejects.toThrow('Connection terminated unexpectedly');
-    settle.mockRestore();
+    await expect(whileSettlingTo('confirmed', () => service.create(alice, apples))).rejects.toThrow(
+      'test_refuses_settle',
+    );
     const [stuck] = await service.listForCaller(alice);
     expect(stuck).toMatchObject({ status: 'pending' });
     expect(await sweeper.sweep()).toBe(0);

@@ -114,11 +114,14 @@ export class OrdersService {
     const reason: OrderFailureReason =
       error instanceof RpcTimeoutError ? 'inventory_timeout' : 'inventory_unavailable';
     this.logger.warn(`Order ${order.id} failed: ${describe(error)}`);
-    // A late or lost reply may still have reserved stock: the order is stored release_pending and
-    // released (idempotently) until inventory acknowledges, by this request or by the sweep.
-    const failed = await this.settle(order, 'failed', reason, true);
-    this.releases.releaseForCaller(order.id);
-    return failed;
+    // A late or lost reply may still have reserved stock: the order is stored release_pending (for the
+    // sweep, until inventory acknowledges) and released for the caller, even when storing the failure
+    // fails (only this request could confirm the order).
+    try {
+      return await this.settle(order, 'failed', reason, true);
+    } finally {
+      this.releases.releaseForCaller(order.id);
+    }
   }
 
   private async settle(
