@@ -558,6 +558,23 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
 
       expect(reply.status).toBe(status);
       expect(reply.body['error']).toBe(error);
+      // the contract's one challenge on every 401
+      expect(reply.headers.get('www-authenticate')).toBe(
+        status === 401 ? 'Bearer error="invalid_token"' : null,
+      );
+    });
+
+    it('answers a failed HTTP Basic client authentication with the Bearer and a Basic challenge', async () => {
+      const reply = await call('POST', '/oauth/token', {
+        body: { grant_type: 'client_credentials' },
+        headers: { authorization: `Basic ${Buffer.from(`${CLIENT.id}:wrong`).toString('base64')}` },
+      });
+
+      expect(reply.status).toBe(401);
+      expect(reply.body['error']).toBe('invalid_client');
+      expect(reply.headers.get('www-authenticate')).toBe(
+        'Bearer error="invalid_token", Basic realm="relay", charset="UTF-8"',
+      );
     });
 
     it('throttles failed client authentications per client: 429 with Retry-After, never the secret', async () => {

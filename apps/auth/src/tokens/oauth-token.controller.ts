@@ -61,7 +61,8 @@ export class OAuthTokenController {
     description: '`invalid_client`: client authentication failed',
     headers: {
       'WWW-Authenticate': {
-        description: '`Basic realm="relay", charset="UTF-8"` when the client authenticated with HTTP Basic',
+        description:
+          '`Bearer error="invalid_token"`, as on every 401, and `Basic realm="relay", charset="UTF-8"` as well when the client authenticated with HTTP Basic',
         schema: { type: 'string' },
       },
     },
@@ -90,9 +91,8 @@ export class OAuthTokenController {
       }
       if (!(error instanceof OAuthError)) throw error;
       reply.status(error.status);
-      // RFC 6749 §5.2: a failed Basic authentication answers with a Basic challenge
-      if (error.code === 'invalid_client' && authorization !== undefined) {
-        reply.header('WWW-Authenticate', 'Basic realm="relay", charset="UTF-8"');
+      if (error.status === HttpStatus.UNAUTHORIZED) {
+        reply.header('WWW-Authenticate', challenges(authorization));
       }
       return { error: error.code, error_description: error.description };
     }
@@ -117,4 +117,11 @@ export class OAuthTokenController {
       ? this.clientCredentials.grant(client, params)
       : this.tokenExchange.grant(client, params);
   }
+}
+
+// Every 401 carries the Bearer challenge; a failed HTTP Basic authentication also gets a Basic one
+// (RFC 6749 §5.2: a challenge matching the scheme the client used), as a second header line
+function challenges(authorization: string | undefined): string[] {
+  const bearer = 'Bearer error="invalid_token"';
+  return authorization === undefined ? [bearer] : [bearer, 'Basic realm="relay", charset="UTF-8"'];
 }
