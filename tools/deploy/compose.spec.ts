@@ -68,6 +68,7 @@ const REQUIRED_SECRETS = [
   'AUTH_ADMIN_PASSWORD',
   'ORDERS_CLIENT_SECRET',
   'INVENTORY_CLIENT_SECRET',
+  'POSTGRES_PASSWORD',
   'AUTH_KEY_ENCRYPTION_KEY',
 ];
 
@@ -448,6 +449,15 @@ describe('docker-compose.yml secrets', () => {
 
     expect(uses.length).toBeGreaterThan(0);
     for (const use of uses) expect(use).toMatch(new RegExp(`^:\\?set ${name} `));
+  });
+
+  it('takes every password, secret and key from the shell or .env, none with a default', () => {
+    const secrets = new Set(
+      [...text.matchAll(/\$\{(\w*(?:PASSWORD|SECRET|_KEY)\w*)/g)].map((match) => match[1]),
+    );
+
+    expect(secrets.size).toBeGreaterThan(0);
+    expect([...secrets].sort()).toEqual([...REQUIRED_SECRETS].sort());
   });
 
   it('gives auth the key that seals its signing keys, and no other app', () => {
