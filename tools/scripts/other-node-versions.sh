@@ -29,7 +29,7 @@ jest_on() {
 status=0
 for version in "${versions[@]}"; do
   echo "== Node $(npx --yes --package "node@${version}" -- node --version)"
-  for config in libs/*/jest.config.cts apps/{auth,orders,inventory}/jest.config.cts tools/jest.config.cts bench/jest.config.cts; do
+  for config in libs/*/jest.config.cts apps/{auth,orders,inventory}/jest.config.cts tools/jest.config.cts tools/nx-plugin/jest.config.cts bench/jest.config.cts; do
     jest_on "$version" "$config" || status=1
   done
 done

@@ -3,6 +3,8 @@ const { fork } = require('node:child_process');
 const { constants } = require('node:os');
 const { join } = require('node:path');
 
+const WORKSPACE_ROOT = join(__dirname, '..', '..');
+
 /**
  * `nx serve <app>` is `webpack-cli watch --env serve`: after every build without errors this plugin
  * stops the running app (SIGTERM, then waits for it to exit so its ports are free) and starts the new
@@ -23,7 +25,13 @@ class RestartAfterBuild {
       if (stats.hasErrors()) return;
       await this.stop();
       const execArgv = ['--enable-source-maps', ...(this.inspect ? [`--inspect=${this.inspect}`] : [])];
-      this.app = fork(join(compiler.options.output.path, 'main.js'), [], { execArgv, stdio: 'inherit' });
+      // from the workspace root, as `npm start` runs the apps: a relative DATA_DIR (`.data`) is the same
+      // directory for both, not apps/<app>/.data (nx runs this watch in the project's directory)
+      this.app = fork(join(compiler.options.output.path, 'main.js'), [], {
+        cwd: WORKSPACE_ROOT,
+        execArgv,
+        stdio: 'inherit',
+      });
     });
     // webpack-cli's watch ends on a signal without an 'exit' event: stop the app first, so it never
     // outlives `nx serve`. A second signal the app may get itself (Ctrl+C) is ignored by Nest's hooks.
