@@ -215,6 +215,24 @@ describe.each(testDatabaseBackends(AUTH_MIGRATIONS))('SessionsService on $name',
     expect(elsewhere.token_type).toBe('Bearer');
   });
 
+  // SECURITY P4: an unknown email costs the same Argon2id check as a wrong password (counted, not timed)
+  it('checks a password once for an unknown email as for a wrong password, with the same answer', async () => {
+    const verify = jest.spyOn(PasswordHasher.prototype, 'verify');
+    try {
+      const unknown = sessions.login('nobody-here@example.com', 'erin password', '127.0.0.8');
+      await expect(unknown).rejects.toThrow('Invalid email or password');
+      expect(verify).toHaveBeenCalledTimes(1);
+
+      const wrong = sessions.login('erin@example.com', 'not erin password', '127.0.0.8');
+      await expect(wrong).rejects.toThrow('Invalid email or password');
+      expect(verify).toHaveBeenCalledTimes(2);
+      const [[dummyHash], [erinHash]] = verify.mock.calls;
+      expect(dummyHash.split('$').slice(0, 4)).toEqual(erinHash.split('$').slice(0, 4));
+    } finally {
+      verify.mockRestore();
+    }
+  });
+
   it('refuses a blocked user with the same error as a wrong password', async () => {
     const user = await users.register('frank@example.com', 'frank password');
     await db.query('UPDATE users SET blocked_at = now() WHERE id = $1', [user.id]);

@@ -32,8 +32,24 @@ describe(PasswordHasher.name, () => {
     await expect(hasher.verify('not a hash', 'whatever')).resolves.toBe(false);
   });
 
-  it('does the hashing work for unknown accounts and answers false', async () => {
-    await expect(hasher.verifyNothing('correct horse')).resolves.toBe(false);
+  // SECURITY P4: the same work as a wrong password (counted, not timed: one Argon2id check, through
+  // the same path, against a hash with today's parameters), so an unknown email's answer is not faster
+  it('does one Argon2id verification with the same parameters for an unknown account, and answers false', async () => {
+    const stored = await hasher.hash('correct horse');
+    const verify = jest.spyOn(hasher, 'verify');
+    try {
+      await expect(hasher.verifyNothing('wrong horse')).resolves.toBe(false);
+
+      expect(verify).toHaveBeenCalledTimes(1);
+      const [dummyHash, password] = verify.mock.calls[0];
+      expect(password).toBe('wrong horse');
+      expect(dummyHash).not.toBe(stored);
+      expect(parametersOf(dummyHash)).toBe(parametersOf(stored));
+      expect(parametersOf(dummyHash)).toBe('$argon2id$v=19$m=19456,t=2,p=1');
+      await expect(verify.mock.results[0]?.value).resolves.toBe(false);
+    } finally {
+      verify.mockRestore();
+    }
   });
 });
 
@@ -50,3 +66,8 @@ describe(isValidPasswordLength.name, () => {
     expect(isValidPasswordLength(password)).toBe(expected);
   });
 });
+
+/** `$argon2id$v=19$m=…,t=…,p=…`: the algorithm, version and cost of an encoded hash. */
+function parametersOf(encoded: string): string {
+  return encoded.split('$').slice(0, 4).join('$');
+}
