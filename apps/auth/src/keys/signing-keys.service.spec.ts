@@ -1,3 +1,5 @@
+import { jwtVerify, SignJWT } from 'jose';
+
 import { type Database, type TestDatabase, testDatabaseBackends } from '@relay/database';
 
 import { AUTH_MIGRATIONS } from '../database/migrations';
@@ -6,6 +8,12 @@ import { SigningKeysRepository } from './signing-keys.repository';
 import { SigningKeysService } from './signing-keys.service';
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+
+/** A JWT signed with the service's active key, under its kid or the one given. */
+async function signedBy(service: SigningKeysService, kid?: string): Promise<string> {
+  const active = await service.signingKey();
+  return new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: kid ?? active.kid }).sign(active.privateKey);
+}
 
 async function startService(db: Database, env: Record<string, string> = {}): Promise<SigningKeysService> {
   const service = new SigningKeysService(new SigningKeysRepository(db), testConfigService(env));
@@ -116,12 +124,42 @@ describe.each(testDatabaseBackends(AUTH_MIGRATIONS))(`${SigningKeysService.name}
     );
   });
 
-  it('resolves verification keys by kid from its own set', async () => {
+  it('verifies tokens by kid with its own keys: the active one, a retired one still published, one another replica made', async () => {
     const service = await startService(db);
-    const { kid } = await service.signingKey();
+    const replica = await startService(db);
+    const before = await signedBy(service);
+    await service.rotate();
+    const after = await signedBy(service);
+    await replica.rotate();
+    const byReplica = await signedBy(replica);
+    // its own reload of a moment ago holds back another for a second (CONTRACT: accepted from 1 s after)
+    await new Promise((resolve) => setTimeout(resolve, 1100));
 
-    const key = await service.keyResolver({ alg: 'ES256', kid }, { payload: '', signature: '' });
+    for (const token of [before, after, byReplica]) {
+      await expect(jwtVerify(token, service.keyResolver)).resolves.toBeDefined();
+    }
+    // the same kid with another key's signature, and a kid nobody made, are refused
+    const forged = `${after.split('.').slice(0, 2).join('.')}.${before.split('.')[2]}`;
+    await expect(jwtVerify(forged, service.keyResolver)).rejects.toThrow();
+    await expect(jwtVerify(await signedBy(service, 'no-such-kid'), service.keyResolver)).rejects.toThrow();
+  });
 
-    expect(key).toBeDefined();
+  it('reloads its keys from the database for an unknown kid at most once a second', async () => {
+    const service = await startService(db);
+    const stranger = await signedBy(service, 'no-such-kid');
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const reads = jest.spyOn(SigningKeysRepository.prototype, 'findPublished');
+    try {
+      const verdicts = await Promise.allSettled(
+        Array.from({ length: 50 }, () => jwtVerify(stranger, service.keyResolver)),
+      );
+
+      expect(verdicts.every(({ status }) => status === 'rejected')).toBe(true);
+      expect(reads).toHaveBeenCalledTimes(1);
+      await expect(jwtVerify(await signedBy(service), service.keyResolver)).resolves.toBeDefined();
+      expect(reads).toHaveBeenCalledTimes(1);
+    } finally {
+      reads.mockRestore();
+    }
   });
 });
