@@ -198,6 +198,31 @@ export function buildTokenCases(issuer: TestIssuer, now: number, attackerJwksUrl
         JSON.stringify(claims).replace('{', '{"sub":"attacker",'),
       ),
     ),
+    accept(
+      'has duplicate header names (last one wins: ES256)',
+      issuer.signRaw(
+        `{"alg":"none","kid":${JSON.stringify(issuer.kid)},"typ":"at+jwt","alg":"ES256"}`,
+        JSON.stringify(claims),
+      ),
+    ),
+    refuse(
+      'has duplicate header names ending in alg none',
+      bearer(
+        issuer.signRaw(
+          `{"alg":"ES256","kid":${JSON.stringify(issuer.kid)},"typ":"at+jwt","alg":"none"}`,
+          JSON.stringify(claims),
+        ),
+      ),
+    ),
+    refuse(
+      'has duplicate kid headers ending in an unknown kid',
+      bearer(
+        issuer.signRaw(
+          `{"alg":"ES256","kid":${JSON.stringify(issuer.kid)},"typ":"at+jwt","kid":"attacker"}`,
+          JSON.stringify(claims),
+        ),
+      ),
+    ),
     refuse('has typ JWT', bearer(mint({}, { typ: 'JWT' }))),
     refuse('has no typ', bearer(mint({}, { typ: undefined }))),
     refuse('has typ id+jwt', bearer(mint({}, { typ: 'id+jwt' }))),

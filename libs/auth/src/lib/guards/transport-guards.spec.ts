@@ -130,6 +130,43 @@ describe.each(HTTP_ADAPTERS)('AccessTokenGuard over HTTP on %s', (adapter) => {
     expect(http.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
   });
 
+  // SECURITY T19: the header only, never a token in the body (form or JSON)
+  it('refuses a token sent in the request body', async () => {
+    const token = bearer().authorization.slice('Bearer '.length);
+    const post = (headers: Record<string, string>, body: string): Promise<Response> =>
+      fetch(`${probe().url ?? ''}/probe/forward`, { method: 'POST', headers, body });
+
+    const json = await post({ 'content-type': 'application/json' }, JSON.stringify({ access_token: token }));
+    const form = await post(
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      new URLSearchParams({ access_token: token }).toString(),
+    );
+
+    for (const response of [json, form]) {
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+      expect(await response.text()).not.toContain(token);
+    }
+  });
+
+  // SECURITY T18: huge headers are refused by the HTTP server (431) or the guard (401), never a 5xx
+  it('refuses a huge authorization header or a huge other header without a server error', async () => {
+    const token = bearer().authorization;
+    const huge = [
+      { authorization: `Bearer ${'a'.repeat(12_000)}` },
+      { authorization: `Bearer ${'a'.repeat(40_000)}` },
+      { ...bearer(), 'x-filler': 'f'.repeat(40_000) },
+    ];
+
+    for (const headers of huge) {
+      const response = await fetch(`${probe().url ?? ''}/probe`, { headers });
+      const body = await response.text();
+
+      expect([401, 431]).toContain(response.status);
+      expect(body).not.toContain(token.slice('Bearer '.length));
+    }
+  });
+
   it('propagates token, trace id and request id from HTTP to the NATS handler it calls', async () => {
     const headers = { ...bearer(), traceparent: TRACEPARENT, 'x-request-id': 'req-http-1' };
 
