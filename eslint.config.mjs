@@ -119,6 +119,19 @@ export default [
     files: ['**/*.spec.ts'],
     rules: {
       'max-lines': 'off',
+      // and @relay/auth's own test kit, the entry point adopters' specs import (its package exports)
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'jsonwebtoken', message: 'Verify with jose through @relay/auth.' }],
+          patterns: [
+            {
+              group: ['@relay/*/**', '!@relay/auth/testing'],
+              message: 'Import a lib only through its index.',
+            },
+          ],
+        },
+      ],
       '@nx/enforce-module-boundaries': [
         'error',
         {

@@ -3,6 +3,7 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { headers as createNatsHeaders } from 'nats';
 
+import { forgedTokens } from '@relay/auth/testing';
 import { createServiceApp } from '@relay/bootstrap';
 import { InventorySubjects, ServiceScopes } from '@relay/contracts';
 import {
@@ -213,6 +214,31 @@ describe('inventory app (HTTP + NATS)', () => {
       expect(first.response).toEqual({ orderId, released: true });
       expect(second.response).toEqual({ orderId, released: true });
       expect(await stockOf(sku)).toBe(10);
+    });
+
+    // SECURITY N3: no forgery (the token table's refused rows: alg none, key confusion, tampered
+    // claims, foreign keys, expired, …) releases someone's stock
+    it('refuses every forged token with 401 and keeps the reservation', async () => {
+      const sku = await newSku(10);
+      const orderId = randomUUID();
+      await nats.request(
+        InventorySubjects.reserve,
+        { orderId, items: [{ sku, quantity: 4 }] },
+        { headers: bearer(customerToken) },
+      );
+      const forgeries = forgedTokens(issuer);
+      expect(forgeries.length).toBeGreaterThan(50);
+
+      for (const { reason, authorization } of forgeries) {
+        const header = authorization();
+        const reply = await nats.request(
+          InventorySubjects.release,
+          { orderId },
+          header === undefined ? {} : { headers: { authorization: header } },
+        );
+        expect({ reason, err: reply.err }).toEqual({ reason, err: expect.objectContaining({ status: 401 }) });
+      }
+      expect(await stockOf(sku)).toBe(6);
     });
   });
 
