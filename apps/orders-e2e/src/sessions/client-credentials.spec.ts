@@ -4,12 +4,12 @@ import { type NatsConnection } from 'nats';
 
 import { InventorySubjects, MessageHeaders } from '@relay/contracts';
 
-import { AUTH_JWKS_URI, AUTH_URL, SERVICE_CLIENTS } from '../support/e2e-env';
+import { AUTH_JWKS_URI, AUTH_URL, INVENTORY_URL, SERVICE_CLIENTS } from '../support/e2e-env';
 import { api } from '../support/http';
 import { decodeClaims } from '../support/jwt';
 import { connectBus, requestOnBus } from '../support/nats-bus';
 import { decodeHeader, type PublicJwk } from './jws-header';
-import { login, REFUSED, registerUser, settlesWithin, verdicts } from './session-probes';
+import { login, loginAdmin, REFUSED, registerUser, settlesWithin, verdicts } from './session-probes';
 
 interface TokenAnswer {
   access_token?: string;
@@ -131,5 +131,46 @@ describe('POST /oauth/token grant_type=client_credentials', () => {
 
     expect(loggedOut.status).toBe(204);
     await settlesWithin(nc, token, { inventoryHttp: REFUSED.inventoryHttp, bus: REFUSED.bus }, since);
+  });
+
+  // SECURITY S11: a token exchanged with a scope authorises exactly that scope, even an admin's
+  it("narrows an admin's token exchanged with scope inventory:read: it reads stock, and may not set it", async () => {
+    const admin = await loginAdmin();
+    const sku = `sku-s11-${randomUUID().slice(0, 8)}`;
+    const seeded = await api('PUT', `${INVENTORY_URL}/inventory/${sku}`, {
+      token: admin.accessToken,
+      body: { available: 7 },
+    });
+    expect(seeded.status).toBe(200);
+
+    const exchanged = await tokenRequest(
+      {
+        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+        subject_token: admin.accessToken,
+        subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+        audience: 'inventory',
+        scope: 'inventory:read',
+      },
+      basic(client.id, client.secret),
+    );
+    expect(exchanged.status).toBe(200);
+    const narrowed = exchanged.body.access_token ?? '';
+    expect(decodeClaims(narrowed)).toMatchObject({ roles: [], scope: 'inventory:read' });
+
+    const read = await api<{ available: number }>('GET', `${INVENTORY_URL}/inventory/${sku}`, {
+      token: narrowed,
+    });
+    const write = await api('PUT', `${INVENTORY_URL}/inventory/${sku}`, {
+      token: narrowed,
+      body: { available: 1000 },
+    });
+
+    expect(read.status).toBe(200);
+    expect(write.status).toBe(403);
+    expect(write.headers.get('www-authenticate')).toBe('Bearer error="insufficient_scope"');
+    const after = await api<{ available: number }>('GET', `${INVENTORY_URL}/inventory/${sku}`, {
+      token: admin.accessToken,
+    });
+    expect(after.body.available).toBe(7);
   });
 });
