@@ -10,6 +10,7 @@ const ORDER_COUNT = 60;
 const USER_COUNT = 6;
 
 const backends: Backend[] = ['pglite', 'postgres'];
+const ALL_REFUSED = { auth: 401, orders: 401, inventory: 401 };
 
 describe.each(backends)('nothing oversold, nothing lost on restart (%s)', (backend) => {
   const sku = `sku-oversell-${randomUUID().slice(0, 8)}`;
@@ -33,6 +34,39 @@ describe.each(backends)('nothing oversold, nothing lost on restart (%s)', (backe
   afterAll(async () => {
     await cluster?.stop();
   }, 30_000);
+
+  // an access token of a new session of `user`, logged out and refused everywhere (within 1 s)
+  async function endedSessionToken(user: RelayUser): Promise<string> {
+    const session = await relay.login(user.email, user.password);
+    const { access_token: token, refresh_token: refreshToken } = session.body as {
+      access_token: string;
+      refresh_token: string;
+    };
+    const loggedOut = await api('POST', `${cluster.authUrl}/auth/logout`, {
+      token,
+      body: { refresh_token: refreshToken },
+    });
+    expect(loggedOut.status).toBe(204);
+    const deadline = Date.now() + 1000;
+    let refused = await refusals(token);
+    while (JSON.stringify(refused) !== JSON.stringify(ALL_REFUSED) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      refused = await refusals(token);
+    }
+    expect(refused).toEqual(ALL_REFUSED);
+    return token;
+  }
+
+  async function refusals(token: string): Promise<Record<'auth' | 'orders' | 'inventory', number>> {
+    const [auth, orders, inventory] = await Promise.all(
+      [
+        `${cluster.authUrl}/auth/me`,
+        `${cluster.ordersUrl}/orders`,
+        `${cluster.inventoryUrl}/inventory/${sku}`,
+      ].map(async (url) => (await api('GET', url, { token, timeoutMs: 10_000 })).status),
+    );
+    return { auth, orders, inventory };
+  }
 
   async function ordersOfSku(): Promise<OrderBody[]> {
     const lists = await Promise.all(users.map((user) => relay.listOrders(user.accessToken)));
@@ -65,14 +99,18 @@ describe.each(backends)('nothing oversold, nothing lost on restart (%s)', (backe
   }, 60_000);
 
   it.each(['auth', 'orders', 'inventory'] as const)(
-    'keeps logins, old tokens, orders and stock when %s restarts',
+    'keeps logins, old tokens, ended sessions, orders and stock when %s restarts',
     async (name) => {
       const [user] = users;
       const ordersBefore = await relay.listOrders(user.accessToken);
       const stockBefore = await relay.available(adminToken, sku);
       const oldKid = decodeHeaderKid(user.accessToken);
+      // SECURITY S7: a session ended before the restart stays ended after it, from the first answer on
+      const ended = await endedSessionToken(user);
 
       await cluster.apps[name].restart();
+
+      expect(await refusals(ended)).toEqual(ALL_REFUSED);
 
       const login = await relay.login(user.email, user.password);
       expect(login.status).toBe(200);
