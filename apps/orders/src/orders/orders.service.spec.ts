@@ -5,7 +5,7 @@ import { ConfigService } from '@nestjs/config';
 
 import { type Principal, RpcCallError, RpcTimeoutError } from '@relay/auth';
 import type { ReleaseStockResult, ReserveStockDto, ReserveStockResult } from '@relay/contracts';
-import { type Database, openDatabase } from '@relay/database';
+import { type Database, testDatabaseBackends } from '@relay/database';
 
 import type { OrdersConfig } from '../config/orders.config';
 import { ordersMigrations } from '../database/migrations';
@@ -70,17 +70,19 @@ const alice = principal('alice');
 const bob = principal('bob');
 const apples = [{ sku: 'sku-apple', quantity: 2 }];
 
-describe(OrdersService.name, () => {
+// on PostgreSQL the same-key race is a real race between connections; PGlite runs one query at a time
+describe.each(testDatabaseBackends(ordersMigrations))(`${OrdersService.name} on $name`, ({ open }) => {
   let database: Database;
+  let cleanup: () => Promise<void>;
   let repository: OrdersRepository;
 
   beforeAll(async () => {
-    database = await openDatabase({ migrations: ordersMigrations });
+    ({ db: database, cleanup } = await open());
     repository = new OrdersRepository(database);
   });
 
   afterAll(async () => {
-    await database.close();
+    await cleanup();
   });
 
   beforeEach(async () => {
