@@ -32,6 +32,8 @@ describe.each(testDatabaseBackends(AUTH_MIGRATIONS))('SessionsService on $name',
   let revokedSessions: string[];
   let notBefores: Map<string, number>;
   let keys: SigningKeysService;
+  // another auth instance over the same database (sharing what this process knows of revocations)
+  let replica: (refreshTokens?: RefreshTokensRepository) => SessionsService;
 
   beforeAll(async () => {
     ({ db, cleanup } = await open());
@@ -55,11 +57,11 @@ describe.each(testDatabaseBackends(AUTH_MIGRATIONS))('SessionsService on $name',
       subjectNotBefore: (id: string) => notBefores.get(id),
     } as unknown as RevocationPublisher;
     users = new UsersService(usersRepository, hasher);
-    const replica = (): SessionsService =>
+    replica = (refreshTokens = new RefreshTokensRepository(db)): SessionsService =>
       new SessionsService(
         usersRepository,
         hasher,
-        new RefreshTokensRepository(db),
+        refreshTokens,
         new TokenIssuer(keys, config),
         revocations,
         new LoginAttempts(new LoginFailuresRepository(db)),
@@ -195,6 +197,31 @@ describe.each(testDatabaseBackends(AUTH_MIGRATIONS))('SessionsService on $name',
     await expect(
       sessions.login('ivan@example.com', newPasswords[1 - won], '127.0.0.1'),
     ).rejects.toBeInstanceOf(UnauthorizedException);
+  });
+
+  // SECURITY S12: a logout-all (or password change) that takes the user's row right after a login's
+  // session row committed must cover that login's token: it is not dated past the not-before
+  it('covers a login whose session row committed just before a logout-all with the logout-all', async () => {
+    const user = await users.register('uma@example.com', 'uma password');
+    const first = await sessions.login('uma@example.com', 'uma password', '127.0.0.9');
+    const claims = decodeJwt(first.access_token);
+    const caller = { subject: claims.sub, sessionId: claims['sid'], clientId: USER_CLIENT_ID } as Principal;
+    class EndedRightAfter extends RefreshTokensRepository {
+      override async insertForActiveUser(
+        ...args: Parameters<RefreshTokensRepository['insertForActiveUser']>
+      ): ReturnType<RefreshTokensRepository['insertForActiveUser']> {
+        const stored = await super.insertForActiveUser(...args);
+        await otherReplica.logoutAll(caller);
+        return stored;
+      }
+    }
+
+    const pair = await replica(new EndedRightAfter(db)).login('uma@example.com', 'uma password', '127.0.0.9');
+
+    const notBefore = notBefores.get(user.id);
+    expect(notBefore).toBeDefined();
+    expect(Number(decodeJwt(pair.access_token).iat)).toBeLessThanOrEqual(notBefore ?? Number.NaN);
+    await expect(sessions.refresh(pair.refresh_token)).rejects.toBeInstanceOf(UnauthorizedException);
   });
 
   it('throttles a login on every replica once their failures together reach the limit', async () => {
