@@ -233,6 +233,22 @@ describe.each(testDatabaseBackends(ordersMigrations))(`${OrdersService.name} on 
     expect(await sweeper.sweep()).toBe(0);
   });
 
+  // a pass that waited out every release's timeout while inventory is down would hold back the next
+  // pass's failing of abandoned orders by minutes; one unanswered release ends the pass
+  it('stops a pass at the first release inventory does not answer, and releases the rest in a later one', async () => {
+    const { inventory, sweeper } = createService(confirm, serviceCredentials);
+    const left = [await leftPending(0), await leftPending(0), await leftPending(0)];
+    for (const id of left) await repository.settle(id, 'failed', 'interrupted', true);
+    inventory.isDown = true;
+
+    expect(await sweeper.sweep()).toBe(0);
+    expect(inventory.releaseCalls).toHaveLength(1);
+
+    inventory.isDown = false;
+    expect(await sweeper.sweep()).toBe(3);
+    expect(inventory.released.sort()).toEqual([...left].sort());
+  });
+
   it('does not sweep without client credentials (there is no token to send)', async () => {
     const { service, inventory, sweeper } = createService(() =>
       Promise.reject(new RpcTimeoutError('inventory.reserve', 500)),

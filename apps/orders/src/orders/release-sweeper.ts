@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 
+import { RpcCallError } from '@relay/auth';
 import { ServiceScopes } from '@relay/contracts';
 
 import type { OrdersConfig } from '../config/orders.config';
@@ -86,21 +87,29 @@ export class ReleaseSweeper implements OnApplicationBootstrap, OnApplicationShut
     });
     if (!this.hasServiceCredentials || this.isStopped) return 0;
     let released = 0;
-    let firstFailure: unknown;
-    let failures = 0;
+    let pending = 0;
+    let failure: unknown;
     try {
-      for (const order of await this.orders.listReleasePending(SWEEP_BATCH_SIZE)) {
+      const orders = await this.orders.listReleasePending(SWEEP_BATCH_SIZE);
+      pending = orders.length;
+      for (const order of orders) {
         if (this.isStopped) break;
-        if (await this.tryRelease(order.id, true, (error) => (firstFailure ??= error))) released += 1;
-        else failures += 1;
+        let error: unknown;
+        if (await this.tryRelease(order.id, true, (cause) => (error = cause))) {
+          released += 1;
+          continue;
+        }
+        failure ??= error;
+        // inventory did not take it (down, silent, or refusing orders' token): every other release
+        // would wait out its timeout too and hold back the next pass's abandoned orders; they go then
+        if (!isRefusalOfThisOrder(error)) break;
       }
     } catch (error) {
-      firstFailure ??= error;
-      failures += 1;
+      failure ??= error;
     }
-    if (failures > 0) {
+    if (failure !== undefined) {
       this.logger.warn(
-        `${failures} failed order(s) still hold stock in inventory (${describe(firstFailure)}); ` +
+        `${Math.max(pending - released, 1)} failed order(s) may still hold stock in inventory (${describe(failure)}); ` +
           `retrying in ${RELEASE_SWEEP_INTERVAL_MS / 1000} s`,
       );
     }
@@ -134,6 +143,11 @@ export class ReleaseSweeper implements OnApplicationBootstrap, OnApplicationShut
       return false;
     }
   }
+}
+
+// an answer about this order alone (a 4xx error reply), not about inventory or orders' token
+function isRefusalOfThisOrder(error: unknown): boolean {
+  return error instanceof RpcCallError && error.status >= 400 && error.status < 500;
 }
 
 function sleep(ms: number): Promise<void> {
