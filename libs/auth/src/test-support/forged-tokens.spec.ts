@@ -1,6 +1,9 @@
+import { compactDecrypt } from 'jose';
+
 import { createTestIssuer } from '@relay/testing';
 
 import { forgedTokens } from './index';
+import { buildTokenCases } from './token-cases';
 
 const TOLERANCE_SECONDS = 30;
 
@@ -28,4 +31,23 @@ describe(forgedTokens.name, () => {
       expect(value - Math.floor(mintedAtMs / 1000)).toBeGreaterThan(TOLERANCE_SECONDS);
     },
   );
+});
+
+describe('the token table’s JWE row', () => {
+  // not a placeholder: the issuer's private key opens it, so a verifier that decrypted JWEs would
+  // find the claims inside (SECURITY T11: never auto-accept a JWE)
+  it('is a JWE that decrypts, with the issuer’s private key, to the claims of a valid token', async () => {
+    const issuer = createTestIssuer();
+    const now = Math.floor(Date.now() / 1000);
+    const rows = buildTokenCases(issuer, now, () => 'http://127.0.0.1:9/jwks.json');
+    const jwe = rows
+      .find(({ reason }) => reason.startsWith('is a real JWE'))
+      ?.authorization()
+      ?.replace(/^Bearer /, '');
+
+    const { plaintext, protectedHeader } = await compactDecrypt(jwe ?? '', issuer.privateKey);
+
+    expect(protectedHeader).toMatchObject({ alg: 'ECDH-ES', enc: 'A256GCM', kid: issuer.kid });
+    expect(JSON.parse(new TextDecoder().decode(plaintext))).toMatchObject({ iat: now, exp: now + 900 });
+  });
 });

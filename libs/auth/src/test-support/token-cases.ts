@@ -1,4 +1,12 @@
-import { createHmac, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import {
+  createCipheriv,
+  createHash,
+  createHmac,
+  diffieHellman,
+  generateKeyPairSync,
+  type KeyObject,
+  randomBytes,
+} from 'node:crypto';
 
 import { type RevocationEntry, revocationKey } from '@relay/contracts';
 import { base64url, signCompactEs256, type TestIssuer } from '@relay/testing';
@@ -38,6 +46,41 @@ function parts(token: string): [string, string, string] {
 
 function decode(segment: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(segment, 'base64url').toString()) as Record<string, unknown>;
+}
+
+/**
+ * A real compact JWE (ECDH-ES, A256GCM; RFC 7518 §4.6) of `plaintext`, encrypted to `recipient`: what
+ * an attacker makes with nothing but the JWKS's public key (sign/encrypt confusion, SECURITY T11).
+ */
+function encryptTo(recipient: KeyObject, kid: string, plaintext: string): string {
+  const ephemeral = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { kty, crv, x, y } = ephemeral.publicKey.export({ format: 'jwk' });
+  const header = base64url(JSON.stringify({ alg: 'ECDH-ES', enc: 'A256GCM', kid, epk: { kty, crv, x, y } }));
+  const shared = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: recipient });
+  const lengthPrefixed = (value: Buffer): Buffer => Buffer.concat([uint32(value.length), value]);
+  // Concat KDF (NIST SP 800-56A) with one round of SHA-256: a 256-bit content key for A256GCM
+  const key = createHash('sha256')
+    .update(
+      Buffer.concat([
+        uint32(1),
+        shared,
+        lengthPrefixed(Buffer.from('A256GCM')),
+        uint32(0),
+        uint32(0),
+        uint32(256),
+      ]),
+    )
+    .digest();
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv).setAAD(Buffer.from(header));
+  const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+  return `${header}..${base64url(iv)}.${base64url(ciphertext)}.${base64url(cipher.getAuthTag())}`;
+}
+
+function uint32(value: number): Buffer {
+  const bytes = Buffer.alloc(4);
+  bytes.writeUInt32BE(value);
+  return bytes;
 }
 
 function malleate(token: string): string {
@@ -170,6 +213,10 @@ export function buildTokenCases(issuer: TestIssuer, now: number, attackerJwksUrl
       ),
     ),
     refuse('is a JWE (5 segments)', bearer(`${base64url('{"alg":"RSA-OAEP","enc":"A256GCM"}')}.a.b.c.d`)),
+    refuse(
+      "is a real JWE of the claims, encrypted to the JWKS's public key",
+      bearer(encryptTo(issuer.publicKey, issuer.kid, JSON.stringify(claims))),
+    ),
     refuse(
       'is a PBES2 JWE with a huge p2c',
       bearer(
