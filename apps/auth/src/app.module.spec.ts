@@ -3,10 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 
-import { natsMicroserviceOptions } from '@relay/auth';
+import { createServiceApp } from '@relay/bootstrap';
 
 const ADMIN = { email: 'Admin@Relay.Test', password: 'admin password 1' };
 const CLIENT = {
@@ -93,12 +92,14 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
     const { validateAuthConfig } = await import('./config/auth.config');
     const { createHttpAdapter } = await import('./http/create-http-adapter');
     const config = validateAuthConfig(process.env);
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(config), {
-      logger: ['error'],
-    });
-    app.connectMicroservice(natsMicroserviceOptions({ url: config.NATS_URL, name: 'auth-spec' }), {
-      inheritAppConfig: true,
+    const { OAUTH_TOKEN_ROUTE } = await import('./tokens/oauth-token.controller');
+    // as main.ts composes it: the same body parsers, adapter and NATS listener
+    app = await createServiceApp(AppModule, {
+      name: 'auth-spec',
+      natsUrl: config.NATS_URL,
+      logLevel: 'error',
+      adapter: createHttpAdapter(config),
+      formBodyRoutes: [OAUTH_TOKEN_ROUTE],
     });
     await app.init();
     await app.startAllMicroservices();
@@ -119,6 +120,25 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
       status: 'ok',
       checks: { database: 'up', nats: 'up', revocations: 'up' },
     });
+  });
+
+  // CONTRACT: JSON in, and no response contains a password or token. curl -d without a content type
+  // sends JSON as a form: one field named by the whole text, which a 400 would have echoed
+  it.each([
+    ['/auth/register', { email: 'form@example.com', password: 'CorrectHorse9' }],
+    ['/auth/login', { email: 'form@example.com', password: 'CorrectHorse9' }],
+    ['/auth/refresh', { refresh_token: 'rt_CorrectHorseBatteryStaple' }],
+  ])('answers a form body on %s with 415, echoing none of it', async (path, fields) => {
+    const text = JSON.stringify(fields);
+
+    const reply = await call('POST', path, {
+      body: text,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+
+    expect(reply.status).toBe(415);
+    for (const value of Object.values(fields)) expect(reply.text).not.toContain(value);
+    expect(reply.headers.get('x-request-id')).toEqual(expect.any(String));
   });
 
   describe('POST /auth/register', () => {

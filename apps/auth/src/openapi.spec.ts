@@ -24,7 +24,7 @@ describe('auth OpenAPI document', () => {
         natsUrl,
         logLevel: 'error',
         adapter: createHttpAdapter(validateAuthConfig(process.env)),
-        jsonOnly: false,
+        formBodyRoutes: ['/oauth/token'],
       });
     }));
     ({ document, conformance } = await initAndCheckOpenApi(app));

@@ -35,6 +35,9 @@ const TOKEN_REQUEST_SCHEMA = {
   },
 };
 
+/** The token endpoint's route, the one route of auth that also takes form bodies (`main.ts`). */
+export const OAUTH_TOKEN_ROUTE = '/oauth/token';
+
 /** RFC 6749 token endpoint for service clients: client_credentials and token exchange. */
 @Public()
 @Controller('oauth')

@@ -10,6 +10,11 @@ class EchoController {
     return body;
   }
 
+  @Post('json')
+  echoJson(@Body() body: unknown): unknown {
+    return body;
+  }
+
   @Get(':id')
   find(@Param('id') id: string): unknown {
     return { id };
@@ -19,13 +24,13 @@ class EchoController {
 @Module({ controllers: [EchoController] })
 class EchoModule {}
 
-async function startEcho(jsonOnly?: boolean): Promise<NestFastifyApplication> {
+async function startEcho(formBodyRoutes?: string[]): Promise<NestFastifyApplication> {
   // NATS is only contacted by startAllMicroservices(), which these specs never call.
   const app = await createServiceApp(EchoModule, {
     name: 'service-app-spec',
     natsUrl: 'nats://127.0.0.1:1',
     logLevel: 'error',
-    ...(jsonOnly === undefined ? {} : { jsonOnly }),
+    ...(formBodyRoutes === undefined ? {} : { formBodyRoutes }),
   });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
@@ -104,27 +109,52 @@ describe(createServiceApp.name, () => {
     });
   });
 
-  describe('with jsonOnly false', () => {
+  describe('with a form body route', () => {
     let app: NestFastifyApplication;
 
     beforeAll(async () => {
-      app = await startEcho(false);
+      app = await startEcho(['/echo']);
     });
 
     afterAll(async () => {
       await app.close();
     });
 
-    it('parses a form-encoded body', async () => {
+    it('parses a form-encoded body on that route, a repeated parameter as a list', async () => {
       const reply = await app.inject({
         method: 'POST',
         url: '/echo',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        payload: 'grant_type=client_credentials',
+        payload: 'grant_type=client_credentials&scope=a+b&scope=c',
       });
 
       expect(reply.statusCode).toBe(201);
-      expect(reply.json()).toEqual({ grant_type: 'client_credentials' });
+      expect(reply.json()).toEqual({ grant_type: 'client_credentials', scope: ['a b', 'c'] });
+    });
+
+    // curl -d '{"password":"…"}' sends JSON as a form: one field named by the whole text
+    it('answers 415 to a form body on any other route, echoing nothing of it', async () => {
+      const secret = '{"email":"a@example.com","password":"CorrectHorse9"}';
+      const reply = await app.inject({
+        method: 'POST',
+        url: '/echo/json',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: secret,
+      });
+
+      expect(reply.statusCode).toBe(415);
+      expect(reply.body).not.toContain('CorrectHorse9');
+    });
+
+    it('still answers 415 to text/plain', async () => {
+      const reply = await app.inject({
+        method: 'POST',
+        url: '/echo',
+        headers: { 'content-type': 'text/plain' },
+        payload: 'hello',
+      });
+
+      expect(reply.statusCode).toBe(415);
     });
   });
 });

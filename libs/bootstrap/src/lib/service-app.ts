@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { parse as parseQueryString } from 'node:querystring';
 
 import type { Type } from '@nestjs/common';
 import { ModuleRef, NestFactory } from '@nestjs/core';
@@ -33,10 +34,12 @@ export interface ServiceAppOptions {
   /** Fastify adapter. Default: {@link createServiceHttpAdapter}'s. */
   adapter?: FastifyAdapter;
   /**
-   * Accept JSON bodies only; any other content type is a 415. Default: `true`. Auth turns it off:
-   * its token endpoint takes form-encoded bodies (RFC 6749).
+   * Routes (as declared, e.g. `/oauth/token`) that also take `application/x-www-form-urlencoded`
+   * bodies: auth's token endpoint (RFC 6749). Every other route answers a form body with 415, as it
+   * does any content type but JSON, so a JSON text sent as a form (curl's default) never becomes a
+   * field name that a 400 would echo, password and all. Default: none.
    */
-  jsonOnly?: boolean;
+  formBodyRoutes?: readonly string[];
 }
 
 /**
@@ -73,6 +76,13 @@ function answerFrameworkError(error: FastifyError, request: FastifyRequest, repl
     });
 }
 
+function unsupportedMediaType(): Error {
+  return Object.assign(new Error('Unsupported Media Type: application/x-www-form-urlencoded'), {
+    statusCode: 415,
+    code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE',
+  });
+}
+
 /**
  * A Relay service on Fastify with its NATS listener attached (inheriting the app's global guards,
  * interceptors, filters and pipes), not yet initialised. `main.ts` and integration specs share it,
@@ -82,17 +92,32 @@ export async function createServiceApp(
   appModule: Type<unknown>,
   options: ServiceAppOptions,
 ): Promise<NestFastifyApplication> {
-  const jsonOnly = options.jsonOnly ?? true;
   const app = await NestFactory.create<NestFastifyApplication>(
     appModule,
     options.adapter ?? createServiceHttpAdapter(),
     // bodyParser false: only Fastify's own JSON parser (bodyLimit, 400 on "__proto__"), no
     // urlencoded parser from Nest; with text/plain removed too, any other body type is a 415
-    { bufferLogs: true, logger: nestLogLevels(options.logLevel), bodyParser: !jsonOnly },
+    { bufferLogs: true, logger: nestLogLevels(options.logLevel), bodyParser: false },
   );
   useServiceLogger(app);
   const fastify = app.getHttpAdapter().getInstance();
-  if (jsonOnly) fastify.removeContentTypeParser('text/plain');
+  fastify.removeContentTypeParser('text/plain');
+  const formBodyRoutes = new Set(options.formBodyRoutes ?? []);
+  if (formBodyRoutes.size > 0) {
+    fastify.addContentTypeParser(
+      'application/x-www-form-urlencoded',
+      { parseAs: 'string' },
+      (
+        request: FastifyRequest,
+        body: string | Buffer,
+        done: (error: Error | null, body?: unknown) => void,
+      ) => {
+        if (!formBodyRoutes.has(request.routeOptions.url ?? '')) return done(unsupportedMediaType());
+        // a null-prototype object; a repeated parameter becomes an array, for the route to refuse
+        done(null, parseQueryString(body.toString()));
+      },
+    );
+  }
   fastify.addHook('onSend', (request, reply, payload, done) => {
     if (reply.statusCode === 413 && !request.raw.complete) lingerOverBody(request.raw, reply);
     done(null, payload);
