@@ -224,6 +224,29 @@ describe.each(testDatabaseBackends(AUTH_MIGRATIONS))('SessionsService on $name',
     await expect(sessions.refresh(pair.refresh_token)).rejects.toBeInstanceOf(UnauthorizedException);
   });
 
+  // SECURITY S9: an operator who sets a new AUTH_ADMIN_PASSWORD because the old one leaked must cut
+  // off whoever logged in with it: refresh tokens dead, access tokens under a not-before
+  it('ends every session of the admin when AUTH_ADMIN_PASSWORD changes', async () => {
+    const reset = (userId: string, currentHash: string, newHash: string): Promise<void> =>
+      sessions.replacePasswordEverywhere(userId, currentHash, newHash);
+    await users.ensureAdmin('chief@example.com', 'leaked admin password', reset);
+    const stolen = await sessions.login('chief@example.com', 'leaked admin password', '127.0.0.10');
+
+    expect(await users.ensureAdmin('chief@example.com', 'fresh admin password', reset)).toBe('updated');
+
+    const [admin] = await users.list('chief@example.com');
+    await expect(sessions.refresh(stolen.refresh_token)).rejects.toBeInstanceOf(UnauthorizedException);
+    expect(Number(decodeJwt(stolen.access_token).iat)).toBeLessThanOrEqual(
+      notBefores.get(admin?.id ?? '') ?? NaN,
+    );
+    await expect(sessions.login('chief@example.com', 'leaked admin password', '127.0.0.10')).rejects.toThrow(
+      'Invalid email or password',
+    );
+    await expect(
+      sessions.login('chief@example.com', 'fresh admin password', '127.0.0.10'),
+    ).resolves.toBeDefined();
+  });
+
   it('throttles a login on every replica once their failures together reach the limit', async () => {
     await users.register('grace@example.com', 'grace password');
     for (let i = 0; i < 10; i += 1) {

@@ -136,6 +136,17 @@ export class SessionsService {
     return pair;
   }
 
+  /**
+   * Puts `newHash` in place of the user's password (still `currentHash`: otherwise another reset or
+   * change came first, and only the sessions end) and ends every session of the user everywhere, in
+   * one transaction: a reset from outside (AUTH_ADMIN_PASSWORD) leaves nothing the old password gave.
+   */
+  async replacePasswordEverywhere(userId: string, currentHash: string, newHash: string): Promise<void> {
+    await this.endEverySession(userId, async (tx) => {
+      await this.users.replacePassword(userId, currentHash, newHash, tx);
+    });
+  }
+
   /** Revokes every refresh token of the session and, in the same transaction, every access token carrying its `sid`. */
   async endSession(sessionId: string, userId: string): Promise<void> {
     const entry = this.revocations.sessionEntry(sessionId);

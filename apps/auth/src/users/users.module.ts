@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 
 import { LoginAttemptsModule } from '../sessions/login-attempts.module';
-import { AdminBootstrap } from './admin-bootstrap';
 import { PasswordHasher } from './password-hasher';
 import { UsersController } from './users.controller';
 import { UsersRepository } from './users.repository';
@@ -10,7 +9,7 @@ import { UsersService } from './users.service';
 @Module({
   imports: [LoginAttemptsModule],
   controllers: [UsersController],
-  providers: [UsersService, UsersRepository, PasswordHasher, AdminBootstrap],
+  providers: [UsersService, UsersRepository, PasswordHasher],
   exports: [UsersService, UsersRepository, PasswordHasher],
 })
 export class UsersModule {}

@@ -64,19 +64,6 @@ export class UsersRepository {
     return rows.map(toUser);
   }
 
-  async updateCredentials(
-    id: string,
-    passwordHash: string,
-    roles: readonly Role[],
-    tx: Queryable = this.db,
-  ): Promise<void> {
-    await tx.query('UPDATE users SET password_hash = $2, roles = $3 WHERE id = $1', [
-      id,
-      passwordHash,
-      roles,
-    ]);
-  }
-
   /**
    * Replaces the password hash if it still is `checkedHash` (the one the current password was checked
    * against): of two changes made with the same old password, only the first one stored goes through.

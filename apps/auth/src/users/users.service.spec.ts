@@ -41,29 +41,37 @@ describe(UsersService.name, () => {
     );
   });
 
+  const noReset = (): Promise<void> => Promise.reject(new Error('no password reset expected'));
+
   it('bootstraps the admin once and is idempotent across restarts', async () => {
-    expect(await users.ensureAdmin('Root@Example.com', 'root password')).toBe('created');
-    expect(await users.ensureAdmin('root@example.com', 'root password')).toBe('unchanged');
+    expect(await users.ensureAdmin('Root@Example.com', 'root password', noReset)).toBe('created');
+    expect(await users.ensureAdmin('root@example.com', 'root password', noReset)).toBe('unchanged');
 
     const [admin] = await users.list('root@example.com');
     expect(admin?.roles).toEqual(['admin', 'customer']);
     expect(await users.list('root@example.com')).toHaveLength(1);
   });
 
-  it('applies a changed bootstrap password to the admin', async () => {
-    await users.ensureAdmin('ops@example.com', 'first password');
+  // the reset itself (new hash and every session ended) is SessionsService's: sessions.service.spec
+  it('hands a changed bootstrap password to the reset, with the hash it replaces', async () => {
+    await users.ensureAdmin('ops@example.com', 'first password', noReset);
+    const [before] = await users.list('ops@example.com');
+    const resets: Array<[string, string, string]> = [];
 
-    expect(await users.ensureAdmin('ops@example.com', 'second password')).toBe('updated');
+    const outcome = await users.ensureAdmin('ops@example.com', 'second password', (...reset) => {
+      resets.push(reset);
+      return Promise.resolve();
+    });
 
-    const [admin] = await users.list('ops@example.com');
-    expect(admin?.roles).toEqual(expect.arrayContaining(['admin', 'customer']));
-    await expect(hasher.verify(admin?.passwordHash ?? '', 'second password')).resolves.toBe(true);
+    expect(outcome).toBe('updated');
+    expect(resets).toEqual([[before?.id, before?.passwordHash, expect.stringMatching(/^\$argon2id\$/)]]);
+    await expect(hasher.verify(resets[0]?.[2] ?? '', 'second password')).resolves.toBe(true);
   });
 
   it('never promotes an existing customer account: one line naming AUTH_ADMIN_EMAIL, nothing changed', async () => {
     const stranger = await users.register('taken@example.com', 'stranger password');
 
-    await expect(users.ensureAdmin('Taken@Example.com', 'admin password')).rejects.toThrow(
+    await expect(users.ensureAdmin('Taken@Example.com', 'admin password', noReset)).rejects.toThrow(
       new InvalidEnvironmentError(
         'Invalid environment: AUTH_ADMIN_EMAIL names an existing account without the admin role; it is never promoted at start (choose an unused address)',
       ),

@@ -11,7 +11,14 @@ import { UsersRepository } from './users.repository';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** What happened to the bootstrapped admin at start. */
-export type AdminBootstrapOutcome = 'created' | 'updated' | 'unchanged';
+export type AdminBootstrapOutcome = 'created' | 'updated' | 'rehashed' | 'unchanged';
+
+/**
+ * Puts `newHash` in place of the user's `currentHash` and ends every session of the user, everywhere
+ * (SessionsService.replacePasswordEverywhere): a password set from outside is a reset, and whoever
+ * held the old one must lose what it gave them (SECURITY S9).
+ */
+export type PasswordReset = (userId: string, currentHash: string, newHash: string) => Promise<void>;
 
 /** Accounts: registration, lookup and the bootstrapped admin. */
 @Injectable()
@@ -48,11 +55,13 @@ export class UsersService {
 
   /**
    * Makes sure the configured admin exists with the configured password and the admin role.
-   * Idempotent: a restart with the same settings changes nothing; a changed password is applied.
-   * An existing account without the admin role is never promoted (whoever registered the address
-   * first may hold its sessions): `InvalidEnvironmentError`, and nothing changes.
+   * Idempotent: a restart with the same settings changes nothing; a changed password is applied
+   * through `reset`, which ends every session of the admin (the old password may have leaked); the
+   * same password under older Argon2 parameters is only rehashed. An existing account without the
+   * admin role is never promoted (whoever registered the address first may hold its sessions):
+   * `InvalidEnvironmentError`, and nothing changes.
    */
-  async ensureAdmin(email: string, password: string): Promise<AdminBootstrapOutcome> {
+  async ensureAdmin(email: string, password: string, reset: PasswordReset): Promise<AdminBootstrapOutcome> {
     const normalised = normaliseEmail(email);
     const existing = await this.users.findByEmail(normalised);
     if (existing === undefined) {
@@ -63,7 +72,7 @@ export class UsersService {
         roles: ADMIN_ROLES,
       });
       // another instance created it at the same moment: run once more against its row
-      return created === undefined ? this.ensureAdmin(email, password) : 'created';
+      return created === undefined ? this.ensureAdmin(email, password, reset) : 'created';
     }
     const hasAdminRoles = ADMIN_ROLES.every((role) => existing.roles.includes(role));
     if (!hasAdminRoles) {
@@ -71,11 +80,14 @@ export class UsersService {
         'Invalid environment: AUTH_ADMIN_EMAIL names an existing account without the admin role; it is never promoted at start (choose an unused address)',
       );
     }
-    const isPasswordCurrent =
-      !this.hasher.needsRehash(existing.passwordHash) &&
-      (await this.hasher.verify(existing.passwordHash, password));
-    if (isPasswordCurrent) return 'unchanged';
-    await this.users.updateCredentials(existing.id, await this.hasher.hash(password), existing.roles);
+    const isPasswordRight = await this.hasher.verify(existing.passwordHash, password);
+    if (isPasswordRight && !this.hasher.needsRehash(existing.passwordHash)) return 'unchanged';
+    const newHash = await this.hasher.hash(password);
+    if (isPasswordRight) {
+      await this.users.replacePassword(existing.id, existing.passwordHash, newHash);
+      return 'rehashed';
+    }
+    await reset(existing.id, existing.passwordHash, newHash);
     return 'updated';
   }
 }
