@@ -255,6 +255,29 @@ describe('orders app (HTTP + NATS)', () => {
       expect(ofAdmin.statusCode).toBe(200);
       expect(malformed.statusCode).toBe(404);
     });
+
+    // SECURITY S11: a token exchanged with scope=inventory:read (roles dropped) authorises no more:
+    // not the user's orders, not a new one; nor does a service token without the orders scopes
+    it('refuses a token whose scopes do not cover the route with 403 insufficient_scope', async () => {
+      const sku = newSku(10);
+      await postOrder(alice, { items: [{ sku, quantity: 1 }] });
+      const narrowed = bed.issuer.mintAccessToken({
+        claims: { sub: 'alice', roles: [], scope: 'inventory:read', act: { sub: 'orders' } },
+      });
+
+      const list = await bed.app.inject({ method: 'GET', url: '/orders', headers: bearer(narrowed) });
+      const placed = await postOrder(narrowed, { items: [{ sku, quantity: 1 }] });
+      const readOnly = bed.issuer.mintAccessToken({ claims: { sub: 'alice', scope: 'orders:read' } });
+      const readOnlyPlaced = await postOrder(readOnly, { items: [{ sku, quantity: 1 }] });
+      const readOnlyList = await bed.app.inject({ method: 'GET', url: '/orders', headers: bearer(readOnly) });
+
+      for (const refused of [list, placed, readOnlyPlaced]) {
+        expect(refused.statusCode).toBe(403);
+        expect(refused.headers['www-authenticate']).toBe('Bearer error="insufficient_scope"');
+      }
+      expect(readOnlyList.statusCode).toBe(200);
+      expect(bed.inventory.available(sku)).toBe(9);
+    });
   });
 
   describe('NATS inventory.reserved', () => {

@@ -12,6 +12,7 @@ export { ReleaseStockDto, type ReleaseStockResult } from './lib/inventory/releas
 export { StockQueryDto, type StockLevel } from './lib/inventory/stock-query.dto';
 export type { InventoryReservedEvent } from './lib/inventory/inventory-reserved.event';
 export { isRole, ROLES, type Role } from './lib/auth/role';
+export { ALL_USER_SCOPES, scopeForRoles, UserScopes } from './lib/auth/user-scopes';
 export { type ServiceScope, ServiceScopes } from './lib/auth/service-scopes';
 export {
   AuthSubjects,

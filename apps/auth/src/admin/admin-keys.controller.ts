@@ -2,13 +2,15 @@ import { Controller, HttpCode, HttpStatus, Logger, Post } from '@nestjs/common';
 
 import { ApiCreatedResponse } from '@nestjs/swagger';
 
-import { Roles } from '@relay/auth';
+import { Roles, Scopes } from '@relay/auth';
+import { UserScopes } from '@relay/contracts';
 import { ApiBearerToken } from '@relay/observability';
 
 import { SigningKeysService } from '../keys/signing-keys.service';
 import { RevocationPublisher } from './revocation/revocation.publisher';
 
 @Roles('admin')
+@Scopes(UserScopes.authAdmin)
 @ApiBearerToken()
 @Controller('auth/admin/keys')
 export class AdminKeysController {

@@ -8,7 +8,8 @@ import {
   ApiParam,
 } from '@nestjs/swagger';
 
-import { Roles } from '@relay/auth';
+import { Roles, Scopes } from '@relay/auth';
+import { UserScopes } from '@relay/contracts';
 import { ApiBearerToken, ErrorResponse } from '@relay/observability';
 
 import { AdminUserResponse, toAdminUserResponse } from '../users/dto/user.response';
@@ -17,6 +18,7 @@ import { ListUsersQuery } from './dto/list-users.query';
 import { UserBlockingService } from './user-blocking.service';
 
 @Roles('admin')
+@Scopes(UserScopes.authAdmin)
 @ApiBearerToken()
 @Controller('auth/admin/users')
 export class AdminUsersController {

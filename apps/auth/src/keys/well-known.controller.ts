@@ -4,10 +4,10 @@ import { ApiOkResponse } from '@nestjs/swagger';
 import type { JSONWebKeySet } from 'jose';
 
 import { Public } from '@relay/auth';
+import { ALL_USER_SCOPES } from '@relay/contracts';
 
 import type { AuthConfig } from '../config/auth.config';
 import { CLIENT_CREDENTIALS_GRANT, TOKEN_EXCHANGE_GRANT } from '../tokens/grants/grant-types';
-import { ALL_USER_SCOPES } from '../tokens/user-scopes';
 import { SIGNING_ALGORITHM, SigningKeysService } from './signing-keys.service';
 
 // the public signing keys (RFC 7517): EC P-256 for ES256

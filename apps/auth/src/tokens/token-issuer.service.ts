@@ -4,12 +4,12 @@ import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { SignJWT } from 'jose';
 
-import type { Role } from '@relay/contracts';
+import { type Role, scopeForRoles } from '@relay/contracts';
 
 import { AUTH_AUDIENCE, type AuthConfig, userTokenAudiences } from '../config/auth.config';
 import { SIGNING_ALGORITHM, SigningKeysService } from '../keys/signing-keys.service';
 import type { User } from '../users/user';
-import { scopeForRoles, USER_CLIENT_ID } from './user-scopes';
+import { USER_CLIENT_ID } from './user-scopes';
 
 /** RFC 8693 §4.1 actor claim; nested when a token is exchanged more than once. */
 export interface ActorClaim {

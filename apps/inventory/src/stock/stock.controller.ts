@@ -1,8 +1,8 @@
 import { BadRequestException, Body, Controller, Get, NotFoundException, Param, Put } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiParam } from '@nestjs/swagger';
 
-import { Roles } from '@relay/auth';
-import { SKU_PATTERN, type StockLevel } from '@relay/contracts';
+import { Roles, Scopes } from '@relay/auth';
+import { SKU_PATTERN, type StockLevel, UserScopes } from '@relay/contracts';
 import { ApiBearerToken, ErrorResponse } from '@relay/observability';
 
 import { SetStockDto } from './dto/set-stock.dto';
@@ -26,6 +26,7 @@ export class StockController {
   }
 
   @Roles('admin')
+  @Scopes(UserScopes.inventoryWrite)
   @Put(':sku')
   @ApiOkResponse({ type: StockLevelResponse, description: 'The new level (admin only)' })
   @ApiBadRequestResponse({ type: ErrorResponse, description: 'Invalid sku or body' })

@@ -4,7 +4,7 @@ import { type NatsConnection } from 'nats';
 
 import { InventorySubjects, MessageHeaders } from '@relay/contracts';
 
-import { AUTH_JWKS_URI, AUTH_URL, INVENTORY_URL, SERVICE_CLIENTS } from '../support/e2e-env';
+import { AUTH_JWKS_URI, AUTH_URL, INVENTORY_URL, ORDERS_URL, SERVICE_CLIENTS } from '../support/e2e-env';
 import { api } from '../support/http';
 import { decodeClaims } from '../support/jwt';
 import { connectBus, requestOnBus } from '../support/nats-bus';
@@ -172,5 +172,21 @@ describe('POST /oauth/token grant_type=client_credentials', () => {
       token: admin.accessToken,
     });
     expect(after.body.available).toBe(7);
+
+    // the same narrowing for orders' audience reads no orders (they need orders:read)
+    const forOrders = await tokenRequest(
+      {
+        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+        subject_token: admin.accessToken,
+        subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+        audience: 'orders',
+        scope: 'inventory:read',
+      },
+      basic(client.id, client.secret),
+    );
+    expect(forOrders.status).toBe(200);
+    const orders = await api('GET', `${ORDERS_URL}/orders`, { token: forOrders.body.access_token ?? '' });
+    expect(orders.status).toBe(403);
+    expect(orders.headers.get('www-authenticate')).toBe('Bearer error="insufficient_scope"');
   });
 });

@@ -25,8 +25,8 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 
-import { CurrentPrincipal, type Principal, Roles } from '@relay/auth';
-import { IDEMPOTENCY_KEY_HEADER } from '@relay/contracts';
+import { CurrentPrincipal, type Principal, Roles, Scopes } from '@relay/auth';
+import { IDEMPOTENCY_KEY_HEADER, UserScopes } from '@relay/contracts';
 import { ApiBearerToken, ErrorResponse } from '@relay/observability';
 
 import { CreateOrderDto } from './dto/create-order.dto';
@@ -52,6 +52,7 @@ export class OrdersController {
   constructor(private readonly orders: OrdersService) {}
 
   @Roles('customer', 'admin')
+  @Scopes(UserScopes.ordersWrite)
   @Post()
   @HttpCode(HttpStatus.CREATED)
   @ApiHeader({
@@ -85,12 +86,14 @@ export class OrdersController {
     return answer(await this.orders.create(principal, body.items, idempotencyKey));
   }
 
+  @Scopes(UserScopes.ordersRead)
   @Get()
   @ApiOkResponse({ type: [OrderResponse], description: "The caller's orders, newest first" })
   async list(@CurrentPrincipal() principal: Principal): Promise<OrderResponse[]> {
     return (await this.orders.listForCaller(principal)).map(toOrderResponse);
   }
 
+  @Scopes(UserScopes.ordersRead)
   @Get(':id')
   @ApiOkResponse({ type: OrderResponse })
   @ApiNotFoundResponse({

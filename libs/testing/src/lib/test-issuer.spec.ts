@@ -21,7 +21,7 @@ describe('createTestIssuer', () => {
         aud: ['orders', 'inventory'],
         client_id: 'relay-web',
         roles: ['customer'],
-        scope: '',
+        scope: 'orders:read orders:write inventory:read',
         jti: expect.any(String),
         sid: expect.any(String),
       }),

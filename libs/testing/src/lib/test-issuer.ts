@@ -2,6 +2,8 @@ import { generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
 
 import type { JSONWebKeySet, JWK } from 'jose';
 
+import { isRole, scopeForRoles } from '@relay/contracts';
+
 import { signCompactEs256 } from './compact-jws';
 import { type JwksServer, serveJwks } from './jwks-server';
 
@@ -85,7 +87,8 @@ export function createTestIssuer(options: TestIssuerOptions = {}): TestIssuer {
           client_id: 'relay-web',
           sid: randomUUID(),
           roles: ['customer'],
-          scope: '',
+          // as the issuer: the roles' scopes, unless the spec sets its own
+          scope: scopeOf(overrides.claims?.['roles'] ?? ['customer']),
         },
         overrides.claims,
       );
@@ -106,6 +109,12 @@ function createSigningKey(): SigningKey {
   // only the public half is ever published (SECURITY K1)
   const publicJwk: JWK = { ...(publicKey.export({ format: 'jwk' }) as JWK), kid, alg: 'ES256', use: 'sig' };
   return { kid, privateKey, publicKey, publicJwk };
+}
+
+function scopeOf(roles: unknown): string {
+  return Array.isArray(roles)
+    ? scopeForRoles(roles.filter((role): role is string => typeof role === 'string').filter(isRole))
+    : '';
 }
 
 function withOverrides(
