@@ -17,9 +17,14 @@ const FETCH_TIMEOUT_MS = 5000;
 // (CONTRACT, tokens; never longer than the unknown-kid cooldown).
 const KEY_EVENT_FLOOR_MS = 1000;
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+// A set older than this is fetched again when a new token is checked (jose's cacheMaxAge): the
+// issuer retires a key by time alone, with no event, and a retired key must stop verifying.
+const DEFAULT_MAX_AGE_MS = 10 * 60_000;
 
 /**
- * The issuer's JWKS, cached in memory for the life of the process (one instance per process).
+ * The issuer's JWKS, cached in memory (one instance per process) and fetched again when a new token
+ * is checked once the set is 10 minutes old, in the background: a key the issuer retired (its tokens
+ * have expired) stops verifying, a leaked one included.
  *
  * Unlike jose's `createRemoteJWKSet`, whose cooldown only starts after a *successful* fetch, every
  * fetch attempt (failed or not) starts the cooldown here, so an unknown-`kid` flood while the
@@ -38,6 +43,7 @@ export class RemoteKeySet {
   private pending?: Promise<boolean>;
   private fetchCount = 0;
   private loadedJson?: string;
+  private loadedAt = Number.NEGATIVE_INFINITY;
   private readonly eventFloorMs: number;
   private queued?: Promise<boolean>;
   private floorTimer?: NodeJS.Timeout;
@@ -49,6 +55,7 @@ export class RemoteKeySet {
     private readonly url: URL,
     private readonly cooldownMs: number,
     private readonly onChange: () => void = () => undefined,
+    private readonly maxAgeMs = DEFAULT_MAX_AGE_MS,
   ) {
     this.eventFloorMs = Math.min(KEY_EVENT_FLOOR_MS, cooldownMs);
   }
@@ -63,6 +70,8 @@ export class RemoteKeySet {
     if (this.local === undefined) await this.refresh();
     const local = this.local;
     if (local === undefined) throw new errors.JWKSNoMatchingKey();
+    // this token is checked against the set held; the next ones against a fresh one
+    if (Date.now() - this.loadedAt >= this.maxAgeMs) void this.refresh();
     try {
       return await local(header, token);
     } catch (error) {
@@ -135,6 +144,7 @@ export class RemoteKeySet {
       const json = JSON.stringify(keys);
       if (this.loadedJson !== undefined && json !== this.loadedJson) this.onChange();
       this.loadedJson = json;
+      this.loadedAt = Date.now();
       reportJwksFetch('success');
       return true;
     } catch (error) {
