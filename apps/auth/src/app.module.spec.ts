@@ -141,6 +141,23 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
     expect(reply.headers.get('x-request-id')).toEqual(expect.any(String));
   });
 
+  // bad input is a 400, never a 500: a body nested thousands deep overflowed the validation pipe,
+  // and a NUL character reached PostgreSQL, which refuses it in text
+  it.each([
+    [
+      'nested 5000 deep',
+      `{"email":"a@example.com","password":"password 1","x":${'['.repeat(5000)}${']'.repeat(5000)}}`,
+    ],
+    ['with a NUL in the email', '{"email":"a\\u0000@example.com","password":"password 1"}'],
+  ])('answers a login body %s with 400', async (_case, body) => {
+    const reply = await call('POST', '/auth/login', {
+      body,
+      headers: { 'content-type': 'application/json' },
+    });
+
+    expect(reply.status).toBe(400);
+  });
+
   describe('POST /auth/register', () => {
     it('creates a customer and refuses the same email in another case', async () => {
       const created = await register('Alice@Example.com');

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Module, Param, Post } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 
-import { BODY_LIMIT_BYTES, createServiceApp } from './service-app';
+import { BODY_LIMIT_BYTES, createServiceApp, MAX_BODY_DEPTH } from './service-app';
 
 @Controller('echo')
 class EchoController {
@@ -37,6 +37,8 @@ async function startEcho(formBodyRoutes?: string[]): Promise<NestFastifyApplicat
   return app;
 }
 
+const json = { 'content-type': 'application/json' };
+
 describe(createServiceApp.name, () => {
   describe('by default (JSON only)', () => {
     let app: NestFastifyApplication;
@@ -68,6 +70,47 @@ describe(createServiceApp.name, () => {
       });
 
       expect(reply.statusCode).toBe(415);
+    });
+
+    // a body nested some thousands deep overflowed the validation pipe's recursion (a 500)
+    it('answers 400 to a body nested deeper than the limit, and takes one at the limit', async () => {
+      const nested = (depth: number): string => `{"a":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+
+      const tooDeep = await app.inject({
+        method: 'POST',
+        url: '/echo',
+        headers: json,
+        payload: nested(5000),
+      });
+      const atLimit = await app.inject({
+        method: 'POST',
+        url: '/echo',
+        headers: json,
+        payload: nested(MAX_BODY_DEPTH - 1),
+      });
+
+      expect(tooDeep.statusCode).toBe(400);
+      expect(tooDeep.json()).toMatchObject({
+        message: `JSON may be nested ${MAX_BODY_DEPTH} levels deep at most`,
+      });
+      expect(atLimit.statusCode).toBe(201);
+    });
+
+    // PostgreSQL refuses NUL in text: the statement failed, as a 500
+    it.each([
+      { case: 'a body value', url: '/echo', payload: '{"email":"a\\u0000@example.com"}' },
+      { case: 'a body key', url: '/echo', payload: '{"a\\u0000":1}' },
+      { case: 'a path parameter', url: '/echo/a%00b', payload: undefined },
+      { case: 'a query parameter', url: '/echo/a?email=%00', payload: undefined },
+    ])('answers 400 to a NUL character in $case', async ({ url, payload }) => {
+      const reply = await app.inject({
+        method: payload === undefined ? 'GET' : 'POST',
+        url,
+        ...(payload === undefined ? {} : { headers: json, payload }),
+      });
+
+      expect(reply.statusCode).toBe(400);
+      expect(reply.json()).toMatchObject({ message: 'Text may not contain NUL characters' });
     });
 
     // Fastify answers these before any hook: by default with the URL (a token may be in its query) and

@@ -19,6 +19,12 @@ export const BODY_LIMIT_BYTES = 1_048_576;
 // before the connection may close: closing with unread bytes resets it, and a client still sending
 // (fetch, curl) loses the answer. nginx's lingering close does the same.
 const LINGER_MAX_BYTES = 64 * BODY_LIMIT_BYTES;
+
+/**
+ * Deepest JSON body accepted: Nest's ValidationPipe walks a body recursively, and a 10 kB body nested
+ * some thousands deep overflows its stack (a 500). No Relay body comes near this.
+ */
+export const MAX_BODY_DEPTH = 32;
 const LINGER_MAX_MS = 5000;
 
 /** How {@link createServiceApp} builds one Relay service. */
@@ -76,6 +82,31 @@ function answerFrameworkError(error: FastifyError, request: FastifyRequest, repl
     });
 }
 
+/**
+ * Why a request's body, path parameters or query cannot be taken, before validation: nested deeper
+ * than {@link MAX_BODY_DEPTH}, or a NUL character anywhere (PostgreSQL refuses one in text, and the
+ * statement would fail as a 500). Walked without recursion.
+ */
+function inputProblem(...inputs: unknown[]): string | undefined {
+  const pending: Array<{ value: unknown; depth: number }> = inputs.map((value) => ({ value, depth: 0 }));
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const { value, depth } = next;
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) return 'Text may not contain NUL characters';
+    } else if (typeof value === 'object' && value !== null) {
+      if (depth > MAX_BODY_DEPTH) return `JSON may be nested ${MAX_BODY_DEPTH} levels deep at most`;
+      for (const [key, child] of Object.entries(value)) {
+        pending.push({ value: key, depth }, { value: child, depth: depth + 1 });
+      }
+    }
+  }
+  return undefined;
+}
+
+function badRequest(message: string): Error {
+  return Object.assign(new Error(message), { statusCode: 400 });
+}
+
 function unsupportedMediaType(): Error {
   return Object.assign(new Error('Unsupported Media Type: application/x-www-form-urlencoded'), {
     statusCode: 415,
@@ -102,6 +133,10 @@ export async function createServiceApp(
   useServiceLogger(app);
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeContentTypeParser('text/plain');
+  fastify.addHook('preValidation', (request, _reply, done) => {
+    const problem = inputProblem(request.body, request.params, request.query);
+    done(problem === undefined ? undefined : badRequest(problem));
+  });
   const formBodyRoutes = new Set(options.formBodyRoutes ?? []);
   if (formBodyRoutes.size > 0) {
     fastify.addContentTypeParser(
