@@ -38,17 +38,20 @@ const WINDOW_MS = DEFAULT_LOGIN_ATTEMPT_LIMITS.account.windowMs;
           maxFailures: config.get('AUTH_REGISTRATIONS_PER_ADDRESS', { infer: true }),
           windowMs: WINDOW_MS,
         };
-        return new LoginAttempts(failures, { accountAndAddress: limit, account: limit, address: limit });
+        const limits = { accountAndAddress: limit, account: limit, address: limit };
+        return new LoginAttempts(failures, limits, Date.now, 'registration|');
       },
     },
     {
       provide: CLIENT_ATTEMPTS,
       inject: [LoginFailuresRepository],
       useFactory: (failures: LoginFailuresRepository) =>
-        new LoginAttempts(failures, {
-          ...DEFAULT_LOGIN_ATTEMPT_LIMITS,
-          account: { maxFailures: 1_000_000, windowMs: WINDOW_MS },
-        }),
+        new LoginAttempts(
+          failures,
+          { ...DEFAULT_LOGIN_ATTEMPT_LIMITS, account: { maxFailures: 1_000_000, windowMs: WINDOW_MS } },
+          Date.now,
+          'client|',
+        ),
     },
   ],
   exports: [LoginAttempts, REGISTRATION_ATTEMPTS, CLIENT_ATTEMPTS],

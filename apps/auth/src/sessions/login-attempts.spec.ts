@@ -1,7 +1,7 @@
 import { type Database, testDatabaseBackends } from '@relay/database';
 
 import { AUTH_MIGRATIONS } from '../database/migrations';
-import { LoginAttempts } from './login-attempts';
+import { addressBlock, LoginAttempts } from './login-attempts';
 import { LoginFailuresRepository } from './login-failures.repository';
 
 const limits = {
@@ -45,6 +45,30 @@ describe.each(testDatabaseBackends(AUTH_MIGRATIONS))(`${LoginAttempts.name} on $
     await attempts.recordFailure('a@x', '10.0.0.1');
 
     expect(await attempts.retryAfterSeconds('a@x', '10.0.0.1')).toBe(60);
+  });
+
+  // a login's "email" is any string: failures under `register:<ip>` or a client id must not lock
+  // out that address's registrations or that client (each throttle keys its rows in its own namespace)
+  it('never counts one namespace’s failures in another’s, over the same table', async () => {
+    const registrations = new LoginAttempts(
+      new LoginFailuresRepository(db),
+      limits,
+      () => now,
+      'registration|',
+    );
+    for (let failure = 0; failure < 6; failure += 1) await attempts.recordFailure('10.0.0.9', '10.0.0.9');
+
+    expect(await attempts.retryAfterSeconds('10.0.0.9', '10.0.0.9')).toBe(60);
+    expect(await registrations.retryAfterSeconds('10.0.0.9', '10.0.0.9')).toBe(0);
+  });
+
+  it('counts every address of one IPv6 /64 as one address', async () => {
+    for (let host = 1; host <= 5; host += 1) {
+      await attempts.recordFailure(`user-${host}@x`, `2001:db8:1:2::${host}`);
+    }
+
+    expect(await attempts.retryAfterSeconds('someone@x', '2001:db8:1:2:ffff::9')).toBe(60);
+    expect(await attempts.retryAfterSeconds('someone@x', '2001:db8:1:3::1')).toBe(0);
   });
 
   it('counts down Retry-After and lets the window slide', async () => {
@@ -201,5 +225,20 @@ describe.each(testDatabaseBackends(AUTH_MIGRATIONS))(`${LoginAttempts.name} on $
 
     expect(rows).toHaveLength(3);
     for (const row of rows) expect(row.key_hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe(addressBlock.name, () => {
+  it.each([
+    ['203.0.113.7', '203.0.113.7'],
+    ['::ffff:203.0.113.7', '203.0.113.7'],
+    ['2001:db8:85a3:8d3:1319:8a2e:370:7348', '2001:db8:85a3:8d3::/64'],
+    ['2001:0db8:85a3:08d3:ffff:ffff:ffff:ffff', '2001:db8:85a3:8d3::/64'],
+    ['2001:db8::1', '2001:db8:0:0::/64'],
+    ['2001:db8:0:0:1::1', '2001:db8:0:0::/64'],
+    ['::1', '0:0:0:0::/64'],
+    ['fe80::1%eth0', 'fe80:0:0:0::/64'],
+  ])('counts %s under %s', (address, block) => {
+    expect(addressBlock(address)).toBe(block);
   });
 });

@@ -63,6 +63,11 @@ export class LoginAttempts {
     private readonly failures: LoginFailuresRepository,
     private readonly limits: LoginAttemptLimits = DEFAULT_LOGIN_ATTEMPT_LIMITS,
     private readonly now: () => number = Date.now,
+    /**
+     * Prefixed to every key, so throttles over the same table never count each other's rows (a login
+     * "email" is any string: `register:<ip>` or a client id must not reach another throttle's keys).
+     */
+    private readonly namespace = '',
   ) {
     this.longestWindowMs = Math.max(
       limits.accountAndAddress.windowMs,
@@ -80,6 +85,7 @@ export class LoginAttempts {
   async begin(account: string, address: string): Promise<LoginAttempt> {
     const now = this.now();
     const keys = this.keys(account, address);
+    const [[accountAndAddressKey], [accountOnlyKey]] = keys;
     const ids = await this.count(keys, now);
     // this login's own row is the newest of each key: one more than the limit allows is the limit
     const retryAfterSeconds = await this.retryAfter(keys, now, 1);
@@ -87,8 +93,7 @@ export class LoginAttempts {
     return {
       retryAfterSeconds,
       failed: () => this.prune(keys, now),
-      succeeded: () =>
-        this.failures.delete(ids, [accountAndAddressKey(account, address), accountKey(account)]),
+      succeeded: () => this.failures.delete(ids, [accountAndAddressKey, accountOnlyKey]),
     };
   }
 
@@ -137,25 +142,43 @@ export class LoginAttempts {
     );
   }
 
-  private keys(account: string, address: string): Array<[string, AttemptLimit]> {
+  private keys(account: string, clientAddress: string): Array<[string, AttemptLimit]> {
+    const address = addressBlock(clientAddress);
     return [
-      [accountAndAddressKey(account, address), this.limits.accountAndAddress],
-      [accountKey(account), this.limits.account],
-      [addressKey(address), this.limits.address],
+      [accountAndAddressKey(this.namespace, account, address), this.limits.accountAndAddress],
+      [accountKey(this.namespace, account), this.limits.account],
+      [addressKey(this.namespace, address), this.limits.address],
     ];
   }
 }
 
-function accountAndAddressKey(account: string, address: string): string {
-  return throttleKey(`account-address:${account}\n${address}`);
+/**
+ * The address a throttle counts under: an IPv4 address itself, an IPv6 address's /64 (one host or
+ * subscriber holds a whole /64 and could otherwise spread its attempts over 2^64 addresses).
+ */
+export function addressBlock(address: string): string {
+  const ip = address.split('%')[0];
+  if (!ip.includes(':')) return ip;
+  const mappedIpv4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mappedIpv4) return mappedIpv4[1];
+  const [head, tail] = ip.split('::');
+  const headGroups = head === '' ? [] : head.split(':');
+  const tailGroups = tail === undefined || tail === '' ? [] : tail.split(':');
+  const zeros = tail === undefined ? [] : Array<string>(8 - headGroups.length - tailGroups.length).fill('0');
+  const groups = [...headGroups, ...zeros, ...tailGroups].slice(0, 4);
+  return `${groups.map((group) => parseInt(group, 16).toString(16)).join(':')}::/64`;
 }
 
-function accountKey(account: string): string {
-  return throttleKey(`account:${account}`);
+function accountAndAddressKey(namespace: string, account: string, address: string): string {
+  return throttleKey(`${namespace}account-address:${account}\n${address}`);
 }
 
-function addressKey(address: string): string {
-  return throttleKey(`address:${address}`);
+function accountKey(namespace: string, account: string): string {
+  return throttleKey(`${namespace}account:${account}`);
+}
+
+function addressKey(namespace: string, address: string): string {
+  return throttleKey(`${namespace}address:${address}`);
 }
 
 // stored as SHA-256, so the table holds no email or IP address in the clear (a guessed one can

@@ -44,9 +44,8 @@ export class UsersController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<UserResponse> {
-    // its own keys in the throttle: ':' never occurs in an email address
-    const key = `register:${request.ip}`;
-    const attempt = await this.registrations.begin(key, key);
+    // per address only (the registrations throttle's keys are its own: REGISTRATION_ATTEMPTS)
+    const attempt = await this.registrations.begin(request.ip, request.ip);
     if (attempt.retryAfterSeconds > 0) {
       reply.header('Retry-After', String(attempt.retryAfterSeconds));
       throw new LoginThrottledException(
