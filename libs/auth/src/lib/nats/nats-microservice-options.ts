@@ -11,7 +11,9 @@ import { readNatsHeader } from './nats-headers';
 import { StrictNatsDeserializer } from './strict-nats-deserializer';
 
 /**
- * Nest's NATS server with two additions:
+ * Nest's NATS server with three additions:
+ * - it counts as started once the server has every subscription (Nest's sends them unflushed, so
+ *   a request right after `startAllMicroservices()` could meet "no responders");
  * - what a graceful shutdown needs (`drain`, `messagesInFlight`), which Nest's `ServerNats` lacks
  *   (its `close()` unsubscribes without waiting for the handlers in flight, then closes the connection);
  * - one cost per message less: Nest reads a subject as JSON first (an object pattern is sent as its
@@ -22,6 +24,17 @@ import { StrictNatsDeserializer } from './strict-nats-deserializer';
  */
 export class RelayServerNats extends ServerNats {
   private readonly messages = new InFlight();
+
+  override start(callback: (error?: unknown) => void): void {
+    super.start(() => {
+      const connection = this.connection();
+      if (connection === undefined) return callback();
+      connection.flush().then(
+        () => callback(),
+        (error: unknown) => callback(error),
+      );
+    });
+  }
 
   /** Messages whose guards, pipes and handler have not settled yet. */
   get messagesInFlight(): number {
