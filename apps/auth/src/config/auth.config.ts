@@ -14,7 +14,7 @@ import { BaseAppConfig, createConfigValidator, IsIntegerInRange, IsPort } from '
 import { MAX_ACCESS_TOKEN_TTL_SECONDS } from '@relay/contracts';
 
 import { parseServiceClients } from '../tokens/service-clients';
-import { isValidPasswordLength } from '../users/password-policy';
+import { isValidPassword } from '../users/password-policy';
 
 /** The longest refresh-token lifetime `REFRESH_TOKEN_TTL` may set: 365 days. */
 const MAX_REFRESH_TOKEN_TTL_SECONDS = 365 * 86_400;
@@ -35,7 +35,7 @@ class ServiceClientsConstraint implements ValidatorConstraintInterface {
 @ValidatorConstraint({ name: 'passwordLength' })
 class PasswordLengthConstraint implements ValidatorConstraintInterface {
   validate(value: unknown): boolean {
-    return typeof value === 'string' && isValidPasswordLength(value);
+    return typeof value === 'string' && isValidPassword(value);
   }
 }
 

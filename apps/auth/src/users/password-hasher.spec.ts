@@ -1,5 +1,5 @@
 import { ARGON2_OPTIONS, PasswordHasher } from './password-hasher';
-import { isValidPasswordLength } from './password-policy';
+import { isValidPassword } from './password-policy';
 
 describe(PasswordHasher.name, () => {
   const hasher = new PasswordHasher();
@@ -53,7 +53,7 @@ describe(PasswordHasher.name, () => {
   });
 });
 
-describe(isValidPasswordLength.name, () => {
+describe(isValidPassword.name, () => {
   it.each([
     ['a'.repeat(7), false],
     ['a'.repeat(8), true],
@@ -63,7 +63,24 @@ describe(isValidPasswordLength.name, () => {
     ['🔐'.repeat(128), true],
     ['🔐'.repeat(129), false],
   ])('counts characters, not bytes (%#)', (password, expected) => {
-    expect(isValidPasswordLength(password)).toBe(expected);
+    expect(isValidPassword(password)).toBe(expected);
+  });
+
+  // as hashed (NFKC): e + a combining acute accent is one é, so 8 such pairs are 8 characters, 4 are 4
+  it('counts the characters the hash is made of', () => {
+    expect(isValidPassword('e\u0301'.repeat(8))).toBe(true);
+    expect(isValidPassword('e\u0301'.repeat(4))).toBe(false);
+  });
+
+  // a lone surrogate has no UTF-8 form: hashed as U+FFFD, any other lone surrogate would match it
+  it('refuses a password with a lone surrogate, and keeps surrogate pairs', async () => {
+    expect(isValidPassword('\ud800'.repeat(8))).toBe(false);
+    expect(isValidPassword(`password${'\udfff'}`)).toBe(false);
+    expect(isValidPassword('🔐🔐🔐🔐🔐🔐🔐🔐')).toBe(true);
+    const hasher = new PasswordHasher();
+    await expect(hasher.verify(await hasher.hash('\ud800'.repeat(8)), '\udfff'.repeat(8))).resolves.toBe(
+      true,
+    );
   });
 });
 

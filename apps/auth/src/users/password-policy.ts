@@ -4,12 +4,21 @@ import { registerDecorator, type ValidationOptions } from 'class-validator';
 export const PASSWORD_MIN_CHARACTERS = 8;
 export const PASSWORD_MAX_CHARACTERS = 128;
 
-/** Length in code points: an emoji or a CJK character counts once, whatever its UTF-8/UTF-16 size. */
+/**
+ * Length in code points of the password as it is hashed (NFKC, `PasswordHasher`): an emoji or a CJK
+ * character counts once, whatever its UTF-8/UTF-16 size, and `e` + a combining accent is one `é`.
+ */
 export function passwordCharacters(password: string): number {
-  return Array.from(password).length;
+  return Array.from(password.normalize('NFKC')).length;
 }
 
-export function isValidPasswordLength(password: string): boolean {
+/**
+ * 8..128 characters as hashed, and well-formed text: a lone surrogate (`"\ud800"` in JSON) has no
+ * UTF-8 form and would be hashed as U+FFFD, so that any other lone surrogate would open the account.
+ */
+export function isValidPassword(password: string): boolean {
+  // with the u flag a surrogate pair is one code point: \p{Cs} matches lone surrogates only
+  if (/\p{Cs}/u.test(password)) return false;
   const characters = passwordCharacters(password);
   return characters >= PASSWORD_MIN_CHARACTERS && characters <= PASSWORD_MAX_CHARACTERS;
 }
@@ -22,10 +31,10 @@ export function IsPassword(options?: ValidationOptions): PropertyDecorator {
       target: target.constructor,
       propertyName: String(propertyName),
       options: {
-        message: `password must be ${PASSWORD_MIN_CHARACTERS} to ${PASSWORD_MAX_CHARACTERS} characters`,
+        message: `password must be ${PASSWORD_MIN_CHARACTERS} to ${PASSWORD_MAX_CHARACTERS} characters of Unicode text`,
         ...options,
       },
-      validator: { validate: (value: unknown) => typeof value === 'string' && isValidPasswordLength(value) },
+      validator: { validate: (value: unknown) => typeof value === 'string' && isValidPassword(value) },
     });
   };
 }

@@ -18,6 +18,6 @@ export class ChangePasswordDto {
     maxLength: PASSWORD_MAX_CHARACTERS,
   })
   @IsString()
-  @IsPassword({ message: 'new_password must be 8 to 128 characters' })
+  @IsPassword({ message: 'new_password must be 8 to 128 characters of Unicode text' })
   new_password!: string;
 }
