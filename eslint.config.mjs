@@ -88,6 +88,8 @@ export default [
     files: ['**/*.ts'],
     rules: {
       eqeqeq: ['error', 'always', { null: 'ignore' }],
+      // a parameter a decorator needs but the body does not read (`@Body() _body: EmptyBody`)
+      '@typescript-eslint/no-unused-vars': ['warn', { argsIgnorePattern: '^_' }],
       curly: ['error', 'multi-line'],
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-non-null-assertion': 'error',

@@ -422,6 +422,21 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
       expect((await login('frank@example.com', 'frank password 1')).status).toBe(200);
     });
 
+    // CONTRACT: unknown JSON fields are refused with 400, on a call that takes no body too
+    it('refuses logout-all with a body field (400, nothing ended) and takes it with none or {}', async () => {
+      await register('ursula@example.com');
+      const session = await tokensFor('ursula@example.com');
+
+      const withField = await call('POST', '/auth/logout-all', {
+        token: session.access,
+        body: { everywhere: true },
+      });
+      expect(withField.status).toBe(400);
+      expect((await call('GET', '/auth/me', { token: session.access })).status).toBe(200);
+
+      expect((await call('POST', '/auth/logout-all', { token: session.access, body: {} })).status).toBe(204);
+    });
+
     it('needs a bearer token for both', async () => {
       expect((await call('POST', '/auth/logout-all')).status).toBe(401);
       expect(

@@ -1,4 +1,4 @@
-import { Controller, HttpCode, HttpStatus, Logger, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, HttpStatus, Logger, Post } from '@nestjs/common';
 
 import { ApiCreatedResponse } from '@nestjs/swagger';
 
@@ -8,6 +8,7 @@ import { ApiBearerToken } from '@relay/observability';
 
 import { SigningKeysService } from '../keys/signing-keys.service';
 import { RevocationPublisher } from './revocation/revocation.publisher';
+import { EmptyBody } from '../http/empty-body';
 
 @Roles('admin')
 @Scopes(UserScopes.authAdmin)
@@ -28,7 +29,7 @@ export class AdminKeysController {
     description: 'New tokens use the new key; every service accepts them from 1 s after this answer',
     schema: { type: 'object', required: ['kid'], properties: { kid: { type: 'string' } } },
   })
-  async rotate(): Promise<{ kid: string }> {
+  async rotate(@Body() _body: EmptyBody): Promise<{ kid: string }> {
     const kid = await this.keys.rotate();
     try {
       // after the commit: verifiers that refetch now see the new key

@@ -1,4 +1,14 @@
-import { Controller, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+} from '@nestjs/common';
 
 import {
   ApiBadRequestResponse,
@@ -16,6 +26,7 @@ import { AdminUserResponse, toAdminUserResponse } from '../users/dto/user.respon
 import { UsersService } from '../users/users.service';
 import { ListUsersQuery } from './dto/list-users.query';
 import { UserBlockingService } from './user-blocking.service';
+import { EmptyBody } from '../http/empty-body';
 
 @Roles('admin')
 @Scopes(UserScopes.authAdmin)
@@ -43,7 +54,7 @@ export class AdminUsersController {
   })
   @ApiBadRequestResponse({ type: ErrorResponse, description: 'The id is not a UUID' })
   @ApiNotFoundResponse({ type: ErrorResponse, description: 'No such user' })
-  block(@Param('id', ParseUUIDPipe) id: string): Promise<void> {
+  block(@Param('id', ParseUUIDPipe) id: string, @Body() _body: EmptyBody): Promise<void> {
     return this.blocking.block(id);
   }
 
@@ -53,7 +64,7 @@ export class AdminUsersController {
   @ApiNoContentResponse({ description: 'New logins work again; tokens issued before the block stay refused' })
   @ApiBadRequestResponse({ type: ErrorResponse, description: 'The id is not a UUID' })
   @ApiNotFoundResponse({ type: ErrorResponse, description: 'No such user' })
-  unblock(@Param('id', ParseUUIDPipe) id: string): Promise<void> {
+  unblock(@Param('id', ParseUUIDPipe) id: string, @Body() _body: EmptyBody): Promise<void> {
     return this.blocking.unblock(id);
   }
 }

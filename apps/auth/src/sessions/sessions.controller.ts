@@ -16,6 +16,7 @@ import { RefreshTokenDto } from './dto/refresh-token.dto';
 import { LoginThrottledException } from './login-attempts';
 import { SessionsService } from './sessions.service';
 import { TokenPairResponse } from './token-pair';
+import { EmptyBody } from '../http/empty-body';
 
 const RETRY_AFTER = {
   'Retry-After': { description: 'Seconds until another attempt is counted', schema: { type: 'integer' } },
@@ -77,7 +78,7 @@ export class SessionsController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiBearerToken()
   @ApiNoContentResponse({ description: 'Every login session of the caller ended' })
-  async logoutAll(@CurrentPrincipal() principal: Principal): Promise<void> {
+  async logoutAll(@CurrentPrincipal() principal: Principal, @Body() _body: EmptyBody): Promise<void> {
     await this.sessions.logoutAll(principal);
   }
 
