@@ -1,3 +1,5 @@
+import { connect } from 'node:net';
+
 import { Body, Controller, Get, Module, Param, Post } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 
@@ -149,6 +151,43 @@ describe(createServiceApp.name, () => {
       });
 
       expect(reply.statusCode).toBe(413);
+    });
+  });
+
+  // Node's parser refuses these before Fastify runs: its answer lacked x-request-id (CONTRACT: every
+  // response carries one)
+  describe('on a socket', () => {
+    let app: NestFastifyApplication;
+    let port: number;
+
+    beforeAll(async () => {
+      app = await startEcho();
+      await app.listen(0, '127.0.0.1');
+      port = Number(new URL(await app.getUrl()).port);
+    });
+
+    afterAll(async () => {
+      await app.close();
+    });
+
+    function rawRequest(request: string): Promise<string> {
+      return new Promise((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => socket.end(request));
+        let answer = '';
+        socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+        socket.on('close', () => resolve(answer));
+        socket.on('error', reject);
+      });
+    }
+
+    it.each([
+      { case: 'headers over 16 KiB', header: `x-filler: ${'f'.repeat(20_000)}`, status: '431' },
+      { case: 'a control character in a header', header: 'x-request-id: a\u0001b', status: '400' },
+    ])('answers $case with $status and a request id', async ({ header, status }) => {
+      const answer = await rawRequest(`GET /echo/1 HTTP/1.1\r\nHost: x\r\n${header}\r\n\r\n`);
+
+      expect(answer).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
+      expect(answer).toMatch(/\r\nx-request-id: [0-9a-f-]{36}\r\n/);
     });
   });
 

@@ -1,4 +1,5 @@
-import type { IncomingMessage } from 'node:http';
+import { type IncomingMessage, STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { parse as parseQueryString } from 'node:querystring';
 
 import type { Type } from '@nestjs/common';
@@ -49,9 +50,9 @@ export interface ServiceAppOptions {
 }
 
 /**
- * The Fastify adapter of a Relay service: bodies up to {@link BODY_LIMIT_BYTES}, and
- * {@link answerFrameworkError} for the URLs Fastify cannot route. `options` adds to them (auth's
- * `trustProxy`).
+ * The Fastify adapter of a Relay service: bodies up to {@link BODY_LIMIT_BYTES},
+ * {@link answerFrameworkError} for the URLs Fastify cannot route and {@link answerClientError} for
+ * requests Node's parser refuses. `options` adds to them (auth's `trustProxy`).
  */
 export function createServiceHttpAdapter(
   options: Pick<FastifyServerOptions, 'trustProxy'> = {},
@@ -59,8 +60,34 @@ export function createServiceHttpAdapter(
   return new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
     ...options,
   });
+}
+
+/**
+ * A request Node's HTTP parser refuses (headers over 16 KiB, an invalid character in a header, a
+ * bad request line, a timeout) never reaches Fastify's routing or hooks; Fastify's own answer lacks
+ * `x-request-id` (CONTRACT: every response carries one). The same answer with a new id.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Exceeded maximum allowed HTTP header size']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Client Timeout']
+        : [400, 'Client Error'];
+  const reason = STATUS_CODES[status] ?? 'Error';
+  const body = JSON.stringify({ error: reason, message, statusCode: status });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Content-Type: application/json\r\n${MessageHeaders.requestId}: ${continueRequestId(undefined)}\r\n` +
+        `Connection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }
 
 /**
