@@ -76,6 +76,18 @@ describe('inventory app (HTTP + NATS)', () => {
     return sku;
   }
 
+  /** An order of the customer's holding `quantity` of `sku`. */
+  async function reservedOrder(sku: string, quantity: number): Promise<string> {
+    const orderId = randomUUID();
+    const reply = await nats.request(
+      InventorySubjects.reserve,
+      { orderId, items: [{ sku, quantity }] },
+      { headers: bearer(customerToken) },
+    );
+    expect(reply.response).toEqual({ orderId, reserved: true });
+    return orderId;
+  }
+
   describe('NATS inventory.reserve', () => {
     it('refuses a message without a token with 401 and changes nothing', async () => {
       const sku = await newSku(10);
@@ -190,12 +202,7 @@ describe('inventory app (HTTP + NATS)', () => {
   describe('NATS inventory.release', () => {
     it('refuses a release without a token and keeps the reservation, then releases once with one', async () => {
       const sku = await newSku(10);
-      const orderId = randomUUID();
-      await nats.request(
-        InventorySubjects.reserve,
-        { orderId, items: [{ sku, quantity: 4 }] },
-        { headers: bearer(customerToken) },
-      );
+      const orderId = await reservedOrder(sku, 4);
 
       const anonymous = await nats.request(InventorySubjects.release, { orderId });
       expect(anonymous.err).toMatchObject({ status: 401 });
@@ -220,12 +227,7 @@ describe('inventory app (HTTP + NATS)', () => {
     // claims, foreign keys, expired, …) releases someone's stock
     it('refuses every forged token with 401 and keeps the reservation', async () => {
       const sku = await newSku(10);
-      const orderId = randomUUID();
-      await nats.request(
-        InventorySubjects.reserve,
-        { orderId, items: [{ sku, quantity: 4 }] },
-        { headers: bearer(customerToken) },
-      );
+      const orderId = await reservedOrder(sku, 4);
       const forgeries = forgedTokens(issuer);
       expect(forgeries.length).toBeGreaterThan(50);
 
@@ -243,17 +245,6 @@ describe('inventory app (HTTP + NATS)', () => {
   });
 
   describe('NATS inventory.release by a service or another user', () => {
-    async function reservedOrder(sku: string, quantity: number): Promise<string> {
-      const orderId = randomUUID();
-      const reply = await nats.request(
-        InventorySubjects.reserve,
-        { orderId, items: [{ sku, quantity }] },
-        { headers: bearer(customerToken) },
-      );
-      expect(reply.response).toEqual({ orderId, reserved: true });
-      return orderId;
-    }
-
     const serviceToken = (scope: string): string =>
       issuer.mintAccessToken({
         claims: { sub: 'orders', client_id: 'orders', roles: [], scope, aud: ['inventory'] },

@@ -25,6 +25,20 @@ function tokenRequest(body: Record<string, string>, headers: Record<string, stri
   return api<TokenAnswer>('POST', `${AUTH_URL}/oauth/token`, { body, headers });
 }
 
+/** RFC 8693: `subjectToken` exchanged by the orders client for `audience` (and `scope`). */
+function exchange(subjectToken: string, audience: string, scope?: string) {
+  return tokenRequest(
+    {
+      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+      subject_token: subjectToken,
+      subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      audience,
+      ...(scope === undefined ? {} : { scope }),
+    },
+    basic(client.id, client.secret),
+  );
+}
+
 function basic(id: string, secret: string): Record<string, string> {
   const encoded = Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64');
   return { authorization: `Basic ${encoded}` };
@@ -102,15 +116,7 @@ describe('POST /oauth/token grant_type=client_credentials', () => {
     const user = await registerUser('exchange');
     const session = await login(user);
 
-    const exchanged = await tokenRequest(
-      {
-        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
-        subject_token: session.accessToken,
-        subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
-        audience: 'inventory',
-      },
-      basic(client.id, client.secret),
-    );
+    const exchanged = await exchange(session.accessToken, 'inventory');
 
     expect(exchanged.status).toBe(200);
     const token = exchanged.body.access_token ?? '';
@@ -143,16 +149,7 @@ describe('POST /oauth/token grant_type=client_credentials', () => {
     });
     expect(seeded.status).toBe(200);
 
-    const exchanged = await tokenRequest(
-      {
-        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
-        subject_token: admin.accessToken,
-        subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
-        audience: 'inventory',
-        scope: 'inventory:read',
-      },
-      basic(client.id, client.secret),
-    );
+    const exchanged = await exchange(admin.accessToken, 'inventory', 'inventory:read');
     expect(exchanged.status).toBe(200);
     const narrowed = exchanged.body.access_token ?? '';
     expect(decodeClaims(narrowed)).toMatchObject({ roles: [], scope: 'inventory:read' });
@@ -174,16 +171,7 @@ describe('POST /oauth/token grant_type=client_credentials', () => {
     expect(after.body.available).toBe(7);
 
     // the same narrowing for orders' audience reads no orders (they need orders:read)
-    const forOrders = await tokenRequest(
-      {
-        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
-        subject_token: admin.accessToken,
-        subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
-        audience: 'orders',
-        scope: 'inventory:read',
-      },
-      basic(client.id, client.secret),
-    );
+    const forOrders = await exchange(admin.accessToken, 'orders', 'inventory:read');
     expect(forOrders.status).toBe(200);
     const orders = await api('GET', `${ORDERS_URL}/orders`, { token: forOrders.body.access_token ?? '' });
     expect(orders.status).toBe(403);
