@@ -146,11 +146,13 @@ describe('the whole order chain with PROPAGATION_MODE=exchange', () => {
     expect(String(decodeClaims(acknowledgement)['scope']).split(' ')).toContain(
       ServiceScopes.ordersAcknowledge,
     );
-    const acceptedByOrders = await api('GET', `${cluster.ordersUrl}/orders`, {
+    // orders verifies it (a 403 for the missing scope, not a 401): it may acknowledge, not read orders
+    const verifiedByOrders = await api('GET', `${cluster.ordersUrl}/orders`, {
       token: acknowledgement,
       timeoutMs: CALL_TIMEOUT_MS,
     });
-    expect(acceptedByOrders.status).toBe(200);
+    expect(verifiedByOrders.status).toBe(403);
+    expect(verifiedByOrders.headers.get('www-authenticate')).toBe('Bearer error="insufficient_scope"');
     expect(cluster.apps.orders.output.filter((line) => line.includes(orderId))).toEqual([]);
     const stored = await relay.getOrder(session.accessToken, orderId);
     expect(stored.status).toBe(200);
