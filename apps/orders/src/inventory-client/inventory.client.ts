@@ -8,8 +8,6 @@ import {
   type ReleaseStockResult,
   type ReserveStockDto,
   type ReserveStockResult,
-  type StockLevel,
-  type StockQueryDto,
 } from '@relay/contracts';
 
 import type { OrdersConfig } from '../config/orders.config';
@@ -18,6 +16,7 @@ import type { OrdersConfig } from '../config/orders.config';
  * Typed calls to inventory on the current caller's behalf (their token, or one exchanged for
  * inventory with PROPAGATION_MODE=exchange, plus trace and request id travel in the NATS headers). The only code in orders that knows inventory's subjects.
  * Rejects like `RelayNatsClient.send`: Unauthorized/ForbiddenException, RpcCallError, RpcTimeoutError.
+ * Proved over a real NATS with an inventory stand-in by the app spec (`app.module.spec.ts`).
  */
 @Injectable()
 export class InventoryClient {
@@ -48,11 +47,5 @@ export class InventoryClient {
       timeoutMs: this.timeoutMs,
       ...(asService ? { propagation: 'service' as const } : {}),
     });
-  }
-
-  /** `inventory.stock`: the available quantity of one sku. */
-  stock(sku: string): Promise<StockLevel> {
-    const query: StockQueryDto = { sku };
-    return this.nats.send<StockLevel>(InventorySubjects.stock, query, { timeoutMs: this.timeoutMs });
   }
 }
