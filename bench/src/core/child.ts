@@ -122,6 +122,16 @@ export async function cpuTimes(pid: number | undefined): Promise<CpuTimes | unde
   }
 }
 
+/** CPU time one thread of `pid` has used so far (`/proc/<pid>/task/<tid>/stat`; the main thread's tid is the pid). */
+export async function threadCpuTimes(pid: number | undefined, tid = pid): Promise<CpuTimes | undefined> {
+  if (pid === undefined) return undefined;
+  try {
+    return parseProcStat(await readFile(`/proc/${pid}/task/${tid}/stat`, 'latin1'));
+  } catch {
+    return undefined;
+  }
+}
+
 /** User and system CPU time, in µs, from the text of `/proc/<pid>/stat`. */
 export function parseProcStat(stat: string): CpuTimes {
   // fields after the parenthesised command name: state is the 3rd field, utime the 14th, stime the 15th
