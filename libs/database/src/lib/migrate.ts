@@ -5,11 +5,14 @@ const MIGRATION_LOCK_KEY = 7_301_994;
 
 /**
  * Applies the migrations not yet recorded, in `id` order, in one transaction. The advisory lock
- * makes two instances starting together on one server take turns instead of racing.
+ * makes two instances starting together on one server take turns instead of racing. Neither the
+ * wait for that lock nor a migration is bound by the connection's statement timeout: an index built
+ * on a large table may take minutes, and so may another instance's migration.
  */
 export async function migrate(database: Database, migrations: readonly Migration[]): Promise<string[]> {
   const ordered = [...migrations].sort((a, b) => a.id.localeCompare(b.id));
   return database.transaction(async (tx) => {
+    await tx.query('SET LOCAL statement_timeout = 0');
     await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
     await tx.query(
       `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -1,6 +1,7 @@
 import type { Database } from './database';
+import { migrate } from './migrate';
 import { openDatabase } from './open-database';
-import { PreparedStatements } from './postgres-database';
+import { PostgresDatabase, PreparedStatements } from './postgres-database';
 import { createScratchPostgresDatabase, type ScratchDatabase } from './scratch-postgres';
 
 describe('PreparedStatements', () => {
@@ -120,5 +121,86 @@ describe('PostgresDatabase on PostgreSQL', () => {
     );
     expect(afterwards.flat().map(({ available }) => available)).toEqual(Array(10).fill(2));
     expect(afterwards.flat().map(({ pid }) => pid)).not.toContain(lostPids[0]);
+  });
+});
+
+describe('PostgresDatabase timeouts on PostgreSQL', () => {
+  let scratch: ScratchDatabase;
+  let database: PostgresDatabase;
+  // a lock holder below waits out a statement timeout inside its transaction: idle allows more
+  const timeouts = { statementMs: 200, idleInTransactionMs: 800 };
+
+  beforeAll(async () => {
+    scratch = await createScratchPostgresDatabase();
+    database = await PostgresDatabase.open(scratch.url, timeouts);
+    await migrate(database, [
+      {
+        id: '0001-stock',
+        sql: `CREATE TABLE stock (sku text PRIMARY KEY, available integer NOT NULL);
+              INSERT INTO stock (sku, available) VALUES ('apple', 5)`,
+      },
+    ]);
+  });
+
+  afterAll(async () => {
+    await database.close();
+    await scratch.drop();
+  });
+
+  it('cancels a statement that runs past the statement timeout, and answers the next one', async () => {
+    await expect(database.query('SELECT pg_sleep($1)', [5])).rejects.toThrow(/statement timeout/);
+    expect(await database.query('SELECT available FROM stock WHERE sku = $1', ['apple'])).toEqual([
+      { available: 5 },
+    ]);
+  });
+
+  it('cancels a statement waiting past the timeout for a row another transaction holds', async () => {
+    let releaseHolder = (): void => undefined;
+    const holderCanGo = new Promise<void>((resolve) => (releaseHolder = resolve));
+    let holding = (): void => undefined;
+    const isHolding = new Promise<void>((resolve) => (holding = resolve));
+    const holder = database.transaction(async (tx) => {
+      await tx.query('SELECT available FROM stock WHERE sku = $1 FOR UPDATE', ['apple']);
+      holding();
+      await holderCanGo;
+    });
+    await isHolding;
+    try {
+      await expect(
+        database.query('UPDATE stock SET available = $2 WHERE sku = $1', ['apple', 0]),
+      ).rejects.toThrow(/statement timeout/);
+    } finally {
+      releaseHolder();
+      await holder;
+    }
+    expect(await database.query('SELECT available FROM stock WHERE sku = $1', ['apple'])).toEqual([
+      { available: 5 },
+    ]);
+  });
+
+  it('ends a transaction left idle past the timeout: its locks go, nothing of it is kept', async () => {
+    await expect(
+      database.transaction(async (tx) => {
+        await tx.query('UPDATE stock SET available = $2 WHERE sku = $1', ['apple', 1]);
+        // the process stops driving its transaction (a stall, a lost network) for longer than allowed
+        await new Promise((resolve) => setTimeout(resolve, timeouts.idleInTransactionMs * 2));
+        await tx.query('SELECT 1 AS alive WHERE $1::int = 1', [1]);
+      }),
+    ).rejects.toThrow(/idle-in-transaction timeout|not queryable/);
+    // the row is free at once (no statement waits for the dead transaction) and was never changed
+    expect(
+      await database.query('UPDATE stock SET available = $2 WHERE sku = $1 RETURNING available', [
+        'apple',
+        5,
+      ]),
+    ).toEqual([{ available: 5 }]);
+  });
+
+  it('runs migrations past the statement timeout (an index on a large table may take minutes)', async () => {
+    await expect(migrate(database, [{ id: '0002-slow', sql: 'SELECT pg_sleep(0.6)' }])).resolves.toEqual([
+      '0002-slow',
+    ]);
+    // the exemption was the migration's own: statements after it are bound again
+    await expect(database.query('SELECT pg_sleep($1)', [5])).rejects.toThrow(/statement timeout/);
   });
 });

@@ -5,6 +5,32 @@ import type { Database, Queryable } from './database';
 /** Past this many distinct statement texts, further ones run unnamed (a bound on what each connection holds). */
 const MAX_PREPARED_STATEMENTS = 500;
 
+/** How long the server lets a statement run, and a transaction sit idle, before it ends them. */
+export interface PostgresTimeouts {
+  /**
+   * PostgreSQL's `statement_timeout`: a statement still running (or waiting for a lock) after this
+   * long is cancelled and its call fails, instead of holding a request, a pooled connection and its
+   * locks for as long as the server takes. Migrations are exempt (`migrate`).
+   */
+  statementMs: number;
+  /**
+   * `idle_in_transaction_session_timeout`: a transaction its process stopped driving (stalled, or
+   * cut off from the server) is rolled back and its connection closed, so its row locks do not hold
+   * every other request on those rows.
+   */
+  idleInTransactionMs: number;
+}
+
+/** Far above any statement or transaction step of the apps (milliseconds), far below a hung request's patience. */
+export const DEFAULT_POSTGRES_TIMEOUTS: PostgresTimeouts = {
+  statementMs: 15_000,
+  idleInTransactionMs: 30_000,
+};
+
+// TCP keep-alive from the first idle 10 s: a pooled connection whose server or network went away
+// (a failover, a NAT that dropped it) is found dead instead of taking the next statement into a void
+const KEEP_ALIVE_INITIAL_DELAY_MS = 10_000;
+
 /**
  * A PostgreSQL server reached through a small connection pool. Parameterised statements run as
  * named prepared statements: each connection parses a text once (and PostgreSQL may keep its plan),
@@ -18,8 +44,16 @@ export class PostgresDatabase implements Database {
 
   private constructor(private readonly pool: Pool) {}
 
-  static async open(url: string): Promise<PostgresDatabase> {
-    const pool = new Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5000 });
+  static async open(url: string, timeouts = DEFAULT_POSTGRES_TIMEOUTS): Promise<PostgresDatabase> {
+    const pool = new Pool({
+      connectionString: url,
+      max: 10,
+      connectionTimeoutMillis: 5000,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: KEEP_ALIVE_INITIAL_DELAY_MS,
+      statement_timeout: timeouts.statementMs,
+      idle_in_transaction_session_timeout: timeouts.idleInTransactionMs,
+    });
     // An idle client that loses its server must not crash the process; the next query reconnects.
     pool.on('error', () => undefined);
     const database = new PostgresDatabase(pool);
