@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 
-import { Body, Controller, Get, Module, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, type LoggerService, Module, Param, Post } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 
 import { BODY_LIMIT_BYTES, createServiceApp, MAX_BODY_DEPTH } from './service-app';
@@ -17,9 +17,31 @@ class EchoController {
     return body;
   }
 
+  @Post('fail')
+  fail(): never {
+    throw new Error('the handler failed');
+  }
+
   @Get(':id')
   find(@Param('id') id: string): unknown {
     return { id };
+  }
+}
+
+/** The messages logged at error level (Nest's exception handler logs through the app's logger). */
+class ErrorLines implements LoggerService {
+  readonly lines: string[] = [];
+
+  error(message: unknown): void {
+    this.lines.push(message instanceof Error ? message.message : String(message));
+  }
+
+  log(): void {
+    // only errors are asked about
+  }
+
+  warn(): void {
+    // only errors are asked about
   }
 }
 
@@ -151,6 +173,34 @@ describe(createServiceApp.name, () => {
       });
 
       expect(reply.statusCode).toBe(413);
+    });
+
+    // a client's mistake is the client's: an error line with a stack for each one made every bad
+    // request an alert, and let anyone fill the error log. The access line records its status.
+    it('logs no error for a client error, and still logs a failing handler', async () => {
+      const errors = new ErrorLines();
+      app.useLogger(errors);
+      // the app buffers its lines until listen(), which these specs never call
+      app.flushLogs();
+      const post = (headers: Record<string, string>, payload: string) =>
+        app.inject({ method: 'POST', url: '/echo', headers, payload });
+
+      const replies = [
+        await post({ 'content-type': 'text/plain' }, 'hello'),
+        await post({ 'content-type': 'application/x-www-form-urlencoded' }, 'a=1'),
+        await post(json, `{"a":${'['.repeat(100)}${']'.repeat(100)}}`),
+        await post(json, '{"a":"\\u0000"}'),
+        await post(json, '{"a": nope}'),
+        await post(json, JSON.stringify({ a: 'x'.repeat(BODY_LIMIT_BYTES) })),
+      ];
+      const failed = await app.inject({ method: 'POST', url: '/echo/fail', headers: json, payload: '{}' });
+
+      expect(replies.map((reply) => reply.statusCode)).toEqual([415, 415, 400, 400, 400, 413]);
+      for (const reply of replies) {
+        expect(reply.json()).toMatchObject({ statusCode: reply.statusCode, message: expect.any(String) });
+      }
+      expect(failed.statusCode).toBe(500);
+      expect(errors.lines).toEqual(['the handler failed']);
     });
   });
 

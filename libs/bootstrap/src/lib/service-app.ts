@@ -2,7 +2,7 @@ import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { parse as parseQueryString } from 'node:querystring';
 
-import type { Type } from '@nestjs/common';
+import { BadRequestException, type Type } from '@nestjs/common';
 import { ModuleRef, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
@@ -130,8 +130,10 @@ function inputProblem(...inputs: unknown[]): string | undefined {
   return undefined;
 }
 
+// an HttpException: Nest's exception handler answers any other error with a status as the client's
+// mistake too, but logs it at error level with its stack, one line per bad request anyone sends
 function badRequest(message: string): Error {
-  return Object.assign(new Error(message), { statusCode: 400 });
+  return new BadRequestException(message);
 }
 
 function unsupportedMediaType(): Error {
