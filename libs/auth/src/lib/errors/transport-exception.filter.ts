@@ -1,5 +1,6 @@
 import {
   type ArgumentsHost,
+  BadRequestException,
   Catch,
   HttpException,
   HttpStatus,
@@ -19,6 +20,11 @@ const REASON: Record<AuthError['status'], string> = {
   403: 'Forbidden',
   503: 'Service Unavailable',
 };
+
+// Nest answers a body Express's JSON parser refused with JSON.parse's message, which on V8 quotes the
+// text around the error (`Unexpected token 'h', ..."password":hunter2"... is not valid JSON`): a
+// password or token in that body would come back in the 400 (CONTRACT: no response contains one)
+const QUOTED_JSON_TEXT = / is not valid JSON$/;
 
 /**
  * The one error boundary for both transports. HTTP: `AuthError` → 401 / 403 / 503 with
@@ -42,6 +48,9 @@ export class TransportExceptionFilter extends BaseExceptionFilter {
     if (adapter === undefined) return super.catch(exception, host);
     const challenge = wwwAuthenticate(exception);
     if (challenge !== undefined) adapter.setHeader(response, 'WWW-Authenticate', challenge);
+    if (exception instanceof BadRequestException && QUOTED_JSON_TEXT.test(exception.message)) {
+      return super.catch(new BadRequestException('Body is not valid JSON'), host);
+    }
     if (exception instanceof NotFoundException) {
       return super.catch(
         withoutQueryString(exception, adapter, host.switchToHttp().getRequest<unknown>()),

@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto';
+
+import { createTestIssuer, type JwksServer, NatsTestClient } from '@relay/testing';
+
+import { HTTP_ADAPTERS } from '../../test-support/http-adapters';
+import { NATS_URL, type ProbeApp, startProbeApp } from '../../test-support/probe-app';
+import { deleteBucket, uniqueBucketName } from '../../test-support/revocation-bucket';
+
+// CONTRACT: no response contains a password or a token. On V8, JSON.parse's message quotes the text
+// around a syntax error ("Unexpected token 'h', ..."password":hunter2"... is not valid JSON"), and
+// Nest answers Express's body-parser failure with that message as is.
+describe.each(HTTP_ADAPTERS)('TransportExceptionFilter over HTTP on %s', (adapter) => {
+  const issuer = createTestIssuer();
+  const bucket = uniqueBucketName();
+  const prefix = `filter.${randomUUID().slice(0, 8)}`;
+  let jwks: JwksServer;
+  let nats: NatsTestClient;
+  let probe: ProbeApp;
+
+  beforeAll(async () => {
+    jwks = await issuer.serveJwks();
+    nats = await NatsTestClient.connect(NATS_URL);
+    probe = await startProbeApp(
+      {
+        issuer: issuer.issuer,
+        audience: 'orders',
+        jwksUri: jwks.url,
+        natsUrl: NATS_URL,
+        serviceName: `filter-${adapter}-${prefix}`,
+        revocationBucket: bucket,
+      },
+      prefix,
+      { listen: true, adapter },
+    );
+  });
+
+  afterAll(async () => {
+    await probe?.close();
+    await deleteBucket(nats, bucket);
+    await nats?.close();
+    await jwks?.stop();
+  });
+
+  const post = async (body: string): Promise<{ status: number; text: string }> => {
+    const response = await fetch(`${probe.url ?? ''}/probe/forward`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${issuer.mintAccessToken()}`,
+        'content-type': 'application/json',
+      },
+      body,
+    });
+    return { status: response.status, text: await response.text() };
+  };
+
+  // V8 quotes about ten characters on each side of the error: any of the secret's is too many
+  it.each([
+    ['an unquoted password', '{"email":"a@example.com","password":CorrectHorse9}'],
+    ['a token after a stray character', '{"refresh_token":"rt_CorrectHorseBattery"x}'],
+  ])('answers malformed JSON with %s 400, quoting none of it', async (_case, body) => {
+    const reply = await post(body);
+
+    expect(reply.status).toBe(400);
+    expect(reply.text).not.toContain('Corr');
+    expect(JSON.parse(reply.text)).toMatchObject({ statusCode: 400, message: expect.stringMatching(/JSON/) });
+  });
+
+  it('passes on what JSON.parse says without quoting (a body cut short)', async () => {
+    const reply = await post('{"email":"a@example.com","password":"Correct');
+
+    expect(reply.status).toBe(400);
+    expect(reply.text).not.toContain('Correct');
+  });
+});
