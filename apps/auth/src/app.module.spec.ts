@@ -141,17 +141,17 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
     expect(reply.headers.get('x-request-id')).toEqual(expect.any(String));
   });
 
-  // Node's JSON.parse quotes the text around a syntax error ("..."password":hunter2}" is not valid
-  // JSON"): the 400 must not pass that on, nor must a log line
+  // V8's JSON.parse quotes about ten characters either side of a syntax error ("..."password":hunter2"...
+  // is not valid JSON"): the 400 must quote none of the body
   it.each([
-    ['/auth/register', '{"email":"json@example.com","password":CorrectHorse9}', 'CorrectHorse9'],
-    ['/auth/login', '{"email":"json@example.com","password":"CorrectHorse9"x}', 'CorrectHorse9'],
-    ['/auth/refresh', '{"refresh_token":rt_CorrectHorseBatteryStaple}', 'rt_CorrectHorseBatteryStaple'],
-  ])('answers malformed JSON on %s with 400, quoting none of it', async (path, body, secret) => {
+    ['/auth/register', '{"email":"json@example.com","password":CorrectHorse9}'],
+    ['/auth/login', '{"email":"json@example.com","password":"CorrectHorse9"x}'],
+    ['/auth/refresh', '{"refresh_token":rt_CorrectHorseBatteryStaple}'],
+  ])('answers malformed JSON on %s with 400, quoting none of it', async (path, body) => {
     const reply = await call('POST', path, { body, headers: { 'content-type': 'application/json' } });
 
     expect(reply.status).toBe(400);
-    expect(reply.text).not.toContain(secret);
+    expect(reply.text).not.toContain('Corr');
     expect(reply.body['message']).toMatch(/^Body is not valid JSON/);
   });
 
