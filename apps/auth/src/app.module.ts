@@ -1,7 +1,6 @@
 import { Module, ValidationPipe } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { APP_PIPE } from '@nestjs/core';
-import { join } from 'node:path';
 
 import { AuthModule } from '@relay/auth';
 import { DatabaseModule } from '@relay/database';
@@ -25,14 +24,7 @@ import { UsersModule } from './users/users.module';
 @Module({
   imports: [
     ConfigModule.forRoot({ isGlobal: true, validate: validateAuthConfig }),
-    DatabaseModule.forRootAsync({
-      inject: [ConfigService],
-      useFactory: (config: ConfigService<AuthConfig, true>) => ({
-        url: config.get('DATABASE_URL', { infer: true }),
-        dataDir: join(config.get('DATA_DIR', { infer: true }), 'auth'),
-        migrations: AUTH_MIGRATIONS,
-      }),
-    }),
+    DatabaseModule.forService('auth', AUTH_MIGRATIONS),
     AuthModule.forRootAsync({
       imports: [KeysModule],
       inject: [ConfigService, SigningKeysService],

@@ -1,5 +1,3 @@
-import { join } from 'node:path';
-
 import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { APP_PIPE } from '@nestjs/core';
@@ -19,14 +17,7 @@ import { StockModule } from './stock/stock.module';
 @Module({
   imports: [
     ConfigModule.forRoot({ isGlobal: true, validate: validateInventoryConfig }),
-    DatabaseModule.forRootAsync({
-      inject: [ConfigService],
-      useFactory: (config: ConfigService<InventoryConfig, true>) => ({
-        url: config.get('DATABASE_URL', { infer: true }),
-        dataDir: join(config.get('DATA_DIR', { infer: true }), 'inventory'),
-        migrations: inventoryMigrations,
-      }),
-    }),
+    DatabaseModule.forService('inventory', inventoryMigrations),
     AuthModule.forRootAsync({
       inject: [ConfigService],
       useFactory: (config: ConfigService<InventoryConfig, true>) => ({

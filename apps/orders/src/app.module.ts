@@ -1,5 +1,3 @@
-import { join } from 'node:path';
-
 import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { APP_PIPE } from '@nestjs/core';
@@ -19,14 +17,7 @@ import { OrdersModule } from './orders/orders.module';
 @Module({
   imports: [
     ConfigModule.forRoot({ isGlobal: true, validate: validateOrdersConfig }),
-    DatabaseModule.forRootAsync({
-      inject: [ConfigService],
-      useFactory: (config: ConfigService<OrdersConfig, true>) => ({
-        url: config.get('DATABASE_URL', { infer: true }),
-        dataDir: join(config.get('DATA_DIR', { infer: true }), 'orders'),
-        migrations: ordersMigrations,
-      }),
-    }),
+    DatabaseModule.forService('orders', ordersMigrations),
     AuthModule.forRootAsync({
       inject: [ConfigService],
       useFactory: (config: ConfigService<OrdersConfig, true>) => ({

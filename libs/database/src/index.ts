@@ -1,4 +1,4 @@
-export type { Database, Migration, OpenDatabaseOptions, Queryable } from './lib/database';
+export type { Database, Migration, OpenDatabaseOptions, PostgresTimeouts, Queryable } from './lib/database';
 export { openDatabase } from './lib/open-database';
 export { DATABASE, DatabaseModule, type DatabaseModuleAsyncOptions } from './lib/database.module';
 export { createScratchPostgresDatabase, type ScratchDatabase } from './lib/scratch-postgres';

@@ -1,7 +1,7 @@
 import type { LogLevel } from '@nestjs/common';
 import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
 
-import { IsHttpUrl, IsReadableFile } from './config-decorators';
+import { IsHttpUrl, IsIntegerInRange, IsReadableFile } from './config-decorators';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'verbose'] as const;
 /** `LOG_LEVEL`: the least severe level written (Nest's names; `info` is Nest's `log`, `verbose` pino's `trace`). */
@@ -10,6 +10,9 @@ export type RelayLogLevel = (typeof LOG_LEVELS)[number];
 const LOG_FORMATS = ['json', 'pretty'] as const;
 /** `LOG_FORMAT`: `json`, one JSON object a line (for collectors); `pretty`, coloured lines for a person's console. */
 export type RelayLogFormat = (typeof LOG_FORMATS)[number];
+
+const DATABASE_TIMEOUT_MESSAGE = (name: string): string =>
+  `${name} must be an integer from 0 (not set) to 3600000 (milliseconds)`;
 
 /**
  * Variables every Relay app reads (CONTRACT.md, Processes). Subclasses annotate each field's type
@@ -40,6 +43,21 @@ export class BaseAppConfig {
   @IsOptional()
   @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_URL must be a postgres:// URL' })
   DATABASE_URL?: string;
+
+  /**
+   * On a PostgreSQL server: its `statement_timeout`, ms (a statement running or waiting for a lock
+   * longer is cancelled and its call fails). 0: not set by the app, the server's or the role's own
+   * applies (behind PgBouncer, which refuses it as a connection parameter). Default: 15000.
+   */
+  @IsIntegerInRange(0, 3_600_000, DATABASE_TIMEOUT_MESSAGE('DATABASE_STATEMENT_TIMEOUT_MS'))
+  DATABASE_STATEMENT_TIMEOUT_MS: number = 15_000;
+
+  /**
+   * On a PostgreSQL server: its `idle_in_transaction_session_timeout`, ms (a transaction its app left
+   * idle longer is rolled back, its locks freed). 0: not set by the app, as above. Default: 30000.
+   */
+  @IsIntegerInRange(0, 3_600_000, DATABASE_TIMEOUT_MESSAGE('DATABASE_IDLE_TRANSACTION_TIMEOUT_MS'))
+  DATABASE_IDLE_TRANSACTION_TIMEOUT_MS: number = 30_000;
 
   /** Default: `.data`. */
   @IsString()

@@ -27,8 +27,20 @@ describe(createConfigValidator.name, () => {
       AUTH_ISSUER: 'http://localhost:3000',
       LOG_LEVEL: 'info',
       LOG_FORMAT: 'json',
+      DATABASE_STATEMENT_TIMEOUT_MS: 15_000,
+      DATABASE_IDLE_TRANSACTION_TIMEOUT_MS: 30_000,
     });
     expect(config.DATABASE_URL).toBeUndefined();
+  });
+
+  it('takes 0 for a database timeout the app leaves to the server (behind PgBouncer)', () => {
+    const config = validate({
+      DATABASE_STATEMENT_TIMEOUT_MS: '0',
+      DATABASE_IDLE_TRANSACTION_TIMEOUT_MS: '0',
+    });
+
+    expect(config.DATABASE_STATEMENT_TIMEOUT_MS).toBe(0);
+    expect(config.DATABASE_IDLE_TRANSACTION_TIMEOUT_MS).toBe(0);
   });
 
   it('converts numeric strings and keeps given values', () => {
@@ -72,6 +84,16 @@ describe(createConfigValidator.name, () => {
       'OTEL_EXPORTER_OTLP_ENDPOINT',
       { OTEL_EXPORTER_OTLP_ENDPOINT: 'localhost:4318' },
       'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL',
+    ],
+    [
+      'DATABASE_STATEMENT_TIMEOUT_MS',
+      { DATABASE_STATEMENT_TIMEOUT_MS: '-1' },
+      'DATABASE_STATEMENT_TIMEOUT_MS must be an integer from 0 (not set) to 3600000 (milliseconds)',
+    ],
+    [
+      'DATABASE_IDLE_TRANSACTION_TIMEOUT_MS',
+      { DATABASE_IDLE_TRANSACTION_TIMEOUT_MS: '30s' },
+      'DATABASE_IDLE_TRANSACTION_TIMEOUT_MS must be an integer from 0 (not set) to 3600000',
     ],
     ['TIMEOUT_MS', { TIMEOUT_MS: '1.5' }, 'TIMEOUT_MS must be a positive integer'],
     ['TIMEOUT_MS', { TIMEOUT_MS: '60001' }, 'TIMEOUT_MS must be a positive integer'],

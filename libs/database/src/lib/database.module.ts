@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+
 import {
   type DynamicModule,
   Global,
@@ -7,8 +9,11 @@ import {
   type ModuleMetadata,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 
-import type { Database, OpenDatabaseOptions } from './database';
+import type { BaseAppConfig } from '@relay/config';
+
+import type { Database, Migration, OpenDatabaseOptions } from './database';
 import { openDatabase } from './open-database';
 
 /** Injection token of the app's {@link Database}: `@Inject(DATABASE) db: Database`. */
@@ -48,5 +53,26 @@ export class DatabaseModule {
       ],
       exports: [DATABASE],
     };
+  }
+
+  /**
+   * A Relay service's database as its validated config says, from the global `ConfigService`:
+   * `DATABASE_URL`, else PGlite under `${DATA_DIR}/<service>`; on a server, the statement and
+   * idle-in-transaction timeouts of `DATABASE_STATEMENT_TIMEOUT_MS` and
+   * `DATABASE_IDLE_TRANSACTION_TIMEOUT_MS`.
+   */
+  static forService(service: string, migrations: readonly Migration[]): DynamicModule {
+    return DatabaseModule.forRootAsync({
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<BaseAppConfig, true>) => ({
+        url: config.get('DATABASE_URL', { infer: true }),
+        dataDir: join(config.get('DATA_DIR', { infer: true }), service),
+        migrations,
+        timeouts: {
+          statementMs: config.get('DATABASE_STATEMENT_TIMEOUT_MS', { infer: true }),
+          idleInTransactionMs: config.get('DATABASE_IDLE_TRANSACTION_TIMEOUT_MS', { infer: true }),
+        },
+      }),
+    });
   }
 }

@@ -27,4 +27,22 @@ export interface OpenDatabaseOptions {
   dataDir?: string;
   /** Applied in `id` order at open, each once. */
   migrations: readonly Migration[];
+  /** On a server: its statement and idle-in-transaction timeouts (0: left to the server). Default: `DEFAULT_POSTGRES_TIMEOUTS`. */
+  timeouts?: PostgresTimeouts;
+}
+
+/** How long a PostgreSQL server lets a statement run, and a transaction sit idle, before it ends them; 0: not set by the app. */
+export interface PostgresTimeouts {
+  /**
+   * `statement_timeout`: a statement still running (or waiting for a lock) after this long is
+   * cancelled and its call fails, instead of holding a request, a pooled connection and its locks for
+   * as long as the server takes. Migrations are exempt (`migrate`).
+   */
+  statementMs: number;
+  /**
+   * `idle_in_transaction_session_timeout`: a transaction its process stopped driving (stalled, or cut
+   * off from the server) is rolled back and its connection closed, so its row locks do not hold every
+   * other request on those rows.
+   */
+  idleInTransactionMs: number;
 }

@@ -7,7 +7,7 @@ import { tracedDatabase } from './traced-database';
 /** Opens the service's database (server when `url` is set, else embedded), migrates it, and traces its statements. */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   const database = options.url
-    ? await PostgresDatabase.open(options.url)
+    ? await PostgresDatabase.open(options.url, options.timeouts)
     : await PgliteDatabase.open(options.dataDir);
   try {
     await migrate(database, options.migrations);

@@ -196,6 +196,29 @@ describe('PostgresDatabase timeouts on PostgreSQL', () => {
     ).toEqual([{ available: 5 }]);
   });
 
+  it('asks the server for both timeouts when it connects', async () => {
+    expect(await database.query('SHOW statement_timeout')).toEqual([{ statement_timeout: '200ms' }]);
+    expect(await database.query('SHOW idle_in_transaction_session_timeout')).toEqual([
+      { idle_in_transaction_session_timeout: '800ms' },
+    ]);
+  });
+
+  // PgBouncer refuses a connection that names them: the operator sets them on the role instead
+  it('asks for neither when both are 0, leaving the server and role settings in force', async () => {
+    const untimed = await PostgresDatabase.open(scratch.url, { statementMs: 0, idleInTransactionMs: 0 });
+    try {
+      const [server] = await untimed.query<Record<string, string>>(
+        "SELECT current_setting('statement_timeout') AS statement, " +
+          "current_setting('idle_in_transaction_session_timeout') AS idle, " +
+          "(SELECT count(*) FROM pg_settings WHERE name IN ('statement_timeout', " +
+          "'idle_in_transaction_session_timeout') AND source = 'client')::text AS from_client",
+      );
+      expect(server).toEqual({ statement: '0', idle: '0', from_client: '0' });
+    } finally {
+      await untimed.close();
+    }
+  });
+
   it('runs migrations past the statement timeout (an index on a large table may take minutes)', async () => {
     await expect(migrate(database, [{ id: '0002-slow', sql: 'SELECT pg_sleep(0.6)' }])).resolves.toEqual([
       '0002-slow',

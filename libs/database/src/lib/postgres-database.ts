@@ -1,34 +1,19 @@
 import { Pool, type PoolClient, type QueryConfig, type QueryResultRow } from 'pg';
 
-import type { Database, Queryable } from './database';
+import type { Database, PostgresTimeouts, Queryable } from './database';
 
 /** Past this many distinct statement texts, further ones run unnamed (a bound on what each connection holds). */
 const MAX_PREPARED_STATEMENTS = 500;
 
-/** How long the server lets a statement run, and a transaction sit idle, before it ends them. */
-export interface PostgresTimeouts {
-  /**
-   * PostgreSQL's `statement_timeout`: a statement still running (or waiting for a lock) after this
-   * long is cancelled and its call fails, instead of holding a request, a pooled connection and its
-   * locks for as long as the server takes. Migrations are exempt (`migrate`).
-   */
-  statementMs: number;
-  /**
-   * `idle_in_transaction_session_timeout`: a transaction its process stopped driving (stalled, or
-   * cut off from the server) is rolled back and its connection closed, so its row locks do not hold
-   * every other request on those rows.
-   */
-  idleInTransactionMs: number;
-}
-
-/** Far above any statement or transaction step of the apps (milliseconds), far below a hung request's patience. */
+/** The defaults of `DATABASE_STATEMENT_TIMEOUT_MS` and `DATABASE_IDLE_TRANSACTION_TIMEOUT_MS`: far above any statement or transaction step of the apps, far below a hung request's patience. */
 export const DEFAULT_POSTGRES_TIMEOUTS: PostgresTimeouts = {
   statementMs: 15_000,
   idleInTransactionMs: 30_000,
 };
 
-// TCP keep-alive from the first idle 10 s: a pooled connection whose server or network went away
-// (a failover, a NAT that dropped it) is found dead instead of taking the next statement into a void
+// TCP keep-alive probes once a connection has been silent for 10 s: without them a statement sent
+// to a server that then vanished (a host lost, a NAT entry dropped) waits for an answer for ever; with
+// them the connection fails once the OS's probes go unanswered (about 11 minutes at Linux's defaults)
 const KEEP_ALIVE_INITIAL_DELAY_MS = 10_000;
 
 /**
@@ -51,8 +36,11 @@ export class PostgresDatabase implements Database {
       connectionTimeoutMillis: 5000,
       keepAlive: true,
       keepAliveInitialDelayMillis: KEEP_ALIVE_INITIAL_DELAY_MS,
-      statement_timeout: timeouts.statementMs,
-      idle_in_transaction_session_timeout: timeouts.idleInTransactionMs,
+      // sent as connection parameters; 0 sends none (PgBouncer refuses them: set them on the role)
+      ...(timeouts.statementMs > 0 ? { statement_timeout: timeouts.statementMs } : {}),
+      ...(timeouts.idleInTransactionMs > 0
+        ? { idle_in_transaction_session_timeout: timeouts.idleInTransactionMs }
+        : {}),
     });
     // An idle client that loses its server must not crash the process; the next query reconnects.
     pool.on('error', () => undefined);
