@@ -19,9 +19,10 @@ import {
   respondOnNats,
   startNatsServer,
 } from '@relay/auth/testing';
+import { relayFastifyOptions } from '@relay/auth';
 
 const ADAPTERS: Record<string, () => AbstractHttpAdapter> = {
-  fastify: () => new FastifyAdapter(),
+  fastify: () => new FastifyAdapter(relayFastifyOptions()),
   express: () => new ExpressAdapter(),
 };
 const chosen = process.env['ADAPTER'] ? [process.env['ADAPTER']] : Object.keys(ADAPTERS);

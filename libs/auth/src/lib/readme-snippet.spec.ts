@@ -12,7 +12,13 @@ import { createTestIssuer, type JwksServer, NatsTestClient } from '@relay/testin
 
 import { HTTP_ADAPTERS, type HttpAdapterName } from '../test-support/http-adapters';
 import { NATS_URL } from '../test-support/probe-app';
-import { AuthModule, CurrentPrincipal, natsMicroserviceOptions, type Principal } from '../index';
+import {
+  AuthModule,
+  CurrentPrincipal,
+  natsMicroserviceOptions,
+  type Principal,
+  relayFastifyOptions,
+} from '../index';
 
 const SUBJECT = `readme.${Date.now().toString(36)}.whoami`;
 
@@ -60,7 +66,7 @@ class AppModule {}
 async function bootstrap(adapter: HttpAdapterName): Promise<INestApplication> {
   if (adapter === 'fastify') {
     // copied literally from the README (main.ts, Fastify)
-    const app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter());
+    const app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter({ ...relayFastifyOptions() }));
     return start(app);
   }
   // copied literally from the README (main.ts, Express)

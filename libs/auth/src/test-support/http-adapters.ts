@@ -2,14 +2,16 @@ import type { AbstractHttpAdapter } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 
+import { relayFastifyOptions } from '../lib/http/fastify-options';
+
 /** Nest's two HTTP adapters, both supported by `AuthModule`: specs run their HTTP part on each. */
 export const HTTP_ADAPTERS = ['fastify', 'express'] as const;
 
 export type HttpAdapterName = (typeof HTTP_ADAPTERS)[number];
 
-/** A fresh adapter of that kind, with Nest's defaults. */
+/** A fresh adapter of that kind, as the README sets it up: Nest's defaults, `relayFastifyOptions()` on Fastify. */
 export function createHttpAdapter(name: HttpAdapterName): AbstractHttpAdapter {
-  return name === 'fastify' ? new FastifyAdapter() : new ExpressAdapter();
+  return name === 'fastify' ? new FastifyAdapter(relayFastifyOptions()) : new ExpressAdapter();
 }
 
 /** One HTTP answer, read the same way whatever served it. */

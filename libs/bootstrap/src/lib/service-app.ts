@@ -1,15 +1,13 @@
-import { type IncomingMessage, STATUS_CODES } from 'node:http';
-import type { Duplex } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
 import { parse as parseQueryString } from 'node:querystring';
 
 import { BadRequestException, type Type } from '@nestjs/common';
 import { ModuleRef, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyError, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import type { FastifyRequest, FastifyServerOptions } from 'fastify';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 
-import { continueRequestId, natsMicroserviceOptions } from '@relay/auth';
-import { MessageHeaders } from '@relay/contracts';
+import { natsMicroserviceOptions, relayFastifyOptions } from '@relay/auth';
 import { type BaseAppConfig, nestLogLevels } from '@relay/config';
 import { installOpenApi } from '@relay/observability';
 
@@ -50,63 +48,18 @@ export interface ServiceAppOptions {
 }
 
 /**
- * The Fastify adapter of a Relay service: bodies up to {@link BODY_LIMIT_BYTES},
- * {@link answerFrameworkError} for the URLs Fastify cannot route and {@link answerClientError} for
- * requests Node's parser refuses. `options` adds to them (auth's `trustProxy`).
+ * The Fastify adapter of a Relay service: bodies up to {@link BODY_LIMIT_BYTES}, and `@relay/auth`'s
+ * answers to the URLs Fastify cannot route and the requests Node's parser refuses (nothing of the
+ * request echoed, a request id on each: `relayFastifyOptions`). `options` adds to them (auth's `trustProxy`).
  */
 export function createServiceHttpAdapter(
   options: Pick<FastifyServerOptions, 'trustProxy'> = {},
 ): FastifyAdapter {
   return new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
-    frameworkErrors: answerFrameworkError,
-    clientErrorHandler: answerClientError,
+    ...relayFastifyOptions(),
     ...options,
   });
-}
-
-/**
- * A request Node's HTTP parser refuses (headers over 16 KiB, an invalid character in a header, a
- * bad request line, a timeout) never reaches Fastify's routing or hooks; Fastify's own answer lacks
- * `x-request-id` (CONTRACT: every response carries one). The same answer with a new id.
- */
-function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
-  if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, message] =
-    error.code === 'HPE_HEADER_OVERFLOW'
-      ? [431, 'Exceeded maximum allowed HTTP header size']
-      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? [408, 'Client Timeout']
-        : [400, 'Client Error'];
-  const reason = STATUS_CODES[status] ?? 'Error';
-  const body = JSON.stringify({ error: reason, message, statusCode: status });
-  if (socket.writable) {
-    socket.write(
-      `HTTP/1.1 ${status} ${reason}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-        `Content-Type: application/json\r\n${MessageHeaders.requestId}: ${continueRequestId(undefined)}\r\n` +
-        `Connection: close\r\n\r\n${body}`,
-    );
-  }
-  socket.destroy(error);
-}
-
-/**
- * Fastify answers a URL it cannot route (a bad percent-escape: 400; a path parameter over its length
- * limit: 414) before any hook runs: by default with the URL in the body, query string and all, which
- * may hold a token (CONTRACT: no response contains one), and without `x-request-id`. This answer
- * echoes nothing of the URL and carries the caller's request id (when valid) or a new one.
- */
-function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  const isTooLong = error.statusCode === 414;
-  const callerId = request.headers[MessageHeaders.requestId];
-  void reply
-    .code(isTooLong ? 414 : 400)
-    .header(MessageHeaders.requestId, continueRequestId(typeof callerId === 'string' ? callerId : undefined))
-    .send({
-      statusCode: isTooLong ? 414 : 400,
-      error: isTooLong ? 'URI Too Long' : 'Bad Request',
-      message: isTooLong ? 'A path segment is too long' : 'The URL is not valid',
-    });
 }
 
 /**

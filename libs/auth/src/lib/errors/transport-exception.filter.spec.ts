@@ -71,4 +71,22 @@ describe.each(HTTP_ADAPTERS)('TransportExceptionFilter over HTTP on %s', (adapte
     expect(reply.status).toBe(400);
     expect(reply.text).not.toContain('Correct');
   });
+
+  // Fastify answers a URL it cannot route before any filter runs, by default quoting it whole
+  // (relayFastifyOptions); Nest's 404 quoted it too (the filter). Express fails to decode a path before
+  // any middleware runs, the one that answers the request id included.
+  it.each([
+    ['a bad percent-escape', '/probe/%zz', adapter === 'fastify'],
+    ['an unknown route', '/nowhere', true],
+  ])('answers %s without the query string', async (_case, path, hasRequestId) => {
+    const token = issuer.mintAccessToken();
+
+    const response = await fetch(`${probe.url ?? ''}${path}?access_token=${token}`);
+    const text = await response.text();
+
+    expect([400, 404]).toContain(response.status);
+    expect(text).not.toContain(token.slice(-16));
+    expect(text).not.toContain('access_token');
+    expect(response.headers.has('x-request-id')).toBe(hasRequestId);
+  });
 });
