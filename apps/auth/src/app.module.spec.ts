@@ -630,6 +630,30 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
       );
     });
 
+    // a secret holding an unencoded '&' splits into a second parameter named by its tail: a repeat of
+    // that name (or a JSON key that is not a name) is refused without naming it
+    it.each([
+      [
+        'a repeated parameter',
+        'grant_type=client_credentials&scope=a&scope=b',
+        'Parameter scope must be one string',
+      ],
+      [
+        'a repeated piece of a secret',
+        `grant_type=client_credentials&client_id=${CLIENT.id}&client_secret=ab&c%2Bd/secret-tail&c%2Bd/secret-tail`,
+        'Each parameter must be one string',
+      ],
+    ])('refuses %s with invalid_request, naming only a parameter name', async (_case, form, description) => {
+      const reply = await call('POST', '/oauth/token', {
+        body: form,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+
+      expect(reply.status).toBe(400);
+      expect(reply.body).toEqual({ error: 'invalid_request', error_description: description });
+      expect(reply.text).not.toContain('secret-tail');
+    });
+
     it('answers a failed HTTP Basic client authentication with the Bearer and a Basic challenge', async () => {
       const reply = await call('POST', '/oauth/token', {
         body: { grant_type: 'client_credentials' },

@@ -11,6 +11,9 @@ export interface PresentedClientCredentials {
   method: 'basic' | 'post';
 }
 
+// RFC 6749's and RFC 8693's parameter names: lower-case words joined by '_'
+const PARAMETER_NAME = /^[a-z][a-z_]{0,63}$/;
+
 /** RFC 6749 §3.2: parameters are strings sent once; unknown ones are ignored. */
 export function readTokenRequest(body: unknown): TokenRequestParams {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -19,7 +22,11 @@ export function readTokenRequest(body: unknown): TokenRequestParams {
   const params: Record<string, string> = {};
   for (const [name, value] of Object.entries(body)) {
     if (typeof value !== 'string') {
-      throw new OAuthError('invalid_request', `Parameter ${name} must be one string`);
+      // named only when it is a name: a secret with an unencoded '&' splits into a parameter named by its tail
+      const description = PARAMETER_NAME.test(name)
+        ? `Parameter ${name} must be one string`
+        : 'Each parameter must be one string';
+      throw new OAuthError('invalid_request', description);
     }
     params[name] = value;
   }
