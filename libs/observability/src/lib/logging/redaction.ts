@@ -26,9 +26,19 @@ export const REDACTED_FIELDS: readonly string[] = [
   'id_token',
   'subject_token',
   'actor_token',
+  'idToken',
+  'subjectToken',
+  'actorToken',
   'client_secret',
   'clientSecret',
+  'client-secret',
   'secret',
+  'credentials',
+  'x-api-key',
+  'api_key',
+  'apiKey',
+  'passphrase',
+  'pwd',
   'seed',
   'nkey',
   'privateKey',
@@ -69,7 +79,7 @@ function redactValue(value: unknown, depth: number): unknown {
   if (Array.isArray(value)) {
     let copy: unknown[] | undefined;
     value.forEach((item: unknown, index) => {
-      const redacted = redactValue(item, depth + 1);
+      const redacted = isRawHeaderValueOfSecret(value, index) ? REDACTED : redactValue(item, depth + 1);
       if (redacted === item) return;
       copy ??= [...value];
       copy[index] = redacted;
@@ -86,6 +96,12 @@ function redactValue(value: unknown, depth: number): unknown {
     copy[key] = redacted;
   }
   return copy ?? value;
+}
+
+// Node's `rawHeaders` (name, value, name, value, …): the value after a credential header's name
+function isRawHeaderValueOfSecret(list: unknown[], index: number): boolean {
+  const name = list[index - 1];
+  return index % 2 === 1 && typeof name === 'string' && SECRET_FIELDS.has(name.toLowerCase());
 }
 
 // an AggregateError's `errors` is not enumerable, yet pino's err serializer prints them

@@ -129,6 +129,18 @@ describe(createServiceLogger.name, () => {
       });
     });
 
+    it('redacts a credential header’s value in a raw header list (name, value, …)', () => {
+      const { logger, capture } = capturedLogger();
+      const rawHeaders = ['Host', 'orders', 'Authorization', 'Bearer eyJ.raw.sig', 'X-Api-Key', 'k-123'];
+
+      logger.warn({ req: { rawHeaders } }, 'odd request');
+
+      expect(capture.lines()[0]['req']).toEqual({
+        rawHeaders: ['Host', 'orders', 'Authorization', REDACTED, 'X-Api-Key', REDACTED],
+      });
+      expect(rawHeaders[3]).toBe('Bearer eyJ.raw.sig');
+    });
+
     it('redacts an error’s secret properties', () => {
       const { logger, capture } = capturedLogger();
       const error = Object.assign(new Error('token endpoint refused'), {
