@@ -1,51 +1,17 @@
-import { randomUUID } from 'node:crypto';
-
-import { createTestIssuer, type JwksServer, NatsTestClient } from '@relay/testing';
-
 import { HTTP_ADAPTERS } from '../../test-support/http-adapters';
-import { NATS_URL, type ProbeApp, startProbeApp } from '../../test-support/probe-app';
-import { deleteBucket, uniqueBucketName } from '../../test-support/revocation-bucket';
+import { useProbeApp } from '../../test-support/use-probe-app';
 
 // CONTRACT: no response contains a password or a token. On V8, JSON.parse's message quotes the text
 // around a syntax error ("Unexpected token 'h', ..."password":hunter2"... is not valid JSON"), and
 // Nest answers Express's body-parser failure with that message as is.
 describe.each(HTTP_ADAPTERS)('TransportExceptionFilter over HTTP on %s', (adapter) => {
-  const issuer = createTestIssuer();
-  const bucket = uniqueBucketName();
-  const prefix = `filter.${randomUUID().slice(0, 8)}`;
-  let jwks: JwksServer;
-  let nats: NatsTestClient;
-  let probe: ProbeApp;
-
-  beforeAll(async () => {
-    jwks = await issuer.serveJwks();
-    nats = await NatsTestClient.connect(NATS_URL);
-    probe = await startProbeApp(
-      {
-        issuer: issuer.issuer,
-        audience: 'orders',
-        jwksUri: jwks.url,
-        natsUrl: NATS_URL,
-        serviceName: `filter-${adapter}-${prefix}`,
-        revocationBucket: bucket,
-      },
-      prefix,
-      { listen: true, adapter },
-    );
-  });
-
-  afterAll(async () => {
-    await probe?.close();
-    await deleteBucket(nats, bucket);
-    await nats?.close();
-    await jwks?.stop();
-  });
+  const { probe, token, bearer } = useProbeApp(adapter, 'filter');
 
   const post = async (body: string): Promise<{ status: number; text: string }> => {
-    const response = await fetch(`${probe.url ?? ''}/probe/forward`, {
+    const response = await fetch(`${probe().url ?? ''}/probe/forward`, {
       method: 'POST',
       headers: {
-        authorization: `Bearer ${issuer.mintAccessToken()}`,
+        ...bearer(),
         'content-type': 'application/json',
       },
       body,
@@ -79,13 +45,13 @@ describe.each(HTTP_ADAPTERS)('TransportExceptionFilter over HTTP on %s', (adapte
     ['a bad percent-escape', '/probe/%zz', adapter === 'fastify'],
     ['an unknown route', '/nowhere', true],
   ])('answers %s without the query string', async (_case, path, hasRequestId) => {
-    const token = issuer.mintAccessToken();
+    const accessToken = token();
 
-    const response = await fetch(`${probe.url ?? ''}${path}?access_token=${token}`);
+    const response = await fetch(`${probe().url ?? ''}${path}?access_token=${accessToken}`);
     const text = await response.text();
 
     expect([400, 404]).toContain(response.status);
-    expect(text).not.toContain(token.slice(-16));
+    expect(text).not.toContain(accessToken.slice(-16));
     expect(text).not.toContain('access_token');
     expect(response.headers.has('x-request-id')).toBe(hasRequestId);
   });

@@ -1,64 +1,16 @@
-import { randomUUID } from 'node:crypto';
-
 import { UnauthorizedException } from '@nestjs/common';
 
-import { createTestIssuer, type JwksServer, NatsTestClient } from '@relay/testing';
-
-import { HTTP_ADAPTERS, type HttpAdapterName } from '../../test-support/http-adapters';
-import { NATS_URL, type ProbeApp, type ProbeView, startProbeApp } from '../../test-support/probe-app';
-import { deleteBucket, uniqueBucketName } from '../../test-support/revocation-bucket';
+import { HTTP_ADAPTERS } from '../../test-support/http-adapters';
+import type { ProbeView } from '../../test-support/probe-app';
+import { useProbeApp } from '../../test-support/use-probe-app';
 import { RpcCallError, RpcTimeoutError } from '../errors/rpc-call.error';
 import { RelayNatsClient } from '../nats/relay-nats-client';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const TRACEPARENT = `00-${TRACE_ID}-00f067aa0ba902b7-01`;
 
-/** A probe app on `adapter` with its own bucket and NATS prefix, and a NATS test client. */
-function useProbe(adapter: HttpAdapterName): {
-  probe: () => ProbeApp;
-  nats: () => NatsTestClient;
-  bearer: (claims?: Record<string, unknown>) => { authorization: string };
-} {
-  const issuer = createTestIssuer();
-  const bucket = uniqueBucketName();
-  const prefix = `test.${randomUUID().slice(0, 8)}`;
-  let jwks: JwksServer;
-  let probe: ProbeApp;
-  let nats: NatsTestClient;
-
-  beforeAll(async () => {
-    jwks = await issuer.serveJwks();
-    nats = await NatsTestClient.connect(NATS_URL);
-    probe = await startProbeApp(
-      {
-        issuer: issuer.issuer,
-        audience: 'orders',
-        jwksUri: jwks.url,
-        natsUrl: NATS_URL,
-        serviceName: `guards-${adapter}-${prefix}`,
-        revocationBucket: bucket,
-      },
-      prefix,
-      { listen: true, adapter },
-    );
-  });
-
-  afterAll(async () => {
-    await probe?.close();
-    await deleteBucket(nats, bucket);
-    await nats?.close();
-    await jwks?.stop();
-  });
-
-  return {
-    probe: () => probe,
-    nats: () => nats,
-    bearer: (claims = {}) => ({ authorization: `Bearer ${issuer.mintAccessToken({ claims })}` }),
-  };
-}
-
 describe.each(HTTP_ADAPTERS)('AccessTokenGuard over HTTP on %s', (adapter) => {
-  const { probe, bearer } = useProbe(adapter);
+  const { probe, bearer } = useProbeApp(adapter, 'guards');
 
   it('answers 403 insufficient_scope when the role is missing', async () => {
     const http = await probe().http('/probe/admin', bearer());
@@ -229,7 +181,7 @@ describe.each(HTTP_ADAPTERS)('AccessTokenGuard over HTTP on %s', (adapter) => {
 
 // NATS does not depend on the HTTP adapter: once, on the default (Fastify) hybrid app
 describe('AccessTokenGuard over NATS', () => {
-  const { probe, nats, bearer } = useProbe('fastify');
+  const { probe, nats, bearer } = useProbeApp('fastify', 'guards');
 
   it('answers err 403 when the role is missing, and lets an admin through', async () => {
     const refused = await nats().request(`${probe().prefix}.admin`, {}, { headers: bearer() });
