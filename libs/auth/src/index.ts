@@ -15,7 +15,7 @@ export {
   type TokenVerdict,
 } from './lib/call-context/call-context';
 export { continueRequestId } from './lib/call-context/trace-context';
-export { relayFastifyOptions } from './lib/http/fastify-options';
+export { type RelayFastifyOptions, relayFastifyOptions } from './lib/http/fastify-options';
 export { type FinishedNatsCall, NATS_CALL_FINISHED_CHANNEL } from './lib/telemetry/outgoing-call';
 export {
   type AppliedRevocation,

@@ -23,7 +23,7 @@ const REASON: Record<AuthError['status'], string> = {
 
 // Nest answers a body Express's JSON parser refused with JSON.parse's message, which on V8 quotes the
 // text around the error (`Unexpected token 'h', ..."password":hunter2"... is not valid JSON`): a
-// password or token in that body would come back in the 400 (CONTRACT: no response contains one)
+// password or token in that body would come back in the 400 (docs/api.md: no answer contains one)
 const QUOTED_JSON_TEXT = / is not valid JSON$/;
 
 /**

@@ -62,7 +62,8 @@ const MAX_DEPTH = 8;
 
 /**
  * pino's `formatters.log`: the logged object with every field of {@link REDACTED_FIELDS}, at any
- * depth (an error's `config.headers.authorization` too), replaced by {@link REDACTED}. Objects with
+ * depth (an error's `config.headers.authorization` too), and in a raw header list (Node's
+ * `rawHeaders`: name, value, …) the value after such a name, replaced by {@link REDACTED}. Objects with
  * nothing to redact are returned as they are; the others are copied, never changed in place (a
  * logged error or request stays intact for its owner).
  *
