@@ -3,6 +3,8 @@ import { connect } from 'node:net';
 import { Body, Controller, Get, type LoggerService, Module, Param, Post } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 
+import { DatabaseUnavailableError } from '@relay/database';
+
 import { BODY_LIMIT_BYTES, createServiceApp, MAX_BODY_DEPTH } from './service-app';
 
 @Controller('echo')
@@ -20,6 +22,13 @@ class EchoController {
   @Post('fail')
   fail(): never {
     throw new Error('the handler failed');
+  }
+
+  @Post('database-down')
+  databaseDown(): never {
+    throw new DatabaseUnavailableError(
+      Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+    );
   }
 
   @Get(':id')
@@ -194,12 +203,21 @@ describe(createServiceApp.name, () => {
         await post(json, JSON.stringify({ a: 'x'.repeat(BODY_LIMIT_BYTES) })),
       ];
       const failed = await app.inject({ method: 'POST', url: '/echo/fail', headers: json, payload: '{}' });
+      // the database layer logs an outage once; each call of it is a 503, not an error line
+      const unavailable = await app.inject({
+        method: 'POST',
+        url: '/echo/database-down',
+        headers: json,
+        payload: '{}',
+      });
 
       expect(replies.map((reply) => reply.statusCode)).toEqual([415, 415, 400, 400, 400, 413]);
       for (const reply of replies) {
         expect(reply.json()).toMatchObject({ statusCode: reply.statusCode, message: expect.any(String) });
       }
       expect(failed.statusCode).toBe(500);
+      expect(unavailable.statusCode).toBe(503);
+      expect(unavailable.json()).toMatchObject({ message: 'The database is unavailable; retry later' });
       expect(errors.lines).toEqual(['the handler failed']);
     });
   });

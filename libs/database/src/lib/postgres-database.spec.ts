@@ -1,8 +1,23 @@
+import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
+
+import { ConsoleLogger, Logger } from '@nestjs/common';
+
 import type { Database } from './database';
+import { DatabaseUnavailableError } from './database-unavailable';
 import { migrate } from './migrate';
 import { openDatabase } from './open-database';
 import { PostgresDatabase, PreparedStatements } from './postgres-database';
 import { createScratchPostgresDatabase, type ScratchDatabase } from './scratch-postgres';
+
+/** Asserts that `call` fails as a {@link DatabaseUnavailableError} (a 503) whose cause matches `cause`. */
+async function expectUnavailable(call: Promise<unknown>, cause: RegExp): Promise<void> {
+  const failure = await call.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  expect(failure).toBeInstanceOf(DatabaseUnavailableError);
+  expect(String((failure as Error).cause)).toMatch(cause);
+}
 
 describe('PreparedStatements', () => {
   it('names each parameterised text once, and the same text always alike', () => {
@@ -100,7 +115,7 @@ describe('PostgresDatabase on PostgreSQL', () => {
   // lost inside a transaction used to emit an unhandled 'error' and end the whole process
   it('survives losing its server connection inside a transaction, and drops that connection', async () => {
     const lostPids: number[] = [];
-    await expect(
+    await expectUnavailable(
       database.transaction(async (tx) => {
         const [{ pid }] = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
         lostPids.push(pid);
@@ -108,7 +123,8 @@ describe('PostgresDatabase on PostgreSQL', () => {
         // the server ends this very connection, as a restart or a failover would
         await tx.query('SELECT pg_terminate_backend(pg_backend_pid())');
       }),
-    ).rejects.toThrow(/terminat/i);
+      /terminat/i,
+    );
 
     // nothing of the lost transaction was kept, and the pool answers on a new connection
     const afterwards = await Promise.all(
@@ -148,7 +164,7 @@ describe('PostgresDatabase timeouts on PostgreSQL', () => {
   });
 
   it('cancels a statement that runs past the statement timeout, and answers the next one', async () => {
-    await expect(database.query('SELECT pg_sleep($1)', [5])).rejects.toThrow(/statement timeout/);
+    await expectUnavailable(database.query('SELECT pg_sleep($1)', [5]), /statement timeout/);
     expect(await database.query('SELECT available FROM stock WHERE sku = $1', ['apple'])).toEqual([
       { available: 5 },
     ]);
@@ -166,9 +182,10 @@ describe('PostgresDatabase timeouts on PostgreSQL', () => {
     });
     await isHolding;
     try {
-      await expect(
+      await expectUnavailable(
         database.query('UPDATE stock SET available = $2 WHERE sku = $1', ['apple', 0]),
-      ).rejects.toThrow(/statement timeout/);
+        /statement timeout/,
+      );
     } finally {
       releaseHolder();
       await holder;
@@ -179,14 +196,15 @@ describe('PostgresDatabase timeouts on PostgreSQL', () => {
   });
 
   it('ends a transaction left idle past the timeout: its locks go, nothing of it is kept', async () => {
-    await expect(
+    await expectUnavailable(
       database.transaction(async (tx) => {
         await tx.query('UPDATE stock SET available = $2 WHERE sku = $1', ['apple', 1]);
         // the process stops driving its transaction (a stall, a lost network) for longer than allowed
         await new Promise((resolve) => setTimeout(resolve, timeouts.idleInTransactionMs * 2));
         await tx.query('SELECT 1 AS alive WHERE $1::int = 1', [1]);
       }),
-    ).rejects.toThrow(/idle-in-transaction timeout|not queryable/);
+      /idle-in-transaction timeout|not queryable/,
+    );
     // the row is free at once (no statement waits for the dead transaction) and was never changed
     expect(
       await database.query('UPDATE stock SET available = $2 WHERE sku = $1 RETURNING available', [
@@ -224,6 +242,113 @@ describe('PostgresDatabase timeouts on PostgreSQL', () => {
       '0002-slow',
     ]);
     // the exemption was the migration's own: statements after it are bound again
-    await expect(database.query('SELECT pg_sleep($1)', [5])).rejects.toThrow(/statement timeout/);
+    await expectUnavailable(database.query('SELECT pg_sleep($1)', [5]), /statement timeout/);
+  });
+});
+
+/** A TCP relay to the test server that can be cut (every connection dropped, new ones refused) and restored. */
+class CuttableRelay {
+  private server?: Server;
+  private readonly sockets = new Set<Socket>();
+
+  private constructor(
+    private readonly target: { host: string; port: number },
+    readonly port: number,
+  ) {}
+
+  static async start(target: { host: string; port: number }): Promise<CuttableRelay> {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const relay = new CuttableRelay(target, port);
+    await relay.restore();
+    return relay;
+  }
+
+  async restore(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = connect(this.target.port, this.target.host);
+      for (const socket of [client, upstream]) {
+        this.sockets.add(socket);
+        socket.on('error', () => undefined).on('close', () => this.sockets.delete(socket));
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
+    this.server = server;
+  }
+
+  async cut(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => server?.close(() => resolve()) ?? resolve());
+  }
+}
+
+/** The lines Nest's `Logger` writes meanwhile, by level. */
+function captureLogs(): { lines: Array<{ level: string; message: string }>; restore: () => void } {
+  const lines: Array<{ level: string; message: string }> = [];
+  const record = (level: string) => (message: unknown) => lines.push({ level, message: String(message) });
+  Logger.overrideLogger({ log: record('log'), warn: record('warn'), error: record('error') });
+  return { lines, restore: () => Logger.overrideLogger(new ConsoleLogger()) };
+}
+
+describe('PostgresDatabase while its server is unreachable', () => {
+  let scratch: ScratchDatabase;
+  let relay: CuttableRelay;
+  let database: PostgresDatabase;
+
+  beforeAll(async () => {
+    scratch = await createScratchPostgresDatabase();
+    const server = new URL(scratch.url);
+    relay = await CuttableRelay.start({ host: server.hostname, port: Number(server.port || 5432) });
+    const viaRelay = new URL(scratch.url);
+    viaRelay.hostname = '127.0.0.1';
+    viaRelay.port = String(relay.port);
+    database = await PostgresDatabase.open(viaRelay.toString());
+  });
+
+  afterAll(async () => {
+    await database?.close();
+    await relay?.cut();
+    await scratch?.drop();
+  });
+
+  // a per-call error with its stack made every request of an outage an error line (and a 500)
+  it('answers every call with a 503 meanwhile, logs the outage once, and its end once', async () => {
+    const logs = captureLogs();
+    try {
+      expect(await database.query('SELECT $1::int AS up', [1])).toEqual([{ up: 1 }]);
+      await relay.cut();
+
+      await expectUnavailable(database.query('SELECT $1::int AS up', [1]), /ECONNREFUSED|terminat/i);
+      await expectUnavailable(
+        database.transaction((tx) => tx.query('SELECT $1::int AS up', [1])),
+        /ECONNREFUSED|terminat/i,
+      );
+      await expectUnavailable(database.ping(), /ECONNREFUSED|terminat/i);
+      await relay.restore();
+      expect(await database.query('SELECT $1::int AS up', [2])).toEqual([{ up: 2 }]);
+      expect(await database.query('SELECT $1::int AS up', [3])).toEqual([{ up: 3 }]);
+    } finally {
+      logs.restore();
+    }
+
+    expect(logs.lines).toEqual([
+      { level: 'warn', message: expect.stringMatching(/^Database unavailable \(.+\); calls answer 503/) },
+      { level: 'log', message: 'Database answering again' },
+    ]);
+  });
+
+  it('leaves a wrong statement as it was: the caller’s mistake, not an outage', async () => {
+    const failure = await database.query('SELECT * FROM no_such_table').then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+
+    expect(failure).not.toBeInstanceOf(DatabaseUnavailableError);
+    expect(String(failure)).toMatch(/no_such_table/);
   });
 });

@@ -1,6 +1,8 @@
+import { Logger } from '@nestjs/common';
 import { Pool, type PoolClient, type QueryConfig, type QueryResultRow } from 'pg';
 
 import type { Database, PostgresTimeouts, Queryable } from './database';
+import { DatabaseUnavailableError, isDatabaseUnavailable } from './database-unavailable';
 
 /** Past this many distinct statement texts, further ones run unnamed (a bound on what each connection holds). */
 const MAX_PREPARED_STATEMENTS = 500;
@@ -27,6 +29,10 @@ export class PostgresDatabase implements Database {
   readonly kind = 'postgres';
   private readonly statements = new PreparedStatements(MAX_PREPARED_STATEMENTS);
 
+  private readonly logger = new Logger('Database');
+  // set while calls fail for want of the server: its outage is logged once, and its return
+  private isUnavailable = false;
+
   private constructor(private readonly pool: Pool) {}
 
   static async open(url: string, timeouts = DEFAULT_POSTGRES_TIMEOUTS): Promise<PostgresDatabase> {
@@ -44,18 +50,28 @@ export class PostgresDatabase implements Database {
     });
     // An idle client that loses its server must not crash the process; the next query reconnects.
     pool.on('error', () => undefined);
-    const database = new PostgresDatabase(pool);
-    await database.ping();
-    return database;
+    // the first answer, untranslated: a start that cannot reach the server says why
+    await pool.query('SELECT 1');
+    return new PostgresDatabase(pool);
   }
 
   async query<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-    const result = await this.pool.query<QueryResultRow>(this.statements.config(sql, params));
-    return result.rows as T[];
+    try {
+      const result = await this.pool.query<QueryResultRow>(this.statements.config(sql, params));
+      if (this.isUnavailable) this.markAvailable();
+      return result.rows as T[];
+    } catch (error) {
+      throw this.translate(error);
+    }
   }
 
   async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw this.translate(error);
+    }
     // pg-pool hears a client's errors only while it is idle: a server connection lost now (a restart, a
     // failover) would emit an unhandled 'error' and end the process. The query in flight rejects too.
     let broken: Error | undefined;
@@ -67,12 +83,13 @@ export class PostgresDatabase implements Database {
       await client.query('BEGIN');
       const result = await work(wrapClient(client, this.statements));
       await client.query('COMMIT');
+      if (this.isUnavailable) this.markAvailable();
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch((rollbackFailed: Error) => {
         broken ??= rollbackFailed;
       });
-      throw error;
+      throw this.translate(error);
     } finally {
       client.off('error', onError);
       // a connection that failed, or could not roll back, is closed rather than handed out again
@@ -81,13 +98,28 @@ export class PostgresDatabase implements Database {
   }
 
   async ping(): Promise<void> {
-    await this.pool.query('SELECT 1');
+    await this.query('SELECT 1');
   }
 
   async close(): Promise<void> {
     if (!this.pool.ended) {
       await this.pool.end();
     }
+  }
+
+  /** A call's failure as its caller gets it: {@link DatabaseUnavailableError} when the server could not answer. */
+  private translate(error: unknown): unknown {
+    if (error instanceof DatabaseUnavailableError || !isDatabaseUnavailable(error)) return error;
+    if (!this.isUnavailable) {
+      this.isUnavailable = true;
+      this.logger.warn(`Database unavailable (${describe(error)}); calls answer 503 until it answers again`);
+    }
+    return new DatabaseUnavailableError(error);
+  }
+
+  private markAvailable(): void {
+    this.isUnavailable = false;
+    this.logger.log('Database answering again');
   }
 }
 
@@ -117,4 +149,10 @@ export class PreparedStatements {
     }
     return name === undefined ? { text: sql, values } : { name, text: sql, values };
   }
+}
+
+function describe(error: unknown): string {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  const text = typeof message === 'string' ? message : String(error);
+  return typeof code === 'string' ? `${code}: ${text}` : text;
 }
