@@ -176,6 +176,27 @@ describe(RevocationPublisher.name, () => {
     }
   });
 
+  // each replica publishes the rows it commits: one that crashed (or stopped) right after its commit
+  // left its row to the others
+  it('publishes, within about a second, a revocation another replica committed and never published', async () => {
+    const crashed = new RevocationPublisher(
+      auth.get(RelayNatsClient),
+      auth.get(RevocationList),
+      new RevocationOutboxRepository(db),
+    );
+    const entry = crashed.sessionEntry(randomUUID());
+    await db.transaction((tx) => crashed.record(entry, tx));
+
+    const publishedAfterMs = await msUntil(
+      async () => (await stored(`sid.${entry.id}`)) !== undefined,
+      10_000,
+    );
+
+    expect(publishedAfterMs).toBeLessThanOrEqual(1500);
+    expect(await stored(`sid.${entry.id}`)).toEqual(entry);
+    await msUntil(async () => (await outboxSize()) === 0, 2000);
+  });
+
   it('announces key rotations as {kid}', async () => {
     const announced = new Promise((resolve) =>
       observer.subscribe(AuthSubjects.keysRotated, {

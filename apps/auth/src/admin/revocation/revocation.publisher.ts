@@ -15,6 +15,9 @@ import type { Queryable } from '@relay/database';
 import { RevocationOutboxRepository } from './revocation-outbox.repository';
 
 const RETRY_MS = 250;
+// how often the outbox is read for rows no process is publishing: another auth replica's, committed
+// just before it crashed or stopped (each replica publishes its own rows as it commits them)
+const OUTBOX_POLL_MS = 1000;
 // an acknowledgement lost in a reconnect is retried after this, not after nats.js's 5 s
 const ACK_TIMEOUT_MS = 1000;
 const BATCH = 100;
@@ -25,7 +28,9 @@ const BATCH = 100;
  * this process at once and publishes every pending entry to the JetStream KV bucket (plus an
  * `auth.revoked` event, the fast path). An entry leaves the outbox only once the bucket has
  * acknowledged it; until then it is retried every 250 ms, so a revocation answered while NATS is
- * down reaches every service as soon as NATS is back. Values are ids and times only.
+ * down reaches every service as soon as NATS is back. Every replica also reads the outbox each
+ * second, so a row another replica committed and never published (it crashed or stopped first) goes
+ * out too. Values are ids and times only.
  */
 @Injectable()
 export class RevocationPublisher implements OnApplicationBootstrap, OnModuleDestroy {
@@ -35,6 +40,7 @@ export class RevocationPublisher implements OnApplicationBootstrap, OnModuleDest
   // set by every release: a running flush may have read the outbox before that row was committed
   private hasMore = false;
   private retryTimer?: NodeJS.Timeout;
+  private pollTimer?: NodeJS.Timeout;
   private isDestroyed = false;
   private hasLoggedFailure = false;
 
@@ -44,14 +50,22 @@ export class RevocationPublisher implements OnApplicationBootstrap, OnModuleDest
     private readonly outbox: RevocationOutboxRepository,
   ) {}
 
-  /** Creates the bucket if missing (on a closed bus only the issuer may) and publishes what a crash left. */
+  /**
+   * Creates the bucket if missing (on a closed bus only the issuer may) and publishes what a crash left,
+   * then reads the outbox every second for what another replica left (see {@link OUTBOX_POLL_MS}).
+   */
   onApplicationBootstrap(): void {
     this.flushSoon();
+    this.pollTimer = setInterval(() => {
+      if (this.flushing === undefined && this.retryTimer === undefined) this.flushSoon();
+    }, OUTBOX_POLL_MS);
+    this.pollTimer.unref();
   }
 
   onModuleDestroy(): void {
     this.isDestroyed = true;
     clearTimeout(this.retryTimer);
+    clearInterval(this.pollTimer);
   }
 
   /** Ends a login session: every access token carrying this `sid`. Call `release()` after the commit. */
@@ -110,11 +124,14 @@ export class RevocationPublisher implements OnApplicationBootstrap, OnModuleDest
       (error: unknown) => {
         if (!this.hasLoggedFailure) {
           const reason = error instanceof Error ? error.message : String(error);
-          this.logger.warn(`Revocations kept in the outbox, retried until NATS takes them (${reason})`);
+          this.logger.warn(`Revocations kept in the outbox, retried until they are published (${reason})`);
           this.hasLoggedFailure = true;
         }
         clearTimeout(this.retryTimer);
-        this.retryTimer = setTimeout(() => this.flushSoon(), RETRY_MS);
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = undefined;
+          this.flushSoon();
+        }, RETRY_MS);
         this.retryTimer.unref();
       },
     );
