@@ -51,7 +51,12 @@ export class PostgresDatabase implements Database {
     // An idle client that loses its server must not crash the process; the next query reconnects.
     pool.on('error', () => undefined);
     // the first answer, untranslated: a start that cannot reach the server says why
-    await pool.query('SELECT 1');
+    try {
+      await pool.query('SELECT 1');
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      throw error;
+    }
     return new PostgresDatabase(pool);
   }
 
