@@ -47,7 +47,7 @@ EXPOSE 3000 3001 3002
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=5 \
   CMD ["node", "-e", "const port = process.env.PORT || { auth: 3000, orders: 3001, inventory: 3002 }[process.env.RELAY_APP]; fetch('http://127.0.0.1:' + port + '/health/live').then((r) => process.exit(r.status === 200 ? 0 : 1), () => process.exit(1))"]
 # Exec form: node is PID 1 and receives SIGTERM itself: the app turns not-ready, stops taking HTTP
-# requests and NATS messages, finishes those in flight (at most SHUTDOWN_TIMEOUT_MS, default 8 s, inside
-# `docker stop`'s 10 s) and exits 0. A HEALTHCHECK failure restarts nothing on plain Docker: a restart
+# requests and NATS messages, finishes those in flight (at most SHUTDOWN_TIMEOUT_MS, default 6.5 s,
+# then at most 3 s to close, inside `docker stop`'s 10 s) and exits 0. A HEALTHCHECK failure restarts nothing on plain Docker: a restart
 # policy acts on exits only; Swarm (or an orchestrator's own liveness probe) acts on health.
 CMD ["node", "main.js"]

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { connect as connectTcp } from 'node:net';
 
-import { Controller, Get, Module } from '@nestjs/common';
+import { Controller, Get, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { MessagePattern } from '@nestjs/microservices';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -168,6 +168,33 @@ describe(GracefulShutdown.name, () => {
 
       await expect(natsAnswer).resolves.toMatchObject({ response: { answer: 'nats' } });
       await expect(drained).resolves.toBe('drained');
+    });
+  });
+
+  // a database pool whose server stopped answering holds its end (and Nest's shutdown hooks) for as long
+  // as the server is silent: past Docker's 10 s, the app was SIGKILLed instead of exiting
+  describe('when closing the app does not finish', () => {
+    it('gives up after closeTimeoutMs and says so', async () => {
+      const stalled = new Gate();
+      @Injectable()
+      class StalledPool implements OnApplicationShutdown {
+        onApplicationShutdown(): Promise<void> {
+          return stalled.opened;
+        }
+      }
+      @Module({ imports: [HealthModule.forRootAsync({ useFactory: () => [] })], providers: [StalledPool] })
+      class StalledModule {}
+      const app = await NestFactory.create<NestFastifyApplication>(StalledModule, new FastifyAdapter(), {
+        logger: ['error'],
+      });
+      const shutdown = GracefulShutdown.prepare(app, { graceMs: 0, timeoutMs: 100, closeTimeoutMs: 200 });
+      await app.init();
+      await app.listen(0, '127.0.0.1');
+      try {
+        await expect(shutdown.close()).rejects.toThrow('the app did not close within 200 ms');
+      } finally {
+        stalled.open();
+      }
     });
   });
 

@@ -13,7 +13,17 @@ export interface ShutdownSettings {
   graceMs: number;
   /** The longest it then waits for the HTTP requests and NATS messages in flight. */
   timeoutMs: number;
+  /** The longest `app.close()` may take after that. Default: {@link CLOSE_TIMEOUT_MS}. */
+  closeTimeoutMs?: number;
 }
+
+/**
+ * How long Nest's destroy and shutdown hooks may take (the database pool's end, the NATS client's
+ * drain, the last spans' export, which has 2 s of its own): with the default 6.5 s drain, within
+ * Docker's 10 s before its SIGKILL. A database or NATS that does not answer would otherwise hold
+ * the exit until the kill.
+ */
+export const CLOSE_TIMEOUT_MS = 3000;
 
 /** What a drain ended with: everything in flight finished, or the timeout cut what was left. */
 export type DrainOutcome = 'drained' | 'timed-out';
@@ -71,10 +81,18 @@ export class GracefulShutdown {
     return this.drained;
   }
 
-  /** The whole sequence: {@link drain}, then `app.close()` (Nest's destroy and shutdown hooks). */
+  /**
+   * The whole sequence: {@link drain}, then `app.close()` (Nest's destroy and shutdown hooks), which
+   * rejects when the hooks have not finished within `closeTimeoutMs`.
+   */
   async close(): Promise<DrainOutcome> {
     const outcome = await this.drain();
-    await this.app.close();
+    const closeTimeoutMs = this.settings.closeTimeoutMs ?? CLOSE_TIMEOUT_MS;
+    if ((await settleWithin(this.app.close(), closeTimeoutMs)) === 'timed-out') {
+      throw new Error(
+        `the app did not close within ${closeTimeoutMs} ms (a database or NATS that does not answer?)`,
+      );
+    }
     return outcome;
   }
 

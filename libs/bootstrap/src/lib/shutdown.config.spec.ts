@@ -1,8 +1,8 @@
 import { validateShutdownConfig } from './shutdown.config';
 
 describe('validateShutdownConfig', () => {
-  it('defaults to no grace and an 8 s drain bound', () => {
-    expect(validateShutdownConfig({})).toMatchObject({ SHUTDOWN_GRACE_MS: 0, SHUTDOWN_TIMEOUT_MS: 8000 });
+  it('defaults to no grace and a 6.5 s drain bound', () => {
+    expect(validateShutdownConfig({})).toMatchObject({ SHUTDOWN_GRACE_MS: 0, SHUTDOWN_TIMEOUT_MS: 6500 });
   });
 
   it('reads both from the environment', () => {
