@@ -113,20 +113,19 @@ export interface CpuTimes {
 }
 
 /** CPU time `pid` has used so far, or `undefined` where `/proc` is unavailable. */
-export async function cpuTimes(pid: number | undefined): Promise<CpuTimes | undefined> {
-  if (pid === undefined) return undefined;
-  try {
-    return parseProcStat(await readFile(`/proc/${pid}/stat`, 'latin1'));
-  } catch {
-    return undefined;
-  }
+export function cpuTimes(pid: number | undefined): Promise<CpuTimes | undefined> {
+  return pid === undefined ? Promise.resolve(undefined) : readProcStat(`/proc/${pid}/stat`);
 }
 
 /** CPU time one thread of `pid` has used so far (`/proc/<pid>/task/<tid>/stat`; the main thread's tid is the pid). */
-export async function threadCpuTimes(pid: number | undefined, tid = pid): Promise<CpuTimes | undefined> {
-  if (pid === undefined) return undefined;
+export function threadCpuTimes(pid: number | undefined, tid = pid): Promise<CpuTimes | undefined> {
+  return pid === undefined ? Promise.resolve(undefined) : readProcStat(`/proc/${pid}/task/${tid}/stat`);
+}
+
+/** The CPU times of a `stat` file, or undefined once its process or thread is gone (or off Linux). */
+async function readProcStat(path: string): Promise<CpuTimes | undefined> {
   try {
-    return parseProcStat(await readFile(`/proc/${pid}/task/${tid}/stat`, 'latin1'));
+    return parseProcStat(await readFile(path, 'latin1'));
   } catch {
     return undefined;
   }

@@ -1,5 +1,7 @@
 import { performance } from 'node:perf_hooks';
 
+import { describeError } from '@relay/contracts';
+
 import { type AlternatingResult, isVariantB, PhaseTally } from './alternating';
 import type { LoadResult } from './load-result';
 import { percentileOfSorted } from './stats';
@@ -32,7 +34,9 @@ export async function runClosedLoop(
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsedSeconds = (performance.now() - started) / 1000;
-  if (failures > 0 && latencies.length === 0) throw new Error(`every call failed: ${describe(firstError)}`);
+  if (failures > 0 && latencies.length === 0) {
+    throw new Error(`every call failed: ${describeError(firstError)}`);
+  }
   latencies.sort((a, b) => a - b);
   return {
     rps: latencies.length / elapsedSeconds,
@@ -68,8 +72,4 @@ export async function runAlternatingLoop(
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   return tally.result();
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

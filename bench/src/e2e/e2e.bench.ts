@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 
+import { describeError } from '@relay/contracts';
+
 import { rssMiB, samplePeakRss } from '../core/child';
 import { readCpuProfile, summariseProfile } from '../core/cpu-profile';
 import type { FigureSink } from '../core/figures';
@@ -41,7 +43,10 @@ async function benchDatabase(
   try {
     databases = await createStackDatabases(kind, options.postgresUrl);
   } catch (error) {
-    return sink.skip(`e2e ${kind}`, `no PostgreSQL at ${redact(options.postgresUrl)} (${describe(error)})`);
+    return sink.skip(
+      `e2e ${kind}`,
+      `no PostgreSQL at ${redact(options.postgresUrl)} (${describeError(error)})`,
+    );
   }
   let stack: RelayStack | undefined;
   let ownNats: PrivateNats | undefined;
@@ -49,7 +54,7 @@ async function benchDatabase(
     // on PostgreSQL Relay gets a bus of its own, so the comparison with the floor can read its CPU
     if (kind === 'postgres') {
       ownNats = await startPrivateNats('relay-nats').catch((error: unknown) => {
-        sink.skip('orders floor', describe(error));
+        sink.skip('orders floor', describeError(error));
         return undefined;
       });
     }
@@ -132,7 +137,7 @@ async function benchDatabase(
       );
     }
   } catch (error) {
-    sink.skip(`e2e ${kind}`, describe(error));
+    sink.skip(`e2e ${kind}`, describeError(error));
   } finally {
     await stack?.stop();
     await ownNats?.stop();
@@ -156,7 +161,7 @@ async function noteProfiles(
       sink.note(`e2e ${kind} ${app.name} (self time over its life, ${file}): by area: ${summary.areas}`);
       sink.note(`e2e ${kind} ${app.name}: top functions: ${summary.functions}`);
     } catch (error) {
-      sink.note(`e2e ${kind} ${app.name}: no profile (${describe(error)})`);
+      sink.note(`e2e ${kind} ${app.name}: no profile (${describeError(error)})`);
     }
   }
 }
@@ -183,7 +188,7 @@ async function compareOnPostgres(
       options.profile ? await profileFloor(options, sink, started, compare) : await compare(),
     );
   } catch (error) {
-    sink.skip('orders floor', describe(error));
+    sink.skip('orders floor', describeError(error));
   } finally {
     await floor?.stop();
   }
@@ -221,7 +226,7 @@ async function smokeFloorAlone(options: BenchOptions, sink: FigureSink): Promise
     floor = await startFloorStack(options.postgresUrl, stockLevels());
     await smokeFloor(options, sink, floorStack(floor, orderBody), orderPathSeconds(options));
   } catch (error) {
-    sink.skip('orders floor', describe(error));
+    sink.skip('orders floor', describeError(error));
   } finally {
     await floor?.stop();
   }
@@ -258,8 +263,4 @@ export async function benchE2e(options: BenchOptions, sink: FigureSink, natsUrl:
   if (unbuilt !== undefined) return sink.skip('e2e', unbuilt);
   for (const kind of options.databases) await benchDatabase(kind, options, sink, natsUrl);
   if (!options.databases.includes('postgres')) await smokeFloorAlone(options, sink);
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

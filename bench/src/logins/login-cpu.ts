@@ -6,12 +6,12 @@ import { median, round } from '../core/stats';
 import type { StackDatabases } from '../e2e/databases';
 import type { StackApp } from '../e2e/relay-stack';
 import { databaseNamesOf } from '../order-path/floor-stack';
-import { type CpuPerOrder, LOAD_GENERATOR, meterCpu, PostgresProcesses } from '../order-path/stack-cpu';
+import { type CpuPerCall, LOAD_GENERATOR, meterCpu, PostgresProcesses } from '../order-path/stack-cpu';
 
 /** A run's result and the CPU µs each process spent per completed call. */
 export interface Metered {
   result: LoadResult;
-  cpu: CpuPerOrder;
+  cpu: CpuPerCall;
 }
 
 const AUTH_MAIN_THREAD = 'auth main thread';
@@ -68,7 +68,7 @@ export class LoginCpuMeter {
  * `logins.cpu.*`: where a login's CPU goes against the floor's one check (medians of the rounds), so
  * the ratio can be read: on two busy cores logins/s follows the CPU a login costs the machine.
  */
-export function reportLoginCpu(sink: FigureSink, logins: CpuPerOrder[], floor: CpuPerOrder[]): void {
+export function reportLoginCpu(sink: FigureSink, logins: CpuPerCall[], floor: CpuPerCall[]): void {
   const perLogin = (role: string): number => round(median(logins.map((cpu) => cpu[role] ?? Number.NaN)), 0);
   for (const [role, key] of [
     [AUTH_MAIN_THREAD, 'auth_main_thread'],

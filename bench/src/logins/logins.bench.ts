@@ -6,6 +6,8 @@ import { performance } from 'node:perf_hooks';
 import * as argon2 from 'argon2';
 import { Client } from 'pg';
 
+import { describeError } from '@relay/contracts';
+
 import { runClosedLoop } from '../core/closed-loop';
 import type { FigureSink } from '../core/figures';
 import type { BenchOptions, DatabaseKind } from '../core/options';
@@ -61,7 +63,7 @@ export async function benchLogins(options: BenchOptions, sink: FigureSink, natsU
     await measureFloor(options, sink, auth, accounts, floorHash, databases);
     await measureFlood(options, sink, auth, accounts[0]);
   } catch (error) {
-    sink.skip('logins', describe(error));
+    sink.skip('logins', describeError(error));
   } finally {
     keepAlive.destroy();
     await stack?.stop();
@@ -317,8 +319,4 @@ async function register(app: StackApp, email: string): Promise<string> {
 async function login(app: StackApp, email: string): Promise<void> {
   const status = await post(app, '/auth/login', { email, password: PASSWORD });
   if (status !== 200) throw new Error(`POST /auth/login answered ${status}`);
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -5,7 +5,7 @@ import type { BusTraffic } from '../core/nats-server';
 import type { BenchOptions } from '../core/options';
 import { median, round, sleep } from '../core/stats';
 import type { FloorStack } from './floor-stack';
-import { type CpuPerOrder, meterCpu, PostgresProcesses, type ProcessRoles } from './stack-cpu';
+import { type CpuPerCall, meterCpu, PostgresProcesses, type ProcessRoles } from './stack-cpu';
 
 /** The goal: Relay's orders/s at 50 clients at least this share of the floor's, on PostgreSQL. */
 const FLOOR_GOAL = 0.75;
@@ -26,7 +26,7 @@ export interface ComparedStack {
 /** One metered run of a stack. */
 interface Measured {
   result: LoadResult;
-  cpu: CpuPerOrder;
+  cpu: CpuPerCall;
 }
 
 /** Relay's and the floor's runs at each concurrency, one pair per round. */

@@ -5,8 +5,8 @@ import { cpuTimes } from '../core/child';
 /** The processes of one stack whose CPU time an order costs, by role (`orders`, `nats-server`, …). */
 export type ProcessRoles = Record<string, () => Promise<number[]>>;
 
-/** CPU µs per completed order, by role, plus `total`. */
-export type CpuPerOrder = Record<string, number>;
+/** CPU µs per completed call (an order, a login), by role, plus `total`. */
+export type CpuPerCall = Record<string, number>;
 
 /** Role of the bench process itself in every breakdown. */
 export const LOAD_GENERATOR = 'load generator';
@@ -76,13 +76,13 @@ async function snapshot(roles: ProcessRoles): Promise<Snapshot> {
 export async function meterCpu<T extends { completed: number }>(
   roles: ProcessRoles,
   work: () => Promise<T>,
-): Promise<{ result: T; cpu: CpuPerOrder }> {
+): Promise<{ result: T; cpu: CpuPerCall }> {
   const before = await snapshot(roles);
   const result = await work();
   const after = await snapshot(roles);
   const perOrder = (micros: number): number =>
     result.completed === 0 ? Number.NaN : micros / result.completed;
-  const cpu: CpuPerOrder = {};
+  const cpu: CpuPerCall = {};
   let total = 0;
   for (const [role, times] of after.byRole) {
     let spent = 0;

@@ -24,5 +24,6 @@ export {
   type RevocationEntry,
   type RevocationKind,
 } from './lib/auth/auth-events';
+export { describeError } from './lib/errors/describe-error';
 export { isRpcError, type RpcError } from './lib/rpc/rpc-error';
 export { IDEMPOTENCY_KEY_HEADER, MessageHeaders } from './lib/rpc/message-headers';

@@ -10,6 +10,7 @@ import {
   Roles,
 } from '@relay/auth';
 import {
+  describeError,
   type InventoryReservedEvent,
   InventorySubjects,
   ReleaseStockDto,
@@ -65,7 +66,7 @@ export class StockRpcController {
         .emit(InventorySubjects.reserved, event, this.eventOptions(principal))
         .catch((error: unknown) => {
           this.logger.warn(
-            `Could not emit ${InventorySubjects.reserved} for order ${request.orderId}: ${describe(error)}`,
+            `Could not emit ${InventorySubjects.reserved} for order ${request.orderId}: ${describeError(error)}`,
           );
         });
     }
@@ -107,8 +108,4 @@ function toRpcException(error: unknown): never {
     throw new RpcException({ status: 409, reason: error.reason, message: error.message } satisfies RpcError);
   }
   throw error;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -12,7 +12,7 @@ import { ConfigService } from '@nestjs/config';
 import { isUUID } from 'class-validator';
 
 import { type Principal, RpcCallError, RpcTimeoutError } from '@relay/auth';
-import type { StockItem } from '@relay/contracts';
+import { describeError, type StockItem } from '@relay/contracts';
 import { DATABASE, type Database } from '@relay/database';
 import { recordOrderSettled } from '@relay/observability';
 
@@ -113,7 +113,7 @@ export class OrdersService {
     }
     const reason: OrderFailureReason =
       error instanceof RpcTimeoutError ? 'inventory_timeout' : 'inventory_unavailable';
-    this.logger.warn(`Order ${order.id} failed: ${describe(error)}`);
+    this.logger.warn(`Order ${order.id} failed: ${describeError(error)}`);
     // A late or lost reply may still have reserved stock: the order is stored release_pending (for the
     // sweep, until inventory acknowledges) and released for the caller, even when storing the failure
     // fails (only this request could confirm the order).
@@ -154,8 +154,4 @@ function sameItems(first: readonly StockItem[], second: readonly StockItem[]): b
     first.length === second.length &&
     first.every((item, index) => item.sku === second[index].sku && item.quantity === second[index].quantity)
   );
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

@@ -2,7 +2,7 @@ import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShut
 import { ConfigService } from '@nestjs/config';
 
 import { RpcCallError } from '@relay/auth';
-import { ServiceScopes } from '@relay/contracts';
+import { describeError, ServiceScopes } from '@relay/contracts';
 
 import type { OrdersConfig } from '../config/orders.config';
 import { InventoryClient } from '../inventory-client/inventory.client';
@@ -83,7 +83,9 @@ export class ReleaseSweeper implements OnApplicationBootstrap, OnApplicationShut
   private async sweepOnce(): Promise<number> {
     if (this.isStopped) return 0;
     await this.recovery.failAbandoned().catch((error: unknown) => {
-      this.logger.warn(`Could not look for abandoned orders (${describe(error)}); retrying in the next pass`);
+      this.logger.warn(
+        `Could not look for abandoned orders (${describeError(error)}); retrying in the next pass`,
+      );
     });
     if (!this.hasServiceCredentials || this.isStopped) return 0;
     let released = 0;
@@ -109,7 +111,7 @@ export class ReleaseSweeper implements OnApplicationBootstrap, OnApplicationShut
     }
     if (failure !== undefined) {
       this.logger.warn(
-        `${Math.max(pending - released, 1)} failed order(s) may still hold stock in inventory (${describe(failure)}); ` +
+        `${Math.max(pending - released, 1)} failed order(s) may still hold stock in inventory (${describeError(failure)}); ` +
           `retrying in ${RELEASE_SWEEP_INTERVAL_MS / 1000} s`,
       );
     }
@@ -124,7 +126,7 @@ export class ReleaseSweeper implements OnApplicationBootstrap, OnApplicationShut
       if (await this.tryRelease(orderId, false, (error) => (lastError = error))) return;
     }
     this.logger.warn(
-      `Could not release the stock of failed order ${orderId} (${describe(lastError)}); ` +
+      `Could not release the stock of failed order ${orderId} (${describeError(lastError)}); ` +
         (this.hasServiceCredentials ? 'the sweep retries it' : 'it needs AUTH_CLIENT_ID/AUTH_CLIENT_SECRET'),
     );
   }
@@ -152,8 +154,4 @@ function isRefusalOfThisOrder(error: unknown): boolean {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

@@ -1,6 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { Pool, type PoolClient, type QueryConfig, type QueryResultRow } from 'pg';
 
+import { describeError } from '@relay/contracts';
+
 import type { Database, PostgresTimeouts, Queryable } from './database';
 import { DatabaseUnavailableError, isDatabaseUnavailable } from './database-unavailable';
 
@@ -117,7 +119,9 @@ export class PostgresDatabase implements Database {
     if (error instanceof DatabaseUnavailableError || !isDatabaseUnavailable(error)) return error;
     if (!this.isUnavailable) {
       this.isUnavailable = true;
-      this.logger.warn(`Database unavailable (${describe(error)}); calls answer 503 until it answers again`);
+      this.logger.warn(
+        `Database unavailable (${describeError(error)}); calls answer 503 until it answers again`,
+      );
     }
     return new DatabaseUnavailableError(error);
   }
@@ -154,10 +158,4 @@ export class PreparedStatements {
     }
     return name === undefined ? { text: sql, values } : { name, text: sql, values };
   }
-}
-
-function describe(error: unknown): string {
-  const { code, message } = error as { code?: unknown; message?: unknown };
-  const text = typeof message === 'string' ? message : String(error);
-  return typeof code === 'string' ? `${code}: ${text}` : text;
 }

@@ -9,6 +9,8 @@ import {
   type KeyLike,
 } from 'jose';
 
+import { describeError } from '@relay/contracts';
+
 import { reportJwksFetch } from '../telemetry/auth-channels';
 
 const FETCH_TIMEOUT_MS = 5000;
@@ -149,7 +151,9 @@ export class RemoteKeySet {
       return true;
     } catch (error) {
       reportJwksFetch('failure');
-      this.logger.warn(`JWKS fetch from ${this.url.href} failed (${describe(error)}); keeping known keys`);
+      this.logger.warn(
+        `JWKS fetch from ${this.url.href} failed (${describeError(error)}); keeping known keys`,
+      );
       return false;
     }
   }
@@ -167,8 +171,4 @@ function publicKeysOnly(body: unknown): JSONWebKeySet {
         PRIVATE_MEMBERS.every((member) => !(member in key)),
     ),
   };
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
