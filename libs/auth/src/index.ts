@@ -37,7 +37,12 @@ export { TransportExceptionFilter } from './lib/errors/transport-exception.filte
 export { RevocationList } from './lib/revocation/revocation-list';
 export { RelayNatsClient, type RelayNatsCallOptions } from './lib/nats/relay-nats-client';
 export { natsMicroserviceOptions, RelayServerNats } from './lib/nats/nats-microservice-options';
-export { type NatsConnectionSettings, natsConnectionOptions } from './lib/nats/nats-connection';
+export {
+  isNatsUnreachable,
+  type NatsConnectionSettings,
+  natsConnectionOptions,
+  probeNats,
+} from './lib/nats/nats-connection';
 export { MalformedNatsPayload, StrictNatsDeserializer } from './lib/nats/strict-nats-deserializer';
 export { StrictValidationPipe } from './lib/nats/strict-validation.pipe';
 export { RelayHttpClient, type RelayFetchInit } from './lib/http/relay-http-client';

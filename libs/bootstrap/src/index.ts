@@ -1,6 +1,13 @@
 export { type DrainOutcome, GracefulShutdown, type ShutdownSettings } from './lib/graceful-shutdown';
 export { runService } from './lib/run-service';
 export {
+  type Dependency,
+  StartupError,
+  waitForDependencies,
+  type WaitSettings,
+  withoutCredentials,
+} from './lib/wait-for-dependencies';
+export {
   BODY_LIMIT_BYTES,
   createServiceApp,
   createServiceHttpAdapter,
@@ -8,4 +15,4 @@ export {
   type ServiceAppOptions,
   type ServiceConfig,
 } from './lib/service-app';
-export { ShutdownConfig, validateShutdownConfig } from './lib/shutdown.config';
+export { LifecycleConfig, validateLifecycleConfig } from './lib/lifecycle.config';

@@ -163,4 +163,37 @@ describe('NATS restarted mid-run', () => {
       ).status,
     ).toBe(401);
   }, 60_000);
+
+  it('starts a service while NATS is down: it waits, says so once, and serves once NATS is back', async () => {
+    const inventory = cluster.apps.inventory;
+    await inventory.stop();
+    await cluster.nats.halt();
+    try {
+      inventory.spawn();
+      await eventually(
+        async () =>
+          Promise.resolve(inventory.output.some((line) => line.includes('inventory: waiting up to'))),
+        15_000,
+        () => `inventory never said it waits for NATS; its last lines:\n${inventory.output.join('\n')}`,
+      );
+      // still waiting, not exited, well after NATS refused its first connect
+      await new Promise((done) => setTimeout(done, 1000));
+      expect(inventory.isRunning).toBe(true);
+    } finally {
+      await cluster.nats.resume();
+    }
+
+    await inventory.waitHealthy(30_000);
+    expect(
+      inventory.output.filter((line) => /^inventory: waiting up to \d+ s for NATS at tls:/.test(line)),
+    ).toHaveLength(1);
+    expect(inventory.output.some((line) => /^inventory: NATS at tls:\S+ answered after/.test(line))).toBe(
+      true,
+    );
+    const placed = await relay.placeOrder(buyer.accessToken, [{ sku, quantity: 1 }]);
+    expect(placed.status).toBe(201);
+    ids.push(placed.body.id);
+    await expectSettled(relay, adminToken, sku, initial, ids);
+    expect(cluster.deadApps()).toEqual([]);
+  }, 90_000);
 });

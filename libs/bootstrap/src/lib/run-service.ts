@@ -1,17 +1,30 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from '@nestjs/common';
 
+import { isNatsUnreachable, probeNats } from '@relay/auth';
 import { type ConfigValidator, exitOnInvalidEnvironment, InvalidEnvironmentError } from '@relay/config';
+import { isDatabaseUnavailable, probePostgres } from '@relay/database';
 import { startTracing } from '@relay/observability';
 
 import { GracefulShutdown, type ShutdownSettings } from './graceful-shutdown';
+import { validateLifecycleConfig } from './lifecycle.config';
 import type { ServiceConfig } from './service-app';
-import { validateShutdownConfig } from './shutdown.config';
+import {
+  type Dependency,
+  StartupError,
+  waitForDependencies,
+  withoutCredentials,
+} from './wait-for-dependencies';
+
+// one attempt's bound, and the pause before the next while a server is not up yet
+const PROBE_TIMEOUT_MS = 2000;
+const RETRY_MS = 500;
 
 /**
  * The whole of a service's `main.ts`: validates the environment (one line and exit 1 when bad),
- * builds the app, then `init()` before `startAllMicroservices()` (so global enhancers cover NATS
- * handlers) and listens on every interface. A start-up failure exits 1 naming the service. Once
+ * waits for its PostgreSQL server (when `DATABASE_URL` is set) and NATS to answer (up to
+ * `STARTUP_WAIT_MS` each: a stack started at once, a server restarting), builds the app, then
+ * `init()` before `startAllMicroservices()` (so global enhancers cover NATS handlers) and listens on every interface. A start-up failure exits 1 naming the service. Once
  * listening, SIGTERM or SIGINT shuts it down gracefully ({@link GracefulShutdown}) and exits 0.
  */
 export function runService<T extends ServiceConfig>(
@@ -20,23 +33,62 @@ export function runService<T extends ServiceConfig>(
   createApp: (config: T) => Promise<NestFastifyApplication>,
 ): void {
   const config = exitOnInvalidEnvironment(validate);
-  const shutdownConfig = exitOnInvalidEnvironment(validateShutdownConfig);
+  const lifecycle = exitOnInvalidEnvironment(validateLifecycleConfig);
   const shutdown: ShutdownSettings = {
-    graceMs: shutdownConfig.SHUTDOWN_GRACE_MS,
-    timeoutMs: shutdownConfig.SHUTDOWN_TIMEOUT_MS,
+    graceMs: lifecycle.SHUTDOWN_GRACE_MS,
+    timeoutMs: lifecycle.SHUTDOWN_TIMEOUT_MS,
   };
   // before the app exists, so every span it opens has an SDK behind it (when an endpoint is set)
   startTracing(name);
-  start(config, shutdown, createApp).catch((error: unknown) => {
-    // a setting found wrong only at start (e.g. the bootstrap admin) is one line, like validation's
-    if (error instanceof InvalidEnvironmentError) {
-      process.stderr.write(`${error.message}\n`);
+  const log = (line: string): void => void process.stderr.write(`${name}: ${line}\n`);
+  waitForDependencies(dependenciesOf(name, config), {
+    waitMs: lifecycle.STARTUP_WAIT_MS,
+    retryMs: RETRY_MS,
+    log,
+  })
+    .then(() => start(config, shutdown, createApp))
+    .catch((error: unknown) => {
+      // a setting found wrong only at start (e.g. the bootstrap admin) is one line, like validation's
+      if (error instanceof InvalidEnvironmentError) {
+        process.stderr.write(`${error.message}\n`);
+        process.exit(1);
+      }
+      // a server that is not there, or refuses this service, is one line too
+      const detail =
+        error instanceof StartupError
+          ? error.message
+          : error instanceof Error
+            ? (error.stack ?? error.message)
+            : String(error);
+      process.stderr.write(`${name} failed to start: ${detail}\n`);
       process.exit(1);
-    }
-    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    process.stderr.write(`${name} failed to start: ${detail}\n`);
-    process.exit(1);
-  });
+    });
+}
+
+/** The servers service `name` needs before its app can start: its PostgreSQL (when not embedded), then NATS. */
+export function dependenciesOf(name: string, config: ServiceConfig): Dependency[] {
+  const natsServer: Dependency = {
+    name: `NATS at ${withoutCredentials(config.NATS_URL)}`,
+    probe: () =>
+      probeNats(
+        {
+          url: config.NATS_URL,
+          name,
+          tlsCaFile: config.NATS_TLS_CA_FILE,
+          nkeySeedFile: config.NATS_NKEY_SEED_FILE,
+        },
+        PROBE_TIMEOUT_MS,
+      ),
+    isTransient: isNatsUnreachable,
+  };
+  const databaseUrl = config.DATABASE_URL;
+  if (databaseUrl === undefined) return [natsServer];
+  const database: Dependency = {
+    name: `PostgreSQL at ${withoutCredentials(databaseUrl)}`,
+    probe: () => probePostgres(databaseUrl, PROBE_TIMEOUT_MS),
+    isTransient: isDatabaseUnavailable,
+  };
+  return [database, natsServer];
 }
 
 async function start<T extends ServiceConfig>(

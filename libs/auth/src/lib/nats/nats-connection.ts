@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 
-import { type ConnectionOptions, nkeyAuthenticator } from 'nats';
+import { connect, type ConnectionOptions, nkeyAuthenticator } from 'nats';
 
 /** Where, and as whom, a service connects to NATS. */
 export interface NatsConnectionSettings {
@@ -54,4 +54,43 @@ export function natsConnectionOptions(settings: NatsConnectionSettings): Connect
 
 function readSeed(file: string): Uint8Array {
   return new TextEncoder().encode(readFileSync(file, 'utf8').trim());
+}
+
+// a server not there yet (starting, restarting, its name not in DNS yet), not refused credentials or TLS
+const UNREACHABLE: ReadonlySet<string> = new Set([
+  'CONNECTION_REFUSED',
+  'CONNECTION_TIMEOUT',
+  'TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
+
+/**
+ * Connects once as the service would (TLS, NKey identity), without reconnecting, waits for the
+ * server's answer to a ping and closes: resolves when the bus takes this service, rejects with
+ * nats.js's error when it does not (see {@link isNatsUnreachable}).
+ */
+export async function probeNats(settings: NatsConnectionSettings, timeoutMs: number): Promise<void> {
+  const connection = await connect({
+    ...natsConnectionOptions(settings),
+    reconnect: false,
+    timeout: timeoutMs,
+  });
+  try {
+    await connection.flush();
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Whether a failed connect says the server is not there (yet), rather than refusing this service. */
+export function isNatsUnreachable(error: unknown): boolean {
+  const { code } = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown };
+  return typeof code === 'string' && UNREACHABLE.has(code);
 }

@@ -1,10 +1,18 @@
 import { createConfigValidator, IsIntegerInRange } from '@relay/config';
 
 /**
- * How an app shuts down on SIGTERM or SIGINT (see `GracefulShutdown`). Every app reads these besides
- * its own variables.
+ * How an app starts and how it shuts down on SIGTERM or SIGINT (see `waitForDependencies`,
+ * `GracefulShutdown`). Every app reads these besides its own variables.
  */
-export class ShutdownConfig {
+export class LifecycleConfig {
+  /**
+   * How long the app waits at start for each server it needs (its PostgreSQL when `DATABASE_URL` is
+   * set, NATS) while it is not up yet, before it exits 1 with one line naming it. 0: no wait.
+   * Default: 30000 ms.
+   */
+  @IsIntegerInRange(0, 600_000, 'STARTUP_WAIT_MS must be an integer between 0 and 600000 (milliseconds)')
+  STARTUP_WAIT_MS: number = 30_000;
+
   /**
    * How long the app keeps serving after it has turned not-ready, before it stops taking requests: the
    * time a load balancer needs to see `/health/ready` fail (its probe interval times its failure
@@ -22,5 +30,5 @@ export class ShutdownConfig {
   SHUTDOWN_TIMEOUT_MS: number = 6500;
 }
 
-/** Validates the shutdown variables of `process.env`-like input (one line naming the first bad one). */
-export const validateShutdownConfig = createConfigValidator(ShutdownConfig);
+/** Validates the start and shutdown variables of `process.env`-like input (one line naming the first bad one). */
+export const validateLifecycleConfig = createConfigValidator(LifecycleConfig);
