@@ -42,7 +42,7 @@ const KINDS: readonly string[] = ['jti', 'sid', 'sub'];
  * `lost` within {@link FEED_SILENCE_LIMIT_MS} + 150 ms, inside 1 s. Resolves once the replay is complete.
  */
 export async function watchRevocations(
-  client: RelayNatsClient,
+  client: Pick<RelayNatsClient, 'connection'>,
   bucket: string,
   sink: RevocationSink,
   { initialSyncTimeoutMs, createBucket }: WatchRevocationsOptions,
@@ -55,9 +55,13 @@ export async function watchRevocations(
   const kv = await connection
     .jetstream({ checkAPI: false })
     .views.kv(bucket, { history: 1, ttl: MAX_ACCESS_TOKEN_TTL_SECONDS * 1000, bindOnly: !createBucket });
-  let markInitialized = (): void => undefined;
-  const initialized = new Promise<void>((resolve) => (markInitialized = resolve));
-  const watchOptions: KvWatchOptions = { key: '>', initializedFn: () => markInitialized() };
+  // settled by the end of the replay, or by the feed's loss during it: then this attempt fails at
+  // once (the caller retries), not at the replay's timeout
+  let endReplay = (_lost?: Error): void => undefined;
+  const initialized = new Promise<void>((resolve, reject) => {
+    endReplay = (lost) => (lost === undefined ? resolve() : reject(lost));
+  });
+  const watchOptions: KvWatchOptions = { key: '>', initializedFn: () => endReplay() };
   const watcher = await kv.watch(watchOptions).catch((error: unknown) => {
     if (!createBucket && error instanceof Error && error.message === 'stream not found') {
       throw new Error('not created yet: the issuer creates it', { cause: error });
@@ -69,6 +73,7 @@ export async function watchRevocations(
     if (stopped) return;
     feed.stop();
     sink.lost();
+    endReplay(new Error(`the feed of ${bucket} was lost during its replay`));
   };
   void (async () => {
     for await (const entry of watcher) applyEntry(entry, sink);

@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+
+import { connect, type NatsConnection } from 'nats';
+
+import { type RevocationEntry, revocationKey } from '@relay/contracts';
+import {
+  createRevocationBucket,
+  type NatsServer,
+  startNatsServer,
+  startTcpProxy,
+  type TcpProxy,
+} from '@relay/testing';
+
+import { type RevocationSink, watchRevocations } from './revocation-feed';
+
+// enough entries that the replay is still arriving when the first one is applied
+const ENTRIES = 20_000;
+const REPLAY_TIMEOUT_MS = 10_000;
+
+describe(watchRevocations.name, () => {
+  const bucket = `relay-revocations-feed-${randomUUID().slice(0, 8)}`;
+  let nats: NatsServer;
+  let writer: NatsConnection;
+
+  beforeAll(async () => {
+    nats = await startNatsServer({ jetstream: true });
+    writer = await connect({ servers: nats.url });
+    const kv = await createRevocationBucket(writer, bucket);
+    const at = Math.floor(Date.now() / 1000);
+    for (let start = 0; start < ENTRIES; start += 1000) {
+      await Promise.all(
+        Array.from({ length: 1000 }, (_, index) => {
+          const entry: RevocationEntry = { kind: 'jti', id: `jti-${start + index}`, at };
+          return kv.put(revocationKey(entry), JSON.stringify(entry));
+        }),
+      );
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    await writer?.close();
+    await nats?.stop();
+  });
+
+  describe('through a proxy', () => {
+    let proxy: TcpProxy;
+    let reader: NatsConnection;
+
+    beforeEach(async () => {
+      proxy = await startTcpProxy(nats.port);
+      reader = await connect({ servers: `127.0.0.1:${proxy.port}` });
+    });
+
+    afterEach(async () => {
+      await reader.close();
+      await proxy.stop();
+    });
+
+    it('replays every entry, then resolves', async () => {
+      let applied = 0;
+      const feed = await watchRevocations(
+        { connection: () => Promise.resolve(reader) },
+        bucket,
+        { apply: () => (applied += 1), remove: () => undefined, lost: () => undefined },
+        { initialSyncTimeoutMs: REPLAY_TIMEOUT_MS, createBucket: false },
+      );
+      feed.stop();
+
+      expect(applied).toBe(ENTRIES);
+    }, 30_000);
+
+    it('fails as soon as the feed is lost during its replay, not at the replay timeout', async () => {
+      let applied = 0;
+      let lostAt: number | undefined;
+      let cutAt: number | undefined;
+      const sink: RevocationSink = {
+        apply: () => {
+          applied += 1;
+          if (cutAt === undefined) {
+            // a partition: bytes held both ways, no socket closed; the feed's probe must notice
+            cutAt = Date.now();
+            proxy.cut();
+          }
+        },
+        remove: () => undefined,
+        lost: () => (lostAt = Date.now()),
+      };
+
+      const outcome = await watchRevocations({ connection: () => Promise.resolve(reader) }, bucket, sink, {
+        initialSyncTimeoutMs: REPLAY_TIMEOUT_MS,
+        createBucket: false,
+      }).then(
+        (feed) => {
+          feed.stop();
+          return `resolved after ${applied} of ${ENTRIES} entries`;
+        },
+        (error: Error) => error.message,
+      );
+      const failedAt = Date.now();
+
+      expect(outcome).toBe(`the feed of ${bucket} was lost during its replay`);
+      expect(applied).toBeLessThan(ENTRIES);
+      expect(lostAt).toBeDefined();
+      // the probe's silence limit (700 ms) and a tick, not the 10 s replay timeout
+      expect(failedAt - (cutAt ?? 0)).toBeLessThan(3000);
+    }, 30_000);
+  });
+});
