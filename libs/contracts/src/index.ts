@@ -25,5 +25,6 @@ export {
   type RevocationKind,
 } from './lib/auth/auth-events';
 export { describeError } from './lib/errors/describe-error';
+export { isSocketFailure } from './lib/errors/socket-failure';
 export { isRpcError, type RpcError } from './lib/rpc/rpc-error';
 export { IDEMPOTENCY_KEY_HEADER, MessageHeaders } from './lib/rpc/message-headers';

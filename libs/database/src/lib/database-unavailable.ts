@@ -1,5 +1,7 @@
 import { ServiceUnavailableException } from '@nestjs/common';
 
+import { isSocketFailure } from '@relay/contracts';
+
 // SQLSTATEs of a server that cannot answer now: shutting down, crashed, starting, out of connections,
 // or a statement ended by statement_timeout / a transaction by idle_in_transaction_session_timeout
 const UNAVAILABLE_SQLSTATES: ReadonlySet<string> = new Set([
@@ -9,17 +11,6 @@ const UNAVAILABLE_SQLSTATES: ReadonlySet<string> = new Set([
   '53300',
   '57014',
   '25P03',
-]);
-// the socket's own failures (no SQLSTATE): the server is not there
-const NETWORK_ERRORS: ReadonlySet<string> = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
 ]);
 // pg's and pg-pool's own words for a connection lost or never made
 const CONNECTION_LOST =
@@ -44,7 +35,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   const { code, message } = error as { code?: unknown; message?: unknown };
   if (typeof code === 'string') {
     // SQLSTATE class 08: connection exception
-    if (code.startsWith('08') || UNAVAILABLE_SQLSTATES.has(code) || NETWORK_ERRORS.has(code)) return true;
+    // or the socket's own failure (no SQLSTATE): the server is not there
+    if (code.startsWith('08') || UNAVAILABLE_SQLSTATES.has(code) || isSocketFailure(code)) return true;
   }
   return typeof message === 'string' && CONNECTION_LOST.test(message);
 }

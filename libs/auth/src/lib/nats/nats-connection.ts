@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 
 import { connect, type ConnectionOptions, nkeyAuthenticator } from 'nats';
 
+import { isSocketFailure } from '@relay/contracts';
+
 /** Where, and as whom, a service connects to NATS. */
 export interface NatsConnectionSettings {
   /** NATS server URL(s), comma-separated. */
@@ -32,6 +34,10 @@ export function natsConnectionOptions(settings: NatsConnectionSettings): Connect
     name: settings.name,
     inboxPrefix: settings.inboxPrefix ?? defaultInboxPrefix(settings.name),
     maxReconnectAttempts: -1,
+    // nats.js gives up for good after the same authorization error twice: a server restarted with a
+    // configuration that lacks this identity for a moment would leave the service off the bus until
+    // its own restart, refusing every token (its liveness still fine)
+    ignoreAuthErrorAbort: true,
     // back within a quarter second of the server: revocations wait on it (CONTRACT: 1 s); nats.js
     // adds up to 1 s of random delay to a TLS reconnect by default
     reconnectTimeWait: 250,
@@ -56,20 +62,8 @@ function readSeed(file: string): Uint8Array {
   return new TextEncoder().encode(readFileSync(file, 'utf8').trim());
 }
 
-// a server not there yet (starting, restarting, its name not in DNS yet), not refused credentials or TLS
-const UNREACHABLE: ReadonlySet<string> = new Set([
-  'CONNECTION_REFUSED',
-  'CONNECTION_TIMEOUT',
-  'TIMEOUT',
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
-]);
+// nats.js's own codes for a server that did not answer (beside the socket's: see isSocketFailure)
+const UNANSWERED: ReadonlySet<string> = new Set(['CONNECTION_REFUSED', 'CONNECTION_TIMEOUT', 'TIMEOUT']);
 
 /**
  * Connects once as the service would (TLS, NKey identity), without reconnecting, waits for the
@@ -92,5 +86,5 @@ export async function probeNats(settings: NatsConnectionSettings, timeoutMs: num
 /** Whether a failed connect says the server is not there (yet), rather than refusing this service. */
 export function isNatsUnreachable(error: unknown): boolean {
   const { code } = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown };
-  return typeof code === 'string' && UNREACHABLE.has(code);
+  return isSocketFailure(code) || (typeof code === 'string' && UNANSWERED.has(code));
 }
