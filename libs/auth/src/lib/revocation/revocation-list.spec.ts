@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { Test, type TestingModule } from '@nestjs/testing';
 
-import { type RevocationEntry, revocationKey } from '@relay/contracts';
+import { MAX_ACCESS_TOKEN_TTL_SECONDS, type RevocationEntry, revocationKey } from '@relay/contracts';
 import { createTestIssuer, getFreePort, type JwksServer, msUntil, NatsTestClient } from '@relay/testing';
 
 import { NATS_URL, type ProbeApp, startProbeApp } from '../../test-support/probe-app';
@@ -155,6 +155,28 @@ describe(RevocationList.name, () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(await verdicts(app, between)).toEqual([401, { status: 401, message: expect.any(String) }]);
     expect(app.app.get(RevocationList).subjectNotBefore(subject)).toBe(newer.at);
+  });
+
+  it('forgets the entries the bucket’s TTL has dropped every 10 minutes, without waiting for a replay', async () => {
+    let clockOffsetMs = 0;
+    const moduleRef = await compileWithoutBus('revocation-prune', () => new Date(Date.now() + clockOffsetMs));
+    moduleRef.useLogger(false);
+    const app = await moduleRef.init();
+    try {
+      const list = app.get(RevocationList);
+      const now = Math.floor(Date.now() / 1000);
+      // a block written a minute before the longest token's lifetime runs out
+      list.apply({ kind: 'sub', id: 'u-old', at: now - MAX_ACCESS_TOKEN_TTL_SECONDS + 60 });
+      list.apply({ kind: 'sub', id: 'u-fresh', at: now });
+
+      clockOffsetMs = 11 * 60 * 1000;
+      list.apply({ kind: 'jti', id: randomUUID(), at: now + 11 * 60 });
+
+      expect(list.subjectNotBefore('u-old')).toBeUndefined();
+      expect(list.subjectNotBefore('u-fresh')).toBe(now);
+    } finally {
+      await app.close();
+    }
   });
 
   it('warns once while the bucket is unreachable, and logs an error once it has been for 30 s', async () => {

@@ -28,6 +28,8 @@ const INITIAL_SYNC_TIMEOUT_MS = 5000;
 const PERSISTENT_FAILURE_MS = 30_000;
 // CONTRACT.md "The bus is closed": an entry dated further ahead than this is refused
 const MAX_FUTURE_SECONDS = 30;
+// While the list stays in sync nothing replays it: entries past the bucket's TTL are dropped this often
+const PRUNE_INTERVAL_MS = 10 * 60 * 1000;
 
 /**
  * Revoked token ids, ended sessions and blocked subjects, mirrored from the JetStream KV bucket
@@ -57,6 +59,7 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
   private failingSinceMs?: number;
   private loggedFailure: 'none' | 'warn' | 'error' = 'none';
   private readonly nowMs: () => number;
+  private lastPrunedMs: number;
 
   constructor(
     @Inject(AUTH_MODULE_OPTIONS) options: AuthModuleOptions,
@@ -67,6 +70,7 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
     this.mayCreateBucket = resolved.createRevocationBucket;
     this.isLastKnownEnough = resolved.revocationOutage === 'last-known';
     this.nowMs = epochMsClock(options.clock);
+    this.lastPrunedMs = this.nowMs();
   }
 
   /**
@@ -108,6 +112,8 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
     }
     const current = this.entries[entry.kind].get(entry.id);
     this.entries[entry.kind].set(entry.id, Math.max(current ?? entry.at, entry.at));
+    // a service in sync for weeks would otherwise keep every logout it ever heard of
+    if (this.nowMs() - this.lastPrunedMs >= PRUNE_INTERVAL_MS) this.prune();
     this.changes += 1;
   }
 
@@ -199,7 +205,8 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
 
   // the bucket's TTL drops old entries without telling watchers; mirror that in memory
   private prune(): void {
-    const oldest = this.nowMs() / 1000 - MAX_ACCESS_TOKEN_TTL_SECONDS;
+    this.lastPrunedMs = this.nowMs();
+    const oldest = this.lastPrunedMs / 1000 - MAX_ACCESS_TOKEN_TTL_SECONDS;
     for (const map of Object.values(this.entries)) {
       for (const [id, at] of map) if (at < oldest) map.delete(id);
     }
