@@ -48,6 +48,8 @@ export interface LoginAttempt {
   failed(): Promise<void>;
   /** The password was right: withdraws the attempt and clears the account's counters. */
   succeeded(): Promise<void>;
+  /** No password was checked (the database or the Argon2 gate refused: a 503): withdraws the attempt. */
+  abandoned(): Promise<void>;
 }
 
 /**
@@ -94,6 +96,7 @@ export class LoginAttempts {
       retryAfterSeconds,
       failed: () => this.prune(keys, now),
       succeeded: () => this.failures.delete(ids, [accountAndAddressKey, accountOnlyKey]),
+      abandoned: () => this.failures.delete(ids),
     };
   }
 

@@ -265,6 +265,27 @@ describe.each(testDatabaseBackends(AUTH_MIGRATIONS))('SessionsService on $name',
     expect(elsewhere.token_type).toBe('Bearer');
   });
 
+  it('does not count a login it could not check (the database failed) against the throttle', async () => {
+    await users.register('heidi@example.com', 'heidi password');
+    // a real failure of the database on the password check's side: the users table is not there
+    await db.query('ALTER TABLE users RENAME TO users_away');
+    try {
+      for (let i = 0; i < 10; i += 1) {
+        const refused = await sessions
+          .login('heidi@example.com', 'heidi password', '192.0.2.9')
+          .catch((e: unknown) => e);
+        expect(refused).not.toBeInstanceOf(UnauthorizedException);
+        expect(refused).not.toBeInstanceOf(LoginThrottledException);
+      }
+    } finally {
+      await db.query('ALTER TABLE users_away RENAME TO users');
+    }
+
+    const login = await sessions.login('heidi@example.com', 'heidi password', '192.0.2.9');
+
+    expect(login.token_type).toBe('Bearer');
+  });
+
   // SECURITY P4: an unknown email costs the same Argon2id check as a wrong password (counted, not timed)
   it('checks a password once for an unknown email as for a wrong password, with the same answer', async () => {
     const verify = jest.spyOn(PasswordHasher.prototype, 'verify');

@@ -14,7 +14,7 @@ import { USER_CLIENT_ID } from '../tokens/user-scopes';
 import { PasswordHasher } from '../users/password-hasher';
 import { normaliseEmail, type User } from '../users/user';
 import { UsersRepository } from '../users/users.repository';
-import { LoginAttempts, LoginThrottledException } from './login-attempts';
+import { type LoginAttempt, LoginAttempts, LoginThrottledException } from './login-attempts';
 import { generateRefreshToken, hashRefreshToken } from './refresh-token';
 import { type NewRefreshToken, RefreshTokensRepository } from './refresh-tokens.repository';
 import type { TokenPairResponse } from './token-pair';
@@ -48,11 +48,16 @@ export class SessionsService {
     // counted and checked before the password, so a right guess while throttled learns nothing
     const attempt = await this.attempts.begin(account, clientAddress);
     if (attempt.retryAfterSeconds > 0) throw new LoginThrottledException(attempt.retryAfterSeconds);
-    const user = await this.users.findByEmail(account);
-    const isPasswordRight =
-      user === undefined
-        ? await this.hasher.verifyNothing(password)
-        : await this.hasher.verify(user.passwordHash, password);
+    const { user, isPasswordRight } = await checkedOrAbandoned(attempt, async () => {
+      const found = await this.users.findByEmail(account);
+      return {
+        user: found,
+        isPasswordRight:
+          found === undefined
+            ? await this.hasher.verifyNothing(password)
+            : await this.hasher.verify(found.passwordHash, password),
+      };
+    });
     if (user === undefined || !isPasswordRight || user.blockedAt !== null) {
       await attempt.failed();
       throw new UnauthorizedException(INVALID_CREDENTIALS);
@@ -117,7 +122,7 @@ export class SessionsService {
     const user = await this.callingUser(principal);
     const attempt = await this.attempts.begin(user.email, clientAddress);
     if (attempt.retryAfterSeconds > 0) throw new LoginThrottledException(attempt.retryAfterSeconds);
-    if (!(await this.hasher.verify(user.passwordHash, currentPassword))) {
+    if (!(await checkedOrAbandoned(attempt, () => this.hasher.verify(user.passwordHash, currentPassword)))) {
       await attempt.failed();
       throw new UnauthorizedException(INVALID_CURRENT_PASSWORD);
     }
@@ -250,5 +255,19 @@ export class SessionsService {
       token_type: 'Bearer',
       expires_in: issued.expiresIn,
     };
+  }
+}
+
+/**
+ * The password check of `attempt`; when it cannot be made (the database, or the Argon2 gate's 503
+ * under a flood), the attempt is withdrawn before the error goes on: a user told to retry later is
+ * not throttled for having been refused.
+ */
+async function checkedOrAbandoned<T>(attempt: LoginAttempt, check: () => Promise<T>): Promise<T> {
+  try {
+    return await check();
+  } catch (error) {
+    await attempt.abandoned().catch(() => undefined);
+    throw error;
   }
 }
