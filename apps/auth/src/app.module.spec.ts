@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
 
 import { createServiceApp } from '@relay/bootstrap';
 
@@ -753,6 +754,29 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
         aud: ['inventory'],
         roles: [],
         scope: 'inventory:read',
+      });
+    });
+
+    // a token from a replica with a longer ACCESS_TOKEN_TTL: valid, but older than this one's TTL, so
+    // no token dated like it could be signed here
+    it('refuses with invalid_grant to exchange a token older than its own ACCESS_TOKEN_TTL', async () => {
+      await register('oscar@example.com');
+      const user = await tokensFor('oscar@example.com');
+      const { SigningKeysService } = await import('./keys/signing-keys.service');
+      const { TokenIssuer } = await import('./tokens/token-issuer.service');
+      const { kid, privateKey } = await app.get(SigningKeysService).signingKey();
+      const now = Math.floor(Date.now() / 1000);
+      const iat = now - app.get(TokenIssuer).defaultTtlSeconds - 60;
+      const older = await new SignJWT({ ...decodeJwt(user.access), iat, exp: now + 300, jti: randomUUID() })
+        .setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt' })
+        .sign(privateKey);
+
+      const reply = await exchange(older);
+
+      expect(reply.status).toBe(400);
+      expect(reply.body).toEqual({
+        error: 'invalid_grant',
+        error_description: 'subject_token is too old to be exchanged',
       });
     });
 

@@ -40,6 +40,11 @@ export class TokenExchangeGrant {
     const audience = readRequestedAudience(params, this.issuer.resourceAudiences);
     if (audience === undefined) throw new OAuthError('invalid_request', 'audience is required');
     const subject = await this.verifySubject(subjectToken);
+    // older than this instance's ACCESS_TOKEN_TTL (another replica's may be longer): a token dated
+    // like it would be born expired
+    if (subject.issuedAt + this.issuer.defaultTtlSeconds <= Math.floor(Date.now() / 1000)) {
+      throw new OAuthError('invalid_grant', 'subject_token is too old to be exchanged');
+    }
     const requestedScopes = readScopes(params);
     const scopes = narrowScopes(subject.scopes, requestedScopes);
     const issued = await this.issuer.issue(
