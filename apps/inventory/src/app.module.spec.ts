@@ -423,6 +423,18 @@ describe('inventory app (HTTP + NATS)', () => {
       expect(unknown.statusCode).toBe(404);
     });
 
+    it('GET /inventory/:sku answers a sku no sku can be (a NUL, a space, too long) as the client error it is', async () => {
+      for (const sku of ['%00', 'sku%00apple', 'sku%20apple', 'x'.repeat(65), '%E2%80%AE']) {
+        const response = await app.inject({
+          method: 'GET',
+          url: `/inventory/${sku}`,
+          headers: bearer(customerToken),
+        });
+
+        expect([400, 404]).toContain(response.statusCode);
+      }
+    });
+
     it('PUT /inventory/:sku is admin only', async () => {
       const response = await app.inject({
         method: 'PUT',

@@ -300,6 +300,20 @@ describe('orders app (HTTP + NATS)', () => {
       expect(await eventually(async () => (await orderRow(id)).acknowledged !== null)).toBe(true);
     });
 
+    it("records the event for an order's lines of one sku, which inventory adds up past a line's 1000", async () => {
+      const id = await confirmedOrderWithoutAcknowledgement();
+      const client = await NatsTestClient.connect(bed.natsUrl);
+      try {
+        // POST /orders took [{sku, 600}, {sku, 600}]; inventory reserved and reports {sku, 1200}
+        const event = { orderId: id, userId: 'alice', items: [{ sku: newSku(0), quantity: 1200 }] };
+        await client.emit(InventorySubjects.reserved, event, { headers: bearer(alice) });
+
+        expect(await eventually(async () => (await orderRow(id)).acknowledged !== null)).toBe(true);
+      } finally {
+        await client.close();
+      }
+    });
+
     it("records the event sent with inventory's own token (scope orders:acknowledge)", async () => {
       bed.inventory.eventToken = bed.issuer.mintAccessToken({
         claims: {

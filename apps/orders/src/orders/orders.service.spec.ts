@@ -301,6 +301,30 @@ describe.each(testDatabaseBackends(ordersMigrations))(`${OrdersService.name} on 
     expect(second.status).toBe('confirmed');
   });
 
+  it('has a repeat wait for the first request with ever fewer reads, not one every 50 ms', async () => {
+    const { service } = createService(
+      async (request) => {
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        return { orderId: request.orderId, reserved: true };
+      },
+      { ORDERS_RPC_TIMEOUT_MS: 3000 },
+    );
+    const first = service.create(alice, apples, 'key-slow');
+    await eventually(async () => (await service.listForCaller(alice)).length === 1);
+    const reads = jest.spyOn(repository, 'find');
+
+    try {
+      const repeat = await service.create(alice, apples, 'key-slow');
+
+      expect(repeat.status).toBe('confirmed');
+      expect(repeat.id).toBe((await first).id);
+      // 50, 100, 200, 400, 500 ms…: a handful of reads over the 1.5 s, where a fixed 50 ms made about 30
+      expect(reads.mock.calls.length).toBeLessThanOrEqual(10);
+    } finally {
+      reads.mockRestore();
+    }
+  });
+
   it('answers a repeat of a rejected order with the same rejection', async () => {
     const { service, inventory } = createService(() =>
       Promise.reject(new RpcCallError(409, 'insufficient_stock')),

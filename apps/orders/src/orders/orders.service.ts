@@ -23,7 +23,10 @@ import type { Order, OrderFailureReason } from './order';
 import { OrdersRepository } from './orders.repository';
 import { ReleaseSweeper } from './release-sweeper';
 
-const POLL_INTERVAL_MS = 50;
+// A repeat waiting for its first request's answer reads the order again after 50 ms, then twice as
+// long each time up to half a second: a storm of retries must not take the database's connections
+const FIRST_POLL_MS = 50;
+const MAX_POLL_MS = 500;
 
 /** Order rules: stored `pending` before inventory is asked, always left in a final, true state. */
 @Injectable()
@@ -141,9 +144,10 @@ export class OrdersService {
   private async awaitFinal(order: Order): Promise<Order> {
     const deadline = Date.now() + this.rpcTimeoutMs + 1000;
     let current = order;
-    while (current.status === 'pending' && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+    for (let pollMs = FIRST_POLL_MS; current.status === 'pending' && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(pollMs, deadline - Date.now())));
       current = (await this.orders.find(order.id)) ?? current;
+      pollMs = Math.min(pollMs * 2, MAX_POLL_MS);
     }
     return current;
   }

@@ -1,7 +1,39 @@
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsString, IsUUID, MaxLength, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsInt,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 
-import { type InventoryReservedEvent, MAX_ORDER_ITEMS, StockItemDto } from '@relay/contracts';
+import {
+  type InventoryReservedEvent,
+  MAX_ITEM_QUANTITY,
+  MAX_ORDER_ITEMS,
+  SKU_PATTERN,
+  type StockItem,
+} from '@relay/contracts';
+
+/**
+ * One line of the event: what inventory reserved for a sku. Inventory adds up an order's lines of the
+ * same sku, so one line may hold every line's quantity (fifty lines of 1000).
+ */
+export class ReservedItemDto implements StockItem {
+  @IsString()
+  @Matches(SKU_PATTERN)
+  sku!: string;
+
+  @IsInt()
+  @Min(1)
+  @Max(MAX_ITEM_QUANTITY * MAX_ORDER_ITEMS)
+  quantity!: number;
+}
 
 /** `inventory.reserved` event payload as validated by orders. */
 export class InventoryReservedDto implements InventoryReservedEvent {
@@ -15,6 +47,6 @@ export class InventoryReservedDto implements InventoryReservedEvent {
   @IsArray()
   @ArrayMaxSize(MAX_ORDER_ITEMS)
   @ValidateNested({ each: true })
-  @Type(() => StockItemDto)
-  items!: StockItemDto[];
+  @Type(() => ReservedItemDto)
+  items!: ReservedItemDto[];
 }
