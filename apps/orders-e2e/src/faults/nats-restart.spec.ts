@@ -164,6 +164,30 @@ describe('NATS restarted mid-run', () => {
     ).toBe(401);
   }, 60_000);
 
+  it('stops at once on SIGTERM while it waits for NATS at start (as a container PID 1 too)', async () => {
+    const inventory = cluster.apps.inventory;
+    await inventory.stop();
+    await cluster.nats.halt();
+    try {
+      inventory.spawn();
+      await eventually(
+        async () =>
+          Promise.resolve(inventory.output.some((line) => line.includes('inventory: waiting up to'))),
+        15_000,
+        () => `inventory never said it waits for NATS; its last lines:\n${inventory.output.join('\n')}`,
+      );
+      const stoppedAt = Date.now();
+      await inventory.stop(5000);
+
+      // its own handler's exit (143), not the default action a PID 1 never takes, and not after 5 s
+      expect(inventory.exit).toBe('code 143');
+      expect(Date.now() - stoppedAt).toBeLessThan(3000);
+    } finally {
+      await cluster.nats.resume();
+    }
+    await inventory.start();
+  }, 60_000);
+
   it('starts a service while NATS is down: it waits, says so once, and serves once NATS is back', async () => {
     const inventory = cluster.apps.inventory;
     await inventory.stop();

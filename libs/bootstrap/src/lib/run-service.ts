@@ -40,6 +40,11 @@ export function runService<T extends ServiceConfig>(
   };
   // before the app exists, so every span it opens has an SDK behind it (when an endpoint is set)
   startTracing(name);
+  // Until the app listens, SIGTERM or SIGINT ends it at once: it has accepted nothing yet. Said out
+  // loud because node as a container's PID 1 ignores a signal it has no handler for, and would sit
+  // out `docker stop` through the wait for its servers.
+  const exitAtOnce = (signal: NodeJS.Signals): void => process.exit(signal === 'SIGINT' ? 130 : 143);
+  process.on('SIGTERM', exitAtOnce).on('SIGINT', exitAtOnce);
   const log = (line: string): void => void process.stderr.write(`${name}: ${line}\n`);
   waitForDependencies(dependenciesOf(name, config), {
     waitMs: lifecycle.STARTUP_WAIT_MS,
@@ -47,6 +52,10 @@ export function runService<T extends ServiceConfig>(
     log,
   })
     .then(() => start(config, shutdown, createApp))
+    .then((graceful) => {
+      process.off('SIGTERM', exitAtOnce).off('SIGINT', exitAtOnce);
+      graceful.exitOnSignals();
+    })
     .catch((error: unknown) => {
       // a setting found wrong only at start (e.g. the bootstrap admin) is one line, like validation's
       if (error instanceof InvalidEnvironmentError) {
@@ -91,11 +100,12 @@ export function dependenciesOf(name: string, config: ServiceConfig): Dependency[
   return [database, natsServer];
 }
 
+/** Builds, initialises and starts the app; answers its graceful shutdown, to be armed once it listens. */
 async function start<T extends ServiceConfig>(
   config: T,
   settings: ShutdownSettings,
   createApp: (config: T) => Promise<NestFastifyApplication>,
-): Promise<void> {
+): Promise<GracefulShutdown> {
   const app = await createApp(config);
   if (config.NATS_TLS_CA_FILE === undefined || config.NATS_NKEY_SEED_FILE === undefined) {
     new Logger('Bus').warn(
@@ -107,7 +117,6 @@ async function start<T extends ServiceConfig>(
   const shutdown = GracefulShutdown.prepare(app, settings);
   await app.init();
   await app.startAllMicroservices();
-  await app.listen(config.PORT, '0.0.0.0');
-  // a signal before this point ends the process at once: nothing has been accepted over HTTP yet
-  shutdown.exitOnSignals();
+  await app.listen(config.PORT, config.LISTEN_ADDRESS);
+  return shutdown;
 }

@@ -10,7 +10,13 @@ import { StartupError, waitForDependencies, withoutCredentials } from './wait-fo
 const POSTGRES_URL = process.env['RELAY_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 function configFor(overrides: Partial<ServiceConfig>): ServiceConfig {
-  return { PORT: 0, LOG_LEVEL: 'info', NATS_URL: 'nats://127.0.0.1:4222', ...overrides };
+  return {
+    PORT: 0,
+    LOG_LEVEL: 'info',
+    LISTEN_ADDRESS: '127.0.0.1',
+    NATS_URL: 'nats://127.0.0.1:4222',
+    ...overrides,
+  };
 }
 
 /** Starts the wait of service `orders` for `config`'s servers; `lines` fills as it logs. */
@@ -177,6 +183,11 @@ describe(withoutCredentials.name, () => {
     ['postgresql://db/orders', 'postgresql://db/orders'],
     ['nats://app:pw@nats-1:4222,tls://nats-2:4222', 'nats://nats-1:4222,tls://nats-2:4222'],
     ['nats://token@nats:4222', 'nats://nats:4222'],
+    // a generated password holds what URLs reserve: never part of what is shown
+    ['postgres://postgres:s3cr/et+X@db:5432/auth', 'postgres://<unparsable URL>'],
+    ['postgres://u:ab#cd@db/auth', 'postgres://<unparsable URL>'],
+    ['postgres://u:p@ss@db/auth', 'postgres://db/auth'],
+    ['not a url', '<unparsable URL>'],
   ])('%s → %s', (url, shown) => {
     expect(withoutCredentials(url)).toBe(shown);
   });

@@ -65,11 +65,23 @@ export async function waitForDependencies(
   }
 }
 
-/** `url` (or a comma-separated list of them) without user, password or query: fit for a log line. */
+/**
+ * `url` (or a comma-separated list of them) as scheme, host and path only: no user, password or query,
+ * fit for a log line. A URL that does not parse shows its scheme alone (its password may hold the `/`,
+ * `#` or `@` that broke it).
+ */
 export function withoutCredentials(url: string): string {
   return url
     .split(',')
-    .map((part) => part.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/?#]*@/i, '$1').replace(/[?#].*$/, ''))
+    .map((part) => {
+      try {
+        const parsed = new URL(part);
+        return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+      } catch {
+        const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(part)?.[1];
+        return scheme === undefined ? '<unparsable URL>' : `${scheme}://<unparsable URL>`;
+      }
+    })
     .join(',');
 }
 

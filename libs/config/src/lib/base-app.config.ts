@@ -1,5 +1,5 @@
 import type { LogLevel } from '@nestjs/common';
-import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
+import { IsIn, IsIP, IsOptional, IsString, Matches } from 'class-validator';
 
 import { IsHttpUrl, IsIntegerInRange, IsReadableFile } from './config-decorators';
 
@@ -19,6 +19,13 @@ const DATABASE_TIMEOUT_MESSAGE = (name: string): string =>
  * (`PORT: number = 3001`): the annotation is what converts the environment's strings.
  */
 export class BaseAppConfig {
+  /**
+   * The address the app's HTTP server listens on. Default: `0.0.0.0`, every IPv4 interface (in a
+   * container, what its published port reaches); the demo uses `127.0.0.1`, this machine only.
+   */
+  @IsIP(undefined, { message: 'LISTEN_ADDRESS must be an IP address, e.g. 0.0.0.0 or 127.0.0.1' })
+  LISTEN_ADDRESS: string = '0.0.0.0';
+
   /** Default: `nats://127.0.0.1:4222`; a comma-separated list is accepted. */
   @Matches(/^(nats|tls):\/\/[^\s,]+(,(nats|tls):\/\/[^\s,]+)*$/, {
     message: 'NATS_URL must be one or more nats:// URLs separated by commas',

@@ -29,6 +29,7 @@ describe(createConfigValidator.name, () => {
       LOG_FORMAT: 'json',
       DATABASE_STATEMENT_TIMEOUT_MS: 15_000,
       DATABASE_IDLE_TRANSACTION_TIMEOUT_MS: 30_000,
+      LISTEN_ADDRESS: '0.0.0.0',
     });
     expect(config.DATABASE_URL).toBeUndefined();
   });
@@ -48,6 +49,11 @@ describe(createConfigValidator.name, () => {
 
     expect(config.PORT).toBe(4000);
     expect(config.DATABASE_URL).toBe('postgres://u@h:5432/orders');
+  });
+
+  it('listens where LISTEN_ADDRESS says: this machine only, or an IPv6 address', () => {
+    expect(validate({ LISTEN_ADDRESS: '127.0.0.1' }).LISTEN_ADDRESS).toBe('127.0.0.1');
+    expect(validate({ LISTEN_ADDRESS: '::' }).LISTEN_ADDRESS).toBe('::');
   });
 
   it('takes LOG_FORMAT=pretty for a console', () => {
@@ -73,6 +79,7 @@ describe(createConfigValidator.name, () => {
     ['DATABASE_URL', { DATABASE_URL: 'mysql://x' }, 'DATABASE_URL must be a postgres:// URL'],
     ['AUTH_ISSUER', { AUTH_ISSUER: 'not a url' }, 'AUTH_ISSUER must be an http(s) URL'],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of'],
+    ['LISTEN_ADDRESS', { LISTEN_ADDRESS: 'localhost' }, 'LISTEN_ADDRESS must be an IP address'],
     ['LOG_FORMAT', { LOG_FORMAT: 'xml' }, 'LOG_FORMAT must be one of json, pretty'],
     [
       'OTEL_EXPORTER_OTLP_ENDPOINT',
