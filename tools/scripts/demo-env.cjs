@@ -122,6 +122,8 @@ function demoAppEnv(app, options) {
   }
   // a person watches the demo's console: readable lines unless the caller asked for JSON
   if (env.LOG_FORMAT === undefined) env.LOG_FORMAT = 'pretty';
+  // the demo's admin password is in the README: this machine only, unless the caller says otherwise
+  if (env.LISTEN_ADDRESS === undefined) env.LISTEN_ADDRESS = '127.0.0.1';
   // A DATABASE_URL in the caller's shell would make all three apps share one database; client
   // credentials in it would give auth a client identity or the wrong secret to a service.
   for (const key of ['DATABASE_URL', 'AUTH_CLIENT_ID', 'AUTH_CLIENT_SECRET']) delete env[key];

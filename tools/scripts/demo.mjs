@@ -188,7 +188,8 @@ function build() {
   const result = spawnSync(
     'npx',
     ['nx', 'run-many', '-t', 'build', '-p', 'auth', 'orders', 'inventory', '--outputStyle=stream'],
-    { cwd: ROOT, stdio: 'inherit', env: { ...process.env, NX_TUI: 'false' } },
+    // no Nx daemon: Ctrl-C stops everything this command started, and a daemon would outlive it
+    { cwd: ROOT, stdio: 'inherit', env: { ...process.env, NX_TUI: 'false', NX_DAEMON: 'false' } },
   );
   if (result.status !== 0) throw new Error('the build failed (see above); fix it and run npm start again.');
 }
@@ -315,6 +316,25 @@ function expectStatus(step, result, status) {
   say(`ok  ${step} -> ${status}`);
 }
 
+/** Every check takes 2 of the seeded 100: as admin, put the demo sku back to 100 first, so the 51st run passes too. */
+async function topUpDemoStock() {
+  const admin = await call('POST', 'http://localhost:3000/auth/login', {
+    email: ADMIN_EMAIL,
+    password: ADMIN_PASSWORD,
+  });
+  expectStatus('POST /auth/login (admin)', admin, 200);
+  expectStatus(
+    `PUT /inventory/${DEMO_SKU}`,
+    await call(
+      'PUT',
+      `http://localhost:3002/inventory/${DEMO_SKU}`,
+      { available: 100 },
+      admin.body.access_token,
+    ),
+    200,
+  );
+}
+
 async function runWalkthrough() {
   const credentials = {
     email: `demo-${randomUUID()}@example.com`,
@@ -328,6 +348,7 @@ async function runWalkthrough() {
   const login = await call('POST', 'http://localhost:3000/auth/login', credentials);
   expectStatus('POST /auth/login', login, 200);
   const token = login.body.access_token;
+  await topUpDemoStock();
   const before = await call('GET', `http://localhost:3002/inventory/${DEMO_SKU}`, undefined, token);
   expectStatus(`GET /inventory/${DEMO_SKU}`, before, 200);
   const order = await call(
@@ -353,6 +374,9 @@ async function runWalkthrough() {
 async function main() {
   process.once('SIGINT', () => void stopAll(130));
   process.once('SIGTERM', () => void stopAll(143));
+  // the terminal closed (or the SSH session dropped): PostgreSQL takes SIGHUP for a reload and would
+  // stay, holding DATA_DIR against the next start
+  process.once('SIGHUP', () => void stopAll(129));
   // checked and built before the database and the bus start, so that neither is left running
   requireNatsServer();
   if (!SKIP_BUILD) build();

@@ -56,18 +56,40 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" > /dev/null
 }
 
+# bounded SECONDS COMMAND...: COMMAND, killed after SECONDS where coreutils' timeout exists (macOS has
+# none by default: there the loopback connect fails at once anyway, and `read -t` bounds the wait).
+bounded() {
+  local seconds="$1"
+  shift
+  if command -v timeout > /dev/null; then
+    timeout "$seconds" "$@"
+  elif command -v gtimeout > /dev/null; then
+    gtimeout "$seconds" "$@"
+  else
+    "$@"
+  fi
+}
+
 # tcp_open HOST PORT: true when something accepts a TCP connection (bash /dev/tcp, no nc needed).
 tcp_open() {
-  timeout 1 bash -c "exec 3<>/dev/tcp/$1/$2" 2> /dev/null
+  bounded 1 bash -c "exec 3<>/dev/tcp/$1/$2" 2> /dev/null
 }
 
 # nats_info: the server's INFO line; NATS sends it first on every new connection.
 nats_info() {
-  timeout 2 bash -c "exec 3<>/dev/tcp/$NATS_HOST/$NATS_PORT && IFS= read -r -t 2 line <&3 && printf '%s' \"\$line\"" 2> /dev/null || true
+  bounded 2 bash -c "exec 3<>/dev/tcp/$NATS_HOST/$NATS_PORT && IFS= read -r -t 2 line <&3 && printf '%s' \"\$line\"" 2> /dev/null || true
 }
 
 nats_has_jetstream() {
   [[ "$(nats_info)" == *'"jetstream":true'* ]]
+}
+
+# The suites connect as plain, anonymous clients: a bus asking for TLS or credentials (compose's, the
+# demo's) is not one they can use.
+nats_is_open() {
+  local info
+  info="$(nats_info)"
+  [[ "$info" != *'"tls_required":true'* && "$info" != *'"auth_required":true'* ]]
 }
 
 wait_until() {
@@ -83,23 +105,27 @@ wait_until() {
 start_nats() {
   mkdir -p "$NATS_STORE"
   log "starting nats-server -js on $NATS_HOST:$NATS_PORT (store $NATS_STORE, log $NATS_STORE/nats.log)"
-  # setsid + closed stdio: the server outlives this script and never holds the caller's pipes open.
-  setsid nats-server -js -a "$NATS_HOST" -p "$NATS_PORT" -sd "$NATS_STORE" \
+  # setsid (nohup on macOS, which has no setsid) + closed stdio: the server outlives this script and
+  # never holds the caller's pipes open.
+  local detach=nohup
+  if command -v setsid > /dev/null; then detach=setsid; fi
+  "$detach" nats-server -js -a "$NATS_HOST" -p "$NATS_PORT" -sd "$NATS_STORE" \
     < /dev/null >> "$NATS_STORE/nats.log" 2>&1 &
   wait_until 10 nats_has_jetstream || fail "nats-server did not answer with JetStream within 10 s; see $NATS_STORE/nats.log"
 }
 
 ensure_nats() {
   if tcp_open "$NATS_HOST" "$NATS_PORT"; then
-    nats_has_jetstream && return 0
-    fail "something answers on $NATS_HOST:$NATS_PORT but not NATS with JetStream; restart it as: nats-server -js -a $NATS_HOST -p $NATS_PORT"
+    nats_has_jetstream || fail "something answers on $NATS_HOST:$NATS_PORT but not NATS with JetStream; restart it as: nats-server -js -a $NATS_HOST -p $NATS_PORT"
+    nats_is_open && return 0
+    fail "the NATS on $NATS_HOST:$NATS_PORT requires TLS or credentials (compose's or the demo's closed bus?); the test suites need an open one there: stop it and run: nats-server -js -a $NATS_HOST -p $NATS_PORT"
   fi
   if ! command -v nats-server > /dev/null; then
     if can_apt_install; then
       log "installing nats-server (apt-get)"
       apt_install nats-server
     else
-      fail "NATS is missing: nothing on $NATS_HOST:$NATS_PORT and no nats-server installed; get it with 'apt-get install nats-server', 'brew install nats-server' or 'docker compose up -d nats' (or run this script as root with --install)"
+      fail "NATS is missing: nothing on $NATS_HOST:$NATS_PORT and no nats-server installed; get it with 'apt-get install nats-server' or 'brew install nats-server' (or run this script as root with --install)"
     fi
   fi
   start_nats

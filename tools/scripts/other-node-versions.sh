@@ -17,7 +17,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 versions=("$@")
 [ "${#versions[@]}" -gt 0 ] || versions=(22 24)
-newest="${versions[-1]}"
+# not ${versions[-1]}: macOS still ships bash 3.2
+newest="${versions[${#versions[@]}-1]}"
 
 jest_on() {
   local version=$1 config=$2

@@ -1,10 +1,41 @@
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
+import { writeBusMaterial } from '@relay/nats-bus';
+
 const ROOT = resolve(__dirname, '..', '..');
 const SHELL_SCRIPTS = ['.ci/run', 'tools/scripts/ensure-services.sh', 'tools/scripts/other-node-versions.sh'];
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      probe.close(() => resolvePort(port));
+    });
+  });
+}
+
+async function waitForTcp(port: number, timeoutMs: number): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; ) {
+    const open = await new Promise<boolean>((done) => {
+      const socket = createConnection(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        done(true);
+      });
+      socket.once('error', () => done(false));
+    });
+    if (open) return;
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  throw new Error(`nothing listened on 127.0.0.1:${port} within ${timeoutMs} ms`);
+}
 
 function run(command: string, args: string[]): { status: number | null; output: string } {
   const result = spawnSync(command, args, {
@@ -47,6 +78,43 @@ describe('shell scripts', () => {
     const result = run('bash', ['tools/scripts/ensure-services.sh', '--nope']);
     expect(result.status).toBe(2);
     expect(result.output).toMatch(/unknown argument '--nope'/);
+  });
+
+  describe('ensure-services.sh with a closed bus where the suites expect their NATS', () => {
+    let busDir = '';
+    let server: ChildProcess | undefined;
+    let port = 0;
+
+    beforeAll(async () => {
+      busDir = mkdtempSync(join(tmpdir(), 'relay-ensure-services-bus-'));
+      const material = await writeBusMaterial(busDir, { storeDir: join(busDir, 'store') });
+      port = await freePort();
+      server = spawn('nats-server', ['-c', material.configFile, '-a', '127.0.0.1', '-p', String(port)], {
+        stdio: 'ignore',
+      });
+      await waitForTcp(port, 10_000);
+    }, 20_000);
+
+    afterAll(() => {
+      server?.kill('SIGKILL');
+      rmSync(busDir, { recursive: true, force: true });
+    });
+
+    it('refuses it in one line (the suites connect without TLS or credentials), touching nothing else', () => {
+      const result = spawnSync('bash', ['tools/scripts/ensure-services.sh'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 10_000,
+        // a port where nothing listens for PostgreSQL: the script must stop before it
+        env: { ...process.env, CI: '', RELAY_NATS_PORT: String(port), RELAY_PG_PORT: '1' },
+      });
+
+      expect(result.status).toBe(1);
+      expect(`${result.stdout}${result.stderr}`).toBe(
+        `ensure-services: the NATS on 127.0.0.1:${port} requires TLS or credentials (compose's or the demo's ` +
+          `closed bus?); the test suites need an open one there: stop it and run: nats-server -js -a 127.0.0.1 -p ${port}\n`,
+      );
+    });
   });
 });
 
@@ -245,5 +313,12 @@ describe('demo-env.cjs (the environment demo.mjs gives each app)', () => {
     expect(envOf('inventory', caller).AUTH_CLIENT_ID).toBe('inventory');
     expect(envOf('auth', {}).LOG_FORMAT).toBe('pretty');
     expect(envOf('auth', { LOG_FORMAT: 'json' }).LOG_FORMAT).toBe('json');
+  });
+
+  it("listens on 127.0.0.1 (the demo admin's password is public), unless the caller sets LISTEN_ADDRESS", () => {
+    for (const app of ['auth', 'orders', 'inventory']) {
+      expect(envOf(app, {}).LISTEN_ADDRESS).toBe('127.0.0.1');
+    }
+    expect(envOf('auth', { LISTEN_ADDRESS: '0.0.0.0' }).LISTEN_ADDRESS).toBe('0.0.0.0');
   });
 });
