@@ -75,12 +75,19 @@ export async function watchRevocations(
     sink.lost();
     endReplay(new Error(`the feed of ${bucket} was lost during its replay`));
   };
+  const probe = probeConnection(connection, lose);
   void (async () => {
-    for await (const entry of watcher) applyEntry(entry, sink);
+    for await (const entry of watcher) {
+      // an entry is the server talking: a replay that holds the ping's answer back in the socket (a
+      // large bucket on a loaded machine) is not silence
+      probe.heard();
+      applyEntry(entry, sink);
+    }
     lose();
   })().catch(lose);
   const subscription = connection.subscribe(AuthSubjects.revoked, {
     callback: (error, message) => {
+      probe.heard();
       const entry = error ? undefined : parseEntry(message.data);
       if (!entry) return;
       sink.apply(entry);
@@ -88,12 +95,11 @@ export async function watchRevocations(
       reportRevocationApplied(entry);
     },
   });
-  const stopProbe = probeConnection(connection, lose);
   const stopWatchingStatus = onReconnect(connection, lose);
   const feed: RevocationFeed = {
     stop: () => {
       stopped = true;
-      stopProbe();
+      probe.stop();
       stopWatchingStatus();
       watcher.stop();
       subscription.unsubscribe();
@@ -132,8 +138,11 @@ function onReconnect(connection: NatsConnection, onLost: () => void): () => void
   };
 }
 
-/** Pings the server every 150 ms; calls `onSilent` once no answer has come for {@link FEED_SILENCE_LIMIT_MS}. */
-function probeConnection(connection: NatsConnection, onSilent: () => void): () => void {
+/**
+ * Pings the server every 150 ms; calls `onSilent` once neither an answer nor anything `heard()` of has
+ * come for {@link FEED_SILENCE_LIMIT_MS}.
+ */
+function probeConnection(connection: NatsConnection, onSilent: () => void): { heard(): void; stop(): void } {
   let lastAnswerAt = Date.now();
   let lastTickAt = lastAnswerAt;
   let isPinging = false;
@@ -167,7 +176,13 @@ function probeConnection(connection: NatsConnection, onSilent: () => void): () =
     );
   }, PROBE_INTERVAL_MS);
   timer.unref();
-  return () => clearInterval(timer);
+  return {
+    heard: () => {
+      lastAnswerAt = Date.now();
+      hasForgivenStall = false;
+    },
+    stop: () => clearInterval(timer),
+  };
 }
 
 function applyEntry(entry: KvEntry, sink: RevocationSink): void {
