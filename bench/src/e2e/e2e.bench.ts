@@ -248,8 +248,9 @@ function orderBody(): string {
   return JSON.stringify({ items: [{ sku: SKUS[nextSku], quantity: 1 }] });
 }
 
+// everything up to the last `@`: a password may hold one
 function redact(url: string): string {
-  return url.replace(/\/\/[^@]*@/, '//');
+  return url.replace(/\/\/[^]*@/, '//');
 }
 
 /**

@@ -24,8 +24,10 @@ const RETRY_MS = 500;
  * The whole of a service's `main.ts`: validates the environment (one line and exit 1 when bad),
  * waits for its PostgreSQL server (when `DATABASE_URL` is set) and NATS to answer (up to
  * `STARTUP_WAIT_MS` each: a stack started at once, a server restarting), builds the app, then
- * `init()` before `startAllMicroservices()` (so global enhancers cover NATS handlers) and listens on every interface. A start-up failure exits 1 naming the service. Once
- * listening, SIGTERM or SIGINT shuts it down gracefully ({@link GracefulShutdown}) and exits 0.
+ * `init()` before `startAllMicroservices()` (so global enhancers cover NATS handlers) and listens on
+ * `LISTEN_ADDRESS`. A start-up failure exits 1 naming the service; SIGTERM or SIGINT before it listens
+ * exits at once. Once listening, SIGTERM or SIGINT shuts it down gracefully ({@link GracefulShutdown})
+ * and exits 0.
  */
 export function runService<T extends ServiceConfig>(
   name: string,

@@ -67,15 +67,17 @@ export async function waitForDependencies(
 
 /**
  * `url` (or a comma-separated list of them) as scheme, host and path only: no user, password or query,
- * fit for a log line. A URL that does not parse shows its scheme alone (its password may hold the `/`,
- * `#` or `@` that broke it).
+ * fit for a log line. Everything up to the last `@` goes before the URL is read, since a password may
+ * hold the `/`, `#` or `@` that would make its tail look like a host or a path; a URL that still does
+ * not parse shows its scheme alone.
  */
 export function withoutCredentials(url: string): string {
   return url
     .split(',')
     .map((part) => {
+      const bare = part.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^]*@/i, '$1');
       try {
-        const parsed = new URL(part);
+        const parsed = new URL(bare);
         return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
       } catch {
         const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(part)?.[1];

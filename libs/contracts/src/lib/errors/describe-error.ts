@@ -3,8 +3,11 @@ const KIND = /^[A-Z]\w*Error$/;
 
 /**
  * One line for a log about a failure: its kind, its code (pg's SQLSTATE, NATS's `TIMEOUT`; not when
- * the message names it already) and its message. Read by shape, not with `instanceof`: an error from another copy
- * of a library or another realm describes itself the same way.
+ * the message names it already) and its message. Read by shape, not with `instanceof`: an error from
+ * another copy of a library or another realm describes itself the same way.
+ *
+ * Not a wire shape, unlike the rest of this lib: it lives here because this is the one lib every layer
+ * may import, `@relay/auth` included (which adopters install, and which depends on no other Relay lib).
  */
 export function describeError(error: unknown): string {
   if (typeof error !== 'object' || error === null) return String(error);

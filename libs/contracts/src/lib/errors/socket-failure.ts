@@ -11,7 +11,10 @@ const SOCKET_FAILURES: ReadonlySet<string> = new Set([
   'EPIPE',
 ]);
 
-/** Whether `code` (an error's `code`) says the socket could not reach its server, or lost it. */
+/**
+ * Whether `code` (an error's `code`) says the socket could not reach its server, or lost it. Here for
+ * the reason `describeError` is: `@relay/auth` (NATS) and `@relay/database` (PostgreSQL) share it.
+ */
 export function isSocketFailure(code: unknown): boolean {
   return typeof code === 'string' && SOCKET_FAILURES.has(code);
 }
