@@ -375,8 +375,12 @@ async function main() {
   process.once('SIGINT', () => void stopAll(130));
   process.once('SIGTERM', () => void stopAll(143));
   // the terminal closed (or the SSH session dropped): PostgreSQL takes SIGHUP for a reload and would
-  // stay, holding DATA_DIR against the next start
-  process.once('SIGHUP', () => void stopAll(129));
+  // stay, holding DATA_DIR against the next start. `on`, not `once`: a closing shell may send it twice
+  // (stopAll runs once), and the children's last lines must not fail on a terminal that is gone
+  process.on('SIGHUP', () => {
+    for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+    void stopAll(129);
+  });
   // checked and built before the database and the bus start, so that neither is left running
   requireNatsServer();
   if (!SKIP_BUILD) build();

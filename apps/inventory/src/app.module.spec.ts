@@ -423,16 +423,20 @@ describe('inventory app (HTTP + NATS)', () => {
       expect(unknown.statusCode).toBe(404);
     });
 
-    it('GET /inventory/:sku answers a sku no sku can be (a NUL, a space, too long) as the client error it is', async () => {
-      for (const sku of ['%00', 'sku%00apple', 'sku%20apple', 'x'.repeat(65), '%E2%80%AE']) {
-        const response = await app.inject({
-          method: 'GET',
-          url: `/inventory/${sku}`,
-          headers: bearer(customerToken),
-        });
+    it.each([
+      ['%00', 400],
+      ['sku%00apple', 400],
+      ['sku%20apple', 404],
+      ['x'.repeat(65), 404],
+      ['%E2%80%AE', 404],
+    ])('GET /inventory/%s, a sku no sku can be, answers %i (never a database error)', async (sku, status) => {
+      const response = await app.inject({
+        method: 'GET',
+        url: `/inventory/${sku}`,
+        headers: bearer(customerToken),
+      });
 
-        expect([400, 404]).toContain(response.statusCode);
-      }
+      expect(response.statusCode).toBe(status);
     });
 
     it('PUT /inventory/:sku is admin only', async () => {

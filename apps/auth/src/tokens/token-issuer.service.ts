@@ -12,6 +12,15 @@ import type { User } from '../users/user';
 import { USER_CLIENT_ID } from './user-scopes';
 
 /** RFC 8693 §4.1 actor claim; nested when a token is exchanged more than once. */
+/** `issue()` was asked for a token already expired when signed: its `notAfter`, or `iat` + TTL, has passed. */
+export class TokenBornExpiredError extends Error {
+  override readonly name = 'TokenBornExpiredError';
+
+  constructor() {
+    super('Access token would be born expired');
+  }
+}
+
 export interface ActorClaim {
   sub: string;
   act?: ActorClaim;
@@ -92,9 +101,7 @@ export class TokenIssuer {
     const now = Math.floor(Date.now() / 1000);
     const issuedAt = options.issuedAt ?? now;
     const expiresAt = Math.min(issuedAt + this.ttlSeconds, options.notAfter ?? Number.POSITIVE_INFINITY);
-    if (expiresAt <= Math.max(issuedAt, now)) {
-      throw new Error('Access token would be born expired');
-    }
+    if (expiresAt <= Math.max(issuedAt, now)) throw new TokenBornExpiredError();
     const tokenId = randomUUID();
     const accessToken = await new SignJWT({
       iss: this.issuer,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { CLUSTER_START_TIMEOUT_MS, FaultCluster } from '../support/fault-cluster';
 import { api } from '../support/http';
+import type { ManagedApp } from '../support/managed-app';
 import { eventually, RelayClient, type RelayUser } from '../support/relay-client';
 import { expectSettled } from '../support/settlement';
 
@@ -164,18 +165,22 @@ describe('NATS restarted mid-run', () => {
     ).toBe(401);
   }, 60_000);
 
+  /** Stops `app`, halts NATS and starts `app` again; resolves once it says it waits for NATS (still halted). */
+  async function restartWhileNatsIsDown(app: ManagedApp): Promise<void> {
+    await app.stop();
+    await cluster.nats.halt();
+    app.spawn();
+    await eventually(
+      async () => Promise.resolve(app.output.some((line) => line.includes(`${app.name}: waiting up to`))),
+      15_000,
+      () => `${app.name} never said it waits for NATS; its last lines:\n${app.output.join('\n')}`,
+    );
+  }
+
   it('stops at once on SIGTERM while it waits for NATS at start (as a container PID 1 too)', async () => {
     const inventory = cluster.apps.inventory;
-    await inventory.stop();
-    await cluster.nats.halt();
     try {
-      inventory.spawn();
-      await eventually(
-        async () =>
-          Promise.resolve(inventory.output.some((line) => line.includes('inventory: waiting up to'))),
-        15_000,
-        () => `inventory never said it waits for NATS; its last lines:\n${inventory.output.join('\n')}`,
-      );
+      await restartWhileNatsIsDown(inventory);
       const stoppedAt = Date.now();
       await inventory.stop(5000);
 
@@ -190,16 +195,8 @@ describe('NATS restarted mid-run', () => {
 
   it('starts a service while NATS is down: it waits, says so once, and serves once NATS is back', async () => {
     const inventory = cluster.apps.inventory;
-    await inventory.stop();
-    await cluster.nats.halt();
     try {
-      inventory.spawn();
-      await eventually(
-        async () =>
-          Promise.resolve(inventory.output.some((line) => line.includes('inventory: waiting up to'))),
-        15_000,
-        () => `inventory never said it waits for NATS; its last lines:\n${inventory.output.join('\n')}`,
-      );
+      await restartWhileNatsIsDown(inventory);
       // still waiting, not exited, well after NATS refused its first connect
       await new Promise((done) => setTimeout(done, 1000));
       expect(inventory.isRunning).toBe(true);

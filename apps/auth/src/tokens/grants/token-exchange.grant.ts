@@ -6,7 +6,7 @@ import { isRole } from '@relay/contracts';
 import { OAuthError } from '../oauth.error';
 import type { OAuthTokenResponse } from '../oauth-token.response';
 import type { ServiceClient } from '../service-clients.registry';
-import { type ActorClaim, TokenIssuer } from '../token-issuer.service';
+import { type ActorClaim, TokenBornExpiredError, TokenIssuer } from '../token-issuer.service';
 import { readScopes, type TokenRequestParams } from '../token-request';
 import { ACCESS_TOKEN_TYPE } from './grant-types';
 import { readRequestedAudience } from './requested-audience';
@@ -40,29 +40,33 @@ export class TokenExchangeGrant {
     const audience = readRequestedAudience(params, this.issuer.resourceAudiences);
     if (audience === undefined) throw new OAuthError('invalid_request', 'audience is required');
     const subject = await this.verifySubject(subjectToken);
-    // older than this instance's ACCESS_TOKEN_TTL (another replica's may be longer): a token dated
-    // like it would be born expired
-    if (subject.issuedAt + this.issuer.defaultTtlSeconds <= Math.floor(Date.now() / 1000)) {
-      throw new OAuthError('invalid_grant', 'subject_token is too old to be exchanged');
-    }
     const requestedScopes = readScopes(params);
     const scopes = narrowScopes(subject.scopes, requestedScopes);
-    const issued = await this.issuer.issue(
-      {
-        sub: subject.subject,
-        aud: [audience],
-        clientId: client.id,
-        ...(subject.sessionId === undefined ? {} : { sessionId: subject.sessionId }),
-        // only Relay's own roles are minted again
-        roles: requestedScopes === undefined ? subject.roles.filter(isRole) : [],
-        scope: scopes.join(' '),
-        act: actorChain(client.id, subject.actor),
-      },
-      // dated like the subject token (SECURITY S8: it inherits its revocation): whatever ends the subject
-      // token by its iat (a block, a password change, logout-all) ends this one too, even when this
-      // instance signs it before that revocation has reached it
-      { notAfter: subject.expiresAt, issuedAt: subject.issuedAt },
-    );
+    const issued = await this.issuer
+      .issue(
+        {
+          sub: subject.subject,
+          aud: [audience],
+          clientId: client.id,
+          ...(subject.sessionId === undefined ? {} : { sessionId: subject.sessionId }),
+          // only Relay's own roles are minted again
+          roles: requestedScopes === undefined ? subject.roles.filter(isRole) : [],
+          scope: scopes.join(' '),
+          act: actorChain(client.id, subject.actor),
+        },
+        // dated like the subject token (SECURITY S8: it inherits its revocation): whatever ends the subject
+        // token by its iat (a block, a password change, logout-all) ends this one too, even when this
+        // instance signs it before that revocation has reached it
+        { notAfter: subject.expiresAt, issuedAt: subject.issuedAt },
+      )
+      .catch((error: unknown) => {
+        // older than this instance's ACCESS_TOKEN_TTL (another replica's may be longer), or at its exp
+        // by the time it is signed: a token dated like it would be born expired
+        if (error instanceof TokenBornExpiredError) {
+          throw new OAuthError('invalid_grant', 'subject_token is too old to be exchanged');
+        }
+        throw error;
+      });
     return {
       access_token: issued.accessToken,
       issued_token_type: ACCESS_TOKEN_TYPE,
