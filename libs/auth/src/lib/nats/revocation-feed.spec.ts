@@ -16,7 +16,7 @@ import { type RevocationSink, watchRevocations } from './revocation-feed';
 
 // enough entries that the replay is still arriving when the first one is applied
 const ENTRIES = 20_000;
-const REPLAY_TIMEOUT_MS = 10_000;
+const REPLAY_STALL_LIMIT_MS = 10_000;
 
 describe(watchRevocations.name, () => {
   const bucket = `relay-revocations-feed-${randomUUID().slice(0, 8)}`;
@@ -63,7 +63,7 @@ describe(watchRevocations.name, () => {
         { connection: () => Promise.resolve(reader) },
         bucket,
         { apply: () => (applied += 1), remove: () => undefined, lost: () => undefined },
-        { initialSyncTimeoutMs: REPLAY_TIMEOUT_MS, createBucket: false },
+        { replayStallLimitMs: REPLAY_STALL_LIMIT_MS, createBucket: false },
       );
       feed.stop();
 
@@ -83,11 +83,32 @@ describe(watchRevocations.name, () => {
         { connection: () => Promise.resolve(reader) },
         bucket,
         { apply: slowly, remove: () => undefined, lost: () => undefined },
-        { initialSyncTimeoutMs: REPLAY_TIMEOUT_MS, createBucket: false },
+        { replayStallLimitMs: REPLAY_STALL_LIMIT_MS, createBucket: false },
       );
       feed.stop();
 
       expect(applied).toBe(ENTRIES);
+    }, 30_000);
+
+    it('takes as long as a replay that keeps arriving needs, past its stall limit', async () => {
+      let applied = 0;
+      const startedAt = performance.now();
+      const slowly = (): void => {
+        applied += 1;
+        const until = performance.now() + 0.1;
+        while (performance.now() < until);
+      };
+      const feed = await watchRevocations(
+        { connection: () => Promise.resolve(reader) },
+        bucket,
+        { apply: slowly, remove: () => undefined, lost: () => undefined },
+        { replayStallLimitMs: 500, createBucket: false },
+      );
+      feed.stop();
+
+      expect(applied).toBe(ENTRIES);
+      // 20 000 entries at 0.1 ms each: the replay outlasted its stall limit four times at least
+      expect(performance.now() - startedAt).toBeGreaterThan(2000);
     }, 30_000);
 
     it('fails as soon as the feed is lost during its replay, not at the replay timeout', async () => {
@@ -108,7 +129,7 @@ describe(watchRevocations.name, () => {
       };
 
       const outcome = await watchRevocations({ connection: () => Promise.resolve(reader) }, bucket, sink, {
-        initialSyncTimeoutMs: REPLAY_TIMEOUT_MS,
+        replayStallLimitMs: REPLAY_STALL_LIMIT_MS,
         createBucket: false,
       }).then(
         (feed) => {

@@ -23,8 +23,12 @@ export interface RevocationFeed {
 }
 
 export interface WatchRevocationsOptions {
-  /** How long the replay of the bucket may take before this attempt fails. */
-  initialSyncTimeoutMs: number;
+  /**
+   * How long the replay of the bucket may go without an entry before this attempt fails (a consumer
+   * that stalled while the server still answers pings). A replay that keeps arriving may take longer:
+   * a large bucket on a loaded machine is not a failure.
+   */
+  replayStallLimitMs: number;
   /** Create the bucket when it is missing; `false` binds only (a missing bucket fails this attempt). */
   createBucket: boolean;
 }
@@ -45,21 +49,21 @@ export async function watchRevocations(
   client: Pick<RelayNatsClient, 'connection'>,
   bucket: string,
   sink: RevocationSink,
-  { initialSyncTimeoutMs, createBucket }: WatchRevocationsOptions,
+  { replayStallLimitMs, createBucket }: WatchRevocationsOptions,
 ): Promise<RevocationFeed> {
   const connection = await client.connection();
   // a server that does not answer now fails this attempt at once, not after the consumer's timeout
-  await withTimeout(connection.flush(), initialSyncTimeoutMs, 'NATS ping');
+  await withTimeout(connection.flush(), replayStallLimitMs, 'NATS ping');
   // checkAPI false: no `$JS.API.INFO`, which no identity on the closed bus is allowed. Bound only, a
   // missing bucket fails the watch below ('stream not found'), not a create the identity may not do
   const kv = await connection
     .jetstream({ checkAPI: false })
     .views.kv(bucket, { history: 1, ttl: MAX_ACCESS_TOKEN_TTL_SECONDS * 1000, bindOnly: !createBucket });
-  // settled by the end of the replay, or by the feed's loss during it: then this attempt fails at
-  // once (the caller retries), not at the replay's timeout
-  let endReplay = (_lost?: Error): void => undefined;
+  // settled by the end of the replay, or by the feed's loss or stall during it: then this attempt
+  // fails at once (the caller retries)
+  let endReplay = (_failure?: Error): void => undefined;
   const initialized = new Promise<void>((resolve, reject) => {
-    endReplay = (lost) => (lost === undefined ? resolve() : reject(lost));
+    endReplay = (failure) => (failure === undefined ? resolve() : reject(failure));
   });
   const watchOptions: KvWatchOptions = { key: '>', initializedFn: () => endReplay() };
   const watcher = await kv.watch(watchOptions).catch((error: unknown) => {
@@ -68,6 +72,10 @@ export async function watchRevocations(
     }
     throw error;
   });
+  const stall = watchProgress(replayStallLimitMs, () =>
+    endReplay(new Error(`the replay of ${bucket} received nothing for ${replayStallLimitMs} ms`)),
+  );
+  void initialized.then(stall.stop, stall.stop);
   let stopped = false;
   const lose = (): void => {
     if (stopped) return;
@@ -81,6 +89,7 @@ export async function watchRevocations(
       // an entry is the server talking: a replay that holds the ping's answer back in the socket (a
       // large bucket on a loaded machine) is not silence
       probe.heard();
+      stall.progressed();
       applyEntry(entry, sink);
     }
     lose();
@@ -109,13 +118,31 @@ export async function watchRevocations(
     },
   };
   try {
-    await withTimeout(initialized, initialSyncTimeoutMs, `initial replay of ${bucket}`);
+    await initialized;
     if (stopped) throw new Error(`the feed of ${bucket} was lost during its replay`);
   } catch (error) {
     feed.stop();
     throw error;
   }
   return feed;
+}
+
+/** Calls `onStalled` once `limitMs` pass without `progressed()`, counted from now; `stop()` ends the watch. */
+function watchProgress(limitMs: number, onStalled: () => void): { progressed(): void; stop(): void } {
+  let lastProgressAt = Date.now();
+  const timer = setInterval(
+    () => {
+      if (Date.now() - lastProgressAt < limitMs) return;
+      clearInterval(timer);
+      onStalled();
+    },
+    Math.min(limitMs, 250),
+  );
+  timer.unref();
+  return {
+    progressed: () => (lastProgressAt = Date.now()),
+    stop: () => clearInterval(timer),
+  };
 }
 
 /**

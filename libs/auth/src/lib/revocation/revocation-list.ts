@@ -22,7 +22,8 @@ import { type RevocationFeed, watchRevocations } from '../nats/revocation-feed';
 import { reportRevocationFeedLost } from '../telemetry/auth-channels';
 
 const RETRY_MS = 250;
-const INITIAL_SYNC_TIMEOUT_MS = 5000;
+// a replay that receives nothing this long fails its attempt (one that keeps arriving may take longer)
+const REPLAY_STALL_LIMIT_MS = 5000;
 // Unsynced this long, the list logs an error: before that (a service started before the issuer made
 // the bucket, a NATS restart) it is expected and a warning says so once.
 const PERSISTENT_FAILURE_MS = 30_000;
@@ -135,7 +136,7 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
         this.natsClient,
         this.bucket,
         { apply: (entry) => this.apply(entry), remove: (key) => this.remove(key), lost: () => this.onLost() },
-        { initialSyncTimeoutMs: INITIAL_SYNC_TIMEOUT_MS, createBucket: this.mayCreateBucket },
+        { replayStallLimitMs: REPLAY_STALL_LIMIT_MS, createBucket: this.mayCreateBucket },
       );
       if (this.isDestroyed) return this.feed.stop();
       // lost between its replay and here: onLost saw the list not synced and left the retry to us
