@@ -249,6 +249,37 @@ describe.each(testDatabaseBackends(ordersMigrations))(`${OrdersService.name} on 
     expect(inventory.released.sort()).toEqual([...left].sort());
   });
 
+  // an outage of minutes must not write a warning every 5 s
+  it('warns once while inventory stays down, and says once when releases go through again', async () => {
+    const { inventory, sweeper } = createService(confirm, serviceCredentials);
+    const left = await leftPending(0);
+    await repository.settle(left, 'failed', 'interrupted', true);
+    inventory.isDown = true;
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    let warnings: string[];
+    let lines: string[];
+
+    try {
+      for (let pass = 0; pass < 3; pass += 1) expect(await sweeper.sweep()).toBe(0);
+      inventory.isDown = false;
+      expect(await sweeper.sweep()).toBe(1);
+      expect(await sweeper.sweep()).toBe(0);
+    } finally {
+      warnings = warn.mock.calls.map(([message]) => String(message));
+      lines = log.mock.calls.map(([message]) => String(message));
+      warn.mockRestore();
+      log.mockRestore();
+    }
+
+    expect(warnings.filter((message) => message.includes('may still hold stock'))).toEqual([
+      '1 failed order(s) may still hold stock in inventory (RpcCallError: no responders); retrying every 5 s',
+    ]);
+    expect(lines.filter((message) => message.includes('again'))).toEqual([
+      'Releasing the stock of failed orders again (1 released in this pass)',
+    ]);
+  });
+
   it('does not sweep without client credentials (there is no token to send)', async () => {
     const { service, inventory, sweeper } = createService(() =>
       Promise.reject(new RpcTimeoutError('inventory.reserve', 500)),
@@ -440,6 +471,36 @@ describe.each(testDatabaseBackends(ordersMigrations))(`${OrdersService.name} on 
       isReleasePending: false,
     });
     expect(inventory.releaseCalls).toEqual([{ orderId: stuck.id, asService: true }]);
+  });
+
+  it('warns once while abandoned orders cannot be failed, and says once when they can again', async () => {
+    const left = await leftPending(abandonedAfterMs + 60_000);
+    const { sweeper } = createService(confirm);
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    let warnings: string[];
+    let lines: string[];
+
+    try {
+      await whileSettlingTo('failed', async () => {
+        for (let pass = 0; pass < 3; pass += 1) await sweeper.sweep();
+      });
+      await sweeper.sweep();
+      await sweeper.sweep();
+    } finally {
+      warnings = warn.mock.calls.map(([message]) => String(message));
+      lines = log.mock.calls.map(([message]) => String(message));
+      warn.mockRestore();
+      log.mockRestore();
+    }
+
+    expect(
+      warnings.filter((message) => message.startsWith('Could not look for abandoned orders')),
+    ).toHaveLength(1);
+    expect(lines.filter((message) => message.includes('again'))).toEqual([
+      'Looking for abandoned orders again',
+    ]);
+    expect(await repository.find(left)).toMatchObject({ status: 'failed' });
   });
 
   it('warns once at start-up when it has no client credentials, and keeps interrupted orders pending release', async () => {

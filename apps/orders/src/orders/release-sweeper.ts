@@ -30,6 +30,9 @@ export class ReleaseSweeper implements OnApplicationBootstrap, OnApplicationShut
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<number> | undefined;
   private isStopped = false;
+  // an outage is logged when a pass first meets it and when a pass gets through again, not every 5 s
+  private isLookupFailing = false;
+  private isReleaseFailing = false;
 
   constructor(
     private readonly orders: OrdersRepository,
@@ -82,11 +85,18 @@ export class ReleaseSweeper implements OnApplicationBootstrap, OnApplicationShut
 
   private async sweepOnce(): Promise<number> {
     if (this.isStopped) return 0;
-    await this.recovery.failAbandoned().catch((error: unknown) => {
-      this.logger.warn(
-        `Could not look for abandoned orders (${describeError(error)}); retrying in the next pass`,
-      );
-    });
+    try {
+      await this.recovery.failAbandoned();
+      if (this.isLookupFailing) this.logger.log('Looking for abandoned orders again');
+      this.isLookupFailing = false;
+    } catch (error) {
+      if (!this.isLookupFailing) {
+        this.logger.warn(
+          `Could not look for abandoned orders (${describeError(error)}); retrying every ${RELEASE_SWEEP_INTERVAL_MS / 1000} s`,
+        );
+      }
+      this.isLookupFailing = true;
+    }
     if (!this.hasServiceCredentials || this.isStopped) return 0;
     let released = 0;
     let pending = 0;
@@ -109,12 +119,15 @@ export class ReleaseSweeper implements OnApplicationBootstrap, OnApplicationShut
     } catch (error) {
       failure ??= error;
     }
-    if (failure !== undefined) {
+    if (failure !== undefined && !this.isReleaseFailing) {
       this.logger.warn(
         `${Math.max(pending - released, 1)} failed order(s) may still hold stock in inventory (${describeError(failure)}); ` +
-          `retrying in ${RELEASE_SWEEP_INTERVAL_MS / 1000} s`,
+          `retrying every ${RELEASE_SWEEP_INTERVAL_MS / 1000} s`,
       );
+    } else if (failure === undefined && this.isReleaseFailing) {
+      this.logger.log(`Releasing the stock of failed orders again (${released} released in this pass)`);
     }
+    this.isReleaseFailing = failure !== undefined;
     return released;
   }
 
