@@ -40,11 +40,11 @@ describe.each(HTTP_ADAPTERS)('TransportExceptionFilter over HTTP on %s', (adapte
 
   // Fastify answers a URL it cannot route before any filter runs, by default quoting it whole
   // (relayFastifyOptions); Nest's 404 quoted it too (the filter). Express fails to decode a path before
-  // any middleware runs, the one that answers the request id included.
+  // any middleware runs, the one that answers the request id included: the filter answers it then.
   it.each([
-    ['a bad percent-escape', '/probe/%zz', adapter === 'fastify'],
-    ['an unknown route', '/nowhere', true],
-  ])('answers %s without the query string', async (_case, path, hasRequestId) => {
+    ['a bad percent-escape', '/probe/%zz'],
+    ['an unknown route', '/nowhere'],
+  ])('answers %s without the query string, with a request id', async (_case, path) => {
     const accessToken = token();
 
     const response = await fetch(`${probe().url ?? ''}${path}?access_token=${accessToken}`);
@@ -53,6 +53,22 @@ describe.each(HTTP_ADAPTERS)('TransportExceptionFilter over HTTP on %s', (adapte
     expect([400, 404]).toContain(response.status);
     expect(text).not.toContain(accessToken.slice(-16));
     expect(text).not.toContain('access_token');
-    expect(response.headers.has('x-request-id')).toBe(hasRequestId);
+    expect(response.headers.get('x-request-id')).toMatch(/^[A-Za-z0-9._:-]{1,128}$/);
+  });
+
+  // CONTRACT: every HTTP response carries the caller's valid request id, else a new one
+  it.each([
+    ['a path that does not decode', '/probe/%zz', undefined],
+    ['a body that does not parse', '/probe/forward', '{"email":'],
+  ])('answers %s with the request id it was sent', async (_case, path, body) => {
+    const response = await fetch(`${probe().url ?? ''}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { ...bearer(), 'content-type': 'application/json', 'x-request-id': 'req-42.a:b' },
+      body,
+    });
+    await response.text();
+
+    expect(response.status).toBe(400);
+    expect(response.headers.get('x-request-id')).toBe('req-42.a:b');
   });
 });

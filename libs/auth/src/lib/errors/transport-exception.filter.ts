@@ -10,9 +10,10 @@ import {
 import { type AbstractHttpAdapter, BaseExceptionFilter } from '@nestjs/core';
 import { type Observable, throwError } from 'rxjs';
 
-import { isRpcError, type RpcError } from '@relay/contracts';
+import { isRpcError, MessageHeaders, type RpcError } from '@relay/contracts';
 
 import { recordRpcStatus } from '../call-context/call-context';
+import { continueRequestId } from '../call-context/trace-context';
 import { AuthError } from './auth.error';
 
 const REASON: Record<AuthError['status'], string> = {
@@ -46,6 +47,7 @@ export class TransportExceptionFilter extends BaseExceptionFilter {
     const response = host.switchToHttp().getResponse<unknown>();
     const adapter = this.httpAdapterHost?.httpAdapter;
     if (adapter === undefined) return super.catch(exception, host);
+    answerRequestId(adapter, host.switchToHttp().getRequest<unknown>(), response);
     const challenge = wwwAuthenticate(exception);
     if (challenge !== undefined) adapter.setHeader(response, 'WWW-Authenticate', challenge);
     if (exception instanceof BadRequestException && QUOTED_JSON_TEXT.test(exception.message)) {
@@ -87,6 +89,24 @@ function withoutQueryString(
   const queryAt = url.indexOf('?');
   if (queryAt < 0 || exception.message !== `Cannot ${method} ${url}`) return exception;
   return new NotFoundException(`Cannot ${method} ${url.slice(0, queryAt)}`);
+}
+
+/**
+ * CONTRACT: every HTTP response carries `x-request-id`. The call context answers it for every request
+ * it begins; an error raised before that (Express decodes a path's parameters, and parses a body,
+ * before any middleware of ours runs) gets the caller's valid id, else a new one, here.
+ */
+function answerRequestId(adapter: AbstractHttpAdapter, request: unknown, response: unknown): void {
+  const answered = (response as { getHeader?(name: string): unknown }).getHeader?.(MessageHeaders.requestId);
+  if (answered !== undefined) return;
+  const sent = (request as { headers?: Partial<Record<string, string | string[]>> }).headers?.[
+    MessageHeaders.requestId
+  ];
+  adapter.setHeader(
+    response,
+    MessageHeaders.requestId,
+    continueRequestId(typeof sent === 'string' ? sent : undefined),
+  );
 }
 
 function wwwAuthenticate(exception: unknown): string | undefined {
