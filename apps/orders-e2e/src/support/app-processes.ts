@@ -82,6 +82,19 @@ function writeToFile(stream: Readable, file: string): Promise<void> {
   return finished(out).catch(() => undefined);
 }
 
+/** The `msg` of every JSON log line among an app's last lines (`output`); other lines are skipped. */
+export function logMessages(app: { readonly output: readonly string[] }): string[] {
+  return app.output.flatMap((line) => {
+    if (!line.startsWith('{')) return [];
+    try {
+      const msg = (JSON.parse(line) as { msg?: unknown }).msg;
+      return typeof msg === 'string' ? [msg] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
 const QUIET_LEVELS = new Set(['trace', 'debug', 'info']);
 
 // a JSON line below warn stays in the log file; anything else (a warning, an error, a stack trace) is shown

@@ -4,7 +4,7 @@ import { Logger } from '@nestjs/common';
 import { isNatsUnreachable, probeNats } from '@relay/auth';
 import { type ConfigValidator, exitOnInvalidEnvironment, InvalidEnvironmentError } from '@relay/config';
 import { isDatabaseUnavailable, probePostgres } from '@relay/database';
-import { startTracing } from '@relay/observability';
+import { createStartupLogger, startTracing } from '@relay/observability';
 
 import { GracefulShutdown, type ShutdownSettings } from './graceful-shutdown';
 import { validateLifecycleConfig } from './lifecycle.config';
@@ -47,11 +47,12 @@ export function runService<T extends ServiceConfig>(
   // out `docker stop` through the wait for its servers.
   const exitAtOnce = (signal: NodeJS.Signals): void => process.exit(signal === 'SIGINT' ? 130 : 143);
   process.on('SIGTERM', exitAtOnce).on('SIGINT', exitAtOnce);
-  const log = (line: string): void => void process.stderr.write(`${name}: ${line}\n`);
+  // the app's log format from the first line: a collector reading JSON lines gets these as such too
+  const logger = createStartupLogger({ service: name, level: config.LOG_LEVEL, format: config.LOG_FORMAT });
   waitForDependencies(dependenciesOf(name, config), {
     waitMs: lifecycle.STARTUP_WAIT_MS,
     retryMs: RETRY_MS,
-    log,
+    log: logger,
   })
     .then(() => start(config, shutdown, createApp))
     .then((graceful) => {
@@ -71,7 +72,7 @@ export function runService<T extends ServiceConfig>(
           : error instanceof Error
             ? (error.stack ?? error.message)
             : String(error);
-      process.stderr.write(`${name} failed to start: ${detail}\n`);
+      logger.fatal(`${name} failed to start: ${detail}`);
       process.exit(1);
     });
 }

@@ -190,7 +190,13 @@ function lingerOverBody(request: IncomingMessage, reply: { removeHeader(name: st
 /** What every service's environment has besides its own variables. */
 export type ServiceConfig = Pick<
   BaseAppConfig,
-  'NATS_URL' | 'NATS_TLS_CA_FILE' | 'NATS_NKEY_SEED_FILE' | 'LOG_LEVEL' | 'DATABASE_URL' | 'LISTEN_ADDRESS'
+  | 'NATS_URL'
+  | 'NATS_TLS_CA_FILE'
+  | 'NATS_NKEY_SEED_FILE'
+  | 'LOG_LEVEL'
+  | 'LOG_FORMAT'
+  | 'DATABASE_URL'
+  | 'LISTEN_ADDRESS'
 > & { PORT: number };
 
 /** The bus options of {@link createServiceApp} from a service's validated environment. */

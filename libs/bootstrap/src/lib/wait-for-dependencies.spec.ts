@@ -15,6 +15,7 @@ function configFor(overrides: Partial<ServiceConfig>): ServiceConfig {
   return {
     PORT: 0,
     LOG_LEVEL: 'info',
+    LOG_FORMAT: 'json',
     LISTEN_ADDRESS: '127.0.0.1',
     NATS_URL,
     ...overrides,
@@ -27,7 +28,7 @@ function waitFor(config: ServiceConfig, waitMs: number): { outcome: Promise<void
   const outcome = waitForDependencies(dependenciesOf('orders', config), {
     waitMs,
     retryMs: 100,
-    log: (line) => lines.push(line),
+    log: { warn: (line) => lines.push(line), info: (line) => lines.push(line) },
   });
   // settled or not, never an unhandled rejection while a spec does something else
   outcome.catch(() => undefined);

@@ -17,8 +17,8 @@ export interface WaitSettings {
   waitMs: number;
   /** Pause between attempts. */
   retryMs: number;
-  /** Where the waiting and the end of it are told: one line each. */
-  log(line: string): void;
+  /** Where the waiting (a warning: the service cannot start yet) and the end of it are told: one line each. */
+  log: { warn(line: string): void; info(line: string): void };
 }
 
 /** A start that cannot go on: its message is the whole story, one line, no stack. */
@@ -54,13 +54,13 @@ export async function waitForDependencies(
         }
         if (waitingSince === undefined) {
           waitingSince = Date.now();
-          log(`waiting up to ${seconds(waitMs)} for ${dependency.name} (${describeError(error)})`);
+          log.warn(`waiting up to ${seconds(waitMs)} for ${dependency.name} (${describeError(error)})`);
         }
         await sleep(retryMs);
       }
     }
     if (waitingSince !== undefined) {
-      log(`${dependency.name} answered after ${seconds(Date.now() - waitingSince)}`);
+      log.info(`${dependency.name} answered after ${seconds(Date.now() - waitingSince)}`);
     }
   }
 }
