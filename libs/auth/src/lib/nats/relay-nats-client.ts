@@ -157,10 +157,13 @@ export class RelayNatsClient implements OnApplicationShutdown {
         ...(options.propagation === undefined ? {} : { propagation: options.propagation }),
       });
       if (authorization !== undefined) headers[MessageHeaders.authorization] = authorization;
-      const connection = await this.connection();
-      // one deadline for the whole call: a token exchange or a connect took its share of it
-      const msLeft = Math.floor(startedAt + timeoutMs - performance.now());
-      return await exchange(connection, toMsgHdrs(headers), msLeft);
+      // one deadline for the whole call: a token exchange or a connect takes its share of it (a first
+      // connect to a server that does not answer would otherwise take nats.js's 20 s dial timeout)
+      const msLeft = (): number => Math.floor(startedAt + timeoutMs - performance.now());
+      const connection = await withTimeout(this.connection(), msLeft(), () =>
+        NatsError.errorForCode(ErrorCode.Timeout),
+      );
+      return await exchange(connection, toMsgHdrs(headers), msLeft());
     } catch (error) {
       const failure = mapRpcFailure(error, subject, timeoutMs);
       status = statusOfFailure(failure);
