@@ -19,5 +19,5 @@ export {
   recordRoutes,
   type RegisteredRoute,
 } from './lib/openapi/openapi-conformance';
-export { createStartupLogger } from './lib/logging/service-logger';
+export { createServiceLogger } from './lib/logging/service-logger';
 export { DEFAULT_ROOT_SAMPLE_RATIO, startTracing, stopTracing, type Tracing } from './lib/tracing/tracing';

@@ -30,9 +30,10 @@ export class ReleaseSweeper implements OnApplicationBootstrap, OnApplicationShut
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<number> | undefined;
   private isStopped = false;
-  // an outage is logged when a pass first meets it and when a pass gets through again, not every 5 s
-  private isLookupFailing = false;
-  private isReleaseFailing = false;
+  // an outage is logged when a pass first meets it, when its cause changes and when a pass gets
+  // through again, not every 5 s: the cause of the last pass's failure, if it failed
+  private lookupFailure: string | undefined;
+  private releaseFailure: string | undefined;
 
   constructor(
     private readonly orders: OrdersRepository,
@@ -87,15 +88,16 @@ export class ReleaseSweeper implements OnApplicationBootstrap, OnApplicationShut
     if (this.isStopped) return 0;
     try {
       await this.recovery.failAbandoned();
-      if (this.isLookupFailing) this.logger.log('Looking for abandoned orders again');
-      this.isLookupFailing = false;
+      if (this.lookupFailure !== undefined) this.logger.log('Looking for abandoned orders again');
+      this.lookupFailure = undefined;
     } catch (error) {
-      if (!this.isLookupFailing) {
+      const cause = describeError(error);
+      if (cause !== this.lookupFailure) {
         this.logger.warn(
-          `Could not look for abandoned orders (${describeError(error)}); retrying every ${RELEASE_SWEEP_INTERVAL_MS / 1000} s`,
+          `Could not look for abandoned orders (${cause}); retrying every ${RELEASE_SWEEP_INTERVAL_MS / 1000} s`,
         );
       }
-      this.isLookupFailing = true;
+      this.lookupFailure = cause;
     }
     if (!this.hasServiceCredentials || this.isStopped) return 0;
     let released = 0;
@@ -119,15 +121,16 @@ export class ReleaseSweeper implements OnApplicationBootstrap, OnApplicationShut
     } catch (error) {
       failure ??= error;
     }
-    if (failure !== undefined && !this.isReleaseFailing) {
+    const cause = failure === undefined ? undefined : describeError(failure);
+    if (cause !== undefined && cause !== this.releaseFailure) {
       this.logger.warn(
-        `${Math.max(pending - released, 1)} failed order(s) may still hold stock in inventory (${describeError(failure)}); ` +
+        `${Math.max(pending - released, 1)} failed order(s) may still hold stock in inventory (${cause}); ` +
           `retrying every ${RELEASE_SWEEP_INTERVAL_MS / 1000} s`,
       );
-    } else if (failure === undefined && this.isReleaseFailing) {
+    } else if (cause === undefined && this.releaseFailure !== undefined) {
       this.logger.log(`Releasing the stock of failed orders again (${released} released in this pass)`);
     }
-    this.isReleaseFailing = failure !== undefined;
+    this.releaseFailure = cause;
     return released;
   }
 

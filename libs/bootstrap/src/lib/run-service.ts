@@ -4,7 +4,7 @@ import { Logger } from '@nestjs/common';
 import { isNatsUnreachable, probeNats } from '@relay/auth';
 import { type ConfigValidator, exitOnInvalidEnvironment, InvalidEnvironmentError } from '@relay/config';
 import { isDatabaseUnavailable, probePostgres } from '@relay/database';
-import { createStartupLogger, startTracing } from '@relay/observability';
+import { createServiceLogger, startTracing } from '@relay/observability';
 
 import { GracefulShutdown, type ShutdownSettings } from './graceful-shutdown';
 import { validateLifecycleConfig } from './lifecycle.config';
@@ -47,8 +47,9 @@ export function runService<T extends ServiceConfig>(
   // out `docker stop` through the wait for its servers.
   const exitAtOnce = (signal: NodeJS.Signals): void => process.exit(signal === 'SIGINT' ? 130 : 143);
   process.on('SIGTERM', exitAtOnce).on('SIGINT', exitAtOnce);
-  // the app's log format from the first line: a collector reading JSON lines gets these as such too
-  const logger = createStartupLogger({ service: name, level: config.LOG_LEVEL, format: config.LOG_FORMAT });
+  // the app's log format from the first line: a collector reading JSON lines gets these as such too.
+  // Its lines share the app's stdout batch, in order with them, and are written as the process exits
+  const logger = createServiceLogger({ service: name, level: config.LOG_LEVEL, format: config.LOG_FORMAT });
   waitForDependencies(dependenciesOf(name, config), {
     waitMs: lifecycle.STARTUP_WAIT_MS,
     retryMs: RETRY_MS,

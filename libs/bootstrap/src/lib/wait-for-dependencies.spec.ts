@@ -22,13 +22,13 @@ function configFor(overrides: Partial<ServiceConfig>): ServiceConfig {
   };
 }
 
-/** Starts the wait of service `orders` for `config`'s servers; `lines` fills as it logs. */
+/** Starts the wait of service `orders` for `config`'s servers; `lines` fills as it logs (`<level>: <line>`). */
 function waitFor(config: ServiceConfig, waitMs: number): { outcome: Promise<void>; lines: string[] } {
   const lines: string[] = [];
   const outcome = waitForDependencies(dependenciesOf('orders', config), {
     waitMs,
     retryMs: 100,
-    log: { warn: (line) => lines.push(line), info: (line) => lines.push(line) },
+    log: { warn: (line) => lines.push(`warn: ${line}`), info: (line) => lines.push(`info: ${line}`) },
   });
   // settled or not, never an unhandled rejection while a spec does something else
   outcome.catch(() => undefined);
@@ -78,14 +78,14 @@ describe(waitForDependencies.name, () => {
       await sleep(700);
       expect(lines).toEqual([
         expect.stringMatching(
-          /^waiting up to 20 s for NATS at nats:\/\/127\.0\.0\.1:\d+ \(.*CONNECTION_REFUSED/,
+          /^warn: waiting up to 20 s for NATS at nats:\/\/127\.0\.0\.1:\d+ \(.*CONNECTION_REFUSED/,
         ),
       ]);
       await nats.resume();
 
       await expect(outcome).resolves.toBeUndefined();
       expect(lines).toHaveLength(2);
-      expect(lines[1]).toMatch(/^NATS at nats:\/\/127\.0\.0\.1:\d+ answered after \d+(\.\d)? s$/);
+      expect(lines[1]).toMatch(/^info: NATS at nats:\/\/127\.0\.0\.1:\d+ answered after \d+(\.\d)? s$/);
     });
 
     it('gives up after its wait with one line naming the server and why', async () => {
@@ -155,13 +155,13 @@ describe(waitForDependencies.name, () => {
       await sleep(700);
       expect(lines).toEqual([
         expect.stringMatching(
-          /^waiting up to 20 s for PostgreSQL at postgres:\/\/.*127\.0\.0\.1:\d+\/\w+ \(connect ECONNREFUSED/,
+          /^warn: waiting up to 20 s for PostgreSQL at postgres:\/\/.*127\.0\.0\.1:\d+\/\w+ \(connect ECONNREFUSED/,
         ),
       ]);
       const forwarder = await forwardToPostgres(port);
       try {
         await expect(outcome).resolves.toBeUndefined();
-        expect(lines[1]).toMatch(/^PostgreSQL at .* answered after/);
+        expect(lines[1]).toMatch(/^info: PostgreSQL at .* answered after/);
       } finally {
         forwarder.close();
       }

@@ -127,20 +127,34 @@ export async function watchRevocations(
   return feed;
 }
 
-/** Calls `onStalled` once `limitMs` pass without `progressed()`, counted from now; `stop()` ends the watch. */
+/**
+ * Calls `onStalled` once `limitMs` pass without `progressed()`, counted from now; `stop()` ends the
+ * watch. A late tick (this process stood still: no entry could be read meanwhile) does not count
+ * against the limit, once per progress, as the probe's silence does not.
+ */
 function watchProgress(limitMs: number, onStalled: () => void): { progressed(): void; stop(): void } {
+  const intervalMs = Math.min(limitMs, 250);
   let lastProgressAt = Date.now();
-  const timer = setInterval(
-    () => {
-      if (Date.now() - lastProgressAt < limitMs) return;
-      clearInterval(timer);
-      onStalled();
-    },
-    Math.min(limitMs, 250),
-  );
+  let lastTickAt = lastProgressAt;
+  let hasForgivenStall = false;
+  const timer = setInterval(() => {
+    const now = Date.now();
+    const stalledMs = now - lastTickAt - intervalMs;
+    if (stalledMs > intervalMs && !hasForgivenStall) {
+      lastProgressAt += stalledMs;
+      hasForgivenStall = true;
+    }
+    lastTickAt = now;
+    if (now - lastProgressAt < limitMs) return;
+    clearInterval(timer);
+    onStalled();
+  }, intervalMs);
   timer.unref();
   return {
-    progressed: () => (lastProgressAt = Date.now()),
+    progressed: () => {
+      lastProgressAt = Date.now();
+      hasForgivenStall = false;
+    },
     stop: () => clearInterval(timer),
   };
 }

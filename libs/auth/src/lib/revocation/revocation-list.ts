@@ -118,8 +118,23 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
     this.changes += 1;
   }
 
+  /**
+   * Waits for the first replay for up to {@link REPLAY_STALL_LIMIT_MS}, so an app usually starts in
+   * sync; a longer one (a large bucket) goes on while the app starts and answers `/health/live`, its
+   * tokens refused until the replay completes.
+   */
   async onApplicationBootstrap(): Promise<void> {
-    await this.connect();
+    let timer: NodeJS.Timeout | undefined;
+    const isDone = await Promise.race([
+      this.connect().then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), REPLAY_STALL_LIMIT_MS))),
+    ]);
+    clearTimeout(timer);
+    if (!isDone && !this.synced) {
+      this.logger.warn(
+        `Revocation list still replaying ${this.bucket} after ${REPLAY_STALL_LIMIT_MS / 1000} s; refusing tokens until it completes`,
+      );
+    }
   }
 
   onModuleDestroy(): void {

@@ -46,14 +46,6 @@ export function createServiceLogger(options: ServiceLoggerOptions): ServiceLogge
   );
 }
 
-/**
- * A service's lines before its app exists (the wait for its servers, a failed start): the lines of
- * {@link createServiceLogger}, in the same format, each written at once (the process may exit next).
- */
-export function createStartupLogger(options: Omit<ServiceLoggerOptions, 'destination'>): ServiceLogger {
-  return createServiceLogger({ ...options, destination: pino.destination({ dest: 1, sync: true }) });
-}
-
 /** pino's level for a Relay `LOG_LEVEL` (Nest's `verbose` is pino's `trace`). */
 export function pinoLevel(level: RelayLogLevel): Level {
   return level === 'verbose' ? 'trace' : level;
