@@ -86,6 +86,23 @@ describe('PostgresDatabase on PostgreSQL', () => {
     expect(prepared).toEqual([{ statement: 'SELECT available FROM stock WHERE sku = $1' }]);
   });
 
+  it('runs its transactions READ COMMITTED on a server whose default is SERIALIZABLE', async () => {
+    const name = new URL(scratch.url).pathname.slice(1);
+    await database.query(`ALTER DATABASE "${name}" SET default_transaction_isolation = 'serializable'`);
+    const strict = await openDatabase({ url: scratch.url, migrations: [] });
+    try {
+      expect(await strict.query('SHOW transaction_isolation')).toEqual([
+        { transaction_isolation: 'serializable' },
+      ]);
+      expect(await strict.transaction((tx) => tx.query('SHOW transaction_isolation'))).toEqual([
+        { transaction_isolation: 'read committed' },
+      ]);
+    } finally {
+      await strict.close();
+      await database.query(`ALTER DATABASE "${name}" RESET default_transaction_isolation`);
+    }
+  });
+
   it('answers the same statement on every connection of the pool, and in transactions', async () => {
     const levels = await Promise.all(
       Array.from({ length: 20 }, (_, index) =>

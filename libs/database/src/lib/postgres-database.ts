@@ -87,7 +87,9 @@ export class PostgresDatabase implements Database {
     };
     client.on('error', onError);
     try {
-      await client.query('BEGIN');
+      // the services' races (a release meeting a reserve, two requests with one Idempotency-Key) wait
+      // for a row and then read it as committed: READ COMMITTED, whatever the server's default
+      await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
       const result = await work(wrapClient(client, this.statements));
       await client.query('COMMIT');
       if (this.isUnavailable) this.markAvailable();
