@@ -32,7 +32,7 @@ export { Roles } from './lib/decorators/roles.decorator';
 export { Scopes } from './lib/decorators/scopes.decorator';
 export { CurrentPrincipal } from './lib/decorators/current-principal.decorator';
 export { AuthError, type AuthErrorCode } from './lib/errors/auth.error';
-export { RpcCallError, RpcTimeoutError } from './lib/errors/rpc-call.error';
+export { RpcCallError, RpcNotSentError, RpcTimeoutError } from './lib/errors/rpc-call.error';
 export { TransportExceptionFilter } from './lib/errors/transport-exception.filter';
 export { RevocationList } from './lib/revocation/revocation-list';
 export { RelayNatsClient, type RelayNatsCallOptions } from './lib/nats/relay-nats-client';

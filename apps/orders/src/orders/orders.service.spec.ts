@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Logger, UnauthorizedException, UnprocessableEntityException } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 
-import { type Principal, RpcCallError, RpcTimeoutError } from '@relay/auth';
+import { type Principal, RpcCallError, RpcNotSentError, RpcTimeoutError } from '@relay/auth';
 import type { ReleaseStockResult, ReserveStockDto, ReserveStockResult } from '@relay/contracts';
 import { type Database, testDatabaseBackends } from '@relay/database';
 
@@ -201,9 +201,9 @@ describe.each(testDatabaseBackends(ordersMigrations))(`${OrdersService.name} on 
     expect(inventory.releaseCalls).toEqual([{ orderId: stuck.id, asService: false }]);
   });
 
-  it('fails the order and releases it when the transport fails', async () => {
+  it('fails the order and releases it when inventory answers 503 (it may have taken stock first)', async () => {
     const { service, inventory } = createService(() =>
-      Promise.reject(new RpcCallError(503, undefined, 'no responders')),
+      Promise.reject(new RpcCallError(503, undefined, 'Database unavailable')),
     );
 
     const order = await service.create(alice, apples);
@@ -211,6 +211,20 @@ describe.each(testDatabaseBackends(ordersMigrations))(`${OrdersService.name} on 
     expect(order).toMatchObject({ status: 'failed', reason: 'inventory_unavailable' });
     await eventually(async () => (await isReleasePending(order.id)) === false);
     expect(inventory.released).toEqual([order.id]);
+  });
+
+  // an outage of inventory would otherwise queue a release per order, and the sweep would send them all
+  it('fails the order and releases nothing when the reservation reached no inventory', async () => {
+    const { service, inventory } = createService(() =>
+      Promise.reject(new RpcNotSentError('NATS request on inventory.reserve: no service answers it')),
+    );
+
+    const order = await service.create(alice, apples);
+
+    expect(order).toMatchObject({ status: 'failed', reason: 'inventory_unavailable' });
+    expect(await isReleasePending(order.id)).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(inventory.releaseCalls).toEqual([]);
   });
 
   it('keeps the release pending while inventory is down, then the sweep releases it with its own token', async () => {

@@ -11,7 +11,7 @@ import {
 import { ConfigService } from '@nestjs/config';
 import { isUUID } from 'class-validator';
 
-import { type Principal, RpcCallError, RpcTimeoutError } from '@relay/auth';
+import { type Principal, RpcCallError, RpcNotSentError, RpcTimeoutError } from '@relay/auth';
 import { describeError, type StockItem } from '@relay/contracts';
 import { DATABASE, type Database } from '@relay/database';
 import { recordOrderSettled } from '@relay/observability';
@@ -113,6 +113,12 @@ export class OrdersService {
       const isForbidden = error instanceof ForbiddenException;
       await this.settle(order, 'failed', isForbidden ? 'inventory_forbidden' : 'inventory_unauthorized');
       throw error;
+    }
+    if (error instanceof RpcNotSentError) {
+      // the reservation reached no inventory (none subscribed, or it could not be sent): nothing is
+      // held, so nothing is released (an outage would otherwise queue a release for every order)
+      this.logger.warn(`Order ${order.id} failed: ${describeError(error)}`);
+      return this.settle(order, 'failed', 'inventory_unavailable');
     }
     const reason: OrderFailureReason =
       error instanceof RpcTimeoutError ? 'inventory_timeout' : 'inventory_unavailable';

@@ -20,3 +20,15 @@ export class RpcTimeoutError extends Error {
     this.name = 'RpcTimeoutError';
   }
 }
+
+/**
+ * A NATS request that never reached a handler (status 503): no service subscribes to its subject
+ * ("no responders"), or it failed before it went (its token could not be obtained, the connection not
+ * made in time). Nothing was done on its behalf, so nothing needs undoing.
+ */
+export class RpcNotSentError extends RpcCallError {
+  constructor(message: string) {
+    super(503, undefined, message);
+    this.name = 'RpcNotSentError';
+  }
+}

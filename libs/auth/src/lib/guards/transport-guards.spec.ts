@@ -3,7 +3,7 @@ import { UnauthorizedException } from '@nestjs/common';
 import { HTTP_ADAPTERS } from '../../test-support/http-adapters';
 import type { ProbeView } from '../../test-support/probe-app';
 import { useProbeApp } from '../../test-support/use-probe-app';
-import { RpcCallError, RpcTimeoutError } from '../errors/rpc-call.error';
+import { RpcCallError, RpcNotSentError, RpcTimeoutError } from '../errors/rpc-call.error';
 import { RelayNatsClient } from '../nats/relay-nats-client';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -244,6 +244,7 @@ describe('AccessTokenGuard over NATS', () => {
     await expect(client.send(`${prefix}.nobody-home`, {})).rejects.toEqual(
       expect.objectContaining({ status: 503 }),
     );
+    await expect(client.send(`${prefix}.nobody-home`, {})).rejects.toBeInstanceOf(RpcNotSentError);
     await expect(client.ping()).resolves.toBeUndefined();
     expect(new RpcCallError(409, 'insufficient_stock')).toEqual(
       expect.objectContaining({ status: 409, reason: 'insufficient_stock' }),

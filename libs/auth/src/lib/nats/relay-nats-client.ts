@@ -18,7 +18,7 @@ import { type AuthModuleOptions, natsSettingsOf, type PropagationMode } from '..
 import { CallContext } from '../call-context/call-context';
 import { startCallSpan } from '../call-context/trace-context';
 import { endOutgoingCall } from '../telemetry/outgoing-call';
-import { RpcCallError, RpcTimeoutError } from '../errors/rpc-call.error';
+import { RpcCallError, RpcNotSentError, RpcTimeoutError } from '../errors/rpc-call.error';
 import { calleeAudienceForSubject } from '../propagation/callee-audience';
 import { OutgoingAuthorization } from '../propagation/outgoing-authorization';
 import { natsConnectionOptions } from './nats-connection';
@@ -64,13 +64,12 @@ export class RelayNatsClient implements OnApplicationShutdown {
 
   /**
    * Request/reply. Rejects with `UnauthorizedException` / `ForbiddenException` on err 401 / 403 (and
-   * `UnauthorizedException` when the issuer refuses a token exchange), `RpcCallError` on any other
-   * err, `RpcTimeoutError` when no answer arrives in time.
+   * `UnauthorizedException` when the issuer refuses to exchange the caller's token), `RpcCallError` on
+   * any other err, `RpcTimeoutError` when no answer arrives in time, and `RpcNotSentError` (503) when
+   * the request reached no handler: no service subscribes to `subject`, or it could not be sent.
    */
   async send<TResult>(subject: string, data: unknown, options: RelayNatsCallOptions = {}): Promise<TResult> {
     const result = await this.call(subject, options, SpanKind.CLIENT, async (connection, headers, msLeft) => {
-      // the deadline passed before the request could go (a slow token exchange): as if nats.js timed out
-      if (msLeft <= 0) throw NatsError.errorForCode(ErrorCode.Timeout);
       // nats.js request(): one reply subscription per connection (under this service's own inbox
       // prefix) instead of Nest's subscribe-and-unsubscribe per request, and a fast "no responders"
       const reply = await connection.request(subject, encodePacket(subject, data, this.nextId()), {
@@ -151,6 +150,7 @@ export class RelayNatsClient implements OnApplicationShutdown {
     });
     const headers = CallContext.traceHeaders(callSpan);
     let status = 200;
+    let isSent = false;
     try {
       const authorization = await this.outgoing.authorization({
         audience: options.audience ?? calleeAudienceForSubject(subject, this.calleeAudiences),
@@ -163,9 +163,15 @@ export class RelayNatsClient implements OnApplicationShutdown {
       const connection = await withTimeout(this.connection(), msLeft(), () =>
         NatsError.errorForCode(ErrorCode.Timeout),
       );
-      return await exchange(connection, toMsgHdrs(headers), msLeft());
+      // the deadline passed before the message could go (a slow token exchange): as if nats.js timed out
+      const msToGo = msLeft();
+      if (msToGo <= 0) throw NatsError.errorForCode(ErrorCode.Timeout);
+      isSent = true;
+      return await exchange(connection, toMsgHdrs(headers), msToGo);
     } catch (error) {
-      const failure = mapRpcFailure(error, subject, timeoutMs);
+      const failure = isSent
+        ? mapRpcFailure(error, subject, timeoutMs)
+        : notSentFailure(mapRpcFailure(error, subject, timeoutMs), subject);
       status = statusOfFailure(failure);
       throw failure;
     } finally {
@@ -205,7 +211,7 @@ function mapRpcFailure(error: unknown, subject: string, timeoutMs: number): Erro
     return new RpcTimeoutError(subject, timeoutMs);
   }
   if (error instanceof NatsError && error.code === ErrorCode.NoResponders) {
-    return new RpcCallError(503, undefined, `NATS request on ${subject}: no service answers it`);
+    return new RpcNotSentError(`NATS request on ${subject}: no service answers it`);
   }
   if (isRpcError(error)) {
     if (error.status === 401) return new UnauthorizedException(error.message ?? 'Unauthorized');
@@ -214,6 +220,14 @@ function mapRpcFailure(error: unknown, subject: string, timeoutMs: number): Erro
   }
   const message = error instanceof Error ? error.message : messageOf(error);
   return new RpcCallError(503, undefined, `NATS request on ${subject} failed: ${message}`);
+}
+
+// a call that failed before its message went: nothing was done on its behalf. The caller's token
+// refused on the way (a token exchange's invalid_grant) stays the caller's 401 / 403
+function notSentFailure(failure: Error, subject: string): Error {
+  if (failure instanceof UnauthorizedException || failure instanceof ForbiddenException) return failure;
+  if (failure instanceof RpcNotSentError) return failure;
+  return new RpcNotSentError(`NATS request on ${subject} was not sent: ${failure.message}`);
 }
 
 function messageOf(error: unknown): string {

@@ -24,9 +24,12 @@ const logger = new Logger('TokenEndpoint');
 /**
  * POSTs a form-encoded token request with HTTP Basic client authentication (RFC 6749 §2.3.1, §4.4;
  * RFC 8693 §2.1), with `traceHeaders` (the call's `traceparent` and `x-request-id`) so the issuer's
- * access line and span join the call that needed the token. A refusal (any 4xx, e.g.
- * `invalid_grant`) rejects with `UnauthorizedException`; an unreachable or failing endpoint with
- * `ServiceUnavailableException`.
+ * access line and span join the call that needed the token. A refusal of the grant itself
+ * (`invalid_grant`: the caller's token is not one the issuer will exchange) rejects with
+ * `UnauthorizedException`, the caller's 401; any other refusal (this service's own client refused:
+ * `invalid_client` after a secret rotated on one side only, `invalid_scope`, a throttle) and an
+ * unreachable or failing endpoint with `ServiceUnavailableException`: a fault of this deployment,
+ * never answered to a caller as a bad token of theirs.
  */
 export async function requestToken(
   options: TokenEndpointOptions,
@@ -54,8 +57,12 @@ export async function requestToken(
   }
   const body = await response.json().catch((): unknown => undefined);
   if (response.status >= 400 && response.status < 500) {
-    logger.warn(`Token endpoint refused ${params['grant_type']}: ${response.status} ${oauthErrorCode(body)}`);
-    throw new UnauthorizedException('The issuer refused to grant a token for this call');
+    const code = oauthErrorCode(body);
+    logger.warn(`Token endpoint refused ${params['grant_type']}: ${response.status} ${code}`);
+    if (code === 'invalid_grant') {
+      throw new UnauthorizedException('The issuer refused to grant a token for this call');
+    }
+    throw new ServiceUnavailableException('The issuer refused this service its token');
   }
   const token = readTokenResponse(body);
   if (!response.ok || token === undefined) {
