@@ -69,8 +69,14 @@ const REQUIRED_SECRETS = [
   'ORDERS_CLIENT_SECRET',
   'INVENTORY_CLIENT_SECRET',
   'POSTGRES_PASSWORD',
+  'AUTH_DB_PASSWORD',
+  'ORDERS_DB_PASSWORD',
+  'INVENTORY_DB_PASSWORD',
   'AUTH_KEY_ENCRYPTION_KEY',
 ];
+
+/** The password of app `name`'s own PostgreSQL role. */
+const databasePasswordOf = (name: AppName): string => `${name.toUpperCase()}_DB_PASSWORD`;
 
 /**
  * Resolves compose interpolation the way `docker compose` does with an empty shell environment, plus
@@ -148,14 +154,20 @@ describe('docker-compose.yml', () => {
     expect(healthcheckText(nats)).toMatch(/http:\/\/127\.0\.0\.1:8222\/healthz\?js-enabled-only=true/);
   });
 
-  it('creates one database per app in the postgres init script', () => {
+  // what these statements do on a real server: tools/docker/postgres-init.spec.mjs
+  it('creates one database per app in the postgres init script, owned by its own role', () => {
     const mount = (service('postgres').volumes ?? []).find((volume) =>
       volume.includes('docker-entrypoint-initdb.d'),
     );
     expect(mount).toMatch(/^\.\/tools\/docker\/postgres-init:/);
     const sql = readFileSync(join(ROOT, 'tools/docker/postgres-init/01-create-databases.sql'), 'utf8');
+    const postgresEnv = service('postgres').environment ?? {};
     for (const name of APP_NAMES) {
-      expect(sql).toMatch(new RegExp(`CREATE DATABASE ${name};`));
+      expect(sql).toContain(`\\getenv ${name}_password ${databasePasswordOf(name)}\n`);
+      expect(sql).toContain(`CREATE ROLE ${name} LOGIN PASSWORD :'${name}_password';`);
+      expect(sql).toContain(`CREATE DATABASE ${name} OWNER ${name};`);
+      expect(sql).toContain(`REVOKE ALL ON DATABASE ${name} FROM PUBLIC;`);
+      expect(interpolate(postgresEnv[databasePasswordOf(name)] ?? '')).toBe(`<${databasePasswordOf(name)}>`);
     }
   });
 
@@ -178,7 +190,21 @@ describe('docker-compose.yml', () => {
     const database = new URL(variables.DATABASE_URL);
     expect(database.hostname).toBe('postgres');
     expect(database.pathname).toBe(`/${name}`);
+    expect(database.username).toBe(name);
+    expect(decodeURIComponent(database.password)).toBe(`<${databasePasswordOf(name)}>`);
   });
+
+  it.each(APP_NAMES)(
+    "gives %s neither the superuser's password nor another app's database password",
+    (name) => {
+      const others = [
+        'POSTGRES_PASSWORD',
+        ...APP_NAMES.filter((other) => other !== name).map(databasePasswordOf),
+      ];
+      const values = Object.values(env(name)).join('\n');
+      for (const secret of others) expect(values).not.toContain(`<${secret}>`);
+    },
+  );
 
   it('gives every app the same AUTH_ISSUER and the verifiers the JWKS of the auth service', () => {
     const issuers = new Set(APP_NAMES.map((name) => env(name).AUTH_ISSUER));

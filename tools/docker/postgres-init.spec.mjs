@@ -1,0 +1,128 @@
+// Called by `nx run tools:test-scripts` (node:test): docker-compose.yml's PostgreSQL init script against a
+// real PostgreSQL server (the npm-shipped one, password authentication), as the postgres image runs it.
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { startEmbeddedPostgres } from '../scripts/embedded-postgres.mjs';
+
+const { Client } = createRequire(import.meta.url)('pg');
+
+const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'postgres-init', '01-create-databases.sql');
+const SERVICES = ['auth', 'orders', 'inventory'];
+const PASSWORDS = {
+  AUTH_DB_PASSWORD: 'auth-db-password',
+  ORDERS_DB_PASSWORD: "orders-db-pass'word",
+  INVENTORY_DB_PASSWORD: 'inventory-db-password',
+};
+const passwordOf = (service) => PASSWORDS[`${service.toUpperCase()}_DB_PASSWORD`];
+
+/**
+ * The statements psql runs for `text` with `env`: the script may use `\set ON_ERROR_STOP`, `\getenv`
+ * and `:'name'` (a variable as a quoted literal), nothing else of psql's.
+ */
+function psqlStatements(text, env) {
+  const variables = {};
+  const sql = [];
+  for (const line of text.split('\n')) {
+    const command = /^\\(\w+)\s*(.*)$/.exec(line.trim());
+    if (command === null) {
+      if (!line.trim().startsWith('--')) sql.push(line);
+      continue;
+    }
+    const [, name, args] = command;
+    if (name === 'set' && args === 'ON_ERROR_STOP on') continue;
+    if (name !== 'getenv') throw new Error(`the script uses \\${name}, which this spec does not emulate`);
+    const [variable, envName] = args.split(/\s+/);
+    if (env[envName] !== undefined) variables[variable] = env[envName];
+  }
+  return sql
+    .join('\n')
+    .replace(/:'(\w+)'/g, (whole, variable) => {
+      // psql leaves an unknown variable as written: a syntax error there, and ON_ERROR_STOP ends the script
+      if (variables[variable] === undefined) return whole;
+      return `'${variables[variable].replaceAll("'", "''")}'`;
+    })
+    .split(';')
+    .map((statement) => statement.trim())
+    .filter((statement) => statement !== '');
+}
+
+async function query(url, text) {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  await client.connect();
+  try {
+    return (await client.query(text)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+describe('the compose PostgreSQL init script', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'relay-postgres-init-'));
+  // run as root, the launcher runs PostgreSQL as nobody, which must get through mkdtemp's 0700
+  chmodSync(scratch, 0o755);
+  let server;
+  const urlAs = (role, database, password = passwordOf(role)) => {
+    const url = new URL(server.urls.postgres);
+    url.username = role;
+    url.password = password;
+    url.pathname = `/${database}`;
+    return url.toString();
+  };
+
+  before(async () => {
+    server = await startEmbeddedPostgres({ dataDir: join(scratch, 'data'), databases: ['postgres'] });
+    const superuser = new Client({ connectionString: server.urls.postgres });
+    await superuser.connect();
+    try {
+      for (const statement of psqlStatements(readFileSync(SCRIPT, 'utf8'), PASSWORDS)) {
+        await superuser.query(statement);
+      }
+    } finally {
+      await superuser.end();
+    }
+  });
+
+  after(async () => {
+    await server?.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  for (const service of SERVICES) {
+    it(`lets ${service} into its own database with its own password, to create its tables`, async () => {
+      const url = urlAs(service, service);
+      const [who] = await query(url, 'SELECT current_user AS role, current_database() AS database');
+      assert.deepEqual(who, { role: service, database: service });
+      await query(url, 'CREATE TABLE migrations_probe (id integer PRIMARY KEY); DROP TABLE migrations_probe');
+      const [role] = await query(
+        url,
+        'SELECT rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = current_user',
+      );
+      assert.deepEqual(role, { rolsuper: false, rolcreaterole: false, rolcreatedb: false });
+    });
+
+    it(`keeps ${service} out of the other services' databases and refuses a wrong password`, async () => {
+      for (const other of SERVICES.filter((name) => name !== service)) {
+        await assert.rejects(query(urlAs(service, other), 'SELECT 1'), /permission denied for database/);
+      }
+      await assert.rejects(
+        query(urlAs(service, service, 'not-its-password'), 'SELECT 1'),
+        /password authentication failed/,
+      );
+    });
+  }
+
+  it('stops at a password missing from the environment instead of creating a role without one', async () => {
+    const statements = psqlStatements(readFileSync(SCRIPT, 'utf8'), {
+      ...PASSWORDS,
+      ORDERS_DB_PASSWORD: undefined,
+    });
+    const createOrders = statements.find((statement) => statement.startsWith('CREATE ROLE orders'));
+    await assert.rejects(query(server.urls.postgres, createOrders), /syntax error/);
+  });
+});
