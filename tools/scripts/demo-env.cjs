@@ -124,9 +124,19 @@ function demoAppEnv(app, options) {
   if (env.LOG_FORMAT === undefined) env.LOG_FORMAT = 'pretty';
   // the demo's admin password is in the README: this machine only, unless the caller says otherwise
   if (env.LISTEN_ADDRESS === undefined) env.LISTEN_ADDRESS = '127.0.0.1';
-  // A DATABASE_URL in the caller's shell would make all three apps share one database; client
-  // credentials in it would give auth a client identity or the wrong secret to a service.
-  for (const key of ['DATABASE_URL', 'AUTH_CLIENT_ID', 'AUTH_CLIENT_SECRET']) delete env[key];
+  // A DATABASE_URL in the caller's shell would make all three apps share one database, and each app's
+  // own URL (with its password) is for that app alone, as DATABASE_URL; client credentials in it would
+  // give auth a client identity or the wrong secret to a service.
+  for (const key of [
+    'DATABASE_URL',
+    'AUTH_DATABASE_URL',
+    'ORDERS_DATABASE_URL',
+    'INVENTORY_DATABASE_URL',
+    'AUTH_CLIENT_ID',
+    'AUTH_CLIENT_SECRET',
+  ]) {
+    delete env[key];
+  }
   for (const [key, owner] of Object.entries(CALLER_ONLY_FOR)) if (owner !== app) delete env[key];
   Object.assign(env, {
     PORT: String(options.port),

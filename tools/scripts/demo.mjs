@@ -135,12 +135,11 @@ async function startBus() {
   writeFileSync(connectionFile, `${JSON.stringify(bus, null, 2)}\n`);
   say(`starting the closed bus: nats-server on ${bus.url} (TLS, one NKey per service; store ${storeDir})`);
   // JetStream and its store come from the config (its `jetstream` block); -sd as well would be a duplicate
-  startChild(
-    'nats',
-    'nats-server',
-    ['-c', material.configFile, '-a', NATS_HOST, '-p', String(port)],
-    process.env,
-  );
+  // nothing of the caller's environment but where to find things: it holds the demo's secrets
+  startChild('nats', 'nats-server', ['-c', material.configFile, '-a', NATS_HOST, '-p', String(port)], {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+  });
   await waitForBus(bus);
   say(`bus connection details (url, CA, seed files, inbox prefixes): ${connectionFile}`);
   return bus;

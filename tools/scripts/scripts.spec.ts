@@ -306,6 +306,16 @@ describe('demo-env.cjs (the environment demo.mjs gives each app)', () => {
       expect(envOf(app, caller)).toMatchObject({ LOG_FORMAT: 'pretty', LOG_LEVEL: 'debug' });
       expect(envOf(app, caller).DATABASE_URL).toBeUndefined();
     }
+    // each app's own URL reaches that app only, as DATABASE_URL (demo.mjs passes it as databaseUrl)
+    const urls = {
+      AUTH_DATABASE_URL: 'postgres://auth:a-pass@db/auth',
+      ORDERS_DATABASE_URL: 'postgres://orders:o-pass@db/orders',
+      INVENTORY_DATABASE_URL: 'postgres://inventory:i-pass@db/inventory',
+    };
+    for (const app of ['auth', 'orders', 'inventory']) {
+      const values = Object.values(envOf(app, { ...caller, ...urls })).join('\n');
+      expect(values).not.toMatch(/-pass@/);
+    }
     expect(envOf('auth', caller).AUTH_CLIENT_ID).toBeUndefined();
     expect(envOf('auth', caller).AUTH_CLIENTS).toMatch(/^ci:c-secret,orders:/);
     expect(envOf('inventory', caller).AUTH_CLIENTS).toBeUndefined();
