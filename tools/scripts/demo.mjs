@@ -136,7 +136,7 @@ async function startBus() {
   say(`starting the closed bus: nats-server on ${bus.url} (TLS, one NKey per service; store ${storeDir})`);
   // JetStream and its store come from the config (its `jetstream` block); -sd as well would be a duplicate
   // nothing of the caller's environment but where to find things: it holds the demo's secrets
-  startChild('nats', 'nats-server', ['-c', material.configFile, '-a', NATS_HOST, '-p', String(port)], {
+  startChild('nats', NATS_SERVER, ['-c', material.configFile, '-a', NATS_HOST, '-p', String(port)], {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '',
   });
@@ -173,11 +173,22 @@ async function startDatabase() {
   );
 }
 
+/**
+ * The nats-server to run: `NATS_SERVER_BIN` when set (and then only it), else `nats-server` on the PATH,
+ * else one in /usr/local/sbin or /usr/sbin (Debian's package installs /usr/sbin/nats-server, not on a
+ * normal user's PATH); as @relay/testing's natsServerCommand, which a script cannot import.
+ */
+const NATS_SERVER = (
+  process.env.NATS_SERVER_BIN
+    ? [process.env.NATS_SERVER_BIN]
+    : ['nats-server', '/usr/local/sbin/nats-server', '/usr/sbin/nats-server']
+).find((command) => !spawnSync(command, ['--version'], { stdio: 'ignore' }).error);
+
 /** What must be there before anything starts: a failure here leaves no server behind. */
 function requireNatsServer() {
-  if (spawnSync('nats-server', ['--version'], { stdio: 'ignore' }).error) {
+  if (NATS_SERVER === undefined) {
     throw new Error(
-      'nats-server is not installed; get it with `apt-get install nats-server` or `brew install nats-server`, then run npm start again.',
+      'nats-server is not installed; get it with `apt-get install nats-server` or `brew install nats-server` (or set NATS_SERVER_BIN), then run npm start again.',
     );
   }
 }

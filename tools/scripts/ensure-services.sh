@@ -102,6 +102,9 @@ wait_until() {
   done
 }
 
+# Debian's package installs /usr/sbin/nats-server, which is not on a normal user's PATH
+PATH="$PATH:/usr/local/sbin:/usr/sbin"
+
 start_nats() {
   mkdir -p "$NATS_STORE"
   log "starting nats-server -js on $NATS_HOST:$NATS_PORT (store $NATS_STORE, log $NATS_STORE/nats.log)"
@@ -116,7 +119,7 @@ start_nats() {
 
 ensure_nats() {
   if tcp_open "$NATS_HOST" "$NATS_PORT"; then
-    nats_has_jetstream || fail "something answers on $NATS_HOST:$NATS_PORT but not NATS with JetStream; restart it as: nats-server -js -a $NATS_HOST -p $NATS_PORT"
+    nats_has_jetstream || fail "something answers on $NATS_HOST:$NATS_PORT but not NATS with JetStream (Debian's nats-server service? systemctl disable --now nats-server); restart it as: nats-server -js -a $NATS_HOST -p $NATS_PORT"
     nats_is_open && return 0
     fail "the NATS on $NATS_HOST:$NATS_PORT requires TLS or credentials (compose's or the demo's closed bus?); the test suites need an open one there: stop it and run: nats-server -js -a $NATS_HOST -p $NATS_PORT"
   fi
@@ -124,6 +127,11 @@ ensure_nats() {
     if can_apt_install; then
       log "installing nats-server (apt-get)"
       apt_install nats-server
+      # where systemd runs, Debian's package starts its own server on 4222, without JetStream
+      if command -v systemctl > /dev/null && systemctl is-active --quiet nats-server 2> /dev/null; then
+        log "stopping the nats-server service the package started (no JetStream); starting one with it"
+        systemctl disable --now nats-server > /dev/null 2>&1 || true
+      fi
     else
       fail "NATS is missing: nothing on $NATS_HOST:$NATS_PORT and no nats-server installed; get it with 'apt-get install nats-server' or 'brew install nats-server' (or run this script as root with --install)"
     fi

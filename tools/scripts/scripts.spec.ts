@@ -124,7 +124,7 @@ describe('demo.mjs', () => {
   });
 
   it('says in one line that nats-server is missing, having started nothing', () => {
-    // a PATH holding node alone, wherever nats-server is installed on this machine
+    // a PATH holding node alone, and NATS_SERVER_BIN naming nothing, wherever nats-server is installed here
     const binDir = mkdtempSync(join(tmpdir(), 'relay-demo-bin-'));
     const dataDir = mkdtempSync(join(tmpdir(), 'relay-demo-data-'));
     try {
@@ -133,7 +133,7 @@ describe('demo.mjs', () => {
         cwd: ROOT,
         encoding: 'utf8',
         timeout: 30_000,
-        env: { PATH: binDir, DATA_DIR: dataDir, HOME: dataDir },
+        env: { PATH: binDir, DATA_DIR: dataDir, HOME: dataDir, NATS_SERVER_BIN: join(binDir, 'nats-server') },
       });
 
       expect(result.status).toBe(1);

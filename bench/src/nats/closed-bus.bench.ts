@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 import type { INestApplicationContext } from '@nestjs/common';
@@ -6,7 +5,7 @@ import { connect } from 'nats';
 
 import { CallContext, RelayNatsClient } from '@relay/auth';
 import { REVOCATION_BUCKET } from '@relay/contracts';
-import { type BusService, type NatsServer, startNatsServer } from '@relay/testing';
+import { type BusService, natsServerCommand, type NatsServer, startNatsServer } from '@relay/testing';
 
 import { runAlternatingRounds } from '../core/alternating';
 import { type BenchChild, cpuTimes, forkTarget } from '../core/child';
@@ -46,8 +45,8 @@ export async function benchClosedBus(
   context: BenchContext,
   track: (stop: () => Promise<void>) => void,
 ): Promise<void> {
-  if (spawnSync('nats-server', ['--version'], { stdio: 'ignore' }).error !== undefined) {
-    context.sink.skip('closed-bus', 'no nats-server binary on PATH (it starts two private buses)');
+  if (natsServerCommand() === undefined) {
+    context.sink.skip('closed-bus', 'no nats-server binary (it starts two private buses)');
     return;
   }
   const stops: (() => Promise<void>)[] = [];

@@ -11,7 +11,12 @@ export { msUntil } from './lib/ms-until';
 export { createRevocationBucket } from './lib/revocation-bucket';
 export { getFreePort, waitForPort } from './lib/ports';
 export { startTcpProxy, type TcpProxy } from './lib/tcp-proxy';
-export { type NatsServer, type NatsServerOptions, startNatsServer } from './lib/nats-server';
+export {
+  natsServerCommand,
+  type NatsServer,
+  type NatsServerOptions,
+  startNatsServer,
+} from './lib/nats-server';
 export {
   type ServiceUnderTest,
   type ServiceUnderTestOptions,

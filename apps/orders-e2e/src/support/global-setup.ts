@@ -1,11 +1,10 @@
 import './workspace-paths';
 
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { type BusConnectionInfo, getFreePort, startNatsServer } from '@relay/testing';
+import { type BusConnectionInfo, getFreePort, natsServerCommand, startNatsServer } from '@relay/testing';
 
 import { HEALTH_TIMEOUT_MS, missingBuilds, startApp, stopProcess, waitHealthy } from './app-processes';
 import {
@@ -67,13 +66,11 @@ function assertPreconditions(): void {
     );
   }
   // the apps run on a private closed bus (TLS, one NKey identity each), never on an open one
-  if (!hasNatsServer()) {
-    throw oneLineError('nats-server is not on the PATH; `bash tools/scripts/ensure-services.sh` installs it');
+  if (natsServerCommand() === undefined) {
+    throw oneLineError(
+      'no nats-server (PATH, /usr/local/sbin, /usr/sbin or NATS_SERVER_BIN); `bash tools/scripts/ensure-services.sh` installs it',
+    );
   }
-}
-
-function hasNatsServer(): boolean {
-  return !spawnSync('nats-server', ['--version'], { stdio: 'ignore' }).error;
 }
 
 /** Stops the apps (their output is in the log files once this resolves) and the bus; removes DATA_DIR. */

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,28 @@ import { type ConnectionOptions, nkeyAuthenticator } from 'nats';
 import type { BusConnectionInfo, BusService } from '@relay/nats-bus';
 
 import { getFreePort, waitForPort } from './ports';
+
+let resolvedCommand: string | null | undefined;
+
+/**
+ * The nats-server to run: `NATS_SERVER_BIN` when set (and then only it), else `nats-server` on the PATH,
+ * else one in /usr/local/sbin or /usr/sbin (Debian's package installs /usr/sbin/nats-server, which is
+ * not on a normal user's PATH); `undefined` when there is none.
+ */
+export function natsServerCommand(): string | undefined {
+  if (resolvedCommand === undefined) {
+    const chosen = process.env['NATS_SERVER_BIN'];
+    const candidates =
+      chosen !== undefined && chosen !== ''
+        ? [chosen]
+        : ['nats-server', '/usr/local/sbin/nats-server', '/usr/sbin/nats-server'];
+    resolvedCommand =
+      candidates.find(
+        (command) => spawnSync(command, ['--version'], { stdio: 'ignore' }).error === undefined,
+      ) ?? null;
+  }
+  return resolvedCommand ?? undefined;
+}
 
 /** Options of {@link startNatsServer}. */
 export interface NatsServerOptions {
@@ -51,7 +73,7 @@ const KILL_AFTER_MS = 5000;
 /**
  * Starts `nats-server [-js] -a 127.0.0.1 -p <free port> [-sd <tmpdir>]` and resolves once it
  * accepts connections, so a spec owns its bus: the contract fixes the subjects, and another suite
- * on a shared server could answer or steal its messages. Needs `nats-server` on the PATH.
+ * on a shared server could answer or steal its messages. Needs a nats-server ({@link natsServerCommand}).
  */
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServer> {
   const port = await getFreePort();
@@ -80,7 +102,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   let isStopped = false;
 
   const start = async (): Promise<void> => {
-    const started = spawn('nats-server', args, { stdio: 'ignore' });
+    const started = spawn(natsServerCommand() ?? 'nats-server', args, { stdio: 'ignore' });
     child = started;
     const exited = new Promise<never>((_, reject) => {
       started.once('error', (error) => reject(new Error(`nats-server could not start: ${error.message}`)));

@@ -3,15 +3,19 @@ import { once } from 'node:events';
 
 import { connect, Events, type NatsConnection } from 'nats';
 
-import { getFreePort, msUntil, waitForPort } from '@relay/testing';
+import { getFreePort, msUntil, natsServerCommand, waitForPort } from '@relay/testing';
 
 import { natsConnectionOptions } from './nats-connection';
 
 /** A nats-server taking one token only: restarted with another, it refuses this service's credentials. */
 async function startServer(port: number, token: string): Promise<ChildProcess> {
-  const server = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '--auth', token], {
-    stdio: 'ignore',
-  });
+  const server = spawn(
+    natsServerCommand() ?? 'nats-server',
+    ['-a', '127.0.0.1', '-p', String(port), '--auth', token],
+    {
+      stdio: 'ignore',
+    },
+  );
   await waitForPort(port, '127.0.0.1', 10_000);
   return server;
 }
