@@ -86,13 +86,13 @@ describe('PostgresDatabase on PostgreSQL', () => {
     expect(prepared).toEqual([{ statement: 'SELECT available FROM stock WHERE sku = $1' }]);
   });
 
-  it('runs its transactions READ COMMITTED on a server whose default is SERIALIZABLE', async () => {
+  it('runs its statements and transactions READ COMMITTED on a server whose default is SERIALIZABLE', async () => {
     const name = new URL(scratch.url).pathname.slice(1);
     await database.query(`ALTER DATABASE "${name}" SET default_transaction_isolation = 'serializable'`);
     const strict = await openDatabase({ url: scratch.url, migrations: [] });
     try {
       expect(await strict.query('SHOW transaction_isolation')).toEqual([
-        { transaction_isolation: 'serializable' },
+        { transaction_isolation: 'read committed' },
       ]);
       expect(await strict.transaction((tx) => tx.query('SHOW transaction_isolation'))).toEqual([
         { transaction_isolation: 'read committed' },

@@ -52,6 +52,16 @@ export class PostgresDatabase implements Database {
     });
     // An idle client that loses its server must not crash the process; the next query reconnects.
     pool.on('error', () => undefined);
+    // Every statement READ COMMITTED, whatever the server's default: the services' races (a settle
+    // meeting the recovery's, a release meeting a reserve) wait for a row and then read it committed,
+    // which a REPEATABLE READ default fails with 40001. Queued ahead of the connection's first query; a
+    // failure here (a connection lost) fails that query too. Transactions also say it in their BEGIN,
+    // for a pooler (PgBouncer) that may hand them a server connection this never set.
+    pool.on('connect', (client) => {
+      client
+        .query('SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED')
+        .catch(() => undefined);
+    });
     // the first answer, untranslated: a start that cannot reach the server says why
     try {
       await pool.query('SELECT 1');
@@ -87,8 +97,7 @@ export class PostgresDatabase implements Database {
     };
     client.on('error', onError);
     try {
-      // the services' races (a release meeting a reserve, two requests with one Idempotency-Key) wait
-      // for a row and then read it as committed: READ COMMITTED, whatever the server's default
+      // READ COMMITTED whatever the server's default (see open())
       await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
       const result = await work(wrapClient(client, this.statements));
       await client.query('COMMIT');
