@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 
-import { AccessTokenVerifier, type Principal } from '@relay/auth';
+import { AccessTokenVerifier, AuthError, type Principal } from '@relay/auth';
 import { isRole } from '@relay/contracts';
 
 import { OAuthError } from '../oauth.error';
@@ -82,7 +82,11 @@ export class TokenExchangeGrant {
     let subject: Principal;
     try {
       subject = await this.verifier.verify(token);
-    } catch {
+    } catch (error) {
+      // this issuer cannot judge the token yet (its revocation list not replayed since it started): a
+      // 503 its caller answers as its own outage, never invalid_grant, which the caller's caller would
+      // take for a bad token of theirs (and drop it, or log its user out)
+      if (error instanceof AuthError && error.status === 503) throw error;
       throw new OAuthError('invalid_grant', 'subject_token is invalid, expired or revoked');
     }
     if (subject.expiresAt <= Math.floor(Date.now() / 1000)) {

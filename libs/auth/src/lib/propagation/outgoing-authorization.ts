@@ -60,7 +60,8 @@ export class OutgoingAuthorization {
   /**
    * `Bearer <token>` for one outgoing call, or `undefined` when there is nothing to send (no caller
    * token in `forward`/`exchange` mode). Rejects with `UnauthorizedException` when the issuer refuses
-   * the exchange or the client credentials (never falls back to forwarding).
+   * to exchange the caller's token (`invalid_grant`; never falls back to forwarding), and with
+   * `ServiceUnavailableException` when it refuses this service's own client or cannot be reached.
    */
   async authorization(target: OutgoingCallTarget = {}): Promise<string | undefined> {
     const mode = target.propagation ?? this.options.propagation;
