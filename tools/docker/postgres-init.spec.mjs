@@ -1,5 +1,7 @@
 // Called by `nx run tools:test-scripts` (node:test): docker-compose.yml's PostgreSQL init script against a
-// real PostgreSQL server (the npm-shipped one, password authentication), as the postgres image runs it.
+// real PostgreSQL server (the npm-shipped one, password authentication). The image runs the file through
+// psql (16); this spec runs its statements as psql would, its \getenv and :'var' emulated here (psql is
+// not among the npm-shipped binaries). Checked by hand through psql 15 on 2026-12-07.
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -8,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { startEmbeddedPostgres } from '../scripts/embedded-postgres.mjs';
+import { queryOnce, startEmbeddedPostgres } from '../scripts/embedded-postgres.mjs';
 
 const { Client } = createRequire(import.meta.url)('pg');
 
@@ -52,16 +54,6 @@ function psqlStatements(text, env) {
     .filter((statement) => statement !== '');
 }
 
-async function query(url, text) {
-  const client = new Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  await client.connect();
-  try {
-    return (await client.query(text)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
 describe('the compose PostgreSQL init script', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'relay-postgres-init-'));
   // run as root, the launcher runs PostgreSQL as nobody, which must get through mkdtemp's 0700
@@ -96,10 +88,13 @@ describe('the compose PostgreSQL init script', () => {
   for (const service of SERVICES) {
     it(`lets ${service} into its own database with its own password, to create its tables`, async () => {
       const url = urlAs(service, service);
-      const [who] = await query(url, 'SELECT current_user AS role, current_database() AS database');
+      const [who] = await queryOnce(url, 'SELECT current_user AS role, current_database() AS database');
       assert.deepEqual(who, { role: service, database: service });
-      await query(url, 'CREATE TABLE migrations_probe (id integer PRIMARY KEY); DROP TABLE migrations_probe');
-      const [role] = await query(
+      await queryOnce(
+        url,
+        'CREATE TABLE migrations_probe (id integer PRIMARY KEY); DROP TABLE migrations_probe',
+      );
+      const [role] = await queryOnce(
         url,
         'SELECT rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = current_user',
       );
@@ -108,10 +103,10 @@ describe('the compose PostgreSQL init script', () => {
 
     it(`keeps ${service} out of the other services' databases and refuses a wrong password`, async () => {
       for (const other of SERVICES.filter((name) => name !== service)) {
-        await assert.rejects(query(urlAs(service, other), 'SELECT 1'), /permission denied for database/);
+        await assert.rejects(queryOnce(urlAs(service, other), 'SELECT 1'), /permission denied for database/);
       }
       await assert.rejects(
-        query(urlAs(service, service, 'not-its-password'), 'SELECT 1'),
+        queryOnce(urlAs(service, service, 'not-its-password'), 'SELECT 1'),
         /password authentication failed/,
       );
     });
@@ -123,6 +118,6 @@ describe('the compose PostgreSQL init script', () => {
       ORDERS_DB_PASSWORD: undefined,
     });
     const createOrders = statements.find((statement) => statement.startsWith('CREATE ROLE orders'));
-    await assert.rejects(query(server.urls.postgres, createOrders), /syntax error/);
+    await assert.rejects(queryOnce(server.urls.postgres, createOrders), /syntax error/);
   });
 });

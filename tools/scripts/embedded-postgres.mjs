@@ -119,6 +119,7 @@ function initCluster(binDir, root, pgdata, password, user) {
     {
       cwd: root,
       encoding: 'utf8',
+      env: serverEnv(),
       ...user,
     },
   );
@@ -140,6 +141,36 @@ function serverPassword(root) {
   const password = randomBytes(24).toString('hex');
   fs.writeFileSync(file, `${password}\n`, { mode: 0o600 });
   return password;
+}
+
+/**
+ * The rows of `text` run on a connection of its own to `url`, closed after (a check, a spec's query).
+ * @param {string} url
+ * @param {string} text
+ * @returns {Promise<Record<string, unknown>[]>}
+ */
+export async function queryOnce(url, text) {
+  const { Client } = require('pg');
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  await client.connect();
+  try {
+    return (await client.query(text)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * The environment initdb and postgres run with: where to find things, the time zone and locale, nothing
+ * else of the caller's (which holds the demo's secrets: database URLs, the admin password, keys).
+ * @returns {NodeJS.ProcessEnv}
+ */
+function serverEnv() {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([key]) => ['PATH', 'HOME', 'TMPDIR', 'TZ', 'LANG'].includes(key) || key.startsWith('LC_'),
+    ),
+  );
 }
 
 /** A TCP port on 127.0.0.1 the kernel says is free now (the default `pickPort`). */
@@ -242,6 +273,7 @@ async function startServer({ binDir, root, pgdata, password, user, databases, lo
   ];
   const child = spawn(join(binDir, 'postgres'), args, {
     cwd: root,
+    env: serverEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
     ...user,
   });

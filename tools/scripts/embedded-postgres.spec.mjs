@@ -2,7 +2,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,25 +12,14 @@ import {
   freePort,
   platformPackage,
   prepareBinaries,
+  queryOnce,
   startEmbeddedPostgres,
 } from './embedded-postgres.mjs';
-
-const { Client } = createRequire(import.meta.url)('pg');
 
 const scratch = mkdtempSync(join(tmpdir(), 'relay-embedded-postgres-'));
 // run as root, the launcher runs PostgreSQL as nobody, which must get through mkdtemp's 0700
 chmodSync(scratch, 0o755);
 after(() => rmSync(scratch, { recursive: true, force: true }));
-
-async function query(url, text) {
-  const client = new Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  await client.connect();
-  try {
-    return (await client.query(text)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 describe('startEmbeddedPostgres', () => {
   const dataDir = join(scratch, 'data');
@@ -40,15 +28,15 @@ describe('startEmbeddedPostgres', () => {
     const server = await startEmbeddedPostgres({ dataDir, databases: ['auth', 'orders'] });
     try {
       assert.deepEqual(Object.keys(server.urls), ['auth', 'orders']);
-      const [row] = await query(
+      const [row] = await queryOnce(
         server.urls.orders,
         'SELECT current_database() AS name, inet_server_addr() AS host',
       );
       assert.deepEqual(row, { name: 'orders', host: '127.0.0.1' });
       const wrong = new URL(server.urls.auth);
       wrong.password = 'not-the-password';
-      await assert.rejects(query(wrong.toString(), 'SELECT 1'), /password authentication failed/);
-      const [socket] = await query(server.urls.auth, 'SHOW unix_socket_directories');
+      await assert.rejects(queryOnce(wrong.toString(), 'SELECT 1'), /password authentication failed/);
+      const [socket] = await queryOnce(server.urls.auth, 'SHOW unix_socket_directories');
       assert.equal(socket.unix_socket_directories, '');
       assert.equal(statSync(join(dataDir, 'postgres', 'password')).mode & 0o777, 0o600);
     } finally {
@@ -60,14 +48,17 @@ describe('startEmbeddedPostgres', () => {
   it('keeps the data of a DATA_DIR across restarts, and adds the databases it lacks', async () => {
     const first = await startEmbeddedPostgres({ dataDir, databases: ['auth'] });
     try {
-      await query(first.urls.auth, 'CREATE TABLE kept (value text); INSERT INTO kept VALUES ($$before$$)');
+      await queryOnce(
+        first.urls.auth,
+        'CREATE TABLE kept (value text); INSERT INTO kept VALUES ($$before$$)',
+      );
     } finally {
       await first.stop();
     }
     const second = await startEmbeddedPostgres({ dataDir, databases: ['auth', 'inventory'] });
     try {
-      assert.deepEqual(await query(second.urls.auth, 'SELECT value FROM kept'), [{ value: 'before' }]);
-      assert.deepEqual(await query(second.urls.inventory, 'SELECT current_database() AS name'), [
+      assert.deepEqual(await queryOnce(second.urls.auth, 'SELECT value FROM kept'), [{ value: 'before' }]);
+      assert.deepEqual(await queryOnce(second.urls.inventory, 'SELECT current_database() AS name'), [
         { name: 'inventory' },
       ]);
     } finally {

@@ -1,9 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { getFreePort, waitForPort } from '@relay/testing';
+import { getFreePort, natsServerCommand, waitForPort } from '@relay/testing';
 
 import { type BenchChild, spawnProcess } from './child';
 
@@ -37,11 +36,11 @@ export interface PrivateNats {
  * `nats-server` binary is on the PATH.
  */
 export async function startBenchNats(): Promise<BenchNats> {
-  if (!hasNatsServerBinary()) {
+  if (natsServerCommand() === undefined) {
     const url = process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
     return {
       url,
-      description: `shared NATS at ${url} (no nats-server binary on PATH)`,
+      description: `shared NATS at ${url} (no nats-server binary)`,
       stop: () => Promise.resolve(),
     };
   }
@@ -54,14 +53,17 @@ export async function startBenchNats(): Promise<BenchNats> {
  * also names its process. Each stack of the order-path comparison gets its own: the floor answers
  * the same subjects as inventory, so the two must not share a bus, and the bus's CPU per order is
  * only readable from a process that carries one stack. Rejects when there is no `nats-server`
- * binary on the PATH.
+ * binary (`natsServerCommand` of @relay/testing).
  */
 export async function startPrivateNats(name: string): Promise<PrivateNats> {
-  if (!hasNatsServerBinary()) throw new Error('no nats-server binary on the PATH');
+  const command = natsServerCommand();
+  if (command === undefined) {
+    throw new Error('no nats-server binary (PATH, /usr/local/sbin, /usr/sbin, NATS_SERVER_BIN)');
+  }
   const port = await getFreePort();
   const monitorPort = await getFreePort();
   const storeDir = mkdtempSync(join(tmpdir(), `relay-bench-${name}-`));
-  const child = spawnProcess(name, 'nats-server', [
+  const child = spawnProcess(name, command, [
     '-js',
     '-a',
     '127.0.0.1',
@@ -90,12 +92,4 @@ export async function startPrivateNats(name: string): Promise<PrivateNats> {
     return { messages: varz.in_msgs, bytes: varz.in_bytes };
   };
   return { url: `nats://127.0.0.1:${port}`, port, child, traffic, stop };
-}
-
-let natsServerBinaryFound: boolean | undefined;
-
-/** Whether `nats-server` is on the PATH, asked once per process. */
-function hasNatsServerBinary(): boolean {
-  natsServerBinaryFound ??= spawnSync('nats-server', ['--version'], { stdio: 'ignore' }).error === undefined;
-  return natsServerBinaryFound;
 }

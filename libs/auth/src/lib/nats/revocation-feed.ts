@@ -72,7 +72,7 @@ export async function watchRevocations(
     }
     throw error;
   });
-  const stall = watchProgress(replayStallLimitMs, () =>
+  const stall = watchSilence(replayStallLimitMs, Math.min(replayStallLimitMs, 250), () =>
     endReplay(new Error(`the replay of ${bucket} received nothing for ${replayStallLimitMs} ms`)),
   );
   void initialized.then(stall.stop, stall.stop);
@@ -89,7 +89,7 @@ export async function watchRevocations(
       // an entry is the server talking: a replay that holds the ping's answer back in the socket (a
       // large bucket on a loaded machine) is not silence
       probe.heard();
-      stall.progressed();
+      stall.heard();
       applyEntry(entry, sink);
     }
     lose();
@@ -128,38 +128,6 @@ export async function watchRevocations(
 }
 
 /**
- * Calls `onStalled` once `limitMs` pass without `progressed()`, counted from now; `stop()` ends the
- * watch. A late tick (this process stood still: no entry could be read meanwhile) does not count
- * against the limit, once per progress, as the probe's silence does not.
- */
-function watchProgress(limitMs: number, onStalled: () => void): { progressed(): void; stop(): void } {
-  const intervalMs = Math.min(limitMs, 250);
-  let lastProgressAt = Date.now();
-  let lastTickAt = lastProgressAt;
-  let hasForgivenStall = false;
-  const timer = setInterval(() => {
-    const now = Date.now();
-    const stalledMs = now - lastTickAt - intervalMs;
-    if (stalledMs > intervalMs && !hasForgivenStall) {
-      lastProgressAt += stalledMs;
-      hasForgivenStall = true;
-    }
-    lastTickAt = now;
-    if (now - lastProgressAt < limitMs) return;
-    clearInterval(timer);
-    onStalled();
-  }, intervalMs);
-  timer.unref();
-  return {
-    progressed: () => {
-      lastProgressAt = Date.now();
-      hasForgivenStall = false;
-    },
-    stop: () => clearInterval(timer),
-  };
-}
-
-/**
  * Calls `onLost` when the connection drops, however briefly: `auth.revoked` events sent meanwhile are
  * gone, and only a replay of the bucket catches up (nats.js may be back before any ping notices).
  */
@@ -183,43 +151,63 @@ function onReconnect(connection: NatsConnection, onLost: () => void): () => void
  * Pings the server every 150 ms; calls `onSilent` once neither an answer nor anything `heard()` of has
  * come for {@link FEED_SILENCE_LIMIT_MS}.
  */
-function probeConnection(connection: NatsConnection, onSilent: () => void): { heard(): void; stop(): void } {
-  let lastAnswerAt = Date.now();
-  let lastTickAt = lastAnswerAt;
+function probeConnection(connection: NatsConnection, onSilent: () => void): SilenceWatch {
   let isPinging = false;
-  let hasForgivenStall = false;
-  const timer = setInterval(() => {
-    const now = Date.now();
-    // a late tick means this process stood still (a long synchronous task such as an embedded
-    // database query, or GC): no answer could be read meanwhile, and no token verified either, so
-    // that time is not the server's silence. Once per answer: under load every tick is late, and a
-    // partition must still count
-    const stalledMs = now - lastTickAt - PROBE_INTERVAL_MS;
-    if (stalledMs > PROBE_INTERVAL_MS && !hasForgivenStall) {
-      lastAnswerAt += stalledMs;
-      hasForgivenStall = true;
-    }
-    lastTickAt = now;
-    if (now - lastAnswerAt > FEED_SILENCE_LIMIT_MS) {
-      clearInterval(timer);
-      onSilent();
-      return;
-    }
+  const watch = watchSilence(FEED_SILENCE_LIMIT_MS, PROBE_INTERVAL_MS, onSilent, () => {
     if (isPinging) return;
     isPinging = true;
     connection.flush().then(
       () => {
-        lastAnswerAt = Date.now();
         isPinging = false;
-        hasForgivenStall = false;
+        watch.heard();
       },
       () => undefined, // closed: the silence limit reports it
     );
-  }, PROBE_INTERVAL_MS);
+  });
+  return watch;
+}
+
+interface SilenceWatch {
+  /** The other side was heard from: the silence starts again from now. */
+  heard(): void;
+  stop(): void;
+}
+
+/**
+ * Calls `onSilent` once `limitMs` pass without `heard()`, counted from now, looking every `intervalMs`
+ * (and calling `onTick` each time it is still in time). A late tick means this process stood still (a
+ * long synchronous task such as an embedded database query, or GC): nothing could be read meanwhile,
+ * so that time is not the other side's silence. Forgiven once per `heard()`: under load every tick is
+ * late, and a partition must still count.
+ */
+function watchSilence(
+  limitMs: number,
+  intervalMs: number,
+  onSilent: () => void,
+  onTick: () => void = () => undefined,
+): SilenceWatch {
+  let lastHeardAt = Date.now();
+  let lastTickAt = lastHeardAt;
+  let hasForgivenStall = false;
+  const timer = setInterval(() => {
+    const now = Date.now();
+    const stalledMs = now - lastTickAt - intervalMs;
+    if (stalledMs > intervalMs && !hasForgivenStall) {
+      lastHeardAt += stalledMs;
+      hasForgivenStall = true;
+    }
+    lastTickAt = now;
+    if (now - lastHeardAt > limitMs) {
+      clearInterval(timer);
+      onSilent();
+      return;
+    }
+    onTick();
+  }, intervalMs);
   timer.unref();
   return {
     heard: () => {
-      lastAnswerAt = Date.now();
+      lastHeardAt = Date.now();
       hasForgivenStall = false;
     },
     stop: () => clearInterval(timer),
