@@ -48,7 +48,7 @@ const WINDOW_MS = DEFAULT_LOGIN_ATTEMPT_LIMITS.account.windowMs;
       useFactory: (failures: LoginFailuresRepository) =>
         new LoginAttempts(
           failures,
-          { ...DEFAULT_LOGIN_ATTEMPT_LIMITS, account: { maxFailures: 1_000_000, windowMs: WINDOW_MS } },
+          { ...DEFAULT_LOGIN_ATTEMPT_LIMITS, account: undefined },
           Date.now,
           'client|',
         ),

@@ -62,6 +62,21 @@ describe.each(testDatabaseBackends(AUTH_MIGRATIONS))(`${LoginAttempts.name} on $
     expect(await registrations.retryAfterSeconds('10.0.0.9', '10.0.0.9')).toBe(0);
   });
 
+  // the client-authentication throttle: a limit per client alone would let anyone lock a service out,
+  // and a huge one would scan every failure of that client at every authentication
+  it('counts nothing per account alone when it has no account limit, and never throttles on it', async () => {
+    const perAddressOnly = new LoginAttempts(
+      new LoginFailuresRepository(db),
+      { ...limits, account: undefined },
+      () => now,
+    );
+    for (let host = 1; host <= 8; host += 1) await perAddressOnly.recordFailure('orders', `10.0.1.${host}`);
+
+    // one row for the client from that address and one for the address, none for the client alone
+    expect(await storedRows()).toBe(16);
+    expect(await perAddressOnly.retryAfterSeconds('orders', '10.0.1.99')).toBe(0);
+  });
+
   it('counts every address of one IPv6 /64 as one address', async () => {
     for (let host = 1; host <= 5; host += 1) {
       await attempts.recordFailure(`user-${host}@x`, `2001:db8:1:2::${host}`);

@@ -20,10 +20,13 @@ export interface AttemptLimit {
   windowMs: number;
 }
 
-/** Limits per account and client address, per account (any address) and per address (any account). */
+/**
+ * Limits per account and client address, per account (any address) and per address (any account).
+ * `account: undefined` counts no failure per account alone (no row, no check).
+ */
 export interface LoginAttemptLimits {
   accountAndAddress: AttemptLimit;
-  account: AttemptLimit;
+  account: AttemptLimit | undefined;
   address: AttemptLimit;
 }
 
@@ -34,11 +37,11 @@ const FIFTEEN_MINUTES = 15 * 60 * 1000;
  * account from one address; 50 per account from everywhere (a distributed guess); 200 per address
  * across accounts (credential stuffing, loose enough for users behind one NAT).
  */
-export const DEFAULT_LOGIN_ATTEMPT_LIMITS: LoginAttemptLimits = {
+export const DEFAULT_LOGIN_ATTEMPT_LIMITS = {
   accountAndAddress: { maxFailures: 10, windowMs: FIFTEEN_MINUTES },
   account: { maxFailures: 50, windowMs: FIFTEEN_MINUTES },
   address: { maxFailures: 200, windowMs: FIFTEEN_MINUTES },
-};
+} satisfies LoginAttemptLimits;
 
 /** A login counted as a failure while its password is checked (see `LoginAttempts.begin`). */
 export interface LoginAttempt {
@@ -73,7 +76,7 @@ export class LoginAttempts {
   ) {
     this.longestWindowMs = Math.max(
       limits.accountAndAddress.windowMs,
-      limits.account.windowMs,
+      limits.account?.windowMs ?? 0,
       limits.address.windowMs,
     );
   }
@@ -87,7 +90,6 @@ export class LoginAttempts {
   async begin(account: string, address: string): Promise<LoginAttempt> {
     const now = this.now();
     const keys = this.keys(account, address);
-    const [[accountAndAddressKey], [accountOnlyKey]] = keys;
     const ids = await this.count(keys, now);
     // this login's own row is the newest of each key: one more than the limit allows is the limit
     const retryAfterSeconds = await this.retryAfter(keys, now, 1);
@@ -95,7 +97,7 @@ export class LoginAttempts {
     return {
       retryAfterSeconds,
       failed: () => this.prune(keys, now),
-      succeeded: () => this.failures.delete(ids, [accountAndAddressKey, accountOnlyKey]),
+      succeeded: () => this.failures.delete(ids, this.accountKeys(account, address)),
       abandoned: () => this.failures.delete(ids),
     };
   }
@@ -147,10 +149,21 @@ export class LoginAttempts {
 
   private keys(account: string, clientAddress: string): Array<[string, AttemptLimit]> {
     const address = addressBlock(clientAddress);
+    const { accountAndAddress, account: accountOnly, address: addressOnly } = this.limits;
     return [
-      [accountAndAddressKey(this.namespace, account, address), this.limits.accountAndAddress],
-      [accountKey(this.namespace, account), this.limits.account],
-      [addressKey(this.namespace, address), this.limits.address],
+      [accountAndAddressKey(this.namespace, account, address), accountAndAddress],
+      ...(accountOnly === undefined
+        ? []
+        : [[accountKey(this.namespace, account), accountOnly] as [string, AttemptLimit]]),
+      [addressKey(this.namespace, address), addressOnly],
+    ];
+  }
+
+  // the keys a right password clears: the account's, from this address and from everywhere
+  private accountKeys(account: string, clientAddress: string): string[] {
+    return [
+      accountAndAddressKey(this.namespace, account, addressBlock(clientAddress)),
+      accountKey(this.namespace, account),
     ];
   }
 }
