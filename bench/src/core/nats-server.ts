@@ -32,8 +32,8 @@ export interface PrivateNats {
 
 /**
  * A private `nats-server -js` on a free port with a throw-away store, so the bench neither disturbs
- * nor is disturbed by other users of the shared bus. Falls back to `NATS_URL` (or :4222) when no
- * `nats-server` binary is on the PATH.
+ * nor is disturbed by other users of the shared bus. Falls back to `NATS_URL` (or :4222) when
+ * `natsServerCommand()` finds no binary (PATH, /usr/local/sbin, /usr/sbin, NATS_SERVER_BIN).
  */
 export async function startBenchNats(): Promise<BenchNats> {
   if (natsServerCommand() === undefined) {

@@ -4,12 +4,14 @@ import {
   ApiBody,
   ApiConsumes,
   ApiOkResponse,
+  ApiServiceUnavailableResponse,
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { Public } from '@relay/auth';
+import { ErrorResponse } from '@relay/observability';
 
 import { LoginThrottledException } from '../sessions/login-attempts';
 import { ClientCredentialsGrant } from './grants/client-credentials.grant';
@@ -76,6 +78,11 @@ export class OAuthTokenController {
     headers: {
       'Retry-After': { description: 'Seconds until another attempt is counted', schema: { type: 'integer' } },
     },
+  })
+  @ApiServiceUnavailableResponse({
+    type: ErrorResponse,
+    description:
+      'auth cannot answer now (its database, its password hashing at capacity, or for a token exchange its revocation list not replayed since it started); retry later',
   })
   async token(
     @Body() body: unknown,

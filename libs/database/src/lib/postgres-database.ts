@@ -56,7 +56,8 @@ export class PostgresDatabase implements Database {
     // meeting the recovery's, a release meeting a reserve) wait for a row and then read it committed,
     // which a REPEATABLE READ default fails with 40001. Queued ahead of the connection's first query; a
     // failure here (a connection lost) fails that query too. Transactions also say it in their BEGIN,
-    // for a pooler (PgBouncer) that may hand them a server connection this never set.
+    // for a pooler (PgBouncer in transaction mode) that may hand them a server connection this never
+    // set; its single statements need the role's setting then (README).
     pool.on('connect', (client) => {
       client
         .query('SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED')

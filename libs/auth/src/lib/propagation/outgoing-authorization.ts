@@ -61,7 +61,8 @@ export class OutgoingAuthorization {
    * `Bearer <token>` for one outgoing call, or `undefined` when there is nothing to send (no caller
    * token in `forward`/`exchange` mode). Rejects with `UnauthorizedException` when the issuer refuses
    * to exchange the caller's token (`invalid_grant`; never falls back to forwarding), and with
-   * `ServiceUnavailableException` when it refuses this service's own client or cannot be reached.
+   * `ServiceUnavailableException` for any other refusal or failure of the issuer (this service's own
+   * client refused, a throttle, a 5xx, no answer).
    */
   async authorization(target: OutgoingCallTarget = {}): Promise<string | undefined> {
     const mode = target.propagation ?? this.options.propagation;
