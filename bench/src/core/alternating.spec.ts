@@ -123,12 +123,13 @@ describe(runAlternatingBatches.name, () => {
   onLinux("reads the main thread's CPU clock (Linux), rising as the thread works", () => {
     const clock = mainThreadCpuClock();
     const before = clock?.() ?? Number.NaN;
-    // the kernel brings the sum up to date at its next tick (10 ms at most at 100 Hz): work until then
+    // the kernel brings the sum up to date at its next tick (10 ms at most at 100 Hz): work until then,
+    // at least once (a tick may fall between the first two reads)
     const deadline = Date.now() + 2000;
     let spins = 0;
-    while ((clock?.() ?? Number.NaN) === before && Date.now() < deadline) {
+    do {
       for (let index = 0; index < 100_000; index += 1) spins += index % 7;
-    }
+    } while ((clock?.() ?? Number.NaN) === before && Date.now() < deadline);
 
     expect(spins).toBeGreaterThan(0);
     expect((clock?.() ?? Number.NaN) - before).toBeGreaterThan(0);
