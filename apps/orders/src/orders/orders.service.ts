@@ -114,15 +114,14 @@ export class OrdersService {
       await this.settle(order, 'failed', isForbidden ? 'inventory_forbidden' : 'inventory_unauthorized');
       throw error;
     }
+    this.logger.warn(`Order ${order.id} failed: ${describeError(error)}`);
     if (error instanceof RpcNotSentError) {
       // the reservation reached no inventory (none subscribed, or it could not be sent): nothing is
       // held, so nothing is released (an outage would otherwise queue a release for every order)
-      this.logger.warn(`Order ${order.id} failed: ${describeError(error)}`);
       return this.settle(order, 'failed', 'inventory_unavailable');
     }
     const reason: OrderFailureReason =
       error instanceof RpcTimeoutError ? 'inventory_timeout' : 'inventory_unavailable';
-    this.logger.warn(`Order ${order.id} failed: ${describeError(error)}`);
     // A late or lost reply may still have reserved stock: the order is stored release_pending (for the
     // sweep, until inventory acknowledges) and released for the caller, even when storing the failure
     // fails (only this request could confirm the order).

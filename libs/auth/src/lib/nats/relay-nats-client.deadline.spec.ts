@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 
-import { Test, type TestingModule } from '@nestjs/testing';
+import type { TestingModule } from '@nestjs/testing';
 
-import { AuthModule } from '../auth.module';
 import { RpcNotSentError } from '../errors/rpc-call.error';
+import { compileClientOnlyModule } from '../../test-support/client-only-module';
 import { RelayNatsClient } from './relay-nats-client';
 
 // a server that takes the connection and never says a word: a NATS host whose process hangs, or a
@@ -27,18 +26,7 @@ describe(`${RelayNatsClient.name} before its first connect`, () => {
 
   beforeAll(async () => {
     silent = await startSilentServer();
-    moduleRef = await Test.createTestingModule({
-      imports: [
-        AuthModule.forRoot({
-          issuer: 'http://issuer.relay.test',
-          audience: 'orders',
-          natsUrl: silent.url,
-          serviceName: `deadline-${randomUUID().slice(0, 8)}`,
-          keyResolver: () => Promise.reject(new Error('no tokens in this spec')),
-        }),
-      ],
-    }).compile();
-    moduleRef.useLogger(false);
+    moduleRef = await compileClientOnlyModule(silent.url, 'deadline');
   });
 
   afterAll(async () => {

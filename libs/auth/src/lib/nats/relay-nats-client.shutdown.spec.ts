@@ -1,12 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { connect as connectTcp, createServer, type Server, type Socket } from 'node:net';
-
-import { Test, type TestingModule } from '@nestjs/testing';
 
 import { type NatsServer, startNatsServer } from '@relay/testing';
 
-import { AuthModule } from '../auth.module';
 import { RevocationList } from '../revocation/revocation-list';
+import { compileClientOnlyModule } from '../../test-support/client-only-module';
 import { RelayNatsClient } from './relay-nats-client';
 
 /** A TCP front for NATS: refuses (resets) connections, or forwards them after a delay. */
@@ -79,18 +76,7 @@ describe(`${RelayNatsClient.name} after application shutdown`, () => {
   });
 
   it('neither finishes an in-flight connect nor retries once the module is closed', async () => {
-    const moduleRef: TestingModule = await Test.createTestingModule({
-      imports: [
-        AuthModule.forRoot({
-          issuer: 'http://issuer.relay.test',
-          audience: 'orders',
-          natsUrl: proxy.url,
-          serviceName: `shutdown-${randomUUID().slice(0, 8)}`,
-          keyResolver: () => Promise.reject(new Error('no tokens in this spec')),
-        }),
-      ],
-    }).compile();
-    moduleRef.useLogger(false);
+    const moduleRef = await compileClientOnlyModule(proxy.url, 'shutdown');
     await moduleRef.init();
     const client = moduleRef.get(RelayNatsClient);
     expect(moduleRef.get(RevocationList).isSynced()).toBe(false);

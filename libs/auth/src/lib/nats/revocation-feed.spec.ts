@@ -57,56 +57,38 @@ describe(watchRevocations.name, () => {
       await proxy.stop();
     });
 
-    it('replays every entry, then resolves', async () => {
+    /** Replays the bucket, applying each entry in `applyMs` of busy CPU; how many entries it applied. */
+    async function replay(applyMs: number, replayStallLimitMs = REPLAY_STALL_LIMIT_MS): Promise<number> {
       let applied = 0;
+      const apply = (): void => {
+        applied += 1;
+        const until = performance.now() + applyMs;
+        while (performance.now() < until);
+      };
       const feed = await watchRevocations(
         { connection: () => Promise.resolve(reader) },
         bucket,
-        { apply: () => (applied += 1), remove: () => undefined, lost: () => undefined },
-        { replayStallLimitMs: REPLAY_STALL_LIMIT_MS, createBucket: false },
+        { apply, remove: () => undefined, lost: () => undefined },
+        { replayStallLimitMs, createBucket: false },
       );
       feed.stop();
+      return applied;
+    }
 
-      expect(applied).toBe(ENTRIES);
+    it('replays every entry, then resolves', async () => {
+      expect(await replay(0)).toBe(ENTRIES);
     }, 30_000);
 
     // a loaded machine: the entries arrive faster than they are applied, and the answer to the feed's
     // ping waits behind them in the socket for longer than the silence limit
     it('replays in full a bucket it applies more slowly than the server sends it', async () => {
-      let applied = 0;
-      const slowly = (): void => {
-        applied += 1;
-        const until = performance.now() + 0.1;
-        while (performance.now() < until);
-      };
-      const feed = await watchRevocations(
-        { connection: () => Promise.resolve(reader) },
-        bucket,
-        { apply: slowly, remove: () => undefined, lost: () => undefined },
-        { replayStallLimitMs: REPLAY_STALL_LIMIT_MS, createBucket: false },
-      );
-      feed.stop();
-
-      expect(applied).toBe(ENTRIES);
+      expect(await replay(0.1)).toBe(ENTRIES);
     }, 30_000);
 
     it('takes as long as a replay that keeps arriving needs, past its stall limit', async () => {
-      let applied = 0;
       const startedAt = performance.now();
-      const slowly = (): void => {
-        applied += 1;
-        const until = performance.now() + 0.25;
-        while (performance.now() < until);
-      };
-      const feed = await watchRevocations(
-        { connection: () => Promise.resolve(reader) },
-        bucket,
-        { apply: slowly, remove: () => undefined, lost: () => undefined },
-        { replayStallLimitMs: 1000, createBucket: false },
-      );
-      feed.stop();
 
-      expect(applied).toBe(ENTRIES);
+      expect(await replay(0.25, 1000)).toBe(ENTRIES);
       // 20 000 entries at 0.25 ms each: the replay outlasted its stall limit four times at least
       expect(performance.now() - startedAt).toBeGreaterThan(4000);
     }, 30_000);

@@ -19,6 +19,7 @@ import { type AuthModuleOptions, epochMsClock, resolveAuthOptions } from '../aut
 import { AuthError } from '../errors/auth.error';
 import { RelayNatsClient } from '../nats/relay-nats-client';
 import { type RevocationFeed, watchRevocations } from '../nats/revocation-feed';
+import { withTimeout } from '../nats/with-timeout';
 import { reportRevocationFeedLost } from '../telemetry/auth-channels';
 
 const RETRY_MS = 250;
@@ -124,17 +125,13 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
    * tokens refused until the replay completes.
    */
   async onApplicationBootstrap(): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const isDone = await Promise.race([
-      this.connect().then(() => true),
-      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), REPLAY_STALL_LIMIT_MS))),
-    ]);
-    clearTimeout(timer);
-    if (!isDone && !this.synced) {
+    // connect() never rejects (a failure schedules its retry): only the wait's end lands in catch
+    await withTimeout(this.connect(), REPLAY_STALL_LIMIT_MS, 'First revocation replay').catch(() => {
+      if (this.synced) return;
       this.logger.warn(
         `Revocation list still replaying ${this.bucket} after ${REPLAY_STALL_LIMIT_MS / 1000} s; refusing tokens until it completes`,
       );
-    }
+    });
   }
 
   onModuleDestroy(): void {
