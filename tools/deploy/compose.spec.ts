@@ -274,7 +274,7 @@ describe('docker-compose.yml: the closed bus', () => {
     expect(command).toContain('--if-missing');
     const values = (flag: string): string[] =>
       command.flatMap((arg, index) => (arg === flag ? [command[index + 1]] : []));
-    expect(values('--host')).toEqual(['nats', 'localhost']);
+    expect(values('--host')).toEqual(['nats', 'localhost', '127.0.0.1']);
     expect(values('--store')).toEqual(['/data']);
     expect(values('--owner')).toEqual(['1000:1000']);
     expect(values('--listen')).toEqual(['0.0.0.0:4222']);
@@ -374,9 +374,10 @@ describe('docker-compose.yml: the closed bus', () => {
       const server = readFileSync(onHost('nats', '/bus/server/server-cert.pem'), 'utf8');
       const ca = new X509Certificate(readFileSync(caFile, 'utf8'));
       expect(new X509Certificate(server).verify(ca.publicKey)).toBe(true);
-      // the name the apps dial, and the one a client on the host dials
+      // the name the apps dial, and those a client on the host dials (4222 is published on 127.0.0.1)
       expect(new X509Certificate(server).checkHost('nats')).toBe('nats');
       expect(new X509Certificate(server).checkHost('localhost')).toBe('localhost');
+      expect(new X509Certificate(server).checkIP('127.0.0.1')).toBe('127.0.0.1');
     });
 
     it('writes the config nats runs, naming files in its own mounts and its JetStream volume', () => {
