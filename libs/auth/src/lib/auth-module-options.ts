@@ -34,6 +34,11 @@ export interface AuthModuleOptions {
   keyResolver?: JWTVerifyGetKey;
   /** Minimum time between two JWKS fetches (unknown `kid`, key events), in ms. Default: 1000. */
   jwksCooldownMs?: number;
+  /**
+   * Age of the held JWKS, in ms, past which the next token checked triggers a fetch in the background:
+   * a key the issuer stopped publishing (retired by time, with no event) stops verifying. Default: 600000.
+   */
+  jwksMaxAgeMs?: number;
   /** JetStream KV bucket holding revocations. Default: `REVOCATION_BUCKET` from `@relay/contracts`. */
   revocationBucket?: string;
   /**
@@ -105,6 +110,7 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     maxTokenAgeSeconds: MAX_ACCESS_TOKEN_TTL_SECONDS,
     maxTokenBytes: 8192,
     jwksCooldownMs: 1000,
+    jwksMaxAgeMs: 10 * 60_000,
     revocationBucket: REVOCATION_BUCKET,
     createRevocationBucket: true,
     revocationOutage: 'refuse',

@@ -92,11 +92,16 @@ export class AccessTokenVerifier implements OnModuleDestroy {
       this.getKey = this.options.keyResolver;
     } else {
       // a changed key set may have dropped a key: forget verdicts and keys learnt with the old set
-      const keys = new RemoteKeySet(new URL(this.options.jwksUri), this.options.jwksCooldownMs, () => {
-        this.keySetVersion += 1;
-        this.verified.clear();
-        this.knownHeaders = [];
-      });
+      const keys = new RemoteKeySet(
+        new URL(this.options.jwksUri),
+        this.options.jwksCooldownMs,
+        () => {
+          this.keySetVersion += 1;
+          this.verified.clear();
+          this.knownHeaders = [];
+        },
+        this.options.jwksMaxAgeMs,
+      );
       this.remoteKeys = keys;
       this.getKey = keys.getKey;
     }
@@ -175,6 +180,8 @@ export class AccessTokenVerifier implements OnModuleDestroy {
       if (knownKey === undefined) {
         ({ payload, key: resolvedKey } = await jwtVerify(token, this.getKey, this.joseOptions()));
       } else {
+        // the set's age counts on this path too: a retired key drops out of it with no event
+        this.remoteKeys?.refreshIfStale();
         ({ payload } = await jwtVerify(token, knownKey, this.joseOptions()));
       }
     } catch {

@@ -19,14 +19,11 @@ const FETCH_TIMEOUT_MS = 5000;
 // (CONTRACT, tokens; never longer than the unknown-kid cooldown).
 const KEY_EVENT_FLOOR_MS = 1000;
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
-// A set older than this is fetched again when a new token is checked (jose's cacheMaxAge): the
-// issuer retires a key by time alone, with no event, and a retired key must stop verifying.
-const DEFAULT_MAX_AGE_MS = 10 * 60_000;
 
 /**
- * The issuer's JWKS, cached in memory (one instance per process) and fetched again when a new token
- * is checked once the set is 10 minutes old, in the background: a key the issuer retired (its tokens
- * have expired) stops verifying, a leaked one included.
+ * The issuer's JWKS, cached in memory (one instance per process) and fetched again in the background
+ * when a token is checked once the set is `maxAgeMs` old (`jwksMaxAgeMs`, 10 minutes by default): a
+ * key the issuer retired (its tokens have expired) stops verifying, a leaked one included.
  *
  * Unlike jose's `createRemoteJWKSet`, whose cooldown only starts after a *successful* fetch, every
  * fetch attempt (failed or not) starts the cooldown here, so an unknown-`kid` flood while the
@@ -52,12 +49,15 @@ export class RemoteKeySet {
   private endFloorWait?: () => void;
   private isStopped = false;
 
-  /** `onChange` runs whenever a fetched set differs from the one held (e.g. to drop verdicts cached under old keys). */
+  /**
+   * `onChange` runs whenever a fetched set differs from the one held (e.g. to drop verdicts cached under
+   * old keys); a set older than `maxAgeMs` is fetched again when a token is checked (jose's cacheMaxAge).
+   */
   constructor(
     private readonly url: URL,
     private readonly cooldownMs: number,
-    private readonly onChange: () => void = () => undefined,
-    private readonly maxAgeMs = DEFAULT_MAX_AGE_MS,
+    private readonly onChange: () => void,
+    private readonly maxAgeMs: number,
   ) {
     this.eventFloorMs = Math.min(KEY_EVENT_FLOOR_MS, cooldownMs);
   }
@@ -72,8 +72,7 @@ export class RemoteKeySet {
     if (this.local === undefined) await this.refresh();
     const local = this.local;
     if (local === undefined) throw new errors.JWKSNoMatchingKey();
-    // this token is checked against the set held; the next ones against a fresh one
-    if (Date.now() - this.loadedAt >= this.maxAgeMs) void this.refresh();
+    this.refreshIfStale();
     try {
       return await local(header, token);
     } catch (error) {
@@ -81,6 +80,15 @@ export class RemoteKeySet {
       return (this.local ?? local)(header, token);
     }
   };
+
+  /**
+   * Fetches a new set in the background once the one held is older than its maximum age: the token
+   * being checked is checked against the set held, the next ones against the fresh one. A caller that
+   * verifies with a key it took from this set earlier calls it for each token too.
+   */
+  refreshIfStale(): void {
+    if (Date.now() - this.loadedAt >= this.maxAgeMs) void this.refresh();
+  }
 
   /**
    * Fetches the JWKS unless one was attempted within the cooldown (then waits for a running fetch).

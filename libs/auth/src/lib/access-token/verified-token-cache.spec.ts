@@ -376,6 +376,33 @@ describe('AccessTokenVerifier verified-token cache', () => {
       expect(await verdict(subject, fresh)).toBe('accepted user-1');
     });
 
+    // the issuer retires a key by time alone, announcing nothing; traffic under the other key alone
+    // must still age the set, or a leaked retired key verifies for ever under its remembered header
+    it('forgets a remembered key the issuer stopped publishing once the set is older than jwksMaxAgeMs', async () => {
+      const retiring = createTestIssuer({ issuer: issuer.issuer });
+      const mintRetiring = (): string => retiring.mintAccessToken({ claims: { iat: NOW, exp: NOW + 900 } });
+      published = { keys: [...issuer.jwks().keys, ...retiring.jwks().keys] };
+      const subject = await verifier({
+        keyResolver: undefined,
+        jwksUri: jwks.url,
+        jwksCooldownMs: 0,
+        jwksMaxAgeMs: 200,
+        verifiedTokenCacheSize: 0,
+      });
+      expect(await verdict(subject, mintRetiring())).toBe('accepted user-1');
+      expect(await verdict(subject, mint())).toBe('accepted user-1');
+      const fetches = subject.jwksFetches;
+
+      published = issuer.jwks();
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      // a token under the key still published: checked against the set held, which it sends for again
+      expect(await verdict(subject, mint())).toBe('accepted user-1');
+      await eventually(() => Promise.resolve(subject.jwksFetches > fetches));
+
+      await eventually(async () => (await verdict(subject, mintRetiring())) === 'refused invalid_token');
+      expect(await verdict(subject, mint())).toBe('accepted user-1');
+    });
+
     it('goes on verifying, every signature checked, with more distinct headers than it remembers', async () => {
       const subject = await remoteVerifier();
       const tokens = Array.from({ length: 70 }, (_, index) =>
