@@ -100,9 +100,19 @@ type OptionalWithoutDefault =
 export type ResolvedAuthOptions = Required<Omit<AuthModuleOptions, OptionalWithoutDefault>> &
   Pick<AuthModuleOptions, OptionalWithoutDefault>;
 
+/**
+ * The options with every default applied; throws, naming the option, when one cannot work as meant
+ * (an empty issuer or audience would switch jose's check off, a NaN tolerance would accept expired
+ * tokens), so a misconfigured service fails at start-up instead of accepting or refusing every token.
+ */
 export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOptions {
+  for (const name of REQUIRED_STRINGS) {
+    if (typeof options[name] !== 'string' || options[name].trim() === '') {
+      throw new Error(`AuthModule: ${name} is required (a non-empty string)`);
+    }
+  }
   const issuer = options.issuer.replace(/\/+$/, '');
-  return {
+  const resolved: ResolvedAuthOptions = {
     jwksUri: `${issuer}/.well-known/jwks.json`,
     tokenEndpoint: `${issuer}/oauth/token`,
     algorithms: ['ES256'],
@@ -120,6 +130,72 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     calleeAudiences: {},
     ...stripUndefined(options),
   };
+  assertUsable(resolved);
+  return resolved;
+}
+
+// RFC 8725 §3.1 / SECURITY T2: symmetric and unsigned algorithms are never accepted, whatever the
+// configuration says (AccessTokenVerifier drops them)
+export const FORBIDDEN_ALGORITHM = /^(none|HS\d+)$/i;
+// the asymmetric JWS algorithms jose verifies (names are case-sensitive)
+const ASYMMETRIC_ALGORITHMS = new Set(
+  ['RS', 'PS', 'ES'].flatMap((family) => ['256', '384', '512'].map((bits) => family + bits)).concat('EdDSA'),
+);
+const REQUIRED_STRINGS = ['issuer', 'audience', 'natsUrl', 'serviceName'] as const;
+
+/** Integer options: [name, least, greatest]. */
+const INTEGER_RANGES: readonly (readonly [keyof ResolvedAuthOptions, number, number])[] = [
+  // SECURITY: 30 s; beyond a few minutes a tolerance no longer bounds anything
+  ['clockToleranceSeconds', 0, 300],
+  // revocation entries live as long as the longest token (the bucket's TTL, the list's pruning)
+  ['maxTokenAgeSeconds', 1, MAX_ACCESS_TOKEN_TTL_SECONDS],
+  ['maxTokenBytes', 256, 65_536],
+  ['jwksCooldownMs', 0, Number.MAX_SAFE_INTEGER],
+  ['jwksMaxAgeMs', 1, Number.MAX_SAFE_INTEGER],
+  ['rpcTimeoutMs', 1, 2_147_483_647],
+  ['verifiedTokenCacheSize', 0, 10_000_000],
+];
+
+function assertUsable(options: ResolvedAuthOptions): void {
+  for (const [name, least, greatest] of INTEGER_RANGES) {
+    const value = options[name];
+    if (!Number.isInteger(value) || (value as number) < least || (value as number) > greatest) {
+      throw new Error(
+        `AuthModule: ${name} must be an integer from ${least} to ${greatest} (got ${String(value)})`,
+      );
+    }
+  }
+  const { algorithms } = options;
+  if (!Array.isArray(algorithms) || algorithms.length === 0) {
+    throw new Error('AuthModule: algorithms must be a non-empty array of JWS algorithm names');
+  }
+  for (const alg of algorithms) {
+    if (!ASYMMETRIC_ALGORITHMS.has(alg) && !FORBIDDEN_ALGORITHM.test(alg)) {
+      throw new Error(
+        `AuthModule: algorithms: '${String(alg)}' is not one of ${[...ASYMMETRIC_ALGORITHMS].join(', ')}`,
+      );
+    }
+  }
+  // an issuer need not be a URL: its derived locations are checked only where they are used
+  const locations = [
+    ...(options.keyResolver === undefined ? (['jwksUri'] as const) : []),
+    ...(options.clientId === undefined && options.propagation === 'forward'
+      ? []
+      : (['tokenEndpoint'] as const)),
+  ];
+  for (const name of locations) {
+    if (!URL.canParse(options[name]) || !/^https?:$/.test(new URL(options[name]).protocol)) {
+      throw new Error(`AuthModule: ${name} must be an http(s) URL`);
+    }
+  }
+  assertOneOf('revocationOutage', options.revocationOutage, ['refuse', 'last-known']);
+  assertOneOf('propagation', options.propagation, ['forward', 'exchange', 'service']);
+}
+
+function assertOneOf(name: string, value: unknown, allowed: readonly string[]): void {
+  if (!allowed.includes(value as string)) {
+    throw new Error(`AuthModule: ${name} must be one of ${allowed.map((item) => `'${item}'`).join(', ')}`);
+  }
 }
 
 /** How this service's NATS connections reach and identify to the bus. */

@@ -5,6 +5,7 @@ import { AUTH_MODULE_OPTIONS } from '../auth.module-definition';
 import {
   type AuthModuleOptions,
   epochMsClock,
+  FORBIDDEN_ALGORITHM,
   resolveAuthOptions,
   type ResolvedAuthOptions,
 } from '../auth-module-options';
@@ -40,9 +41,6 @@ interface CachedVerdict {
   readonly bearer: string;
 }
 
-// RFC 8725 §3.1 / SECURITY T2: symmetric and unsigned algorithms are never accepted,
-// whatever the configuration says.
-const FORBIDDEN_ALGORITHM = /^(none|HS\d+)$/i;
 const REQUIRED_CLAIMS = ['exp', 'iat', 'jti', 'sub'];
 
 /** Verifies access tokens against the contract rules (CONTRACT "Tokens"); the one place that does. */
