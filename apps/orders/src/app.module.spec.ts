@@ -178,6 +178,11 @@ describe('orders app (HTTP + NATS)', () => {
       { case: 'items not an array', payload: { items: { sku: 'sku-apple', quantity: 1 } } },
       { case: 'a body that is an array', payload: [{ sku: 'sku-apple', quantity: 1 }] },
       {
+        case: 'an item that is an array of items',
+        payload: { items: [[{ sku: 'sku-apple', quantity: 1 }]] },
+      },
+      { case: 'an item that is an empty array', payload: { items: [[]] } },
+      {
         case: '51 items',
         payload: { items: Array.from({ length: 51 }, () => ({ sku: 'sku-apple', quantity: 1 })) },
       },

@@ -3,6 +3,7 @@ import {
   ArrayMaxSize,
   IsArray,
   IsInt,
+  IsObject,
   IsString,
   IsUUID,
   Matches,
@@ -46,6 +47,7 @@ export class InventoryReservedDto implements InventoryReservedEvent {
 
   @IsArray()
   @ArrayMaxSize(MAX_ORDER_ITEMS)
+  @IsObject({ each: true }) // ValidateNested alone passes an element that is itself an array
   @ValidateNested({ each: true })
   @Type(() => ReservedItemDto)
   items!: ReservedItemDto[];

@@ -25,6 +25,10 @@ describe(ReserveStockDto.name, () => {
     ['an unknown item field', { orderId, items: [{ sku: 'a', quantity: 1, price: 0 }] }, 'items'],
     ['a sku with a slash', { orderId, items: [{ sku: '../a', quantity: 1 }] }, 'items'],
     ['an order id that is not a uuid', { orderId: 'x', items: [{ sku: 'a', quantity: 1 }] }, 'orderId'],
+    ['an item that is an array of items', { orderId, items: [[{ sku: 'a', quantity: 1 }]] }, 'items'],
+    ['an item that is an empty array', { orderId, items: [[]] }, 'items'],
+    ['an item that is a number', { orderId, items: [1] }, 'items'],
+    ['an item that is null', { orderId, items: [null] }, 'items'],
     ['an unknown top-level field', { orderId, items: [{ sku: 'a', quantity: 1 }], userId: 'u' }, 'userId'],
   ])('refuses %s', (_case, payload, property) => {
     expect(errorsOf(payload)).toContain(property);

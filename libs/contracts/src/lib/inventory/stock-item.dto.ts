@@ -6,6 +6,7 @@ import {
   ArrayMinSize,
   IsArray,
   IsInt,
+  IsObject,
   IsString,
   Matches,
   Max,
@@ -37,6 +38,8 @@ export class StockItemListDto {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_ORDER_ITEMS)
+  // ValidateNested steps into an element that is itself an array ([[item]], [[]]) and passes it
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => StockItemDto)
   items!: StockItemDto[];
