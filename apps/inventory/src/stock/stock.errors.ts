@@ -8,17 +8,24 @@ export class InsufficientStockError extends Error {
   }
 }
 
-/** The order id already has a reservation row this caller cannot reuse (released, or another user's). */
+/**
+ * The order id already has a reservation row this caller cannot reuse: released, another user's, or
+ * holding other items (a repeat reserves the same items; other ones would be answered reserved, unheld).
+ */
 export class ReservationConflictError extends Error {
   constructor(
     readonly orderId: string,
-    readonly reason: 'order_released' | 'order_id_taken',
+    readonly reason: ReservationConflictReason,
   ) {
-    super(
-      reason === 'order_released'
-        ? `Order ${orderId} was already released`
-        : `Order ${orderId} belongs to another user`,
-    );
+    super(CONFLICT_MESSAGES[reason](orderId));
     this.name = 'ReservationConflictError';
   }
 }
+
+export type ReservationConflictReason = 'order_released' | 'order_id_taken' | 'order_items_differ';
+
+const CONFLICT_MESSAGES: Record<ReservationConflictReason, (orderId: string) => string> = {
+  order_released: (orderId) => `Order ${orderId} was already released`,
+  order_id_taken: (orderId) => `Order ${orderId} belongs to another user`,
+  order_items_differ: (orderId) => `Order ${orderId} was reserved with other items`,
+};

@@ -129,6 +129,24 @@ describe.each(testDatabaseBackends(inventoryMigrations))(`${StockService.name} o
     expect(await available('sku-apple')).toBe(99);
   });
 
+  it('refuses a repeat of an order id with other items, taking nothing more', async () => {
+    const orderId = randomUUID();
+    await service.reserve(alice, orderId, [{ sku: 'sku-apple', quantity: 2 }]);
+
+    const other = service.reserve(alice, orderId, [{ sku: 'sku-pear', quantity: 5 }]);
+    const more = service.reserve(alice, orderId, [{ sku: 'sku-apple', quantity: 3 }]);
+    // the same lines in another order and split differently are the same reservation
+    const same = service.reserve(alice, orderId, [
+      { sku: 'sku-apple', quantity: 1 },
+      { sku: 'sku-apple', quantity: 1 },
+    ]);
+
+    await expect(other).rejects.toMatchObject({ reason: 'order_items_differ' });
+    await expect(more).rejects.toMatchObject({ reason: 'order_items_differ' });
+    await expect(same).resolves.toMatchObject({ isNew: false });
+    expect([await available('sku-apple'), await available('sku-pear')]).toEqual([98, 100]);
+  });
+
   it('gives the stock back exactly once when released twice', async () => {
     const orderId = randomUUID();
     await service.reserve(alice, orderId, [

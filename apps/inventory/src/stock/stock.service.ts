@@ -47,7 +47,7 @@ export class StockService {
     const isNew = await this.database.transaction(async (tx) => {
       // The reservation row goes first: a concurrent reserve of the same order waits on its key.
       if (!(await this.reservations.insertHeld(tx, { orderId, userId: caller.userId, items }))) {
-        await this.assertReusable(tx, caller, orderId);
+        await this.assertRepeat(tx, caller, orderId, items);
         return false;
       }
       for (const item of items) {
@@ -76,12 +76,24 @@ export class StockService {
     return { orderId, released: true };
   }
 
-  private async assertReusable(tx: Queryable, caller: StockCaller, orderId: string): Promise<void> {
+  /** A reserve of an order that has a reservation row must repeat it: same user, still held, same items. */
+  private async assertRepeat(
+    tx: Queryable,
+    caller: StockCaller,
+    orderId: string,
+    items: readonly StockItem[],
+  ): Promise<void> {
     const existing = await this.reservations.find(tx, orderId);
     if (existing === undefined || existing.userId !== caller.userId) {
       throw new ReservationConflictError(orderId, 'order_id_taken');
     }
     if (existing.status === 'released') throw new ReservationConflictError(orderId, 'order_released');
+    const isSame =
+      existing.items.length === items.length &&
+      existing.items.every(
+        ({ sku, quantity }, index) => sku === items[index].sku && quantity === items[index].quantity,
+      );
+    if (!isSame) throw new ReservationConflictError(orderId, 'order_items_differ');
   }
 }
 
