@@ -64,4 +64,14 @@ describe(accessPolicyOf.name, () => {
 
     expect(policy).toEqual({ isPublic: false, roles: [], scopes: ['inventory:write'] });
   });
+
+  // a handler's list overrides its controller's: an empty one would let any caller into an admin route
+  it.each([
+    ['an empty @Roles()', (): unknown => Roles()],
+    ['an empty @Scopes()', (): unknown => Scopes()],
+    ['@Roles() of an empty name', (): unknown => Roles('admin', '')],
+    ['@Scopes() spread from an empty list', (): unknown => Scopes(...([] as string[]))],
+  ])('refuses %s when the class is defined', (_case, decorate) => {
+    expect(decorate).toThrow(/needs one or more non-empty names/);
+  });
 });
