@@ -78,7 +78,7 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
     Object.assign(process.env, {
       DATA_DIR: dataDir,
       PORT: '0',
-      NATS_URL: process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222',
+      NATS_URL: process.env['RELAY_TEST_NATS_URL'] ?? 'nats://127.0.0.1:4222',
       AUTH_ISSUER: 'http://localhost:3000',
       AUTH_ADMIN_EMAIL: ADMIN.email,
       AUTH_ADMIN_PASSWORD: ADMIN.password,

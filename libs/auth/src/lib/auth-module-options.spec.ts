@@ -24,6 +24,12 @@ describe('AuthModule options', () => {
     );
   });
 
+  it('takes every asymmetric algorithm jose verifies on Node', () => {
+    const algorithms = ['RS256', 'PS512', 'ES384', 'ES256K', 'EdDSA', 'Ed25519'];
+
+    expect(resolveAuthOptions({ ...VALID, algorithms }).algorithms).toEqual(algorithms);
+  });
+
   // each would switch a check off (an empty audience or issuer, a NaN tolerance or age: jose skips
   // what is falsy or NaN) or make every token fail long after start-up
   it.each<[string, Partial<Record<keyof AuthModuleOptions, unknown>>, RegExp]>([

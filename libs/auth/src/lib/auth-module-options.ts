@@ -137,9 +137,11 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
 // RFC 8725 §3.1 / SECURITY T2: symmetric and unsigned algorithms are never accepted, whatever the
 // configuration says (AccessTokenVerifier drops them)
 export const FORBIDDEN_ALGORITHM = /^(none|HS\d+)$/i;
-// the asymmetric JWS algorithms jose verifies (names are case-sensitive)
+// the asymmetric JWS algorithms jose verifies on Node (names are case-sensitive)
 const ASYMMETRIC_ALGORITHMS = new Set(
-  ['RS', 'PS', 'ES'].flatMap((family) => ['256', '384', '512'].map((bits) => family + bits)).concat('EdDSA'),
+  ['RS', 'PS', 'ES']
+    .flatMap((family) => ['256', '384', '512'].map((bits) => family + bits))
+    .concat('ES256K', 'EdDSA', 'Ed25519'),
 );
 const REQUIRED_STRINGS = ['issuer', 'audience', 'natsUrl', 'serviceName'] as const;
 
