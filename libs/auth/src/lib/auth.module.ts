@@ -13,6 +13,7 @@ import { HttpCallContext } from './call-context/http-call-context';
 import { TransportExceptionFilter } from './errors/transport-exception.filter';
 import { AccessTokenGuard } from './guards/access-token.guard';
 import { RolesGuard } from './guards/roles.guard';
+import { GuardProbeController } from './nats/guard-probe.controller';
 import { KeysRotatedListener } from './nats/keys-rotated.listener';
 import { RelayHttpClient } from './http/relay-http-client';
 import { RelayNatsClient } from './nats/relay-nats-client';
@@ -74,10 +75,18 @@ export class AuthModule extends ConfigurableModuleClass implements NestModule {
 /**
  * `TransportExceptionFilter` as `APP_FILTER` always (it gives refusals their status, `WWW-Authenticate`
  * and NATS error shape, whichever guard refused), and `AccessTokenGuard` as `APP_GUARD` unless the app
- * opted out. Only the literal `false` opts out: a missing or mistyped value keeps the guard.
+ * opted out, with the probe that proves the guard reaches the NATS handlers (`GuardProbeController`).
+ * Only the literal `false` opts out: a missing or mistyped value keeps the guard.
  */
 function withAppProviders(definition: DynamicModule, installGlobalGuard: boolean | undefined): DynamicModule {
   const appProviders: Provider[] = [{ provide: APP_FILTER, useClass: TransportExceptionFilter }];
-  if (installGlobalGuard !== false) appProviders.push({ provide: APP_GUARD, useClass: AccessTokenGuard });
-  return { ...definition, providers: [...(definition.providers ?? []), ...appProviders] };
+  if (installGlobalGuard === false) {
+    return { ...definition, providers: [...(definition.providers ?? []), ...appProviders] };
+  }
+  appProviders.push({ provide: APP_GUARD, useClass: AccessTokenGuard });
+  return {
+    ...definition,
+    providers: [...(definition.providers ?? []), ...appProviders],
+    controllers: [...(definition.controllers ?? []), GuardProbeController],
+  };
 }

@@ -122,6 +122,7 @@ async function startApp(
   adapter: HttpAdapterName,
   wiring: Wiring,
   options: Omit<AuthModuleOptions, 'serviceName'>,
+  inheritAppConfig = true,
 ): Promise<SecuredApp> {
   const name = `secure-${randomUUID().slice(0, 8)}`;
   const subject = `test.${name}.plain`;
@@ -139,9 +140,14 @@ async function startApp(
     abortOnError: false,
   });
   const microservice = natsMicroserviceOptions({ url: NATS_URL, name });
-  app.connectMicroservice(microservice, { inheritAppConfig: true });
+  app.connectMicroservice(microservice, { inheritAppConfig });
   await app.init();
-  await app.startAllMicroservices();
+  try {
+    await app.startAllMicroservices();
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
   // the server has the handlers' subscriptions once it has answered a ping sent after them
   await (microservice.strategy as ServerNats).unwrap<NatsConnection>().flush();
   await app.listen(0, '127.0.0.1');
@@ -217,6 +223,42 @@ describe.each(HTTP_ADAPTERS)('an app that imports AuthModule, on %s', (adapter) 
       await secured.app.close();
     }
   });
+
+  // Nest applies APP_GUARD to the HTTP app's config only: a microservice that does not inherit it
+  // would run every NATS handler for anyone
+  it.each(WIRINGS.filter((wiring) => wiring.guarded))(
+    'will not start its NATS handlers without the guard: a microservice connected without inheritAppConfig ($name)',
+    async (wiring) => {
+      const starting = startApp(adapter, wiring, options, false);
+
+      await expect(starting).rejects.toThrow(
+        /AccessTokenGuard does not reach its NATS handlers.*inheritAppConfig: true/,
+      );
+    },
+  );
+
+  it('never subscribes its guard probe on the bus', async () => {
+    const secured = await startApp(adapter, WIRINGS[0], options);
+    try {
+      const probe = nats.request('relay.guard-probe', {}, { timeoutMs: 500 });
+
+      await expect(probe).rejects.toThrow(/503|no responders/i);
+    } finally {
+      await secured.app.close();
+    }
+  });
+
+  it.each(WIRINGS.filter((wiring) => !wiring.guarded))(
+    'starts without inheritAppConfig when it opts out ($name): its handlers are the app’s to guard',
+    async (wiring) => {
+      const secured = await startApp(adapter, wiring, options, false);
+      try {
+        expect((await nats.request(secured.subject, {})).response).toEqual({ reached: true });
+      } finally {
+        await secured.app.close();
+      }
+    },
+  );
 
   it.each(WIRINGS.filter((wiring) => !wiring.guarded))(
     'leaves handlers to the app when it opts out ($name), still answering refusals with the module’s filter',

@@ -1,17 +1,21 @@
-import { type CustomStrategy, NatsContext, ServerNats } from '@nestjs/microservices';
+import { type CustomStrategy, type MessageHandler, NatsContext, ServerNats } from '@nestjs/microservices';
 import { SpanKind } from '@opentelemetry/api';
 import type { NatsConnection, Subscription } from 'nats';
+import { lastValueFrom } from 'rxjs';
 
 import { MessageHeaders } from '@relay/contracts';
 
 import { CallContext } from '../call-context/call-context';
+import { GUARD_PROBE_PATTERN, UNGUARDED_ANSWER } from './guard-probe.controller';
 import { InFlight } from './in-flight';
 import { type NatsConnectionSettings, natsConnectionOptions } from './nats-connection';
 import { readNatsHeader } from './nats-headers';
 import { StrictNatsDeserializer } from './strict-nats-deserializer';
 
 /**
- * Nest's NATS server with three additions:
+ * Nest's NATS server with four additions:
+ * - it will not start when its handlers are open to anyone: the app's global `AccessTokenGuard`
+ *   does not reach them (see {@link GuardProbeController});
  * - it counts as started once the server has every subscription (Nest's sends them unflushed, so
  *   a request right after `startAllMicroservices()` could meet "no responders");
  * - what a graceful shutdown needs (`drain`, `messagesInFlight`), which Nest's `ServerNats` lacks
@@ -24,6 +28,22 @@ import { StrictNatsDeserializer } from './strict-nats-deserializer';
  */
 export class RelayServerNats extends ServerNats {
   private readonly messages = new InFlight();
+
+  override async listen(callback: (error?: unknown) => void): Promise<void> {
+    const probe = this.messageHandlers.get(GUARD_PROBE_PATTERN);
+    // a handler of this process only: never subscribed, so no bus client can call it
+    this.messageHandlers.delete(GUARD_PROBE_PATTERN);
+    if (probe !== undefined && (await this.answersWithoutToken(probe))) {
+      return callback(
+        new Error(
+          "@relay/auth: the app's AccessTokenGuard does not reach its NATS handlers, which would run for " +
+            'anyone: connect the microservice with app.connectMicroservice(natsMicroserviceOptions(...), ' +
+            '{ inheritAppConfig: true })',
+        ),
+      );
+    }
+    return super.listen(callback);
+  }
 
   override start(callback: (error?: unknown) => void): void {
     super.start(() => {
@@ -63,6 +83,18 @@ export class RelayServerNats extends ServerNats {
   /** Counts `handle` (a message's whole handling) in {@link messagesInFlight} until it settles. */
   track<T>(handle: () => T): T {
     return this.messages.track(handle);
+  }
+
+  private async answersWithoutToken(probe: MessageHandler): Promise<boolean> {
+    try {
+      const answer$ = this.transformToObservable(
+        await probe({}, new NatsContext([GUARD_PROBE_PATTERN, undefined])),
+      );
+      return (await lastValueFrom(answer$)) === UNGUARDED_ANSWER;
+    } catch {
+      // refused (the guard, then the exception filter): guarded
+      return false;
+    }
   }
 
   protected override getRouteFromPattern(pattern: string): string {
