@@ -283,8 +283,9 @@ describe('inventory app (HTTP + NATS)', () => {
       const orderId = await reservedOrder(sku, 4);
       const bob = issuer.mintAccessToken({ claims: { sub: 'bob', roles: ['customer'] } });
 
-      await nats.request(InventorySubjects.release, { orderId }, { headers: bearer(bob) });
+      const reply = await nats.request(InventorySubjects.release, { orderId }, { headers: bearer(bob) });
 
+      expect(reply.err).toEqual({ status: 404, message: `No reservation of yours for order ${orderId}` });
       expect(await stockOf(sku)).toBe(6);
     });
 

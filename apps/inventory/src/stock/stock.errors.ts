@@ -8,6 +8,14 @@ export class InsufficientStockError extends Error {
   }
 }
 
+/** `inventory.release` of an order whose stock another user holds: the caller may not release it. */
+export class ForeignReservationError extends Error {
+  constructor(readonly orderId: string) {
+    super(`No reservation of yours for order ${orderId}`);
+    this.name = 'ForeignReservationError';
+  }
+}
+
 /**
  * The order id already has a reservation row this caller cannot reuse: released, another user's, or
  * holding other items (a repeat reserves the same items; other ones would be answered reserved, unheld).

@@ -24,7 +24,7 @@ import {
 
 import type { InventoryConfig } from '../config/inventory.config';
 import { releaseCaller, reserveCaller } from './stock-callers';
-import { InsufficientStockError, ReservationConflictError } from './stock.errors';
+import { ForeignReservationError, InsufficientStockError, ReservationConflictError } from './stock.errors';
 import { StockService } from './stock.service';
 
 const ORDERS_AUDIENCE = 'orders';
@@ -90,7 +90,7 @@ export class StockRpcController {
     @Payload() request: ReleaseStockDto,
     @CurrentPrincipal() principal?: Principal,
   ): Promise<ReleaseStockResult> {
-    return this.stock.release(releaseCaller(principal), request.orderId);
+    return this.stock.release(releaseCaller(principal), request.orderId).catch(toRpcException);
   }
 
   @MessagePattern(InventorySubjects.stock)
@@ -106,6 +106,10 @@ export class StockRpcController {
 function toRpcException(error: unknown): never {
   if (error instanceof InsufficientStockError || error instanceof ReservationConflictError) {
     throw new RpcException({ status: 409, reason: error.reason, message: error.message } satisfies RpcError);
+  }
+  // as GET /orders/{id} answers another user's order
+  if (error instanceof ForeignReservationError) {
+    throw new RpcException({ status: 404, message: error.message } satisfies RpcError);
   }
   throw error;
 }

@@ -4,7 +4,7 @@ import { type Database, testDatabaseBackends } from '@relay/database';
 
 import { inventoryMigrations } from '../database/migrations';
 import { ReservationsRepository } from './reservations.repository';
-import { InsufficientStockError, ReservationConflictError } from './stock.errors';
+import { ForeignReservationError, InsufficientStockError, ReservationConflictError } from './stock.errors';
 import { StockRepository } from './stock.repository';
 import { type StockCaller, StockService } from './stock.service';
 
@@ -185,7 +185,7 @@ describe.each(testDatabaseBackends(inventoryMigrations))(`${StockService.name} o
     const orderId = randomUUID();
     await service.reserve(alice, orderId, [{ sku: 'sku-apple', quantity: 10 }]);
 
-    await service.release(bob, orderId);
+    await expect(service.release(bob, orderId)).rejects.toBeInstanceOf(ForeignReservationError);
     expect(await available('sku-apple')).toBe(90);
 
     await service.release({ userId: 'root', canReleaseAny: true }, orderId);

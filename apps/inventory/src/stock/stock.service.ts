@@ -4,7 +4,7 @@ import type { ReleaseStockResult, ReserveStockResult, StockItem, StockLevel } fr
 import { DATABASE, type Database, type Queryable } from '@relay/database';
 
 import { ReservationsRepository } from './reservations.repository';
-import { InsufficientStockError, ReservationConflictError } from './stock.errors';
+import { ForeignReservationError, InsufficientStockError, ReservationConflictError } from './stock.errors';
 import { StockRepository } from './stock.repository';
 
 /** Who asks for a reservation or release. */
@@ -60,7 +60,8 @@ export class StockService {
 
   /**
    * Gives back what the order holds, once. An order never reserved is marked released so that a
-   * late reserve (after the caller gave up on it) takes nothing.
+   * late reserve (after the caller gave up on it) takes nothing. Throws `ForeignReservationError`
+   * when another user's reservation holds the stock and the caller may not release any.
    */
   async release(caller: StockCaller, orderId: string): Promise<ReleaseStockResult> {
     await this.database.transaction(async (tx) => {
@@ -68,6 +69,10 @@ export class StockService {
       // A reserve committing between the update and the insert makes the insert a no-op: retry the update.
       if (items === undefined && !(await this.reservations.insertReleased(tx, orderId, caller.userId))) {
         items = await this.reservations.release(tx, orderId, caller.userId, caller.canReleaseAny);
+        // nothing held for this caller, and a row exists: released already (a repeat), or held by another
+        if (items === undefined && (await this.reservations.find(tx, orderId))?.status === 'held') {
+          throw new ForeignReservationError(orderId);
+        }
       }
       for (const item of items ?? []) {
         await this.stock.giveBack(tx, item.sku, item.quantity);
