@@ -7,8 +7,10 @@ FROM ${NODE_IMAGE} AS deps
 WORKDIR /workspace
 ENV CI=true NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false
 # Lockfile first: the dependency layer is reused until package*.json change, for all three apps.
+# No install scripts, as package.json's allowScripts says (Node 20's image ships npm 10, which does
+# not read it): argon2 and the platform packages load their prebuilt binaries at run time.
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
 
 # docker-compose.yml's one-shot nats-init: writes the closed bus's material (libs/nats-bus, plain
@@ -35,7 +37,7 @@ ENV NODE_ENV=production RELAY_APP=${APP} DATA_DIR=/app/.data
 WORKDIR /app
 # Only what this app's bundle requires (webpack keeps node_modules external), at the root lock's versions.
 COPY --from=build /workspace/dist/apps/${APP}/package.json /workspace/dist/apps/${APP}/package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /workspace/dist/apps/${APP}/ ./
 # PGlite fallback (no DATABASE_URL) needs a writable DATA_DIR; nothing else is writable by the app.
 RUN mkdir -p /app/.data && chown node:node /app/.data

@@ -449,6 +449,14 @@ describe('Dockerfile', () => {
     expect(runtime).toMatch(/npm ci --omit=dev/);
   });
 
+  // node:20-slim ships npm 10, which ignores package.json's allowScripts: every install would run
+  // each dependency's scripts as root (telemetry included)
+  it('runs no install script of any dependency', () => {
+    const installs = [...dockerfile.matchAll(/npm (ci|install)\b[^&\n]*/g)].map((match) => match[0]);
+    expect(installs).toHaveLength(2);
+    for (const install of installs) expect(install).toMatch(/--ignore-scripts/);
+  });
+
   it('runs as a non-root user', () => {
     const users = [...runtime.matchAll(/^USER (\S+)/gm)].map((match) => match[1]);
     expect(users.length).toBeGreaterThan(0);
