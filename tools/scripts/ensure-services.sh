@@ -19,7 +19,9 @@ NATS_PORT="${RELAY_NATS_PORT:-4222}"
 PG_HOST=127.0.0.1
 PG_PORT="${RELAY_PG_PORT:-5432}"
 PG_URL="postgres://postgres@${PG_HOST}:${PG_PORT}/postgres"
-NATS_STORE="${RELAY_NATS_STORE:-${TMPDIR:-/tmp}/relay-nats-jetstream}"
+# the JetStream store and log of a server this script starts: the user's own (a shared /tmp path could
+# be another user's, or a link they planted)
+NATS_STORE="${RELAY_NATS_STORE:-${XDG_CACHE_HOME:-$HOME/.cache}/relay/nats-jetstream}"
 
 may_install=false
 for arg in "$@"; do
@@ -106,7 +108,8 @@ wait_until() {
 PATH="$PATH:/usr/local/sbin:/usr/sbin"
 
 start_nats() {
-  mkdir -p "$NATS_STORE"
+  mkdir -p -m 700 "$NATS_STORE"
+  [[ -O "$NATS_STORE" && ! -L "$NATS_STORE" ]] || fail "$NATS_STORE (nats-server's store) is not a directory of yours: remove it, or set RELAY_NATS_STORE"
   log "starting nats-server -js on $NATS_HOST:$NATS_PORT (store $NATS_STORE, log $NATS_STORE/nats.log)"
   # setsid (nohup on macOS, which has no setsid) + closed stdio: the server outlives this script and
   # never holds the caller's pipes open.

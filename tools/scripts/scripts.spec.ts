@@ -80,6 +80,34 @@ describe('shell scripts', () => {
     expect(result.output).toMatch(/unknown argument '--nope'/);
   });
 
+  // the store defaults to the user's own cache: a shared path could be planted by another user
+  it('ensure-services.sh refuses a nats-server store that is a link, before it starts anything', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'relay-ensure-services-store-'));
+    try {
+      const store = join(dir, 'store');
+      symlinkSync(tmpdir(), store);
+      const result = spawnSync('bash', ['tools/scripts/ensure-services.sh'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 10_000,
+        env: {
+          ...process.env,
+          CI: '',
+          RELAY_NATS_PORT: String(await freePort()),
+          RELAY_PG_PORT: '1',
+          RELAY_NATS_STORE: store,
+        },
+      });
+
+      expect(result.status).toBe(1);
+      expect(`${result.stdout}${result.stderr}`).toBe(
+        `ensure-services: ${store} (nats-server's store) is not a directory of yours: remove it, or set RELAY_NATS_STORE\n`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   describe('ensure-services.sh with a closed bus where the suites expect their NATS', () => {
     let busDir = '';
     let server: ChildProcess | undefined;
