@@ -81,7 +81,7 @@ export function serverUser() {
   return { uid: Number(uid), gid: Number(gid) };
 }
 
-/** Removes a `postmaster.pid` whose process is gone (or is not PostgreSQL: a reused pid after a crash). */
+/** Removes a `postmaster.pid` whose process is gone, or is not PostgreSQL (a pid reused after a crash or a reboot). */
 export function clearStalePidFile(pgdata) {
   const file = join(pgdata, 'postmaster.pid');
   if (!fs.existsSync(file)) return;
@@ -97,11 +97,16 @@ export function clearStalePidFile(pgdata) {
 function isPostgres(pid) {
   try {
     process.kill(pid, 0);
-  } catch (error) {
-    return error.code === 'EPERM';
+  } catch {
+    // gone, or another user's (EPERM): never this cluster's postmaster, which runs as its owner
+    return false;
   }
-  const cmdline = `/proc/${pid}/cmdline`;
-  return !fs.existsSync(cmdline) || fs.readFileSync(cmdline, 'latin1').includes('postgres');
+  // the process's executable name (not its arguments, which may name anything)
+  const comm = `/proc/${pid}/comm`;
+  if (fs.existsSync(comm)) return fs.readFileSync(comm, 'utf8').trim() === 'postgres';
+  // no /proc (macOS): ps names the executable, as a path
+  const ps = spawnSync('ps', ['-p', String(pid), '-o', 'comm='], { encoding: 'utf8' });
+  return ps.status === 0 && ps.stdout.trim().split('/').at(-1) === 'postgres';
 }
 
 /** First start: initdb into a scratch directory renamed into place, so an interrupted one never leaves a half cluster. */

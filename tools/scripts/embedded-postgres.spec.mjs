@@ -1,6 +1,6 @@
 // Called by `nx run tools:test-scripts` (node:test): the demo's PostgreSQL launcher against the real npm-shipped binaries.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -73,6 +73,20 @@ describe('startEmbeddedPostgres', () => {
     writeFileSync(join(dataDir, 'postgres', 'data', 'postmaster.pid'), `${gone.stdout}\n${dataDir}\n`);
     const server = await startEmbeddedPostgres({ dataDir, databases: ['auth'] });
     await server.stop();
+  });
+
+  // a crash, then a reboot: the pid now names another program (whose arguments may say "postgres")
+  it('starts over a postmaster.pid whose pid another program took', async () => {
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)', 'postgres'], {
+      stdio: 'ignore',
+    });
+    try {
+      writeFileSync(join(dataDir, 'postgres', 'data', 'postmaster.pid'), `${other.pid}\n${dataDir}\n`);
+      const server = await startEmbeddedPostgres({ dataDir, databases: ['auth'] });
+      await server.stop();
+    } finally {
+      other.kill('SIGKILL');
+    }
   });
 
   it('starts again on another port when its port is taken before it binds', async () => {
