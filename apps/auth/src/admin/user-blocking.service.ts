@@ -2,7 +2,6 @@ import { Injectable, NotFoundException } from '@nestjs/common';
 
 import { RefreshTokensRepository } from '../sessions/refresh-tokens.repository';
 import { UsersRepository } from '../users/users.repository';
-import { afterSecondOf, epochSeconds } from './revocation/not-before';
 import { RevocationPublisher } from './revocation/revocation.publisher';
 
 /** Blocking a user kills every token it holds, everywhere; unblocking lets it log in again. */
@@ -20,10 +19,10 @@ export class UserBlockingService {
       // taken once no session is being started for the user (SECURITY S12): every token issued so
       // far has iat <= at, and every later login or refresh sees the block
       if ((await this.users.findLocked(userId, 'update', tx)) === undefined) return undefined;
-      const blockedAt = new Date();
-      // SECURITY S6: a per-subject not-before; verifiers refuse tokens with iat <= at
-      const revocation = this.revocations.subjectEntry(userId, epochSeconds(blockedAt));
-      await this.users.setBlockedAt(userId, blockedAt, tx);
+      // SECURITY S6: a per-subject not-before, by the database's clock that dates the user's tokens;
+      // verifiers refuse tokens with iat <= at
+      const revocation = this.revocations.subjectEntry(userId, await this.users.endSessions(userId, tx));
+      await this.users.setBlockedAt(userId, new Date(), tx);
       await this.refreshTokens.revokeUser(userId, tx);
       await this.revocations.record(revocation, tx);
       return revocation;
@@ -37,8 +36,7 @@ export class UserBlockingService {
     const user = await this.users.findById(userId);
     if (user === undefined) throw new NotFoundException('User not found');
     if (user.blockedAt === null) return;
-    await afterSecondOf(user.blockedAt);
-    // a block made while this waited stays
+    // a block made since it was read stays; a login after this is dated after the block (SESSION_ISSUED_AT)
     await this.users.unblockIfStill(userId, user.blockedAt);
   }
 }

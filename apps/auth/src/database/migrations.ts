@@ -91,4 +91,10 @@ export const AUTH_MIGRATIONS: Migration[] = [
             at bigint NOT NULL
           )`,
   },
+  {
+    // the latest ending of every session of the user (epoch seconds, the database's clock): the
+    // not-before verifiers hold for the subject, which a later session's tokens are dated after
+    id: '0013-users-sessions-not-before',
+    sql: 'ALTER TABLE users ADD COLUMN sessions_not_before bigint',
+  },
 ];

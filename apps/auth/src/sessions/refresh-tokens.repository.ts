@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DATABASE, type Database, type Queryable } from '@relay/database';
 
 import type { User } from '../users/user';
-import { toUser, USER_COLUMNS, type UserRow } from '../users/users.repository';
+import { SESSION_ISSUED_AT, toUser, USER_COLUMNS, type UserRow } from '../users/users.repository';
 
 /** A stored refresh token (by hash). */
 export interface RefreshTokenRecord {
@@ -55,26 +55,31 @@ export class RefreshTokensRepository {
 
   /**
    * Stores the first token of a new session for `token.userId` if that user is not blocked and its
-   * password hash is still `passwordHash`, and returns the user; `undefined` (nothing stored) otherwise.
+   * password hash is still `passwordHash`, and returns the user with the `iat` of the session's tokens
+   * (`SESSION_ISSUED_AT`, read with the lock held); `undefined` (nothing stored) otherwise.
    * One statement, so one round trip: the user's row is locked (`FOR SHARE`) while the token is
    * inserted, and a block, password change or ending of every session holding the row (`FOR UPDATE`)
    * makes it wait, then look at the row again (READ COMMITTED re-checks the `WHERE` on the row's
-   * newest version): a block or a new password stored meanwhile starts nothing.
+   * newest version): a block or a new password stored meanwhile starts nothing, and an ending of every
+   * session stored meanwhile dates the session's tokens after it.
    */
-  async insertForActiveUser(token: NewRefreshToken, passwordHash: string): Promise<User | undefined> {
-    const rows = await this.db.query<UserRow>(
+  async insertForActiveUser(
+    token: NewRefreshToken,
+    passwordHash: string,
+  ): Promise<{ user: User; issuedAt: number } | undefined> {
+    const rows = await this.db.query<UserRow & { issued_at: string | number }>(
       `WITH owner AS (
-         SELECT ${USER_COLUMNS} FROM users
+         SELECT ${USER_COLUMNS}, ${SESSION_ISSUED_AT} AS issued_at FROM users
          WHERE id = $3 AND blocked_at IS NULL AND password_hash = $6
          FOR SHARE
        ), stored AS (
          INSERT INTO refresh_tokens (token_hash, session_id, user_id, client_id, expires_at)
          SELECT $1, $2, owner.id, $4, now() + make_interval(secs => $5) FROM owner
        )
-       SELECT ${USER_COLUMNS} FROM owner`,
+       SELECT ${USER_COLUMNS}, issued_at FROM owner`,
       [token.hash, token.sessionId, token.userId, token.clientId, token.ttlSeconds, passwordHash],
     );
-    return rows[0] && toUser(rows[0]);
+    return rows[0] && { user: toUser(rows[0]), issuedAt: Number(rows[0].issued_at) };
   }
 
   /**

@@ -6,7 +6,6 @@ import { ConfigService } from '@nestjs/config';
 import type { Principal } from '@relay/auth';
 import type { Queryable } from '@relay/database';
 
-import { afterSecondOf, epochSeconds } from '../admin/revocation/not-before';
 import { RevocationPublisher } from '../admin/revocation/revocation.publisher';
 import type { AuthConfig } from '../config/auth.config';
 import { TokenIssuer } from '../tokens/token-issuer.service';
@@ -76,12 +75,12 @@ export class SessionsService {
       // the user's row first, then the token's, in the order a block takes them: never a deadlock
       const owner = await this.refreshTokens.find(hash, tx);
       if (owner === undefined) return undefined;
-      const user = await this.users.findLocked(owner.userId, 'share', tx);
+      const locked = await this.users.lockForSession(owner.userId, tx);
       const spent = await this.refreshTokens.spend(hash, tx);
       if (spent === undefined) return undefined;
-      if (user === undefined || user.blockedAt !== null) return undefined;
-      await this.refreshTokens.insert(this.newRefreshRecord(next, spent.sessionId, user.id), tx);
-      return { user, sessionId: spent.sessionId, issuedAt: epochSeconds(new Date()) };
+      if (locked === undefined || locked.user.blockedAt !== null) return undefined;
+      await this.refreshTokens.insert(this.newRefreshRecord(next, spent.sessionId, locked.user.id), tx);
+      return { user: locked.user, sessionId: spent.sessionId, issuedAt: locked.issuedAt };
     });
     if (rotated === undefined) {
       await this.detectReuse(hash);
@@ -105,8 +104,7 @@ export class SessionsService {
   /** Ends every login session of the caller (SECURITY S9): as a password change does, without one. */
   async logoutAll(principal: Principal): Promise<void> {
     const user = await this.callingUser(principal);
-    // answered once that second is over, so the caller's next login is not refused with the old ones
-    await afterSecondOf(await this.endEverySession(user.id));
+    await this.endEverySession(user.id);
   }
 
   /**
@@ -128,14 +126,13 @@ export class SessionsService {
     }
     await attempt.succeeded();
     const passwordHash = await this.hasher.hash(newPassword);
-    const endedAt = await this.endEverySession(user.id, async (tx) => {
+    await this.endEverySession(user.id, async (tx) => {
       // the password checked must still be the stored one: another change may have replaced it since
       if (!(await this.users.replacePassword(user.id, user.passwordHash, passwordHash, tx))) {
         throw new UnauthorizedException(INVALID_CURRENT_PASSWORD);
       }
     });
-    // the new session's tokens must carry an iat after the not-before that ended the old ones
-    await afterSecondOf(endedAt);
+    // its tokens are dated after the not-before that ended the old sessions (SESSION_ISSUED_AT)
     const pair = await this.startSession(user.id, passwordHash);
     if (pair === undefined) throw new UnauthorizedException('Unknown or blocked user');
     return pair;
@@ -168,19 +165,18 @@ export class SessionsService {
   private async endEverySession(
     userId: string,
     alongside: (tx: Queryable) => Promise<void> = () => Promise.resolve(),
-  ): Promise<Date> {
-    const { endedAt, entry } = await this.refreshTokens.transaction(async (tx) => {
-      // taken once no session is being started for the user: every token issued so far has iat <= at
+  ): Promise<void> {
+    const entry = await this.refreshTokens.transaction(async (tx) => {
+      // taken once no session is being started or refreshed for the user: every token issued so far
+      // has iat <= at, by the database's clock that dated them (SESSION_ISSUED_AT)
       await this.users.findLocked(userId, 'update', tx);
-      const at = new Date();
-      const revocation = this.revocations.subjectEntry(userId, epochSeconds(at));
+      const revocation = this.revocations.subjectEntry(userId, await this.users.endSessions(userId, tx));
       await alongside(tx);
       await this.refreshTokens.revokeUser(userId, tx);
       await this.revocations.record(revocation, tx);
-      return { endedAt: at, entry: revocation };
+      return revocation;
     });
     this.revocations.release(entry);
-    return endedAt;
   }
 
   // a user's own token (not a service client's), of an account that still exists and is not blocked
@@ -205,31 +201,20 @@ export class SessionsService {
   }
 
   // a new session for a user that is not blocked and whose password hash is still `passwordHash` (the
-  // one the caller's password was checked against), in one statement (see insertForActiveUser). Its
-  // iat is taken before that statement locks the user's row: a block, password change or ending of
-  // every session either commits first (a block or new password: nothing starts) or takes the row
-  // after this session's statement has committed, and dates its not-before after this iat. Nothing
-  // may date the token later than that, so any wait comes before the iat is taken.
+  // one the caller's password was checked against), in one statement (see insertForActiveUser), dated
+  // by the database once it holds the user's row: a block, password change or ending of every session
+  // either commits first (a block or new password: nothing starts; an ending: its tokens are dated
+  // after it) or takes the row after this session's statement has committed, and dates its
+  // not-before at or after this iat.
   private async startSession(userId: string, passwordHash: string): Promise<TokenPairResponse | undefined> {
-    await this.afterKnownNotBefore(userId);
     const sessionId = randomUUID();
     const refreshToken = generateRefreshToken();
-    const issuedAt = epochSeconds(new Date());
-    const user = await this.refreshTokens.insertForActiveUser(
+    const started = await this.refreshTokens.insertForActiveUser(
       this.newRefreshRecord(refreshToken, sessionId, userId),
       passwordHash,
     );
-    if (user === undefined) return undefined;
-    return this.pair(user, sessionId, refreshToken, issuedAt);
-  }
-
-  // An ending of every session this process knows of (logout-all or a password change on another
-  // device, just now) refuses tokens dated in its second: a session started in that second would be
-  // refused from birth, so it starts once that second is over. Only what is known before the session
-  // starts counts: an ending that comes after it must cover its token, never push the token past it.
-  private async afterKnownNotBefore(userId: string): Promise<void> {
-    const notBefore = this.revocations.subjectNotBefore(userId);
-    if (notBefore !== undefined) await afterSecondOf(new Date(notBefore * 1000));
+    if (started === undefined) return undefined;
+    return this.pair(started.user, sessionId, refreshToken, started.issuedAt);
   }
 
   private newRefreshRecord(token: string, sessionId: string, userId: string): NewRefreshToken {

@@ -17,6 +17,15 @@ export interface UserRow {
 /** The columns {@link toUser} reads. */
 export const USER_COLUMNS = 'id, email, password_hash, roles, blocked_at';
 const COLUMNS = USER_COLUMNS;
+
+/**
+ * SQL: the `iat` (epoch seconds) of a token issued now for the user whose row the statement holds
+ * locked: the database's clock, one clock for every replica (two replicas' clocks, a few ms apart,
+ * could date a token after an ending of every session that came after it), and never at or before the
+ * user's last ending of every session, so a session started after one is never refused from birth.
+ */
+export const SESSION_ISSUED_AT =
+  'GREATEST(floor(extract(epoch FROM clock_timestamp()))::bigint, COALESCE(sessions_not_before + 1, 0))';
 const KNOWN_ROLES: readonly string[] = ROLES;
 const LIST_LIMIT = 100;
 
@@ -53,6 +62,34 @@ export class UsersRepository {
     const lock = mode === 'share' ? 'FOR SHARE' : 'FOR UPDATE';
     const rows = await tx.query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = $1 ${lock}`, [id]);
     return rows[0] && toUser(rows[0]);
+  }
+
+  /**
+   * The user's row locked `FOR SHARE` for a refresh, with the `iat` of the tokens it issues (see
+   * {@link SESSION_ISSUED_AT}): read once the lock is held, after any ending of every session before it.
+   */
+  async lockForSession(id: string, tx: Queryable): Promise<{ user: User; issuedAt: number } | undefined> {
+    const rows = await tx.query<UserRow & { issued_at: string | number }>(
+      `SELECT ${COLUMNS}, ${SESSION_ISSUED_AT} AS issued_at FROM users WHERE id = $1 FOR SHARE`,
+      [id],
+    );
+    return rows[0] && { user: toUser(rows[0]), issuedAt: Number(rows[0].issued_at) };
+  }
+
+  /**
+   * Ends every session of the user as of now, by the database's clock (at least the last ending), and
+   * answers that not-before (epoch seconds): tokens dated at or before it are refused. Call holding the
+   * row `FOR UPDATE`.
+   */
+  async endSessions(id: string, tx: Queryable): Promise<number> {
+    const rows = await tx.query<{ not_before: string | number }>(
+      `UPDATE users SET sessions_not_before =
+         GREATEST(floor(extract(epoch FROM clock_timestamp()))::bigint, COALESCE(sessions_not_before, 0))
+       WHERE id = $1 RETURNING sessions_not_before AS not_before`,
+      [id],
+    );
+    if (rows[0] === undefined) throw new Error(`No user ${id}`);
+    return Number(rows[0].not_before);
   }
 
   /** Users with this (normalised) email, or the oldest accounts when no email is given. */

@@ -90,11 +90,6 @@ export class RevocationPublisher implements OnApplicationBootstrap, OnModuleDest
     this.flushSoon();
   }
 
-  /** The latest not-before of `subject` this process knows of (its own ends of sessions and the bucket's). */
-  subjectNotBefore(subject: string): number | undefined {
-    return this.revocations.subjectNotBefore(subject);
-  }
-
   /** Tells verifiers to refetch the JWKS (`auth.keys.rotated`). */
   async announceKeyRotation(kid: string): Promise<void> {
     const event: KeysRotatedEvent = { kid };
