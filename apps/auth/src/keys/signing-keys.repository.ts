@@ -55,6 +55,36 @@ export class SigningKeysRepository {
     return rows.length === 1;
   }
 
+  /**
+   * Seals every private key stored in plain form with `seal` (keys made before AUTH_KEY_ENCRYPTION_KEY
+   * was set); answers how many it sealed.
+   */
+  async sealPlainKeys(seal: (plaintext: string, kid: string) => string): Promise<number> {
+    const rows = await this.db.query<{ kid: string; private_jwk: string }>(
+      "SELECT kid, private_jwk FROM signing_keys WHERE NOT is_encrypted AND private_jwk <> ''",
+    );
+    let sealed = 0;
+    for (const row of rows) {
+      // another instance sealing at the same time: one of the two updates finds the row sealed
+      const updated = await this.db.query(
+        'UPDATE signing_keys SET private_jwk = $2, is_encrypted = true WHERE kid = $1 AND NOT is_encrypted RETURNING kid',
+        [row.kid, seal(row.private_jwk, row.kid)],
+      );
+      sealed += updated.length;
+    }
+    return sealed;
+  }
+
+  /**
+   * Erases the private half of every key past its retirement: nothing signs with it any more, and a
+   * copy of the database (a backup, a dump) no longer holds a key that could mint tokens.
+   */
+  async erasePrivateKeysOfRetired(): Promise<void> {
+    await this.db.query(
+      "UPDATE signing_keys SET private_jwk = '' WHERE NOT is_active AND retire_at <= now() AND private_jwk <> ''",
+    );
+  }
+
   /** Retires the active key after `retireAfterSeconds` and makes `key` the active one, atomically. */
   async rotate(
     key: Omit<SigningKeyRecord, 'isActive' | 'retireAt'>,

@@ -124,6 +124,48 @@ describe.each(testDatabaseBackends(AUTH_MIGRATIONS))(`${SigningKeysService.name}
     );
   });
 
+  it('seals the keys stored in plain form once AUTH_KEY_ENCRYPTION_KEY is set, retired ones included', async () => {
+    const plain = await startService(db);
+    const kids = [(await plain.signingKey()).kid, await plain.rotate()];
+    const encryptionKey = { AUTH_KEY_ENCRYPTION_KEY: 'c3'.repeat(32) };
+
+    const sealed = await startService(db, encryptionKey);
+
+    const rows = await db.query<{ kid: string; private_jwk: string; is_encrypted: boolean }>(
+      'SELECT kid, private_jwk, is_encrypted FROM signing_keys ORDER BY created_at',
+    );
+    expect(rows.map((row) => [row.kid, row.is_encrypted])).toEqual(kids.map((kid) => [kid, true]));
+    for (const row of rows) expect(row.private_jwk).not.toContain('"d"');
+    expect((await sealed.signingKey()).kid).toBe(kids[1]);
+    await expect(startService(db)).rejects.toThrow('AUTH_KEY_ENCRYPTION_KEY');
+  });
+
+  // nothing signs with a retired key: a backup or a dump of the database must not be able to either
+  it("erases a retired key's private half once it is past its retirement, at start and at a rotation", async () => {
+    const service = await startService(db);
+    const retired = (await service.signingKey()).kid;
+    const stillPublished = await service.rotate();
+    await db.query("UPDATE signing_keys SET retire_at = now() - interval '1 second' WHERE kid = $1", [
+      retired,
+    ]);
+    const privateOf = async (kid: string): Promise<string | undefined> =>
+      (
+        await db.query<{ private_jwk: string }>('SELECT private_jwk FROM signing_keys WHERE kid = $1', [kid])
+      )[0]?.private_jwk;
+
+    await startService(db);
+    expect(await privateOf(retired)).toBe('');
+    expect(await privateOf(stillPublished)).toContain('"d"');
+
+    await service.rotate();
+    await db.query("UPDATE signing_keys SET retire_at = now() - interval '1 second' WHERE kid = $1", [
+      stillPublished,
+    ]);
+    const active = await service.rotate();
+    expect(await privateOf(stillPublished)).toBe('');
+    expect(await privateOf(active)).toContain('"d"');
+  });
+
   it('verifies tokens by kid with its own keys: the active one, a retired one still published, one another replica made', async () => {
     const service = await startService(db);
     const replica = await startService(db);

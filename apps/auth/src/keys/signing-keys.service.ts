@@ -1,4 +1,4 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import {
   calculateJwkThumbprint,
@@ -37,6 +37,7 @@ export interface ActiveSigningKey {
  */
 @Injectable()
 export class SigningKeysService implements OnModuleInit {
+  private readonly logger = new Logger(SigningKeysService.name);
   private readonly encryption: KeyEncryption;
   private readonly accessTokenTtl: number;
   private active?: ActiveSigningKey;
@@ -56,6 +57,13 @@ export class SigningKeysService implements OnModuleInit {
     if ((await this.keys.findActiveKid()) === undefined) {
       await this.keys.insertFirst(await this.generate());
     }
+    // AUTH_KEY_ENCRYPTION_KEY set after keys were stored in plain form: they are sealed now, not at
+    // the next rotation
+    if (this.encryption.isEnabled) {
+      const sealed = await this.keys.sealPlainKeys((plaintext, kid) => this.encryption.seal(plaintext, kid));
+      if (sealed > 0) this.logger.log(`Sealed ${sealed} signing key(s) stored in plain form`);
+    }
+    await this.keys.erasePrivateKeysOfRetired();
     await this.reload();
   }
 
@@ -92,10 +100,14 @@ export class SigningKeysService implements OnModuleInit {
     }
   };
 
-  /** Makes a new key active; the previous one stays published until its tokens have expired. */
+  /**
+   * Makes a new key active; the previous one stays published until its tokens have expired. Keys
+   * retired since lose their private half.
+   */
   async rotate(): Promise<string> {
     const key = await this.generate();
     await this.keys.rotate(key, this.accessTokenTtl + KEY_RETIREMENT_MARGIN_SECONDS);
+    await this.keys.erasePrivateKeysOfRetired();
     await this.reload();
     return key.kid;
   }
