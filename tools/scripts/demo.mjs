@@ -44,6 +44,8 @@ const APPS = [
 const children = [];
 /** The demo's PostgreSQL server (tools/scripts/embedded-postgres.mjs), when some app has no database URL of the caller's. */
 let database;
+/** Stops the demo's PostgreSQL while `startEmbeddedPostgres` has not answered yet. */
+let stopStartingDatabase;
 /** The token's journey page (tools/scripts/journey), which also receives the apps' spans. */
 let journey;
 let isStopping = false;
@@ -161,6 +163,8 @@ async function startDatabase() {
     dataDir: DATA_DIR,
     databases: apps.map((app) => app.name),
     log: (line) => process.stdout.write(`${prefix} ${line}\n`),
+    // a stop (SIGTERM, the terminal closing) while it starts must stop it too: it ignores SIGHUP
+    onSpawn: (stop) => (stopStartingDatabase = stop),
   });
   database.child.on('exit', (code, signal) => {
     if (isStopping) return;
@@ -190,6 +194,17 @@ function requireNatsServer() {
     throw new Error(
       'nats-server is not installed; get it with `apt-get install nats-server` or `brew install nats-server` (or set NATS_SERVER_BIN), then run npm start again.',
     );
+  }
+}
+
+/** The apps' ports are the contract's: one taken is a clear line before anything starts, not an app's crash at the end. */
+async function requireAppPorts() {
+  for (const app of APPS) {
+    if (!(await isPortFree(app.port))) {
+      throw new Error(
+        `port ${app.port} (${app.name}) is taken on 127.0.0.1: stop what listens there (e.g. an earlier npm start), then run npm start again.`,
+      );
+    }
   }
 }
 
@@ -240,7 +255,7 @@ async function stopAll(code) {
   await Promise.all(children.filter((entry) => isRunning(entry) && entry.name !== 'nats').map(stop));
   await Promise.all([
     ...children.filter((entry) => isRunning(entry) && entry.name === 'nats').map(stop),
-    database?.stop(),
+    database === undefined ? stopStartingDatabase?.() : database.stop(),
     journey?.close(),
   ]);
   process.exit(code);
@@ -393,6 +408,7 @@ async function main() {
   });
   // checked and built before the database and the bus start, so that neither is left running
   requireNatsServer();
+  await requireAppPorts();
   if (!SKIP_BUILD) build();
   const missing = APPS.map((app) => join('dist/apps', app.name, 'main.js')).filter(
     (file) => !existsSync(join(ROOT, file)),

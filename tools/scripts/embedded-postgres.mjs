@@ -228,6 +228,8 @@ const PORT_ATTEMPTS = 3;
  * (SCRAM) authentication, and creates `databases` there. `log` receives the server's output lines.
  * The port is free when picked (`pickPort`, default the kernel's choice), but another process may
  * take it before PostgreSQL binds it: a server that cannot bind is started again on another port.
+ * `onSpawn(stop, child)` runs as soon as a server process exists, so a caller stopping while it starts (its
+ * databases not created yet) can stop it: PostgreSQL ignores the SIGHUP of a closing terminal.
  * @returns {Promise<{ port: number, pid: number, child: import('node:child_process').ChildProcess,
  *   urls: Record<string, string>, stop(): Promise<void> }>}
  */
@@ -237,6 +239,7 @@ export async function startEmbeddedPostgres({
   log = () => undefined,
   nativeDir = findNativeDir(),
   pickPort = freePort,
+  onSpawn = () => undefined,
 }) {
   const root = join(resolve(dataDir), 'postgres');
   const pgdata = join(root, 'data');
@@ -257,6 +260,7 @@ export async function startEmbeddedPostgres({
         user,
         databases,
         log,
+        onSpawn,
         port: await pickPort(),
       });
     } catch (error) {
@@ -269,7 +273,7 @@ export async function startEmbeddedPostgres({
 /** PostgreSQL exited because another process took its port first. */
 class PortTakenError extends Error {}
 
-async function startServer({ binDir, root, pgdata, password, user, databases, log, port }) {
+async function startServer({ binDir, root, pgdata, password, user, databases, log, onSpawn, port }) {
   const settings = { listen_addresses: HOST, unix_socket_directories: '', port: String(port) };
   const args = [
     '-D',
@@ -301,6 +305,7 @@ async function startServer({ binDir, root, pgdata, password, user, databases, lo
     await exited;
     clearTimeout(timer);
   };
+  onSpawn(stop, child);
   const urlOf = (database) => `postgres://postgres:${password}@${HOST}:${port}/${database}`;
   try {
     await waitAndCreate(child, urlOf, databases, output);

@@ -89,6 +89,22 @@ describe('startEmbeddedPostgres', () => {
     }
   });
 
+  it('hands out a stop for the server while it starts, which leaves no process behind', async () => {
+    let pid;
+    const starting = startEmbeddedPostgres({
+      dataDir,
+      databases: ['auth'],
+      onSpawn: (stop, child) => {
+        pid = child.pid;
+        void stop();
+      },
+    });
+
+    await assert.rejects(starting);
+    assert.equal(typeof pid, 'number');
+    assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' });
+  });
+
   it('starts again on another port when its port is taken before it binds', async () => {
     const squatter = createServer();
     await new Promise((done) => squatter.listen(0, '127.0.0.1', done));

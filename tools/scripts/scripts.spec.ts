@@ -175,6 +175,35 @@ describe('demo.mjs', () => {
     }
   });
 
+  it('says in one line that an app port is taken, having started nothing', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'relay-demo-data-'));
+    // auth's port held here (or already taken by something else: the same answer)
+    const holder = createServer();
+    await new Promise<void>((resolve) => {
+      holder.once('error', () => resolve());
+      holder.listen(3000, '127.0.0.1', () => resolve());
+    });
+    try {
+      const result = spawnSync(process.execPath, ['tools/scripts/demo.mjs', '--skip-build'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 30_000,
+        // any executable file stands for nats-server: the demo must stop before it runs it
+        env: { PATH: process.env.PATH, DATA_DIR: dataDir, HOME: dataDir, NATS_SERVER_BIN: process.execPath },
+      });
+
+      expect(result.status).toBe(1);
+      expect(result.stderr).toBe(
+        '[demo] port 3000 (auth) is taken on 127.0.0.1: stop what listens there (e.g. an earlier npm start), then run npm start again.\n',
+      );
+      expect(result.stdout).toBe('');
+      expect(readdirSync(dataDir)).toEqual([]);
+    } finally {
+      holder.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('is what npm start runs', () => {
     const packageJson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
       scripts: Record<string, string>;
