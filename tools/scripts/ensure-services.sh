@@ -151,8 +151,19 @@ pg_answers() {
 }
 
 pg_accepts_url() {
-  command -v psql > /dev/null || return 0
-  PGCONNECT_TIMEOUT=3 psql "$PG_URL" -w -Atqc 'select 1' > /dev/null 2>&1
+  if command -v psql > /dev/null; then
+    PGCONNECT_TIMEOUT=3 psql "$PG_URL" -w -Atqc 'select 1' > /dev/null 2>&1
+    return
+  fi
+  # no psql on the PATH (Homebrew's postgresql@16 is keg-only): the workspace's own pg client, once
+  # npm ci has run; without either the login cannot be checked here, and the suites will say
+  local root
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+  if [[ -d "$root/node_modules/pg" ]]; then
+    (cd "$root" && node -e 'const { Client } = require("pg"); const client = new Client({ connectionString: process.argv[1], connectionTimeoutMillis: 3000 }); client.connect().then(() => client.end(), () => process.exit(1));' "$PG_URL") > /dev/null 2>&1
+    return
+  fi
+  log "cannot check that $PG_URL logs in (no psql, no node_modules/pg yet); the database suites need it"
 }
 
 pg_cluster_version() {
@@ -191,7 +202,7 @@ ensure_postgres() {
         log "installing postgresql (apt-get)"
         apt_install postgresql
       else
-        fail "PostgreSQL is missing: nothing on $PG_HOST:$PG_PORT and no pg_ctlcluster installed; get it with 'apt-get install postgresql', 'brew install postgresql@16' (or run this script as root with --install)"
+        fail "PostgreSQL is missing or stopped: nothing on $PG_HOST:$PG_PORT and no pg_ctlcluster (Debian) to start it; get it with 'apt-get install postgresql' (or run this script as root with --install), or on macOS 'brew install postgresql@16', 'brew services start postgresql@16' and 'createuser -s postgres' (the suites log in as postgres)"
       fi
     fi
     # apt-get may already have started the cluster (when policy-rc.d allows it).
@@ -202,18 +213,19 @@ ensure_postgres() {
   fail "PostgreSQL answers on $PG_HOST:$PG_PORT but refuses $PG_URL; add 'host all all 127.0.0.1/32 trust' to pg_hba.conf and reload, or point RELAY_TEST_POSTGRES_URL at a URL with a password"
 }
 
-# The journey page's end-to-end spec drives Debian's chromium headless.
+# The journey page's end-to-end spec drives Chromium headless: Debian's, or the one CHROMIUM_BIN names.
+CHROMIUM="${CHROMIUM_BIN:-/usr/bin/chromium}"
 ensure_chromium() {
-  [[ -x /usr/bin/chromium ]] && return 0
-  if can_apt_install; then
+  [[ -x "$CHROMIUM" ]] && return 0
+  if [[ -z "${CHROMIUM_BIN:-}" ]] && can_apt_install; then
     log "installing chromium (apt-get)"
     apt_install chromium
   else
-    fail "Chromium is missing: the journey page's end-to-end spec drives /usr/bin/chromium headless; get it with 'apt-get install chromium' (or run this script as root with --install)"
+    fail "Chromium is missing: the journey page's end-to-end spec drives $CHROMIUM headless; get it with 'apt-get install chromium' (or run this script as root with --install), or elsewhere set CHROMIUM_BIN to a Chromium or Chrome binary (macOS: CHROMIUM_BIN=/Applications/Chromium.app/Contents/MacOS/Chromium)"
   fi
 }
 
 ensure_nats
 ensure_postgres
 ensure_chromium
-log "NATS (JetStream) at nats://$NATS_HOST:$NATS_PORT, PostgreSQL at $PG_URL and chromium are up"
+log "NATS (JetStream) at nats://$NATS_HOST:$NATS_PORT, PostgreSQL at $PG_URL and $CHROMIUM are up"

@@ -8,8 +8,11 @@ import { getFreePort } from '@relay/testing';
 import { CLUSTER_START_TIMEOUT_MS, FaultCluster } from '../support/fault-cluster';
 import { JourneyServer, otlpEndpointAt } from './journey-server';
 
-/** Debian's Chromium (CI installs it); playwright-core drives it, no browser download. */
-const CHROMIUM = '/usr/bin/chromium';
+/**
+ * Debian's Chromium (CI installs it), or the Chromium or Chrome binary CHROMIUM_BIN names (macOS);
+ * playwright-core drives it, no browser download.
+ */
+const CHROMIUM = process.env['CHROMIUM_BIN'] ?? '/usr/bin/chromium';
 /** Spans reach the page within a fraction of a second (the SDK's batch delay, 5 s by default). */
 const OTEL_ENV = { OTEL_BSP_SCHEDULE_DELAY: '200' };
 /** How long the page may take to show a journey: the spans' batch delay and polling, on a loaded machine. */
@@ -48,7 +51,7 @@ describe("the token's journey page", () => {
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
       throw new Error(
-        `${CHROMIUM} is missing: apt-get install chromium (the journey page spec drives it headless)`,
+        `${CHROMIUM} is missing: apt-get install chromium, or set CHROMIUM_BIN (the journey page spec drives it headless)`,
       );
     }
     const journeyPort = await getFreePort();
