@@ -3,7 +3,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DATABASE, type Database, type Queryable } from '@relay/database';
 
 import type { User } from '../users/user';
-import { SESSION_ISSUED_AT, toUser, USER_COLUMNS, type UserRow } from '../users/users.repository';
+import {
+  SESSION_CLOCK_COLUMNS,
+  type SessionClockRow,
+  sessionTime,
+  toUser,
+  USER_COLUMNS,
+  type UserRow,
+} from '../users/users.repository';
 
 /** A stored refresh token (by hash). */
 export interface RefreshTokenRecord {
@@ -56,30 +63,32 @@ export class RefreshTokensRepository {
   /**
    * Stores the first token of a new session for `token.userId` if that user is not blocked and its
    * password hash is still `passwordHash`, and returns the user with the `iat` of the session's tokens
-   * (`SESSION_ISSUED_AT`, read with the lock held); `undefined` (nothing stored) otherwise.
+   * (`sessionTime`, read with the lock held), or, in the second of an ending of every session, with how
+   * long to wait before asking again (nothing stored); `undefined` (nothing stored) otherwise.
    * One statement, so one round trip: the user's row is locked (`FOR SHARE`) while the token is
    * inserted, and a block, password change or ending of every session holding the row (`FOR UPDATE`)
    * makes it wait, then look at the row again (READ COMMITTED re-checks the `WHERE` on the row's
    * newest version): a block or a new password stored meanwhile starts nothing, and an ending of every
-   * session stored meanwhile dates the session's tokens after it.
+   * session stored meanwhile puts the session off to the next second.
    */
   async insertForActiveUser(
     token: NewRefreshToken,
     passwordHash: string,
-  ): Promise<{ user: User; issuedAt: number } | undefined> {
-    const rows = await this.db.query<UserRow & { issued_at: string | number }>(
+  ): Promise<{ user: User; time: ReturnType<typeof sessionTime> } | undefined> {
+    const rows = await this.db.query<UserRow & SessionClockRow>(
       `WITH owner AS (
-         SELECT ${USER_COLUMNS}, ${SESSION_ISSUED_AT} AS issued_at FROM users
+         SELECT ${USER_COLUMNS}, ${SESSION_CLOCK_COLUMNS} FROM users
          WHERE id = $3 AND blocked_at IS NULL AND password_hash = $6
          FOR SHARE
        ), stored AS (
          INSERT INTO refresh_tokens (token_hash, session_id, user_id, client_id, expires_at)
          SELECT $1, $2, owner.id, $4, now() + make_interval(secs => $5) FROM owner
+         WHERE floor(owner.db_now) > COALESCE(owner.sessions_not_before, -1)
        )
-       SELECT ${USER_COLUMNS}, issued_at FROM owner`,
+       SELECT ${USER_COLUMNS}, db_now, sessions_not_before FROM owner`,
       [token.hash, token.sessionId, token.userId, token.clientId, token.ttlSeconds, passwordHash],
     );
-    return rows[0] && { user: toUser(rows[0]), issuedAt: Number(rows[0].issued_at) };
+    return rows[0] && { user: toUser(rows[0]), time: sessionTime(rows[0]) };
   }
 
   /**

@@ -174,6 +174,25 @@ describe.each(testDatabaseBackends(AUTH_MIGRATIONS))('SessionsService on $name',
     expect(decodeJwt(refreshed.access_token).iat).toBeGreaterThan(notBefore);
   });
 
+  // SECURITY S9/S12: a login between two endings of every session is covered by the later one, even
+  // within one second: no token is dated ahead of the clock that dates the endings
+  it('covers a login made between two endings of every session with the later one', async () => {
+    const user = await users.register('walt@example.com', 'walt password');
+    const first = await sessions.login('walt@example.com', 'walt password', '127.0.0.12');
+    const caller = { subject: decodeJwt(first.access_token).sub, clientId: USER_CLIENT_ID } as Principal;
+    await otherReplica.logoutAll(caller);
+
+    const between = await sessions.login('walt@example.com', 'walt password', '127.0.0.12');
+    const firstEnding = notBefores.get(user.id) ?? Number.NaN;
+    await otherReplica.logoutAll(caller);
+
+    expect(Number(decodeJwt(between.access_token).iat)).toBeGreaterThan(firstEnding);
+    expect(Number(decodeJwt(between.access_token).iat)).toBeLessThanOrEqual(
+      notBefores.get(user.id) ?? Number.NaN,
+    );
+    await expect(sessions.refresh(between.refresh_token)).rejects.toBeInstanceOf(UnauthorizedException);
+  });
+
   // two changes made with the same current password (two devices, or a thief racing the owner), on two
   // replicas: the first to commit wins; the other is refused as a wrong current password, changing nothing
   it('lets exactly one of two concurrent password changes from the same password win', async () => {

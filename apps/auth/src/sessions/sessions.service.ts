@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 
-import { ForbiddenException, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
+import {
+  ForbiddenException,
+  Injectable,
+  Logger,
+  ServiceUnavailableException,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 
 import type { Principal } from '@relay/auth';
@@ -22,6 +28,8 @@ import type { TokenPairResponse } from './token-pair';
 export const INVALID_CREDENTIALS = 'Invalid email or password';
 const INVALID_REFRESH_TOKEN = 'Invalid refresh token';
 const INVALID_CURRENT_PASSWORD = 'Invalid current password';
+// a login in the second of an ending of every session waits for the next one; endings every second keep it out
+const SESSION_START_ATTEMPTS = 3;
 
 /** Login sessions: login, refresh-token rotation with reuse detection, logout, password change. */
 @Injectable()
@@ -76,11 +84,15 @@ export class SessionsService {
       const owner = await this.refreshTokens.find(hash, tx);
       if (owner === undefined) return undefined;
       const locked = await this.users.lockForSession(owner.userId, tx);
+      const issuedAt = locked !== undefined && 'issuedAt' in locked.time ? locked.time.issuedAt : undefined;
+      // an ending in this second revoked every refresh token of the user: none gets here, but a
+      // database clock stepped back would date the new tokens under its not-before
+      if (locked !== undefined && issuedAt === undefined) return undefined;
       const spent = await this.refreshTokens.spend(hash, tx);
       if (spent === undefined) return undefined;
-      if (locked === undefined || locked.user.blockedAt !== null) return undefined;
+      if (locked === undefined || issuedAt === undefined || locked.user.blockedAt !== null) return undefined;
       await this.refreshTokens.insert(this.newRefreshRecord(next, spent.sessionId, locked.user.id), tx);
-      return { user: locked.user, sessionId: spent.sessionId, issuedAt: locked.issuedAt };
+      return { user: locked.user, sessionId: spent.sessionId, issuedAt };
     });
     if (rotated === undefined) {
       await this.detectReuse(hash);
@@ -203,18 +215,26 @@ export class SessionsService {
   // a new session for a user that is not blocked and whose password hash is still `passwordHash` (the
   // one the caller's password was checked against), in one statement (see insertForActiveUser), dated
   // by the database once it holds the user's row: a block, password change or ending of every session
-  // either commits first (a block or new password: nothing starts; an ending: its tokens are dated
-  // after it) or takes the row after this session's statement has committed, and dates its
-  // not-before at or after this iat.
+  // either commits first (a block or new password: nothing starts; an ending: the session starts in
+  // the next second, after its not-before) or takes the row after this session's statement has
+  // committed, and dates its not-before at or after this iat, by the same clock.
   private async startSession(userId: string, passwordHash: string): Promise<TokenPairResponse | undefined> {
     const sessionId = randomUUID();
     const refreshToken = generateRefreshToken();
-    const started = await this.refreshTokens.insertForActiveUser(
-      this.newRefreshRecord(refreshToken, sessionId, userId),
-      passwordHash,
-    );
-    if (started === undefined) return undefined;
-    return this.pair(started.user, sessionId, refreshToken, started.issuedAt);
+    for (let attempt = 1; ; attempt++) {
+      const started = await this.refreshTokens.insertForActiveUser(
+        this.newRefreshRecord(refreshToken, sessionId, userId),
+        passwordHash,
+      );
+      if (started === undefined) return undefined;
+      if ('issuedAt' in started.time)
+        return this.pair(started.user, sessionId, refreshToken, started.time.issuedAt);
+      // an ending of every session in this very second (one per second at most, each a second's wait)
+      if (attempt === SESSION_START_ATTEMPTS) {
+        throw new ServiceUnavailableException('Sessions of this account are ending; try again');
+      }
+      await sleep(started.time.retryInMs);
+    }
   }
 
   private newRefreshRecord(token: string, sessionId: string, userId: string): NewRefreshToken {
@@ -255,4 +275,8 @@ async function checkedOrAbandoned<T>(attempt: LoginAttempt, check: () => Promise
     await attempt.abandoned().catch(() => undefined);
     throw error;
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -19,13 +19,32 @@ export const USER_COLUMNS = 'id, email, password_hash, roles, blocked_at';
 const COLUMNS = USER_COLUMNS;
 
 /**
- * SQL: the `iat` (epoch seconds) of a token issued now for the user whose row the statement holds
- * locked: the database's clock, one clock for every replica (two replicas' clocks, a few ms apart,
- * could date a token after an ending of every session that came after it), and never at or before the
- * user's last ending of every session, so a session started after one is never refused from birth.
+ * SQL: what a statement holding the user's row reads to date a token (see {@link sessionTime}): the
+ * database's clock, one clock for every replica (two replicas' clocks, a few ms apart, could date a
+ * token after an ending of every session that came after it), and the user's last such ending.
  */
-export const SESSION_ISSUED_AT =
-  'GREATEST(floor(extract(epoch FROM clock_timestamp()))::bigint, COALESCE(sessions_not_before + 1, 0))';
+export const SESSION_CLOCK_COLUMNS = 'extract(epoch FROM clock_timestamp()) AS db_now, sessions_not_before';
+
+/** The columns {@link SESSION_CLOCK_COLUMNS} names, as read. */
+export interface SessionClockRow {
+  db_now: string | number;
+  sessions_not_before: string | number | null;
+}
+
+/**
+ * When a token may be issued: `issuedAt`, the database's current second, once it is past the user's
+ * last ending of every session; within that ending's second (its not-before refuses tokens dated in
+ * it) `retryInMs`, the wait until the next one. Never a date ahead of the clock: an ending dates its
+ * not-before by the same clock, so it always covers every token issued before it.
+ */
+export function sessionTime(row: SessionClockRow): { issuedAt: number } | { retryInMs: number } {
+  const now = Number(row.db_now);
+  const notBefore = row.sessions_not_before === null ? undefined : Number(row.sessions_not_before);
+  const second = Math.floor(now);
+  if (notBefore === undefined || second > notBefore) return { issuedAt: second };
+  return { retryInMs: Math.ceil((notBefore + 1 - now) * 1000) + 1 };
+}
+
 const KNOWN_ROLES: readonly string[] = ROLES;
 const LIST_LIMIT = 100;
 
@@ -64,22 +83,22 @@ export class UsersRepository {
     return rows[0] && toUser(rows[0]);
   }
 
-  /**
-   * The user's row locked `FOR SHARE` for a refresh, with the `iat` of the tokens it issues (see
-   * {@link SESSION_ISSUED_AT}): read once the lock is held, after any ending of every session before it.
-   */
-  async lockForSession(id: string, tx: Queryable): Promise<{ user: User; issuedAt: number } | undefined> {
-    const rows = await tx.query<UserRow & { issued_at: string | number }>(
-      `SELECT ${COLUMNS}, ${SESSION_ISSUED_AT} AS issued_at FROM users WHERE id = $1 FOR SHARE`,
+  /** The user's row locked `FOR SHARE` for a refresh, and when its tokens may be dated (see {@link sessionTime}). */
+  async lockForSession(
+    id: string,
+    tx: Queryable,
+  ): Promise<{ user: User; time: ReturnType<typeof sessionTime> } | undefined> {
+    const rows = await tx.query<UserRow & SessionClockRow>(
+      `SELECT ${COLUMNS}, ${SESSION_CLOCK_COLUMNS} FROM users WHERE id = $1 FOR SHARE`,
       [id],
     );
-    return rows[0] && { user: toUser(rows[0]), issuedAt: Number(rows[0].issued_at) };
+    return rows[0] && { user: toUser(rows[0]), time: sessionTime(rows[0]) };
   }
 
   /**
-   * Ends every session of the user as of now, by the database's clock (at least the last ending), and
-   * answers that not-before (epoch seconds): tokens dated at or before it are refused. Call holding the
-   * row `FOR UPDATE`.
+   * Ends every session of the user as of now, by the database's clock that dates its tokens (at least
+   * the last ending), and answers that not-before (epoch seconds): tokens dated at or before it are
+   * refused, every token issued so far among them. Call holding the row `FOR UPDATE`.
    */
   async endSessions(id: string, tx: Queryable): Promise<number> {
     const rows = await tx.query<{ not_before: string | number }>(
