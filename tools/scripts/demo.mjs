@@ -77,11 +77,11 @@ function startChild(name, command, args, env) {
 }
 
 /** Resolves with whether `port` can be listened on at NATS_HOST (4222 is often taken by another NATS). */
-function isPortFree(port) {
+function isPortFree(port, host = NATS_HOST) {
   return new Promise((done) => {
     const server = createServer();
     server.once('error', () => done(false));
-    server.listen(port, NATS_HOST, () => server.close(() => done(true)));
+    server.listen(port, host, () => server.close(() => done(true)));
   });
 }
 
@@ -200,9 +200,10 @@ function requireNatsServer() {
 /** The apps' ports are the contract's: one taken is a clear line before anything starts, not an app's crash at the end. */
 async function requireAppPorts() {
   for (const app of APPS) {
-    if (!(await isPortFree(app.port))) {
+    // the apps listen on every address unless LISTEN_ADDRESS says otherwise: a port taken on any is taken
+    if (!(await isPortFree(app.port, '0.0.0.0')) || !(await isPortFree(app.port, NATS_HOST))) {
       throw new Error(
-        `port ${app.port} (${app.name}) is taken on 127.0.0.1: stop what listens there (e.g. an earlier npm start), then run npm start again.`,
+        `port ${app.port} (${app.name}) is taken: stop what listens there (e.g. an earlier npm start), then run npm start again.`,
       );
     }
   }

@@ -1,5 +1,14 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -86,6 +95,10 @@ describe('shell scripts', () => {
     try {
       const store = join(dir, 'store');
       symlinkSync(tmpdir(), store);
+      // a nats-server that must never run: the script refuses the store before it starts one
+      const bin = join(dir, 'bin');
+      mkdirSync(bin);
+      writeFileSync(join(bin, 'nats-server'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
       const result = spawnSync('bash', ['tools/scripts/ensure-services.sh'], {
         cwd: ROOT,
         encoding: 'utf8',
@@ -96,6 +109,7 @@ describe('shell scripts', () => {
           RELAY_NATS_PORT: String(await freePort()),
           RELAY_PG_PORT: '1',
           RELAY_NATS_STORE: store,
+          PATH: `${bin}:${process.env['PATH'] ?? ''}`,
         },
       });
 
@@ -194,7 +208,7 @@ describe('demo.mjs', () => {
 
       expect(result.status).toBe(1);
       expect(result.stderr).toBe(
-        '[demo] port 3000 (auth) is taken on 127.0.0.1: stop what listens there (e.g. an earlier npm start), then run npm start again.\n',
+        '[demo] port 3000 (auth) is taken: stop what listens there (e.g. an earlier npm start), then run npm start again.\n',
       );
       expect(result.stdout).toBe('');
       expect(readdirSync(dataDir)).toEqual([]);
