@@ -227,13 +227,13 @@ export class SessionsService {
         passwordHash,
       );
       if (started === undefined) return undefined;
-      if ('issuedAt' in started.time)
-        return this.pair(started.user, sessionId, refreshToken, started.time.issuedAt);
+      const { time } = started;
+      if ('issuedAt' in time) return this.pair(started.user, sessionId, refreshToken, time.issuedAt);
       // an ending of every session in this very second (one per second at most, each a second's wait)
       if (attempt === SESSION_START_ATTEMPTS) {
         throw new ServiceUnavailableException('Sessions of this account are ending; try again');
       }
-      await sleep(started.time.retryInMs);
+      await sleep(time.retryInMs);
     }
   }
 
