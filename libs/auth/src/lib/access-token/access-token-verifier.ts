@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions, type KeyLike } from 'jose';
 
 import { AUTH_MODULE_OPTIONS } from '../auth.module-definition';
@@ -12,6 +12,7 @@ import {
 import { BoundedCache } from '../cache/bounded-cache';
 import { Doorkeeper } from '../cache/doorkeeper';
 import { AuthError } from '../errors/auth.error';
+import { warnIfClearText } from '../http/clear-text';
 import { RevocationList } from '../revocation/revocation-list';
 import { type Principal, toPrincipal } from './access-token';
 import { assertCompactJws, readBearerToken } from './bearer-token';
@@ -102,6 +103,7 @@ export class AccessTokenVerifier implements OnModuleDestroy {
       );
       this.remoteKeys = keys;
       this.getKey = keys.getKey;
+      warnIfClearText(new Logger(AccessTokenVerifier.name), this.options.jwksUri, 'The JWKS is fetched');
     }
   }
 

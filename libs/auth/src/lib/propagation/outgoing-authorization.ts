@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 
 import { AUTH_MODULE_OPTIONS } from '../auth.module-definition';
 import {
@@ -10,6 +10,7 @@ import {
 } from '../auth-module-options';
 import { BoundedCache } from '../cache/bounded-cache';
 import { CallContext } from '../call-context/call-context';
+import { warnIfClearText } from '../http/clear-text';
 import {
   ACCESS_TOKEN_TYPE,
   type ObtainedToken,
@@ -50,6 +51,13 @@ export class OutgoingAuthorization {
     this.options = resolveAuthOptions(options);
     this.nowMs = epochMsClock(this.options.clock);
     if (this.options.propagation !== 'forward') this.endpoint(this.options.propagation);
+    if (this.options.clientId !== undefined || this.options.propagation !== 'forward') {
+      warnIfClearText(
+        new Logger(OutgoingAuthorization.name),
+        this.options.tokenEndpoint,
+        "The client secret and callers' tokens go to the token endpoint",
+      );
+    }
   }
 
   /** The module's default propagation mode. */
