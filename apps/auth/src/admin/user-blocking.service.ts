@@ -36,7 +36,7 @@ export class UserBlockingService {
     const user = await this.users.findById(userId);
     if (user === undefined) throw new NotFoundException('User not found');
     if (user.blockedAt === null) return;
-    // a block made since it was read stays; a login after this is dated after the block (SESSION_ISSUED_AT)
+    // a block made since it was read stays; a login after this is dated after the block (sessionTime)
     await this.users.unblockIfStill(userId, user.blockedAt);
   }
 }

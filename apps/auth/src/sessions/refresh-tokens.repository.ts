@@ -83,6 +83,7 @@ export class RefreshTokensRepository {
        ), stored AS (
          INSERT INTO refresh_tokens (token_hash, session_id, user_id, client_id, expires_at)
          SELECT $1, $2, owner.id, $4, now() + make_interval(secs => $5) FROM owner
+         -- sessionTime's rule, decided in the statement: never in the second of an ending
          WHERE floor(owner.db_now) > COALESCE(owner.sessions_not_before, -1)
        )
        SELECT ${USER_COLUMNS}, db_now, sessions_not_before FROM owner`,

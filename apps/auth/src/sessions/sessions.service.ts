@@ -144,7 +144,7 @@ export class SessionsService {
         throw new UnauthorizedException(INVALID_CURRENT_PASSWORD);
       }
     });
-    // its tokens are dated after the not-before that ended the old sessions (SESSION_ISSUED_AT)
+    // its tokens are dated after the not-before that ended the old sessions (sessionTime)
     const pair = await this.startSession(user.id, passwordHash);
     if (pair === undefined) throw new UnauthorizedException('Unknown or blocked user');
     return pair;
@@ -180,7 +180,7 @@ export class SessionsService {
   ): Promise<void> {
     const entry = await this.refreshTokens.transaction(async (tx) => {
       // taken once no session is being started or refreshed for the user: every token issued so far
-      // has iat <= at, by the database's clock that dated them (SESSION_ISSUED_AT)
+      // has iat <= at, by the database's clock that dated them (sessionTime)
       await this.users.findLocked(userId, 'update', tx);
       const revocation = this.revocations.subjectEntry(userId, await this.users.endSessions(userId, tx));
       await alongside(tx);
