@@ -7,6 +7,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
 
 import { createServiceApp } from '@relay/bootstrap';
+import { sendRawRequest } from '@relay/testing';
 
 const ADMIN = { email: 'Admin@Relay.Test', password: 'admin password 1' };
 const CLIENT = {
@@ -653,6 +654,20 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
       expect(reply.status).toBe(400);
       expect(reply.body).toEqual({ error: 'invalid_request', error_description: description });
       expect(reply.text).not.toContain('secret-tail');
+    });
+
+    it('refuses two Authorization headers with invalid_request, though each alone authenticates', async () => {
+      const reply = await sendRawRequest(`${baseUrl}/oauth/token`, {
+        method: 'POST',
+        headers: { ...form, authorization: [basic, basic] },
+        body: 'grant_type=client_credentials',
+      });
+
+      expect(reply.status).toBe(400);
+      expect(JSON.parse(reply.body)).toEqual({
+        error: 'invalid_request',
+        error_description: 'Send one Authorization header',
+      });
     });
 
     it('answers a failed HTTP Basic client authentication with the Bearer and a Basic challenge', async () => {

@@ -16,6 +16,7 @@ export {
 } from './lib/call-context/call-context';
 export { continueRequestId } from './lib/call-context/trace-context';
 export { type RelayFastifyOptions, relayFastifyOptions } from './lib/http/fastify-options';
+export { type HeaderBearingRequest, readRequestHeader } from './lib/http/request-header';
 export { type FinishedNatsCall, NATS_CALL_FINISHED_CHANNEL } from './lib/telemetry/outgoing-call';
 export {
   type AppliedRevocation,

@@ -23,3 +23,4 @@ export {
   startServiceUnderTest,
 } from './lib/service-under-test';
 export type { BusConnectionInfo, BusService } from '@relay/nats-bus';
+export { type RawRequestOptions, type RawResponse, sendRawRequest } from './lib/raw-request';

@@ -1,4 +1,4 @@
-import { Body, Controller, Headers, HttpCode, HttpStatus, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, HttpCode, HttpStatus, Post, Req, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -10,7 +10,7 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-import { Public } from '@relay/auth';
+import { Public, readRequestHeader } from '@relay/auth';
 import { ErrorResponse } from '@relay/observability';
 
 import { LoginThrottledException } from '../sessions/login-attempts';
@@ -86,11 +86,11 @@ export class OAuthTokenController {
   })
   async token(
     @Body() body: unknown,
-    @Headers('authorization') authorization: string | undefined,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<OAuthTokenResponse | OAuthErrorResponse> {
     reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
+    const authorization = readRequestHeader(request, 'authorization');
     try {
       // request.ip honours X-Forwarded-For only from AUTH_TRUSTED_PROXY (Fastify trustProxy)
       return await this.grant(body, authorization, request.ip);
@@ -110,7 +110,7 @@ export class OAuthTokenController {
 
   private async grant(
     body: unknown,
-    authorization: string | undefined,
+    authorization: string | string[] | undefined,
     clientAddress: string,
   ): Promise<OAuthTokenResponse> {
     const params = readTokenRequest(body);
@@ -131,7 +131,7 @@ export class OAuthTokenController {
 
 // Every 401 carries the Bearer challenge; a failed HTTP Basic authentication also gets a Basic one
 // (RFC 6749 §5.2: a challenge matching the scheme the client used), as a second header line
-function challenges(authorization: string | undefined): string[] {
+function challenges(authorization: string | string[] | undefined): string[] {
   const bearer = 'Bearer error="invalid_token"';
   return authorization === undefined ? [bearer] : [bearer, 'Basic realm="relay", charset="UTF-8"'];
 }

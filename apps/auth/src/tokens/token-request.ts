@@ -36,8 +36,10 @@ export function readTokenRequest(body: unknown): TokenRequestParams {
 /** RFC 6749 §2.3.1: HTTP Basic or body credentials, never both. */
 export function readClientCredentials(
   params: TokenRequestParams,
-  authorization: string | undefined,
+  authorization: string | string[] | undefined,
 ): PresentedClientCredentials {
+  // several Authorization headers are ambiguous credentials (Node would keep the first)
+  if (Array.isArray(authorization)) throw new OAuthError('invalid_request', 'Send one Authorization header');
   const basic = authorization === undefined ? undefined : parseBasic(authorization);
   const hasBodySecret = params['client_secret'] !== undefined;
   if (basic !== undefined && hasBodySecret) {

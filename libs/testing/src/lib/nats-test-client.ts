@@ -12,8 +12,8 @@ export interface NestReply<TResponse = unknown> {
 
 /** Options of one request or event. */
 export interface NatsTestCallOptions {
-  /** NATS headers (names as given; nats.js lookups are case-sensitive). */
-  headers?: Record<string, string>;
+  /** NATS headers (names as given; nats.js lookups are case-sensitive); a list sends the header once per value. */
+  headers?: Record<string, string | readonly string[]>;
   /** Default: 2000 ms. */
   timeoutMs?: number;
 }
@@ -56,8 +56,10 @@ export class NatsTestClient {
   }
 }
 
-function toHeaders(record: Record<string, string>): MsgHdrs {
+function toHeaders(record: Record<string, string | readonly string[]>): MsgHdrs {
   const headers = createHeaders();
-  for (const [name, value] of Object.entries(record)) headers.set(name, value);
+  for (const [name, value] of Object.entries(record)) {
+    for (const each of typeof value === 'string' ? [value] : value) headers.append(name, each);
+  }
   return headers;
 }

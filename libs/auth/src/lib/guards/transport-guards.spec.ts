@@ -1,5 +1,7 @@
 import { UnauthorizedException } from '@nestjs/common';
 
+import { sendRawRequest } from '@relay/testing';
+
 import { HTTP_ADAPTERS } from '../../test-support/http-adapters';
 import type { ProbeView } from '../../test-support/probe-app';
 import { useProbeApp } from '../../test-support/use-probe-app';
@@ -119,6 +121,19 @@ describe.each(HTTP_ADAPTERS)('AccessTokenGuard over HTTP on %s', (adapter) => {
     }
   });
 
+  it('refuses a request that sends two Authorization headers, though each alone passes', async () => {
+    const [first, second] = [bearer().authorization, bearer({ sub: 'user-2' }).authorization];
+
+    const url = `${probe().url ?? ''}/probe`;
+
+    const twice = await sendRawRequest(url, { headers: { authorization: [first, second] } });
+    const once = await sendRawRequest(url, { headers: { authorization: first } });
+
+    expect(twice.status).toBe(401);
+    expect(twice.body).not.toContain(first.slice('Bearer '.length));
+    expect(once.status).toBe(200);
+  });
+
   it('propagates token, trace id and request id from HTTP to the NATS handler it calls', async () => {
     const headers = { ...bearer(), traceparent: TRACEPARENT, 'x-request-id': 'req-http-1' };
 
@@ -193,6 +208,20 @@ describe('AccessTokenGuard over NATS', () => {
 
     expect(refused.err).toEqual({ status: 403, message: expect.any(String) });
     expect(admitted.response?.subject).toBe('user-1');
+  });
+
+  it('refuses a message that carries two authorization headers, though each alone passes', async () => {
+    const [first, second] = [bearer().authorization, bearer({ sub: 'user-2' }).authorization];
+
+    const twice = await nats().request(
+      `${probe().prefix}.probe`,
+      {},
+      { headers: { authorization: [first, second] } },
+    );
+    const once = await nats().request(`${probe().prefix}.probe`, {}, { headers: { authorization: first } });
+
+    expect(twice.err).toEqual({ status: 401, message: expect.any(String) });
+    expect(once.err).toBeUndefined();
   });
 
   it('refuses a token in the payload', async () => {

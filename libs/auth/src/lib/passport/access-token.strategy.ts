@@ -3,16 +3,13 @@ import { Strategy } from 'passport';
 import type { Principal } from '../access-token/access-token';
 import type { AccessTokenVerifier } from '../access-token/access-token-verifier';
 import { recordCaller } from '../call-context/call-context';
+import { type HeaderBearingRequest, readRequestHeader } from '../http/request-header';
 
 /** Passport's verify callback, as `PassportStrategy()` hands it over (calls `validate()`). */
 export type AccessTokenVerifyCallback = (
   principal: Principal,
   done: (error: unknown, user?: unknown, info?: unknown) => void,
 ) => void;
-
-interface BearerRequest {
-  headers: Record<string, string | string[] | undefined>;
-}
 
 /**
  * A passport strategy whose only judge is `AccessTokenVerifier`.
@@ -36,14 +33,14 @@ export class AccessTokenStrategy extends Strategy {
     super();
   }
 
-  override authenticate(request: BearerRequest): void {
+  override authenticate(request: HeaderBearingRequest): void {
     void this.judge(request);
   }
 
-  private async judge(request: BearerRequest): Promise<void> {
+  private async judge(request: HeaderBearingRequest): Promise<void> {
     let principal: Principal;
     try {
-      const verified = await this.verifier.verifyBearer(request.headers['authorization']);
+      const verified = await this.verifier.verifyBearer(readRequestHeader(request, 'authorization'));
       recordCaller(verified.token, verified.principal);
       principal = verified.principal;
     } catch (error) {

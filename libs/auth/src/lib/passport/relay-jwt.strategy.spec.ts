@@ -5,7 +5,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { AuthGuard } from '@nestjs/passport';
 import { Test } from '@nestjs/testing';
 
-import { createTestIssuer, type JwksServer, NatsTestClient, serveJwks } from '@relay/testing';
+import { createTestIssuer, type JwksServer, NatsTestClient, sendRawRequest, serveJwks } from '@relay/testing';
 
 import { NATS_URL } from '../../test-support/probe-app';
 import { deleteBucket, putRevocations, uniqueBucketName } from '../../test-support/revocation-bucket';
@@ -153,5 +153,19 @@ describe(RelayJwtStrategy.name, () => {
 
     expect(await statuses('/verdict/passport/admin')).toEqual([401, 403, 200]);
     expect(await statuses('/verdict/guard/admin')).toEqual([401, 403, 200]);
+  });
+
+  it('refuses two Authorization headers as AccessTokenGuard does, though each alone passes', async () => {
+    // node:http, not inject: light-my-request keeps one value per header name
+    await app.listen(0, '127.0.0.1');
+    const base = await app.getUrl();
+    const tokens = [issuer.mintAccessToken(), issuer.mintAccessToken({ claims: { sub: 'user-2' } })];
+    const twice = { authorization: tokens.map((token) => `Bearer ${token}`) };
+
+    const viaPassport = await sendRawRequest(`${base}/verdict/passport`, { headers: twice });
+    const viaGuard = await sendRawRequest(`${base}/verdict/guard`, { headers: twice });
+
+    expect([viaPassport.status, viaGuard.status]).toEqual([401, 401]);
+    expect(viaPassport.headers['www-authenticate']).toBe(viaGuard.headers['www-authenticate']);
   });
 });
