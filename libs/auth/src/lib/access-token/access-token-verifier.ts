@@ -159,8 +159,13 @@ export class AccessTokenVerifier implements OnModuleDestroy {
     return this.verifyAndRemember(token, index, read);
   }
 
-  /** A remembered verdict, checked against the revocation list again (a token may be revoked since). */
+  /**
+   * A remembered verdict, checked against the revocation list again (a token may be revoked since).
+   * The key set it was reached with ages here too: a client that only repeats cached tokens must not
+   * keep a key the issuer stopped publishing alive (its refetch clears the cache when the set changed).
+   */
   private stillValid(cached: CachedVerdict): VerifiedToken {
+    this.remoteKeys?.refreshIfStale();
     this.revocations.assertNotRevoked(cached.verified.principal);
     return cached.verified;
   }

@@ -403,6 +403,31 @@ describe('AccessTokenVerifier verified-token cache', () => {
       expect(await verdict(subject, mint())).toBe('accepted user-1');
     });
 
+    // the same, when every call is answered from the verdict cache: a client repeating one token
+    // sends no other, and the set it was verified with must still age
+    it('stops accepting a cached token whose key the issuer stopped publishing once the set is older than jwksMaxAgeMs', async () => {
+      const retiring = createTestIssuer({ issuer: issuer.issuer });
+      const token = retiring.mintAccessToken({ claims: { iat: NOW, exp: NOW + 900 } });
+      published = { keys: [...issuer.jwks().keys, ...retiring.jwks().keys] };
+      const subject = await verifier({
+        keyResolver: undefined,
+        jwksUri: jwks.url,
+        jwksCooldownMs: 0,
+        jwksMaxAgeMs: 200,
+      });
+      await cache(subject, token);
+      const fetches = subject.jwksFetches;
+
+      published = issuer.jwks();
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      // answered from the cache, against the set held, which it sends for again
+      expect(await verdict(subject, token)).toBe('accepted user-1');
+      await eventually(() => Promise.resolve(subject.jwksFetches > fetches));
+
+      await eventually(async () => (await verdict(subject, token)) === 'refused invalid_token');
+      expect(await verdict(subject, mint())).toBe('accepted user-1');
+    });
+
     it('goes on verifying, every signature checked, with more distinct headers than it remembers', async () => {
       const subject = await remoteVerifier();
       const tokens = Array.from({ length: 70 }, (_, index) =>
