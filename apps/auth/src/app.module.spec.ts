@@ -745,6 +745,30 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
       expect(Number(reply.body['expires_in'])).toBeLessThanOrEqual(Math.ceil(secondsLeft));
     });
 
+    // CONTRACT lists subject_token, audience and client credentials; RFC 8693's subject_token_type is
+    // taken as an access token when left out, and refused when it names another type
+    it('exchanges a request without subject_token_type, and refuses one naming another type', async () => {
+      const user = await tokensFor('bob@example.com');
+      const request = (extra: Record<string, string>): Promise<Reply> =>
+        call('POST', '/oauth/token', {
+          headers: { ...form, authorization: basic },
+          body: new URLSearchParams({
+            grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+            subject_token: user.access,
+            audience: 'inventory',
+            ...extra,
+          }).toString(),
+        });
+
+      const untyped = await request({});
+      const otherType = await request({ subject_token_type: 'urn:ietf:params:oauth:token-type:id_token' });
+
+      expect(untyped.status).toBe(200);
+      expect(decodeJwt(String(untyped.body['access_token']))).toMatchObject({ aud: ['inventory'] });
+      expect(otherType.status).toBe(400);
+      expect(otherType.body['error']).toBe('invalid_request');
+    });
+
     // SECURITY S8: it inherits the subject token's revocation. A subject not-before (block, password
     // change, logout-all) refuses tokens with iat <= its time: dated like the subject token, the
     // exchanged one falls with it, even if this instance signed it before hearing of that revocation

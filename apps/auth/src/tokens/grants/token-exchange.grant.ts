@@ -27,7 +27,9 @@ export class TokenExchangeGrant {
   async grant(client: ServiceClient, params: TokenRequestParams): Promise<OAuthTokenResponse> {
     const subjectToken = params['subject_token'];
     if (subjectToken === undefined) throw new OAuthError('invalid_request', 'subject_token is required');
-    if (params['subject_token_type'] !== ACCESS_TOKEN_TYPE) {
+    // RFC 8693 asks for it; the contract's request leaves it out, and an access token is all there is
+    const subjectType = params['subject_token_type'];
+    if (subjectType !== undefined && subjectType !== ACCESS_TOKEN_TYPE) {
       throw new OAuthError('invalid_request', `subject_token_type must be ${ACCESS_TOKEN_TYPE}`);
     }
     const requestedType = params['requested_token_type'];
