@@ -446,6 +446,41 @@ describe.each(testDatabaseBackends(AUTH_MIGRATIONS))('SessionsService on $name',
       expect(live).toHaveLength(0);
     });
 
+    it('refuses a password change whose check the block overtook, and keeps the old password', async () => {
+      const user = await users.register('oscar@example.com', 'oscar password');
+      const pair = await sessions.login('oscar@example.com', 'oscar password', '127.0.0.7');
+      const claims = decodeJwt(pair.access_token);
+      const principal = {
+        subject: claims.sub,
+        sessionId: claims['sid'],
+        clientId: USER_CLIENT_ID,
+      } as Principal;
+      let releaseCheck = (): void => undefined;
+      let markChecking = (): void => undefined;
+      const checking = new Promise<void>((resolve) => (markChecking = resolve));
+      const held = new Promise<void>((resolve) => (releaseCheck = resolve));
+      class HeldHasher extends PasswordHasher {
+        override async verify(hash: string, password: string): Promise<boolean> {
+          markChecking();
+          await held;
+          return super.verify(hash, password);
+        }
+      }
+      const slow = sessionsWith(new HeldHasher());
+
+      const change = slow.changePassword(principal, 'oscar password', 'thief new password', '127.0.0.7');
+      await checking;
+      await blocking.block(user.id);
+      releaseCheck();
+
+      await expect(change).rejects.toBeInstanceOf(UnauthorizedException);
+      const [row] = await db.query<{ password_hash: string }>(
+        'SELECT password_hash FROM users WHERE id = $1',
+        [user.id],
+      );
+      expect(row.password_hash).toBe(user.passwordHash);
+    });
+
     it('never lets a login concurrent with a block survive it', async () => {
       // the password check answers at once, so the session's statement races the block's transaction
       class InstantHasher extends PasswordHasher {

@@ -28,6 +28,7 @@ import type { TokenPairResponse } from './token-pair';
 export const INVALID_CREDENTIALS = 'Invalid email or password';
 const INVALID_REFRESH_TOKEN = 'Invalid refresh token';
 const INVALID_CURRENT_PASSWORD = 'Invalid current password';
+const BLOCKED_USER = 'Unknown or blocked user';
 // a login in the second of an ending of every session waits for the next one; endings every second keep it out
 const SESSION_START_ATTEMPTS = 3;
 
@@ -139,14 +140,19 @@ export class SessionsService {
     await attempt.succeeded();
     const passwordHash = await this.hasher.hash(newPassword);
     await this.endEverySession(user.id, async (tx) => {
-      // the password checked must still be the stored one: another change may have replaced it since
-      if (!(await this.users.replacePassword(user.id, user.passwordHash, passwordHash, tx))) {
-        throw new UnauthorizedException(INVALID_CURRENT_PASSWORD);
-      }
+      // the password checked must still be the stored one (another change may have replaced it since),
+      // and the account still open: a block during the check leaves the password as it was
+      const isReplaced = await this.users.replacePassword(user.id, user.passwordHash, passwordHash, tx, {
+        unlessBlocked: true,
+      });
+      if (isReplaced) return;
+      const current = await this.users.findById(user.id, tx);
+      if (current === undefined || current.blockedAt !== null) throw new UnauthorizedException(BLOCKED_USER);
+      throw new UnauthorizedException(INVALID_CURRENT_PASSWORD);
     });
     // its tokens are dated after the not-before that ended the old sessions (sessionTime)
     const pair = await this.startSession(user.id, passwordHash);
-    if (pair === undefined) throw new UnauthorizedException('Unknown or blocked user');
+    if (pair === undefined) throw new UnauthorizedException(BLOCKED_USER);
     return pair;
   }
 
@@ -198,7 +204,7 @@ export class SessionsService {
     }
     const user = await this.users.findById(principal.subject);
     if (user === undefined || user.blockedAt !== null) {
-      throw new UnauthorizedException('Unknown or blocked user');
+      throw new UnauthorizedException(BLOCKED_USER);
     }
     return user;
   }

@@ -123,17 +123,20 @@ export class UsersRepository {
   /**
    * Replaces the password hash if it still is `checkedHash` (the one the current password was checked
    * against): of two changes made with the same old password, only the first one stored goes through.
-   * Whether it did.
+   * With `unlessBlocked`, also only while the account is not blocked (a user's own change: a block
+   * may have come while the password was checked). Whether it did.
    */
   async replacePassword(
     id: string,
     checkedHash: string,
     passwordHash: string,
     tx: Queryable = this.db,
+    { unlessBlocked = false }: { unlessBlocked?: boolean } = {},
   ): Promise<boolean> {
     const rows = await tx.query(
-      'UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2 RETURNING id',
-      [id, checkedHash, passwordHash],
+      `UPDATE users SET password_hash = $3
+       WHERE id = $1 AND password_hash = $2 AND (blocked_at IS NULL OR NOT $4) RETURNING id`,
+      [id, checkedHash, passwordHash, unlessBlocked],
     );
     return rows.length > 0;
   }
