@@ -98,15 +98,22 @@ export class RevocationPublisher implements OnApplicationBootstrap, OnModuleDest
 
   /** Publishes every pending entry now (tests; normally the background retry does). */
   async flush(): Promise<void> {
-    this.flushing ??= this.publishUntilDone().finally(() => (this.flushing = undefined));
+    this.flushing ??= this.publishUntilDone();
     await this.flushing;
   }
 
+  // the flush ends in the same step as its last look at hasMore: a release after that starts a new
+  // one, never joins this one (a `.finally` would end it a few microtasks later, a release between
+  // the two waiting for the next poll)
   private async publishUntilDone(): Promise<void> {
-    do {
-      this.hasMore = false;
-      await this.publishPending();
-    } while (this.hasMore);
+    try {
+      do {
+        this.hasMore = false;
+        await this.publishPending();
+      } while (this.hasMore);
+    } finally {
+      this.flushing = undefined;
+    }
   }
 
   private flushSoon(): void {
