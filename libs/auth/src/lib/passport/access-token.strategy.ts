@@ -1,7 +1,7 @@
 import { Strategy } from 'passport';
 
 import type { Principal } from '../access-token/access-token';
-import type { AccessTokenVerifier } from '../access-token/access-token-verifier';
+import type { AccessTokenVerifier, VerifiedToken } from '../access-token/access-token-verifier';
 import { recordCaller } from '../call-context/call-context';
 import { type HeaderBearingRequest, readRequestHeader } from '../http/request-header';
 
@@ -38,18 +38,23 @@ export class AccessTokenStrategy extends Strategy {
   }
 
   private async judge(request: HeaderBearingRequest): Promise<void> {
-    let principal: Principal;
+    let verified: VerifiedToken;
     try {
-      const verified = await this.verifier.verifyBearer(readRequestHeader(request, 'authorization'));
-      recordCaller(verified.token, verified.principal);
-      principal = verified.principal;
+      verified = await this.verifier.verifyBearer(readRequestHeader(request, 'authorization'));
     } catch (error) {
       this.error(error);
       return;
     }
-    this.verify(principal, (error, user, info) => {
+    this.verify(verified.principal, (error, user, info) => {
       if (error !== null && error !== undefined) return this.error(error);
       if (user === undefined || user === null || user === false) return this.fail(info as string, 401);
+      // the call's caller only once the app's validate() accepted it: a refused one could still pass a
+      // later strategy of a chain (anonymous), and RolesGuard or an outgoing call would take it as caller
+      try {
+        recordCaller(verified.token, verified.principal);
+      } catch (recordError) {
+        return this.error(recordError);
+      }
       return this.success(user as Express.User, info as object | undefined);
     });
   }

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 
-import { Controller, Get, type INestApplication, Req, UseGuards } from '@nestjs/common';
+import { Controller, Get, type INestApplication, Injectable, Req, UseGuards } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { AuthGuard } from '@nestjs/passport';
+import { AuthGuard, PassportStrategy } from '@nestjs/passport';
 import { Test } from '@nestjs/testing';
+import { Strategy } from 'passport';
 
 import { createTestIssuer, type JwksServer, NatsTestClient, sendRawRequest, serveJwks } from '@relay/testing';
 
@@ -11,14 +12,44 @@ import { NATS_URL } from '../../test-support/probe-app';
 import { deleteBucket, putRevocations, uniqueBucketName } from '../../test-support/revocation-bucket';
 import { buildTokenCases, revocationFixtures } from '../../test-support/token-cases';
 import type { Principal } from '../access-token/access-token';
+import { AccessTokenVerifier } from '../access-token/access-token-verifier';
 import { AuthModule } from '../auth.module';
 import { CurrentPrincipal } from '../decorators/current-principal.decorator';
 import { Roles } from '../decorators/roles.decorator';
 import { AccessTokenGuard } from '../guards/access-token.guard';
 import { RolesGuard } from '../guards/roles.guard';
+import { AccessTokenStrategy } from './access-token.strategy';
 import { RELAY_JWT_STRATEGY, RelayJwtStrategy } from './relay-jwt.strategy';
 
 const NOW = Math.floor(Date.now() / 1000);
+const REFUSED_SUBJECT = 'refused-by-validate';
+
+/** An app's own rule on top of the verdict: its validate() refuses one subject. */
+@Injectable()
+class PickyJwtStrategy extends PassportStrategy(AccessTokenStrategy, 'picky-jwt') {
+  constructor(verifier: AccessTokenVerifier) {
+    super(verifier);
+  }
+
+  validate(principal: Principal): Principal | false {
+    return principal.subject === REFUSED_SUBJECT ? false : principal;
+  }
+}
+
+/** passport-anonymous's behaviour: anyone passes, as nobody in particular. */
+@Injectable()
+class AnonymousStrategy extends PassportStrategy(
+  class extends Strategy {
+    override authenticate(): void {
+      this.success({ anonymous: true });
+    }
+  },
+  'anonymous',
+) {
+  validate(user: unknown): unknown {
+    return user;
+  }
+}
 
 @Controller('verdict')
 class VerdictController {
@@ -42,6 +73,13 @@ class VerdictController {
   @Roles('admin')
   @UseGuards(AccessTokenGuard)
   guardAdmin(@CurrentPrincipal() principal: Principal): { subject: string } {
+    return { subject: principal.subject };
+  }
+
+  @Get('chain/admin')
+  @Roles('admin')
+  @UseGuards(AuthGuard(['picky-jwt', 'anonymous']), RolesGuard)
+  chainAdmin(@CurrentPrincipal() principal: Principal): { subject: string } {
     return { subject: principal.subject };
   }
 
@@ -83,7 +121,7 @@ describe(RelayJwtStrategy.name, () => {
       ],
       controllers: [VerdictController],
       // TransportExceptionFilter comes with AuthModule, guard or no guard
-      providers: [RelayJwtStrategy],
+      providers: [RelayJwtStrategy, PickyJwtStrategy, AnonymousStrategy],
     }).compile();
     app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
     await app.init();
@@ -153,6 +191,19 @@ describe(RelayJwtStrategy.name, () => {
 
     expect(await statuses('/verdict/passport/admin')).toEqual([401, 403, 200]);
     expect(await statuses('/verdict/guard/admin')).toEqual([401, 403, 200]);
+  });
+
+  // a caller the app's validate() refused is nobody's caller: a later strategy of the chain lets the
+  // request on as anonymous, and RolesGuard must not find the refused admin in the call
+  it("records the caller only once the app's validate() accepted it", async () => {
+    const refusedAdmin = issuer.mintAccessToken({ claims: { sub: REFUSED_SUBJECT, roles: ['admin'] } });
+    const admin = issuer.mintAccessToken({ claims: { roles: ['admin'] } });
+
+    const refused = (await call('/verdict/chain/admin', `Bearer ${refusedAdmin}`)) as { status: number };
+    const admitted = (await call('/verdict/chain/admin', `Bearer ${admin}`)) as { status: number };
+
+    expect(refused.status).toBe(401);
+    expect(admitted.status).toBe(200);
   });
 
   it('refuses two Authorization headers as AccessTokenGuard does, though each alone passes', async () => {
