@@ -170,13 +170,14 @@ export class RemoteKeySet {
 function publicKeysOnly(body: unknown): JSONWebKeySet {
   const keys = (body as { keys?: unknown } | null)?.keys;
   if (!Array.isArray(keys)) throw new Error('response is not a JWKS');
-  return {
-    keys: keys.filter(
-      (key): key is JWK =>
-        typeof key === 'object' &&
-        key !== null &&
-        (key as JWK).kty !== 'oct' &&
-        PRIVATE_MEMBERS.every((member) => !(member in key)),
-    ),
-  };
+  const usable = keys.filter(
+    (key): key is JWK =>
+      typeof key === 'object' &&
+      key !== null &&
+      (key as JWK).kty !== 'oct' &&
+      PRIVATE_MEMBERS.every((member) => !(member in key)),
+  );
+  // an issuer always publishes its active key: none is a restore or a stand-in answering, not a retirement
+  if (usable.length === 0) throw new Error('the JWKS holds no public key');
+  return { keys: usable };
 }

@@ -316,7 +316,7 @@ describe('AccessTokenVerifier verified-token cache', () => {
       await cache(subject, token);
       expect(await verdict(subject, token)).toBe('accepted user-1');
 
-      published = { keys: [] };
+      published = createTestIssuer({ issuer: issuer.issuer }).jwks();
       await subject.refreshKeys();
 
       expect(await verdict(subject, token)).toBe('refused invalid_token');
@@ -359,6 +359,20 @@ describe('AccessTokenVerifier verified-token cache', () => {
       );
       expect(await verdict(subject, otherKey)).toBe('refused invalid_token');
       expect(await verdict(subject, mint({ sub: 'user-2' }))).toBe('accepted user-2');
+    });
+
+    // a restore with an empty key table, or a proxy's stand-in answer: a set with no usable key is a
+    // failed fetch, never the issuer retiring every key at once
+    it('keeps its keys when the JWKS answers with no usable key', async () => {
+      const subject = await remoteVerifier();
+      expect(await verdict(subject, mint())).toBe('accepted user-1');
+
+      for (const answer of [{ keys: [] }, { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] }]) {
+        published = answer as typeof published;
+        await subject.refreshKeys();
+
+        expect(await verdict(subject, mint({ sub: 'after-empty' }))).toBe('accepted after-empty');
+      }
     });
 
     it('forgets remembered keys when the JWKS drops one: an unseen token under the dropped key is refused', async () => {
