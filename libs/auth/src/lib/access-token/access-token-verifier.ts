@@ -16,7 +16,7 @@ import { warnIfClearText } from '../http/clear-text';
 import { RevocationList } from '../revocation/revocation-list';
 import { type Principal, toPrincipal } from './access-token';
 import { assertCompactJws, readBearerToken } from './bearer-token';
-import { RemoteKeySet } from './remote-key-set';
+import { KeysUnavailableError, RemoteKeySet } from './remote-key-set';
 
 const BEARER_PREFIX = 'Bearer ';
 const CACHE_INDEX_CHARS = 16;
@@ -189,8 +189,8 @@ export class AccessTokenVerifier implements OnModuleDestroy {
         this.remoteKeys?.refreshIfStale();
         ({ payload } = await jwtVerify(token, knownKey, this.joseOptions()));
       }
-    } catch {
-      throw new AuthError('invalid_token');
+    } catch (error) {
+      throw new AuthError(error instanceof KeysUnavailableError ? 'keys_unavailable' : 'invalid_token');
     }
     const principal = toPrincipal(payload);
     // a lifetime beyond the longest the issuer may grant (e.g. exp = 1e20) is not a real token

@@ -35,6 +35,14 @@ const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
  * nothing about it, and one that ran up to 1 s before the announcement ends its wait within 1 s of it.
  * Events are coalesced.
  */
+/** The JWKS could not be fetched when a token needed a key it does not hold: a 503, not the token's fault. */
+export class KeysUnavailableError extends Error {
+  constructor() {
+    super("The issuer's signing keys could not be fetched");
+    this.name = 'KeysUnavailableError';
+  }
+}
+
 export class RemoteKeySet {
   private readonly logger = new Logger(RemoteKeySet.name);
   private local?: ReturnType<typeof createLocalJWKSet>;
@@ -48,6 +56,7 @@ export class RemoteKeySet {
   private floorTimer?: NodeJS.Timeout;
   private endFloorWait?: () => void;
   private isStopped = false;
+  private hasLastFetchFailed = false;
 
   /**
    * `onChange` runs whenever a fetched set differs from the one held (e.g. to drop verdicts cached under
@@ -71,13 +80,17 @@ export class RemoteKeySet {
   readonly getKey = async (header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<KeyLike> => {
     if (this.local === undefined) await this.refresh();
     const local = this.local;
-    if (local === undefined) throw new errors.JWKSNoMatchingKey();
+    // no set ever loaded: the issuer's keys are unknown here, which says nothing of the token
+    if (local === undefined) throw new KeysUnavailableError();
     this.refreshIfStale();
     try {
       return await local(header, token);
     } catch (error) {
-      if (!(error instanceof errors.JWKSNoMatchingKey) || !(await this.refresh())) throw error;
-      return (this.local ?? local)(header, token);
+      if (!(error instanceof errors.JWKSNoMatchingKey)) throw error;
+      if (await this.refresh()) return (this.local ?? local)(header, token);
+      // an unknown kid while the last fetch failed: perhaps a key the issuer has just rotated in
+      if (this.hasLastFetchFailed) throw new KeysUnavailableError();
+      throw error;
     }
   };
 
@@ -155,9 +168,11 @@ export class RemoteKeySet {
       if (this.loadedJson !== undefined && json !== this.loadedJson) this.onChange();
       this.loadedJson = json;
       this.loadedAt = Date.now();
+      this.hasLastFetchFailed = false;
       reportJwksFetch('success');
       return true;
     } catch (error) {
+      this.hasLastFetchFailed = true;
       reportJwksFetch('failure');
       this.logger.warn(
         `JWKS fetch from ${this.url.href} failed (${describeError(error)}); keeping known keys`,

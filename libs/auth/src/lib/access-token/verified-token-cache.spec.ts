@@ -361,6 +361,31 @@ describe('AccessTokenVerifier verified-token cache', () => {
       expect(await verdict(subject, mint({ sub: 'user-2' }))).toBe('accepted user-2');
     });
 
+    // an outage of the issuer is not the caller's bad token: 503 (retry), not 401 (throw the token away)
+    it('answers 503 keys_unavailable while the JWKS cannot be fetched for a key it lacks, 401 once it can', async () => {
+      const rotated = createTestIssuer({ issuer: issuer.issuer });
+      const rotatedToken = rotated.mintAccessToken({ claims: { iat: NOW, exp: NOW + 900 } });
+      await jwks.stop();
+      const subject = await remoteVerifier();
+      try {
+        // nothing held yet
+        expect(await verdict(subject, mint())).toBe('refused keys_unavailable');
+      } finally {
+        await jwks.start();
+      }
+      expect(await verdict(subject, mint())).toBe('accepted user-1');
+      await jwks.stop();
+      try {
+        // a kid it does not hold, maybe rotated in: the fetch for it fails
+        expect(await verdict(subject, rotatedToken)).toBe('refused keys_unavailable');
+        expect(await verdict(subject, mint())).toBe('accepted user-1');
+      } finally {
+        await jwks.start();
+      }
+      // the issuer answers, and the kid is not there: the token's fault
+      expect(await verdict(subject, rotatedToken)).toBe('refused invalid_token');
+    });
+
     // a restore with an empty key table, or a proxy's stand-in answer: a set with no usable key is a
     // failed fetch, never the issuer retiring every key at once
     it('keeps its keys when the JWKS answers with no usable key', async () => {

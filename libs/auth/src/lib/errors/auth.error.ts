@@ -5,7 +5,8 @@ export type AuthErrorCode =
   | 'token_too_large'
   | 'token_revoked'
   | 'insufficient_scope'
-  | 'revocation_unavailable';
+  | 'revocation_unavailable'
+  | 'keys_unavailable';
 
 const STATUS: Record<AuthErrorCode, 401 | 403 | 503> = {
   missing_token: 401,
@@ -14,6 +15,7 @@ const STATUS: Record<AuthErrorCode, 401 | 403 | 503> = {
   token_revoked: 401,
   insufficient_scope: 403,
   revocation_unavailable: 503,
+  keys_unavailable: 503,
 };
 
 const MESSAGE: Record<AuthErrorCode, string> = {
@@ -23,9 +25,10 @@ const MESSAGE: Record<AuthErrorCode, string> = {
   token_revoked: 'Access token revoked',
   insufficient_scope: 'Insufficient role or scope for this operation',
   revocation_unavailable: 'Revocation list not available yet; retry later',
+  keys_unavailable: "The issuer's signing keys could not be fetched; retry later",
 };
 
-/** A refused call: 401 (token), 403 (role/scope) or 503 (revocation state unknown). Never carries the token. */
+/** A refused call: 401 (token), 403 (role/scope) or 503 (revocation state or signing keys unknown). Never carries the token. */
 export class AuthError extends Error {
   /** HTTP / RPC status for this code. */
   readonly status: 401 | 403 | 503;
