@@ -383,8 +383,22 @@ describe('inventory app (HTTP + NATS)', () => {
     });
   });
 
+  // SECURITY S11: a token narrowed to another scope (an exchange with scope, a service client) reads nothing
+  const narrowed = (): string =>
+    issuer.mintAccessToken({ claims: { sub: 'alice', roles: [], scope: 'orders:read', aud: ['inventory'] } });
+
   describe('NATS inventory.stock', () => {
-    it('answers the stock level to any valid token and 404 for an unknown sku', async () => {
+    it('answers 403 to a token without scope inventory:read', async () => {
+      const reply = await nats.request(
+        InventorySubjects.stock,
+        { sku: 'sku-pear' },
+        { headers: bearer(narrowed()) },
+      );
+
+      expect(reply.err).toMatchObject({ status: 403 });
+    });
+
+    it('answers the stock level to a token with scope inventory:read and 404 for an unknown sku', async () => {
       const sku = await newSku(5);
 
       const known = await nats.request(InventorySubjects.stock, { sku }, { headers: bearer(customerToken) });
@@ -405,6 +419,29 @@ describe('inventory app (HTTP + NATS)', () => {
 
       expect(response.statusCode).toBe(401);
       expect(response.headers['www-authenticate']).toMatch(/^Bearer/);
+    });
+
+    it('GET /inventory/:sku answers 403 to a token without scope inventory:read', async () => {
+      const response = await app.inject({
+        method: 'GET',
+        url: '/inventory/sku-pear',
+        headers: bearer(narrowed()),
+      });
+
+      expect(response.statusCode).toBe(403);
+      expect(response.headers['www-authenticate']).toBe('Bearer error="insufficient_scope"');
+    });
+
+    it('GET /inventory/:sku names in its 404 no path that is no sku (a secret pasted into the URL)', async () => {
+      const response = await app.inject({
+        method: 'GET',
+        url: `/inventory/${encodeURIComponent('p@ssw0rd!pasted')}`,
+        headers: bearer(customerToken),
+      });
+
+      expect(response.statusCode).toBe(404);
+      expect(response.body).not.toContain('p@ssw0rd');
+      expect(response.json()).toMatchObject({ message: 'Unknown sku' });
     });
 
     it('GET /inventory/:sku answers the seeded stock and 404 for an unknown sku', async () => {

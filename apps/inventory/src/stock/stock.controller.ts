@@ -16,10 +16,13 @@ import { StockService } from './stock.service';
 export class StockController {
   constructor(private readonly stock: StockService) {}
 
+  @Scopes(UserScopes.inventoryRead)
   @Get(':sku')
   @ApiOkResponse({ type: StockLevelResponse })
   @ApiNotFoundResponse({ type: ErrorResponse, description: 'Unknown sku' })
   async find(@Param('sku') sku: string): Promise<StockLevel> {
+    // a path that is no sku is named by no answer (a token pasted into the URL, say)
+    if (!SKU_PATTERN.test(sku)) throw new NotFoundException('Unknown sku');
     const level = await this.stock.find(sku);
     if (level === undefined) throw new NotFoundException(`Unknown sku ${sku}`);
     return level;

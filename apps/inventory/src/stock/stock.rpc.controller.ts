@@ -8,6 +8,7 @@ import {
   type RelayNatsCallOptions,
   RelayNatsClient,
   Roles,
+  Scopes,
 } from '@relay/auth';
 import {
   describeError,
@@ -20,6 +21,7 @@ import {
   type RpcError,
   type StockLevel,
   StockQueryDto,
+  UserScopes,
 } from '@relay/contracts';
 
 import type { InventoryConfig } from '../config/inventory.config';
@@ -93,6 +95,7 @@ export class StockRpcController {
     return this.stock.release(releaseCaller(principal), request.orderId).catch(toRpcException);
   }
 
+  @Scopes(UserScopes.inventoryRead)
   @MessagePattern(InventorySubjects.stock)
   async level(@Payload() query: StockQueryDto): Promise<StockLevel> {
     const level = await this.stock.find(query.sku);

@@ -86,7 +86,7 @@ describe('POST /oauth/token grant_type=client_credentials', () => {
     expect(refused.body).toMatchObject({ error: 'invalid_client' });
   });
 
-  it('issues a service token under a published kid that inventory accepts on the bus but that may not reserve', async () => {
+  it('issues a service token under a published kid that inventory accepts on the bus for its scope alone', async () => {
     const issued = await tokenRequest({ grant_type: 'client_credentials' }, basic(client.id, client.secret));
 
     expect(issued.status).toBe(200);
@@ -101,8 +101,16 @@ describe('POST /oauth/token grant_type=client_credentials', () => {
     expect(claims['sid']).toBeUndefined();
     expect(claims['aud']).not.toContain('auth');
     const authorization = { [MessageHeaders.authorization]: `Bearer ${token}` };
+    // its one scope, inventory:release, is what it may do; reading stock needs inventory:read
+    const release = await requestOnBus(
+      nc,
+      InventorySubjects.release,
+      { orderId: randomUUID() },
+      authorization,
+    );
+    expect(release.err).toBeUndefined();
     const stock = await requestOnBus(nc, InventorySubjects.stock, { sku: 'sku-apple' }, authorization);
-    expect(stock.err).toBeUndefined();
+    expect(stock.err).toMatchObject({ status: 403 });
     const reserve = await requestOnBus(
       nc,
       InventorySubjects.reserve,
