@@ -17,6 +17,8 @@ export { type ServiceScope, ServiceScopes } from './lib/auth/service-scopes';
 export {
   AuthSubjects,
   MAX_ACCESS_TOKEN_TTL_SECONDS,
+  MAX_CLOCK_TOLERANCE_SECONDS,
+  REVOCATION_RETENTION_SECONDS,
   parseRevocationKey,
   REVOCATION_BUCKET,
   revocationKey,

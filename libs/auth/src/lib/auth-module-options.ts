@@ -1,6 +1,10 @@
 import type { JWTVerifyGetKey } from 'jose';
 
-import { MAX_ACCESS_TOKEN_TTL_SECONDS, REVOCATION_BUCKET } from '@relay/contracts';
+import {
+  MAX_ACCESS_TOKEN_TTL_SECONDS,
+  MAX_CLOCK_TOLERANCE_SECONDS,
+  REVOCATION_BUCKET,
+} from '@relay/contracts';
 
 import type { NatsConnectionSettings } from './nats/nats-connection';
 
@@ -148,7 +152,7 @@ const REQUIRED_STRINGS = ['issuer', 'audience', 'natsUrl', 'serviceName'] as con
 /** Integer options: [name, least, greatest]. */
 const INTEGER_RANGES: readonly (readonly [keyof ResolvedAuthOptions, number, number])[] = [
   // SECURITY: 30 s; beyond a few minutes a tolerance no longer bounds anything
-  ['clockToleranceSeconds', 0, 300],
+  ['clockToleranceSeconds', 0, MAX_CLOCK_TOLERANCE_SECONDS],
   // revocation entries live as long as the longest token (the bucket's TTL, the list's pruning)
   ['maxTokenAgeSeconds', 1, MAX_ACCESS_TOKEN_TTL_SECONDS],
   ['maxTokenBytes', 256, 65_536],

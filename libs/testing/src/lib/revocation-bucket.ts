@@ -1,6 +1,6 @@
 import type { KV, NatsConnection } from 'nats';
 
-import { MAX_ACCESS_TOKEN_TTL_SECONDS, REVOCATION_BUCKET } from '@relay/contracts';
+import { REVOCATION_RETENTION_SECONDS, REVOCATION_BUCKET } from '@relay/contracts';
 
 /**
  * Creates (or opens) the revocation bucket as the issuer does at its start (history 1, TTL the
@@ -14,5 +14,5 @@ export function createRevocationBucket(
 ): Promise<KV> {
   return connection
     .jetstream({ checkAPI: false })
-    .views.kv(bucket, { history: 1, ttl: MAX_ACCESS_TOKEN_TTL_SECONDS * 1000 });
+    .views.kv(bucket, { history: 1, ttl: REVOCATION_RETENTION_SECONDS * 1000 });
 }

@@ -5,8 +5,8 @@ import { RelayNatsClient, RevocationList } from '@relay/auth';
 import {
   AuthSubjects,
   type KeysRotatedEvent,
-  MAX_ACCESS_TOKEN_TTL_SECONDS,
   REVOCATION_BUCKET,
+  REVOCATION_RETENTION_SECONDS,
   type RevocationEntry,
   revocationKey,
 } from '@relay/contracts';
@@ -163,7 +163,7 @@ export class RevocationPublisher implements OnApplicationBootstrap, OnModuleDest
         connection
           // checkAPI false: no `$JS.API.INFO`, which the closed bus allows no identity
           .jetstream({ checkAPI: false, timeout: ACK_TIMEOUT_MS })
-          .views.kv(REVOCATION_BUCKET, { history: 1, ttl: MAX_ACCESS_TOKEN_TTL_SECONDS * 1000 }),
+          .views.kv(REVOCATION_BUCKET, { history: 1, ttl: REVOCATION_RETENTION_SECONDS * 1000 }),
       )
       .catch((error: unknown) => {
         this.bucket = undefined;

@@ -1,6 +1,6 @@
 import { Events, type KvEntry, type KvWatchOptions, type NatsConnection } from 'nats';
 
-import { AuthSubjects, MAX_ACCESS_TOKEN_TTL_SECONDS, type RevocationEntry } from '@relay/contracts';
+import { AuthSubjects, REVOCATION_RETENTION_SECONDS, type RevocationEntry } from '@relay/contracts';
 
 import { reportRevocationApplied } from '../telemetry/auth-channels';
 import type { RelayNatsClient } from './relay-nats-client';
@@ -58,7 +58,7 @@ export async function watchRevocations(
   // missing bucket fails the watch below ('stream not found'), not a create the identity may not do
   const kv = await connection
     .jetstream({ checkAPI: false })
-    .views.kv(bucket, { history: 1, ttl: MAX_ACCESS_TOKEN_TTL_SECONDS * 1000, bindOnly: !createBucket });
+    .views.kv(bucket, { history: 1, ttl: REVOCATION_RETENTION_SECONDS * 1000, bindOnly: !createBucket });
   // settled by the end of the replay, or by the feed's loss or stall during it: then this attempt
   // fails at once (the caller retries)
   let endReplay = (_failure?: Error): void => undefined;

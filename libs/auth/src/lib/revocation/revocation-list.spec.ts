@@ -78,7 +78,7 @@ describe(RevocationList.name, () => {
     return [http.status, reply.err ?? 'ok'];
   }
 
-  it('creates the bucket with history 1 and a 24 h TTL, and reports synced', async () => {
+  it('creates the bucket with history 1 and a TTL of the longest token plus the largest clock tolerance, and reports synced', async () => {
     const bucket = freshBucket();
     const app = await start(bucket);
 
@@ -86,7 +86,7 @@ describe(RevocationList.name, () => {
 
     expect(app.app.get(RevocationList).isSynced()).toBe(true);
     expect(info.config.max_msgs_per_subject).toBe(1);
-    expect(info.config.max_age).toBe(86_400 * 1e9);
+    expect(info.config.max_age).toBe((86_400 + 300) * 1e9);
   });
 
   it('refuses a token on HTTP and NATS within 1 s of its jti entry', async () => {
@@ -165,14 +165,17 @@ describe(RevocationList.name, () => {
     try {
       const list = app.get(RevocationList);
       const now = Math.floor(Date.now() / 1000);
-      // a block written a minute before the longest token's lifetime runs out
+      // at the prune, 11 minutes on: one block older than the longest token plus the largest clock
+      // tolerance, one only 100 s past the longest token (a verifier may still accept a token it covers)
       list.apply({ kind: 'sub', id: 'u-old', at: now - MAX_ACCESS_TOKEN_TTL_SECONDS + 60 });
+      list.apply({ kind: 'sub', id: 'u-edge', at: now + 11 * 60 - MAX_ACCESS_TOKEN_TTL_SECONDS - 100 });
       list.apply({ kind: 'sub', id: 'u-fresh', at: now });
 
       clockOffsetMs = 11 * 60 * 1000;
       list.apply({ kind: 'jti', id: randomUUID(), at: now + 11 * 60 });
 
       expect(list.subjectNotBefore('u-old')).toBeUndefined();
+      expect(list.subjectNotBefore('u-edge')).toBe(now + 11 * 60 - MAX_ACCESS_TOKEN_TTL_SECONDS - 100);
       expect(list.subjectNotBefore('u-fresh')).toBe(now);
     } finally {
       await app.close();

@@ -7,8 +7,8 @@ import {
 } from '@nestjs/common';
 
 import {
-  MAX_ACCESS_TOKEN_TTL_SECONDS,
   parseRevocationKey,
+  REVOCATION_RETENTION_SECONDS,
   type RevocationEntry,
   type RevocationKind,
 } from '@relay/contracts';
@@ -219,7 +219,7 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
   // the bucket's TTL drops old entries without telling watchers; mirror that in memory
   private prune(): void {
     this.lastPrunedMs = this.nowMs();
-    const oldest = this.lastPrunedMs / 1000 - MAX_ACCESS_TOKEN_TTL_SECONDS;
+    const oldest = this.lastPrunedMs / 1000 - REVOCATION_RETENTION_SECONDS;
     for (const map of Object.values(this.entries)) {
       for (const [id, at] of map) if (at < oldest) map.delete(id);
     }

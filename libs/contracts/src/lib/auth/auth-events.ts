@@ -52,8 +52,15 @@ export interface KeysRotatedEvent {
   kid: string;
 }
 
-/**
- * Longest access-token lifetime any issuer may configure; revocation entries live this long,
- * after which every token they could refuse has expired anyway.
- */
+/** Longest access-token lifetime any issuer may configure. */
 export const MAX_ACCESS_TOKEN_TTL_SECONDS = 86_400;
+
+/** Largest clock tolerance a verifier may allow past a token's `exp` (and before its `iat`/`nbf`). */
+export const MAX_CLOCK_TOLERANCE_SECONDS = 300;
+
+/**
+ * How long a revocation entry lives (the bucket's TTL, and the verifiers' memory of it): the longest
+ * token, plus the longest a verifier may still accept it past its `exp`, after which every token it
+ * could refuse is refused anyway.
+ */
+export const REVOCATION_RETENTION_SECONDS = MAX_ACCESS_TOKEN_TTL_SECONDS + MAX_CLOCK_TOLERANCE_SECONDS;
