@@ -88,7 +88,10 @@ export class OrdersController {
 
   @Scopes(UserScopes.ordersRead)
   @Get()
-  @ApiOkResponse({ type: [OrderResponse], description: "The caller's orders, newest first" })
+  @ApiOkResponse({
+    type: [OrderResponse],
+    description: "The caller's orders, newest first (the newest 1000: there is no paging)",
+  })
   async list(@CurrentPrincipal() principal: Principal): Promise<OrderResponse[]> {
     return (await this.orders.listForCaller(principal)).map(toOrderResponse);
   }
