@@ -48,6 +48,18 @@ describe.each(testDatabaseBackends(AUTH_MIGRATIONS))(`${SigningKeysService.name}
     for (const member of PRIVATE_MEMBERS) expect(keys[0]).not.toHaveProperty(member);
   });
 
+  it('signs with the key it holds when the database cannot say which key is active', async () => {
+    const repository = new SigningKeysRepository(db);
+    const service = new SigningKeysService(repository, testConfigService());
+    await service.onModuleInit();
+    const held = await service.signingKey();
+    repository.findActiveKid = () => Promise.reject(new Error('connection terminated'));
+
+    expect((await service.signingKey()).kid).toBe(held.kid);
+    const fresh = new SigningKeysService(repository, testConfigService());
+    await expect(fresh.signingKey()).rejects.toThrow('connection terminated');
+  });
+
   it('keeps the same key across a restart', async () => {
     const first = await startService(db);
     const restarted = await startService(db);

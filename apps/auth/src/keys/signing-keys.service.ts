@@ -67,9 +67,19 @@ export class SigningKeysService implements OnModuleInit {
     await this.reload();
   }
 
-  /** The active key; follows a rotation made by another instance. */
+  /**
+   * The active key; follows a rotation made by another instance. When the database cannot say which
+   * key is active, the key held (still published, whichever came after it) signs: a refresh whose
+   * rotation has committed must still hand out its tokens, or the client's retry counts as reuse.
+   */
   async signingKey(): Promise<ActiveSigningKey> {
-    const activeKid = await this.keys.findActiveKid();
+    let activeKid: string | undefined;
+    try {
+      activeKid = await this.keys.findActiveKid();
+    } catch (error) {
+      if (this.active !== undefined) return this.active;
+      throw error;
+    }
     if (this.active === undefined || this.active.kid !== activeKid) await this.reload();
     if (this.active === undefined) throw new Error('No active signing key');
     return this.active;
