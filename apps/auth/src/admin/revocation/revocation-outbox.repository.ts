@@ -41,7 +41,7 @@ export class RevocationOutboxRepository {
     }));
   }
 
-  async remove(seq: number): Promise<void> {
-    await this.db.query('DELETE FROM revocation_outbox WHERE seq = $1', [seq]);
+  async remove(seqs: readonly number[]): Promise<void> {
+    await this.db.query('DELETE FROM revocation_outbox WHERE seq = ANY($1::bigint[])', [seqs]);
   }
 }

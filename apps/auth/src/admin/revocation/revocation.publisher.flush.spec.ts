@@ -9,12 +9,16 @@ import { RevocationPublisher } from './revocation.publisher';
 describe(`${RevocationPublisher.name} flushes`, () => {
   const entry = (id: string): RevocationEntry => ({ kind: 'sid', id, at: 1 });
 
-  function publisherOver(onEmptyRead: (release: (entry: RevocationEntry) => void) => void): {
+  function publisherOver(
+    onEmptyRead: (release: (entry: RevocationEntry) => void) => void = () => undefined,
+  ): {
     publisher: RevocationPublisher;
     put: string[];
     rows: PendingRevocation[];
+    maxInFlight: { value: number };
   } {
     const put: string[] = [];
+    const maxInFlight = { value: 0 };
     const rows: PendingRevocation[] = [];
     let seq = 0;
     const outbox = {
@@ -22,15 +26,27 @@ describe(`${RevocationPublisher.name} flushes`, () => {
         if (rows.length === 0) onEmptyRead((next) => publisher.release(next));
         return Promise.resolve([...rows]);
       },
-      remove: (removed: number): Promise<void> => {
-        rows.splice(
-          rows.findIndex((row) => row.seq === removed),
-          1,
-        );
+      remove: (removed: readonly number[]): Promise<void> => {
+        for (const seq of removed) {
+          rows.splice(
+            rows.findIndex((row) => row.seq === seq),
+            1,
+          );
+        }
         return Promise.resolve();
       },
     } as unknown as RevocationOutboxRepository;
-    const kv = { put: (key: string) => Promise.resolve(put.push(key)) };
+    let inFlight = 0;
+    const kv = {
+      put: async (key: string): Promise<void> => {
+        inFlight += 1;
+        maxInFlight.value = Math.max(maxInFlight.value, inFlight);
+        // the stream's acknowledgement comes back later
+        await new Promise((resolve) => setImmediate(resolve));
+        inFlight -= 1;
+        put.push(key);
+      },
+    };
     const connection = {
       jetstream: () => ({ views: { kv: () => Promise.resolve(kv) } }),
       publish: () => undefined,
@@ -43,7 +59,7 @@ describe(`${RevocationPublisher.name} flushes`, () => {
       rows.push({ seq: (seq += 1), entry: next });
       add(next);
     };
-    return { publisher, put, rows };
+    return { publisher, put, rows, maxInFlight };
   }
 
   // a release committed while a flush reads the outbox for the last time, landing a few microtasks
@@ -67,4 +83,19 @@ describe(`${RevocationPublisher.name} flushes`, () => {
       publisher.onModuleDestroy();
     },
   );
+
+  // a backlog left by a NATS outage: an acknowledgement per entry in turn took over a second for a few
+  // hundred entries; a batch's entries are put at once, and each leaves the outbox once acknowledged
+  it('puts a backlog to the bucket a batch at once, emptying the outbox', async () => {
+    const { publisher, put, rows, maxInFlight } = publisherOver();
+    const backlog = Array.from({ length: 150 }, (_, index) => entry(`s-${index}`));
+
+    for (const each of backlog) publisher.release(each);
+    await publisher.flush();
+
+    expect(new Set(put)).toEqual(new Set(backlog.map((each) => `sid.${each.id}`)));
+    expect(rows).toEqual([]);
+    expect(maxInFlight.value).toBeGreaterThan(1);
+    publisher.onModuleDestroy();
+  });
 });

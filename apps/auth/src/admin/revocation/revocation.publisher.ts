@@ -147,12 +147,13 @@ export class RevocationPublisher implements OnApplicationBootstrap, OnModuleDest
       batch.length > 0;
       batch = await this.outbox.pending(BATCH)
     ) {
-      for (const { seq, entry } of batch) {
-        // put waits for the stream's acknowledgement: only then may the row go
-        await kv.put(revocationKey(entry), JSON.stringify(entry));
-        connection.publish(AuthSubjects.revoked, JSON.stringify(entry));
-        await this.outbox.remove(seq);
-      }
+      // a batch at once, not an acknowledgement per entry in turn: a backlog left by a NATS outage
+      // reaches the bucket within a second of NATS being back. Keys differ within a batch but for a
+      // session ended twice, whose values both end it; put waits for the stream's acknowledgement,
+      // and only then may the rows go
+      await Promise.all(batch.map(({ entry }) => kv.put(revocationKey(entry), JSON.stringify(entry))));
+      for (const { entry } of batch) connection.publish(AuthSubjects.revoked, JSON.stringify(entry));
+      await this.outbox.remove(batch.map(({ seq }) => seq));
     }
   }
 
