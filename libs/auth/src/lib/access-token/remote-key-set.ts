@@ -56,7 +56,6 @@ export class RemoteKeySet {
   private floorTimer?: NodeJS.Timeout;
   private endFloorWait?: () => void;
   private isStopped = false;
-  private hasLastFetchFailed = false;
 
   /**
    * `onChange` runs whenever a fetched set differs from the one held (e.g. to drop verdicts cached under
@@ -86,11 +85,9 @@ export class RemoteKeySet {
     try {
       return await local(header, token);
     } catch (error) {
-      if (!(error instanceof errors.JWKSNoMatchingKey)) throw error;
-      if (await this.refresh()) return (this.local ?? local)(header, token);
-      // an unknown kid while the last fetch failed: perhaps a key the issuer has just rotated in
-      if (this.hasLastFetchFailed) throw new KeysUnavailableError();
-      throw error;
+      // an unknown kid with a set held is the token's (forged, or of a key never published): 401
+      if (!(error instanceof errors.JWKSNoMatchingKey) || !(await this.refresh())) throw error;
+      return (this.local ?? local)(header, token);
     }
   };
 
@@ -168,11 +165,9 @@ export class RemoteKeySet {
       if (this.loadedJson !== undefined && json !== this.loadedJson) this.onChange();
       this.loadedJson = json;
       this.loadedAt = Date.now();
-      this.hasLastFetchFailed = false;
       reportJwksFetch('success');
       return true;
     } catch (error) {
-      this.hasLastFetchFailed = true;
       reportJwksFetch('failure');
       this.logger.warn(
         `JWKS fetch from ${this.url.href} failed (${describeError(error)}); keeping known keys`,
