@@ -161,8 +161,26 @@ function demoAppEnv(app, options) {
   return env;
 }
 
+/**
+ * Refuses apps listening beyond this machine with the admin password the README prints: with
+ * `LISTEN_ADDRESS` other than a loopback address, `AUTH_ADMIN_PASSWORD` must be the caller's own.
+ * @param {Record<string, string | undefined>} callerEnv
+ */
+function requireOwnAdminPasswordOffLoopback(callerEnv) {
+  const address = callerEnv.LISTEN_ADDRESS;
+  if (address === undefined || LOOPBACK.test(address) || callerEnv.AUTH_ADMIN_PASSWORD !== undefined) return;
+  throw new Error(
+    `LISTEN_ADDRESS=${address} opens the apps to your network, and the demo's admin password is public: ` +
+      'set AUTH_ADMIN_PASSWORD too (an admin an earlier run made under another AUTH_ADMIN_EMAIL keeps its password).',
+  );
+}
+
+// 127.0.0.0/8, ::1 and localhost: this machine alone
+const LOOPBACK = /^(127(\.\d{1,3}){3}|::1|\[::1\]|localhost)$/i;
+
 module.exports = {
   DEMO_CLIENT_SCOPES,
+  requireOwnAdminPasswordOffLoopback,
   demoServiceClients,
   authClientSecrets,
   mergeAuthClients,

@@ -15,7 +15,13 @@ const require = createRequire(import.meta.url);
 // Plain Node resolves no @relay/* alias: @relay/nats-bus by the file its package.json names as main.
 // eslint-disable-next-line @nx/enforce-module-boundaries
 const { connectionInfo, writeBusMaterial } = require('../../libs/nats-bus/src/closed-bus.js');
-const { demoAppEnv, demoKeyEncryptionKey, demoServiceClients, mergeAuthClients } = require('./demo-env.cjs');
+const {
+  demoAppEnv,
+  demoKeyEncryptionKey,
+  demoServiceClients,
+  mergeAuthClients,
+  requireOwnAdminPasswordOffLoopback,
+} = require('./demo-env.cjs');
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const ARGS = new Set(process.argv.slice(2));
@@ -402,12 +408,18 @@ async function main() {
   process.once('SIGTERM', () => void stopAll(143));
   // the terminal closed (or the SSH session dropped): PostgreSQL takes SIGHUP for a reload and would
   // stay, holding DATA_DIR against the next start. `on`, not `once`: a closing shell may send it twice
-  // (stopAll runs once), and the children's last lines must not fail on a terminal that is gone
-  process.on('SIGHUP', () => {
-    for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
-    void stopAll(129);
+  // (stopAll runs once)
+  process.on('SIGHUP', () => void stopAll(129));
+  // a console that goes away (`npm start | head`, a closed terminal) ends the demo as Ctrl-C does:
+  // left to Node, the write's EPIPE would kill it with PostgreSQL still running on DATA_DIR
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => void stopAll(1));
+  process.on('uncaughtException', (error) => {
+    process.exitCode = 1;
+    process.stderr.write(`[demo] ${error instanceof Error ? error.message : String(error)}\n`);
+    void stopAll(1);
   });
   // checked and built before the database and the bus start, so that neither is left running
+  requireOwnAdminPasswordOffLoopback(process.env);
   requireNatsServer();
   await requireAppPorts();
   if (!SKIP_BUILD) build();

@@ -248,6 +248,7 @@ interface DemoEnvModule {
     },
   ): Record<string, string>;
   demoKeyEncryptionKey(dataDir: string, callerValue: string | undefined): string;
+  requireOwnAdminPasswordOffLoopback(callerEnv: Record<string, string | undefined>): void;
 }
 
 describe('demo-env.cjs (the environment demo.mjs gives each app)', () => {
@@ -294,6 +295,28 @@ describe('demo-env.cjs (the environment demo.mjs gives each app)', () => {
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+
+  it("refuses apps open beyond this machine with the README's admin password", () => {
+    const check = (env: Record<string, string | undefined>): string =>
+      ((): string => {
+        try {
+          demoEnv.requireOwnAdminPasswordOffLoopback(env);
+          return 'ok';
+        } catch (error) {
+          return (error as Error).message;
+        }
+      })();
+
+    expect(check({})).toBe('ok');
+    for (const address of ['127.0.0.1', '127.1.2.3', '::1', 'localhost']) {
+      expect(check({ LISTEN_ADDRESS: address })).toBe('ok');
+    }
+    expect(check({ LISTEN_ADDRESS: '0.0.0.0' })).toMatch(
+      /^LISTEN_ADDRESS=0\.0\.0\.0 opens .* set AUTH_ADMIN_PASSWORD/,
+    );
+    expect(check({ LISTEN_ADDRESS: '192.168.1.20' })).toMatch(/AUTH_ADMIN_PASSWORD/);
+    expect(check({ LISTEN_ADDRESS: '0.0.0.0', AUTH_ADMIN_PASSWORD: 'mine, not the README one' })).toBe('ok');
   });
 
   it('generates fresh 32-character secrets for orders and inventory', () => {
