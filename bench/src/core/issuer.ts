@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { connect, type NatsConnection } from 'nats';
 
-import { MAX_ACCESS_TOKEN_TTL_SECONDS, type RevocationEntry } from '@relay/contracts';
+import { REVOCATION_RETENTION_SECONDS, type RevocationEntry } from '@relay/contracts';
 import { createTestIssuer, type JwksServer, type TestIssuer } from '@relay/testing';
 
 /** Issuer, JWKS endpoint, revocation bucket and tokens shared by the verifier, HTTP and NATS sections. */
@@ -84,7 +84,7 @@ export async function preloadRevocations(
 ): Promise<void> {
   const kv = await connection
     .jetstream({ checkAPI: false })
-    .views.kv(bucket, { history: 1, ttl: MAX_ACCESS_TOKEN_TTL_SECONDS * 1000 });
+    .views.kv(bucket, { history: 1, ttl: REVOCATION_RETENTION_SECONDS * 1000 });
   const at = Math.floor(Date.now() / 1000);
   const writes: Promise<number>[] = [];
   for (let index = 0; index < count; index += 1) {

@@ -21,6 +21,7 @@ import {
   nkeys,
 } from 'nats';
 
+import { REVOCATION_RETENTION_SECONDS } from '@relay/contracts';
 import {
   type BusService,
   busPermissions,
@@ -452,7 +453,10 @@ describe('the closed bus allows what the services need', () => {
     ]);
 
     expect(readersBefore).toEqual([refused, refused]);
-    expect({ history: status.history, ttl: status.ttl }).toEqual({ history: 1, ttl: 86_400_000 });
+    expect({ history: status.history, ttl: status.ttl }).toEqual({
+      history: 1,
+      ttl: REVOCATION_RETENTION_SECONDS * 1000,
+    });
     expect(readersAfter.map(({ status: settled }) => settled)).toEqual(['fulfilled', 'fulfilled']);
     expect(openedByDefaultAfter).toEqual([refused, refused]);
   });
