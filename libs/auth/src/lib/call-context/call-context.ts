@@ -276,6 +276,19 @@ export function recordRefusal(verdict: 'refused' | 'forbidden'): void {
   if (state !== undefined) state.verdict = verdict;
 }
 
+/**
+ * Takes back the caller recorded on the running call: a check after the token's (an app's passport
+ * `validate()`) refused it, so the call is nobody's and its token goes nowhere.
+ */
+export function withdrawCaller(): void {
+  const state = storage.getStore();
+  if (state === undefined) return;
+  state.token = undefined;
+  state.principal = undefined;
+  state.verdict = 'refused';
+  state.cacheHit = false;
+}
+
 /** Records the err status a NATS call is answered with (the exception filter), for its span and access line. */
 export function recordRpcStatus(status: number): void {
   const state = storage.getStore();

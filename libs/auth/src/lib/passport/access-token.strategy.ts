@@ -1,8 +1,8 @@
 import { Strategy } from 'passport';
 
 import type { Principal } from '../access-token/access-token';
-import type { AccessTokenVerifier, VerifiedToken } from '../access-token/access-token-verifier';
-import { recordCaller } from '../call-context/call-context';
+import type { AccessTokenVerifier } from '../access-token/access-token-verifier';
+import { recordCaller, withdrawCaller } from '../call-context/call-context';
 import { type HeaderBearingRequest, readRequestHeader } from '../http/request-header';
 
 /** Passport's verify callback, as `PassportStrategy()` hands it over (calls `validate()`). */
@@ -38,23 +38,24 @@ export class AccessTokenStrategy extends Strategy {
   }
 
   private async judge(request: HeaderBearingRequest): Promise<void> {
-    let verified: VerifiedToken;
+    let principal: Principal;
     try {
-      verified = await this.verifier.verifyBearer(readRequestHeader(request, 'authorization'));
+      const verified = await this.verifier.verifyBearer(readRequestHeader(request, 'authorization'));
+      // validate() runs as the caller (its own outgoing calls carry the token)
+      recordCaller(verified.token, verified.principal);
+      principal = verified.principal;
     } catch (error) {
       this.error(error);
       return;
     }
-    this.verify(verified.principal, (error, user, info) => {
+    this.verify(principal, (error, user, info) => {
+      const isRefused =
+        (error !== null && error !== undefined) || user === undefined || user === null || user === false;
+      // refused by validate(): a later strategy of a chain (anonymous) may still let the request on,
+      // and RolesGuard or an outgoing call must not find the refused caller in the call
+      if (isRefused) withdrawCaller();
       if (error !== null && error !== undefined) return this.error(error);
       if (user === undefined || user === null || user === false) return this.fail(info as string, 401);
-      // the call's caller only once the app's validate() accepted it: a refused one could still pass a
-      // later strategy of a chain (anonymous), and RolesGuard or an outgoing call would take it as caller
-      try {
-        recordCaller(verified.token, verified.principal);
-      } catch (recordError) {
-        return this.error(recordError);
-      }
       return this.success(user as Express.User, info as object | undefined);
     });
   }

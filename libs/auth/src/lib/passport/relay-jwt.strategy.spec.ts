@@ -14,6 +14,7 @@ import { buildTokenCases, revocationFixtures } from '../../test-support/token-ca
 import type { Principal } from '../access-token/access-token';
 import { AccessTokenVerifier } from '../access-token/access-token-verifier';
 import { AuthModule } from '../auth.module';
+import { CallContext } from '../call-context/call-context';
 import { CurrentPrincipal } from '../decorators/current-principal.decorator';
 import { Roles } from '../decorators/roles.decorator';
 import { AccessTokenGuard } from '../guards/access-token.guard';
@@ -23,6 +24,7 @@ import { RELAY_JWT_STRATEGY, RelayJwtStrategy } from './relay-jwt.strategy';
 
 const NOW = Math.floor(Date.now() / 1000);
 const REFUSED_SUBJECT = 'refused-by-validate';
+const seenInValidate: string[] = [];
 
 /** An app's own rule on top of the verdict: its validate() refuses one subject. */
 @Injectable()
@@ -32,6 +34,8 @@ class PickyJwtStrategy extends PassportStrategy(AccessTokenStrategy, 'picky-jwt'
   }
 
   validate(principal: Principal): Principal | false {
+    // an app's validate() may call other services as the caller
+    seenInValidate.push(CallContext.current()?.token === undefined ? 'no token' : 'token');
     return principal.subject === REFUSED_SUBJECT ? false : principal;
   }
 }
@@ -204,6 +208,7 @@ describe(RelayJwtStrategy.name, () => {
 
     expect(refused.status).toBe(401);
     expect(admitted.status).toBe(200);
+    expect(seenInValidate).toEqual(['token', 'token']);
   });
 
   it('refuses two Authorization headers as AccessTokenGuard does, though each alone passes', async () => {
