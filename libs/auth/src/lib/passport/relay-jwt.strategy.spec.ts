@@ -199,7 +199,7 @@ describe(RelayJwtStrategy.name, () => {
 
   // a caller the app's validate() refused is nobody's caller: a later strategy of the chain lets the
   // request on as anonymous, and RolesGuard must not find the refused admin in the call
-  it("records the caller only once the app's validate() accepted it", async () => {
+  it('runs validate() as the caller, and withdraws a caller validate() refused', async () => {
     const refusedAdmin = issuer.mintAccessToken({ claims: { sub: REFUSED_SUBJECT, roles: ['admin'] } });
     const admin = issuer.mintAccessToken({ claims: { roles: ['admin'] } });
 
