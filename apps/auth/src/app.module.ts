@@ -41,7 +41,7 @@ import { UsersModule } from './users/users.module';
         keyResolver: keys.keyResolver,
       }),
     }),
-    HealthModule.forRoot(),
+    HealthModule.forRoot({ revocationFeed: false }),
     ObservabilityModule.forRoot({ service: 'auth' }),
     UsersModule,
     SessionsModule,

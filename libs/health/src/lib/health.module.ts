@@ -96,14 +96,17 @@ export interface HealthModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'
 export class HealthModule {
   /**
    * The checks every Relay app answers for: its database, NATS, and the revocation feed
-   * (JetStream) — without the feed the app refuses tokens, so it is not healthy.
+   * (JetStream) — without the feed the app refuses tokens, so it is not healthy. `revocationFeed:
+   * false` for the issuer (CONTRACT: the feed counts on orders and inventory), which goes on with
+   * the entries it knows (`revocationOutage: 'last-known'`): logins must not stop with the feed.
    */
-  static forRoot(): DynamicModule {
+  static forRoot({ revocationFeed = true }: { revocationFeed?: boolean } = {}): DynamicModule {
     return HealthModule.forRootAsync({
       inject: [DATABASE, RelayNatsClient, RevocationList],
       useFactory: (database: Database, nats: RelayNatsClient, revocations: RevocationList) => [
         { name: 'database', check: () => database.ping() },
-        ...busChecks(nats, revocations),
+        natsCheck(nats),
+        ...(revocationFeed ? [revocationsCheck(revocations)] : []),
       ],
     });
   }
@@ -127,12 +130,17 @@ export class HealthModule {
  * revocation feed (without it every token is refused).
  */
 export function busChecks(nats: RelayNatsClient, revocations: RevocationList): HealthCheck[] {
-  return [
-    { name: 'nats', check: () => nats.ping() },
-    {
-      name: 'revocations',
-      check: () =>
-        revocations.isSynced() ? Promise.resolve() : Promise.reject(new Error('revocation feed not synced')),
-    },
-  ];
+  return [natsCheck(nats), revocationsCheck(revocations)];
+}
+
+function natsCheck(nats: RelayNatsClient): HealthCheck {
+  return { name: 'nats', check: () => nats.ping() };
+}
+
+function revocationsCheck(revocations: RevocationList): HealthCheck {
+  return {
+    name: 'revocations',
+    check: () =>
+      revocations.isSynced() ? Promise.resolve() : Promise.reject(new Error('revocation feed not synced')),
+  };
 }
