@@ -471,6 +471,22 @@ describe('orders app (HTTP + NATS)', () => {
       });
     });
 
+    it('answers 503 saying inventory could not take the order when inventory answers 503', async () => {
+      bed.inventory.mode = 'unavailable';
+      try {
+        const response = await postOrder(alice, { items: [{ sku: 'sku-apple', quantity: 1 }] });
+
+        expect(response.statusCode).toBe(503);
+        expect(response.json()).toMatchObject({
+          status: 'failed',
+          reason: 'inventory_unavailable',
+          message: expect.stringMatching(/^Inventory could not take the order now/),
+        });
+      } finally {
+        bed.inventory.mode = 'answer';
+      }
+    });
+
     it('answers 503 at once when no inventory listens, keeps the order failed, and queues no release', async () => {
       await bed.inventory.stop();
 

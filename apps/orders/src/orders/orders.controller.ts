@@ -125,7 +125,10 @@ function answer(order: Order): OrderResponse {
         status: 'failed',
         id: order.id,
         reason: order.reason,
-        message: 'Inventory did not answer in time; the order was not placed and nothing is reserved',
+        message:
+          order.reason === 'inventory_timeout'
+            ? 'Inventory did not answer in time; the order was not placed and nothing is reserved'
+            : 'Inventory could not take the order now; it was not placed and nothing is reserved',
       });
     case 'pending':
       throw new ServiceUnavailableException({

@@ -10,7 +10,7 @@ export interface ReceivedCall {
   traceparent: string | undefined;
 }
 
-type Mode = 'answer' | 'reserve-without-answer' | 'unauthorized' | 'forbidden';
+type Mode = 'answer' | 'reserve-without-answer' | 'unauthorized' | 'forbidden' | 'unavailable';
 
 /**
  * A hand-written inventory for orders' specs (specs only): subscribes to the contract subjects on
@@ -21,7 +21,8 @@ export class InventoryStandIn {
   readonly calls: ReceivedCall[] = [];
   /**
    * `reserve-without-answer`: takes the stock and never replies (a lost reply); `unauthorized` /
-   * `forbidden`: refuses every reserve with err 401 / 403, taking nothing.
+   * `forbidden`: refuses every reserve with err 401 / 403, taking nothing; `unavailable`: answers err
+   * 503 (it cannot judge tokens yet), taking nothing.
    */
   mode: Mode = 'answer';
   /** Token of `inventory.reserved` events; `undefined`: the reserve request's token is sent back. */
@@ -96,6 +97,9 @@ export class InventoryStandIn {
     const items = call.data['items'] as StockItem[];
     if (this.mode === 'unauthorized') return reply({ err: { status: 401, message: 'Access token revoked' } });
     if (this.mode === 'forbidden') return reply({ err: { status: 403, message: 'Missing role' } });
+    if (this.mode === 'unavailable') {
+      return reply({ err: { status: 503, message: 'Revocation list not available yet; retry later' } });
+    }
     if (!this.held.has(orderId)) {
       if (!items.every((item) => (this.available(item.sku) ?? 0) >= item.quantity)) {
         return reply({ err: { status: 409, reason: 'insufficient_stock', message: 'Not enough stock' } });
