@@ -101,6 +101,21 @@ describe.each([pgliteBackend(), postgresBackend()])('openDatabase on $name', (ba
     expect(await database.query('SELECT available FROM stock')).toEqual([{ available: 0 }]);
   });
 
+  it("keeps a failed statement's bound values off its error", async () => {
+    const failing = database.query('INSERT INTO stock (sku, available) VALUES ($1, $2)', [
+      'secret-value',
+      -1,
+    ]);
+    const error = await failing.then(
+      () => undefined,
+      (caught: unknown) => caught as Record<string, unknown>,
+    );
+
+    expect(error).toBeInstanceOf(Error);
+    expect(error).not.toHaveProperty('params');
+    expect(error).not.toHaveProperty('queryOptions');
+  });
+
   it('answers ping while open', async () => {
     await expect(database.ping()).resolves.toBeUndefined();
   });

@@ -19,8 +19,11 @@ export class PgliteDatabase implements Database {
   }
 
   async query<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-    const result = await this.db.query<T>(sql, [...params]);
-    return result.rows;
+    try {
+      return (await this.db.query<T>(sql, [...params])).rows;
+    } catch (error) {
+      throw withoutValues(error);
+    }
   }
 
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
@@ -41,8 +44,21 @@ export class PgliteDatabase implements Database {
 function wrapTransaction(tx: Transaction): Queryable {
   return {
     async query<T>(sql: string, params: readonly unknown[] = []) {
-      const result = await tx.query<T>(sql, [...params]);
-      return result.rows;
+      try {
+        return (await tx.query<T>(sql, [...params])).rows;
+      } catch (error) {
+        throw withoutValues(error);
+      }
     },
   };
+}
+
+// PGlite puts a failed statement's bound values on its error (`params`, `queryOptions`): a password
+// hash, an email, a private key would reach whatever logs the error
+function withoutValues(error: unknown): unknown {
+  if (typeof error === 'object' && error !== null) {
+    delete (error as { params?: unknown }).params;
+    delete (error as { queryOptions?: unknown }).queryOptions;
+  }
+  return error;
 }

@@ -44,6 +44,10 @@ export const REDACTED_FIELDS: readonly string[] = [
   'privateKey',
   'private_key',
   'email',
+  // a database error's bound values (PGlite's `params`) and the row it quotes (PostgreSQL's `detail`:
+  // "Failing row contains (…)", "Key (email)=(…) already exists"): a hash, an email, a key
+  'params',
+  'detail',
   'AUTH_ADMIN_PASSWORD',
   'AUTH_CLIENTS',
   'AUTH_CLIENT_SECRET',

@@ -112,6 +112,26 @@ describe(createServiceLogger.name, () => {
       expect(headers.authorization).toBe('Bearer eyJ.kept.sig');
     });
 
+    // Nest's own exception filter logs an unexpected error whole: a failed statement's values stay out
+    it('keeps the values of a failed statement out of a logged database error', () => {
+      const { logger, capture } = capturedLogger();
+      const hash = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA';
+      const failed = Object.assign(new Error('null value in column "roles" violates not-null constraint'), {
+        code: '23502',
+        params: ['u-1', 'erin@example.com', hash],
+        detail: `Failing row contains (u-1, erin@example.com, ${hash}, null).`,
+      });
+
+      logger.error({ err: failed }, 'request failed');
+
+      expect(capture.raw).not.toContain('argon2id');
+      expect(capture.raw).not.toContain('erin@example.com');
+      expect(capture.lines()[0]['err']).toMatchObject({
+        code: '23502',
+        message: expect.stringContaining('not-null'),
+      });
+    });
+
     it('keeps request headers other than credentials', () => {
       const { logger, capture } = capturedLogger();
 
