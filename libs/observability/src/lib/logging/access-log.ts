@@ -14,7 +14,12 @@ export const SERVICE_LOGGER = Symbol('relay.observability.service-logger');
  * Calls that platforms and scrapers make every few seconds: their lines are at `debug`, so that at
  * `info` the access log shows the API's traffic only.
  */
-const PROBES: ReadonlySet<string> = new Set(['GET /health', 'GET /metrics']);
+const PROBES: ReadonlySet<string> = new Set([
+  'GET /health',
+  'GET /health/ready',
+  'GET /health/live',
+  'GET /metrics',
+]);
 
 /**
  * The access log: one line per HTTP request and per NATS message the app served, from the

@@ -42,7 +42,8 @@ class ThingsController {
 @Public()
 @Controller('health')
 class HealthController {
-  @Get()
+  // as @relay/health serves them: readiness at two paths, liveness at one
+  @Get(['ready', '', 'live'])
   health(): { status: string } {
     return { status: 'ok' };
   }
@@ -234,11 +235,18 @@ describe('LoggingModule in a Relay app (HTTP and NATS)', () => {
     ]);
   });
 
-  it('writes probes at debug, and no request line of its own (pino-http is not installed)', async () => {
+  it.each(['/health', '/health/ready', '/health/live'])('writes the probe %s at debug', async (route) => {
+    const requestId = `req-probe${route.replaceAll('/', '-')}`;
+    await app.inject({ method: 'GET', url: route, headers: { 'x-request-id': requestId } });
+
+    const { access } = await linesOf(requestId);
+    expect(access).toEqual([expect.objectContaining({ level: 'debug', route, verdict: 'none' })]);
+  });
+
+  it('writes no request line of its own (pino-http is not installed)', async () => {
     await app.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': 'req-probe' } });
 
-    const { access } = await linesOf('req-probe');
-    expect(access).toEqual([expect.objectContaining({ level: 'debug', route: '/health', verdict: 'none' })]);
+    await linesOf('req-probe');
     const lines = capture.lines();
     expect(
       lines.filter((line) => 'req' in line || 'res' in line || line['msg'] === 'request completed'),
