@@ -202,7 +202,7 @@ ensure_postgres() {
         log "installing postgresql (apt-get)"
         apt_install postgresql
       else
-        fail "PostgreSQL is missing or stopped: nothing on $PG_HOST:$PG_PORT and no pg_ctlcluster (Debian) to start it; get it with 'apt-get install postgresql' (or run this script as root with --install), or on macOS 'brew install postgresql@16', 'brew services start postgresql@16' and 'createuser -s postgres' (the suites log in as postgres)"
+        fail "PostgreSQL is missing or stopped: nothing on $PG_HOST:$PG_PORT and no pg_ctlcluster (Debian) to start it; get it with 'apt-get install postgresql' (or run this script as root with --install), or on macOS 'brew install postgresql@16', 'brew services start postgresql@16' and '\"\$(brew --prefix postgresql@16)/bin/createuser\" -s postgres' (keg-only: not on the PATH; the suites log in as postgres)"
       fi
     fi
     # apt-get may already have started the cluster (when policy-rc.d allows it).
