@@ -139,6 +139,24 @@ function initCluster(binDir, root, pgdata, password, user) {
   fs.renameSync(scratch, pgdata);
 }
 
+/**
+ * Each database's own role (named as the database) and its password: generated the first time a
+ * database is asked for, kept in a 0600 file beside the data. An app's URL opens its database alone.
+ */
+function rolePasswords(root, databases) {
+  const file = join(root, 'roles.json');
+  const known = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};
+  const missing = databases.filter((name) => typeof known[name] !== 'string');
+  for (const name of databases) {
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`not a database name for the demo: ${name}`);
+  }
+  if (missing.length > 0) {
+    for (const name of missing) known[name] = randomBytes(24).toString('hex');
+    fs.writeFileSync(file, `${JSON.stringify(known)}\n`, { mode: 0o600 });
+  }
+  return known;
+}
+
 /** The password of this DATA_DIR's server: generated on its first start, kept in a 0600 file beside the data. */
 function serverPassword(root) {
   const file = join(root, 'password');
@@ -188,8 +206,12 @@ export const freePort = () =>
     });
   });
 
-/** Connects as postgres until the server answers (or exits), then creates the databases it lacks. */
-async function waitAndCreate(child, urlOf, databases, output) {
+/**
+ * Connects as postgres until the server answers (or exits), then gives every database its own role:
+ * created with the database if missing, made its owner (with its tables) if a DATA_DIR from before
+ * had it owned by postgres, and closed to every other role.
+ */
+async function waitAndCreate(child, urlOf, databases, output, roles) {
   const { Client } = require('pg');
   for (const deadline = Date.now() + READY_TIMEOUT_MS; ; await new Promise((done) => setTimeout(done, 100))) {
     if (child.exitCode !== null || child.signalCode !== null) {
@@ -208,15 +230,48 @@ async function waitAndCreate(child, urlOf, databases, output) {
       continue;
     }
     try {
-      const { rows } = await client.query('SELECT datname FROM pg_database');
-      const existing = new Set(rows.map((row) => row.datname));
-      for (const name of databases.filter((database) => !existing.has(database))) {
-        await client.query(`CREATE DATABASE "${name}"`);
+      const { rows } = await client.query(
+        'SELECT datname, pg_get_userbyid(datdba) AS owner FROM pg_database',
+      );
+      const owners = new Map(rows.map((row) => [row.datname, row.owner]));
+      const handOver = [];
+      for (const name of databases) {
+        const { rowCount } = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [name]);
+        // names and passwords are [a-z0-9_] and hex (rolePasswords): nothing to quote out of
+        await client.query(
+          `${rowCount === 0 ? 'CREATE' : 'ALTER'} ROLE "${name}" LOGIN PASSWORD '${roles[name]}'`,
+        );
+        if (!owners.has(name)) await client.query(`CREATE DATABASE "${name}" OWNER "${name}"`);
+        else if (owners.get(name) !== name) handOver.push(name);
+        await client.query(`REVOKE ALL ON DATABASE "${name}" FROM PUBLIC`);
       }
+      for (const name of handOver) await handOverDatabase(urlOf(name), name, client);
       return;
     } finally {
       await client.end();
     }
+  }
+}
+
+/** A database a DATA_DIR from before has owned by postgres: it, its schema and its tables go to its role. */
+async function handOverDatabase(url, name, admin) {
+  const { Client } = require('pg');
+  await admin.query(`ALTER DATABASE "${name}" OWNER TO "${name}"`);
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`ALTER SCHEMA public OWNER TO "${name}"`);
+    // a table's own sequences (serial, identity) follow it
+    await client.query(`DO $$ DECLARE r record; BEGIN
+      FOR r IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' LOOP
+        EXECUTE format('ALTER TABLE public.%I OWNER TO %I', r.tablename, '${name}');
+      END LOOP;
+      FOR r IN SELECT sequencename FROM pg_sequences WHERE schemaname = 'public' AND sequenceowner <> '${name}' LOOP
+        EXECUTE format('ALTER SEQUENCE public.%I OWNER TO %I', r.sequencename, '${name}');
+      END LOOP;
+    END $$`);
+  } finally {
+    await client.end();
   }
 }
 
@@ -307,8 +362,10 @@ async function startServer({ binDir, root, pgdata, password, user, databases, lo
   };
   onSpawn(stop, child);
   const urlOf = (database) => `postgres://postgres:${password}@${HOST}:${port}/${database}`;
+  const roles = rolePasswords(root, databases);
+  const appUrlOf = (database) => `postgres://${database}:${roles[database]}@${HOST}:${port}/${database}`;
   try {
-    await waitAndCreate(child, urlOf, databases, output);
+    await waitAndCreate(child, urlOf, databases, output, roles);
   } catch (error) {
     await stop();
     if (output.some((line) => /could not bind .*Address already in use/.test(line))) {
@@ -320,7 +377,7 @@ async function startServer({ binDir, root, pgdata, password, user, databases, lo
     port,
     pid: child.pid,
     child,
-    urls: Object.fromEntries(databases.map((name) => [name, urlOf(name)])),
+    urls: Object.fromEntries(databases.map((name) => [name, appUrlOf(name)])),
     stop,
   };
 }

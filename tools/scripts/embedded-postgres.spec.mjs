@@ -1,7 +1,7 @@
 // Called by `nx run tools:test-scripts` (node:test): the demo's PostgreSQL launcher against the real npm-shipped binaries.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,14 @@ const scratch = mkdtempSync(join(tmpdir(), 'relay-embedded-postgres-'));
 chmodSync(scratch, 0o755);
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
+/** `url` as the server's superuser, whose password the launcher keeps beside the data. */
+function superuserUrl(url, dir) {
+  const superuser = new URL(url);
+  superuser.username = 'postgres';
+  superuser.password = readFileSync(join(dir, 'postgres', 'password'), 'utf8').trim();
+  return superuser.toString();
+}
+
 describe('startEmbeddedPostgres', () => {
   const dataDir = join(scratch, 'data');
 
@@ -36,7 +44,10 @@ describe('startEmbeddedPostgres', () => {
       const wrong = new URL(server.urls.auth);
       wrong.password = 'not-the-password';
       await assert.rejects(queryOnce(wrong.toString(), 'SELECT 1'), /password authentication failed/);
-      const [socket] = await queryOnce(server.urls.auth, 'SHOW unix_socket_directories');
+      const [socket] = await queryOnce(
+        superuserUrl(server.urls.auth, dataDir),
+        'SHOW unix_socket_directories',
+      );
       assert.equal(socket.unix_socket_directories, '');
       assert.equal(statSync(join(dataDir, 'postgres', 'password')).mode & 0o777, 0o600);
     } finally {
@@ -60,6 +71,56 @@ describe('startEmbeddedPostgres', () => {
       assert.deepEqual(await queryOnce(second.urls.auth, 'SELECT value FROM kept'), [{ value: 'before' }]);
       assert.deepEqual(await queryOnce(second.urls.inventory, 'SELECT current_database() AS name'), [
         { name: 'inventory' },
+      ]);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it("gives each database its own role: an app's URL opens its own database and no other", async () => {
+    const server = await startEmbeddedPostgres({ dataDir, databases: ['auth', 'orders'] });
+    try {
+      const orders = new URL(server.urls.orders);
+      assert.equal(orders.username, 'orders');
+      const [row] = await queryOnce(server.urls.orders, 'SELECT current_user AS role');
+      assert.deepEqual(row, { role: 'orders' });
+      const intoAuth = new URL(server.urls.orders);
+      intoAuth.pathname = '/auth';
+      await assert.rejects(
+        queryOnce(intoAuth.toString(), 'SELECT 1'),
+        /permission denied for database "?auth"?/,
+      );
+      const [superuser] = await queryOnce(
+        server.urls.orders,
+        'SELECT rolsuper FROM pg_roles WHERE rolname = current_user',
+      );
+      assert.equal(superuser.rolsuper, false);
+      assert.equal(statSync(join(dataDir, 'postgres', 'roles.json')).mode & 0o777, 0o600);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('hands a database a DATA_DIR from before has owned by postgres over to its role, tables included', async () => {
+    const handDir = join(scratch, 'hand-over');
+    const first = await startEmbeddedPostgres({ dataDir: handDir, databases: ['auth'] });
+    const superuser = superuserUrl(first.urls.auth, handDir);
+    try {
+      // as the launcher left it before each database had a role
+      await queryOnce(superuser, 'ALTER DATABASE auth OWNER TO postgres');
+      await queryOnce(
+        superuser,
+        'ALTER SCHEMA public OWNER TO postgres; CREATE TABLE users (id serial PRIMARY KEY, email text)',
+      );
+    } finally {
+      await first.stop();
+    }
+    const second = await startEmbeddedPostgres({ dataDir: handDir, databases: ['auth'] });
+    try {
+      await queryOnce(second.urls.auth, "INSERT INTO users (email) VALUES ('a@example.com')");
+      await queryOnce(second.urls.auth, 'ALTER TABLE users ADD COLUMN blocked_at timestamptz');
+      assert.deepEqual(await queryOnce(second.urls.auth, 'SELECT id, email FROM users'), [
+        { id: 1, email: 'a@example.com' },
       ]);
     } finally {
       await second.stop();
