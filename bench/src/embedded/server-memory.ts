@@ -29,7 +29,7 @@ export class ServerMemory {
     private readonly databases: readonly string[],
   ) {}
 
-  /** Connects to the server at `url` (a superuser sees every backend's pid). */
+  /** Connects to the server at `url` (any role sees every backend's pid and backend type). */
   static async open(url: string, databases: readonly string[]): Promise<ServerMemory> {
     const client = new Client({ connectionString: url, connectionTimeoutMillis: 3000 });
     await client.connect();
