@@ -419,8 +419,12 @@ describe.each(testDatabaseBackends(AUTH_MIGRATIONS))('SessionsService on $name',
       );
     }
 
-    it('refuses a login whose password check the block overtook', async () => {
-      const user = await users.register('mallory@example.com', 'mallory password');
+    /** Sessions whose password check waits, once started (`checking`), until `releaseCheck()`. */
+    function sessionsWithHeldCheck(): {
+      slow: SessionsService;
+      checking: Promise<void>;
+      releaseCheck: () => void;
+    } {
       let releaseCheck = (): void => undefined;
       let markChecking = (): void => undefined;
       const checking = new Promise<void>((resolve) => (markChecking = resolve));
@@ -432,7 +436,12 @@ describe.each(testDatabaseBackends(AUTH_MIGRATIONS))('SessionsService on $name',
           return super.verify(hash, password);
         }
       }
-      const slow = sessionsWith(new HeldHasher());
+      return { slow: sessionsWith(new HeldHasher()), checking, releaseCheck };
+    }
+
+    it('refuses a login whose password check the block overtook', async () => {
+      const user = await users.register('mallory@example.com', 'mallory password');
+      const { slow, checking, releaseCheck } = sessionsWithHeldCheck();
 
       const login = slow.login('mallory@example.com', 'mallory password', '127.0.0.4');
       await checking;
@@ -455,18 +464,7 @@ describe.each(testDatabaseBackends(AUTH_MIGRATIONS))('SessionsService on $name',
         sessionId: claims['sid'],
         clientId: USER_CLIENT_ID,
       } as Principal;
-      let releaseCheck = (): void => undefined;
-      let markChecking = (): void => undefined;
-      const checking = new Promise<void>((resolve) => (markChecking = resolve));
-      const held = new Promise<void>((resolve) => (releaseCheck = resolve));
-      class HeldHasher extends PasswordHasher {
-        override async verify(hash: string, password: string): Promise<boolean> {
-          markChecking();
-          await held;
-          return super.verify(hash, password);
-        }
-      }
-      const slow = sessionsWith(new HeldHasher());
+      const { slow, checking, releaseCheck } = sessionsWithHeldCheck();
 
       const change = slow.changePassword(principal, 'oscar password', 'thief new password', '127.0.0.7');
       await checking;

@@ -3,7 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 
-import { createTestIssuer, type JwksServer, NatsTestClient, serveJwks } from '@relay/testing';
+import {
+  createTestIssuer,
+  type JwksServer,
+  NatsTestClient,
+  serveJwks,
+  type TestIssuer,
+} from '@relay/testing';
 
 import { NATS_URL } from '../../test-support/probe-app';
 import { deleteBucket, putRevocations, uniqueBucketName } from '../../test-support/revocation-bucket';
@@ -413,19 +419,27 @@ describe('AccessTokenVerifier verified-token cache', () => {
       expect(await verdict(subject, fresh)).toBe('accepted user-1');
     });
 
-    // the issuer retires a key by time alone, announcing nothing; traffic under the other key alone
-    // must still age the set, or a leaked retired key verifies for ever under its remembered header
-    it('forgets a remembered key the issuer stopped publishing once the set is older than jwksMaxAgeMs', async () => {
+    /** A verifier over the served JWKS, which also publishes `retiring`'s key; the set it holds ages in 200 ms. */
+    async function withRetiringKey(
+      options: Partial<AuthModuleOptions> = {},
+    ): Promise<{ retiring: TestIssuer; subject: AccessTokenVerifier }> {
       const retiring = createTestIssuer({ issuer: issuer.issuer });
-      const mintRetiring = (): string => retiring.mintAccessToken({ claims: { iat: NOW, exp: NOW + 900 } });
       published = { keys: [...issuer.jwks().keys, ...retiring.jwks().keys] };
       const subject = await verifier({
         keyResolver: undefined,
         jwksUri: jwks.url,
         jwksCooldownMs: 0,
         jwksMaxAgeMs: 200,
-        verifiedTokenCacheSize: 0,
+        ...options,
       });
+      return { retiring, subject };
+    }
+
+    // the issuer retires a key by time alone, announcing nothing; traffic under the other key alone
+    // must still age the set, or a leaked retired key verifies for ever under its remembered header
+    it('forgets a remembered key the issuer stopped publishing once the set is older than jwksMaxAgeMs', async () => {
+      const { retiring, subject } = await withRetiringKey({ verifiedTokenCacheSize: 0 });
+      const mintRetiring = (): string => retiring.mintAccessToken({ claims: { iat: NOW, exp: NOW + 900 } });
       expect(await verdict(subject, mintRetiring())).toBe('accepted user-1');
       expect(await verdict(subject, mint())).toBe('accepted user-1');
       const fetches = subject.jwksFetches;
@@ -443,15 +457,8 @@ describe('AccessTokenVerifier verified-token cache', () => {
     // the same, when every call is answered from the verdict cache: a client repeating one token
     // sends no other, and the set it was verified with must still age
     it('stops accepting a cached token whose key the issuer stopped publishing once the set is older than jwksMaxAgeMs', async () => {
-      const retiring = createTestIssuer({ issuer: issuer.issuer });
+      const { retiring, subject } = await withRetiringKey();
       const token = retiring.mintAccessToken({ claims: { iat: NOW, exp: NOW + 900 } });
-      published = { keys: [...issuer.jwks().keys, ...retiring.jwks().keys] };
-      const subject = await verifier({
-        keyResolver: undefined,
-        jwksUri: jwks.url,
-        jwksCooldownMs: 0,
-        jwksMaxAgeMs: 200,
-      });
       await cache(subject, token);
       const fetches = subject.jwksFetches;
 
