@@ -23,6 +23,12 @@ import { hashRefreshToken } from './refresh-token';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
 import { SessionsService } from './sessions.service';
 
+/** The caller a user's access token names, as the guard would hand it over (the parts the service reads). */
+function callerOf(accessToken: string): Principal {
+  const claims = decodeJwt(accessToken);
+  return { subject: claims.sub, sessionId: claims['sid'], clientId: USER_CLIENT_ID } as Principal;
+}
+
 describe.each(testDatabaseBackends(AUTH_MIGRATIONS))('SessionsService on $name', ({ open, name }) => {
   let db: Database;
   let cleanup: () => Promise<void>;
@@ -198,12 +204,7 @@ describe.each(testDatabaseBackends(AUTH_MIGRATIONS))('SessionsService on $name',
   it('lets exactly one of two concurrent password changes from the same password win', async () => {
     await users.register('ivan@example.com', 'ivan password');
     const pair = await sessions.login('ivan@example.com', 'ivan password', '127.0.0.1');
-    const claims = decodeJwt(pair.access_token);
-    const principal = {
-      subject: claims.sub,
-      sessionId: claims['sid'],
-      clientId: USER_CLIENT_ID,
-    } as Principal;
+    const principal = callerOf(pair.access_token);
     const newPasswords = ['owner new password', 'thief new password'];
 
     const results = await Promise.allSettled([
@@ -458,12 +459,7 @@ describe.each(testDatabaseBackends(AUTH_MIGRATIONS))('SessionsService on $name',
     it('refuses a password change whose check the block overtook, and keeps the old password', async () => {
       const user = await users.register('oscar@example.com', 'oscar password');
       const pair = await sessions.login('oscar@example.com', 'oscar password', '127.0.0.7');
-      const claims = decodeJwt(pair.access_token);
-      const principal = {
-        subject: claims.sub,
-        sessionId: claims['sid'],
-        clientId: USER_CLIENT_ID,
-      } as Principal;
+      const principal = callerOf(pair.access_token);
       const { slow, checking, releaseCheck } = sessionsWithHeldCheck();
 
       const change = slow.changePassword(principal, 'oscar password', 'thief new password', '127.0.0.7');
