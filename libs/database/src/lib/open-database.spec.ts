@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -118,5 +119,43 @@ describe.each([pgliteBackend(), postgresBackend()])('openDatabase on $name', (ba
 
   it('answers ping while open', async () => {
     await expect(database.ping()).resolves.toBeUndefined();
+  });
+});
+
+describe('openDatabase on PGlite, one process to a data directory', () => {
+  let dir: string;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'relay-db-lock-'));
+  });
+
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a data directory another live process holds, naming it', async () => {
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => undefined, 30000)']);
+    try {
+      writeFileSync(join(dir, 'app.lock'), `${holder.pid}\n`);
+
+      await expect(openDatabase({ dataDir: join(dir, 'app'), migrations })).rejects.toThrow(
+        `${join(dir, 'app')} is in use by process ${holder.pid}`,
+      );
+    } finally {
+      holder.kill();
+    }
+  });
+
+  it('takes over the lock of a process that is gone, and gives it back when it closes', async () => {
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+      encoding: 'utf8',
+    });
+    writeFileSync(join(dir, 'app.lock'), `${gone.stdout}\n`);
+
+    const database = await openDatabase({ dataDir: join(dir, 'app'), migrations });
+    expect(readFileSync(join(dir, 'app.lock'), 'utf8')).toBe(`${process.pid}\n`);
+    await database.close();
+
+    expect(existsSync(join(dir, 'app.lock'))).toBe(false);
   });
 });

@@ -2,20 +2,29 @@ import { mkdirSync } from 'node:fs';
 
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 
+import { lockDataDir } from './data-dir-lock';
 import type { Database, Queryable } from './database';
 
 /** Embedded PostgreSQL (WASM) in this process; PGlite serialises every query on one connection. */
 export class PgliteDatabase implements Database {
   readonly kind = 'pglite';
 
-  private constructor(private readonly db: PGlite) {}
+  private constructor(
+    private readonly db: PGlite,
+    private readonly unlock: () => void,
+  ) {}
 
+  /** Opens (creating) the data directory, refusing one another live process has open; in memory without one. */
   static async open(dataDir?: string): Promise<PgliteDatabase> {
-    if (dataDir) {
-      mkdirSync(dataDir, { recursive: true });
+    if (!dataDir) return new PgliteDatabase(await PGlite.create(), () => undefined);
+    mkdirSync(dataDir, { recursive: true });
+    const unlock = lockDataDir(dataDir);
+    try {
+      return new PgliteDatabase(await PGlite.create(dataDir), unlock);
+    } catch (error) {
+      unlock();
+      throw error;
     }
-    const db = await PGlite.create(dataDir);
-    return new PgliteDatabase(db);
   }
 
   async query<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
@@ -38,6 +47,7 @@ export class PgliteDatabase implements Database {
     if (!this.db.closed) {
       await this.db.close();
     }
+    this.unlock();
   }
 }
 
