@@ -20,6 +20,14 @@ const FETCH_TIMEOUT_MS = 5000;
 const KEY_EVENT_FLOOR_MS = 1000;
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
+/** The JWKS could not be fetched when a token needed a key it does not hold: a 503, not the token's fault. */
+export class KeysUnavailableError extends Error {
+  constructor() {
+    super("The issuer's signing keys could not be fetched");
+    this.name = 'KeysUnavailableError';
+  }
+}
+
 /**
  * The issuer's JWKS, cached in memory (one instance per process) and fetched again in the background
  * when a token is checked once the set is `maxAgeMs` old (`jwksMaxAgeMs`, 10 minutes by default): a
@@ -35,14 +43,6 @@ const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
  * nothing about it, and one that ran up to 1 s before the announcement ends its wait within 1 s of it.
  * Events are coalesced.
  */
-/** The JWKS could not be fetched when a token needed a key it does not hold: a 503, not the token's fault. */
-export class KeysUnavailableError extends Error {
-  constructor() {
-    super("The issuer's signing keys could not be fetched");
-    this.name = 'KeysUnavailableError';
-  }
-}
-
 export class RemoteKeySet {
   private readonly logger = new Logger(RemoteKeySet.name);
   private local?: ReturnType<typeof createLocalJWKSet>;

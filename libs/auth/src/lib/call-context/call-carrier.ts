@@ -6,8 +6,8 @@ import { isNatsContext, readNatsHeaderValues } from '../nats/nats-headers';
 
 /**
  * A header of the incoming HTTP request or NATS message (`name` in lower case), every value when the
- * call carries it more than once; other transports are refused. Reads the handler arguments directly (HTTP: `[request, reply]`, RPC: `[data, context]`),
- * so nothing is allocated per call.
+ * call carries it more than once; other transports are refused. Reads the handler arguments directly
+ * (HTTP: `[request, reply]`, RPC: `[data, context]`), so nothing is allocated per call.
  */
 export function readCallHeader(context: ExecutionContext, name: string): string | string[] | undefined {
   switch (context.getType<'http' | 'rpc' | 'ws'>()) {

@@ -49,13 +49,16 @@ export class AccessTokenStrategy extends Strategy {
       return;
     }
     this.verify(principal, (error, user, info) => {
-      const isRefused =
-        (error !== null && error !== undefined) || user === undefined || user === null || user === false;
       // refused by validate(): a later strategy of a chain (anonymous) may still let the request on,
       // and RolesGuard or an outgoing call must not find the refused caller in the call
-      if (isRefused) withdrawCaller();
-      if (error !== null && error !== undefined) return this.error(error);
-      if (user === undefined || user === null || user === false) return this.fail(info as string, 401);
+      if (error !== null && error !== undefined) {
+        withdrawCaller();
+        return this.error(error);
+      }
+      if (user === undefined || user === null || user === false) {
+        withdrawCaller();
+        return this.fail(info as string, 401);
+      }
       return this.success(user as Express.User, info as object | undefined);
     });
   }
