@@ -178,8 +178,9 @@ async function startDatabase() {
     void stopAll(1);
   });
   for (const app of apps) app.databaseUrl = database.urls[app.name];
+  const socket = database.socketDir === undefined ? '' : ` and on a socket in ${database.socketDir}`;
   say(
-    `PostgreSQL listens on 127.0.0.1:${database.port} (password in ${join(DATA_DIR, 'postgres', 'password')})`,
+    `PostgreSQL listens on 127.0.0.1:${database.port}${socket} (password in ${join(DATA_DIR, 'postgres', 'password')})`,
   );
 }
 

@@ -32,28 +32,53 @@ function superuserUrl(url, dir) {
 describe('startEmbeddedPostgres', () => {
   const dataDir = join(scratch, 'data');
 
-  it('creates one database per name on 127.0.0.1, with password authentication only', async () => {
+  it('creates one database per name, reached through its own Unix socket or 127.0.0.1, with password authentication only', async () => {
     const server = await startEmbeddedPostgres({ dataDir, databases: ['auth', 'orders'] });
+    const socketDir = join(dataDir, 'postgres', 'socket');
     try {
       assert.deepEqual(Object.keys(server.urls), ['auth', 'orders']);
+      assert.equal(decodeURIComponent(new URL(server.urls.orders).hostname), socketDir);
       const [row] = await queryOnce(
         server.urls.orders,
         'SELECT current_database() AS name, inet_server_addr() AS host',
       );
-      assert.deepEqual(row, { name: 'orders', host: '127.0.0.1' });
-      const wrong = new URL(server.urls.auth);
-      wrong.password = 'not-the-password';
-      await assert.rejects(queryOnce(wrong.toString(), 'SELECT 1'), /password authentication failed/);
+      // no server address: the connection came through the socket
+      assert.deepEqual(row, { name: 'orders', host: null });
+      assert.equal(statSync(socketDir).mode & 0o777, 0o700);
+      const overTcp = new URL(server.urls.orders);
+      overTcp.hostname = '127.0.0.1';
+      assert.deepEqual(await queryOnce(overTcp.toString(), 'SELECT inet_server_addr() AS host'), [
+        { host: '127.0.0.1' },
+      ]);
+      for (const wrong of [new URL(server.urls.auth), new URL(overTcp)]) {
+        wrong.password = 'not-the-password';
+        await assert.rejects(queryOnce(wrong.toString(), 'SELECT 1'), /password authentication failed/);
+      }
       const [socket] = await queryOnce(
         superuserUrl(server.urls.auth, dataDir),
         'SHOW unix_socket_directories',
       );
-      assert.equal(socket.unix_socket_directories, '');
+      assert.equal(socket.unix_socket_directories, socketDir);
       assert.equal(statSync(join(dataDir, 'postgres', 'password')).mode & 0o777, 0o600);
     } finally {
       await server.stop();
     }
     assert.notEqual(server.child.exitCode ?? server.child.signalCode, null);
+  });
+
+  it('listens on 127.0.0.1 alone when the socket path of a DATA_DIR would not fit a socket address', async () => {
+    const longDir = join(scratch, 'd'.repeat(100));
+    const server = await startEmbeddedPostgres({ dataDir: longDir, databases: ['auth'] });
+    try {
+      assert.equal(new URL(server.urls.auth).hostname, '127.0.0.1');
+      const [socket] = await queryOnce(
+        superuserUrl(server.urls.auth, longDir),
+        'SHOW unix_socket_directories',
+      );
+      assert.equal(socket.unix_socket_directories, '');
+    } finally {
+      await server.stop();
+    }
   });
 
   it('keeps the data of a DATA_DIR across restarts, and adds the databases it lacks', async () => {
