@@ -73,8 +73,11 @@ function busPermissions(bucket = REVOCATION_BUCKET) {
       subscribe: ['inventory.reserved', 'auth.>', `${inboxPrefixOf('orders')}.>`],
     },
     inventory: {
-      // answers to orders' requests (the only caller of its request subjects)
-      publish: ['inventory.reserved', `${inboxPrefixOf('orders')}.>`, ...reader],
+      // answers to orders' requests (the only caller of its request subjects), whose reply subjects are
+      // nats.js's request inbox and a token (`<prefix>.<id>.<token>`): three tokens exactly, so not the
+      // two-token inbox where orders' revocation watch receives its entries (`<prefix>.<id>`), which
+      // `.>` would let inventory feed forged deletes and purges
+      publish: ['inventory.reserved', `${inboxPrefixOf('orders')}.*.*`, ...reader],
       subscribe: [
         'inventory.reserve',
         'inventory.release',
