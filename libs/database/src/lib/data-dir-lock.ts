@@ -1,4 +1,5 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 
 // this process's locks, by file: one PGlite of the process may open a directory again (a test's
 // second instance), and the file goes when the last one closes
@@ -7,7 +8,10 @@ const heldHere = new Map<string, number>();
 /**
  * Takes `${dataDir}.lock` for this process, or refuses when another live process holds it: PGlite
  * takes no lock of its own, and two processes on one data directory corrupt it (PostgreSQL would
- * refuse the second server). A lock left by a process that is gone is taken over. Returns its release.
+ * refuse the second server). The lock names the holder's pid and host: a lock of this host whose
+ * process is gone is taken over; one of another host (a container sharing the volume, where every
+ * app may be pid 1) is never, as its process cannot be seen from here. Returns its release, which
+ * removes the file only while it is still this process's.
  */
 export function lockDataDir(dataDir: string): () => void {
   const file = `${dataDir}.lock`;
@@ -24,25 +28,44 @@ export function lockDataDir(dataDir: string): () => void {
       return;
     }
     heldHere.delete(file);
-    rmSync(file, { force: true });
+    if (readHolder(file) === ownLock()) rmSync(file, { force: true });
   };
+}
+
+function ownLock(): string {
+  return `${process.pid}\n${hostname()}\n`;
 }
 
 function takeFile(file: string, dataDir: string): void {
   for (let attempt = 0; ; attempt += 1) {
     try {
-      writeFileSync(file, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+      writeFileSync(file, ownLock(), { flag: 'wx', mode: 0o600 });
       return;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
     }
-    const holder = Number.parseInt(readFileSync(file, 'utf8'), 10);
-    if (holder !== process.pid && isAlive(holder)) {
+    const [pidLine = '', host = hostname()] = (readHolder(file) ?? '').split('\n');
+    const pid = Number.parseInt(pidLine, 10);
+    // a lock written before locks named their host is this host's
+    if (host !== '' && host !== hostname()) {
       throw new Error(
-        `${dataDir} is in use by process ${holder} (another app on the same DATA_DIR): stop it, or give this app a DATA_DIR or a DATABASE_URL of its own`,
+        `${dataDir} is in use by process ${pid} on host ${host} (another app on the same DATA_DIR): stop it, or give this app a DATA_DIR or a DATABASE_URL of its own; if that process is gone, delete ${file}`,
+      );
+    }
+    if (pid !== process.pid && isAlive(pid)) {
+      throw new Error(
+        `${dataDir} is in use by process ${pid} (another app on the same DATA_DIR): stop it, or give this app a DATA_DIR or a DATABASE_URL of its own`,
       );
     }
     rmSync(file, { force: true });
+  }
+}
+
+function readHolder(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { Database, Migration, OpenDatabaseOptions } from './database';
@@ -153,9 +153,30 @@ describe('openDatabase on PGlite, one process to a data directory', () => {
     writeFileSync(join(dir, 'app.lock'), `${gone.stdout}\n`);
 
     const database = await openDatabase({ dataDir: join(dir, 'app'), migrations });
-    expect(readFileSync(join(dir, 'app.lock'), 'utf8')).toBe(`${process.pid}\n`);
+    expect(readFileSync(join(dir, 'app.lock'), 'utf8')).toBe(`${process.pid}\n${hostname()}\n`);
     await database.close();
 
     expect(existsSync(join(dir, 'app.lock'))).toBe(false);
+  });
+
+  // containers sharing a volume: each app is pid 1 of its own namespace, invisible from the others
+  it('refuses the lock of another host, even when it names this process’s pid', async () => {
+    const lock = `${process.pid}\nother-container\n`;
+    writeFileSync(join(dir, 'app.lock'), lock);
+
+    await expect(openDatabase({ dataDir: join(dir, 'app'), migrations })).rejects.toThrow(
+      `${join(dir, 'app')} is in use by process ${process.pid} on host other-container`,
+    );
+    expect(readFileSync(join(dir, 'app.lock'), 'utf8')).toBe(lock);
+  });
+
+  it('leaves a lock that is no longer its own when it closes', async () => {
+    const database = await openDatabase({ dataDir: join(dir, 'app'), migrations });
+    const taken = `4242\n${hostname()}\n`;
+    writeFileSync(join(dir, 'app.lock'), taken);
+
+    await database.close();
+
+    expect(readFileSync(join(dir, 'app.lock'), 'utf8')).toBe(taken);
   });
 });
