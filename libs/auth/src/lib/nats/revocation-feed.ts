@@ -177,8 +177,10 @@ interface SilenceWatch {
  * Calls `onSilent` once `limitMs` pass without `heard()`, counted from now, looking every `intervalMs`
  * (and calling `onTick` each time it is still in time). A late tick means this process stood still (a
  * long synchronous task such as an embedded database query, or GC): nothing could be read meanwhile,
- * so that time is not the other side's silence. Forgiven once per `heard()`: under load every tick is
- * late, and a partition must still count.
+ * so the silence it counts stops at the limit, and the probe `onTick` sends then has one interval to
+ * be answered, no longer: the calls that queued up during the stall are served meanwhile, so a
+ * partition that began before it must still be caught within an interval of its end. Forgiven once per
+ * `heard()`: under load every tick is late, and a partition must still count.
  */
 function watchSilence(
   limitMs: number,
@@ -193,7 +195,7 @@ function watchSilence(
     const now = Date.now();
     const stalledMs = now - lastTickAt - intervalMs;
     if (stalledMs > intervalMs && !hasForgivenStall) {
-      lastHeardAt += stalledMs;
+      lastHeardAt = Math.max(lastHeardAt, now - limitMs);
       hasForgivenStall = true;
     }
     lastTickAt = now;

@@ -141,6 +141,30 @@ describe('RevocationList across a partition', () => {
     expect(await verdict(token)).toBe('accepted');
   });
 
+  // the calls queued during the stall are served right after it: a partition that began before it
+  // must not get a fresh silence limit (700 ms) of trust on top
+  it('refuses tokens within an interval of its own stall when the server went silent before it', async () => {
+    const list = app.get(RevocationList);
+    await msUntil(() => list.isSynced(), 10_000);
+    const token = issuer.mintAccessToken();
+    expect(await verdict(token)).toBe('accepted');
+
+    proxy.cut();
+    const until = Date.now() + 1500;
+    while (Date.now() < until) {
+      // the event loop stands still
+    }
+    const refusedAfterStallMs = await msUntil(
+      async () => (await verdict(token)) === 'revocation_unavailable',
+      2000,
+    );
+    proxy.restore();
+    await msUntil(() => list.isSynced(), 10_000);
+
+    // one probe interval (150 ms) and a tick's lateness, not the 700 ms limit
+    expect(refusedAfterStallMs).toBeLessThanOrEqual(450);
+  });
+
   it("with revocationOutage 'last-known' (the issuer) goes on checking the last replayed list through a cut", async () => {
     const issuerSide = await startInventoryBehindProxy({ revocationOutage: 'last-known' });
     try {
