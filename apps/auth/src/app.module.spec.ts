@@ -549,6 +549,22 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
       expect((await call('GET', '/auth/me', { token: dave.access })).status).toBe(401);
     });
 
+    // PostgreSQL compares uuids whatever their case, tokens name the subject in lower case
+    it('blocks a user named by its id in upper case, its tokens included', async () => {
+      const admin = await tokensFor(ADMIN.email, ADMIN.password);
+      await register('erin@example.com');
+      const erin = await tokensFor('erin@example.com');
+      const found = await call('GET', '/auth/admin/users?email=erin@example.com', { token: admin.access });
+      const id = String((found.body as unknown as Array<{ id: string }>)[0]?.id);
+
+      const blocked = await call('POST', `/auth/admin/users/${id.toUpperCase()}/block`, {
+        token: admin.access,
+      });
+
+      expect(blocked.status).toBe(204);
+      await eventuallyStatus(401, () => call('GET', '/auth/me', { token: erin.access }));
+    });
+
     it('answers 404 for an unknown id and 400 for a non-uuid id', async () => {
       const admin = await tokensFor(ADMIN.email, ADMIN.password);
 

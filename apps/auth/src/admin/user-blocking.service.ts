@@ -18,12 +18,15 @@ export class UserBlockingService {
     const entry = await this.refreshTokens.transaction(async (tx) => {
       // taken once no session is being started for the user (SECURITY S12): every token issued so
       // far has iat <= at, and every later login or refresh sees the block
-      if ((await this.users.findLocked(userId, 'update', tx)) === undefined) return undefined;
+      const user = await this.users.findLocked(userId, 'update', tx);
+      if (user === undefined) return undefined;
+      // the id as stored, which tokens carry as `sub`: the database matched `userId` whatever its case
+      const { id } = user;
       // SECURITY S6: a per-subject not-before, by the database's clock that dates the user's tokens;
       // verifiers refuse tokens with iat <= at
-      const revocation = this.revocations.subjectEntry(userId, await this.users.endSessions(userId, tx));
-      await this.users.setBlockedAt(userId, new Date(), tx);
-      await this.refreshTokens.revokeUser(userId, tx);
+      const revocation = this.revocations.subjectEntry(id, await this.users.endSessions(id, tx));
+      await this.users.setBlockedAt(id, new Date(), tx);
+      await this.refreshTokens.revokeUser(id, tx);
       await this.revocations.record(revocation, tx);
       return revocation;
     });
