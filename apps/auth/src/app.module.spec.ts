@@ -670,6 +670,31 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
       expect(reply.text).not.toContain('secret-tail');
     });
 
+    // CONTRACT: unknown JSON fields are refused with 400; a form's are ignored (RFC 6749 §3.2)
+    it('refuses a JSON body naming a parameter it does not know, and ignores one in a form', async () => {
+      const credentials = {
+        grant_type: 'client_credentials',
+        client_id: CLIENT.id,
+        client_secret: CLIENT.secret,
+      };
+
+      const named = await call('POST', '/oauth/token', { body: { ...credentials, roles: 'admin' } });
+      const secretAsKey = await call('POST', '/oauth/token', {
+        body: { ...credentials, 'ab&cd/secret-tail': 'x' },
+      });
+      const inForm = await call('POST', '/oauth/token', {
+        body: new URLSearchParams({ ...credentials, roles: 'admin' }).toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+
+      expect(named.status).toBe(400);
+      expect(named.body).toEqual({ error: 'invalid_request', error_description: 'Unknown parameter roles' });
+      expect(secretAsKey.body).toEqual({ error: 'invalid_request', error_description: 'Unknown parameter' });
+      expect(secretAsKey.text).not.toContain('secret-tail');
+      expect(inForm.status).toBe(200);
+      expect(decodeJwt(String(inForm.body['access_token'])).roles).toEqual([]);
+    });
+
     it('refuses two Authorization headers with invalid_request, though each alone authenticates', async () => {
       const reply = await sendRawRequest(`${baseUrl}/oauth/token`, {
         method: 'POST',

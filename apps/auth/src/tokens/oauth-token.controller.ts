@@ -20,7 +20,7 @@ import { TokenExchangeGrant } from './grants/token-exchange.grant';
 import { OAuthError } from './oauth.error';
 import { OAuthErrorResponse, OAuthTokenResponse } from './oauth-token.response';
 import { ServiceClientsRegistry } from './service-clients.registry';
-import { readClientCredentials, readTokenRequest } from './token-request';
+import { readClientCredentials, readTokenRequest, type TokenRequestParams } from './token-request';
 
 // RFC 6749 §4.4.2 and RFC 8693 §2.1 parameters, sent as a form or as JSON; unknown ones are ignored
 const TOKEN_REQUEST_SCHEMA = {
@@ -93,7 +93,7 @@ export class OAuthTokenController {
     const authorization = readRequestHeader(request, 'authorization');
     try {
       // request.ip honours X-Forwarded-For only from AUTH_TRUSTED_PROXY (Fastify trustProxy)
-      return await this.grant(body, authorization, request.ip);
+      return await this.grant(readTokenRequest(body, bodyFormat(request)), authorization, request.ip);
     } catch (error) {
       if (error instanceof LoginThrottledException) {
         reply.status(HttpStatus.TOO_MANY_REQUESTS).header('Retry-After', String(error.retryAfterSeconds));
@@ -109,11 +109,10 @@ export class OAuthTokenController {
   }
 
   private async grant(
-    body: unknown,
+    params: TokenRequestParams,
     authorization: string | string[] | undefined,
     clientAddress: string,
   ): Promise<OAuthTokenResponse> {
-    const params = readTokenRequest(body);
     const grantType = params['grant_type'];
     if (grantType === undefined) throw new OAuthError('invalid_request', 'grant_type is required');
     if (grantType !== CLIENT_CREDENTIALS_GRANT && grantType !== TOKEN_EXCHANGE_GRANT) {
@@ -127,6 +126,12 @@ export class OAuthTokenController {
       ? this.clientCredentials.grant(client, params)
       : this.tokenExchange.grant(client, params);
   }
+}
+
+// the body parsers take JSON and forms alone (anything else is a 415 before this)
+function bodyFormat(request: FastifyRequest): 'form' | 'json' {
+  const type = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+  return type === 'application/json' ? 'json' : 'form';
 }
 
 // Every 401 carries the Bearer challenge; a failed HTTP Basic authentication also gets a Basic one

@@ -14,13 +14,38 @@ export interface PresentedClientCredentials {
 // RFC 6749's and RFC 8693's parameter names: lower-case words joined by '_'
 const PARAMETER_NAME = /^[a-z][a-z_]{0,63}$/;
 
-/** RFC 6749 §3.2: parameters are strings sent once; unknown ones are ignored. */
-export function readTokenRequest(body: unknown): TokenRequestParams {
+/** What the endpoint reads (RFC 6749, RFC 8693): a JSON body naming anything else is refused. */
+const KNOWN_PARAMETERS: ReadonlySet<string> = new Set([
+  'grant_type',
+  'client_id',
+  'client_secret',
+  'scope',
+  'audience',
+  'resource',
+  'subject_token',
+  'subject_token_type',
+  'requested_token_type',
+  'actor_token',
+  'actor_token_type',
+]);
+
+/**
+ * Parameters are strings sent once. A form's unknown ones are ignored (RFC 6749 §3.2); a JSON body's
+ * are refused, as on every other JSON call (CONTRACT: unknown JSON fields are refused with 400).
+ */
+export function readTokenRequest(body: unknown, format: 'form' | 'json'): TokenRequestParams {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new OAuthError('invalid_request', 'Send the token request as a form or a JSON object');
   }
   const params: Record<string, string> = {};
   for (const [name, value] of Object.entries(body)) {
+    if (format === 'json' && !KNOWN_PARAMETERS.has(name)) {
+      // named only when it is a name: a JSON key may be a secret sent in the wrong place
+      throw new OAuthError(
+        'invalid_request',
+        PARAMETER_NAME.test(name) ? `Unknown parameter ${name}` : 'Unknown parameter',
+      );
+    }
     if (typeof value !== 'string') {
       // named only when it is a name: a secret with an unencoded '&' splits into a parameter named by its tail
       const description = PARAMETER_NAME.test(name)
