@@ -9,6 +9,7 @@ import { NATS_URL } from '../../test-support/probe-app';
 import { deleteBucket, uniqueBucketName } from '../../test-support/revocation-bucket';
 import { AuthModule } from '../auth.module';
 import { AccessTokenVerifier } from './access-token-verifier';
+import { RemoteKeySet } from './remote-key-set';
 
 describe('AccessTokenVerifier JWKS cache', () => {
   const issuer = createTestIssuer();
@@ -198,5 +199,65 @@ describe('AccessTokenVerifier JWKS cache', () => {
     expect(secondDone - firstStarted).toBeGreaterThanOrEqual(995);
     expect(jwks.requests - before).toBe(3);
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+  });
+});
+
+describe('RemoteKeySet event fetches', () => {
+  const issuer = createTestIssuer();
+  let jwks: JwksServer;
+
+  beforeAll(async () => {
+    jwks = await issuer.serveJwks();
+  });
+
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  afterAll(async () => {
+    await jwks?.stop();
+  });
+
+  // CONTRACT: never more than one JWKS fetch a second. An event's fetch waits out the floor after
+  // the last fetch; an unknown kid's fetch that begins as the floor ends (and is answered before the
+  // event's timer runs, which may be late) already holds the announced key
+  it('does not fetch again for an event when a fetch began after it, at the end of its wait', async () => {
+    const keySet = new RemoteKeySet(new URL(jwks.url), 1000, () => undefined, 600_000);
+    try {
+      await keySet.refresh();
+      jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'], now: Date.now() });
+      const floorEndsAt = Date.now() + 1000;
+      jest.setSystemTime(Date.now() + 200);
+      const event = keySet.refreshNow();
+
+      // the unknown kid's fetch, as the floor ends, answered before the event's timer runs
+      jest.setSystemTime(floorEndsAt);
+      await expect(keySet.refresh()).resolves.toBe(true);
+      jest.advanceTimersByTime(1000);
+      await event;
+
+      expect(keySet.fetches).toBe(2);
+    } finally {
+      keySet.stop();
+    }
+  });
+
+  it('fetches for an event once the floor has passed, when no fetch began after it', async () => {
+    const keySet = new RemoteKeySet(new URL(jwks.url), 1000, () => undefined, 600_000);
+    try {
+      await keySet.refresh();
+      jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'], now: Date.now() });
+      jest.setSystemTime(Date.now() + 200);
+      const event = keySet.refreshNow();
+
+      jest.advanceTimersByTime(799);
+      const before = keySet.fetches;
+      jest.advanceTimersByTime(1);
+      await event;
+
+      expect([before, keySet.fetches]).toEqual([1, 2]);
+    } finally {
+      keySet.stop();
+    }
   });
 });

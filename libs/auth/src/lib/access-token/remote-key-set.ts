@@ -52,7 +52,8 @@ export class RemoteKeySet {
   private loadedJson?: string;
   private loadedAt = Number.NEGATIVE_INFINITY;
   private readonly eventFloorMs: number;
-  private queued?: Promise<boolean>;
+  private queued?: Promise<void>;
+  private lastEventAt = Number.NEGATIVE_INFINITY;
   private floorTimer?: NodeJS.Timeout;
   private endFloorWait?: () => void;
   private isStopped = false;
@@ -112,14 +113,14 @@ export class RemoteKeySet {
 
   /**
    * Fetches as soon as possible after a key-rotation event: after a fetch already running (it may
-   * predate the new key), once 1 s has passed since the last fetch began. Calls made before that
-   * fetch starts share it. Resolves `true` when a new set was loaded.
+   * predate the new key), once 1 s has passed since the last fetch began, unless a fetch began after
+   * the event meanwhile. Calls made before that fetch starts share it. Resolves once the set held
+   * was fetched after the event (or the fetch failed).
    */
-  refreshNow(): Promise<boolean> {
-    this.queued ??= this.whenEventFetchMayStart().then(() => {
+  refreshNow(): Promise<void> {
+    this.lastEventAt = Date.now();
+    this.queued ??= this.fetchForEvents().finally(() => {
       this.queued = undefined;
-      if (this.isStopped) return false;
-      return this.pending ?? this.fetch();
     });
     return this.queued;
   }
@@ -142,16 +143,25 @@ export class RemoteKeySet {
     return pending;
   }
 
-  private async whenEventFetchMayStart(): Promise<void> {
-    if (this.pending) await this.pending;
-    const wait = this.lastAttemptAt + this.eventFloorMs - Date.now();
-    if (wait <= 0 || this.isStopped) return;
-    await new Promise<void>((resolve) => {
-      this.endFloorWait = resolve;
-      this.floorTimer = setTimeout(resolve, wait);
-    });
-    this.floorTimer = undefined;
-    this.endFloorWait = undefined;
+  // after any fetch running (it may predate the announced key), once the floor has passed since the
+  // last fetch began; a fetch that began meanwhile (an unknown kid's) sets the floor again, and one
+  // that began after the latest announcement already holds its key
+  private async fetchForEvents(): Promise<void> {
+    for (;;) {
+      await this.pending;
+      if (this.isStopped || this.lastAttemptAt > this.lastEventAt) return;
+      const wait = this.lastAttemptAt + this.eventFloorMs - Date.now();
+      if (wait <= 0) {
+        await (this.pending ?? this.fetch());
+        return;
+      }
+      await new Promise<void>((resolve) => {
+        this.endFloorWait = resolve;
+        this.floorTimer = setTimeout(resolve, wait);
+      });
+      this.floorTimer = undefined;
+      this.endFloorWait = undefined;
+    }
   }
 
   private async load(): Promise<boolean> {
