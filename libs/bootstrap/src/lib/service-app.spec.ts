@@ -72,7 +72,43 @@ async function startEcho(formBodyRoutes?: string[]): Promise<NestFastifyApplicat
 
 const json = { 'content-type': 'application/json' };
 
+const FAILING = Symbol('failing');
+
+/** An app whose database cannot be opened: its provider fails while the app is built. */
+@Module({
+  providers: [
+    {
+      provide: FAILING,
+      useFactory: () => {
+        throw Object.assign(new Error('the data directory is held by process 4242'), {
+          detail: 'Key (email)=(someone@example.com) already exists.',
+        });
+      },
+    },
+  ],
+})
+class FailingModule {}
+
 describe(createServiceApp.name, () => {
+  // runService then says it in one line of the service's log format; Nest would print the error whole
+  // (its detail too) and exit the process
+  it('rejects with the error of a provider that fails while the app is built, printing nothing', async () => {
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      await expect(
+        createServiceApp(FailingModule, { name: 'failing', natsUrl: 'nats://127.0.0.1:1', logLevel: 'info' }),
+      ).rejects.toThrow('the data directory is held by process 4242');
+
+      const printed = [...stderr.mock.calls, ...stdout.mock.calls].map(([chunk]) => String(chunk)).join('');
+      expect(printed).not.toContain('someone@example.com');
+      expect(printed).not.toContain('held by process 4242');
+    } finally {
+      stderr.mockRestore();
+      stdout.mockRestore();
+    }
+  });
+
   describe('by default (JSON only)', () => {
     let app: NestFastifyApplication;
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { parse as parseQueryString } from 'node:querystring';
 
-import { BadRequestException, type Type } from '@nestjs/common';
+import { BadRequestException, Logger, type Type } from '@nestjs/common';
 import { ModuleRef, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyRequest, FastifyServerOptions } from 'fastify';
@@ -109,10 +109,24 @@ export async function createServiceApp(
     appModule,
     options.adapter ?? createServiceHttpAdapter(),
     // bodyParser false: only Fastify's own JSON parser (bodyLimit, 400 on "__proto__"), no
-    // urlencoded parser from Nest; with text/plain removed too, any other body type is a 415
-    { bufferLogs: true, logger: nestLogLevels(options.logLevel), bodyParser: false },
-  );
+    // urlencoded parser from Nest; with text/plain removed too, any other body type is a 415.
+    // abortOnError false: a provider that fails while the app is built (its database, its data
+    // directory's lock) rejects here, for runService's one line, instead of Nest printing the error
+    // whole (any property of it: a pg error's `detail` quotes the row) and exiting. Nest still logs
+    // it into the buffer (autoFlushLogs false: not printed), which is dropped then
+    {
+      bufferLogs: true,
+      logger: nestLogLevels(options.logLevel),
+      bodyParser: false,
+      abortOnError: false,
+      autoFlushLogs: false,
+    },
+  ).catch((error: unknown) => {
+    dropBufferedLogs();
+    throw error;
+  });
   useServiceLogger(app);
+  app.flushLogs();
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeContentTypeParser('text/plain');
   fastify.addHook('preValidation', (request, _reply, done) => {
@@ -157,10 +171,16 @@ export async function createServiceApp(
  * `ObservabilityModule`'s), starting with those buffered while the app was built. An app without
  * that module (a bare spec module) keeps Nest's console logger, which prints the buffer at `listen`.
  */
+// Nest's buffer of what was logged while an app was built: a later app of the process would print it
+function dropBufferedLogs(): void {
+  Logger.detachBuffer();
+  (Logger as unknown as { logBuffer: unknown[] }).logBuffer = [];
+}
+
 function useServiceLogger(app: NestFastifyApplication): void {
   let logger: PinoNestLogger;
   try {
-    // through ModuleRef: app.get() would end the process (abortOnError) on an app without the logger
+    // through ModuleRef: app.get() would log Nest's error first on an app without the logger
     logger = app.get(ModuleRef).get(PinoNestLogger, { strict: false });
   } catch {
     return;
