@@ -1,8 +1,9 @@
 import { Module, ValidationPipe } from '@nestjs/common';
-import { ConfigModule, ConfigService } from '@nestjs/config';
+import { ConfigService } from '@nestjs/config';
 import { APP_PIPE } from '@nestjs/core';
 
 import { AuthModule } from '@relay/auth';
+import { serviceConfigModule } from '@relay/config';
 import { DatabaseModule } from '@relay/database';
 import { HealthModule } from '@relay/health';
 import { ObservabilityModule } from '@relay/observability';
@@ -23,7 +24,7 @@ import { UsersModule } from './users/users.module';
  */
 @Module({
   imports: [
-    ConfigModule.forRoot({ isGlobal: true, validate: validateAuthConfig }),
+    serviceConfigModule(validateAuthConfig),
     DatabaseModule.forService('auth', AUTH_MIGRATIONS),
     AuthModule.forRootAsync({
       imports: [KeysModule],

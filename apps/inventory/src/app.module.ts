@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
-import { ConfigModule, ConfigService } from '@nestjs/config';
+import { ConfigService } from '@nestjs/config';
 import { APP_PIPE } from '@nestjs/core';
 
 import { AuthModule, StrictValidationPipe } from '@relay/auth';
+import { serviceConfigModule } from '@relay/config';
 import { DatabaseModule } from '@relay/database';
 import { HealthModule } from '@relay/health';
 import { ObservabilityModule } from '@relay/observability';
@@ -16,7 +17,7 @@ import { StockModule } from './stock/stock.module';
 // GET /health is @Public(). The pipe is global (not main.ts) so NATS payloads are validated too.
 @Module({
   imports: [
-    ConfigModule.forRoot({ isGlobal: true, validate: validateInventoryConfig }),
+    serviceConfigModule(validateInventoryConfig),
     DatabaseModule.forService('inventory', inventoryMigrations),
     AuthModule.forRootAsync({
       inject: [ConfigService],
