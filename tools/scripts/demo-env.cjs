@@ -161,24 +161,39 @@ function demoAppEnv(app, options) {
   return env;
 }
 
+/** The demo's admin when the caller names none; its password (`relay-demo-admin`) is in the README. */
+const DEMO_ADMIN_EMAIL = 'admin@relay.demo';
+
 /**
  * Refuses apps listening beyond this machine with the admin password the README prints: with
- * `LISTEN_ADDRESS` other than a loopback address, `AUTH_ADMIN_PASSWORD` must be the caller's own.
+ * `LISTEN_ADDRESS` other than a loopback address, `AUTH_ADMIN_PASSWORD` must be the caller's own, and
+ * an `AUTH_ADMIN_EMAIL` other than the demo's only on data no earlier run made (`hasEarlierData`: the
+ * DATA_DIR's PostgreSQL, or databases of the caller's): auth sets the password of the admin it is
+ * named alone, so the demo's admin an earlier run made would keep the README's.
  * @param {Record<string, string | undefined>} callerEnv
+ * @param {{ hasEarlierData: boolean }} data
  */
-function requireOwnAdminPasswordOffLoopback(callerEnv) {
+function requireOwnAdminPasswordOffLoopback(callerEnv, { hasEarlierData }) {
   const address = callerEnv.LISTEN_ADDRESS;
-  if (address === undefined || LOOPBACK.test(address) || callerEnv.AUTH_ADMIN_PASSWORD !== undefined) return;
-  throw new Error(
-    `LISTEN_ADDRESS=${address} opens the apps to your network, and the demo's admin password is public: ` +
-      'set AUTH_ADMIN_PASSWORD too (an admin an earlier run made under another AUTH_ADMIN_EMAIL keeps its password).',
-  );
+  if (address === undefined || LOOPBACK.test(address)) return;
+  const opens = `LISTEN_ADDRESS=${address} opens the apps to your network`;
+  if (callerEnv.AUTH_ADMIN_PASSWORD === undefined) {
+    throw new Error(`${opens}, and the demo's admin password is public: set AUTH_ADMIN_PASSWORD too.`);
+  }
+  const email = callerEnv.AUTH_ADMIN_EMAIL;
+  if (email !== undefined && email !== DEMO_ADMIN_EMAIL && hasEarlierData) {
+    throw new Error(
+      `${opens}, and ${DEMO_ADMIN_EMAIL}, the admin an earlier run may have made, would keep the README's password: ` +
+        `leave AUTH_ADMIN_EMAIL unset (AUTH_ADMIN_PASSWORD then becomes that admin's), or start on a fresh DATA_DIR.`,
+    );
+  }
 }
 
 // 127.0.0.0/8, ::1 and localhost: this machine alone
 const LOOPBACK = /^(127(\.\d{1,3}){3}|::1|\[::1\]|localhost)$/i;
 
 module.exports = {
+  DEMO_ADMIN_EMAIL,
   DEMO_CLIENT_SCOPES,
   requireOwnAdminPasswordOffLoopback,
   demoServiceClients,

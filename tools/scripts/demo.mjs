@@ -16,6 +16,7 @@ const require = createRequire(import.meta.url);
 // eslint-disable-next-line @nx/enforce-module-boundaries
 const { connectionInfo, writeBusMaterial } = require('../../libs/nats-bus/src/closed-bus.js');
 const {
+  DEMO_ADMIN_EMAIL,
   demoAppEnv,
   demoKeyEncryptionKey,
   demoServiceClients,
@@ -32,9 +33,11 @@ const DATA_DIR = resolve(ROOT, process.env.DATA_DIR ?? '.data');
 const NATS_DIR = join(DATA_DIR, 'nats');
 const NATS_HOST = '127.0.0.1';
 const NATS_DEFAULT_PORT = 4222;
-const ISSUER = process.env.AUTH_ISSUER ?? 'http://localhost:3000';
+// 127.0.0.1, where the apps listen, not localhost: a client tries localhost's ::1 first, where another
+// local process may listen on the same port (and would then serve the services their signing keys)
+const ISSUER = process.env.AUTH_ISSUER ?? 'http://127.0.0.1:3000';
 const DEMO_SKU = 'sku-apple';
-const ADMIN_EMAIL = process.env.AUTH_ADMIN_EMAIL ?? 'admin@relay.demo';
+const ADMIN_EMAIL = process.env.AUTH_ADMIN_EMAIL ?? DEMO_ADMIN_EMAIL;
 const ADMIN_PASSWORD = process.env.AUTH_ADMIN_PASSWORD ?? 'relay-demo-admin';
 const JOURNEY_PORT = Number(process.env.JOURNEY_PORT ?? 3100);
 const APPS = [
@@ -228,7 +231,7 @@ function build() {
 }
 
 async function waitHealthy(app) {
-  const url = `http://localhost:${app.port}/health`;
+  const url = `http://127.0.0.1:${app.port}/health`;
   const deadline = Date.now() + HEALTH_TIMEOUT_MS;
   let last = 'no answer';
   while (Date.now() < deadline) {
@@ -278,7 +281,7 @@ async function startJourneyPage() {
   const port = (await isPortFree(JOURNEY_PORT)) ? JOURNEY_PORT : await freePort();
   journey = await startJourney({
     port,
-    relayUrls: Object.fromEntries(APPS.map((app) => [app.name, `http://localhost:${app.port}`])),
+    relayUrls: Object.fromEntries(APPS.map((app) => [app.name, `http://127.0.0.1:${app.port}`])),
   });
   if (process.env.OTEL_EXPORTER_OTLP_ENDPOINT) return {};
   // spans batched for 200 ms instead of the SDK's 5 s: the page shows a hop right after the call
@@ -301,20 +304,20 @@ function printWalkthrough(bus) {
   const json = `node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8")).access_token'`;
   console.log(`
 Relay is up:
-  auth       http://localhost:3000   (issuer ${ISSUER}, JWKS ${ISSUER}/.well-known/jwks.json)
-  orders     http://localhost:3001
-  inventory  http://localhost:3002   (demo skus: sku-apple, sku-pear, sku-plum)
+  auth       http://127.0.0.1:3000   (issuer ${ISSUER}, JWKS ${ISSUER}/.well-known/jwks.json)
+  orders     http://127.0.0.1:3001
+  inventory  http://127.0.0.1:3002   (demo skus: sku-apple, sku-pear, sku-plum)
   NATS       ${bus.url}   (closed bus: TLS + NKeys, see ${join(NATS_DIR, 'connection.json')})
   journey    ${journeyNote()}
   ${adminNote}
 
 Try it (copy-paste into another shell):
   EMAIL="demo-$RANDOM@example.com"; PASSWORD='demo-password-1'
-  curl -s -X POST localhost:3000/auth/register -H 'content-type: application/json' -d "{\\"email\\":\\"$EMAIL\\",\\"password\\":\\"$PASSWORD\\"}"; echo
-  TOKEN=$(curl -s -X POST localhost:3000/auth/login -H 'content-type: application/json' -d "{\\"email\\":\\"$EMAIL\\",\\"password\\":\\"$PASSWORD\\"}" | ${json})
-  curl -s localhost:3002/inventory/${DEMO_SKU} -H "authorization: Bearer $TOKEN"; echo
-  curl -s -X POST localhost:3001/orders -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"items":[{"sku":"${DEMO_SKU}","quantity":2}]}'; echo
-  curl -s localhost:3002/inventory/${DEMO_SKU} -H "authorization: Bearer $TOKEN"; echo   # available dropped by 2
+  curl -s -X POST 127.0.0.1:3000/auth/register -H 'content-type: application/json' -d "{\\"email\\":\\"$EMAIL\\",\\"password\\":\\"$PASSWORD\\"}"; echo
+  TOKEN=$(curl -s -X POST 127.0.0.1:3000/auth/login -H 'content-type: application/json' -d "{\\"email\\":\\"$EMAIL\\",\\"password\\":\\"$PASSWORD\\"}" | ${json})
+  curl -s 127.0.0.1:3002/inventory/${DEMO_SKU} -H "authorization: Bearer $TOKEN"; echo
+  curl -s -X POST 127.0.0.1:3001/orders -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"items":[{"sku":"${DEMO_SKU}","quantity":2}]}'; echo
+  curl -s 127.0.0.1:3002/inventory/${DEMO_SKU} -H "authorization: Bearer $TOKEN"; echo   # available dropped by 2
 
 Ctrl-C stops everything this command started.`);
 }
@@ -351,7 +354,7 @@ function expectStatus(step, result, status) {
 
 /** Every check takes 2 of the seeded 100: as admin, put the demo sku back to 100 first, so the 51st run passes too. */
 async function topUpDemoStock() {
-  const admin = await call('POST', 'http://localhost:3000/auth/login', {
+  const admin = await call('POST', 'http://127.0.0.1:3000/auth/login', {
     email: ADMIN_EMAIL,
     password: ADMIN_PASSWORD,
   });
@@ -360,7 +363,7 @@ async function topUpDemoStock() {
     `PUT /inventory/${DEMO_SKU}`,
     await call(
       'PUT',
-      `http://localhost:3002/inventory/${DEMO_SKU}`,
+      `http://127.0.0.1:3002/inventory/${DEMO_SKU}`,
       { available: 100 },
       admin.body.access_token,
     ),
@@ -375,18 +378,18 @@ async function runWalkthrough() {
   };
   expectStatus(
     'POST /auth/register',
-    await call('POST', 'http://localhost:3000/auth/register', credentials),
+    await call('POST', 'http://127.0.0.1:3000/auth/register', credentials),
     201,
   );
-  const login = await call('POST', 'http://localhost:3000/auth/login', credentials);
+  const login = await call('POST', 'http://127.0.0.1:3000/auth/login', credentials);
   expectStatus('POST /auth/login', login, 200);
   const token = login.body.access_token;
   await topUpDemoStock();
-  const before = await call('GET', `http://localhost:3002/inventory/${DEMO_SKU}`, undefined, token);
+  const before = await call('GET', `http://127.0.0.1:3002/inventory/${DEMO_SKU}`, undefined, token);
   expectStatus(`GET /inventory/${DEMO_SKU}`, before, 200);
   const order = await call(
     'POST',
-    'http://localhost:3001/orders',
+    'http://127.0.0.1:3001/orders',
     { items: [{ sku: DEMO_SKU, quantity: 2 }] },
     token,
     { 'idempotency-key': randomUUID() }, // a retried POST reserves the stock once
@@ -394,7 +397,7 @@ async function runWalkthrough() {
   expectStatus('POST /orders', order, 201);
   if (order.body.status !== 'confirmed')
     throw new Error(`order status is ${order.body.status}, expected confirmed`);
-  const after = await call('GET', `http://localhost:3002/inventory/${DEMO_SKU}`, undefined, token);
+  const after = await call('GET', `http://127.0.0.1:3002/inventory/${DEMO_SKU}`, undefined, token);
   expectStatus(`GET /inventory/${DEMO_SKU}`, after, 200);
   if (after.body.available !== before.body.available - 2) {
     throw new Error(
@@ -420,7 +423,10 @@ async function main() {
     void stopAll(1);
   });
   // checked and built before the database and the bus start, so that neither is left running
-  requireOwnAdminPasswordOffLoopback(process.env);
+  requireOwnAdminPasswordOffLoopback(process.env, {
+    hasEarlierData:
+      existsSync(join(DATA_DIR, 'postgres')) || APPS.some((app) => app.databaseUrl !== undefined),
+  });
   requireNatsServer();
   await requireAppPorts();
   if (!SKIP_BUILD) build();

@@ -227,6 +227,7 @@ describe('demo.mjs', () => {
 });
 
 interface DemoEnvModule {
+  DEMO_ADMIN_EMAIL: string;
   demoServiceClients(): Record<string, { secret: string; scope: string }>;
   authClientSecrets(value: string | undefined): Map<string, string>;
   mergeAuthClients(
@@ -248,7 +249,10 @@ interface DemoEnvModule {
     },
   ): Record<string, string>;
   demoKeyEncryptionKey(dataDir: string, callerValue: string | undefined): string;
-  requireOwnAdminPasswordOffLoopback(callerEnv: Record<string, string | undefined>): void;
+  requireOwnAdminPasswordOffLoopback(
+    callerEnv: Record<string, string | undefined>,
+    data: { hasEarlierData: boolean },
+  ): void;
 }
 
 describe('demo-env.cjs (the environment demo.mjs gives each app)', () => {
@@ -298,25 +302,33 @@ describe('demo-env.cjs (the environment demo.mjs gives each app)', () => {
   });
 
   it("refuses apps open beyond this machine with the README's admin password", () => {
-    const check = (env: Record<string, string | undefined>): string =>
+    const check = (env: Record<string, string | undefined>, hasEarlierData = true): string =>
       ((): string => {
         try {
-          demoEnv.requireOwnAdminPasswordOffLoopback(env);
+          demoEnv.requireOwnAdminPasswordOffLoopback(env, { hasEarlierData });
           return 'ok';
         } catch (error) {
           return (error as Error).message;
         }
       })();
+    const open = { LISTEN_ADDRESS: '0.0.0.0', AUTH_ADMIN_PASSWORD: 'mine, not the README one' };
 
     expect(check({})).toBe('ok');
     for (const address of ['127.0.0.1', '127.1.2.3', '::1', 'localhost']) {
       expect(check({ LISTEN_ADDRESS: address })).toBe('ok');
+      expect(check({ LISTEN_ADDRESS: address, AUTH_ADMIN_EMAIL: 'ops@example.com' })).toBe('ok');
     }
     expect(check({ LISTEN_ADDRESS: '0.0.0.0' })).toMatch(
       /^LISTEN_ADDRESS=0\.0\.0\.0 opens .* set AUTH_ADMIN_PASSWORD/,
     );
     expect(check({ LISTEN_ADDRESS: '192.168.1.20' })).toMatch(/AUTH_ADMIN_PASSWORD/);
-    expect(check({ LISTEN_ADDRESS: '0.0.0.0', AUTH_ADMIN_PASSWORD: 'mine, not the README one' })).toBe('ok');
+    expect(check(open)).toBe('ok');
+    expect(check({ ...open, AUTH_ADMIN_EMAIL: demoEnv.DEMO_ADMIN_EMAIL })).toBe('ok');
+    // the demo's admin an earlier run made keeps the README's password: auth sets the named admin's alone
+    expect(check({ ...open, AUTH_ADMIN_EMAIL: 'ops@example.com' })).toMatch(
+      /admin@relay\.demo, the admin an earlier run may have made, would keep the README's password/,
+    );
+    expect(check({ ...open, AUTH_ADMIN_EMAIL: 'ops@example.com' }, false)).toBe('ok');
   });
 
   it('generates fresh 32-character secrets for orders and inventory', () => {

@@ -10,9 +10,9 @@ const { values } = parseArgs({
   options: {
     port: { type: 'string', default: '3100' },
     host: { type: 'string', default: '127.0.0.1' },
-    auth: { type: 'string', default: 'http://localhost:3000' },
-    orders: { type: 'string', default: 'http://localhost:3001' },
-    inventory: { type: 'string', default: 'http://localhost:3002' },
+    auth: { type: 'string', default: 'http://127.0.0.1:3000' },
+    orders: { type: 'string', default: 'http://127.0.0.1:3001' },
+    inventory: { type: 'string', default: 'http://127.0.0.1:3002' },
   },
 });
 const port = Number(values.port);
