@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Called by .ci/run after npm test, or by hand. Relay runs on Node 20 and must keep working on 22
-# and 24 (README "Run it"): this runs every project's Jest suite on each of them, one project at a
-# time (the apps' specs share the contract's NATS subjects), and the end-to-end suite on the newest,
+# and 24 (README "Run it"): this runs every project's Jest suite, and the tools' node:test suites, on
+# each of them, one project at a time (the apps' specs share the contract's NATS subjects), and the
+# end-to-end suite on the newest,
 # whose apps then run on it too. It needs the apps built (npm test builds them) and NATS and
 # PostgreSQL up (tools/scripts/ensure-services.sh).
 #
@@ -27,12 +28,22 @@ jest_on() {
   return "${PIPESTATUS[0]}"
 }
 
+# the tools project's node:test suites, as its test-scripts target runs them (`node --test FILE...`)
+node_test_on() {
+  local version=$1 command
+  command=$(node -p "require('./tools/project.json').targets['test-scripts'].options.command")
+  # shellcheck disable=SC2086 # the target's command is words without quoting: node --test FILE...
+  npx --yes --package "node@${version}" -- $command 2>&1 | sed "s#^#node ${version} tools node:test: #"
+  return "${PIPESTATUS[0]}"
+}
+
 status=0
 for version in "${versions[@]}"; do
   echo "== Node $(npx --yes --package "node@${version}" -- node --version)"
   for config in libs/*/jest.config.cts apps/{auth,orders,inventory}/jest.config.cts tools/jest.config.cts tools/nx-plugin/jest.config.cts bench/jest.config.cts; do
     jest_on "$version" "$config" || status=1
   done
+  node_test_on "$version" || status=1
 done
 jest_on "$newest" apps/orders-e2e/jest.config.cts || status=1
 exit "$status"
