@@ -2,9 +2,8 @@
 # Called by .ci/run after npm test, or by hand. Relay runs on Node 20 and must keep working on 22
 # and 24 (README "Run it"): this runs every project's Jest suite, and the tools' node:test suites, on
 # each of them, one project at a time (the apps' specs share the contract's NATS subjects), and the
-# end-to-end suite on the newest,
-# whose apps then run on it too. It needs the apps built (npm test builds them) and NATS and
-# PostgreSQL up (tools/scripts/ensure-services.sh).
+# end-to-end suite on the newest, whose apps then run on it too. It needs the apps built (npm test
+# builds them) and NATS and PostgreSQL up (tools/scripts/ensure-services.sh).
 #
 # Node comes from the npm registry's `node` package (the official binaries, nothing downloaded from
 # elsewhere). Jest gets --experimental-vm-modules on these versions only because PGlite's CommonJS
