@@ -22,7 +22,7 @@ import { OAuthErrorResponse, OAuthTokenResponse } from './oauth-token.response';
 import { ServiceClientsRegistry } from './service-clients.registry';
 import { readClientCredentials, readTokenRequest, type TokenRequestParams } from './token-request';
 
-// RFC 6749 §4.4.2 and RFC 8693 §2.1 parameters, sent as a form or as JSON; unknown ones are ignored
+// RFC 6749 §4.4.2 and RFC 8693 §2.1 parameters, sent as a form (unknown ones ignored) or as JSON (refused)
 const TOKEN_REQUEST_SCHEMA = {
   type: 'object',
   required: ['grant_type'],
@@ -50,7 +50,7 @@ export class OAuthTokenController {
     private readonly tokenExchange: TokenExchangeGrant,
   ) {}
 
-  // the body is read by hand: OAuth ignores unknown parameters (RFC 6749 §3.2) and answers in its own error format
+  // the body is read by hand: a form's unknown parameters are ignored (RFC 6749 §3.2), and OAuth answers in its own error format
   @Post('token')
   @HttpCode(HttpStatus.OK)
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')

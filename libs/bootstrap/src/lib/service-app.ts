@@ -166,17 +166,18 @@ export async function createServiceApp(
   return app;
 }
 
-/**
- * Nest's own lines and every `new Logger(context)` go through the app's pino logger (the
- * `ObservabilityModule`'s), starting with those buffered while the app was built. An app without
- * that module (a bare spec module) keeps Nest's console logger, which prints the buffer at `listen`.
- */
 // Nest's buffer of what was logged while an app was built: a later app of the process would print it
 function dropBufferedLogs(): void {
   Logger.detachBuffer();
   (Logger as unknown as { logBuffer: unknown[] }).logBuffer = [];
 }
 
+/**
+ * Nest's own lines and every `new Logger(context)` go through the app's pino logger (the
+ * `ObservabilityModule`'s), starting with those buffered while the app was built. An app without
+ * that module (a bare spec module) keeps Nest's console logger, which prints the buffer once the app
+ * is built.
+ */
 function useServiceLogger(app: NestFastifyApplication): void {
   let logger: PinoNestLogger;
   try {
