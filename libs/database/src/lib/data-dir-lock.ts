@@ -2,8 +2,8 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 
 // this process's locks, by file: one PGlite of the process may open a directory again (a test's
-// second instance), and the file goes when the last one closes
-const heldHere = new Map<string, number>();
+// second instance), and the file goes when the last one closes, if it still holds what was written
+const heldHere = new Map<string, { count: number; content: string }>();
 
 /**
  * Takes `${dataDir}.lock` for this process, or refuses when another live process holds it: PGlite
@@ -15,32 +15,28 @@ const heldHere = new Map<string, number>();
  */
 export function lockDataDir(dataDir: string): () => void {
   const file = `${dataDir}.lock`;
-  const held = heldHere.get(file);
-  if (held === undefined) takeFile(file, dataDir);
-  heldHere.set(file, (held ?? 0) + 1);
+  const held = heldHere.get(file) ?? { count: 0, content: takeFile(file, dataDir) };
+  held.count += 1;
+  heldHere.set(file, held);
   let isReleased = false;
   return () => {
     if (isReleased) return;
     isReleased = true;
-    const left = (heldHere.get(file) ?? 1) - 1;
-    if (left > 0) {
-      heldHere.set(file, left);
-      return;
-    }
+    held.count -= 1;
+    if (held.count > 0) return;
     heldHere.delete(file);
-    if (readHolder(file) === ownLock()) rmSync(file, { force: true });
+    // as written: the host's name may have changed since (macOS renames it with the network)
+    if (readHolder(file) === held.content) rmSync(file, { force: true });
   };
 }
 
-function ownLock(): string {
-  return `${process.pid}\n${hostname()}\n`;
-}
-
-function takeFile(file: string, dataDir: string): void {
+/** Writes the lock file; returns what it holds. */
+function takeFile(file: string, dataDir: string): string {
+  const content = `${process.pid}\n${hostname()}\n`;
   for (let attempt = 0; ; attempt += 1) {
     try {
-      writeFileSync(file, ownLock(), { flag: 'wx', mode: 0o600 });
-      return;
+      writeFileSync(file, content, { flag: 'wx', mode: 0o600 });
+      return content;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
     }
