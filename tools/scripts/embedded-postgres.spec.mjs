@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
@@ -16,7 +15,9 @@ import {
   startEmbeddedPostgres,
 } from './embedded-postgres.mjs';
 
-const scratch = mkdtempSync(join(tmpdir(), 'relay-embedded-postgres-'));
+// under /tmp, not os.tmpdir(): macOS's (/var/folders/…) would leave the socket path past what a socket
+// address holds, and the server without its socket
+const scratch = mkdtempSync(join('/tmp', 'relay-epg-'));
 // run as root, the launcher runs PostgreSQL as nobody, which must get through mkdtemp's 0700
 chmodSync(scratch, 0o755);
 after(() => rmSync(scratch, { recursive: true, force: true }));
