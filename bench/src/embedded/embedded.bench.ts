@@ -1,5 +1,4 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { forkTarget, rssMiB, samplePeakRss } from '../core/child';
@@ -45,7 +44,9 @@ const databaseName = (url: string): string => new URL(url).pathname.slice(1);
 
 /** One PostgreSQL server of the demo's launcher, in a forked process, with a fresh DATA_DIR. */
 async function npmPostgres(): Promise<VariantDatabases> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'relay-bench-npm-postgres-'));
+  // under /tmp, not os.tmpdir(): macOS's (/var/folders/…) would leave the server's socket path past
+  // what a socket address holds, and the apps on TCP, unlike the demo's
+  const dataDir = mkdtempSync(join('/tmp', 'relay-bench-pg-'));
   // run as root, the launcher runs PostgreSQL as nobody, which must get through mkdtemp's 0700
   chmodSync(dataDir, 0o755);
   try {
