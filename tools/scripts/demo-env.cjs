@@ -169,7 +169,9 @@ const DEMO_ADMIN_EMAIL = 'admin@relay.demo';
  * `LISTEN_ADDRESS` other than a loopback address, `AUTH_ADMIN_PASSWORD` must be the caller's own, and
  * an `AUTH_ADMIN_EMAIL` other than the demo's only on data no earlier run made (`hasEarlierData`: the
  * DATA_DIR's PostgreSQL, or databases of the caller's): auth sets the password of the admin it is
- * named alone, so the demo's admin an earlier run made would keep the README's.
+ * named alone, so the demo's admin an earlier run made would keep the README's. Whether one did is
+ * not known before the database starts, so a DATA_DIR whose runs all named the caller's admin is
+ * refused too: leaving AUTH_ADMIN_EMAIL unset always passes.
  * @param {Record<string, string | undefined>} callerEnv
  * @param {{ hasEarlierData: boolean }} data
  */
@@ -180,11 +182,12 @@ function requireOwnAdminPasswordOffLoopback(callerEnv, { hasEarlierData }) {
   if (callerEnv.AUTH_ADMIN_PASSWORD === undefined) {
     throw new Error(`${opens}, and the demo's admin password is public: set AUTH_ADMIN_PASSWORD too.`);
   }
-  const email = callerEnv.AUTH_ADMIN_EMAIL;
+  // emails compare case-insensitively in auth
+  const email = callerEnv.AUTH_ADMIN_EMAIL?.toLowerCase();
   if (email !== undefined && email !== DEMO_ADMIN_EMAIL && hasEarlierData) {
     throw new Error(
       `${opens}, and ${DEMO_ADMIN_EMAIL}, the admin an earlier run may have made, would keep the README's password: ` +
-        `leave AUTH_ADMIN_EMAIL unset (AUTH_ADMIN_PASSWORD then becomes that admin's), or start on a fresh DATA_DIR.`,
+        `leave AUTH_ADMIN_EMAIL unset (AUTH_ADMIN_PASSWORD then becomes that admin's), or start on a fresh DATA_DIR without database URLs of your own.`,
     );
   }
 }

@@ -324,6 +324,7 @@ describe('demo-env.cjs (the environment demo.mjs gives each app)', () => {
     expect(check({ LISTEN_ADDRESS: '192.168.1.20' })).toMatch(/AUTH_ADMIN_PASSWORD/);
     expect(check(open)).toBe('ok');
     expect(check({ ...open, AUTH_ADMIN_EMAIL: demoEnv.DEMO_ADMIN_EMAIL })).toBe('ok');
+    expect(check({ ...open, AUTH_ADMIN_EMAIL: 'Admin@Relay.Demo' })).toBe('ok');
     // the demo's admin an earlier run made keeps the README's password: auth sets the named admin's alone
     expect(check({ ...open, AUTH_ADMIN_EMAIL: 'ops@example.com' })).toMatch(
       /admin@relay\.demo, the admin an earlier run may have made, would keep the README's password/,
