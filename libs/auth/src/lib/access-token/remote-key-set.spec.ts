@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 import { type TestingModule, Test } from '@nestjs/testing';
 
@@ -239,6 +241,43 @@ describe('RemoteKeySet event fetches', () => {
       expect(keySet.fetches).toBe(2);
     } finally {
       keySet.stop();
+    }
+  });
+
+  it('fetches once more for an event heard while the fetch of an earlier one runs', async () => {
+    // a JWKS server that holds its answers while asked to: the event's fetch is in flight as the next event comes
+    const held: Array<() => void> = [];
+    let isHolding = false;
+    const server = createServer((_request, response) => {
+      const answer = (): void => void response.end(JSON.stringify(issuer.jwks()));
+      if (isHolding) held.push(answer);
+      else answer();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const keySet = new RemoteKeySet(new URL(`http://127.0.0.1:${port}/jwks`), 1000, () => undefined, 600_000);
+    const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+    try {
+      await keySet.refresh();
+      jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'], now: Date.now() });
+      jest.setSystemTime(Date.now() + 200);
+      const events = keySet.refreshNow();
+      isHolding = true;
+      jest.advanceTimersByTime(800);
+      while (held.length === 0) await turn();
+
+      void keySet.refreshNow();
+      isHolding = false;
+      held.splice(0).forEach((answer) => answer());
+      while (jest.getTimerCount() === 0) await turn();
+      jest.advanceTimersByTime(1000);
+      await events;
+
+      expect(keySet.fetches).toBe(3);
+    } finally {
+      keySet.stop();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 

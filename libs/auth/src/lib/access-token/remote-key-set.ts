@@ -53,7 +53,9 @@ export class RemoteKeySet {
   private loadedAt = Number.NEGATIVE_INFINITY;
   private readonly eventFloorMs: number;
   private queued?: Promise<void>;
-  private lastEventAt = Number.NEGATIVE_INFINITY;
+  // key-rotation events heard, and how many had been when the last fetch began
+  private events = 0;
+  private eventsAtLastFetch = 0;
   private floorTimer?: NodeJS.Timeout;
   private endFloorWait?: () => void;
   private isStopped = false;
@@ -118,7 +120,7 @@ export class RemoteKeySet {
    * was fetched after the event (or the fetch failed).
    */
   refreshNow(): Promise<void> {
-    this.lastEventAt = Date.now();
+    this.events += 1;
     this.queued ??= this.fetchForEvents().finally(() => {
       this.queued = undefined;
     });
@@ -135,6 +137,7 @@ export class RemoteKeySet {
   private fetch(): Promise<boolean> {
     if (this.isStopped) return Promise.resolve(false);
     this.lastAttemptAt = Date.now();
+    this.eventsAtLastFetch = this.events;
     this.fetchCount += 1;
     const pending = this.load().finally(() => {
       this.pending = undefined;
@@ -143,17 +146,17 @@ export class RemoteKeySet {
     return pending;
   }
 
-  // after any fetch running (it may predate the announced key), once the floor has passed since the
-  // last fetch began; a fetch that began meanwhile (an unknown kid's) sets the floor again, and one
-  // that began after the latest announcement already holds its key
+  // until a fetch has begun after every event heard: after any fetch running (it may predate the
+  // announced key), once the floor has passed since the last fetch began. A fetch that began meanwhile
+  // (an unknown kid's) sets the floor again; an event heard during this one's fetch asks for one more
   private async fetchForEvents(): Promise<void> {
     for (;;) {
       await this.pending;
-      if (this.isStopped || this.lastAttemptAt > this.lastEventAt) return;
+      if (this.isStopped || this.eventsAtLastFetch === this.events) return;
       const wait = this.lastAttemptAt + this.eventFloorMs - Date.now();
       if (wait <= 0) {
         await (this.pending ?? this.fetch());
-        return;
+        continue;
       }
       await new Promise<void>((resolve) => {
         this.endFloorWait = resolve;
