@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { type AddressInfo, createConnection, createServer as createNetServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
-import { connect, type NatsConnection } from 'nats';
+import { connect, delay, type NatsConnection } from 'nats';
 
 import { type RevocationEntry, revocationKey } from '@relay/contracts';
 import {
@@ -13,6 +14,14 @@ import {
 } from '@relay/testing';
 
 import { type RevocationSink, watchRevocations } from './revocation-feed';
+
+/** The event loop does nothing else for `ms` (a long synchronous task). */
+function standStill(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // busy
+  }
+}
 
 // enough entries that the replay is still arriving when the first one is applied
 const ENTRIES = 20_000;
@@ -42,6 +51,47 @@ describe(watchRevocations.name, () => {
     await writer?.close();
     await nats?.stop();
   });
+
+  // the probe's answer arrives while the turn after a stall is busy too: it waits in the socket, read
+  // after the next tick (timers run before reads), and is no silence of the server's
+  it('does not take its own stall, then a busy turn, for the server going silent', async () => {
+    const reader = await connect({ servers: nats.url });
+    const flush = reader.flush.bind(reader);
+    let answeredProbes = 0;
+    reader.flush = () => flush().then(() => void (answeredProbes += 1));
+    let lost = false;
+    const sink: RevocationSink = {
+      apply: () => undefined,
+      remove: () => undefined,
+      lost: () => (lost = true),
+    };
+    const feed = await watchRevocations({ connection: () => Promise.resolve(reader) }, bucket, sink, {
+      replayStallLimitMs: REPLAY_STALL_LIMIT_MS,
+      createBucket: false,
+    });
+    // a socket whose data costs 400 ms to handle: read in the same turn as the probe's answer would be,
+    // it keeps that answer waiting past the next tick (as a burst of calls queued during a stall would)
+    const busyServer = createNetServer((socket) => socket.on('data', () => standStill(400)));
+    await new Promise<void>((resolve) => busyServer.listen(0, '127.0.0.1', resolve));
+    const busyClient = createConnection((busyServer.address() as AddressInfo).port, '127.0.0.1');
+    await new Promise((resolve) => busyClient.once('connect', resolve));
+    try {
+      // right after a probe was answered: none is in flight as the process stands still
+      const answered = answeredProbes;
+      while (answeredProbes === answered) await delay(1);
+      busyClient.write('x');
+      standStill(1500);
+      await delay(700);
+
+      expect(lost).toBe(false);
+      expect(feed.isStopped).toBe(false);
+    } finally {
+      feed.stop();
+      busyClient.destroy();
+      busyServer.close();
+      await reader.close();
+    }
+  }, 30_000);
 
   describe('through a proxy', () => {
     let proxy: TcpProxy;

@@ -180,7 +180,9 @@ interface SilenceWatch {
  * so the silence it counts stops at the limit, and the probe `onTick` sends then has one interval to
  * be answered, no longer: the calls that queued up during the stall are served meanwhile, so a
  * partition that began before it must still be caught within an interval of its end. Forgiven once per
- * `heard()`: under load every tick is late, and a partition must still count.
+ * `heard()`: under load every tick is late, and a partition must still count. Silence is judged once
+ * the turn of the tick has read its sockets (timers run before reads): an answer that arrived while the
+ * process was busy is waiting there, and is not silence.
  */
 function watchSilence(
   limitMs: number,
@@ -191,6 +193,12 @@ function watchSilence(
   let lastHeardAt = Date.now();
   let lastTickAt = lastHeardAt;
   let hasForgivenStall = false;
+  let isStopped = false;
+  const isSilent = (): boolean => Date.now() - lastHeardAt > limitMs;
+  const stop = (): void => {
+    isStopped = true;
+    clearInterval(timer);
+  };
   const timer = setInterval(() => {
     const now = Date.now();
     const stalledMs = now - lastTickAt - intervalMs;
@@ -199,12 +207,12 @@ function watchSilence(
       hasForgivenStall = true;
     }
     lastTickAt = now;
-    if (now - lastHeardAt > limitMs) {
-      clearInterval(timer);
+    if (!isSilent()) return onTick();
+    setImmediate(() => {
+      if (isStopped || !isSilent()) return;
+      stop();
       onSilent();
-      return;
-    }
-    onTick();
+    });
   }, intervalMs);
   timer.unref();
   return {
@@ -212,7 +220,7 @@ function watchSilence(
       lastHeardAt = Date.now();
       hasForgivenStall = false;
     },
-    stop: () => clearInterval(timer),
+    stop,
   };
 }
 
