@@ -157,6 +157,38 @@ describe(RevocationList.name, () => {
     expect(app.app.get(RevocationList).subjectNotBefore(subject)).toBe(newer.at);
   });
 
+  it('leaves a subject’s earlier not-before standing when an operator deletes the newest', async () => {
+    const bucket = freshBucket();
+    const subject = `u-${randomUUID()}`;
+    const now = Math.floor(Date.now() / 1000);
+    const older: RevocationEntry = { kind: 'sub', id: subject, at: now - 100 };
+    const newer: RevocationEntry = { kind: 'sub', id: subject, at: now - 10 };
+    await putRevocations(
+      nats,
+      bucket,
+      [older, newer].map((value) => ({ key: revocationKey(value), value })),
+    );
+    const beforeBoth = issuer.mintAccessToken({ claims: { sub: subject, iat: now - 200 } });
+    const between = issuer.mintAccessToken({ claims: { sub: subject, iat: now - 50 } });
+    const app = await start(bucket);
+    const refused = [401, { status: 401, message: expect.any(String) }];
+    expect(await verdicts(app, between)).toEqual(refused);
+
+    const kv = await nats.connection.jetstream().views.kv(bucket);
+    await kv.delete(revocationKey(newer));
+    await nats.connection.flush();
+    await msUntil(() => app.app.get(RevocationList).subjectNotBefore(subject) !== newer.at, 1000);
+
+    expect(app.app.get(RevocationList).subjectNotBefore(subject)).toBe(older.at);
+    expect(await verdicts(app, beforeBoth)).toEqual(refused);
+    expect(await verdicts(app, between)).toEqual([200, 'ok']);
+
+    await kv.purge(revocationKey(older));
+    await nats.connection.flush();
+    await msUntil(() => app.app.get(RevocationList).subjectNotBefore(subject) === undefined, 1000);
+    expect(await verdicts(app, beforeBoth)).toEqual([200, 'ok']);
+  });
+
   it('forgets the entries the bucket’s TTL has dropped every 10 minutes, without waiting for a replay', async () => {
     let clockOffsetMs = 0;
     const moduleRef = await compileWithoutBus('revocation-prune', () => new Date(Date.now() + clockOffsetMs));

@@ -47,6 +47,9 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
     sid: new Map(),
     sub: new Map(),
   };
+  // Every not-before held for each subject (`entries.sub` keeps the latest): an operator deleting
+  // the newest leaves the one before it standing.
+  private readonly notBefores = new Map<string, Set<number>>();
   private readonly bucket: string;
   private readonly mayCreateBucket: boolean;
   private feed?: RevocationFeed;
@@ -111,6 +114,10 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
     if (entry.at > this.nowMs() / 1000 + MAX_FUTURE_SECONDS) {
       this.logger.warn(`Refused a ${entry.kind} revocation dated over ${MAX_FUTURE_SECONDS} s in the future`);
       return;
+    }
+    if (entry.kind === 'sub') {
+      const held = this.notBefores.get(entry.id) ?? new Set<number>();
+      this.notBefores.set(entry.id, held.add(entry.at));
     }
     const current = this.entries[entry.kind].get(entry.id);
     this.entries[entry.kind].set(entry.id, Math.max(current ?? entry.at, entry.at));
@@ -206,14 +213,29 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
     this.retryTimer.unref();
   }
 
-  // an operator's delete or purge; a subject's older not-before going leaves a newer one standing
+  // An operator's delete or purge: a subject's not-before going leaves the latest of the others
+  // standing. A `sub.<id>` key (written before subject keys carried their not-before) takes them all.
   private remove(key: string): void {
     const removed = parseRevocationKey(key);
-    if (removed !== undefined) {
-      const entries = this.entries[removed.kind];
-      if (removed.at === undefined || entries.get(removed.id) === removed.at) entries.delete(removed.id);
+    if (removed?.kind === 'sub' && removed.at !== undefined) {
+      this.notBefores.get(removed.id)?.delete(removed.at);
+      this.settleSubject(removed.id);
+    } else if (removed !== undefined) {
+      this.entries[removed.kind].delete(removed.id);
+      if (removed.kind === 'sub') this.notBefores.delete(removed.id);
     }
     this.changes += 1;
+  }
+
+  // the subject's latest not-before still held, or none
+  private settleSubject(subject: string): void {
+    const held = this.notBefores.get(subject);
+    if (held === undefined || held.size === 0) {
+      this.notBefores.delete(subject);
+      this.entries.sub.delete(subject);
+    } else {
+      this.entries.sub.set(subject, Math.max(...held));
+    }
   }
 
   // the bucket's TTL drops old entries without telling watchers; mirror that in memory
@@ -222,6 +244,10 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
     const oldest = this.lastPrunedMs / 1000 - REVOCATION_RETENTION_SECONDS;
     for (const map of Object.values(this.entries)) {
       for (const [id, at] of map) if (at < oldest) map.delete(id);
+    }
+    for (const [subject, held] of this.notBefores) {
+      for (const at of held) if (at < oldest) held.delete(at);
+      this.settleSubject(subject);
     }
     this.changes += 1;
   }
