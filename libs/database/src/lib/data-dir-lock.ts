@@ -43,14 +43,13 @@ function takeFile(file: string, dataDir: string): string {
     const [pidLine = '', host = hostname()] = (readHolder(file) ?? '').split('\n');
     const pid = Number.parseInt(pidLine, 10);
     // a lock written before locks named their host is this host's
-    if (host !== '' && host !== hostname()) {
+    const isOtherHost = host !== '' && host !== hostname();
+    if (isOtherHost || (pid !== process.pid && isAlive(pid))) {
+      // another host's process cannot be seen from here: only a person can tell it is gone
+      const where = isOtherHost ? ` on host ${host}` : '';
+      const ifGone = isOtherHost ? `; if that process is gone, delete ${file}` : '';
       throw new Error(
-        `${dataDir} is in use by process ${pid} on host ${host} (another app on the same DATA_DIR): stop it, or give this app a DATA_DIR or a DATABASE_URL of its own; if that process is gone, delete ${file}`,
-      );
-    }
-    if (pid !== process.pid && isAlive(pid)) {
-      throw new Error(
-        `${dataDir} is in use by process ${pid} (another app on the same DATA_DIR): stop it, or give this app a DATA_DIR or a DATABASE_URL of its own`,
+        `${dataDir} is in use by process ${pid}${where} (another app on the same DATA_DIR): stop it, or give this app a DATA_DIR or a DATABASE_URL of its own${ifGone}`,
       );
     }
     rmSync(file, { force: true });
