@@ -33,9 +33,6 @@ const DATA_DIR = resolve(ROOT, process.env.DATA_DIR ?? '.data');
 const NATS_DIR = join(DATA_DIR, 'nats');
 const NATS_HOST = '127.0.0.1';
 const NATS_DEFAULT_PORT = 4222;
-// 127.0.0.1, where the apps listen, not localhost: a client tries localhost's ::1 first, where another
-// local process may listen on the same port (and would then serve the services their signing keys)
-const ISSUER = process.env.AUTH_ISSUER ?? 'http://127.0.0.1:3000';
 const DEMO_SKU = 'sku-apple';
 const ADMIN_EMAIL = process.env.AUTH_ADMIN_EMAIL ?? DEMO_ADMIN_EMAIL;
 const ADMIN_PASSWORD = process.env.AUTH_ADMIN_PASSWORD ?? 'relay-demo-admin';
@@ -43,12 +40,18 @@ const JOURNEY_PORT = Number(process.env.JOURNEY_PORT ?? 3100);
 const APPS = [
   { name: 'auth', port: 3000, databaseUrl: process.env.AUTH_DATABASE_URL },
   { name: 'orders', port: 3001, databaseUrl: process.env.ORDERS_DATABASE_URL },
-  {
-    name: 'inventory',
-    port: 3002,
-    databaseUrl: process.env.INVENTORY_DATABASE_URL,
-  },
-];
+  { name: 'inventory', port: 3002, databaseUrl: process.env.INVENTORY_DATABASE_URL },
+].map((app) => ({ ...app, url: `http://127.0.0.1:${app.port}` }));
+const ISSUER = process.env.AUTH_ISSUER ?? appUrl('auth');
+
+/**
+ * An app's address: 127.0.0.1, where the apps listen, not localhost: a client tries localhost's ::1
+ * first, where another local process may listen on the same port (and would then serve the services
+ * their signing keys).
+ */
+function appUrl(name, path = '') {
+  return `${APPS.find((app) => app.name === name).url}${path}`;
+}
 
 const children = [];
 /** The demo's PostgreSQL server (tools/scripts/embedded-postgres.mjs), when some app has no database URL of the caller's. */
@@ -231,7 +234,7 @@ function build() {
 }
 
 async function waitHealthy(app) {
-  const url = `http://127.0.0.1:${app.port}/health`;
+  const url = `${app.url}/health`;
   const deadline = Date.now() + HEALTH_TIMEOUT_MS;
   let last = 'no answer';
   while (Date.now() < deadline) {
@@ -281,7 +284,7 @@ async function startJourneyPage() {
   const port = (await isPortFree(JOURNEY_PORT)) ? JOURNEY_PORT : await freePort();
   journey = await startJourney({
     port,
-    relayUrls: Object.fromEntries(APPS.map((app) => [app.name, `http://127.0.0.1:${app.port}`])),
+    relayUrls: Object.fromEntries(APPS.map((app) => [app.name, app.url])),
   });
   if (process.env.OTEL_EXPORTER_OTLP_ENDPOINT) return {};
   // spans batched for 200 ms instead of the SDK's 5 s: the page shows a hop right after the call
@@ -304,20 +307,20 @@ function printWalkthrough(bus) {
   const json = `node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8")).access_token'`;
   console.log(`
 Relay is up:
-  auth       http://127.0.0.1:3000   (issuer ${ISSUER}, JWKS ${ISSUER}/.well-known/jwks.json)
-  orders     http://127.0.0.1:3001
-  inventory  http://127.0.0.1:3002   (demo skus: sku-apple, sku-pear, sku-plum)
+  auth       ${appUrl('auth')}   (issuer ${ISSUER}, JWKS ${ISSUER}/.well-known/jwks.json)
+  orders     ${appUrl('orders')}
+  inventory  ${appUrl('inventory')}   (demo skus: sku-apple, sku-pear, sku-plum)
   NATS       ${bus.url}   (closed bus: TLS + NKeys, see ${join(NATS_DIR, 'connection.json')})
   journey    ${journeyNote()}
   ${adminNote}
 
 Try it (copy-paste into another shell):
   EMAIL="demo-$RANDOM@example.com"; PASSWORD='demo-password-1'
-  curl -s -X POST 127.0.0.1:3000/auth/register -H 'content-type: application/json' -d "{\\"email\\":\\"$EMAIL\\",\\"password\\":\\"$PASSWORD\\"}"; echo
-  TOKEN=$(curl -s -X POST 127.0.0.1:3000/auth/login -H 'content-type: application/json' -d "{\\"email\\":\\"$EMAIL\\",\\"password\\":\\"$PASSWORD\\"}" | ${json})
-  curl -s 127.0.0.1:3002/inventory/${DEMO_SKU} -H "authorization: Bearer $TOKEN"; echo
-  curl -s -X POST 127.0.0.1:3001/orders -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"items":[{"sku":"${DEMO_SKU}","quantity":2}]}'; echo
-  curl -s 127.0.0.1:3002/inventory/${DEMO_SKU} -H "authorization: Bearer $TOKEN"; echo   # available dropped by 2
+  curl -s -X POST ${appUrl('auth', '/auth/register')} -H 'content-type: application/json' -d "{\\"email\\":\\"$EMAIL\\",\\"password\\":\\"$PASSWORD\\"}"; echo
+  TOKEN=$(curl -s -X POST ${appUrl('auth', '/auth/login')} -H 'content-type: application/json' -d "{\\"email\\":\\"$EMAIL\\",\\"password\\":\\"$PASSWORD\\"}" | ${json})
+  curl -s ${appUrl('inventory', `/inventory/${DEMO_SKU}`)} -H "authorization: Bearer $TOKEN"; echo
+  curl -s -X POST ${appUrl('orders', '/orders')} -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"items":[{"sku":"${DEMO_SKU}","quantity":2}]}'; echo
+  curl -s ${appUrl('inventory', `/inventory/${DEMO_SKU}`)} -H "authorization: Bearer $TOKEN"; echo   # available dropped by 2
 
 Ctrl-C stops everything this command started.`);
 }
@@ -354,7 +357,7 @@ function expectStatus(step, result, status) {
 
 /** Every check takes 2 of the seeded 100: as admin, put the demo sku back to 100 first, so the 51st run passes too. */
 async function topUpDemoStock() {
-  const admin = await call('POST', 'http://127.0.0.1:3000/auth/login', {
+  const admin = await call('POST', appUrl('auth', '/auth/login'), {
     email: ADMIN_EMAIL,
     password: ADMIN_PASSWORD,
   });
@@ -363,7 +366,7 @@ async function topUpDemoStock() {
     `PUT /inventory/${DEMO_SKU}`,
     await call(
       'PUT',
-      `http://127.0.0.1:3002/inventory/${DEMO_SKU}`,
+      appUrl('inventory', `/inventory/${DEMO_SKU}`),
       { available: 100 },
       admin.body.access_token,
     ),
@@ -376,20 +379,16 @@ async function runWalkthrough() {
     email: `demo-${randomUUID()}@example.com`,
     password: 'demo-password-1',
   };
-  expectStatus(
-    'POST /auth/register',
-    await call('POST', 'http://127.0.0.1:3000/auth/register', credentials),
-    201,
-  );
-  const login = await call('POST', 'http://127.0.0.1:3000/auth/login', credentials);
+  expectStatus('POST /auth/register', await call('POST', appUrl('auth', '/auth/register'), credentials), 201);
+  const login = await call('POST', appUrl('auth', '/auth/login'), credentials);
   expectStatus('POST /auth/login', login, 200);
   const token = login.body.access_token;
   await topUpDemoStock();
-  const before = await call('GET', `http://127.0.0.1:3002/inventory/${DEMO_SKU}`, undefined, token);
+  const before = await call('GET', appUrl('inventory', `/inventory/${DEMO_SKU}`), undefined, token);
   expectStatus(`GET /inventory/${DEMO_SKU}`, before, 200);
   const order = await call(
     'POST',
-    'http://127.0.0.1:3001/orders',
+    appUrl('orders', '/orders'),
     { items: [{ sku: DEMO_SKU, quantity: 2 }] },
     token,
     { 'idempotency-key': randomUUID() }, // a retried POST reserves the stock once
@@ -397,7 +396,7 @@ async function runWalkthrough() {
   expectStatus('POST /orders', order, 201);
   if (order.body.status !== 'confirmed')
     throw new Error(`order status is ${order.body.status}, expected confirmed`);
-  const after = await call('GET', `http://127.0.0.1:3002/inventory/${DEMO_SKU}`, undefined, token);
+  const after = await call('GET', appUrl('inventory', `/inventory/${DEMO_SKU}`), undefined, token);
   expectStatus(`GET /inventory/${DEMO_SKU}`, after, 200);
   if (after.body.available !== before.body.available - 2) {
     throw new Error(
