@@ -329,6 +329,22 @@ describe.each(testDatabaseBackends(ordersMigrations))(`${OrdersService.name} on 
     expect(order).toMatchObject({ status: 'failed', reason: 'inventory_unauthorized' });
   });
 
+  it('lets a retry with the same idempotency key run again after inventory refused the caller', async () => {
+    let refusals = 1;
+    const { service, inventory } = createService((request) =>
+      refusals-- > 0 ? Promise.reject(new UnauthorizedException('Unknown signing key')) : confirm(request),
+    );
+    await expect(service.create(alice, apples, 'key-refused')).rejects.toBeInstanceOf(UnauthorizedException);
+
+    const retry = await service.create(alice, apples, 'key-refused');
+    const repeat = await service.create(alice, apples, 'key-refused');
+
+    expect(retry.status).toBe('confirmed');
+    expect(repeat.id).toBe(retry.id);
+    expect(inventory.reserved).toHaveLength(2);
+    expect((await service.listForCaller(alice)).map(({ status }) => status)).toEqual(['confirmed', 'failed']);
+  });
+
   it('reserves once when two requests race with the same idempotency key', async () => {
     const { service, inventory } = createService(async (request) => {
       await new Promise((resolve) => setTimeout(resolve, 100));

@@ -65,7 +65,7 @@ export class OrdersService {
       if (first === undefined) throw new Error(`Idempotency key of user ${userId} points to no order`);
       return { isNew: false, order: first };
     });
-    if (claim.isNew) return this.reserve(claim.order);
+    if (claim.isNew) return this.reserve(claim.order, idempotencyKey);
     if (!sameItems(claim.order.items, items)) {
       throw new UnprocessableEntityException('Idempotency-Key was already used with a different request');
     }
@@ -90,11 +90,11 @@ export class OrdersService {
     return this.orders.acknowledgeInventory(orderId, userId);
   }
 
-  private async reserve(order: Order): Promise<Order> {
+  private async reserve(order: Order, idempotencyKey?: string): Promise<Order> {
     try {
       await this.inventory.reserve({ orderId: order.id, items: order.items });
     } catch (error) {
-      return this.handleReserveFailure(order, error);
+      return this.handleReserveFailure(order, error, idempotencyKey);
     }
     const confirmed = await this.settle(order, 'confirmed', null);
     // Recovery took it for abandoned meanwhile (this request outlived ORDERS_RPC_TIMEOUT_MS by far) and
@@ -103,15 +103,20 @@ export class OrdersService {
     return confirmed;
   }
 
-  private async handleReserveFailure(order: Order, error: unknown): Promise<Order> {
+  private async handleReserveFailure(order: Order, error: unknown, idempotencyKey?: string): Promise<Order> {
     if (error instanceof RpcCallError && error.status === 409) {
       return this.settle(order, 'rejected', error.reason ?? 'insufficient_stock');
     }
     if (error instanceof UnauthorizedException || error instanceof ForbiddenException) {
-      // inventory refused the caller and changed nothing; the caller sees inventory's 401/403, and so
-      // does a repeat with the same Idempotency-Key (OrdersController)
+      // Inventory refused the caller and changed nothing: the caller sees its 401/403. The attempt is
+      // not kept under its Idempotency-Key: a token orders accepted and inventory refused (signed by a
+      // key rotated under a second ago, clocks apart at its exp) passes on a retry with the same key.
+      // A repeat already waiting for this attempt answers as it did (OrdersController).
       const isForbidden = error instanceof ForbiddenException;
       await this.settle(order, 'failed', isForbidden ? 'inventory_forbidden' : 'inventory_unauthorized');
+      if (idempotencyKey !== undefined) {
+        await this.idempotencyKeys.release(this.database, order.userId, idempotencyKey, order.id);
+      }
       throw error;
     }
     this.logger.warn(`Order ${order.id} failed: ${describeError(error)}`);
