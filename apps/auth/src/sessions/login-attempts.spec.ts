@@ -221,16 +221,36 @@ describe.each(testDatabaseBackends(AUTH_MIGRATIONS))(`${LoginAttempts.name} on $
     expect(await storedRows()).toBe(3);
   });
 
-  it("keeps only each key's newest maxFailures failures", async () => {
-    for (let i = 0; i < 8; i += 1) {
-      await attempts.recordFailure('a@x', '10.0.0.1');
-      now += 1_000;
+  // SECURITY P5: a burst of logins at the limit each count themselves, find themselves throttled and
+  // withdraw; a failure pruned meanwhile must not take the real failures with it
+  it('keeps every failure while a burst of throttled logins comes and goes', async () => {
+    let releaseWithdrawals = (): void => undefined;
+    const withdrawalsHeld = new Promise<void>((resolve) => (releaseWithdrawals = resolve));
+    let heldWithdrawals = 0;
+    class HeldWithdrawals extends LoginFailuresRepository {
+      override async delete(ids: readonly string[], keyHashes?: readonly string[]): Promise<void> {
+        heldWithdrawals += 1;
+        await withdrawalsHeld;
+        return super.delete(ids, keyHashes);
+      }
     }
+    const burstReplica = new LoginAttempts(new HeldWithdrawals(db), limits, () => now);
+    await attempts.recordFailure('a@x', '10.0.0.1');
+    now += 1_000;
+    await attempts.recordFailure('a@x', '10.0.0.1');
+    now += 1_000;
+    const last = await attempts.begin('a@x', '10.0.0.1');
+    expect(last.retryAfterSeconds).toBe(0);
+    now += 1_000;
+    const burst = Array.from({ length: 6 }, () => burstReplica.begin('a@x', '10.0.0.1'));
+    while (heldWithdrawals < burst.length) await new Promise((resolve) => setTimeout(resolve, 5));
 
-    // 3 for account and address, 5 for the account, 5 for the address
-    expect(await storedRows()).toBe(13);
-    now += 55_000;
-    expect(await attempts.retryAfterSeconds('a@x', '10.0.0.1')).toBe(2);
+    await last.failed();
+    releaseWithdrawals();
+
+    expect((await Promise.all(burst)).every((attempt) => attempt.retryAfterSeconds > 0)).toBe(true);
+    // the three failures still count: the first leaves the window 60 s after it
+    expect(await attempts.retryAfterSeconds('a@x', '10.0.0.1')).toBe(57);
   });
 
   it('stores neither the email nor the address, only SHA-256 keys', async () => {

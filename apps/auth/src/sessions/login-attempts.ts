@@ -96,7 +96,7 @@ export class LoginAttempts {
     if (retryAfterSeconds > 0) await this.failures.delete(ids);
     return {
       retryAfterSeconds,
-      failed: () => this.prune(keys, now),
+      failed: () => this.prune(now),
       succeeded: () => this.failures.delete(ids, this.accountKeys(account, address)),
       abandoned: () => this.failures.delete(ids),
     };
@@ -112,7 +112,7 @@ export class LoginAttempts {
     const now = this.now();
     const keys = this.keys(account, address);
     await this.count(keys, now);
-    await this.prune(keys, now);
+    await this.prune(now);
   }
 
   /** One failure at `now` under each key; returns the rows' ids. */
@@ -139,12 +139,11 @@ export class LoginAttempts {
     return Math.ceil(Math.max(0, ...waits) / 1000);
   }
 
-  // bounds the table: only a key's newest maxFailures can count, none older than every window
-  private prune(keys: Array<[string, AttemptLimit]>, now: number): Promise<void> {
-    return this.failures.deleteUncounted(
-      keys.map(([keyHash, limit]) => ({ keyHash, maxFailures: limit.maxFailures })),
-      new Date(now - this.longestWindowMs),
-    );
+  // Bounds the table: no failure older than every window counts. Nothing newer goes: rows of logins
+  // still being decided are among a key's newest, and a prune that kept only its newest maxFailures
+  // dropped real failures for rows a burst of throttled logins withdraws a moment later.
+  private prune(now: number): Promise<void> {
+    return this.failures.deleteExpired(new Date(now - this.longestWindowMs));
   }
 
   private keys(account: string, clientAddress: string): Array<[string, AttemptLimit]> {

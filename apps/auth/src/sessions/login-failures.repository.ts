@@ -53,30 +53,17 @@ export class LoginFailuresRepository {
     );
   }
 
-  // Housekeeping skips rows another statement holds (SKIP LOCKED) rather than waiting for them,
-  // so replicas pruning at once never block or deadlock each other or a login; what one skips,
-  // the next write deletes. Rows are never updated, so ctid names a row for the statement's life.
-
   /**
-   * Deletes the failures that can no longer count, in one statement: each key's failures beyond its
-   * `maxFailures` newest, and every failure (of any key) at or before `cutoff`.
+   * Deletes every failure (of any key) at or before `cutoff`, in one statement. Housekeeping skips
+   * rows another statement holds (SKIP LOCKED) rather than waiting for them, so replicas pruning at
+   * once never block or deadlock each other or a login; what one skips, the next prune deletes.
    */
-  async deleteUncounted(counts: ReadonlyArray<Omit<FailureCount, 'since'>>, cutoff: Date): Promise<void> {
+  async deleteExpired(cutoff: Date): Promise<void> {
     await this.db.query(
-      `DELETE FROM login_failures WHERE ctid = ANY (ARRAY (
-         SELECT f.ctid
-         FROM unnest($1::text[], $2::int[]) AS k (key_hash, max_failures)
-         JOIN login_failures AS f ON f.key_hash = k.key_hash
-         WHERE f.failed_at < (
-           SELECT n.failed_at FROM login_failures AS n
-           WHERE n.key_hash = k.key_hash
-           ORDER BY n.failed_at DESC OFFSET k.max_failures - 1 LIMIT 1
-         )
-         FOR UPDATE OF f SKIP LOCKED
-       ) || ARRAY (
-         SELECT ctid FROM login_failures WHERE failed_at <= $3 FOR UPDATE SKIP LOCKED
+      `DELETE FROM login_failures WHERE id = ANY (ARRAY (
+         SELECT id FROM login_failures WHERE failed_at <= $1 FOR UPDATE SKIP LOCKED
        ))`,
-      [counts.map((count) => count.keyHash), counts.map((count) => count.maxFailures), cutoff],
+      [cutoff],
     );
   }
 }
