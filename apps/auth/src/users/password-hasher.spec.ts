@@ -1,4 +1,4 @@
-import { ARGON2_OPTIONS, PasswordHasher } from './password-hasher';
+import { argon2Concurrency, ARGON2_OPTIONS, PasswordHasher } from './password-hasher';
 import { isValidPassword } from './password-policy';
 
 describe(PasswordHasher.name, () => {
@@ -50,6 +50,17 @@ describe(PasswordHasher.name, () => {
     } finally {
       verify.mockRestore();
     }
+  });
+});
+
+describe(argon2Concurrency.name, () => {
+  it('runs one computation per core, no more than libuv runs at once (4 threads unless UV_THREADPOOL_SIZE says)', () => {
+    expect(argon2Concurrency(2, undefined)).toBe(2);
+    expect(argon2Concurrency(16, undefined)).toBe(4);
+    expect(argon2Concurrency(16, '12')).toBe(12);
+    expect(argon2Concurrency(8, '64')).toBe(8);
+    expect(argon2Concurrency(16, 'many')).toBe(4);
+    expect(argon2Concurrency(16, '0')).toBe(4);
   });
 });
 

@@ -16,6 +16,25 @@ export const ARGON2_OPTIONS = {
 
 // Argon2 work waiting for a core, per kind; past it a request is answered 503 at once
 const MAX_WAITING = 64;
+// libuv's default thread pool, where argon2 runs every hash and verification
+const DEFAULT_THREAD_POOL_SIZE = 4;
+
+/**
+ * How many Argon2 computations may run at once: one per core, and no more than libuv's thread pool
+ * runs (`UV_THREADPOOL_SIZE`, 4 by default). A gate wider than the pool would queue the rest there,
+ * first come, first served, past the gate's order (verifications before hashes).
+ */
+export function argon2Concurrency(
+  cores = availableParallelism(),
+  threadPoolSize = process.env['UV_THREADPOOL_SIZE'],
+): number {
+  const configured = Number(threadPoolSize);
+  const threads =
+    threadPoolSize !== undefined && Number.isInteger(configured) && configured > 0
+      ? Math.min(configured, 1024) // libuv's own cap
+      : DEFAULT_THREAD_POOL_SIZE;
+  return Math.max(1, Math.min(cores, threads));
+}
 
 /**
  * Hashes and verifies passwords and client secrets with Argon2id (random salt per hash).
@@ -25,7 +44,7 @@ const MAX_WAITING = 64;
 @Injectable()
 export class PasswordHasher implements OnModuleInit {
   private dummyHash?: Promise<string>;
-  private readonly gate = new Argon2Gate(availableParallelism(), MAX_WAITING);
+  private readonly gate = new Argon2Gate(argon2Concurrency(), MAX_WAITING);
 
   // made at start, so the first login for an unknown email is not slower than the rest
   async onModuleInit(): Promise<void> {
