@@ -108,22 +108,20 @@ export class OrdersService {
       return this.settle(order, 'rejected', error.reason ?? 'insufficient_stock');
     }
     if (error instanceof UnauthorizedException || error instanceof ForbiddenException) {
-      // Inventory refused the caller and changed nothing: the caller sees its 401/403. The attempt is
-      // not kept under its Idempotency-Key: a token orders accepted and inventory refused (signed by a
-      // key rotated under a second ago, clocks apart at its exp) passes on a retry with the same key.
-      // A repeat already waiting for this attempt answers as it did (OrdersController).
+      // inventory refused the caller and changed nothing: the caller sees its 401/403 (a token orders
+      // accepted and inventory refused: signed by a key rotated under a second ago, clocks apart at its exp)
       const isForbidden = error instanceof ForbiddenException;
       await this.settle(order, 'failed', isForbidden ? 'inventory_forbidden' : 'inventory_unauthorized');
-      if (idempotencyKey !== undefined) {
-        await this.idempotencyKeys.release(this.database, order.userId, idempotencyKey, order.id);
-      }
+      await this.forgetAttempt(order, idempotencyKey);
       throw error;
     }
     this.logger.warn(`Order ${order.id} failed: ${describeError(error)}`);
     if (error instanceof RpcNotSentError) {
       // the reservation reached no inventory (none subscribed, or it could not be sent): nothing is
       // held, so nothing is released (an outage would otherwise queue a release for every order)
-      return this.settle(order, 'failed', 'inventory_unavailable');
+      const failed = await this.settle(order, 'failed', 'inventory_unavailable');
+      await this.forgetAttempt(order, idempotencyKey);
+      return failed;
     }
     const reason: OrderFailureReason =
       error instanceof RpcTimeoutError ? 'inventory_timeout' : 'inventory_unavailable';
@@ -135,6 +133,16 @@ export class OrdersService {
     } finally {
       this.releases.releaseForCaller(order.id);
     }
+  }
+
+  /**
+   * An attempt that reserved nothing for certain (inventory refused the caller, or never received the
+   * request) is not kept under its Idempotency-Key: a retry with the same key runs again. A repeat
+   * already waiting for this attempt answers as it ended (OrdersController).
+   */
+  private async forgetAttempt(order: Order, idempotencyKey: string | undefined): Promise<void> {
+    if (idempotencyKey === undefined) return;
+    await this.idempotencyKeys.release(this.database, order.userId, idempotencyKey, order.id);
   }
 
   private async settle(
