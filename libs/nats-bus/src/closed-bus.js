@@ -37,13 +37,20 @@ function inboxPrefixOf(/** @type {string} */ service) {
 
 // What a client that binds to one KV bucket and follows it publishes (measured against nats-server
 // 2.9 and nats.js 2.29 with `jetstream({ checkAPI: false })`, which skips `$JS.API.INFO`, and
-// `bindOnly`, which skips the stream's info): the ordered consumer behind `kv.watch()` (the extended
-// create subject at first, the bare one when nats.js recreates it after a gap) and that consumer's
-// flow-control answers, without which the watch stalls for good once flow control starts. nats.js
-// never deletes the consumer (the server drops it after 5 s without interest), so no CONSUMER.DELETE.
+// `bindOnly`, which skips the stream's info before the watch): the ordered consumer behind
+// `kv.watch()` (the extended create subject at first, the bare one when nats.js recreates it after a
+// gap), that consumer's flow-control answers, without which the watch stalls for good once flow
+// control starts, and the stream's info, which libs/auth's revocation feed asks for every 150 ms to
+// know JetStream still serves the bucket. nats.js never deletes the consumer (the server drops it
+// after 5 s without interest), so no CONSUMER.DELETE.
 function bucketReaderSubjects(/** @type {string} */ bucket) {
   const stream = `KV_${bucket}`;
-  return [`$JS.API.CONSUMER.CREATE.${stream}`, `$JS.API.CONSUMER.CREATE.${stream}.>`, `$JS.FC.${stream}.>`];
+  return [
+    `$JS.API.STREAM.INFO.${stream}`,
+    `$JS.API.CONSUMER.CREATE.${stream}`,
+    `$JS.API.CONSUMER.CREATE.${stream}.>`,
+    `$JS.FC.${stream}.>`,
+  ];
 }
 
 /**
@@ -57,15 +64,8 @@ function busPermissions(bucket = REVOCATION_BUCKET) {
   const reader = bucketReaderSubjects(bucket);
   return {
     auth: {
-      // the issuer alone creates the bucket (reading the stream's info first, as nats.js does) and
-      // writes or deletes its entries, and announces on auth.>
-      publish: [
-        'auth.>',
-        `$KV.${bucket}.>`,
-        `$JS.API.STREAM.CREATE.KV_${bucket}`,
-        `$JS.API.STREAM.INFO.KV_${bucket}`,
-        ...reader,
-      ],
+      // the issuer alone creates the bucket and writes or deletes its entries, and announces on auth.>
+      publish: ['auth.>', `$KV.${bucket}.>`, `$JS.API.STREAM.CREATE.KV_${bucket}`, ...reader],
       subscribe: ['auth.>', `${inboxPrefixOf('auth')}.>`],
     },
     orders: {

@@ -56,9 +56,13 @@ describe(watchRevocations.name, () => {
   // after the next tick (timers run before reads), and is no silence of the server's
   it('does not take its own stall, then a busy turn, for the server going silent', async () => {
     const reader = await connect({ servers: nats.url });
-    const flush = reader.flush.bind(reader);
+    const request = reader.request.bind(reader);
     let answeredProbes = 0;
-    reader.flush = () => flush().then(() => void (answeredProbes += 1));
+    reader.request = (...args) =>
+      request(...args).then((answer) => {
+        answeredProbes += 1;
+        return answer;
+      });
     let lost = false;
     const sink: RevocationSink = {
       apply: () => undefined,
@@ -89,6 +93,39 @@ describe(watchRevocations.name, () => {
       feed.stop();
       busyClient.destroy();
       busyServer.close();
+      await reader.close();
+    }
+  }, 30_000);
+
+  // core NATS still answers, JetStream no longer serves the bucket (here: its stream deleted; also a
+  // server that stopped JetStream for lack of storage, a cluster without a leader): the watch would
+  // wait in silence, and the issuer could write no revocation
+  it('reports the feed lost within 1 s once JetStream no longer serves the bucket', async () => {
+    const small = `relay-revocations-gone-${randomUUID().slice(0, 8)}`;
+    await createRevocationBucket(writer, small);
+    const reader = await connect({ servers: nats.url });
+    let lostAt: number | undefined;
+    const sink: RevocationSink = {
+      apply: () => undefined,
+      remove: () => undefined,
+      lost: () => (lostAt ??= performance.now()),
+    };
+    const feed = await watchRevocations({ connection: () => Promise.resolve(reader) }, small, sink, {
+      replayStallLimitMs: REPLAY_STALL_LIMIT_MS,
+      createBucket: false,
+    });
+    try {
+      await delay(500);
+      expect(lostAt).toBeUndefined();
+
+      const deletedAt = performance.now();
+      await (await writer.jetstreamManager()).streams.delete(`KV_${small}`);
+      while (lostAt === undefined && performance.now() - deletedAt < 5000) await delay(10);
+
+      expect(feed.isStopped).toBe(true);
+      expect((lostAt ?? Infinity) - deletedAt).toBeLessThan(1000);
+    } finally {
+      feed.stop();
       await reader.close();
     }
   }, 30_000);

@@ -1,4 +1,4 @@
-import { Events, type KvEntry, type KvWatchOptions, type NatsConnection } from 'nats';
+import { Events, type KvEntry, type KvWatchOptions, type NatsConnection, NatsError } from 'nats';
 
 import { AuthSubjects, REVOCATION_RETENTION_SECONDS, type RevocationEntry } from '@relay/contracts';
 
@@ -33,7 +33,7 @@ export interface WatchRevocationsOptions {
   createBucket: boolean;
 }
 
-/** The feed counts as lost when the server has not answered a ping for this long. */
+/** The feed counts as lost when JetStream has not answered for the bucket's stream for this long. */
 export const FEED_SILENCE_LIMIT_MS = 700;
 const PROBE_INTERVAL_MS = 150;
 
@@ -41,9 +41,12 @@ const KINDS: readonly string[] = ['jti', 'sid', 'sub'];
 
 /**
  * Replays every entry of the revocation bucket (created if missing when `createBucket`: history 1,
- * TTL = longest token), then follows changes and `auth.revoked` events, pinging the server every
- * 150 ms: a disconnect or a silent socket (a partition nats.js has not noticed yet) reports the feed
- * `lost` within {@link FEED_SILENCE_LIMIT_MS} + 150 ms, inside 1 s. Resolves once the replay is complete.
+ * TTL = longest token), then follows changes and `auth.revoked` events, asking JetStream for the
+ * bucket's stream every 150 ms: a disconnect, a silent socket (a partition nats.js has not noticed
+ * yet) or a server that answers without JetStream serving the bucket (its storage exhausted, a cluster
+ * without a leader, the stream deleted: the watch would wait in silence, and the issuer could write no
+ * revocation) reports the feed `lost` within {@link FEED_SILENCE_LIMIT_MS} + 150 ms, inside 1 s.
+ * Resolves once the replay is complete.
  */
 export async function watchRevocations(
   client: Pick<RelayNatsClient, 'connection'>,
@@ -72,6 +75,12 @@ export async function watchRevocations(
     }
     throw error;
   });
+  // before anything counts as followed: an identity refused the probe's subject (permissions from an
+  // older table) fails here with a line that says so, instead of its feed being lost every second
+  await assertServed(connection, `KV_${bucket}`, replayStallLimitMs).catch((error: unknown) => {
+    watcher.stop();
+    throw error;
+  });
   const stall = watchSilence(replayStallLimitMs, Math.min(replayStallLimitMs, 250), () =>
     endReplay(new Error(`the replay of ${bucket} received nothing for ${replayStallLimitMs} ms`)),
   );
@@ -83,11 +92,11 @@ export async function watchRevocations(
     sink.lost();
     endReplay(new Error(`the feed of ${bucket} was lost during its replay`));
   };
-  const probe = probeConnection(connection, lose);
+  const probe = probeBucket(connection, `KV_${bucket}`, lose);
   void (async () => {
     for await (const entry of watcher) {
-      // an entry is the server talking: a replay that holds the ping's answer back in the socket (a
-      // large bucket on a loaded machine) is not silence
+      // an entry is JetStream serving the bucket: a replay that holds the probe's answer back in the
+      // socket (a large bucket on a loaded machine) is not silence
       probe.heard();
       stall.heard();
       applyEntry(entry, sink);
@@ -96,7 +105,6 @@ export async function watchRevocations(
   })().catch(lose);
   const subscription = connection.subscribe(AuthSubjects.revoked, {
     callback: (error, message) => {
-      probe.heard();
       const entry = error ? undefined : parseEntry(message.data);
       if (!entry) return;
       sink.apply(entry);
@@ -148,23 +156,47 @@ function onReconnect(connection: NatsConnection, onLost: () => void): () => void
 }
 
 /**
- * Pings the server every 150 ms; calls `onSilent` once neither an answer nor anything `heard()` of has
- * come for {@link FEED_SILENCE_LIMIT_MS}.
+ * Asks JetStream for `stream`'s info every 150 ms; calls `onSilent` once neither an answer without an
+ * error nor anything `heard()` of has come for {@link FEED_SILENCE_LIMIT_MS}. No responders (JetStream
+ * off), an error answer (no such stream, no leader) and a timeout are all silence.
  */
-function probeConnection(connection: NatsConnection, onSilent: () => void): SilenceWatch {
-  let isPinging = false;
+function probeBucket(connection: NatsConnection, stream: string, onSilent: () => void): SilenceWatch {
+  let isProbing = false;
   const watch = watchSilence(FEED_SILENCE_LIMIT_MS, PROBE_INTERVAL_MS, onSilent, () => {
-    if (isPinging) return;
-    isPinging = true;
-    connection.flush().then(
-      () => {
-        isPinging = false;
-        watch.heard();
+    if (isProbing) return;
+    isProbing = true;
+    isServed(connection, stream, FEED_SILENCE_LIMIT_MS).then(
+      (served) => {
+        isProbing = false;
+        if (served) watch.heard();
       },
-      () => undefined, // closed: the silence limit reports it
+      () => (isProbing = false),
     );
   });
   return watch;
+}
+
+/** Throws unless JetStream answers for `stream` without an error, saying whether this identity may ask. */
+async function assertServed(connection: NatsConnection, stream: string, timeoutMs: number): Promise<void> {
+  const served = await isServed(connection, stream, timeoutMs).catch((error: unknown) => {
+    if (!(error instanceof NatsError && error.isPermissionError())) throw error;
+    throw new Error(
+      `this identity may not publish $JS.API.STREAM.INFO.${stream}, which the feed asks every 150 ms (allow it, as libs/nats-bus's table does)`,
+      { cause: error },
+    );
+  });
+  if (!served) throw new Error(`JetStream does not serve ${stream}`);
+}
+
+/** Whether JetStream answers for `stream`'s info without an error; rejects when there is no answer. */
+async function isServed(connection: NatsConnection, stream: string, timeoutMs: number): Promise<boolean> {
+  const answer = await connection.request(`$JS.API.STREAM.INFO.${stream}`, undefined, { timeout: timeoutMs });
+  try {
+    const parsed: unknown = JSON.parse(new TextDecoder().decode(answer.data));
+    return typeof parsed === 'object' && parsed !== null && !('error' in parsed);
+  } catch {
+    return false;
+  }
 }
 
 interface SilenceWatch {

@@ -97,12 +97,12 @@ describe('RevocationList on the closed bus, started before the issuer created th
     }
   });
 
-  it('tries to open the bucket by default, which this identity is refused (the stream info before a create)', async () => {
+  it('tries to open the bucket by default, which this identity is refused (the create)', async () => {
     const { app, list, violations } = await startInventory();
     try {
       await msUntil(() => violations.length > 0, 5000);
 
-      expect(violations).toContain(`$JS.API.STREAM.INFO.${STREAM}`);
+      expect(violations).toContain(`$JS.API.STREAM.CREATE.${STREAM}`);
       expect(list.isSynced()).toBe(false);
       expect(await streamExists()).toBe(false);
     } finally {
