@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 
 import type { Queryable } from '@relay/database';
 
-/** Rows of `idempotency_keys` (per user); every method runs on the caller's transaction or database. */
+/** Rows of `idempotency_keys` (per user); every method runs inside the caller's transaction. */
 @Injectable()
 export class IdempotencyKeysRepository {
   /**
@@ -16,15 +16,6 @@ export class IdempotencyKeysRepository {
       [userId, key, orderId],
     );
     return rows.length === 1;
-  }
-
-  /** Frees `key` for a new attempt, while it still names `orderId` (an attempt that reserved nothing). */
-  async release(db: Queryable, userId: string, key: string, orderId: string): Promise<void> {
-    await db.query('DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND order_id = $3', [
-      userId,
-      key,
-      orderId,
-    ]);
   }
 
   async findOrderId(tx: Queryable, userId: string, key: string): Promise<string | undefined> {

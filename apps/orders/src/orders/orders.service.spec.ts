@@ -329,25 +329,6 @@ describe.each(testDatabaseBackends(ordersMigrations))(`${OrdersService.name} on 
     expect(order).toMatchObject({ status: 'failed', reason: 'inventory_unauthorized' });
   });
 
-  it.each([
-    ['inventory refused the caller', () => new UnauthorizedException('Unknown signing key')],
-    ['the reservation reached no inventory', () => new RpcNotSentError('no service answers it')],
-  ])('lets a retry with the same idempotency key run again after %s', async (_case, failure) => {
-    let failures = 1;
-    const { service, inventory } = createService((request) =>
-      failures-- > 0 ? Promise.reject(failure()) : confirm(request),
-    );
-    await service.create(alice, apples, 'key-refused').catch(() => undefined);
-
-    const retry = await service.create(alice, apples, 'key-refused');
-    const repeat = await service.create(alice, apples, 'key-refused');
-
-    expect(retry.status).toBe('confirmed');
-    expect(repeat.id).toBe(retry.id);
-    expect(inventory.reserved).toHaveLength(2);
-    expect((await service.listForCaller(alice)).map(({ status }) => status)).toEqual(['confirmed', 'failed']);
-  });
-
   it('reserves once when two requests race with the same idempotency key', async () => {
     const { service, inventory } = createService(async (request) => {
       await new Promise((resolve) => setTimeout(resolve, 100));

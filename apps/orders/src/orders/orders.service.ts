@@ -65,7 +65,7 @@ export class OrdersService {
       if (first === undefined) throw new Error(`Idempotency key of user ${userId} points to no order`);
       return { isNew: false, order: first };
     });
-    if (claim.isNew) return this.reserve(claim.order, idempotencyKey);
+    if (claim.isNew) return this.reserve(claim.order);
     if (!sameItems(claim.order.items, items)) {
       throw new UnprocessableEntityException('Idempotency-Key was already used with a different request');
     }
@@ -90,11 +90,11 @@ export class OrdersService {
     return this.orders.acknowledgeInventory(orderId, userId);
   }
 
-  private async reserve(order: Order, idempotencyKey?: string): Promise<Order> {
+  private async reserve(order: Order): Promise<Order> {
     try {
       await this.inventory.reserve({ orderId: order.id, items: order.items });
     } catch (error) {
-      return this.handleReserveFailure(order, error, idempotencyKey);
+      return this.handleReserveFailure(order, error);
     }
     const confirmed = await this.settle(order, 'confirmed', null);
     // Recovery took it for abandoned meanwhile (this request outlived ORDERS_RPC_TIMEOUT_MS by far) and
@@ -103,25 +103,22 @@ export class OrdersService {
     return confirmed;
   }
 
-  private async handleReserveFailure(order: Order, error: unknown, idempotencyKey?: string): Promise<Order> {
+  private async handleReserveFailure(order: Order, error: unknown): Promise<Order> {
     if (error instanceof RpcCallError && error.status === 409) {
       return this.settle(order, 'rejected', error.reason ?? 'insufficient_stock');
     }
     if (error instanceof UnauthorizedException || error instanceof ForbiddenException) {
-      // inventory refused the caller and changed nothing: the caller sees its 401/403 (a token orders
-      // accepted and inventory refused: signed by a key rotated under a second ago, clocks apart at its exp)
+      // inventory refused the caller and changed nothing; the caller sees inventory's 401/403, and so
+      // does a repeat with the same Idempotency-Key (OrdersController)
       const isForbidden = error instanceof ForbiddenException;
       await this.settle(order, 'failed', isForbidden ? 'inventory_forbidden' : 'inventory_unauthorized');
-      await this.forgetAttempt(order, idempotencyKey);
       throw error;
     }
     this.logger.warn(`Order ${order.id} failed: ${describeError(error)}`);
     if (error instanceof RpcNotSentError) {
       // the reservation reached no inventory (none subscribed, or it could not be sent): nothing is
       // held, so nothing is released (an outage would otherwise queue a release for every order)
-      const failed = await this.settle(order, 'failed', 'inventory_unavailable');
-      await this.forgetAttempt(order, idempotencyKey);
-      return failed;
+      return this.settle(order, 'failed', 'inventory_unavailable');
     }
     const reason: OrderFailureReason =
       error instanceof RpcTimeoutError ? 'inventory_timeout' : 'inventory_unavailable';
@@ -133,16 +130,6 @@ export class OrdersService {
     } finally {
       this.releases.releaseForCaller(order.id);
     }
-  }
-
-  /**
-   * An attempt that reserved nothing for certain (inventory refused the caller, or never received the
-   * request) is not kept under its Idempotency-Key: a retry with the same key runs again. A repeat
-   * already waiting for this attempt answers as it ended (OrdersController).
-   */
-  private async forgetAttempt(order: Order, idempotencyKey: string | undefined): Promise<void> {
-    if (idempotencyKey === undefined) return;
-    await this.idempotencyKeys.release(this.database, order.userId, idempotencyKey, order.id);
   }
 
   private async settle(
