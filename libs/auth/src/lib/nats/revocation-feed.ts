@@ -1,4 +1,4 @@
-import { Events, type KvEntry, type KvWatchOptions, type NatsConnection, NatsError } from 'nats';
+import { ErrorCode, Events, type KvEntry, type KvWatchOptions, type NatsConnection, NatsError } from 'nats';
 
 import { AuthSubjects, REVOCATION_RETENTION_SECONDS, type RevocationEntry } from '@relay/contracts';
 
@@ -25,8 +25,8 @@ export interface RevocationFeed {
 export interface WatchRevocationsOptions {
   /**
    * How long the replay of the bucket may go without an entry before this attempt fails (a consumer
-   * that stalled while the server still answers pings). A replay that keeps arriving may take longer:
-   * a large bucket on a loaded machine is not a failure.
+   * that stalled while JetStream still answers for the stream). A replay that keeps arriving may take
+   * longer: a large bucket on a loaded machine is not a failure. Also how late a probe's answer counts.
    */
   replayStallLimitMs: number;
   /** Create the bucket when it is missing; `false` binds only (a missing bucket fails this attempt). */
@@ -92,7 +92,7 @@ export async function watchRevocations(
     sink.lost();
     endReplay(new Error(`the feed of ${bucket} was lost during its replay`));
   };
-  const probe = probeBucket(connection, `KV_${bucket}`, lose);
+  const probe = probeBucket(connection, `KV_${bucket}`, replayStallLimitMs, lose);
   void (async () => {
     for await (const entry of watcher) {
       // an entry is JetStream serving the bucket: a replay that holds the probe's answer back in the
@@ -158,17 +158,23 @@ function onReconnect(connection: NatsConnection, onLost: () => void): () => void
 /**
  * Asks JetStream for `stream`'s info every 150 ms; calls `onSilent` once neither an answer without an
  * error nor anything `heard()` of has come for {@link FEED_SILENCE_LIMIT_MS}. No responders (JetStream
- * off), an error answer (no such stream, no leader) and a timeout are all silence.
+ * off), an error answer (no such stream, no leader) and no answer are all silence. An answer counts up
+ * to `answerTimeoutMs` late: one that waited in the socket while this process stood still is no silence.
  */
-function probeBucket(connection: NatsConnection, stream: string, onSilent: () => void): SilenceWatch {
+function probeBucket(
+  connection: NatsConnection,
+  stream: string,
+  answerTimeoutMs: number,
+  onSilent: () => void,
+): SilenceWatch {
   let isProbing = false;
   const watch = watchSilence(FEED_SILENCE_LIMIT_MS, PROBE_INTERVAL_MS, onSilent, () => {
     if (isProbing) return;
     isProbing = true;
-    isServed(connection, stream, FEED_SILENCE_LIMIT_MS).then(
-      (served) => {
+    askStreamInfo(connection, stream, answerTimeoutMs).then(
+      (problem) => {
         isProbing = false;
-        if (served) watch.heard();
+        if (problem === undefined) watch.heard();
       },
       () => (isProbing = false),
     );
@@ -176,27 +182,50 @@ function probeBucket(connection: NatsConnection, stream: string, onSilent: () =>
   return watch;
 }
 
-/** Throws unless JetStream answers for `stream` without an error, saying whether this identity may ask. */
+/** Throws unless JetStream answers for `stream`'s info without an error, saying what it got instead. */
 async function assertServed(connection: NatsConnection, stream: string, timeoutMs: number): Promise<void> {
-  const served = await isServed(connection, stream, timeoutMs).catch((error: unknown) => {
-    if (!(error instanceof NatsError && error.isPermissionError())) throw error;
-    throw new Error(
-      `this identity may not publish $JS.API.STREAM.INFO.${stream}, which the feed asks every 150 ms (allow it, as libs/nats-bus's table does)`,
-      { cause: error },
-    );
+  const subject = streamInfoSubject(stream);
+  const problem = await askStreamInfo(connection, stream, timeoutMs).catch((error: unknown) => {
+    if (!(error instanceof NatsError)) throw error;
+    const reason = error.isPermissionError()
+      ? `this identity may not publish ${subject}, which the feed asks every 150 ms (allow it, as libs/nats-bus's table does)`
+      : error.code === ErrorCode.NoResponders
+        ? `nothing answers ${subject} (JetStream is not enabled)`
+        : `no answer to ${subject} within ${timeoutMs} ms`;
+    throw new Error(reason, { cause: error });
   });
-  if (!served) throw new Error(`JetStream does not serve ${stream}`);
+  if (problem !== undefined) throw new Error(`JetStream does not serve ${stream}: ${problem}`);
 }
 
-/** Whether JetStream answers for `stream`'s info without an error; rejects when there is no answer. */
-async function isServed(connection: NatsConnection, stream: string, timeoutMs: number): Promise<boolean> {
-  const answer = await connection.request(`$JS.API.STREAM.INFO.${stream}`, undefined, { timeout: timeoutMs });
+/**
+ * What keeps JetStream from serving `stream` (its answer's error), or `undefined` when it answers for
+ * the stream's info; rejects without an answer. Asked on an inbox of its own (`noMux`): a reply subject
+ * of two tokens, where no other service may publish (inventory may answer only orders' three-token
+ * request replies, libs/nats-bus), so no compromised service can answer in JetStream's place.
+ */
+async function askStreamInfo(
+  connection: NatsConnection,
+  stream: string,
+  timeoutMs: number,
+): Promise<string | undefined> {
+  const answer = await connection.request(streamInfoSubject(stream), undefined, {
+    timeout: timeoutMs,
+    noMux: true,
+  });
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(new TextDecoder().decode(answer.data));
-    return typeof parsed === 'object' && parsed !== null && !('error' in parsed);
+    parsed = JSON.parse(new TextDecoder().decode(answer.data));
   } catch {
-    return false;
+    return 'an unreadable answer';
   }
+  if (typeof parsed !== 'object' || parsed === null) return 'an unreadable answer';
+  if (!('error' in parsed)) return undefined;
+  const description = (parsed.error as { description?: unknown } | null)?.description;
+  return typeof description === 'string' ? description : 'an error answer';
+}
+
+function streamInfoSubject(stream: string): string {
+  return `$JS.API.STREAM.INFO.${stream}`;
 }
 
 interface SilenceWatch {

@@ -36,8 +36,8 @@ const PRUNE_INTERVAL_MS = 10 * 60 * 1000;
 /**
  * Revoked token ids, ended sessions and blocked subjects, mirrored from the JetStream KV bucket
  * (replayed from the start, then followed). Fails closed: until a replay completes, and from the
- * moment the feed is lost (disconnect, or the server silent for 700 ms) until the bucket has been
- * replayed again, every token is refused with 503 rather than accepted unchecked.
+ * moment the feed is lost (disconnect, or JetStream silent for the bucket for 700 ms) until the
+ * bucket has been replayed again, every token is refused with 503 rather than accepted unchecked.
  */
 @Injectable()
 export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
