@@ -132,60 +132,60 @@ describe(RevocationList.name, () => {
     ]);
   });
 
-  it('keeps a subject’s latest not-before from the bucket, whichever key was written last; deleting an older one leaves it', async () => {
+  const refused = [401, { status: 401, message: expect.any(String) }];
+
+  /**
+   * A service following a bucket that holds two not-befores of one subject (100 s and 10 s ago),
+   * written in `order`, and a token of that subject issued between them.
+   */
+  async function subjectBlockedTwice(order: 'older first' | 'newer first') {
     const bucket = freshBucket();
     const subject = `u-${randomUUID()}`;
     const now = Math.floor(Date.now() / 1000);
-    const newer: RevocationEntry = { kind: 'sub', id: subject, at: now - 10 };
     const older: RevocationEntry = { kind: 'sub', id: subject, at: now - 100 };
-    // the newer first: a replica that published late wrote the older one after it
+    const newer: RevocationEntry = { kind: 'sub', id: subject, at: now - 10 };
+    const written = order === 'older first' ? [older, newer] : [newer, older];
     await putRevocations(
       nats,
       bucket,
-      [newer, older].map((value) => ({ key: revocationKey(value), value })),
+      written.map((value) => ({ key: revocationKey(value), value })),
     );
     const between = issuer.mintAccessToken({ claims: { sub: subject, iat: now - 50 } });
-
     const app = await start(bucket);
-    expect(await verdicts(app, between)).toEqual([401, { status: 401, message: expect.any(String) }]);
-
     const kv = await nats.connection.jetstream().views.kv(bucket);
+    const notBefore = (): number | undefined => app.app.get(RevocationList).subjectNotBefore(subject);
+    return { app, kv, subject, now, older, newer, between, notBefore };
+  }
+
+  it('keeps a subject’s latest not-before from the bucket, whichever key was written last; deleting an older one leaves it', async () => {
+    // the newer first: a replica that published late wrote the older one after it
+    const { app, kv, older, newer, between, notBefore } = await subjectBlockedTwice('newer first');
+    expect(await verdicts(app, between)).toEqual(refused);
+
     await kv.delete(revocationKey(older));
     await nats.connection.flush();
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(await verdicts(app, between)).toEqual([401, { status: 401, message: expect.any(String) }]);
-    expect(app.app.get(RevocationList).subjectNotBefore(subject)).toBe(newer.at);
+    expect(await verdicts(app, between)).toEqual(refused);
+    expect(notBefore()).toBe(newer.at);
   });
 
   it('leaves a subject’s earlier not-before standing when an operator deletes the newest', async () => {
-    const bucket = freshBucket();
-    const subject = `u-${randomUUID()}`;
-    const now = Math.floor(Date.now() / 1000);
-    const older: RevocationEntry = { kind: 'sub', id: subject, at: now - 100 };
-    const newer: RevocationEntry = { kind: 'sub', id: subject, at: now - 10 };
-    await putRevocations(
-      nats,
-      bucket,
-      [older, newer].map((value) => ({ key: revocationKey(value), value })),
-    );
+    const { app, kv, subject, now, older, newer, between, notBefore } =
+      await subjectBlockedTwice('older first');
     const beforeBoth = issuer.mintAccessToken({ claims: { sub: subject, iat: now - 200 } });
-    const between = issuer.mintAccessToken({ claims: { sub: subject, iat: now - 50 } });
-    const app = await start(bucket);
-    const refused = [401, { status: 401, message: expect.any(String) }];
     expect(await verdicts(app, between)).toEqual(refused);
 
-    const kv = await nats.connection.jetstream().views.kv(bucket);
     await kv.delete(revocationKey(newer));
     await nats.connection.flush();
-    await msUntil(() => app.app.get(RevocationList).subjectNotBefore(subject) !== newer.at, 1000);
+    await msUntil(() => notBefore() !== newer.at, 1000);
 
-    expect(app.app.get(RevocationList).subjectNotBefore(subject)).toBe(older.at);
+    expect(notBefore()).toBe(older.at);
     expect(await verdicts(app, beforeBoth)).toEqual(refused);
     expect(await verdicts(app, between)).toEqual([200, 'ok']);
 
     await kv.purge(revocationKey(older));
     await nats.connection.flush();
-    await msUntil(() => app.app.get(RevocationList).subjectNotBefore(subject) === undefined, 1000);
+    await msUntil(() => notBefore() === undefined, 1000);
     expect(await verdicts(app, beforeBoth)).toEqual([200, 'ok']);
   });
 
