@@ -139,9 +139,8 @@ export class LoginAttempts {
     return Math.ceil(Math.max(0, ...waits) / 1000);
   }
 
-  // Bounds the table: no failure older than every window counts. Nothing newer goes: rows of logins
-  // still being decided are among a key's newest, and a prune that kept only its newest maxFailures
-  // dropped real failures for rows a burst of throttled logins withdraws a moment later.
+  // Bounds the table: no failure older than every window counts. Nothing newer goes: a key's newest
+  // rows include those of logins still being decided, which a throttled login withdraws a moment later.
   private prune(now: number): Promise<void> {
     return this.failures.deleteExpired(new Date(now - this.longestWindowMs));
   }
