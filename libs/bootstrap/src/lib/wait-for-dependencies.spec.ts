@@ -194,6 +194,10 @@ describe(withoutCredentials.name, () => {
     ['postgres://u:12#pw@db/auth', 'postgres://db/auth'],
     ['postgres://u:p@ss@db/auth', 'postgres://db/auth'],
     ['nats://app:/pw@nats:4222', 'nats://nats:4222'],
+    // a comma in a password does not start another URL of a list
+    ['postgres://inventory:4821,x@db/inv', 'postgres://db/inv'],
+    ['postgres://inventory:Ab,Cd:ef@db/inv', 'postgres://db/inv'],
+    ['nats://a:p,w@nats-1:4222,nats://b:q@nats-2:4222', 'nats://nats-1:4222,nats://nats-2:4222'],
     ['postgres://db:port/auth', 'postgres://<unparsable URL>'],
     ['not a url', '<unparsable URL>'],
   ])('%s → %s', (url, shown) => {

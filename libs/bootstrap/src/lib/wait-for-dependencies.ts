@@ -67,13 +67,14 @@ export async function waitForDependencies(
 
 /**
  * `url` (or a comma-separated list of them) as scheme, host and path only: no user, password or query,
- * fit for a log line. Everything up to the last `@` goes before the URL is read, since a password may
+ * fit for a log line. A list splits only at a comma that starts another URL (`,scheme://`): a password
+ * may hold commas. Everything up to the last `@` goes before the URL is read, since a password may
  * hold the `/`, `#` or `@` that would make its tail look like a host or a path; a URL that still does
  * not parse shows its scheme alone.
  */
 export function withoutCredentials(url: string): string {
   return url
-    .split(',')
+    .split(/,(?=[a-z][a-z0-9+.-]*:\/\/)/i)
     .map((part) => {
       const bare = part.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^]*@/i, '$1');
       try {
