@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import type { Database, Migration, OpenDatabaseOptions } from './database';
+import type { Database, Migration, OpenDatabaseOptions, Queryable } from './database';
 import { openDatabase } from './open-database';
 import { createScratchPostgresDatabase, type ScratchDatabase } from './scratch-postgres';
 
@@ -85,6 +85,28 @@ describe.each([pgliteBackend(), postgresBackend()])('openDatabase on $name', (ba
 
     await expect(failing).rejects.toThrow('boom');
     expect(await database.query('SELECT available FROM stock')).toEqual([{ available: 5 }]);
+  });
+
+  it('refuses a statement on a transaction once it has ended, committed or rolled back', async () => {
+    let committed: Queryable | undefined;
+    await database.transaction(async (tx) => {
+      committed = tx;
+      await tx.query('UPDATE stock SET available = 1 WHERE sku = $1', ['apple']);
+    });
+    let rolledBack: Queryable | undefined;
+    await database
+      .transaction((tx) => {
+        rolledBack = tx;
+        return Promise.reject(new Error('boom'));
+      })
+      .catch(() => undefined);
+
+    for (const tx of [committed, rolledBack]) {
+      await expect(tx?.query('UPDATE stock SET available = 0 WHERE sku = $1', ['apple'])).rejects.toThrow(
+        'A statement on a transaction that has ended',
+      );
+    }
+    expect(await database.query('SELECT available FROM stock')).toEqual([{ available: 1 }]);
   });
 
   it('never lets concurrent conditional updates take stock below zero', async () => {

@@ -4,6 +4,7 @@ import { PGlite, type Transaction } from '@electric-sql/pglite';
 
 import { lockDataDir } from './data-dir-lock';
 import type { Database, Queryable } from './database';
+import { runOnTransaction } from './transaction-handle';
 
 /** Embedded PostgreSQL (WASM) in this process; PGlite serialises every query on one connection. */
 export class PgliteDatabase implements Database {
@@ -36,7 +37,7 @@ export class PgliteDatabase implements Database {
   }
 
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
-    return this.db.transaction((tx) => work(wrapTransaction(tx)));
+    return this.db.transaction((tx) => runOnTransaction(wrapTransaction(tx), work));
   }
 
   async ping(): Promise<void> {

@@ -5,6 +5,7 @@ import { describeError } from '@relay/contracts';
 
 import type { Database, PostgresTimeouts, Queryable } from './database';
 import { DatabaseUnavailableError, isDatabaseUnavailable } from './database-unavailable';
+import { runOnTransaction } from './transaction-handle';
 
 /** Past this many distinct statement texts, further ones run unnamed (a bound on what each connection holds). */
 const MAX_PREPARED_STATEMENTS = 500;
@@ -100,7 +101,7 @@ export class PostgresDatabase implements Database {
     try {
       // READ COMMITTED whatever the server's default (see open())
       await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
-      const result = await work(wrapClient(client, this.statements));
+      const result = await runOnTransaction(wrapClient(client, this.statements), work);
       await client.query('COMMIT');
       if (this.isUnavailable) this.markAvailable();
       return result;
