@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 
 // this process's locks, by file: one PGlite of the process may open a directory again (a test's
@@ -35,7 +35,7 @@ function takeFile(file: string, dataDir: string): string {
   const content = `${process.pid}\n${hostname()}\n`;
   for (let attempt = 0; ; attempt += 1) {
     try {
-      writeFileSync(file, content, { flag: 'wx', mode: 0o600 });
+      createWhole(file, content);
       return content;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
@@ -53,6 +53,21 @@ function takeFile(file: string, dataDir: string): string {
       );
     }
     rmSync(file, { force: true });
+  }
+}
+
+/**
+ * Creates `file` holding `content`, or throws EEXIST: written aside and linked in place, so another
+ * process never reads it empty (a `wx` write creates the file before it fills it, and an empty lock
+ * would pass for a dead process's).
+ */
+function createWhole(file: string, content: string): void {
+  const aside = `${file}.${process.pid}.tmp`;
+  writeFileSync(aside, content, { mode: 0o600 });
+  try {
+    linkSync(aside, file);
+  } finally {
+    rmSync(aside, { force: true });
   }
 }
 
