@@ -49,7 +49,7 @@ interface Service {
   ports?: string[];
   environment?: Record<string, string | number>;
   healthcheck?: Healthcheck;
-  depends_on?: Record<string, { condition: string }>;
+  depends_on?: Record<string, { condition: string; restart?: boolean }>;
   volumes?: string[];
   restart?: string;
 }
@@ -291,12 +291,17 @@ describe('docker-compose.yml: the closed bus', () => {
     expect(Object.keys(compose.volumes ?? {})).toEqual(expect.arrayContaining(BUS_VOLUMES));
   });
 
-  it('gives nats only the server volume, read-only, and starts it once nats-init has completed', () => {
+  // an upgrade rebuilds nats-init, which renders the new permission table: a server left running would
+  // keep the old one in memory (readers refused what the new apps ask)
+  it('gives nats only the server volume, read-only, starts it once nats-init has completed, and restarts it after an update of nats-init', () => {
     const nats = service('nats');
     expect(busMountsOf(nats)).toEqual([
       { source: 'nats-bus-server', target: '/bus/server', isReadOnly: true },
     ]);
-    expect(nats.depends_on?.['nats-init']).toEqual({ condition: 'service_completed_successfully' });
+    expect(nats.depends_on?.['nats-init']).toEqual({
+      condition: 'service_completed_successfully',
+      restart: true,
+    });
   });
 
   it.each(APP_NAMES)(
