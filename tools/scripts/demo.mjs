@@ -71,6 +71,9 @@ function pipeWithPrefix(stream, prefix, out) {
 }
 
 function startChild(name, command, args, env) {
+  // stopping already (Ctrl-C while the bus or the apps were being set up): what starts now would
+  // outlive the demo, as stopAll has chosen what it stops
+  if (isStopping) throw new Error(`stopping: ${name} not started`);
   const child = spawn(command, args, {
     cwd: ROOT,
     env,
@@ -465,6 +468,7 @@ async function main() {
 }
 
 main().catch((error) => {
+  if (isStopping) return;
   console.error(`[demo] ${error instanceof Error ? error.message : String(error)}`);
   void stopAll(1);
 });
