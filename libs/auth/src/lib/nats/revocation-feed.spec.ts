@@ -52,27 +52,43 @@ describe(watchRevocations.name, () => {
     await nats?.stop();
   });
 
+  /** Follows `name` on `reader`, applying nothing; `lostAt()`: when the feed reported itself lost. */
+  async function follow(reader: NatsConnection, name = bucket) {
+    let lostAt: number | undefined;
+    const sink: RevocationSink = {
+      apply: () => undefined,
+      remove: () => undefined,
+      lost: () => (lostAt ??= performance.now()),
+    };
+    const feed = await watchRevocations({ connection: () => Promise.resolve(reader) }, name, sink, {
+      replayStallLimitMs: REPLAY_STALL_LIMIT_MS,
+      createBucket: false,
+    });
+    return { feed, lostAt: () => lostAt };
+  }
+
+  /** Calls `onProbe` as the feed sends each of its probes on `reader`, with the probe's answer. */
+  function onProbes(reader: NatsConnection, onProbe: (answer: Promise<unknown>) => void): void {
+    const request = reader.request.bind(reader);
+    reader.request = (subject, ...rest) => {
+      const answer = request(subject, ...rest);
+      if (subject.startsWith('$JS.API.STREAM.INFO.')) onProbe(answer);
+      return answer;
+    };
+  }
+
   // the probe's answer arrives while the turn after a stall is busy too: it waits in the socket, read
   // after the next tick (timers run before reads), and is no silence of the server's
   it('does not take its own stall, then a busy turn, for the server going silent', async () => {
     const reader = await connect({ servers: nats.url });
-    const request = reader.request.bind(reader);
     let answeredProbes = 0;
-    reader.request = (subject, ...rest) =>
-      request(subject, ...rest).then((answer) => {
-        if (subject.startsWith('$JS.API.STREAM.INFO.')) answeredProbes += 1;
-        return answer;
-      });
-    let lost = false;
-    const sink: RevocationSink = {
-      apply: () => undefined,
-      remove: () => undefined,
-      lost: () => (lost = true),
-    };
-    const feed = await watchRevocations({ connection: () => Promise.resolve(reader) }, bucket, sink, {
-      replayStallLimitMs: REPLAY_STALL_LIMIT_MS,
-      createBucket: false,
+    onProbes(reader, (answer) => {
+      answer.then(
+        () => (answeredProbes += 1),
+        () => undefined,
+      );
     });
+    const { feed, lostAt } = await follow(reader);
     // a socket whose data costs 400 ms to handle: read in the same turn as the probe's answer would be,
     // it keeps that answer waiting past the next tick (as a burst of calls queued during a stall would)
     const busyServer = createNetServer((socket) => socket.on('data', () => standStill(400)));
@@ -87,7 +103,7 @@ describe(watchRevocations.name, () => {
       standStill(1500);
       await delay(700);
 
-      expect(lost).toBe(false);
+      expect(lostAt()).toBeUndefined();
       expect(feed.isStopped).toBe(false);
     } finally {
       feed.stop();
@@ -101,34 +117,21 @@ describe(watchRevocations.name, () => {
   // answering in time, not silence (nor an answer to drop because the request gave up meanwhile)
   it('counts a probe’s answer that waited in the socket while the process stood still', async () => {
     const reader = await connect({ servers: nats.url });
-    const request = reader.request.bind(reader);
     let isArmed = false;
     let hasStoodStill = false;
-    reader.request = (subject, ...rest) => {
-      const answer = request(subject, ...rest);
-      if (isArmed && !hasStoodStill && subject.startsWith('$JS.API.STREAM.INFO.')) {
-        hasStoodStill = true;
-        // once the request has gone out, before its answer is read: the next turn's timers run first
-        setImmediate(() => standStill(1500));
-      }
-      return answer;
-    };
-    let lost = false;
-    const sink: RevocationSink = {
-      apply: () => undefined,
-      remove: () => undefined,
-      lost: () => (lost = true),
-    };
-    const feed = await watchRevocations({ connection: () => Promise.resolve(reader) }, bucket, sink, {
-      replayStallLimitMs: REPLAY_STALL_LIMIT_MS,
-      createBucket: false,
+    onProbes(reader, () => {
+      if (!isArmed || hasStoodStill) return;
+      hasStoodStill = true;
+      // once the request has gone out, before its answer is read: the next turn's timers run first
+      setImmediate(() => standStill(1500));
     });
+    const { feed, lostAt } = await follow(reader);
     try {
       isArmed = true;
       while (!hasStoodStill) await delay(1);
       await delay(2000);
 
-      expect(lost).toBe(false);
+      expect(lostAt()).toBeUndefined();
       expect(feed.isStopped).toBe(false);
     } finally {
       feed.stop();
@@ -143,28 +146,19 @@ describe(watchRevocations.name, () => {
     const small = `relay-revocations-gone-${randomUUID().slice(0, 8)}`;
     await createRevocationBucket(writer, small);
     const reader = await connect({ servers: nats.url });
-    let lostAt: number | undefined;
-    const sink: RevocationSink = {
-      apply: () => undefined,
-      remove: () => undefined,
-      lost: () => (lostAt ??= performance.now()),
-    };
-    const feed = await watchRevocations({ connection: () => Promise.resolve(reader) }, small, sink, {
-      replayStallLimitMs: REPLAY_STALL_LIMIT_MS,
-      createBucket: false,
-    });
+    const { feed, lostAt } = await follow(reader, small);
     try {
       await delay(500);
-      expect(lostAt).toBeUndefined();
+      expect(lostAt()).toBeUndefined();
 
       await (await writer.jetstreamManager()).streams.delete(`KV_${small}`);
       const deletedAt = performance.now();
-      while (lostAt === undefined && performance.now() - deletedAt < 5000) await delay(10);
+      while (lostAt() === undefined && performance.now() - deletedAt < 5000) await delay(10);
 
       expect(feed.isStopped).toBe(true);
       // 700 ms of silence and a 150 ms tick after the last good answer (the contract's 1 s), with slack
       // for a loaded machine's late timers; the ping this probe replaced never noticed
-      expect((lostAt ?? Infinity) - deletedAt).toBeLessThan(1500);
+      expect((lostAt() ?? Infinity) - deletedAt).toBeLessThan(1500);
     } finally {
       feed.stop();
       await reader.close();
