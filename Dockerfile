@@ -3,7 +3,7 @@
 # and the bus's init image: docker build --target bus-init -t relay-bus-init .
 ARG NODE_IMAGE=node:20-slim
 
-FROM ${NODE_IMAGE} AS deps
+FROM ${NODE_IMAGE} AS modules
 WORKDIR /workspace
 ENV CI=true NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false
 # Lockfile first: the dependency layer is reused until package*.json change, for all three apps.
@@ -11,12 +11,17 @@ ENV CI=true NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false
 # not read it): argon2 and the platform packages load their prebuilt binaries at run time.
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
+
+FROM modules AS deps
 COPY . .
 
 # docker-compose.yml's one-shot nats-init: writes the closed bus's material (libs/nats-bus, plain
-# JavaScript, no build) into the bus volumes. Before `build` so that targeting it needs no APP. Root on
-# purpose: --owner hands the files to the apps' `node` user (uid 1000).
-FROM deps AS bus-init
+# JavaScript, no build) into the bus volumes. Before `build` so that targeting it needs no APP. Only
+# libs/nats-bus over the dependencies: the image changes with the permission table or the lockfile, not
+# with every source file, so compose restarts nats (to read a new table) only then. Root on purpose:
+# --owner hands the files to the apps' `node` user (uid 1000).
+FROM modules AS bus-init
+COPY libs/nats-bus ./libs/nats-bus
 CMD ["node", "libs/nats-bus/src/cli.js"]
 
 FROM deps AS build

@@ -434,17 +434,24 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/auth\|orders\|inventory\)/);
   });
 
-  it('has a bus-init stage for nats-init that needs neither APP nor a build', () => {
+  // compose restarts nats whenever nats-init's image changes (to read a new permission table): that
+  // image holds the dependencies and libs/nats-bus only, not every source file
+  it('has a bus-init stage for nats-init that needs neither APP nor a build, nor any source but libs/nats-bus', () => {
     expect(stages.map((stage) => /^\S+ AS (\S+)/.exec(stage)?.[1])).toEqual([
+      'modules',
       'deps',
       'bus-init',
       'build',
       'runtime',
     ]);
-    const [deps, busInit] = stages;
-    expect(deps).toMatch(/^COPY \. \.$/m);
-    expect(busInit).toMatch(/^deps AS bus-init$/m);
-    expect(`${deps}${busInit}`).not.toMatch(/ARG APP|\$\{APP\}|nx build/);
+    const [modules, deps, busInit] = stages;
+    expect(modules).not.toMatch(/^COPY \. \.$/m);
+    expect(deps).toMatch(/^modules AS deps\s+COPY \. \.$/m);
+    expect(busInit).toMatch(/^modules AS bus-init$/m);
+    expect([...busInit.matchAll(/^COPY (.+)$/gm)].map((match) => match[1])).toEqual([
+      'libs/nats-bus ./libs/nats-bus',
+    ]);
+    expect(`${modules}${deps}${busInit}`).not.toMatch(/ARG APP|\$\{APP\}|nx build/);
   });
 
   it('installs production dependencies from the lockfile generated for the app', () => {
