@@ -1,4 +1,4 @@
-import { linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 
 // this process's locks, by file: one PGlite of the process may open a directory again (a test's
@@ -35,39 +35,28 @@ function takeFile(file: string, dataDir: string): string {
   const content = `${process.pid}\n${hostname()}\n`;
   for (let attempt = 0; ; attempt += 1) {
     try {
-      createWhole(file, content);
+      writeFileSync(file, content, { flag: 'wx', mode: 0o600 });
       return content;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
     }
-    const [pidLine = '', host = hostname()] = (readHolder(file) ?? '').split('\n');
+    const holder = readHolder(file);
+    const [pidLine = '', host = hostname()] = (holder ?? '').split('\n');
     const pid = Number.parseInt(pidLine, 10);
     // a lock written before locks named their host is this host's
     const isOtherHost = host !== '' && host !== hostname();
-    if (isOtherHost || (pid !== process.pid && isAlive(pid))) {
+    // created and not written yet: another process is taking it this very moment
+    const isBeingTaken = holder === '';
+    if (isBeingTaken || isOtherHost || (pid !== process.pid && isAlive(pid))) {
       // another host's process cannot be seen from here: only a person can tell it is gone
+      const who = isBeingTaken ? 'a process starting now' : `process ${pid}`;
       const where = isOtherHost ? ` on host ${host}` : '';
-      const ifGone = isOtherHost ? `; if that process is gone, delete ${file}` : '';
+      const ifGone = isOtherHost || isBeingTaken ? `; if that process is gone, delete ${file}` : '';
       throw new Error(
-        `${dataDir} is in use by process ${pid}${where} (another app on the same DATA_DIR): stop it, or give this app a DATA_DIR or a DATABASE_URL of its own${ifGone}`,
+        `${dataDir} is in use by ${who}${where} (another app on the same DATA_DIR): stop it, or give this app a DATA_DIR or a DATABASE_URL of its own${ifGone}`,
       );
     }
     rmSync(file, { force: true });
-  }
-}
-
-/**
- * Creates `file` holding `content`, or throws EEXIST: written aside and linked in place, so another
- * process never reads it empty (a `wx` write creates the file before it fills it, and an empty lock
- * would pass for a dead process's).
- */
-function createWhole(file: string, content: string): void {
-  const aside = `${file}.${process.pid}.tmp`;
-  writeFileSync(aside, content, { mode: 0o600 });
-  try {
-    linkSync(aside, file);
-  } finally {
-    rmSync(aside, { force: true });
   }
 }
 

@@ -192,6 +192,17 @@ describe('openDatabase on PGlite, one process to a data directory', () => {
     expect(readFileSync(join(dir, 'app.lock'), 'utf8')).toBe(lock);
   });
 
+  // a `wx` write creates the file before it fills it: empty, it is another process taking it now,
+  // not a dead holder's
+  it('refuses an empty lock, which a process starting beside it has not written yet', async () => {
+    writeFileSync(join(dir, 'app.lock'), '');
+
+    await expect(openDatabase({ dataDir: join(dir, 'app'), migrations })).rejects.toThrow(
+      `${join(dir, 'app')} is in use by a process starting now`,
+    );
+    expect(readFileSync(join(dir, 'app.lock'), 'utf8')).toBe('');
+  });
+
   it('leaves a lock that is no longer its own when it closes', async () => {
     const database = await openDatabase({ dataDir: join(dir, 'app'), migrations });
     const taken = `4242\n${hostname()}\n`;
