@@ -139,6 +139,20 @@ describe(watchRevocations.name, () => {
     }
   }, 30_000);
 
+  it('fails an attempt whose connection closes while its first probe waits for an answer', async () => {
+    const reader = await connect({ servers: nats.url });
+    onProbes(reader, () => void reader.close());
+
+    const attempt = watchRevocations(
+      { connection: () => Promise.resolve(reader) },
+      bucket,
+      { apply: () => undefined, remove: () => undefined, lost: () => undefined },
+      { replayStallLimitMs: 1000, createBucket: false },
+    );
+
+    await expect(attempt).rejects.toThrow(/no answer to \$JS\.API\.STREAM\.INFO\..+ within 1000 ms/);
+  }, 30_000);
+
   // core NATS still answers, JetStream no longer serves the bucket (here: its stream deleted; also a
   // server that stopped JetStream for lack of storage, a cluster without a leader): the watch would
   // wait in silence, and the issuer could write no revocation

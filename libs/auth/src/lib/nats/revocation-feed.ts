@@ -208,10 +208,12 @@ async function askStreamInfo(
   stream: string,
   timeoutMs: number,
 ): Promise<string | undefined> {
-  const answer = await connection.request(streamInfoSubject(stream), undefined, {
-    timeout: timeoutMs,
-    noMux: true,
-  });
+  // bounded here too: nats.js never settles a noMux request whose connection closes meanwhile
+  const answer = await withTimeout(
+    connection.request(streamInfoSubject(stream), undefined, { timeout: timeoutMs, noMux: true }),
+    timeoutMs,
+    () => NatsError.errorForCode(ErrorCode.Timeout),
+  );
   let parsed: unknown;
   try {
     parsed = JSON.parse(new TextDecoder().decode(answer.data));
