@@ -47,8 +47,8 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
     sid: new Map(),
     sub: new Map(),
   };
-  // Every not-before held for each subject (`entries.sub` keeps the latest): an operator deleting
-  // the newest leaves the one before it standing.
+  // Every not-before held for each subject (`entries.sub` keeps the latest, set by settleSubject
+  // alone): an operator deleting the newest leaves the one before it standing.
   private readonly notBefores = new Map<string, Set<number>>();
   private readonly bucket: string;
   private readonly mayCreateBucket: boolean;
@@ -116,11 +116,12 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
       return;
     }
     if (entry.kind === 'sub') {
-      const held = this.notBefores.get(entry.id) ?? new Set<number>();
-      this.notBefores.set(entry.id, held.add(entry.at));
+      this.notBefores.set(entry.id, (this.notBefores.get(entry.id) ?? new Set<number>()).add(entry.at));
+      this.settleSubject(entry.id);
+    } else {
+      const current = this.entries[entry.kind].get(entry.id);
+      this.entries[entry.kind].set(entry.id, Math.max(current ?? entry.at, entry.at));
     }
-    const current = this.entries[entry.kind].get(entry.id);
-    this.entries[entry.kind].set(entry.id, Math.max(current ?? entry.at, entry.at));
     // a service in sync for weeks would otherwise keep every logout it ever heard of
     if (this.nowMs() - this.lastPrunedMs >= PRUNE_INTERVAL_MS) this.prune();
     this.changes += 1;
@@ -217,12 +218,12 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
   // standing. A `sub.<id>` key (written before subject keys carried their not-before) takes them all.
   private remove(key: string): void {
     const removed = parseRevocationKey(key);
-    if (removed?.kind === 'sub' && removed.at !== undefined) {
-      this.notBefores.get(removed.id)?.delete(removed.at);
+    if (removed?.kind === 'sub') {
+      if (removed.at === undefined) this.notBefores.delete(removed.id);
+      else this.notBefores.get(removed.id)?.delete(removed.at);
       this.settleSubject(removed.id);
     } else if (removed !== undefined) {
       this.entries[removed.kind].delete(removed.id);
-      if (removed.kind === 'sub') this.notBefores.delete(removed.id);
     }
     this.changes += 1;
   }
@@ -242,7 +243,7 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
   private prune(): void {
     this.lastPrunedMs = this.nowMs();
     const oldest = this.lastPrunedMs / 1000 - REVOCATION_RETENTION_SECONDS;
-    for (const map of Object.values(this.entries)) {
+    for (const map of [this.entries.jti, this.entries.sid]) {
       for (const [id, at] of map) if (at < oldest) map.delete(id);
     }
     for (const [subject, held] of this.notBefores) {
