@@ -36,6 +36,8 @@ export interface WatchRevocationsOptions {
 /** The feed counts as lost when JetStream has not answered for the bucket's stream for this long. */
 export const FEED_SILENCE_LIMIT_MS = 700;
 const PROBE_INTERVAL_MS = 150;
+// what JetStream answers for a stream it does not have
+const STREAM_NOT_FOUND = 'stream not found';
 
 const KINDS: readonly string[] = ['jti', 'sid', 'sub'];
 
@@ -58,7 +60,7 @@ export async function watchRevocations(
   // a server that does not answer now fails this attempt at once, not after the consumer's timeout
   await withTimeout(connection.flush(), replayStallLimitMs, 'NATS ping');
   // checkAPI false: no `$JS.API.INFO`, which no identity on the closed bus is allowed. Bound only, a
-  // missing bucket fails the watch below ('stream not found'), not a create the identity may not do
+  // missing bucket fails the probe below ('stream not found'), not a create the identity may not do
   const kv = await connection
     .jetstream({ checkAPI: false })
     .views.kv(bucket, { history: 1, ttl: REVOCATION_RETENTION_SECONDS * 1000, bindOnly: !createBucket });
@@ -68,17 +70,17 @@ export async function watchRevocations(
   const initialized = new Promise<void>((resolve, reject) => {
     endReplay = (failure) => (failure === undefined ? resolve() : reject(failure));
   });
+  const stream = `KV_${bucket}`;
+  // Before the watch, whose replay would otherwise pile up in the socket meanwhile, past a partition
+  // that began then: an identity refused the probe's subject (permissions from an older table) fails
+  // here with a line that says so, instead of its feed being lost every second.
+  await assertServed(connection, stream, replayStallLimitMs, createBucket);
   const watchOptions: KvWatchOptions = { key: '>', initializedFn: () => endReplay() };
   const watcher = await kv.watch(watchOptions).catch((error: unknown) => {
-    if (!createBucket && error instanceof Error && error.message === 'stream not found') {
-      throw new Error('not created yet: the issuer creates it', { cause: error });
+    // deleted since the probe
+    if (!createBucket && error instanceof Error && error.message === STREAM_NOT_FOUND) {
+      throw notCreatedYet(error);
     }
-    throw error;
-  });
-  // before anything counts as followed: an identity refused the probe's subject (permissions from an
-  // older table) fails here with a line that says so, instead of its feed being lost every second
-  await assertServed(connection, `KV_${bucket}`, replayStallLimitMs).catch((error: unknown) => {
-    watcher.stop();
     throw error;
   });
   const stall = watchSilence(replayStallLimitMs, Math.min(replayStallLimitMs, 250), () =>
@@ -92,7 +94,7 @@ export async function watchRevocations(
     sink.lost();
     endReplay(new Error(`the feed of ${bucket} was lost during its replay`));
   };
-  const probe = probeBucket(connection, `KV_${bucket}`, replayStallLimitMs, lose);
+  const probe = probeBucket(connection, stream, replayStallLimitMs, lose);
   void (async () => {
     for await (const entry of watcher) {
       // an entry is JetStream serving the bucket: a replay that holds the probe's answer back in the
@@ -182,8 +184,16 @@ function probeBucket(
   return watch;
 }
 
-/** Throws unless JetStream answers for `stream`'s info without an error, saying what it got instead. */
-async function assertServed(connection: NatsConnection, stream: string, timeoutMs: number): Promise<void> {
+/**
+ * Throws unless JetStream answers for `stream`'s info without an error, saying what it got instead
+ * (a stream missing where this service may only bind: not created yet).
+ */
+async function assertServed(
+  connection: NatsConnection,
+  stream: string,
+  timeoutMs: number,
+  mayCreate: boolean,
+): Promise<void> {
   const subject = streamInfoSubject(stream);
   const problem = await askStreamInfo(connection, stream, timeoutMs).catch((error: unknown) => {
     if (!(error instanceof NatsError)) throw error;
@@ -194,7 +204,12 @@ async function assertServed(connection: NatsConnection, stream: string, timeoutM
         : `no answer to ${subject} within ${timeoutMs} ms`;
     throw new Error(reason, { cause: error });
   });
+  if (problem === STREAM_NOT_FOUND && !mayCreate) throw notCreatedYet();
   if (problem !== undefined) throw new Error(`JetStream does not serve ${stream}: ${problem}`);
+}
+
+function notCreatedYet(cause?: unknown): Error {
+  return new Error('not created yet: the issuer creates it', { cause });
 }
 
 /**
