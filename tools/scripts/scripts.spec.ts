@@ -16,7 +16,12 @@ import { join, resolve } from 'node:path';
 import { writeBusMaterial } from '@relay/nats-bus';
 
 const ROOT = resolve(__dirname, '..', '..');
-const SHELL_SCRIPTS = ['.ci/run', 'tools/scripts/ensure-services.sh', 'tools/scripts/other-node-versions.sh'];
+const SHELL_SCRIPTS = [
+  '.ci/run',
+  'tools/scripts/ensure-services.sh',
+  'tools/scripts/other-node-versions.sh',
+  'tools/scripts/tally-tests.sh',
+];
 
 function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -81,6 +86,43 @@ describe('shell scripts', () => {
     expect(steps.every((index) => index >= 0)).toBe(true);
     expect([...steps].sort((a, b) => a - b)).toEqual(steps);
     expect(script).not.toMatch(/--force|--legacy-peer-deps/);
+  });
+
+  it('tally-tests.sh names each failure once, then adds up every Jest Tests: line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'relay-tally-'));
+    try {
+      const log = join(dir, 'log');
+      writeFileSync(
+        log,
+        [
+          'PASS auth-lib libs/auth/src/lib/guard.spec.ts',
+          '\x1b[1mTests:\x1b[22m       \x1b[32m40 passed\x1b[39m, 40 total',
+          'node 22 libs/auth: FAIL auth-lib libs/auth/src/lib/feed.spec.ts (12.3 s)',
+          'node 22 libs/auth:   ● Console',
+          'node 22 libs/auth:   ● RevocationFeed › is lost during its replay',
+          'node 22 libs/auth: Summary of all failing tests',
+          'node 22 libs/auth: FAIL auth-lib libs/auth/src/lib/feed.spec.ts (12.3 s)',
+          'node 22 libs/auth:   ● RevocationFeed › is lost during its replay',
+          'node 22 libs/auth: Tests:       1 failed, 9 passed, 10 total',
+          'node 22 tools node:test: ✖ refuses a store that is a link (15.2ms)',
+          'node 22 tools node:test: ✖ failing tests:',
+          'node 22 tools node:test: ✖ refuses a store that is a link (15.2ms)',
+        ].join('\n'),
+      );
+
+      expect(run('bash', ['tools/scripts/tally-tests.sh', log])).toEqual({
+        status: 0,
+        output: [
+          'failed: node 22 libs/auth: FAIL auth-lib libs/auth/src/lib/feed.spec.ts (12.3 s)',
+          'failed: node 22 libs/auth:   ● RevocationFeed › is lost during its replay',
+          'failed: node 22 tools node:test: ✖ refuses a store that is a link',
+          'tests: 49 passed, 1 failed',
+          '',
+        ].join('\n'),
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('ensure-services.sh refuses unknown arguments without touching any service', () => {
