@@ -15,6 +15,9 @@ import {
   type TestIssuer,
 } from '@relay/testing';
 
+// the shape of auth's refresh tokens (43 base64url characters), which most often is a sku's too
+const PASTED_REFRESH_TOKEN = 'Zq3k9VxR2mT8pLw4Yc7NbH1sDf6GjK0aE5uI-oXy_Qr';
+
 // Boots the real composition root on Fastify with a real NATS and real token verification against
 // a served JWKS, to prove the global guards, pipe and filter cover the NATS handlers too.
 describe('inventory app (HTTP + NATS)', () => {
@@ -402,14 +405,15 @@ describe('inventory app (HTTP + NATS)', () => {
       const sku = await newSku(5);
 
       const known = await nats.request(InventorySubjects.stock, { sku }, { headers: bearer(customerToken) });
+      // sku-shaped, as a refresh token pasted in by mistake is: the answer never repeats it
       const unknown = await nats.request(
         InventorySubjects.stock,
-        { sku: 'sku-none' },
+        { sku: PASTED_REFRESH_TOKEN },
         { headers: bearer(customerToken) },
       );
 
       expect(known.response).toEqual({ sku, available: 5 });
-      expect(unknown.err).toMatchObject({ status: 404 });
+      expect(unknown.err).toEqual({ status: 404, message: 'Unknown sku' });
     });
   });
 
@@ -432,15 +436,18 @@ describe('inventory app (HTTP + NATS)', () => {
       expect(response.headers['www-authenticate']).toBe('Bearer error="insufficient_scope"');
     });
 
-    it('GET /inventory/:sku names in its 404 no path that is no sku (a secret pasted into the URL)', async () => {
+    it.each([
+      ['a password that is no sku', 'p@ssw0rd!pasted'],
+      ['a refresh token, sku-shaped', PASTED_REFRESH_TOKEN],
+    ])('GET /inventory/:sku names in its 404 no path (%s pasted into the URL)', async (_, secret) => {
       const response = await app.inject({
         method: 'GET',
-        url: `/inventory/${encodeURIComponent('p@ssw0rd!pasted')}`,
+        url: `/inventory/${encodeURIComponent(secret)}`,
         headers: bearer(customerToken),
       });
 
       expect(response.statusCode).toBe(404);
-      expect(response.body).not.toContain('p@ssw0rd');
+      expect(response.body).not.toContain(secret);
       expect(response.json()).toMatchObject({ message: 'Unknown sku' });
     });
 

@@ -100,7 +100,8 @@ export class StockRpcController {
   async level(@Payload() query: StockQueryDto): Promise<StockLevel> {
     const level = await this.stock.find(query.sku);
     if (level === undefined) {
-      throw new RpcException({ status: 404, message: `Unknown sku ${query.sku}` } satisfies RpcError);
+      // never names the sku asked for (as on HTTP): it may be a secret pasted in
+      throw new RpcException({ status: 404, message: 'Unknown sku' } satisfies RpcError);
     }
     return level;
   }
