@@ -1,14 +1,16 @@
 # syntax=docker/dockerfile:1
 # One image per service: docker build --build-arg APP=auth|orders|inventory -t relay-<app> .  (docker-compose.yml builds all three)
 # and the bus's init image: docker build --target bus-init -t relay-bus-init .
-ARG NODE_IMAGE=node:20-slim
+# Node 24, the active LTS, where the stack's Node 20 left security support in April 2026 (CI runs the
+# end-to-end suite, apps included, on 24)
+ARG NODE_IMAGE=node:24-slim
 
 FROM ${NODE_IMAGE} AS modules
 WORKDIR /workspace
 ENV CI=true NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false
 # Lockfile first: the dependency layer is reused until package*.json change, for all three apps.
-# No install scripts, as package.json's allowScripts says (Node 20's image ships npm 10, which does
-# not read it): argon2 and the platform packages load their prebuilt binaries at run time.
+# No install scripts, as package.json's allowScripts says (said here too: an image's npm may not read
+# it): argon2 and the platform packages load their prebuilt binaries at run time.
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 

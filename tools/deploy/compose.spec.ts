@@ -141,8 +141,8 @@ describe('docker-compose.yml', () => {
     for (const name of APP_NAMES) expect(env(name).OTEL_EXPORTER_OTLP_ENDPOINT).toBe('');
   });
 
-  it('publishes 4222 for NATS (not its monitoring port) and 3000/3001/3002 for the apps', () => {
-    expect(service('nats').ports).toEqual(['127.0.0.1:4222:4222']);
+  it('publishes 4222 for NATS (not its monitoring port; NATS_HOST_PORT moves it on the host) and 3000/3001/3002 for the apps', () => {
+    expect(service('nats').ports).toEqual(['127.0.0.1:${NATS_HOST_PORT:-4222}:4222']);
     for (const name of APP_NAMES) {
       expect(publishedPorts(service(name))).toEqual([APPS[name]]);
     }
@@ -456,13 +456,13 @@ describe('Dockerfile', () => {
 
   it('installs production dependencies from the lockfile generated for the app', () => {
     expect(runtime).toMatch(/^\$\{NODE_IMAGE\} AS runtime/);
-    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20-slim$/m);
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:24-slim$/m);
     expect(runtime).toMatch(/dist\/apps\/\$\{APP\}\/package-lock\.json/);
     expect(runtime).toMatch(/npm ci --omit=dev/);
   });
 
-  // node:20-slim ships npm 10, which ignores package.json's allowScripts: every install would run
-  // each dependency's scripts as root (telemetry included)
+  // npm 10 (node:20-slim's) ignores package.json's allowScripts: without the flag, an image whose npm
+  // does would run each dependency's scripts as root (telemetry included)
   it('runs no install script of any dependency', () => {
     const installs = [...dockerfile.matchAll(/npm (ci|install)\b[^&\n]*/g)].map((match) => match[0]);
     expect(installs).toHaveLength(2);

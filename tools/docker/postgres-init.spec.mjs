@@ -3,6 +3,7 @@
 // psql (16); this spec runs its statements as psql would, its \getenv and :'var' emulated here (psql is
 // not among the npm-shipped binaries). Checked by hand through psql 15 on 2026-12-07.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,9 @@ import { fileURLToPath } from 'node:url';
 
 import { queryOnce, startEmbeddedPostgres } from '../scripts/embedded-postgres.mjs';
 
-const { Client } = createRequire(import.meta.url)('pg');
+const require = createRequire(import.meta.url);
+const { Client } = require('pg');
+const { parse } = require('yaml');
 
 const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'postgres-init', '01-create-databases.sql');
 const SERVICES = ['auth', 'orders', 'inventory'];
@@ -22,6 +25,25 @@ const PASSWORDS = {
   INVENTORY_DB_PASSWORD: 'inventory-db-password',
 };
 const passwordOf = (service) => PASSWORDS[`${service.toUpperCase()}_DB_PASSWORD`];
+const COMPOSE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docker-compose.yml');
+// the healthcheck runs psql and pg_isready, which the image has; Debian's postgresql-client here
+const hasPsql = spawnSync('sh', ['-c', 'command -v psql && command -v pg_isready']).status === 0;
+
+/**
+ * The exit status of the compose postgres service's healthcheck (a CMD-SHELL) against `url`'s server:
+ * in the image it reaches the server through the default socket with local trust; here PGHOST,
+ * PGPORT and PGPASSWORD send both its tools to the scratch server as its superuser instead.
+ */
+function composeHealthcheck(url) {
+  const [form, command] = parse(readFileSync(COMPOSE, 'utf8')).services.postgres.healthcheck.test;
+  assert.equal(form, 'CMD-SHELL');
+  const { hostname, port, password } = new URL(url);
+  const result = spawnSync('sh', ['-c', command], {
+    env: { ...process.env, PGHOST: hostname, PGPORT: port, PGPASSWORD: decodeURIComponent(password) },
+    timeout: 10_000,
+  });
+  return result.status;
+}
 
 /**
  * The statements psql runs for `text` with `env`: the script may use `\set ON_ERROR_STOP`, `\getenv`
@@ -59,6 +81,7 @@ describe('the compose PostgreSQL init script', () => {
   // run as root, the launcher runs PostgreSQL as nobody, which must get through mkdtemp's 0700
   chmodSync(scratch, 0o755);
   let server;
+  let healthBeforeScript;
   const urlAs = (role, database, password = passwordOf(role)) => {
     const url = new URL(server.urls.postgres);
     url.username = role;
@@ -69,6 +92,7 @@ describe('the compose PostgreSQL init script', () => {
 
   before(async () => {
     server = await startEmbeddedPostgres({ dataDir: join(scratch, 'data'), databases: ['postgres'] });
+    if (hasPsql) healthBeforeScript = composeHealthcheck(tcpUrl());
     const superuser = new Client({ connectionString: server.urls.postgres });
     await superuser.connect();
     try {
@@ -79,6 +103,13 @@ describe('the compose PostgreSQL init script', () => {
       await superuser.end();
     }
   });
+
+  // the superuser's URL over 127.0.0.1 (the launcher's may name its socket directory)
+  const tcpUrl = () => {
+    const url = new URL(server.urls.postgres);
+    url.hostname = '127.0.0.1';
+    return url.toString();
+  };
 
   after(async () => {
     await server?.stop();
@@ -111,6 +142,16 @@ describe('the compose PostgreSQL init script', () => {
       );
     });
   }
+
+  // a first `up` cut short after initdb leaves a volume the image never runs the script on again
+  it(
+    "has compose's healthcheck fail until the script has run, and pass after",
+    { skip: hasPsql ? false : 'psql and pg_isready are not installed (Debian: postgresql-client)' },
+    () => {
+      assert.notEqual(healthBeforeScript, 0);
+      assert.equal(composeHealthcheck(tcpUrl()), 0);
+    },
+  );
 
   it('stops at a password missing from the environment instead of creating a role without one', async () => {
     const statements = psqlStatements(readFileSync(SCRIPT, 'utf8'), {
