@@ -31,24 +31,26 @@ async function messages(value: unknown): Promise<string[]> {
 }
 
 describe(StrictValidationPipe.name, () => {
-  it('names an unknown field that looks like a field name', async () => {
+  it('refuses an unknown field, saying where it was but not its name', async () => {
     expect(await messages({ note: 'n', lines: [], colour: 'red' })).toEqual([
-      'property colour should not exist',
+      'an unknown property should not exist',
     ]);
     expect(await messages({ note: 'n', lines: [{ sku: 'a', size: 2 }] })).toEqual([
-      'lines.0.property size should not exist',
+      'lines.0.an unknown property should not exist',
     ]);
   });
 
-  // curl -d '{"password":…}' without a content type sends the JSON text as one form field: its name is
-  // the whole text, password and all, and a 400 naming it would send the password back
-  it('does not name an unknown field whose name is not a field name', async () => {
-    const leaked = '{"email":"a@example.com","password":"CorrectHorse9"}';
-
-    const refused = await messages({ note: 'n', lines: [], [leaked]: '' });
+  // curl -d '{"password":…}' or -d "$REFRESH_TOKEN" without a content type sends the text as one form
+  // field (Express parses forms): its name is the whole text, and a 400 naming it would send it back
+  it.each([
+    ['a JSON text sent as a form', '{"email":"a@example.com","password":"CorrectHorse9"}', 'CorrectHorse9'],
+    ['a bare refresh token sent as a form', 'Zq3k9VxR2mT8pLw4Yc7NbH1sDf6GjK0aE5uI-oXy_Qr', 'Zq3k9VxR2mT8'],
+    ['a bare password sent as a form', 'CorrectHorseBattery9', 'CorrectHorse'],
+  ])('does not send back %s', async (_, field, secret) => {
+    const refused = await messages({ note: 'n', lines: [], [field]: '' });
 
     expect(refused).toEqual(['an unknown property should not exist']);
-    expect(JSON.stringify(refused)).not.toContain('CorrectHorse9');
+    expect(JSON.stringify(refused)).not.toContain(secret);
   });
 
   it('still refuses the other fields with their own messages', async () => {
