@@ -1,3 +1,6 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
 import { ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
 
 import { type IssuerServer, startIssuerServer } from '../../test-support/issuer-server';
@@ -53,4 +56,47 @@ describe(requestToken.name, () => {
 
     await expect(outcome).rejects.toBeInstanceOf(ServiceUnavailableException);
   });
+
+  // a proxy in front of the issuer, or a hostile one, answering 308 elsewhere: the exchange's body
+  // holds the caller's access token
+  it('follows no redirect: the caller token is posted to the endpoint it was given only', async () => {
+    const received: string[] = [];
+    const elsewhere = await listen((request, response) => {
+      received.push(request.url ?? '');
+      response.end();
+    });
+    const redirecting = await listen((_, response) => {
+      response.writeHead(308, { location: `${urlOf(elsewhere)}/steal` }).end();
+    });
+    try {
+      const outcome = requestToken(
+        { ...endpoint(), url: `${urlOf(redirecting)}/oauth/token` },
+        {
+          grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+          subject_token: issuer.issuer.mintAccessToken(),
+          subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+          audience: 'inventory',
+        },
+      );
+
+      await expect(outcome).rejects.toBeInstanceOf(ServiceUnavailableException);
+      expect(received).toEqual([]);
+    } finally {
+      await Promise.all([close(elsewhere), close(redirecting)]);
+    }
+  });
 });
+
+function listen(handler: Parameters<typeof createServer>[1]): Promise<Server> {
+  const server = createServer(handler);
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+function urlOf(server: Server): string {
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+function close(server: Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
+}

@@ -47,6 +47,9 @@ export async function requestToken(
         accept: 'application/json',
       },
       body: new URLSearchParams(params).toString(),
+      // a 307/308 would post the body again where it points, the caller's token (subject_token) with
+      // it: fetch drops the Basic credentials on another origin, never the body
+      redirect: 'error',
       signal: AbortSignal.timeout(options.timeoutMs),
     });
   } catch (error) {
