@@ -13,7 +13,8 @@ export interface AuthModuleExtras {
    * Install `AccessTokenGuard` as an `APP_GUARD`, so every HTTP route and NATS handler (of a
    * microservice connected with `inheritAppConfig: true`) needs a verified caller unless it is
    * `@Public()`. Default: `true`; only `false` turns it off, and nothing else does. `false` leaves every
-   * handler open until the app guards it itself (e.g. `@UseGuards(AuthGuard('jwt'), RolesGuard)`).
+   * handler open until the app guards it itself (e.g. `@UseGuards(AuthGuard('jwt'), RolesGuard)` on
+   * HTTP routes and `@UseGuards(AccessTokenGuard, RolesGuard)` on NATS handlers: passport is HTTP only).
    */
   installGlobalGuard: boolean;
 }

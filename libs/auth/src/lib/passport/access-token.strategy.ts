@@ -3,6 +3,7 @@ import { Strategy } from 'passport';
 import type { Principal } from '../access-token/access-token';
 import type { AccessTokenVerifier } from '../access-token/access-token-verifier';
 import { recordCaller, withdrawCaller } from '../call-context/call-context';
+import { AuthError } from '../errors/auth.error';
 import { type HeaderBearingRequest, readRequestHeader } from '../http/request-header';
 
 /** Passport's verify callback, as `PassportStrategy()` hands it over (calls `validate()`). */
@@ -22,6 +23,9 @@ export type AccessTokenVerifyCallback = (
  * A refusal is reported with `this.error(authError)` rather than `this.fail()`, so `AuthGuard()`
  * rethrows the same `AuthError` (same status, `WWW-Authenticate`, message) as `AccessTokenGuard`;
  * the price is that a refused token ends a multi-strategy chain instead of falling through.
+ *
+ * HTTP only: on a NATS handler `AuthGuard()` hands over the message's data, not its headers, so every
+ * message is refused (401) there, a token inside the data above all; NATS handlers use `AccessTokenGuard`.
  */
 export class AccessTokenStrategy extends Strategy {
   override name = 'relay-access-token';
@@ -33,7 +37,11 @@ export class AccessTokenStrategy extends Strategy {
     super();
   }
 
-  override authenticate(request: HeaderBearingRequest): void {
+  override authenticate(request: unknown): void {
+    if (!isHttpRequest(request)) {
+      this.error(new AuthError('invalid_token', "Unsupported transport: AuthGuard('jwt') guards HTTP only"));
+      return;
+    }
     void this.judge(request);
   }
 
@@ -62,4 +70,17 @@ export class AccessTokenStrategy extends Strategy {
       return this.success(user as Express.User, info as object | undefined);
     });
   }
+}
+
+/**
+ * A request of Node's HTTP server, Express's (one) or Fastify's (`raw`): a stream. What `AuthGuard()`
+ * hands over on RPC is a message's data, parsed JSON, which holds no function whatever its fields.
+ */
+function isHttpRequest(request: unknown): request is HeaderBearingRequest {
+  if (typeof request !== 'object' || request === null) return false;
+  const node = (request as { raw?: unknown }).raw ?? request;
+  return (
+    typeof (node as { on?: unknown }).on === 'function' &&
+    typeof (request as { headers?: unknown }).headers === 'object'
+  );
 }

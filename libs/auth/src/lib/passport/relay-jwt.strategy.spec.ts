@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { Controller, Get, type INestApplication, Injectable, Req, UseGuards } from '@nestjs/common';
+import { MessagePattern } from '@nestjs/microservices';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AuthGuard, PassportStrategy } from '@nestjs/passport';
 import { Test } from '@nestjs/testing';
@@ -14,6 +15,7 @@ import { buildTokenCases, revocationFixtures } from '../../test-support/token-ca
 import type { Principal } from '../access-token/access-token';
 import { AccessTokenVerifier } from '../access-token/access-token-verifier';
 import { AuthModule } from '../auth.module';
+import { natsMicroserviceOptions } from '../nats/nats-microservice-options';
 import { CallContext } from '../call-context/call-context';
 import { CurrentPrincipal } from '../decorators/current-principal.decorator';
 import { Roles } from '../decorators/roles.decorator';
@@ -95,6 +97,18 @@ class VerdictController {
   }
 }
 
+const RPC_SUBJECT = `passport-${randomUUID().slice(0, 8)}.verdict`;
+
+/** Passport on a NATS handler, as `installGlobalGuard: false` might tempt an app to write it. */
+@Controller()
+class VerdictRpcController {
+  @MessagePattern(RPC_SUBJECT)
+  @UseGuards(AuthGuard(RELAY_JWT_STRATEGY))
+  verdict(@CurrentPrincipal() principal: Principal): { subject: string } {
+    return { subject: principal.subject };
+  }
+}
+
 describe(RelayJwtStrategy.name, () => {
   const issuer = createTestIssuer();
   const bucket = uniqueBucketName();
@@ -123,12 +137,16 @@ describe(RelayJwtStrategy.name, () => {
           installGlobalGuard: false,
         }),
       ],
-      controllers: [VerdictController],
+      controllers: [VerdictController, VerdictRpcController],
       // TransportExceptionFilter comes with AuthModule, guard or no guard
       providers: [RelayJwtStrategy, PickyJwtStrategy, AnonymousStrategy],
     }).compile();
     app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
+    app.connectMicroservice(natsMicroserviceOptions({ url: NATS_URL, name: 'passport-spec' }), {
+      inheritAppConfig: true,
+    });
     await app.init();
+    await app.startAllMicroservices();
     await app.getHttpAdapter().getInstance().ready();
   });
 
@@ -223,5 +241,21 @@ describe(RelayJwtStrategy.name, () => {
 
     expect([viaPassport.status, viaGuard.status]).toEqual([401, 401]);
     expect(viaPassport.headers['www-authenticate']).toBe(viaGuard.headers['www-authenticate']);
+  });
+
+  // AuthGuard() hands the strategy the message's data on RPC: it never reads a token from there, and
+  // it refuses with the transport's 401, not a TypeError's 500
+  it('refuses every NATS message with 401, a token inside the data above all', async () => {
+    const token = issuer.mintAccessToken();
+
+    const inHeader = await nats.request(RPC_SUBJECT, {}, { headers: { authorization: `Bearer ${token}` } });
+    const inData = await nats.request(RPC_SUBJECT, { headers: { authorization: `Bearer ${token}` } });
+
+    for (const reply of [inHeader, inData]) {
+      expect(reply.err).toEqual({
+        status: 401,
+        message: "Unsupported transport: AuthGuard('jwt') guards HTTP only",
+      });
+    }
   });
 });
