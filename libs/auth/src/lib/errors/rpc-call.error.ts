@@ -1,4 +1,7 @@
-/** A NATS request answered with an error (`{status, reason?, message?}`), other than 401/403. */
+/**
+ * A NATS request answered with an error (`{status, reason?, message?}`), other than a 401/403 to the
+ * caller's token (a 401/403 to the service's own token is this error's 503).
+ */
 export class RpcCallError extends Error {
   constructor(
     readonly status: number,

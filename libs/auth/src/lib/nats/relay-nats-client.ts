@@ -63,9 +63,9 @@ export class RelayNatsClient implements OnApplicationShutdown {
   }
 
   /**
-   * Request/reply. Rejects with `UnauthorizedException` / `ForbiddenException` on err 401 / 403 (and
-   * `UnauthorizedException` when the issuer refuses to exchange the caller's token), `RpcCallError` on
-   * any other err, `RpcTimeoutError` when no answer arrives in time, and `RpcNotSentError` (503) when
+   * Request/reply. Rejects with `UnauthorizedException` / `ForbiddenException` on err 401 / 403 to the
+   * caller's token (and when the issuer refuses to exchange it), `RpcCallError` on any other err (a
+   * 401 / 403 to the service's own token, in `service` mode, is its 503), `RpcTimeoutError` when no answer arrives in time, and `RpcNotSentError` (503) when
    * the request reached no handler: no service subscribes to `subject`, or it could not be sent.
    */
   async send<TResult>(subject: string, data: unknown, options: RelayNatsCallOptions = {}): Promise<TResult> {
@@ -149,12 +149,13 @@ export class RelayNatsClient implements OnApplicationShutdown {
       'messaging.operation.type': kind === SpanKind.PRODUCER ? 'send' : 'request',
     });
     const headers = CallContext.traceHeaders(callSpan);
+    const propagation = options.propagation ?? this.outgoing.mode;
     let status = 200;
     let isSent = false;
     try {
       const authorization = await this.outgoing.authorization({
         audience: options.audience ?? calleeAudienceForSubject(subject, this.calleeAudiences),
-        ...(options.propagation === undefined ? {} : { propagation: options.propagation }),
+        propagation,
       });
       if (authorization !== undefined) headers[MessageHeaders.authorization] = authorization;
       // one deadline for the whole call: a token exchange or a connect takes its share of it (a first
@@ -170,8 +171,8 @@ export class RelayNatsClient implements OnApplicationShutdown {
       return await exchange(connection, toMsgHdrs(headers), msToGo);
     } catch (error) {
       const failure = isSent
-        ? mapRpcFailure(error, subject, timeoutMs)
-        : notSentFailure(mapRpcFailure(error, subject, timeoutMs), subject);
+        ? mapRpcFailure(error, subject, timeoutMs, propagation)
+        : notSentFailure(mapRpcFailure(error, subject, timeoutMs, propagation), subject);
       status = statusOfFailure(failure);
       throw failure;
     } finally {
@@ -206,7 +207,12 @@ function statusOfFailure(failure: Error): number {
   return 500;
 }
 
-function mapRpcFailure(error: unknown, subject: string, timeoutMs: number): Error {
+function mapRpcFailure(
+  error: unknown,
+  subject: string,
+  timeoutMs: number,
+  propagation: PropagationMode,
+): Error {
   if (error instanceof NatsError && error.code === ErrorCode.Timeout) {
     return new RpcTimeoutError(subject, timeoutMs);
   }
@@ -214,6 +220,16 @@ function mapRpcFailure(error: unknown, subject: string, timeoutMs: number): Erro
     return new RpcNotSentError(`NATS request on ${subject}: no service answers it`);
   }
   if (isRpcError(error)) {
+    const isTokenRefused = error.status === 401 || error.status === 403;
+    // this service's own token refused: a fault of the deployment (a scope or client the issuer does
+    // not grant it), never to be answered to the caller as a bad token or a lack of rights of theirs
+    if (isTokenRefused && propagation === 'service') {
+      return new RpcCallError(
+        503,
+        undefined,
+        `NATS request on ${subject}: the service's own token was refused (${error.status})`,
+      );
+    }
     if (error.status === 401) return new UnauthorizedException(error.message ?? 'Unauthorized');
     if (error.status === 403) return new ForbiddenException(error.message ?? 'Forbidden');
     return new RpcCallError(error.status, error.reason, error.message);

@@ -13,7 +13,7 @@ import type { Principal } from '../access-token/access-token';
 import type { AuthModuleOptions } from '../auth-module-options';
 import { AuthModule } from '../auth.module';
 import { CallContext, recordCaller } from '../call-context/call-context';
-import { RpcTimeoutError } from '../errors/rpc-call.error';
+import { RpcCallError, RpcTimeoutError } from '../errors/rpc-call.error';
 import { RelayNatsClient } from '../nats/relay-nats-client';
 import { OutgoingAuthorization } from './outgoing-authorization';
 
@@ -201,6 +201,19 @@ describe('propagation modes (forward, exchange, service)', () => {
     expect(issuerServer.requests.map((request) => request.params)).toEqual([
       { grant_type: 'client_credentials', audience: 'inventory' },
     ]);
+  });
+
+  // the callee's 403 judged the service's own token (no admin role): the caller's client must not read
+  // it as its own token lacking rights, nor a 401 as its token being bad
+  it("service: the callee refusing the service's own token is the deployment's 503, not the caller's 403", async () => {
+    const client = caller.app.get(RelayNatsClient);
+
+    const outcome = CallContext.run({ token: userToken({ sub: 'user-svc', roles: ['admin'] }) }, () =>
+      client.send(`${calleePrefix}.admin`, {}, { propagation: 'service' }),
+    );
+
+    await expect(outcome).rejects.toBeInstanceOf(RpcCallError);
+    await expect(outcome).rejects.toMatchObject({ status: 503 });
   });
 
   it('service (module mode, default token endpoint): a startup job authenticates as the service', async () => {
