@@ -19,6 +19,7 @@ export const DEFAULT_POSTGRES_TIMEOUTS: PostgresTimeouts = {
 // TCP keep-alive probes once a connection has been silent for 10 s: without them a statement sent
 // to a server that then vanished (a host lost, a NAT entry dropped) waits for an answer for ever; with
 // them the connection fails once the OS's probes go unanswered (about 11 minutes at Linux's defaults)
+const READ_COMMITTED = 'SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED';
 const KEEP_ALIVE_INITIAL_DELAY_MS = 10_000;
 
 /**
@@ -45,6 +46,17 @@ export class PostgresDatabase implements Database {
       connectionTimeoutMillis: 5000,
       keepAlive: true,
       keepAliveInitialDelayMillis: KEEP_ALIVE_INITIAL_DELAY_MS,
+      // Every statement READ COMMITTED, whatever the server's default: the services' races (a settle
+      // meeting the recovery's, a release meeting a reserve) wait for a row and then read it committed,
+      // which a REPEATABLE READ default fails with 40001. Awaited before the connection's first query (a
+      // failure fails that query, and the connection is dropped); sent beside it, as a 'connect'
+      // listener did, it made pg warn of a query sent while another runs (an error from pg 9).
+      // Transactions also say it in their BEGIN, for a pooler (PgBouncer in transaction mode) that may
+      // hand them a server connection this never set; its single statements need the role's setting
+      // then (README).
+      // pg-pool awaits the hook's promise; @types/pg still types it as returning void
+      // eslint-disable-next-line @typescript-eslint/no-misused-promises
+      onConnect: (client) => client.query(READ_COMMITTED),
       // sent as connection parameters; 0 sends none (PgBouncer refuses them: set them on the role)
       ...(timeouts.statementMs > 0 ? { statement_timeout: timeouts.statementMs } : {}),
       ...(timeouts.idleInTransactionMs > 0
@@ -53,17 +65,6 @@ export class PostgresDatabase implements Database {
     });
     // An idle client that loses its server must not crash the process; the next query reconnects.
     pool.on('error', () => undefined);
-    // Every statement READ COMMITTED, whatever the server's default: the services' races (a settle
-    // meeting the recovery's, a release meeting a reserve) wait for a row and then read it committed,
-    // which a REPEATABLE READ default fails with 40001. Queued ahead of the connection's first query; a
-    // failure here (a connection lost) fails that query too. Transactions also say it in their BEGIN,
-    // for a pooler (PgBouncer in transaction mode) that may hand them a server connection this never
-    // set; its single statements need the role's setting then (README).
-    pool.on('connect', (client) => {
-      client
-        .query('SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED')
-        .catch(() => undefined);
-    });
     // the first answer, untranslated: a start that cannot reach the server says why
     try {
       await pool.query('SELECT 1');
