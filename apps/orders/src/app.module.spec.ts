@@ -261,6 +261,67 @@ describe('orders app (HTTP + NATS)', () => {
       expect(malformed.statusCode).toBe(404);
     });
 
+    it('pages the orders newest first: limit, then after the last one, with a Link to the next page', async () => {
+      const carol = bed.issuer.mintAccessToken({
+        claims: { sub: `carol-${randomUUID()}`, roles: ['customer'] },
+      });
+      const sku = newSku(10);
+      const placed: string[] = [];
+      for (let index = 0; index < 3; index += 1) {
+        placed.unshift(
+          ((await postOrder(carol, { items: [{ sku, quantity: 1 }] })).json() as { id: string }).id,
+        );
+      }
+      const get = (url: string) => bed.app.inject({ method: 'GET', url, headers: bearer(carol) });
+      const ids = (response: { json(): unknown }) =>
+        (response.json() as Array<{ id: string }>).map(({ id }) => id);
+
+      const first = await get('/orders?limit=2');
+      const next = /^<([^>]+)>; rel="next"$/.exec(String(first.headers['link']))?.[1] ?? '';
+      const second = await get(next);
+      const whole = await get('/orders');
+
+      expect([first.statusCode, ids(first)]).toEqual([200, placed.slice(0, 2)]);
+      expect(next).toBe(`/orders?limit=2&after=${placed[1]}`);
+      expect([second.statusCode, ids(second), second.headers['link']]).toEqual([
+        200,
+        placed.slice(2),
+        undefined,
+      ]);
+      expect([ids(whole), whole.headers['link']]).toEqual([placed, undefined]);
+    });
+
+    it.each([
+      ['a limit of 0', '?limit=0'],
+      ['a limit over 1000', '?limit=1001'],
+      ['a limit that is no number', '?limit=ten'],
+      ['two limits', '?limit=1&limit=2'],
+      ['an after that is no order id', '?after=not-an-id'],
+    ])('answers %s with 400', async (_, query) => {
+      const response = await bed.app.inject({
+        method: 'GET',
+        url: `/orders${query}`,
+        headers: bearer(alice),
+      });
+
+      expect(response.statusCode).toBe(400);
+    });
+
+    it("answers 400 to an after that is another user's order, naming nothing of it", async () => {
+      const ofBob = (await postOrder(bob, { items: [{ sku: newSku(10), quantity: 1 }] })).json() as {
+        id: string;
+      };
+
+      const response = await bed.app.inject({
+        method: 'GET',
+        url: `/orders?after=${ofBob.id}`,
+        headers: bearer(alice),
+      });
+
+      expect(response.statusCode).toBe(400);
+      expect(response.body).not.toContain(ofBob.id);
+    });
+
     // SECURITY S11: a token exchanged with scope=inventory:read (roles dropped) authorises no more:
     // not the user's orders, not a new one; nor does a service token without the orders scopes
     it('refuses a token whose scopes do not cover the route with 403 insufficient_scope', async () => {

@@ -11,6 +11,8 @@ import {
   NotFoundException,
   Param,
   Post,
+  Query,
+  Res,
   ServiceUnavailableException,
   UnauthorizedException,
 } from '@nestjs/common';
@@ -18,12 +20,16 @@ import {
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiExtraModels,
+  ApiBadRequestResponse,
   ApiHeader,
   ApiNotFoundResponse,
   ApiOkResponse,
+  ApiQuery,
   ApiServiceUnavailableResponse,
   getSchemaPath,
 } from '@nestjs/swagger';
+
+import type { FastifyReply } from 'fastify';
 
 import { CurrentPrincipal, type Principal, Roles, Scopes } from '@relay/auth';
 import { IDEMPOTENCY_KEY_HEADER, UserScopes } from '@relay/contracts';
@@ -43,6 +49,10 @@ const INVENTORY_REFUSED = 'Inventory refused the caller; the order was not place
 
 // IETF httpapi-idempotency-key-header: an opaque string; bounded and printable here.
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+// a page holds at most this many orders (and that many when the client names no limit)
+const PAGE_LIMIT = 1000;
+// never repeats the value: a client may have pasted anything there
+const UNKNOWN_CURSOR = 'after must be an order id of yours, from the page before';
 
 /** HTTP order API (CONTRACT.md, orders); every route needs a Bearer token (global guard). */
 @ApiBearerToken()
@@ -88,12 +98,37 @@ export class OrdersController {
 
   @Scopes(UserScopes.ordersRead)
   @Get()
+  @ApiQuery({ name: 'limit', required: false, description: `1..${PAGE_LIMIT}; default ${PAGE_LIMIT}` })
+  @ApiQuery({
+    name: 'after',
+    required: false,
+    description: "An order id of the page before: the caller's orders listed after it",
+  })
   @ApiOkResponse({
     type: [OrderResponse],
-    description: "The caller's orders, newest first (the newest 1000: there is no paging)",
+    description:
+      'The caller\'s orders, newest first, a page of them; `Link: <…>; rel="next"` names the next page ' +
+      'when older orders remain',
   })
-  async list(@CurrentPrincipal() principal: Principal): Promise<OrderResponse[]> {
-    return (await this.orders.listForCaller(principal)).map(toOrderResponse);
+  @ApiBadRequestResponse({ type: ErrorResponse, description: 'A limit out of range, or an unknown `after`' })
+  async list(
+    @CurrentPrincipal() principal: Principal,
+    @Query('limit') limitParam: unknown,
+    @Query('after') after: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<OrderResponse[]> {
+    const limit = pageLimit(limitParam);
+    if (after !== undefined && typeof after !== 'string') throw new BadRequestException(UNKNOWN_CURSOR);
+    const page = await this.orders.pageForCaller(principal, {
+      limit,
+      ...(after === undefined ? {} : { after }),
+    });
+    if (page === undefined) throw new BadRequestException(UNKNOWN_CURSOR);
+    const last = page.orders.at(-1);
+    if (page.hasMore && last !== undefined) {
+      void reply.header('link', `</orders?limit=${limit}&after=${last.id}>; rel="next"`);
+    }
+    return page.orders.map(toOrderResponse);
   }
 
   @Scopes(UserScopes.ordersRead)
@@ -109,6 +144,13 @@ export class OrdersController {
     if (order === undefined) throw new NotFoundException('Order not found');
     return toOrderResponse(order);
   }
+}
+
+function pageLimit(value: unknown): number {
+  if (value === undefined) return PAGE_LIMIT;
+  const limit = typeof value === 'string' && /^[1-9][0-9]{0,3}$/.test(value) ? Number(value) : 0;
+  if (limit < 1 || limit > PAGE_LIMIT) throw new BadRequestException(`limit must be 1..${PAGE_LIMIT}`);
+  return limit;
 }
 
 function answer(order: Order): OrderResponse {

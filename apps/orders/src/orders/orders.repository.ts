@@ -19,8 +19,6 @@ interface OrderRow {
 
 const COLUMNS =
   'id, user_id, status, items, reason, created_at, updated_at, inventory_acknowledged_at, release_pending';
-// A generous cap so one response stays bounded; the contract has no pagination.
-const LIST_LIMIT = 1000;
 
 /** Rows of `orders`. */
 @Injectable()
@@ -40,11 +38,26 @@ export class OrdersRepository {
     return row === undefined ? undefined : toOrder(row);
   }
 
-  async listByUser(userId: string): Promise<Order[]> {
-    const rows = await this.database.query<OrderRow>(
-      `SELECT ${COLUMNS} FROM orders WHERE user_id = $1 ORDER BY created_at DESC, id LIMIT ${LIST_LIMIT}`,
-      [userId],
-    );
+  /**
+   * The user's orders, newest first (ties by id), at most `limit`: from the newest, or those listed
+   * after the order `after` (which must be the user's). The cursor's own row is compared in SQL, so a
+   * timestamp's microseconds, which a `Date` drops, still order the pages exactly.
+   */
+  async listByUser(userId: string, limit: number, after?: string): Promise<Order[]> {
+    const rows =
+      after === undefined
+        ? await this.database.query<OrderRow>(
+            `SELECT ${COLUMNS} FROM orders WHERE user_id = $1 ORDER BY created_at DESC, id LIMIT $2`,
+            [userId, limit],
+          )
+        : await this.database.query<OrderRow>(
+            `SELECT ${COLUMNS} FROM orders
+             WHERE user_id = $1
+               AND (created_at < (SELECT created_at FROM orders WHERE id = $2 AND user_id = $1)
+                 OR (created_at = (SELECT created_at FROM orders WHERE id = $2 AND user_id = $1) AND id > $2))
+             ORDER BY created_at DESC, id LIMIT $3`,
+            [userId, after, limit],
+          );
     return rows.map(toOrder);
   }
 

@@ -11,6 +11,7 @@ import type { OrdersConfig } from '../config/orders.config';
 import { ordersMigrations } from '../database/migrations';
 import type { InventoryClient } from '../inventory-client/inventory.client';
 import { IdempotencyKeysRepository } from './idempotency-keys.repository';
+import type { Order } from './order';
 import { OrdersRepository } from './orders.repository';
 import { OrdersService } from './orders.service';
 import { ABANDONED_AFTER_TIMEOUT_MS, PendingOrdersRecovery } from './pending-orders.recovery';
@@ -64,6 +65,11 @@ function principal(subject: string, roles: Principal['roles'] = ['customer']): P
     issuedAt: 0,
     expiresAt: 0,
   };
+}
+
+/** The caller's newest orders, one page of them. */
+async function listOf(service: OrdersService, caller: Principal): Promise<Order[]> {
+  return (await service.pageForCaller(caller, { limit: 1000 }))?.orders ?? [];
 }
 
 const alice = principal('alice');
@@ -195,7 +201,7 @@ describe.each(testDatabaseBackends(ordersMigrations))(`${OrdersService.name} on 
       'test_refuses_settle',
     );
 
-    const [stuck] = await service.listForCaller(alice);
+    const [stuck] = await listOf(service, alice);
     expect(stuck).toMatchObject({ status: 'pending' });
     await eventually(() => inventory.released.includes(stuck.id));
     expect(inventory.releaseCalls).toEqual([{ orderId: stuck.id, asService: false }]);
@@ -325,7 +331,7 @@ describe.each(testDatabaseBackends(ordersMigrations))(`${OrdersService.name} on 
 
     await expect(service.create(alice, apples)).rejects.toBeInstanceOf(UnauthorizedException);
 
-    const [order] = await service.listForCaller(alice);
+    const [order] = await listOf(service, alice);
     expect(order).toMatchObject({ status: 'failed', reason: 'inventory_unauthorized' });
   });
 
@@ -355,7 +361,7 @@ describe.each(testDatabaseBackends(ordersMigrations))(`${OrdersService.name} on 
       { ORDERS_RPC_TIMEOUT_MS: 3000 },
     );
     const first = service.create(alice, apples, 'key-slow');
-    await eventually(async () => (await service.listForCaller(alice)).length === 1);
+    await eventually(async () => (await listOf(service, alice)).length === 1);
     const reads = jest.spyOn(repository, 'find');
 
     try {
@@ -420,7 +426,7 @@ describe.each(testDatabaseBackends(ordersMigrations))(`${OrdersService.name} on 
     const newer = await service.create(alice, apples);
     await service.create(bob, apples);
 
-    const orders = await service.listForCaller(alice);
+    const orders = await listOf(service, alice);
 
     expect(orders.map((order) => order.id)).toEqual([newer.id, older.id]);
   });
@@ -469,7 +475,7 @@ describe.each(testDatabaseBackends(ordersMigrations))(`${OrdersService.name} on 
     await expect(whileSettlingTo('confirmed', () => service.create(alice, apples))).rejects.toThrow(
       'test_refuses_settle',
     );
-    const [stuck] = await service.listForCaller(alice);
+    const [stuck] = await listOf(service, alice);
     expect(stuck).toMatchObject({ status: 'pending' });
     expect(await sweeper.sweep()).toBe(0);
 

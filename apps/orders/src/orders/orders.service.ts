@@ -80,9 +80,21 @@ export class OrdersService {
     return order.userId === principal.subject || principal.roles.includes('admin') ? order : undefined;
   }
 
-  /** The caller's orders, newest first. */
-  listForCaller(principal: Principal): Promise<Order[]> {
-    return this.orders.listByUser(principal.subject);
+  /**
+   * A page of the caller's orders, newest first: at most `limit`, from the newest or after the order
+   * `after`; `hasMore` when older ones remain. `undefined` when `after` is no order of the caller's.
+   */
+  async pageForCaller(
+    principal: Principal,
+    { limit, after }: { limit: number; after?: string },
+  ): Promise<{ orders: Order[]; hasMore: boolean } | undefined> {
+    if (after !== undefined) {
+      const cursor = isUUID(after) ? await this.orders.find(after) : undefined;
+      if (cursor?.userId !== principal.subject) return undefined;
+    }
+    // one more than the page: whether another page follows, without counting
+    const orders = await this.orders.listByUser(principal.subject, limit + 1, after);
+    return { orders: orders.slice(0, limit), hasMore: orders.length > limit };
   }
 
   /** Records inventory's `inventory.reserved` event on the order; `false` for an unknown order. */
