@@ -88,41 +88,64 @@ describe('shell scripts', () => {
     expect(script).not.toMatch(/--force|--legacy-peer-deps/);
   });
 
-  it('tally-tests.sh names each failure once, then adds up every Jest Tests: line', () => {
+  it('tally-tests.sh names each failure once, then adds up every test count', () => {
     const dir = mkdtempSync(join(tmpdir(), 'relay-tally-'));
+    // Jest's coloured status as Nx streams it: "project: " first, the word padded in inverse video
+    const status = (word: string, colour: number) =>
+      `\x1b[7m\x1b[1m\x1b[${colour}m ${word} \x1b[39m\x1b[22m\x1b[27m`;
     try {
       const log = join(dir, 'log');
       writeFileSync(
         log,
         [
-          'PASS auth-lib libs/auth/src/lib/guard.spec.ts',
-          '\x1b[1mTests:\x1b[22m       \x1b[32m40 passed\x1b[39m, 40 total',
-          'node 22 libs/auth: FAIL auth-lib libs/auth/src/lib/feed.spec.ts (12.3 s)',
-          'node 22 libs/auth:   ● Console',
-          'node 22 libs/auth:   ● RevocationFeed › is lost during its replay',
-          'node 22 libs/auth: Summary of all failing tests',
-          'node 22 libs/auth: FAIL auth-lib libs/auth/src/lib/feed.spec.ts (12.3 s)',
-          'node 22 libs/auth:   ● RevocationFeed › is lost during its replay',
-          'node 22 libs/auth: Tests:       1 failed, 9 passed, 10 total',
+          `auth-lib: ${status('PASS', 32)} \x1b[7m auth-lib \x1b[27m src/lib/guard.spec.ts`,
+          `auth-lib: ${status('FAIL', 31)} \x1b[7m auth-lib \x1b[27m src/lib/feed.spec.ts (\x1b[1m12.3 s\x1b[22m)`,
+          'auth-lib:   ● Console',
+          'auth-lib:   ● RevocationFeed › is lost during its replay',
+          'auth-lib: Summary of all failing tests',
+          `auth-lib: ${status('FAIL', 31)} src/lib/feed.spec.ts (12.3 s)`,
+          'auth-lib:   ● RevocationFeed › is lost during its replay',
+          'auth-lib: \x1b[1mTests:\x1b[22m       \x1b[31m1 failed\x1b[39m, \x1b[32m39 passed\x1b[39m, 40 total',
+          'node 22 libs/auth: FAIL auth-lib libs/auth/src/lib/feed.spec.ts',
+          'node 22 libs/auth: Tests:       9 passed, 9 total',
           'node 22 tools node:test: ✖ refuses a store that is a link (15.2ms)',
           'node 22 tools node:test: ✖ failing tests:',
           'node 22 tools node:test: ✖ refuses a store that is a link (15.2ms)',
+          'node 22 tools node:test: ℹ pass 7',
+          'node 22 tools node:test: ℹ fail 1',
+          'tools: not ok 2 - keeps the store',
+          'tools: # pass 3',
+          'tools: # fail 1',
         ].join('\n'),
       );
 
       expect(run('bash', ['tools/scripts/tally-tests.sh', log])).toEqual({
         status: 0,
         output: [
-          'failed: node 22 libs/auth: FAIL auth-lib libs/auth/src/lib/feed.spec.ts (12.3 s)',
-          'failed: node 22 libs/auth:   ● RevocationFeed › is lost during its replay',
+          'failed: auth-lib: FAIL auth-lib src/lib/feed.spec.ts',
+          'failed: auth-lib: ● RevocationFeed › is lost during its replay',
+          'failed: node 22 libs/auth: FAIL auth-lib libs/auth/src/lib/feed.spec.ts',
           'failed: node 22 tools node:test: ✖ refuses a store that is a link',
-          'tests: 49 passed, 1 failed',
+          'failed: tools: not ok 2 - keeps the store',
+          'tests: 58 passed, 3 failed',
           '',
         ].join('\n'),
       });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  // a spec runs against the apps the suite starts once (a key rotation changes the issuer for every
+  // later spec): on a machine of more than two cores Jest would run them side by side
+  it('other-node-versions.sh runs the end-to-end suite in band, as its nx target does', () => {
+    const target = JSON.parse(readFileSync(join(ROOT, 'apps/orders-e2e/project.json'), 'utf8')) as {
+      targets: { e2e: { options: { runInBand?: boolean } } };
+    };
+    const script = readFileSync(join(ROOT, 'tools/scripts/other-node-versions.sh'), 'utf8');
+
+    expect(target.targets.e2e.options.runInBand).toBe(true);
+    expect(script).toMatch(/^jest_on "\$newest" apps\/orders-e2e\/jest\.config\.cts --runInBand\b/m);
   });
 
   it('ensure-services.sh refuses unknown arguments without touching any service', () => {
