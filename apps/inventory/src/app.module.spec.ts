@@ -182,6 +182,16 @@ describe('inventory app (HTTP + NATS)', () => {
       expect(await stockOf(scarce)).toBe(1);
     });
 
+    it('answers 409 for an unknown sku without naming it (a secret pasted in, sku-shaped)', async () => {
+      const reply = await nats.request(
+        InventorySubjects.reserve,
+        { orderId: randomUUID(), items: [{ sku: PASTED_REFRESH_TOKEN, quantity: 1 }] },
+        { headers: bearer(customerToken) },
+      );
+
+      expect(reply.err).toEqual({ status: 409, reason: 'insufficient_stock', message: 'Not enough stock' });
+    });
+
     it('answers 400 for an invalid or over-posted payload', async () => {
       const sku = await newSku(10);
 

@@ -2,8 +2,9 @@
 export class InsufficientStockError extends Error {
   readonly reason = 'insufficient_stock';
 
+  // the message never names the sku, which the caller sent and may be a secret pasted in by mistake
   constructor(readonly sku: string) {
-    super(`Not enough stock of ${sku}`);
+    super('Not enough stock');
     this.name = 'InsufficientStockError';
   }
 }

@@ -16,10 +16,10 @@ export const DEFAULT_POSTGRES_TIMEOUTS: PostgresTimeouts = {
   idleInTransactionMs: 30_000,
 };
 
+const READ_COMMITTED = 'SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED';
 // TCP keep-alive probes once a connection has been silent for 10 s: without them a statement sent
 // to a server that then vanished (a host lost, a NAT entry dropped) waits for an answer for ever; with
 // them the connection fails once the OS's probes go unanswered (about 11 minutes at Linux's defaults)
-const READ_COMMITTED = 'SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED';
 const KEEP_ALIVE_INITIAL_DELAY_MS = 10_000;
 
 /**
