@@ -227,7 +227,7 @@ function mapRpcFailure(
       return new RpcCallError(
         503,
         undefined,
-        `NATS request on ${subject}: the service's own token was refused (${error.status})`,
+        `NATS request on ${subject}: the service's own token was refused (${error.status}: ${error.message ?? 'no reason given'})`,
       );
     }
     if (error.status === 401) return new UnauthorizedException(error.message ?? 'Unauthorized');

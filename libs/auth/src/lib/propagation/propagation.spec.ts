@@ -213,7 +213,10 @@ describe('propagation modes (forward, exchange, service)', () => {
     );
 
     await expect(outcome).rejects.toBeInstanceOf(RpcCallError);
-    await expect(outcome).rejects.toMatchObject({ status: 503 });
+    await expect(outcome).rejects.toMatchObject({
+      status: 503,
+      message: expect.stringMatching(/the service's own token was refused \(403: .+\)/),
+    });
   });
 
   it('service (module mode, default token endpoint): a startup job authenticates as the service', async () => {
