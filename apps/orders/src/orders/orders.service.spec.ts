@@ -123,6 +123,40 @@ describe.each(testDatabaseBackends(ordersMigrations))(`${OrdersService.name} on 
     return { service, inventory, sweeper };
   }
 
+  // a page ends inside a run of orders of one instant: the next one starts right after it, by id
+  it('pages orders of the same created_at one by one, each exactly once, newest first', async () => {
+    const { service } = createService(confirm);
+    const ids: string[] = [];
+    for (let index = 0; index < 4; index += 1) ids.push((await service.create(alice, apples)).id);
+    // the newest order keeps its own instant; the other three share one, down to the microsecond
+    await database.query(
+      `UPDATE orders SET created_at = '2026-01-01T00:00:00.123456Z' WHERE id = ANY($1::uuid[])`,
+      [ids.slice(0, 3)],
+    );
+
+    const seen: string[] = [];
+    let after: string | undefined;
+    for (let page = 0; page < 6; page += 1) {
+      const next = await service.pageForCaller(alice, {
+        limit: 1,
+        ...(after === undefined ? {} : { after }),
+      });
+      seen.push(...(next?.orders.map((order) => order.id) ?? []));
+      if (next?.hasMore !== true) break;
+      after = seen.at(-1);
+    }
+
+    expect(seen).toEqual([ids[3], ...ids.slice(0, 3).sort()]);
+  });
+
+  it("answers no page after an order that is not the caller's", async () => {
+    const { service } = createService(confirm);
+    const ofBob = await service.create(bob, apples);
+
+    expect(await service.pageForCaller(alice, { limit: 10, after: ofBob.id })).toBeUndefined();
+    expect(await service.pageForCaller(alice, { limit: 10, after: 'not-a-uuid' })).toBeUndefined();
+  });
+
   const isReleasePending = async (id: string): Promise<boolean | undefined> =>
     (await repository.find(id))?.isReleasePending;
 
