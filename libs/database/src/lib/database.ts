@@ -12,7 +12,10 @@ export interface Queryable {
 /** A service's own PostgreSQL database, embedded (PGlite) or a server (pg). */
 export interface Database extends Queryable {
   readonly kind: 'pglite' | 'postgres';
-  /** Runs `work` inside BEGIN/COMMIT; any throw rolls back and rethrows. */
+  /**
+   * Runs `work` inside BEGIN/COMMIT; any throw rolls back and rethrows, and so does a statement that
+   * failed even when `work` caught it (the transaction is doomed: no savepoints here).
+   */
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;

@@ -87,6 +87,22 @@ describe.each([pgliteBackend(), postgresBackend()])('openDatabase on $name', (ba
     expect(await database.query('SELECT available FROM stock')).toEqual([{ available: 5 }]);
   });
 
+  // PostgreSQL answers the COMMIT of a transaction in which a statement failed with a ROLLBACK and no
+  // error: work that caught the failure must not be told its writes were kept
+  it('rolls back and rethrows when a statement failed, even if the work caught it', async () => {
+    const caught = database.transaction(async (tx) => {
+      await tx.query('UPDATE stock SET available = 0 WHERE sku = $1', ['apple']);
+      const duplicate = await tx.query('INSERT INTO stock (sku, available) VALUES ($1, 1)', ['apple']).then(
+        () => false,
+        () => true,
+      );
+      return duplicate ? 'taken' : 'inserted';
+    });
+
+    await expect(caught).rejects.toThrow(/duplicate key/);
+    expect(await database.query('SELECT available FROM stock')).toEqual([{ available: 5 }]);
+  });
+
   it('refuses a statement on a transaction once it has ended, committed or rolled back', async () => {
     let committed: Queryable | undefined;
     await database.transaction(async (tx) => {
