@@ -26,6 +26,8 @@ class FakeInventoryClient implements Pick<InventoryClient, 'reserve' | 'release'
   readonly releaseCalls: Array<{ orderId: string; asService: boolean }> = [];
   /** While true, every release fails as if inventory were down. */
   isDown = false;
+  /** While set, every release waits for it (inventory slow to answer). */
+  gate?: Promise<void>;
 
   constructor(private readonly behaviour: ReserveBehaviour) {}
 
@@ -37,8 +39,12 @@ class FakeInventoryClient implements Pick<InventoryClient, 'reserve' | 'release'
   release(orderId: string, { asService = false }: { asService?: boolean } = {}): Promise<ReleaseStockResult> {
     this.releaseCalls.push({ orderId, asService });
     if (this.isDown) return Promise.reject(new RpcCallError(503, undefined, 'no responders'));
-    this.released.push(orderId);
-    return Promise.resolve({ orderId, released: true });
+    const answer = async (): Promise<ReleaseStockResult> => {
+      await this.gate;
+      this.released.push(orderId);
+      return { orderId, released: true };
+    };
+    return answer();
   }
 }
 
@@ -98,8 +104,8 @@ describe.each(testDatabaseBackends(ordersMigrations))(`${OrdersService.name} on 
 
   const sweepers: ReleaseSweeper[] = [];
 
-  afterEach(() => {
-    for (const sweeper of sweepers.splice(0)) sweeper.onApplicationShutdown();
+  afterEach(async () => {
+    await Promise.all(sweepers.splice(0).map((sweeper) => sweeper.onApplicationShutdown()));
   });
 
   function createService(
@@ -285,6 +291,27 @@ describe.each(testDatabaseBackends(ordersMigrations))(`${OrdersService.name} on 
     expect(await isReleasePending(order.id)).toBe(false);
     expect(inventory.releaseCalls.at(-1)).toEqual({ orderId: order.id, asService: true });
     expect(await sweeper.sweep()).toBe(0);
+  });
+
+  it('waits at shutdown for the pass in flight, which ends after the release it is making', async () => {
+    const { inventory, sweeper } = createService(confirm, serviceCredentials);
+    const left = [await leftPending(0), await leftPending(0)];
+    for (const id of left) await repository.settle(id, 'failed', 'interrupted', true);
+    let answer = (): void => undefined;
+    inventory.gate = new Promise((resolve) => (answer = resolve));
+    const pass = sweeper.sweep();
+    await eventually(() => inventory.releaseCalls.length === 1);
+
+    let hasStopped = false;
+    const stopping = sweeper.onApplicationShutdown().then(() => (hasStopped = true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(hasStopped).toBe(false);
+    answer();
+    await stopping;
+
+    expect(await pass).toBe(1);
+    expect(inventory.releaseCalls).toHaveLength(1);
+    expect(await isReleasePending(inventory.releaseCalls[0].orderId)).toBe(false);
   });
 
   // a pass that waited out every release's timeout while inventory is down would hold back the next

@@ -59,9 +59,15 @@ export class ReleaseSweeper implements OnApplicationBootstrap, OnApplicationShut
     this.timer.unref();
   }
 
-  onApplicationShutdown(): void {
+  /**
+   * Stops the sweep, waiting for a pass in flight: it ends after the release it is making (the
+   * database closes after this hook), so that release's order is marked released, not met by a
+   * closed database and released again by the next start.
+   */
+  async onApplicationShutdown(): Promise<void> {
     this.isStopped = true;
     clearInterval(this.timer);
+    await this.running;
   }
 
   /**

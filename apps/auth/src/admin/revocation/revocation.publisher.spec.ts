@@ -60,7 +60,7 @@ describe(RevocationPublisher.name, () => {
   });
 
   afterAll(async () => {
-    publisher?.onModuleDestroy();
+    await publisher?.onModuleDestroy();
     await observer?.close();
     await verifierApp?.close();
     await auth?.close();
@@ -171,7 +171,7 @@ describe(RevocationPublisher.name, () => {
         expect.objectContaining({ code: 'token_revoked' }),
       );
     } finally {
-      replica.onModuleDestroy();
+      await replica.onModuleDestroy();
       await restarted.close();
     }
   });

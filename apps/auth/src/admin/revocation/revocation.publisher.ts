@@ -62,10 +62,17 @@ export class RevocationPublisher implements OnApplicationBootstrap, OnModuleDest
     this.pollTimer.unref();
   }
 
-  onModuleDestroy(): void {
+  /**
+   * Stops publishing, waiting for a flush in flight to end after its batch (NATS and the database
+   * close after this hook): its rows leave the outbox, instead of meeting a closed database with their
+   * entries in the bucket and being published again by the next start.
+   */
+  async onModuleDestroy(): Promise<void> {
     this.isDestroyed = true;
     clearTimeout(this.retryTimer);
     clearInterval(this.pollTimer);
+    // a failed flush is left in the outbox, for the next start
+    await this.flushing?.catch(() => undefined);
   }
 
   /** Ends a login session: every access token carrying this `sid`. Call `release()` after the commit. */
@@ -110,7 +117,7 @@ export class RevocationPublisher implements OnApplicationBootstrap, OnModuleDest
       do {
         this.hasMore = false;
         await this.publishPending();
-      } while (this.hasMore);
+      } while (this.hasMore && !this.isDestroyed);
     } finally {
       this.flushing = undefined;
     }
@@ -145,7 +152,7 @@ export class RevocationPublisher implements OnApplicationBootstrap, OnModuleDest
     for (
       let batch = await this.outbox.pending(BATCH);
       batch.length > 0;
-      batch = await this.outbox.pending(BATCH)
+      batch = this.isDestroyed ? [] : await this.outbox.pending(BATCH)
     ) {
       // a batch at once, not an acknowledgement per entry in turn: a backlog left by a NATS outage
       // reaches the bucket within a second of NATS being back. Keys differ within a batch but for a
