@@ -11,6 +11,9 @@
 # caller's shell, so on a cluster that refuses that URL we add `trust` for 127.0.0.1/32 and ::1/128
 # only (never for other hosts) and reload; this is done only when allowed to install (root, Debian,
 # CI=true or --install), i.e. on throwaway CI machines. Elsewhere the script says what to change.
+#
+# RELAY_TEST_NATS_URL and RELAY_TEST_POSTGRES_URL, which the suites read, name services of the caller's
+# own: given one, the script checks that it answers as the suites need, and starts or changes nothing.
 set -euo pipefail
 
 NATS_HOST=127.0.0.1
@@ -18,7 +21,16 @@ NATS_HOST=127.0.0.1
 NATS_PORT="${RELAY_NATS_PORT:-4222}"
 PG_HOST=127.0.0.1
 PG_PORT="${RELAY_PG_PORT:-5432}"
-PG_URL="postgres://postgres@${PG_HOST}:${PG_PORT}/postgres"
+PG_URL="${RELAY_TEST_POSTGRES_URL:-postgres://postgres@${PG_HOST}:${PG_PORT}/postgres}"
+if [[ -n "${RELAY_TEST_NATS_URL:-}" ]]; then
+  # nats://[user@]host[:port][/…]
+  nats_address="${RELAY_TEST_NATS_URL#*://}"
+  nats_address="${nats_address##*@}"
+  nats_address="${nats_address%%/*}"
+  NATS_HOST="${nats_address%:*}"
+  NATS_PORT=4222
+  [[ "$nats_address" != *:* ]] || NATS_PORT="${nats_address##*:}"
+fi
 # the JetStream store and log of a server this script starts: the user's own (a shared /tmp path could
 # be another user's, or a link they planted)
 NATS_STORE="${RELAY_NATS_STORE:-${XDG_CACHE_HOME:-$HOME/.cache}/relay/nats-jetstream}"
@@ -121,6 +133,9 @@ start_nats() {
 }
 
 ensure_nats() {
+  if [[ -n "${RELAY_TEST_NATS_URL:-}" ]] && ! tcp_open "$NATS_HOST" "$NATS_PORT"; then
+    fail "RELAY_TEST_NATS_URL names $NATS_HOST:$NATS_PORT, where nothing answers; start NATS with JetStream there, or unset it"
+  fi
   if tcp_open "$NATS_HOST" "$NATS_PORT"; then
     nats_has_jetstream || fail "something answers on $NATS_HOST:$NATS_PORT but not NATS with JetStream (Debian's nats-server service? systemctl disable --now nats-server); restart it as: nats-server -js -a $NATS_HOST -p $NATS_PORT"
     nats_is_open && return 0
@@ -173,7 +188,7 @@ pg_cluster_version() {
 start_postgres() {
   local version
   version="$(pg_cluster_version)"
-  [[ -n "$version" ]] || fail "PostgreSQL is installed but has no cluster under /etc/postgresql; create one with: pg_createcluster --start 16 main"
+  [[ -n "$version" ]] || fail "PostgreSQL is installed but has no cluster under /etc/postgresql; create one with: pg_createcluster --start $(ls /usr/lib/postgresql 2> /dev/null | sort -V | tail -n 1) main"
   log "starting PostgreSQL cluster $version/main"
   pg_ctlcluster --skip-systemctl-redirect "$version" main start ||
     fail "could not start PostgreSQL $version/main (needs root or the postgres user); try: sudo pg_ctlcluster $version main start"
@@ -196,6 +211,11 @@ trust_localhost() {
 }
 
 ensure_postgres() {
+  if [[ -n "${RELAY_TEST_POSTGRES_URL:-}" ]]; then
+    # never printed: the URL may hold a password
+    pg_accepts_url && return 0
+    fail "RELAY_TEST_POSTGRES_URL does not log in to a PostgreSQL that answers; check the server and the URL, or unset it"
+  fi
   if ! pg_answers; then
     if ! command -v pg_ctlcluster > /dev/null; then
       if can_apt_install; then
@@ -228,4 +248,7 @@ ensure_chromium() {
 ensure_nats
 ensure_postgres
 ensure_chromium
-log "NATS (JetStream) at nats://$NATS_HOST:$NATS_PORT, PostgreSQL at $PG_URL and $CHROMIUM are up"
+# RELAY_TEST_POSTGRES_URL by its name only: it may hold a password
+pg_shown="$PG_URL"
+[[ -z "${RELAY_TEST_POSTGRES_URL:-}" ]] || pg_shown=RELAY_TEST_POSTGRES_URL
+log "NATS (JetStream) at nats://$NATS_HOST:$NATS_PORT, PostgreSQL at $pg_shown and $CHROMIUM are up"

@@ -154,6 +154,37 @@ describe('shell scripts', () => {
     expect(result.output).toMatch(/unknown argument '--nope'/);
   });
 
+  // the suites' own variables name the caller's services: checked, never started or changed
+  it('ensure-services.sh checks the NATS RELAY_TEST_NATS_URL names, starting none there', async () => {
+    const port = await freePort();
+    const result = spawnSync('bash', ['tools/scripts/ensure-services.sh'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 10_000,
+      env: { ...process.env, CI: '', RELAY_TEST_NATS_URL: `nats://127.0.0.1:${port}` },
+    });
+
+    expect(result.status).toBe(1);
+    expect(`${result.stdout}${result.stderr}`).toBe(
+      `ensure-services: RELAY_TEST_NATS_URL names 127.0.0.1:${port}, where nothing answers; start NATS with JetStream there, or unset it\n`,
+    );
+  });
+
+  it('ensure-services.sh refuses a RELAY_TEST_POSTGRES_URL that does not log in, never printing it', () => {
+    const url = 'postgres://nobody:a-password-of-theirs@127.0.0.1:1/postgres';
+    const result = spawnSync('bash', ['tools/scripts/ensure-services.sh'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 20_000,
+      env: { ...process.env, CI: '', RELAY_TEST_NATS_URL: '', RELAY_TEST_POSTGRES_URL: url },
+    });
+    const output = `${result.stdout}${result.stderr}`;
+
+    expect(result.status).toBe(1);
+    expect(output).toMatch(/^ensure-services: RELAY_TEST_POSTGRES_URL does not log in/m);
+    expect(output).not.toContain('a-password-of-theirs');
+  });
+
   // the store defaults to the user's own cache: a shared path could be planted by another user
   it('ensure-services.sh refuses a nats-server store that is a link, before it starts anything', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'relay-ensure-services-store-'));
