@@ -233,6 +233,12 @@ function build() {
     // no Nx daemon: Ctrl-C stops everything this command started, and a daemon would outlive it
     { cwd: ROOT, stdio: 'inherit', env: { ...process.env, NX_TUI: 'false', NX_DAEMON: 'false' } },
   );
+  if (result.signal !== null) {
+    // Ctrl-C (or a kill) reached the build too, and the demo's own handler runs only once this returns:
+    // it stops as for Ctrl-C, not as for a failed build
+    void stopAll(result.signal === 'SIGINT' ? 130 : 143);
+    throw new Error(`stopping: the build was stopped (${result.signal})`);
+  }
   if (result.status !== 0) throw new Error('the build failed (see above); fix it and run npm start again.');
 }
 
