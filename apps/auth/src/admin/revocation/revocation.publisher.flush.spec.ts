@@ -1,4 +1,4 @@
-import type { RelayNatsClient, RevocationList } from '@relay/auth';
+import { CallContext, type RelayNatsClient, type RevocationList } from '@relay/auth';
 import type { RevocationEntry } from '@relay/contracts';
 
 import type { PendingRevocation, RevocationOutboxRepository } from './revocation-outbox.repository';
@@ -18,8 +18,11 @@ describe(`${RevocationPublisher.name} flushes`, () => {
     put: string[];
     rows: PendingRevocation[];
     maxInFlight: { value: number };
+    /** The request id of the call each put ran in, if any. */
+    putIn: Array<string | undefined>;
   } {
     const put: string[] = [];
+    const putIn: Array<string | undefined> = [];
     const maxInFlight = { value: 0 };
     const rows: PendingRevocation[] = [];
     let seq = 0;
@@ -48,6 +51,7 @@ describe(`${RevocationPublisher.name} flushes`, () => {
         await gate;
         inFlight -= 1;
         put.push(key);
+        putIn.push(CallContext.current()?.requestId);
       },
     };
     const connection = {
@@ -62,7 +66,7 @@ describe(`${RevocationPublisher.name} flushes`, () => {
       rows.push({ seq: (seq += 1), entry: next });
       add(next);
     };
-    return { publisher, put, rows, maxInFlight };
+    return { publisher, put, rows, maxInFlight, putIn };
   }
 
   // a release committed while a flush reads the outbox for the last time, landing a few microtasks
@@ -120,5 +124,19 @@ describe(`${RevocationPublisher.name} flushes`, () => {
 
     expect(put).toEqual(['sid.in-flight']);
     expect(rows).toEqual([]);
+  });
+
+  // the flush and its retries publish every caller's entries: a log line of theirs names no one of them
+  it('flushes outside the call whose release set it going', async () => {
+    const { publisher, put, putIn } = publisherOver();
+
+    await CallContext.run({ requestId: 'logout-of-a' }, () => {
+      publisher.release(entry('of-a'));
+      return Promise.resolve();
+    });
+    await publisher.flush();
+
+    expect([put, putIn]).toEqual([['sid.of-a'], [undefined]]);
+    await publisher.onModuleDestroy();
   });
 });

@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { KV } from 'nats';
 
-import { RelayNatsClient, RevocationList } from '@relay/auth';
+import { CallContext, RelayNatsClient, RevocationList } from '@relay/auth';
 import {
   AuthSubjects,
   type KeysRotatedEvent,
@@ -94,7 +94,8 @@ export class RevocationPublisher implements OnApplicationBootstrap, OnModuleDest
   release(entry: RevocationEntry): void {
     this.revocations.apply(entry);
     this.hasMore = true;
-    this.flushSoon();
+    // the flush and its retries publish every caller's entries: none of them logs or traces as this one
+    CallContext.detached(() => this.flushSoon());
   }
 
   /** Tells verifiers to refetch the JWKS (`auth.keys.rotated`). */

@@ -11,6 +11,7 @@ import {
 
 import { describeError } from '@relay/contracts';
 
+import { CallContext } from '../call-context/call-context';
 import { reportJwksFetch } from '../telemetry/auth-channels';
 
 const FETCH_TIMEOUT_MS = 5000;
@@ -100,7 +101,8 @@ export class RemoteKeySet {
    * verifies with a key it took from this set earlier calls it for each token too.
    */
   refreshIfStale(): void {
-    if (Date.now() - this.loadedAt >= this.maxAgeMs) void this.refresh();
+    // the fetch is no part of the call that noticed the set's age: its logs and span are nobody's
+    if (Date.now() - this.loadedAt >= this.maxAgeMs) void CallContext.detached(() => this.refresh());
   }
 
   /**

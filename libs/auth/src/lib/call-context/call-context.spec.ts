@@ -1,3 +1,5 @@
+import { trace } from '@opentelemetry/api';
+
 import type { Principal } from '../access-token/access-token';
 import { CallContext, recordCaller } from './call-context';
 
@@ -18,5 +20,18 @@ describe('CallContext', () => {
     expect(() => recordCaller('a.b.c', principal)).toThrow(
       /without a call context.*Fastify or Express adapter.*natsMicroserviceOptions/,
     );
+  });
+
+  // a retry loop or a refresh a call sets going outlives it and serves others
+  it('runs detached work, and what it sets going, outside the call that started it', async () => {
+    const later = await CallContext.run({ requestId: 'req-2', token: 'a.b.c' }, () =>
+      CallContext.detached(async () => {
+        const atOnce = CallContext.current();
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        return { atOnce, afterAwait: CallContext.current(), span: trace.getActiveSpan() };
+      }),
+    );
+
+    expect(later).toEqual({ atOnce: undefined, afterAwait: undefined, span: undefined });
   });
 });

@@ -120,6 +120,14 @@ export class CallContext {
     return storage.getStore();
   }
 
+  /**
+   * Runs `work` outside any call, and what it sets going too: background work a call starts (a retry
+   * loop, a refresh others will share) must not log or trace as that caller, nor send its token.
+   */
+  static detached<T>(work: () => T): T {
+    return otelContext.with(ROOT_CONTEXT, () => storage.exit(work));
+  }
+
   /** Runs `work` as one call built from incoming `traceparent` / `x-request-id` values; its span ends when `work` settles. */
   static run<T>(incoming: IncomingCall, work: () => T): T {
     const call = CallContext.begin(incoming);
