@@ -7,6 +7,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
 
 import { createServiceApp } from '@relay/bootstrap';
+import { DATABASE, type Database } from '@relay/database';
 import { sendRawRequest } from '@relay/testing';
 
 const ADMIN = { email: 'Admin@Relay.Test', password: 'admin password 1' };
@@ -153,6 +154,20 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
     expect(reply.status).toBe(400);
     expect(reply.text).not.toContain('Corr');
     expect(reply.body['message']).toMatch(/^Body is not valid JSON/);
+  });
+
+  // a field named by a secret (a token pasted as a key, a query string of one token) is refused
+  // without its name: class-validator's "property … should not exist" would send it back
+  it.each([
+    ['/auth/register', { email: 'key@example.com', password: 'CorrectHorse9', rt_CorrectHorseBattery: 1 }],
+    ['/auth/login', { email: 'key@example.com', password: 'CorrectHorse9', rt_CorrectHorseBattery: 1 }],
+    ['/auth/refresh', { rt_CorrectHorseBattery: '' }],
+  ])('refuses an unknown field on %s with 400, naming none of it', async (path, body) => {
+    const reply = await call('POST', path, { body });
+
+    expect(reply.status).toBe(400);
+    expect(reply.text).not.toContain('CorrectHorse');
+    expect(reply.body['message']).toEqual(expect.arrayContaining(['an unknown property should not exist']));
   });
 
   // bad input is a 400, never a 500: a body nested thousands deep overflowed the validation pipe,
@@ -563,6 +578,44 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
 
       expect(blocked.status).toBe(204);
       await eventuallyStatus(401, () => call('GET', '/auth/me', { token: erin.access }));
+    });
+
+    // another auth replica blocks an admin, or their session ends there, while this one has lost the
+    // revocation feed: it goes on with what it last knew ('last-known'), and the entry has not come.
+    // Written here straight into the database, as that replica did: no revocation reaches this one
+    it.each([
+      ['blocked', 'UPDATE users SET blocked_at = now() WHERE id = $1'],
+      [
+        'whose sessions all ended',
+        'UPDATE users SET sessions_not_before = floor(extract(epoch FROM now()))::bigint WHERE id = $1',
+      ],
+      ['logged out', 'UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1'],
+    ])(
+      'refuses an admin %s through another replica before the revocation reaches this one',
+      async (_case, ending) => {
+        const email = `admin-${randomUUID()}@example.com`;
+        await register(email);
+        const db = app.get<Database>(DATABASE);
+        await db.query("UPDATE users SET roles = '{admin,customer}' WHERE email = $1", [email]);
+        const admin = await tokensFor(email);
+        expect((await call('GET', '/auth/admin/users', { token: admin.access })).status).toBe(200);
+        // a not-before in the token's own second covers it (iat <= not-before)
+        await db.query(ending, [decodeJwt(admin.access).sub]);
+
+        const reply = await call('GET', '/auth/admin/users', { token: admin.access });
+
+        expect(reply.status).toBe(401);
+        expect((await call('POST', '/auth/admin/keys/rotate', { token: admin.access })).status).toBe(401);
+      },
+    );
+
+    it('refuses a query of one token with 400, naming none of it', async () => {
+      const admin = await tokensFor(ADMIN.email, ADMIN.password);
+
+      const reply = await call('GET', `/auth/admin/users?${admin.refresh}`, { token: admin.access });
+
+      expect(reply.status).toBe(400);
+      expect(reply.text).not.toContain(admin.refresh);
     });
 
     it('answers 404 for an unknown id and 400 for a non-uuid id', async () => {

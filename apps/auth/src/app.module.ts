@@ -1,8 +1,8 @@
-import { Module, ValidationPipe } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { APP_PIPE } from '@nestjs/core';
 
-import { AuthModule } from '@relay/auth';
+import { AuthModule, StrictValidationPipe } from '@relay/auth';
 import { serviceConfigModule } from '@relay/config';
 import { DatabaseModule } from '@relay/database';
 import { HealthModule } from '@relay/health';
@@ -50,11 +50,7 @@ import { UsersModule } from './users/users.module';
     KeysModule,
     AdminModule,
   ],
-  providers: [
-    {
-      provide: APP_PIPE,
-      useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
-    },
-  ],
+  // unknown fields refused without their names: a token pasted as a key is not sent back
+  providers: [{ provide: APP_PIPE, useClass: StrictValidationPipe }],
 })
 export class AppModule {}

@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, HttpStatus, Logger, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, HttpStatus, Logger, Post, UseGuards } from '@nestjs/common';
 
 import { ApiCreatedResponse } from '@nestjs/swagger';
 
@@ -7,12 +7,14 @@ import { UserScopes } from '@relay/contracts';
 import { ApiBearerToken } from '@relay/observability';
 
 import { SigningKeysService } from '../keys/signing-keys.service';
+import { CurrentSessionGuard } from './current-session.guard';
 import { RevocationPublisher } from './revocation/revocation.publisher';
 import { EmptyBody } from '../http/empty-body';
 
 @Roles('admin')
 @Scopes(UserScopes.authAdmin)
 @ApiBearerToken()
+@UseGuards(CurrentSessionGuard)
 @Controller('auth/admin/keys')
 export class AdminKeysController {
   private readonly logger = new Logger(AdminKeysController.name);

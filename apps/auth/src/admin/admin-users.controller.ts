@@ -8,6 +8,7 @@ import {
   ParseUUIDPipe,
   Post,
   Query,
+  UseGuards,
 } from '@nestjs/common';
 
 import {
@@ -25,12 +26,14 @@ import { ApiBearerToken, ErrorResponse } from '@relay/observability';
 import { AdminUserResponse, toAdminUserResponse } from '../users/dto/user.response';
 import { UsersService } from '../users/users.service';
 import { ListUsersQuery } from './dto/list-users.query';
+import { CurrentSessionGuard } from './current-session.guard';
 import { UserBlockingService } from './user-blocking.service';
 import { EmptyBody } from '../http/empty-body';
 
 @Roles('admin')
 @Scopes(UserScopes.authAdmin)
 @ApiBearerToken()
+@UseGuards(CurrentSessionGuard)
 @Controller('auth/admin/users')
 export class AdminUsersController {
   constructor(

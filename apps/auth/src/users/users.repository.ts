@@ -74,6 +74,23 @@ export class UsersRepository {
   }
 
   /**
+   * Whether a token of `userId`'s login session `sessionId`, issued at `issuedAt` (epoch seconds), is
+   * still good by this database: the user exists and is not blocked, no ending of every session came
+   * at or after `issuedAt`, and the session still holds a refresh token no logout has revoked.
+   */
+  async isSessionCurrent(userId: string, sessionId: string, issuedAt: number): Promise<boolean> {
+    const rows = await this.db.query(
+      `SELECT 1 FROM users u
+        WHERE u.id = $1 AND u.blocked_at IS NULL
+          AND (u.sessions_not_before IS NULL OR u.sessions_not_before < $3)
+          AND EXISTS (SELECT 1 FROM refresh_tokens r
+                       WHERE r.session_id = $2 AND r.user_id = u.id AND r.revoked_at IS NULL)`,
+      [userId, sessionId, issuedAt],
+    );
+    return rows.length > 0;
+  }
+
+  /**
    * The user, its row locked until `tx` ends: `share` while tokens are issued for it, `update` while
    * its sessions are ended, so the two never interleave (SECURITY S12).
    */
