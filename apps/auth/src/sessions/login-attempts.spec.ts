@@ -77,6 +77,22 @@ describe.each(testDatabaseBackends(AUTH_MIGRATIONS))(`${LoginAttempts.name} on $
     expect(await perAddressOnly.retryAfterSeconds('orders', '10.0.1.99')).toBe(0);
   });
 
+  // a database that fails between the count and the check: the login is refused with the error, and
+  // ten outages must not throttle a user who never typed a wrong password
+  it('withdraws a login it could not decide, counting nothing', async () => {
+    const outage = new Error('Connection terminated unexpectedly');
+    const failing = new (class extends LoginFailuresRepository {
+      override oldestCounted(): Promise<Map<string, Date>> {
+        return Promise.reject(outage);
+      }
+    })(db);
+    const attemptsDuringOutage = new LoginAttempts(failing, limits, () => now);
+
+    await expect(attemptsDuringOutage.begin('a@x', '10.0.0.1')).rejects.toBe(outage);
+
+    expect(await storedRows()).toBe(0);
+  });
+
   it('counts every address of one IPv6 /64 as one address', async () => {
     for (let host = 1; host <= 5; host += 1) {
       await attempts.recordFailure(`user-${host}@x`, `2001:db8:1:2::${host}`);

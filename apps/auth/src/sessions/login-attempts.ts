@@ -91,8 +91,12 @@ export class LoginAttempts {
     const now = this.now();
     const keys = this.keys(account, address);
     const ids = await this.count(keys, now);
-    // this login's own row is the newest of each key: one more than the limit allows is the limit
-    const retryAfterSeconds = await this.retryAfter(keys, now, 1);
+    // this login's own row is the newest of each key: one more than the limit allows is the limit;
+    // a login that could not be decided (the database failing meanwhile) is withdrawn, never counted
+    const retryAfterSeconds = await this.retryAfter(keys, now, 1).catch(async (error: unknown) => {
+      await this.failures.delete(ids).catch(() => undefined);
+      throw error;
+    });
     if (retryAfterSeconds > 0) await this.failures.delete(ids);
     return {
       retryAfterSeconds,

@@ -10,7 +10,7 @@ import type { RevocationPublisher } from '../admin/revocation/revocation.publish
 import { SigningKeysRepository } from '../keys/signing-keys.repository';
 import { SigningKeysService } from '../keys/signing-keys.service';
 import { testConfigService } from '../testing/test-config';
-import { TokenIssuer } from '../tokens/token-issuer.service';
+import { type IssuedAccessToken, TokenBornExpiredError, TokenIssuer } from '../tokens/token-issuer.service';
 import { USER_CLIENT_ID } from '../tokens/user-scopes';
 import { PasswordHasher } from '../users/password-hasher';
 import type { User } from '../users/user';
@@ -141,6 +141,33 @@ describe.each(testDatabaseBackends(AUTH_MIGRATIONS))('SessionsService on $name',
     );
 
     await expect(sessions.refresh(pair.refresh_token)).rejects.toBeInstanceOf(UnauthorizedException);
+    expect(revokedSessions).toEqual([]);
+  });
+
+  // the rotation commits with its tokens signed, or not at all: a rotation kept whose access token
+  // then failed (born expired with ACCESS_TOKEN_TTL=1 across a second, a key unreadable) answered 500
+  // with the old token spent, and the client's retry with it was taken for reuse, ending its session
+  it('keeps a refresh token whose new access token could not be signed', async () => {
+    const signingFails = new (class extends TokenIssuer {
+      override issue(): Promise<IssuedAccessToken> {
+        return Promise.reject(new TokenBornExpiredError());
+      }
+    })(keys, testConfigService());
+    const failing = new SessionsService(
+      new UsersRepository(db),
+      new PasswordHasher(),
+      new RefreshTokensRepository(db),
+      signingFails,
+      {} as RevocationPublisher,
+      new LoginAttempts(new LoginFailuresRepository(db)),
+      testConfigService(),
+    );
+    const first = await sessions.login('erin@example.com', 'erin password', '127.0.0.1');
+
+    await expect(failing.refresh(first.refresh_token)).rejects.toBeInstanceOf(TokenBornExpiredError);
+
+    const second = await sessions.refresh(first.refresh_token);
+    expect(decodeJwt(second.access_token).sid).toBe(decodeJwt(first.access_token).sid);
     expect(revokedSessions).toEqual([]);
   });
 

@@ -14,7 +14,7 @@ import type { Queryable } from '@relay/database';
 
 import { RevocationPublisher } from '../admin/revocation/revocation.publisher';
 import type { AuthConfig } from '../config/auth.config';
-import { TokenIssuer } from '../tokens/token-issuer.service';
+import { type IssuedAccessToken, TokenIssuer } from '../tokens/token-issuer.service';
 import { USER_CLIENT_ID } from '../tokens/user-scopes';
 import { PasswordHasher } from '../users/password-hasher';
 import { normaliseEmail, type User } from '../users/user';
@@ -76,11 +76,16 @@ export class SessionsService {
     return pair;
   }
 
-  /** Rotates a refresh token within its session; a spent token presented again ends the session. */
+  /**
+   * Rotates a refresh token within its session; a spent token presented again ends the session. The
+   * new access token is signed before the rotation commits: a rotation kept whose tokens were never
+   * handed out would make the client's retry with the old token a reuse, and end its session.
+   */
   async refresh(refreshToken: string): Promise<TokenPairResponse> {
     const hash = hashRefreshToken(refreshToken);
     const next = generateRefreshToken();
-    const rotated = await this.refreshTokens.transaction(async (tx) => {
+    const key = await this.issuer.signingKey();
+    const issued = await this.refreshTokens.transaction(async (tx) => {
       // the user's row first, then the token's, in the order a block takes them: never a deadlock
       const owner = await this.refreshTokens.find(hash, tx);
       if (owner === undefined) return undefined;
@@ -93,13 +98,13 @@ export class SessionsService {
       if (spent === undefined) return undefined;
       if (locked === undefined || issuedAt === undefined || locked.user.blockedAt !== null) return undefined;
       await this.refreshTokens.insert(this.newRefreshRecord(next, spent.sessionId, locked.user.id), tx);
-      return { user: locked.user, sessionId: spent.sessionId, issuedAt };
+      return this.issuer.issueForUser(locked.user, spent.sessionId, { issuedAt, key });
     });
-    if (rotated === undefined) {
+    if (issued === undefined) {
       await this.detectReuse(hash);
       throw new UnauthorizedException(INVALID_REFRESH_TOKEN);
     }
-    return this.pair(rotated.user, rotated.sessionId, next, rotated.issuedAt);
+    return tokenPair(issued, next);
   }
 
   /** Ends the caller's session, given a refresh token of that same session and user. */
@@ -234,7 +239,10 @@ export class SessionsService {
       );
       if (started === undefined) return undefined;
       const { time } = started;
-      if ('issuedAt' in time) return this.pair(started.user, sessionId, refreshToken, time.issuedAt);
+      if ('issuedAt' in time) {
+        const issued = await this.issuer.issueForUser(started.user, sessionId, { issuedAt: time.issuedAt });
+        return tokenPair(issued, refreshToken);
+      }
       // an ending of every session in this very second (one per second at most, each a second's wait)
       if (attempt === SESSION_START_ATTEMPTS) {
         throw new ServiceUnavailableException('Sessions of this account are ending; try again');
@@ -252,21 +260,15 @@ export class SessionsService {
       ttlSeconds: this.refreshTtlSeconds,
     };
   }
+}
 
-  private async pair(
-    user: User,
-    sessionId: string,
-    refreshToken: string,
-    issuedAt: number,
-  ): Promise<TokenPairResponse> {
-    const issued = await this.issuer.issueForUser(user, sessionId, issuedAt);
-    return {
-      access_token: issued.accessToken,
-      refresh_token: refreshToken,
-      token_type: 'Bearer',
-      expires_in: issued.expiresIn,
-    };
-  }
+function tokenPair(issued: IssuedAccessToken, refreshToken: string): TokenPairResponse {
+  return {
+    access_token: issued.accessToken,
+    refresh_token: refreshToken,
+    token_type: 'Bearer',
+    expires_in: issued.expiresIn,
+  };
 }
 
 /**

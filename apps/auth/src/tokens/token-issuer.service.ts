@@ -7,11 +7,10 @@ import { SignJWT } from 'jose';
 import { type Role, scopeForRoles } from '@relay/contracts';
 
 import { AUTH_AUDIENCE, type AuthConfig, userTokenAudiences } from '../config/auth.config';
-import { SIGNING_ALGORITHM, SigningKeysService } from '../keys/signing-keys.service';
+import { type ActiveSigningKey, SIGNING_ALGORITHM, SigningKeysService } from '../keys/signing-keys.service';
 import type { User } from '../users/user';
 import { USER_CLIENT_ID } from './user-scopes';
 
-/** RFC 8693 §4.1 actor claim; nested when a token is exchanged more than once. */
 /** `issue()` was asked for a token already expired when signed: its `notAfter`, or `iat` + TTL, has passed. */
 export class TokenBornExpiredError extends Error {
   override readonly name = 'TokenBornExpiredError';
@@ -21,6 +20,7 @@ export class TokenBornExpiredError extends Error {
   }
 }
 
+/** RFC 8693 §4.1 actor claim; nested when a token is exchanged more than once. */
 export interface ActorClaim {
   sub: string;
   act?: ActorClaim;
@@ -69,8 +69,12 @@ export class TokenIssuer {
     this.resourceAudiences = this.userAudiences.filter((audience) => audience !== AUTH_AUDIENCE);
   }
 
-  /** A user's token in login session `sessionId`, for the web client, issued at `issuedAt` (default: now). */
-  issueForUser(user: User, sessionId: string, issuedAt?: number): Promise<IssuedAccessToken> {
+  /** A user's token in login session `sessionId`, for the web client (`options` as `issue`'s). */
+  issueForUser(
+    user: User,
+    sessionId: string,
+    options: { issuedAt?: number; key?: ActiveSigningKey } = {},
+  ): Promise<IssuedAccessToken> {
     return this.issue(
       {
         sub: user.id,
@@ -80,8 +84,16 @@ export class TokenIssuer {
         roles: user.roles,
         scope: scopeForRoles(user.roles),
       },
-      { issuedAt },
+      options,
     );
+  }
+
+  /**
+   * The active signing key, read now: `issue` given it reads no database, so it can sign inside a
+   * transaction (which holds the embedded database's one connection) that must not commit unsigned.
+   */
+  signingKey(): Promise<ActiveSigningKey> {
+    return this.keys.signingKey();
   }
 
   /** The default lifetime, in seconds (ACCESS_TOKEN_TTL). */
@@ -90,14 +102,14 @@ export class TokenIssuer {
   }
 
   /**
-   * Signs a token living `ttlSeconds` (default ACCESS_TOKEN_TTL), never past `notAfter`, with `iat`
-   * = `issuedAt` (default: now; all epoch seconds).
+   * Signs a token living ACCESS_TOKEN_TTL, never past `notAfter`, with `iat` = `issuedAt` (default:
+   * now; all epoch seconds), with `key` (default: the active key, read now).
    */
   async issue(
     subject: AccessTokenSubject,
-    options: { notAfter?: number; issuedAt?: number } = {},
+    options: { notAfter?: number; issuedAt?: number; key?: ActiveSigningKey } = {},
   ): Promise<IssuedAccessToken> {
-    const { kid, privateKey } = await this.keys.signingKey();
+    const { kid, privateKey } = options.key ?? (await this.keys.signingKey());
     const now = Math.floor(Date.now() / 1000);
     const issuedAt = options.issuedAt ?? now;
     const expiresAt = Math.min(issuedAt + this.ttlSeconds, options.notAfter ?? Number.POSITIVE_INFINITY);
