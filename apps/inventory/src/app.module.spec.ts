@@ -291,6 +291,20 @@ describe('inventory app (HTTP + NATS)', () => {
       expect(await stockOf(sku)).toBe(6);
     });
 
+    // the caller's rights come before the payload, as @Roles gives on inventory.reserve: a caller
+    // without them learns nothing of what inventory.release takes
+    it.each([
+      ['an empty payload', {}],
+      ['an order id that is no uuid', { orderId: 'x' }],
+      ['an unknown field', { orderId: randomUUID(), extra: 1 }],
+    ])('refuses a token without its rights with 403 before %s is validated', async (_case, payload) => {
+      const reply = await nats.request(InventorySubjects.release, payload, {
+        headers: bearer(serviceToken('inventory:read')),
+      });
+
+      expect(reply.err).toMatchObject({ status: 403 });
+    });
+
     it("does not release another customer's order", async () => {
       const sku = await newSku(10);
       const orderId = await reservedOrder(sku, 4);

@@ -1,4 +1,4 @@
-import { Controller, Logger } from '@nestjs/common';
+import { Controller, Logger, UseGuards } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { MessagePattern, Payload, RpcException } from '@nestjs/microservices';
 
@@ -25,7 +25,7 @@ import {
 } from '@relay/contracts';
 
 import type { InventoryConfig } from '../config/inventory.config';
-import { releaseCaller, reserveCaller } from './stock-callers';
+import { ReleaseCallerGuard, releaseCaller, reserveCaller } from './stock-callers';
 import { ForeignReservationError, InsufficientStockError, ReservationConflictError } from './stock.errors';
 import { StockService } from './stock.service';
 
@@ -87,6 +87,7 @@ export class StockRpcController {
   }
 
   // No @Roles: customer/admin *or* a service token with scope inventory:release (see releaseCaller).
+  @UseGuards(ReleaseCallerGuard)
   @MessagePattern(InventorySubjects.release)
   release(
     @Payload() request: ReleaseStockDto,
