@@ -148,6 +148,46 @@ describe('shell scripts', () => {
     expect(script).toMatch(/^jest_on "\$newest" apps\/orders-e2e\/jest\.config\.cts --runInBand\b/m);
   });
 
+  // every suite on every version took CI past its half hour: the unit suites on all but the newest,
+  // the end-to-end suite on the newest (the images' Node), node:test on each. `npx` here only records
+  // what it was asked to run (each version's Node comes through it)
+  it('other-node-versions.sh runs the unit suites on all but the newest version, the e2e suite on it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'relay-node-versions-'));
+    try {
+      const calls = join(dir, 'calls');
+      writeFileSync(
+        join(dir, 'npx'),
+        ['#!/usr/bin/env bash', `printf '%s\\n' "$*" >> '${calls}'`, 'echo v0', ''].join('\n'),
+        { mode: 0o755 },
+      );
+      const result = spawnSync('bash', ['tools/scripts/other-node-versions.sh', '22', '24'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, PATH: `${dir}:${process.env['PATH']}` },
+        timeout: 10_000,
+      });
+      expect(result.status).toBe(0);
+      const asked = readFileSync(calls, 'utf8').trim().split('\n');
+      const jestRuns = (version: number): string[] =>
+        asked
+          .filter((line) =>
+            line.startsWith(`--yes --package node@${version} -- node --experimental-vm-modules`),
+          )
+          .map((line) => line.replace(/^.* --config (\S+).*$/, '$1'));
+      const nodeTests = (version: number): boolean =>
+        asked.some((line) => line.startsWith(`--yes --package node@${version} -- node --test `));
+
+      expect(jestRuns(22)).toEqual(
+        expect.arrayContaining(['libs/auth/jest.config.cts', 'apps/orders/jest.config.cts']),
+      );
+      expect(jestRuns(22)).not.toContain('apps/orders-e2e/jest.config.cts');
+      expect(jestRuns(24)).toEqual(['apps/orders-e2e/jest.config.cts']);
+      expect([nodeTests(22), nodeTests(24)]).toEqual([true, true]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('ensure-services.sh refuses unknown arguments without touching any service', () => {
     const result = run('bash', ['tools/scripts/ensure-services.sh', '--nope']);
     expect(result.status).toBe(2);
