@@ -49,7 +49,7 @@ const INVENTORY_REFUSED = 'Inventory refused the caller; the order was not place
 
 // IETF httpapi-idempotency-key-header: an opaque string; bounded and printable here.
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
-// a page holds at most this many orders (and that many when the client names no limit)
+// a page holds at most this many orders; a client that names no limit gets every order (CONTRACT)
 const PAGE_LIMIT = 1000;
 // never repeats the value: a client may have pasted anything there
 const UNKNOWN_CURSOR = 'after must be an order id of yours, from the page before';
@@ -98,7 +98,11 @@ export class OrdersController {
 
   @Scopes(UserScopes.ordersRead)
   @Get()
-  @ApiQuery({ name: 'limit', required: false, description: `1..${PAGE_LIMIT}; default ${PAGE_LIMIT}` })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    description: `1..${PAGE_LIMIT}: a page of at most that many; without it, every order`,
+  })
   @ApiQuery({
     name: 'after',
     required: false,
@@ -107,8 +111,8 @@ export class OrdersController {
   @ApiOkResponse({
     type: [OrderResponse],
     description:
-      'The caller\'s orders, newest first, a page of them; `Link: <…>; rel="next"` names the next page ' +
-      'when older orders remain',
+      'The caller\'s orders, newest first (with `limit`, a page of them; `Link: <…>; rel="next"` names ' +
+      'the next page when older orders remain)',
   })
   @ApiBadRequestResponse({ type: ErrorResponse, description: 'A limit out of range, or an unknown `after`' })
   async list(
@@ -125,7 +129,7 @@ export class OrdersController {
     });
     if (page === undefined) throw new BadRequestException(UNKNOWN_CURSOR);
     const last = page.orders.at(-1);
-    if (page.hasMore && last !== undefined) {
+    if (page.hasMore && limit !== undefined && last !== undefined) {
       void reply.header('link', `</orders?limit=${limit}&after=${last.id}>; rel="next"`);
     }
     return page.orders.map(toOrderResponse);
@@ -146,8 +150,8 @@ export class OrdersController {
   }
 }
 
-function pageLimit(value: unknown): number {
-  if (value === undefined) return PAGE_LIMIT;
+function pageLimit(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
   const limit = typeof value === 'string' && /^[1-9][0-9]{0,3}$/.test(value) ? Number(value) : 0;
   if (limit < 1 || limit > PAGE_LIMIT) throw new BadRequestException(`limit must be 1..${PAGE_LIMIT}`);
   return limit;

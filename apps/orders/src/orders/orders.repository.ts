@@ -39,16 +39,17 @@ export class OrdersRepository {
   }
 
   /**
-   * The user's orders, newest first (ties by id), at most `limit`: from the newest, or those listed
+   * The user's orders, newest first (ties by id), at most `limit` (all without it; LIMIT NULL is
+   * PostgreSQL's LIMIT ALL): from the newest, or those listed
    * after the order `after` (which must be the user's). The cursor's own row is compared in SQL, so a
    * timestamp's microseconds, which a `Date` drops, still order the pages exactly.
    */
-  async listByUser(userId: string, limit: number, after?: string): Promise<Order[]> {
+  async listByUser(userId: string, limit: number | undefined, after?: string): Promise<Order[]> {
     const rows =
       after === undefined
         ? await this.database.query<OrderRow>(
             `SELECT ${COLUMNS} FROM orders WHERE user_id = $1 ORDER BY created_at DESC, id LIMIT $2`,
-            [userId, limit],
+            [userId, limit ?? null],
           )
         : await this.database.query<OrderRow>(
             `SELECT ${COLUMNS} FROM orders
@@ -56,7 +57,7 @@ export class OrdersRepository {
                AND (created_at < (SELECT created_at FROM orders WHERE id = $2 AND user_id = $1)
                  OR (created_at = (SELECT created_at FROM orders WHERE id = $2 AND user_id = $1) AND id > $2))
              ORDER BY created_at DESC, id LIMIT $3`,
-            [userId, after, limit],
+            [userId, after, limit ?? null],
           );
     return rows.map(toOrder);
   }

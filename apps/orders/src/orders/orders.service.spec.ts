@@ -73,9 +73,9 @@ function principal(subject: string, roles: Principal['roles'] = ['customer']): P
   };
 }
 
-/** The caller's newest orders, one page of them. */
+/** Every order of the caller, newest first. */
 async function listOf(service: OrdersService, caller: Principal): Promise<Order[]> {
-  return (await service.pageForCaller(caller, { limit: 1000 }))?.orders ?? [];
+  return (await service.pageForCaller(caller, {}))?.orders ?? [];
 }
 
 const alice = principal('alice');
@@ -153,6 +153,23 @@ describe.each(testDatabaseBackends(ordersMigrations))(`${OrdersService.name} on 
     }
 
     expect(seen).toEqual([ids[3], ...ids.slice(0, 3).sort()]);
+  });
+
+  // CONTRACT: GET /orders answers the caller's orders; a client that names no limit gets every one
+  it('lists every order of the caller without a limit, past a page of 1000', async () => {
+    const { service } = createService(confirm);
+    await database.query(
+      `INSERT INTO orders (id, user_id, status, items, created_at)
+       SELECT gen_random_uuid(), 'alice', 'confirmed', '[]', now() - n * interval '1 second'
+         FROM generate_series(1, 1001) AS n`,
+    );
+    const ofBob = await service.create(bob, apples);
+
+    const every = await service.pageForCaller(alice, {});
+
+    expect(every?.orders).toHaveLength(1001);
+    expect(every?.hasMore).toBe(false);
+    expect(every?.orders.map((order) => order.id)).not.toContain(ofBob.id);
   });
 
   it("answers no page after an order that is not the caller's", async () => {

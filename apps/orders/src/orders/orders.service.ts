@@ -81,16 +81,20 @@ export class OrdersService {
   }
 
   /**
-   * A page of the caller's orders, newest first: at most `limit`, from the newest or after the order
-   * `after`; `hasMore` when older ones remain. `undefined` when `after` is no order of the caller's.
+   * The caller's orders, newest first: at most `limit` (every one without it), from the newest or
+   * after the order `after`; `hasMore` when older ones remain. `undefined` when `after` is no order
+   * of the caller's.
    */
   async pageForCaller(
     principal: Principal,
-    { limit, after }: { limit: number; after?: string },
+    { limit, after }: { limit?: number; after?: string },
   ): Promise<{ orders: Order[]; hasMore: boolean } | undefined> {
     if (after !== undefined) {
       const cursor = isUUID(after) ? await this.orders.find(after) : undefined;
       if (cursor?.userId !== principal.subject) return undefined;
+    }
+    if (limit === undefined) {
+      return { orders: await this.orders.listByUser(principal.subject, undefined, after), hasMore: false };
     }
     // one more than the page: whether another page follows, without counting
     const orders = await this.orders.listByUser(principal.subject, limit + 1, after);
