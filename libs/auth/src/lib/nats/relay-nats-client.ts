@@ -152,21 +152,25 @@ export class RelayNatsClient implements OnApplicationShutdown {
     const propagation = options.propagation ?? this.outgoing.mode;
     let status = 200;
     let isSent = false;
+    // one deadline for the whole call: a token exchange or a connect takes its share of it (the token
+    // endpoint's own limit is the module's rpcTimeoutMs, and a first connect to a server that does not
+    // answer would otherwise take nats.js's 20 s dial timeout)
+    const msLeft = (): number => Math.floor(startedAt + timeoutMs - performance.now());
+    const timedOut = (): Error => NatsError.errorForCode(ErrorCode.Timeout);
     try {
-      const authorization = await this.outgoing.authorization({
-        audience: options.audience ?? calleeAudienceForSubject(subject, this.calleeAudiences),
-        propagation,
-      });
-      if (authorization !== undefined) headers[MessageHeaders.authorization] = authorization;
-      // one deadline for the whole call: a token exchange or a connect takes its share of it (a first
-      // connect to a server that does not answer would otherwise take nats.js's 20 s dial timeout)
-      const msLeft = (): number => Math.floor(startedAt + timeoutMs - performance.now());
-      const connection = await withTimeout(this.connection(), msLeft(), () =>
-        NatsError.errorForCode(ErrorCode.Timeout),
+      const authorization = await withTimeout(
+        this.outgoing.authorization({
+          audience: options.audience ?? calleeAudienceForSubject(subject, this.calleeAudiences),
+          propagation,
+        }),
+        msLeft(),
+        timedOut,
       );
+      if (authorization !== undefined) headers[MessageHeaders.authorization] = authorization;
+      const connection = await withTimeout(this.connection(), msLeft(), timedOut);
       // the deadline passed before the message could go (a slow token exchange): as if nats.js timed out
       const msToGo = msLeft();
-      if (msToGo <= 0) throw NatsError.errorForCode(ErrorCode.Timeout);
+      if (msToGo <= 0) throw timedOut();
       isSent = true;
       return await exchange(connection, toMsgHdrs(headers), msToGo);
     } catch (error) {

@@ -13,7 +13,7 @@ import type { Principal } from '../access-token/access-token';
 import type { AuthModuleOptions } from '../auth-module-options';
 import { AuthModule } from '../auth.module';
 import { CallContext, recordCaller } from '../call-context/call-context';
-import { RpcCallError, RpcTimeoutError } from '../errors/rpc-call.error';
+import { RpcCallError, RpcNotSentError, RpcTimeoutError } from '../errors/rpc-call.error';
 import { RelayNatsClient } from '../nats/relay-nats-client';
 import { OutgoingAuthorization } from './outgoing-authorization';
 
@@ -296,6 +296,39 @@ describe('propagation modes (forward, exchange, service)', () => {
     } finally {
       await client.onApplicationShutdown();
       await responder.close();
+    }
+  });
+
+  // the token endpoint's own limit is the module's rpcTimeoutMs: a call given less must not wait for it
+  it('gives up on a call within its timeoutMs while the token exchange is still going', async () => {
+    const options = {
+      ...base(),
+      audience: 'orders',
+      serviceName: `slower-exchange-${callerPrefix}`,
+      propagation: 'exchange' as const,
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      rpcTimeoutMs: 5000,
+    };
+    const client = new RelayNatsClient(options, new OutgoingAuthorization(options));
+    try {
+      await client.connection();
+      issuerServer.delayMs = 2500;
+      const token = userToken();
+      const startedAt = Date.now();
+
+      const failure = await CallContext.run({ transport: 'http' }, () => {
+        recordCaller(token, { subject: 'user' } as Principal);
+        return client
+          .send(`${calleePrefix}.echo`, {}, { timeoutMs: 500, audience: 'inventory' })
+          .catch((error: unknown) => error);
+      });
+
+      // nothing went: the caller may treat the call as not made
+      expect(failure).toBeInstanceOf(RpcNotSentError);
+      expect(Date.now() - startedAt).toBeLessThan(1500);
+    } finally {
+      await client.onApplicationShutdown();
     }
   });
 
