@@ -12,31 +12,59 @@ export interface RelayFetchInit extends RequestInit {
   audience?: string;
   /** Overrides the module's `propagation` for this call (e.g. `'service'` for a startup job). */
   propagation?: PropagationMode;
+  /**
+   * Aborts the call (`TimeoutError`) once this many ms have passed without its response's end, the
+   * token it may fetch first included. Default: the module's `rpcTimeoutMs` (3000). Beside `signal`.
+   */
+  timeoutMs?: number;
 }
 
 /**
  * `fetch` for downstream HTTP calls: adds `authorization` per the `propagation` mode (caller's token,
- * exchanged token, or service token), `traceparent` and `x-request-id` from the current `CallContext`.
- * Headers the caller set explicitly win. Rejects with `UnauthorizedException` when the issuer refuses
- * the exchange; the response itself is returned as `fetch` returns it, whatever its status.
+ * exchanged token, or service token), `traceparent` and `x-request-id` from the current `CallContext`,
+ * and a deadline (`timeoutMs`: undici alone waits 300 s for headers, and for ever for a body that
+ * trickles). Headers the caller set explicitly win. Rejects with `UnauthorizedException` when the
+ * issuer refuses the exchange; the response itself is returned as `fetch` returns it, whatever its
+ * status (a 401/403 to an exchanged or service token drops that token from the cache).
  */
 @Injectable()
 export class RelayHttpClient {
   constructor(private readonly outgoing: OutgoingAuthorization) {}
 
   async fetch(url: string | URL, init: RelayFetchInit = {}): Promise<Response> {
-    const { audience, propagation, headers: given, ...rest } = init;
+    const { audience, propagation, timeoutMs, headers: given, signal, ...rest } = init;
+    const deadline = AbortSignal.timeout(timeoutMs ?? this.outgoing.timeoutMs);
     const headers = new Headers(given);
     for (const [name, value] of Object.entries(CallContext.traceHeaders())) {
       if (!headers.has(name)) headers.set(name, value);
     }
+    const target = {
+      ...(audience === undefined ? {} : { audience }),
+      ...(propagation === undefined ? {} : { propagation }),
+    };
+    let authorization: string | undefined;
     if (!headers.has(MessageHeaders.authorization)) {
-      const authorization = await this.outgoing.authorization({
-        ...(audience === undefined ? {} : { audience }),
-        ...(propagation === undefined ? {} : { propagation }),
-      });
+      authorization = await abortable(this.outgoing.authorization(target), deadline);
       if (authorization !== undefined) headers.set(MessageHeaders.authorization, authorization);
     }
-    return fetch(url, { ...rest, headers });
+    const response = await fetch(url, {
+      ...rest,
+      headers,
+      signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
+    });
+    if (authorization !== undefined && (response.status === 401 || response.status === 403)) {
+      this.outgoing.refused(target, authorization);
+    }
+    return response;
   }
+}
+
+/** `promise`, or `signal`'s reason once it aborts first. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }

@@ -157,15 +157,13 @@ export class RelayNatsClient implements OnApplicationShutdown {
     // answer would otherwise take nats.js's 20 s dial timeout)
     const msLeft = (): number => Math.floor(startedAt + timeoutMs - performance.now());
     const timedOut = (): Error => NatsError.errorForCode(ErrorCode.Timeout);
+    const target = {
+      audience: options.audience ?? calleeAudienceForSubject(subject, this.calleeAudiences),
+      propagation,
+    };
+    let authorization: string | undefined;
     try {
-      const authorization = await withTimeout(
-        this.outgoing.authorization({
-          audience: options.audience ?? calleeAudienceForSubject(subject, this.calleeAudiences),
-          propagation,
-        }),
-        msLeft(),
-        timedOut,
-      );
+      authorization = await withTimeout(this.outgoing.authorization(target), msLeft(), timedOut);
       if (authorization !== undefined) headers[MessageHeaders.authorization] = authorization;
       const connection = await withTimeout(this.connection(), msLeft(), timedOut);
       // the deadline passed before the message could go (a slow token exchange): as if nats.js timed out
@@ -174,6 +172,9 @@ export class RelayNatsClient implements OnApplicationShutdown {
       isSent = true;
       return await exchange(connection, toMsgHdrs(headers), msToGo);
     } catch (error) {
+      if (isSent && authorization !== undefined && isRpcError(error) && isRefusal(error.status)) {
+        this.outgoing.refused(target, authorization);
+      }
       const failure = isSent
         ? mapRpcFailure(error, subject, timeoutMs, propagation)
         : notSentFailure(mapRpcFailure(error, subject, timeoutMs, propagation), subject);
@@ -224,7 +225,7 @@ function mapRpcFailure(
     return new RpcNotSentError(`NATS request on ${subject}: no service answers it`);
   }
   if (isRpcError(error)) {
-    const isTokenRefused = error.status === 401 || error.status === 403;
+    const isTokenRefused = isRefusal(error.status);
     // this service's own token refused: a fault of the deployment (a scope or client the issuer does
     // not grant it), never to be answered to the caller as a bad token or a lack of rights of theirs
     if (isTokenRefused && propagation === 'service') {
@@ -240,6 +241,11 @@ function mapRpcFailure(
   }
   const message = error instanceof Error ? error.message : messageOf(error);
   return new RpcCallError(503, undefined, `NATS request on ${subject} failed: ${message}`);
+}
+
+/** The callee refused the call's token (401) or its rights (403). */
+function isRefusal(status: number): boolean {
+  return status === 401 || status === 403;
 }
 
 // a call that failed before its message went: nothing was done on its behalf. The caller's token

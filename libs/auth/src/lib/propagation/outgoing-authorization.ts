@@ -87,6 +87,25 @@ export class OutgoingAuthorization {
     }
   }
 
+  /**
+   * The callee refused `authorization` (401/403), which `authorization(target)` gave: an exchanged or
+   * service token cached for that target is dropped, so the next call fetches a new one instead of
+   * being refused until the token's expiry (a scope granted since, a key rotated, a session ended).
+   */
+  refused(target: OutgoingCallTarget, authorization: string): void {
+    const mode = target.propagation ?? this.options.propagation;
+    if (mode === 'forward') return;
+    const key = cacheKey(mode, target.audience, CallContext.current()?.token);
+    if (`Bearer ${this.cache[mode].get(key, this.nowMs) ?? ''}` === authorization) {
+      this.cache[mode].delete(key);
+    }
+  }
+
+  /** The module's `rpcTimeoutMs`: how long an outgoing call waits by default. */
+  get timeoutMs(): number {
+    return this.options.rpcTimeoutMs;
+  }
+
   /** The caller's token exchanged for one with `aud` = `audience`, cached per (token, audience). */
   private exchange(subjectToken: string, audience: string | undefined): Promise<string> {
     if (audience === undefined || audience === '') {
@@ -98,13 +117,13 @@ export class OutgoingAuthorization {
       subject_token_type: ACCESS_TOKEN_TYPE,
       audience,
     };
-    return this.cached('exchange', `${audience} ${subjectToken}`, params);
+    return this.cached('exchange', cacheKey('exchange', audience, subjectToken), params);
   }
 
   private serviceToken(audience: string | undefined): Promise<string> {
     const params: Record<string, string> = { grant_type: 'client_credentials' };
     if (audience !== undefined && audience !== '') params['audience'] = audience;
-    return this.cached('service', audience ?? '', params);
+    return this.cached('service', cacheKey('service', audience, undefined), params);
   }
 
   private async cached(
@@ -142,4 +161,13 @@ export class OutgoingAuthorization {
     }
     return { url: tokenEndpoint, clientId, clientSecret, timeoutMs: rpcTimeoutMs };
   }
+}
+
+// an exchanged token is cached per (audience, caller's token), a service token per audience
+function cacheKey(
+  mode: 'exchange' | 'service',
+  audience: string | undefined,
+  callerToken: string | undefined,
+): string {
+  return mode === 'service' ? (audience ?? '') : `${audience ?? ''} ${callerToken ?? ''}`;
 }

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 import { ServiceUnavailableException } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
@@ -14,6 +16,7 @@ import type { AuthModuleOptions } from '../auth-module-options';
 import { AuthModule } from '../auth.module';
 import { CallContext, recordCaller } from '../call-context/call-context';
 import { RpcCallError, RpcNotSentError, RpcTimeoutError } from '../errors/rpc-call.error';
+import { RelayHttpClient } from '../http/relay-http-client';
 import { RelayNatsClient } from '../nats/relay-nats-client';
 import { OutgoingAuthorization } from './outgoing-authorization';
 
@@ -216,6 +219,64 @@ describe('propagation modes (forward, exchange, service)', () => {
     await expect(outcome).rejects.toMatchObject({
       status: 503,
       message: expect.stringMatching(/the service's own token was refused \(403: .+\)/),
+    });
+    // the refused token is not sent again: a scope granted since counts at the next call
+    const fetched = issuerServer.requests.length;
+    await client.send(`${calleePrefix}.echo`, {}, { propagation: 'service' });
+    expect(issuerServer.requests).toHaveLength(fetched + 1);
+  });
+
+  describe('RelayHttpClient', () => {
+    let downstream: Server;
+    let answer: (response: ServerResponse) => void;
+
+    beforeAll(async () => {
+      downstream = createServer((_request, response) => answer(response));
+      await new Promise<void>((resolve) => downstream.listen(0, '127.0.0.1', resolve));
+    });
+
+    afterAll(async () => {
+      downstream.closeAllConnections();
+      await new Promise((resolve) => downstream.close(resolve));
+    });
+
+    function httpClient(): { fetch: RelayHttpClient['fetch']; url: string } {
+      const options = {
+        ...base(),
+        audience: 'orders',
+        serviceName: `http-${callerPrefix}`,
+        propagation: 'service' as const,
+        clientId: CLIENT_ID,
+        clientSecret: CLIENT_SECRET,
+        rpcTimeoutMs: 5000,
+      };
+      const client = new RelayHttpClient(new OutgoingAuthorization(options));
+      const { port } = downstream.address() as AddressInfo;
+      return { fetch: client.fetch.bind(client), url: `http://127.0.0.1:${port}/` };
+    }
+
+    it('drops a service token the downstream refused: the next call fetches a new one', async () => {
+      const { fetch, url } = httpClient();
+      answer = (response) => response.writeHead(401).end();
+
+      expect((await fetch(url, { audience: 'inventory' })).status).toBe(401);
+      answer = (response) => response.writeHead(204).end();
+      expect((await fetch(url, { audience: 'inventory' })).status).toBe(204);
+      expect((await fetch(url, { audience: 'inventory' })).status).toBe(204);
+
+      expect(issuerServer.requests).toHaveLength(2);
+    });
+
+    // undici alone waits 300 s for the headers, and for ever for a body that trickles
+    it('gives up on a downstream that does not answer within timeoutMs', async () => {
+      const { fetch, url } = httpClient();
+      answer = () => undefined;
+      const startedAt = Date.now();
+
+      await expect(fetch(url, { audience: 'inventory', timeoutMs: 300 })).rejects.toMatchObject({
+        name: 'TimeoutError',
+      });
+      expect(Date.now() - startedAt).toBeLessThan(1500);
     });
   });
 
