@@ -227,17 +227,6 @@ export class CallContext {
   }
 
   /**
-   * Headers for one outgoing NATS message: `authorization` (when the call has a token),
-   * `traceparent` / `tracestate` naming the call's span, and `x-request-id`. Outside a call: a new trace.
-   */
-  static toNatsHeaders(): Record<string, string> {
-    const state = storage.getStore();
-    const headers = CallContext.traceHeaders();
-    if (state?.token !== undefined) headers[MessageHeaders.authorization] = `Bearer ${state.token}`;
-    return headers;
-  }
-
-  /**
    * `traceparent` (and `tracestate`) and `x-request-id` for one outgoing call, whatever token it
    * carries: `context` names its span (a client span the caller started), else the running call's
    * span is the parent. Outside a call: a new trace and request id.
