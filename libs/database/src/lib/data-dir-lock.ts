@@ -1,4 +1,5 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 
 // this process's locks, by file: one PGlite of the process may open a directory again (a test's
@@ -38,10 +39,12 @@ function takeFile(file: string, dataDir: string): string {
       writeFileSync(file, content, { flag: 'wx', mode: 0o600 });
       return content;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 2) throw error;
     }
     const holder = readHolder(file);
-    const [pidLine = '', host = hostname()] = (holder ?? '').split('\n');
+    // released since the write failed: try again
+    if (holder === undefined) continue;
+    const [pidLine = '', host = hostname()] = holder.split('\n');
     const pid = Number.parseInt(pidLine, 10);
     // a lock written before locks named their host is this host's
     const isOtherHost = host !== '' && host !== hostname();
@@ -56,7 +59,31 @@ function takeFile(file: string, dataDir: string): string {
         `${dataDir} is in use by ${who}${where} (another app on the same DATA_DIR): stop it, or give this app a DATA_DIR or a DATABASE_URL of its own${ifGone}`,
       );
     }
-    rmSync(file, { force: true });
+    removeIfStill(file, holder);
+  }
+}
+
+/**
+ * Removes `file` if it still holds `stale`, the dead holder's lock judged above. Not a plain delete:
+ * two processes starting together both judge it dead, the first takes the file over, and the
+ * second's delete would remove that new, live lock and let both open the directory. The file is
+ * moved aside in one step (a rename), and put back when what moved was not the stale lock.
+ */
+export function removeIfStill(file: string, stale: string): void {
+  const aside = `${file}.${process.pid}.${randomBytes(6).toString('hex')}`;
+  try {
+    renameSync(file, aside);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  try {
+    // a link fails when a third process has taken the file meanwhile: that one holds it then
+    if (readHolder(aside) !== stale) linkSync(aside, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    rmSync(aside, { force: true });
   }
 }
 

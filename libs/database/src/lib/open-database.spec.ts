@@ -1,9 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { Database, Migration, OpenDatabaseOptions, Queryable } from './database';
+import { removeIfStill } from './data-dir-lock';
 import { openDatabase } from './open-database';
 import { createScratchPostgresDatabase, type ScratchDatabase } from './scratch-postgres';
 
@@ -217,6 +218,23 @@ describe('openDatabase on PGlite, one process to a data directory', () => {
       `${join(dir, 'app')} is in use by a process starting now`,
     );
     expect(readFileSync(join(dir, 'app.lock'), 'utf8')).toBe('');
+  });
+
+  // two apps starting together both judge a dead holder's lock stale: the first takes it over, and
+  // the second's takeover must not remove that new lock (both would open the directory)
+  it('takes a stale lock over only while it is still the stale one', () => {
+    const file = join(dir, 'app.lock');
+    const stale = `4242\n${hostname()}\n`;
+    const takenMeanwhile = `${process.pid}\n${hostname()}\n`;
+    writeFileSync(file, takenMeanwhile);
+
+    removeIfStill(file, stale);
+
+    expect(readFileSync(file, 'utf8')).toBe(takenMeanwhile);
+    writeFileSync(file, stale);
+    removeIfStill(file, stale);
+    expect(existsSync(file)).toBe(false);
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it('leaves a lock that is no longer its own when it closes', async () => {
