@@ -1,7 +1,7 @@
 import type { LogLevel } from '@nestjs/common';
 import { IsIn, IsIP, IsOptional, IsString, Matches } from 'class-validator';
 
-import { IsHttpUrl, IsIntegerInRange, IsReadableFile } from './config-decorators';
+import { IsHttpUrl, IsReadableFile, IsZeroOrInRange } from './config-decorators';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'verbose'] as const;
 /** `LOG_LEVEL`: the least severe level written (Nest's names; `info` is Nest's `log`, `verbose` pino's `trace`). */
@@ -12,7 +12,7 @@ const LOG_FORMATS = ['json', 'pretty'] as const;
 export type RelayLogFormat = (typeof LOG_FORMATS)[number];
 
 const DATABASE_TIMEOUT_MESSAGE = (name: string): string =>
-  `${name} must be an integer from 0 (not set) to 3600000 (milliseconds)`;
+  `${name} must be 0 (not set) or an integer from 1000 to 3600000 (milliseconds)`;
 
 /**
  * Variables every Relay app reads (CONTRACT.md, Processes). Subclasses annotate each field's type
@@ -56,14 +56,14 @@ export class BaseAppConfig {
    * longer is cancelled and its call fails). 0: not set by the app, the server's or the role's own
    * applies (behind PgBouncer, which refuses it as a connection parameter). Default: 15000.
    */
-  @IsIntegerInRange(0, 3_600_000, DATABASE_TIMEOUT_MESSAGE('DATABASE_STATEMENT_TIMEOUT_MS'))
+  @IsZeroOrInRange(1000, 3_600_000, DATABASE_TIMEOUT_MESSAGE('DATABASE_STATEMENT_TIMEOUT_MS'))
   DATABASE_STATEMENT_TIMEOUT_MS: number = 15_000;
 
   /**
    * On a PostgreSQL server: its `idle_in_transaction_session_timeout`, ms (a transaction its app left
    * idle longer is rolled back, its locks freed). 0: not set by the app, as above. Default: 30000.
    */
-  @IsIntegerInRange(0, 3_600_000, DATABASE_TIMEOUT_MESSAGE('DATABASE_IDLE_TRANSACTION_TIMEOUT_MS'))
+  @IsZeroOrInRange(1000, 3_600_000, DATABASE_TIMEOUT_MESSAGE('DATABASE_IDLE_TRANSACTION_TIMEOUT_MS'))
   DATABASE_IDLE_TRANSACTION_TIMEOUT_MS: number = 30_000;
 
   /** Default: `.data`. */
@@ -71,7 +71,7 @@ export class BaseAppConfig {
   DATA_DIR: string = '.data';
 
   /** Default: `http://localhost:3000`. */
-  @IsHttpUrl('AUTH_ISSUER')
+  @IsHttpUrl('AUTH_ISSUER', { bare: true })
   AUTH_ISSUER: string = 'http://localhost:3000';
 
   /** Default: `info`. */

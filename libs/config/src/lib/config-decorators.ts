@@ -8,16 +8,37 @@ export function IsIntegerInRange(min: number, max: number, message: string): Pro
   return applyDecorators(IsInt({ message }), Min(min, { message }), Max(max, { message }));
 }
 
+/** An integer environment variable that is 0 (off) or within `[min, max]`; every failure reports `message`. */
+export function IsZeroOrInRange(min: number, max: number, message: string): PropertyDecorator {
+  return ValidateBy({
+    name: 'isZeroOrInRange',
+    validator: {
+      validate: (value: unknown) =>
+        Number.isInteger(value) && (value === 0 || ((value as number) >= min && (value as number) <= max)),
+      defaultMessage: () => message,
+    },
+  });
+}
+
 /** A TCP port (1..65535), reported as `PORT must be an integer between 1 and 65535`. */
 export function IsPort(name = 'PORT', min = 1): PropertyDecorator {
   return IsIntegerInRange(min, 65_535, `${name} must be an integer between ${min} and 65535`);
 }
 
-/** An absolute http(s) URL (hosts without a TLD, such as `auth` in compose, allowed). */
-export function IsHttpUrl(name: string): PropertyDecorator {
+/**
+ * An absolute http(s) URL (hosts without a TLD, such as `auth` in compose, allowed); with `bare`, one
+ * without a query or a fragment (an issuer, RFC 8414 §2, whose paths are appended to it).
+ */
+export function IsHttpUrl(name: string, { bare = false }: { bare?: boolean } = {}): PropertyDecorator {
   return IsUrl(
-    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
-    { message: `${name} must be an http(s) URL` },
+    {
+      require_tld: false,
+      require_protocol: true,
+      protocols: ['http', 'https'],
+      allow_query_components: !bare,
+      allow_fragments: !bare,
+    },
+    { message: `${name} must be an http(s) URL${bare ? ' without a query or a fragment' : ''}` },
   );
 }
 

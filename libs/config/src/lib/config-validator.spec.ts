@@ -77,7 +77,11 @@ describe(createConfigValidator.name, () => {
     ['PORT', { PORT: '70000' }, 'PORT must be an integer between 1 and 65535'],
     ['NATS_URL', { NATS_URL: 'http://x' }, 'NATS_URL must be'],
     ['DATABASE_URL', { DATABASE_URL: 'mysql://x' }, 'DATABASE_URL must be a postgres:// URL'],
-    ['AUTH_ISSUER', { AUTH_ISSUER: 'not a url' }, 'AUTH_ISSUER must be an http(s) URL'],
+    [
+      'AUTH_ISSUER',
+      { AUTH_ISSUER: 'not a url' },
+      'AUTH_ISSUER must be an http(s) URL without a query or a fragment',
+    ],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of'],
     ['LISTEN_ADDRESS', { LISTEN_ADDRESS: 'localhost' }, 'LISTEN_ADDRESS must be an IP address'],
     ['LOG_FORMAT', { LOG_FORMAT: 'xml' }, 'LOG_FORMAT must be one of json, pretty'],
@@ -95,12 +99,29 @@ describe(createConfigValidator.name, () => {
     [
       'DATABASE_STATEMENT_TIMEOUT_MS',
       { DATABASE_STATEMENT_TIMEOUT_MS: '-1' },
-      'DATABASE_STATEMENT_TIMEOUT_MS must be an integer from 0 (not set) to 3600000 (milliseconds)',
+      'DATABASE_STATEMENT_TIMEOUT_MS must be 0 (not set) or an integer from 1000 to 3600000 (milliseconds)',
+    ],
+    // seconds meant, milliseconds read: every statement cancelled under load while /health said up
+    [
+      'DATABASE_STATEMENT_TIMEOUT_MS',
+      { DATABASE_STATEMENT_TIMEOUT_MS: '15' },
+      'DATABASE_STATEMENT_TIMEOUT_MS must be 0 (not set) or an integer from 1000 to 3600000',
     ],
     [
       'DATABASE_IDLE_TRANSACTION_TIMEOUT_MS',
       { DATABASE_IDLE_TRANSACTION_TIMEOUT_MS: '30s' },
-      'DATABASE_IDLE_TRANSACTION_TIMEOUT_MS must be an integer from 0 (not set) to 3600000',
+      'DATABASE_IDLE_TRANSACTION_TIMEOUT_MS must be 0 (not set) or an integer from 1000 to 3600000',
+    ],
+    // the JWKS and token endpoint are the issuer plus a path: a query or fragment broke both
+    [
+      'AUTH_ISSUER',
+      { AUTH_ISSUER: 'http://auth:3000?tenant=a' },
+      'AUTH_ISSUER must be an http(s) URL without a query or a fragment',
+    ],
+    [
+      'AUTH_ISSUER',
+      { AUTH_ISSUER: 'http://auth:3000#x' },
+      'AUTH_ISSUER must be an http(s) URL without a query or a fragment',
     ],
     ['TIMEOUT_MS', { TIMEOUT_MS: '1.5' }, 'TIMEOUT_MS must be a positive integer'],
     ['TIMEOUT_MS', { TIMEOUT_MS: '60001' }, 'TIMEOUT_MS must be a positive integer'],
