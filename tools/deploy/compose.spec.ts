@@ -216,6 +216,11 @@ describe('docker-compose.yml', () => {
     expect(env('orders').ORDERS_RPC_TIMEOUT_MS).toBe('3000');
   });
 
+  // an operator's .env names the lifetimes; compose forwarded none of them, and tokens kept 900 s
+  it("passes the token lifetimes to auth, with the contract's defaults", () => {
+    expect([env('auth').ACCESS_TOKEN_TTL, env('auth').REFRESH_TOKEN_TTL]).toEqual(['900', '1209600']);
+  });
+
   it('bootstraps an admin on auth only', () => {
     expect(env('auth').AUTH_ADMIN_EMAIL).toBeTruthy();
     expect(env('auth').AUTH_ADMIN_PASSWORD).toBeTruthy();
