@@ -126,7 +126,8 @@ function demoAppEnv(app, options) {
   if (env.LISTEN_ADDRESS === undefined) env.LISTEN_ADDRESS = '127.0.0.1';
   // A DATABASE_URL in the caller's shell would make all three apps share one database, and each app's
   // own URL (with its password) is for that app alone, as DATABASE_URL; client credentials in it would
-  // give auth a client identity or the wrong secret to a service.
+  // give auth a client identity or the wrong secret to a service; an AUTH_AUDIENCE or AUTH_JWKS_URI
+  // left from `nx serve orders` would give both services one audience, or keys not the demo's auth's.
   for (const key of [
     'DATABASE_URL',
     'AUTH_DATABASE_URL',
@@ -134,6 +135,8 @@ function demoAppEnv(app, options) {
     'INVENTORY_DATABASE_URL',
     'AUTH_CLIENT_ID',
     'AUTH_CLIENT_SECRET',
+    'AUTH_AUDIENCE',
+    'AUTH_JWKS_URI',
   ]) {
     delete env[key];
   }

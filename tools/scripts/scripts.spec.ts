@@ -437,6 +437,16 @@ describe('demo-env.cjs (the environment demo.mjs gives each app)', () => {
     }
   });
 
+  // a shell that served one app alone still names its audience: inventory would take orders' tokens
+  it("gives each app its own audience and the demo's keys, whatever the caller's shell names", () => {
+    const shell = { AUTH_AUDIENCE: 'orders', AUTH_JWKS_URI: 'http://elsewhere/jwks.json' };
+
+    for (const app of ['orders', 'inventory']) {
+      expect(envOf(app, shell).AUTH_AUDIENCE).toBeUndefined();
+      expect(envOf(app, shell).AUTH_JWKS_URI).toBeUndefined();
+    }
+  });
+
   it("refuses apps open beyond this machine with the README's admin password", () => {
     const check = (env: Record<string, string | undefined>, hasEarlierData = true): string =>
       ((): string => {

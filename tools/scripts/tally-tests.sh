@@ -11,7 +11,9 @@ set -euo pipefail
   exit 2
 }
 
-sed 's/\x1b\[[0-9;]*m//g' "$1" | awk '
+# the escape character itself: BSD sed (macOS) reads no \x1b
+esc=$(printf '\033')
+sed "s/${esc}\[[0-9;]*m//g" "$1" | awk '
   # Each failure once. Jest: "FAIL [project] path" per suite (Nx prefixes "project: " and coloured
   # output pads the word), repeated without the project under "Summary of all failing tests", so a
   # suite is known by the prefix of its line and its path; "● describe › test" per failed test, repeated there
