@@ -319,6 +319,43 @@ describe('propagation modes (forward, exchange, service)', () => {
     expect(() => new OutgoingAuthorization(options)).not.toThrow();
   });
 
+  /**
+   * Sends `subject` with `timeoutMs` in exchange mode while the issuer takes `exchangeMs` to answer
+   * (rpcTimeoutMs 5000): the failure, and how long it took.
+   */
+  async function sendDuringSlowExchange(
+    subject: string,
+    exchangeMs: number,
+    timeoutMs: number,
+  ): Promise<{ failure: unknown; tookMs: number }> {
+    const options = {
+      ...base(),
+      audience: 'orders',
+      serviceName: `slow-exchange-${randomUUID().slice(0, 8)}`,
+      propagation: 'exchange' as const,
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      rpcTimeoutMs: 5000,
+    };
+    const client = new RelayNatsClient(options, new OutgoingAuthorization(options));
+    try {
+      await client.connection();
+      issuerServer.delayMs = exchangeMs;
+      const token = userToken();
+      const startedAt = Date.now();
+      const failure = await CallContext.run({ transport: 'http' }, () => {
+        // what the guard records for a verified caller; the exchange reads only its token
+        recordCaller(token, { subject: 'user' } as Principal);
+        return client
+          .send(subject, {}, { timeoutMs, audience: 'inventory' })
+          .catch((error: unknown) => error);
+      });
+      return { failure, tookMs: Date.now() - startedAt };
+    } finally {
+      await client.onApplicationShutdown();
+    }
+  }
+
   // one deadline for the whole call (CONTRACT: orders answers 503 once inventory has not answered
   // within ORDERS_RPC_TIMEOUT_MS): a slow exchange leaves the NATS request only what is left of it
   it('gives up on a call within its timeoutMs in all, a slow token exchange included', async () => {
@@ -326,71 +363,25 @@ describe('propagation modes (forward, exchange, service)', () => {
     const responder = await connect({ servers: NATS_URL });
     responder.subscribe(silent, { callback: () => undefined });
     await responder.flush();
-    const options = {
-      ...base(),
-      audience: 'orders',
-      serviceName: `slow-exchange-${callerPrefix}`,
-      propagation: 'exchange' as const,
-      clientId: CLIENT_ID,
-      clientSecret: CLIENT_SECRET,
-      rpcTimeoutMs: 5000,
-    };
-    const client = new RelayNatsClient(options, new OutgoingAuthorization(options));
     try {
-      await client.connection();
-      issuerServer.delayMs = 700;
-      const token = userToken();
-      const startedAt = Date.now();
-
-      const failure = await CallContext.run({ transport: 'http' }, () => {
-        // what the guard records for a verified caller; the exchange reads only its token
-        recordCaller(token, { subject: 'user' } as Principal);
-        return client
-          .send(silent, {}, { timeoutMs: 1000, audience: 'inventory' })
-          .catch((error: unknown) => error);
-      });
+      const { failure, tookMs } = await sendDuringSlowExchange(silent, 700, 1000);
 
       expect(failure).toBeInstanceOf(RpcTimeoutError);
       expect(exchanges()).toBe(1);
       // 1000 ms in all (1938 before: the exchange's 700, then a full 1000 for NATS)
-      expect(Date.now() - startedAt).toBeLessThan(1400);
+      expect(tookMs).toBeLessThan(1400);
     } finally {
-      await client.onApplicationShutdown();
       await responder.close();
     }
   });
 
   // the token endpoint's own limit is the module's rpcTimeoutMs: a call given less must not wait for it
   it('gives up on a call within its timeoutMs while the token exchange is still going', async () => {
-    const options = {
-      ...base(),
-      audience: 'orders',
-      serviceName: `slower-exchange-${callerPrefix}`,
-      propagation: 'exchange' as const,
-      clientId: CLIENT_ID,
-      clientSecret: CLIENT_SECRET,
-      rpcTimeoutMs: 5000,
-    };
-    const client = new RelayNatsClient(options, new OutgoingAuthorization(options));
-    try {
-      await client.connection();
-      issuerServer.delayMs = 2500;
-      const token = userToken();
-      const startedAt = Date.now();
+    const { failure, tookMs } = await sendDuringSlowExchange(`${calleePrefix}.echo`, 2500, 500);
 
-      const failure = await CallContext.run({ transport: 'http' }, () => {
-        recordCaller(token, { subject: 'user' } as Principal);
-        return client
-          .send(`${calleePrefix}.echo`, {}, { timeoutMs: 500, audience: 'inventory' })
-          .catch((error: unknown) => error);
-      });
-
-      // nothing went: the caller may treat the call as not made
-      expect(failure).toBeInstanceOf(RpcNotSentError);
-      expect(Date.now() - startedAt).toBeLessThan(1500);
-    } finally {
-      await client.onApplicationShutdown();
-    }
+    // nothing went: the caller may treat the call as not made
+    expect(failure).toBeInstanceOf(RpcNotSentError);
+    expect(tookMs).toBeLessThan(1500);
   });
 
   it('answers 503 (not 401) when the token endpoint is unreachable', async () => {
