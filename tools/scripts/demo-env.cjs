@@ -4,7 +4,7 @@
 'use strict';
 
 const { randomBytes } = require('node:crypto');
-const { existsSync, mkdirSync, readFileSync, writeFileSync } = require('node:fs');
+const { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } = require('node:fs');
 const { dirname, join } = require('node:path');
 
 /** The scope each of the demo's service clients needs (orders releases stock, inventory acknowledges). */
@@ -87,10 +87,22 @@ const CALLER_ONLY_FOR = {
 function demoKeyEncryptionKey(dataDir, callerValue) {
   if (callerValue) return callerValue;
   const file = join(dataDir, 'auth-key-encryption.key');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  if (existsSync(file)) {
+    // an empty key would not fail: auth would store its signing keys in plain form
+    const kept = readFileSync(file, 'utf8').trim();
+    if (!/^[0-9a-f]{64}$/.test(kept)) {
+      throw new Error(
+        `${file} holds no key (64 hexadecimal characters): restore it, or delete it with ${join(dataDir, 'auth')}, whose signing keys it seals`,
+      );
+    }
+    return kept;
+  }
   mkdirSync(dataDir, { recursive: true });
   const key = randomBytes(32).toString('hex');
-  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  // whole or not at all: a write cut short (a full disk) leaves no file to be read as a key
+  const partial = `${file}.${process.pid}.tmp`;
+  writeFileSync(partial, `${key}\n`, { mode: 0o600 });
+  renameSync(partial, file);
   return key;
 }
 

@@ -428,6 +428,12 @@ describe('demo-env.cjs (the environment demo.mjs gives each app)', () => {
       expect(statSync(file).mode & 0o777).toBe(0o600);
       expect(demoEnv.demoKeyEncryptionKey(dataDir, undefined)).toBe(first);
       expect(demoEnv.demoKeyEncryptionKey(dataDir, 'a'.repeat(64))).toBe('a'.repeat(64));
+      expect(readdirSync(dataDir)).toEqual(['auth-key-encryption.key']);
+      // emptied (a first write cut short by a full disk): refused, never taken as "no encryption"
+      writeFileSync(file, '');
+      expect(() => demoEnv.demoKeyEncryptionKey(dataDir, undefined)).toThrow(
+        `${file} holds no key (64 hexadecimal characters)`,
+      );
       expect(envOf('auth').AUTH_KEY_ENCRYPTION_KEY).toBe('k'.repeat(64));
       expect(
         envOf('orders', { AUTH_KEY_ENCRYPTION_KEY: 'c'.repeat(64) }).AUTH_KEY_ENCRYPTION_KEY,
