@@ -12,9 +12,10 @@ const UNAVAILABLE_SQLSTATES: ReadonlySet<string> = new Set([
   '57014',
   '25P03',
 ]);
-// pg's and pg-pool's own words for a connection lost or never made
+// pg's and pg-pool's own words for a connection lost or never made, or a server that did not answer
+// within a client's query_timeout
 const CONNECTION_LOST =
-  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/;
+  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout)/;
 
 /**
  * The database could not answer a call: down, restarting, unreachable, out of connections, or the

@@ -130,6 +130,90 @@ describe('PostgresDatabase on PostgreSQL', () => {
 
   // pg-pool listens for a client's errors only while it sits idle in the pool: a server connection
   // lost inside a transaction used to emit an unhandled 'error' and end the whole process
+  describe('a migration meeting a long transaction on its table', () => {
+    /** Holds `stock` (ACCESS SHARE, as a long report would) until the returned release is called. */
+    async function holdStockTable(): Promise<() => Promise<void>> {
+      let release = (): void => undefined;
+      const canGo = new Promise<void>((resolve) => (release = resolve));
+      let holding = (): void => undefined;
+      const isHolding = new Promise<void>((resolve) => (holding = resolve));
+      const holder = database.transaction(async (tx) => {
+        await tx.query('SELECT count(*) FROM stock WHERE sku <> $1', ['']);
+        holding();
+        await canGo;
+      });
+      await isHolding;
+      return async () => {
+        release();
+        await holder;
+      };
+    }
+
+    // before, the ALTER waited for the holder for ever, and every statement on stock behind it
+    it('gives up its attempts after the lock timeout, changing nothing, and says why', async () => {
+      const release = await holdStockTable();
+      try {
+        await expect(
+          migrate(database, [{ id: '0002-column', sql: 'ALTER TABLE stock ADD COLUMN note text' }], {
+            lockTimeoutMs: 100,
+            attempts: 2,
+            pauseMs: 10,
+          }),
+        ).rejects.toThrow(/could not lock their tables in 2 attempts of 100 ms/);
+      } finally {
+        await release();
+      }
+      const applied = await database.query<{ id: string }>('SELECT id FROM schema_migrations ORDER BY id');
+      expect(applied.map((row) => row.id)).toEqual(['0001-stock']);
+      expect(
+        await database.query(
+          "SELECT 1 FROM information_schema.columns WHERE table_name = 'stock' AND column_name = 'note'",
+        ),
+      ).toEqual([]);
+    });
+
+    it('applies it on a later attempt once the table is free', async () => {
+      const release = await holdStockTable();
+      const released = new Promise<void>((resolve) => setTimeout(() => void release().then(resolve), 300));
+      try {
+        await expect(
+          migrate(database, [{ id: '0002-column', sql: 'ALTER TABLE stock ADD COLUMN note text' }], {
+            lockTimeoutMs: 100,
+            attempts: 50,
+            pauseMs: 20,
+          }),
+        ).resolves.toEqual(['0002-column']);
+      } finally {
+        await released;
+      }
+    });
+  });
+
+  // /health/ready's probe: a burst holding every pooled connection is load, not an outage
+  it('answers a ping while every pooled connection is busy, without waiting for one', async () => {
+    const POOL_SIZE = 10;
+    let releaseHolders = (): void => undefined;
+    const holdersCanGo = new Promise<void>((resolve) => (releaseHolders = resolve));
+    let holding = 0;
+    let allHolding = (): void => undefined;
+    const areAllHolding = new Promise<void>((resolve) => (allHolding = resolve));
+    const holders = Array.from({ length: POOL_SIZE }, () =>
+      database.transaction(async (tx) => {
+        await tx.query('SELECT $1::int AS held', [1]);
+        if (++holding === POOL_SIZE) allHolding();
+        await holdersCanGo;
+      }),
+    );
+    await areAllHolding;
+    try {
+      // before, the ping queued behind the holders until the pool gave up on it (5 s)
+      await expect(database.ping()).resolves.toBeUndefined();
+    } finally {
+      releaseHolders();
+      await Promise.all(holders);
+    }
+  });
+
   it('survives losing its server connection inside a transaction, and drops that connection', async () => {
     const lostPids: number[] = [];
     await expectUnavailable(

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { Pool, type PoolClient, type QueryConfig, type QueryResultRow } from 'pg';
+import { Pool, type PoolClient, type PoolConfig, type QueryConfig, type QueryResultRow } from 'pg';
 
 import { describeError } from '@relay/contracts';
 
@@ -37,15 +37,29 @@ export class PostgresDatabase implements Database {
   // set while calls fail for want of the server: its outage is logged once, and its return
   private isUnavailable = false;
 
-  private constructor(private readonly pool: Pool) {}
+  private constructor(
+    private readonly pool: Pool,
+    // `ping`'s own connection (opened when first asked for, closed after a minute unused): a probe
+    // that waited in the traffic's queue read a burst holding every pooled connection for the health
+    // check's 2 s as the database down, and a replica under load was taken out of rotation for it
+    private readonly probe: Pool,
+  ) {}
 
   static async open(url: string, timeouts = DEFAULT_POSTGRES_TIMEOUTS): Promise<PostgresDatabase> {
-    const pool = new Pool({
+    const options: PoolConfig = {
       connectionString: url,
-      max: 10,
       connectionTimeoutMillis: 5000,
       keepAlive: true,
       keepAliveInitialDelayMillis: KEEP_ALIVE_INITIAL_DELAY_MS,
+      // sent as connection parameters; 0 sends none (PgBouncer refuses them: set them on the role)
+      ...(timeouts.statementMs > 0 ? { statement_timeout: timeouts.statementMs } : {}),
+      ...(timeouts.idleInTransactionMs > 0
+        ? { idle_in_transaction_session_timeout: timeouts.idleInTransactionMs }
+        : {}),
+    };
+    const pool = new Pool({
+      ...options,
+      max: 10,
       // Every statement READ COMMITTED, whatever the server's default: the services' races (a settle
       // meeting the recovery's, a release meeting a reserve) wait for a row and then read it committed,
       // which a REPEATABLE READ default fails with 40001. Awaited before the connection's first query (a
@@ -57,32 +71,22 @@ export class PostgresDatabase implements Database {
       // pg-pool awaits the hook's promise; @types/pg still types it as returning void
       // eslint-disable-next-line @typescript-eslint/no-misused-promises
       onConnect: (client) => client.query(READ_COMMITTED),
-      // sent as connection parameters; 0 sends none (PgBouncer refuses them: set them on the role)
-      ...(timeouts.statementMs > 0 ? { statement_timeout: timeouts.statementMs } : {}),
-      ...(timeouts.idleInTransactionMs > 0
-        ? { idle_in_transaction_session_timeout: timeouts.idleInTransactionMs }
-        : {}),
     });
+    const probe = new Pool({ ...options, max: 1, idleTimeoutMillis: 60_000 });
     // An idle client that loses its server must not crash the process; the next query reconnects.
-    pool.on('error', () => undefined);
+    for (const each of [pool, probe]) each.on('error', () => undefined);
     // the first answer, untranslated: a start that cannot reach the server says why
     try {
       await pool.query('SELECT 1');
     } catch (error) {
-      await pool.end().catch(() => undefined);
+      await Promise.all([pool.end(), probe.end()]).catch(() => undefined);
       throw error;
     }
-    return new PostgresDatabase(pool);
+    return new PostgresDatabase(pool, probe);
   }
 
   async query<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-    try {
-      const result = await this.pool.query<QueryResultRow>(this.statements.config(sql, params));
-      if (this.isUnavailable) this.markAvailable();
-      return result.rows as T[];
-    } catch (error) {
-      throw this.translate(error);
-    }
+    return this.run<T>(this.pool, this.statements.config(sql, params));
   }
 
   async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
@@ -119,12 +123,20 @@ export class PostgresDatabase implements Database {
   }
 
   async ping(): Promise<void> {
-    await this.query('SELECT 1');
+    await this.run(this.probe, { text: 'SELECT 1' });
   }
 
   async close(): Promise<void> {
-    if (!this.pool.ended) {
-      await this.pool.end();
+    await Promise.all([this.pool, this.probe].map((pool) => (pool.ended ? undefined : pool.end())));
+  }
+
+  private async run<T>(pool: Pool, config: QueryConfig): Promise<T[]> {
+    try {
+      const result = await pool.query<QueryResultRow>(config);
+      if (this.isUnavailable) this.markAvailable();
+      return result.rows as T[];
+    } catch (error) {
+      throw this.translate(error);
     }
   }
 
