@@ -4,7 +4,8 @@ import { MessageHeaders } from '@relay/contracts';
 
 import type { PropagationMode } from '../auth-module-options';
 import { CallContext } from '../call-context/call-context';
-import { OutgoingAuthorization } from '../propagation/outgoing-authorization';
+import { withTimeout } from '../nats/with-timeout';
+import { isRefusal, OutgoingAuthorization } from '../propagation/outgoing-authorization';
 
 /** `fetch` options plus who the call goes to. */
 export interface RelayFetchInit extends RequestInit {
@@ -33,7 +34,8 @@ export class RelayHttpClient {
 
   async fetch(url: string | URL, init: RelayFetchInit = {}): Promise<Response> {
     const { audience, propagation, timeoutMs, headers: given, signal, ...rest } = init;
-    const deadline = AbortSignal.timeout(timeoutMs ?? this.outgoing.timeoutMs);
+    const budgetMs = timeoutMs ?? this.outgoing.timeoutMs;
+    const deadline = AbortSignal.timeout(budgetMs);
     const headers = new Headers(given);
     for (const [name, value] of Object.entries(CallContext.traceHeaders())) {
       if (!headers.has(name)) headers.set(name, value);
@@ -44,7 +46,12 @@ export class RelayHttpClient {
     };
     let authorization: string | undefined;
     if (!headers.has(MessageHeaders.authorization)) {
-      authorization = await abortable(this.outgoing.authorization(target), deadline);
+      // the deadline's own reason, as fetch rejects with it
+      authorization = await withTimeout(
+        this.outgoing.authorization(target),
+        budgetMs,
+        () => new DOMException('The operation was aborted due to timeout', 'TimeoutError'),
+      );
       if (authorization !== undefined) headers.set(MessageHeaders.authorization, authorization);
     }
     const response = await fetch(url, {
@@ -52,19 +59,9 @@ export class RelayHttpClient {
       headers,
       signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
     });
-    if (authorization !== undefined && (response.status === 401 || response.status === 403)) {
+    if (authorization !== undefined && isRefusal(response.status)) {
       this.outgoing.refused(target, authorization);
     }
     return response;
   }
-}
-
-/** `promise`, or `signal`'s reason once it aborts first. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }

@@ -20,7 +20,7 @@ import { startCallSpan } from '../call-context/trace-context';
 import { endOutgoingCall } from '../telemetry/outgoing-call';
 import { RpcCallError, RpcNotSentError, RpcTimeoutError } from '../errors/rpc-call.error';
 import { calleeAudienceForSubject } from '../propagation/callee-audience';
-import { OutgoingAuthorization } from '../propagation/outgoing-authorization';
+import { isRefusal, OutgoingAuthorization } from '../propagation/outgoing-authorization';
 import { natsConnectionOptions } from './nats-connection';
 import { toMsgHdrs } from './nats-headers';
 import { withTimeout } from './with-timeout';
@@ -241,11 +241,6 @@ function mapRpcFailure(
   }
   const message = error instanceof Error ? error.message : messageOf(error);
   return new RpcCallError(503, undefined, `NATS request on ${subject} failed: ${message}`);
-}
-
-/** The callee refused the call's token (401) or its rights (403). */
-function isRefusal(status: number): boolean {
-  return status === 401 || status === 403;
 }
 
 // a call that failed before its message went: nothing was done on its behalf. The caller's token

@@ -163,6 +163,11 @@ export class OutgoingAuthorization {
   }
 }
 
+/** The callee refused the call's token (401) or its rights (403): see {@link OutgoingAuthorization.refused}. */
+export function isRefusal(status: number): boolean {
+  return status === 401 || status === 403;
+}
+
 // an exchanged token is cached per (audience, caller's token), a service token per audience
 function cacheKey(
   mode: 'exchange' | 'service',

@@ -278,6 +278,23 @@ describe('propagation modes (forward, exchange, service)', () => {
       });
       expect(Date.now() - startedAt).toBeLessThan(1500);
     });
+
+    it('counts the token it fetches first within timeoutMs: a slow issuer does not hold the call', async () => {
+      const { fetch, url } = httpClient();
+      let isCalled = false;
+      answer = (response) => {
+        isCalled = true;
+        response.writeHead(204).end();
+      };
+      issuerServer.delayMs = 2500;
+      const startedAt = Date.now();
+
+      await expect(fetch(url, { audience: 'inventory', timeoutMs: 300 })).rejects.toMatchObject({
+        name: 'TimeoutError',
+      });
+      expect(Date.now() - startedAt).toBeLessThan(1500);
+      expect(isCalled).toBe(false);
+    });
   });
 
   it('service (module mode, default token endpoint): a startup job authenticates as the service', async () => {
