@@ -99,11 +99,21 @@ function demoKeyEncryptionKey(dataDir, callerValue) {
   }
   mkdirSync(dataDir, { recursive: true });
   const key = randomBytes(32).toString('hex');
-  // whole or not at all: a write cut short (a full disk) leaves no file to be read as a key
-  const partial = `${file}.${process.pid}.tmp`;
-  writeFileSync(partial, `${key}\n`, { mode: 0o600 });
-  renameSync(partial, file);
+  writeWhole(file, `${key}\n`);
   return key;
+}
+
+/**
+ * Writes `text` to `file` whole or not at all (a scratch file renamed over it): a write cut short (a
+ * full disk, a kill) leaves the file as it was, never an empty or half one a later run reads.
+ * @param {string} file
+ * @param {string} text
+ * @param {number} [mode] of a new file (default 0600: what the demo writes is mostly secret)
+ */
+function writeWhole(file, text, mode = 0o600) {
+  const partial = `${file}.${process.pid}.tmp`;
+  writeFileSync(partial, text, { mode });
+  renameSync(partial, file);
 }
 
 /**
@@ -219,4 +229,5 @@ module.exports = {
   mergeAuthClients,
   demoKeyEncryptionKey,
   demoAppEnv,
+  writeWhole,
 };

@@ -1,7 +1,7 @@
 // Called by `npm start`: builds and runs auth, orders and inventory on a closed NATS bus of its own; `--check` runs the walkthrough and exits 0/1.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -22,6 +22,7 @@ const {
   demoServiceClients,
   mergeAuthClients,
   requireOwnAdminPasswordOffLoopback,
+  writeWhole,
 } = require('./demo-env.cjs');
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -148,8 +149,10 @@ async function startBus() {
   const port = (await isPortFree(NATS_DEFAULT_PORT)) ? NATS_DEFAULT_PORT : await freePort();
   if (port !== NATS_DEFAULT_PORT) say(`127.0.0.1:${NATS_DEFAULT_PORT} is taken; the bus listens on ${port}`);
   const bus = connectionInfo(`tls://${NATS_HOST}:${port}`, material);
+  // the previous run's names a bus that is gone (and its material, replaced above): written again
+  // once this one is up
   const connectionFile = join(NATS_DIR, 'connection.json');
-  writeFileSync(connectionFile, `${JSON.stringify(bus, null, 2)}\n`);
+  rmSync(connectionFile, { force: true });
   say(`starting the closed bus: nats-server on ${bus.url} (TLS, one NKey per service; store ${storeDir})`);
   // JetStream and its store come from the config (its `jetstream` block); -sd as well would be a duplicate
   // nothing of the caller's environment but where to find things: it holds the demo's secrets
@@ -158,6 +161,7 @@ async function startBus() {
     HOME: process.env.HOME ?? '',
   });
   await waitForBus(bus);
+  writeWhole(connectionFile, `${JSON.stringify(bus, null, 2)}\n`);
   say(`bus connection details (url, CA, seed files, inbox prefixes): ${connectionFile}`);
   return bus;
 }

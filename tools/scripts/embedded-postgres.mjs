@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { dirname, join, relative, resolve } from 'node:path';
 
 const require = createRequire(import.meta.url);
+const { writeWhole } = require('./demo-env.cjs');
 const HOST = '127.0.0.1';
 const READY_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 10_000;
@@ -154,7 +155,7 @@ function rolePasswords(root, databases) {
   }
   if (missing.length > 0) {
     for (const name of missing) known[name] = randomBytes(24).toString('hex');
-    fs.writeFileSync(file, `${JSON.stringify(known)}\n`, { mode: 0o600 });
+    writeWhole(file, `${JSON.stringify(known)}\n`);
   }
   return known;
 }
@@ -164,7 +165,7 @@ function serverPassword(root) {
   const file = join(root, 'password');
   if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
   const password = randomBytes(24).toString('hex');
-  fs.writeFileSync(file, `${password}\n`, { mode: 0o600 });
+  writeWhole(file, `${password}\n`);
   return password;
 }
 

@@ -385,6 +385,7 @@ interface DemoEnvModule {
     },
   ): Record<string, string>;
   demoKeyEncryptionKey(dataDir: string, callerValue: string | undefined): string;
+  writeWhole(file: string, text: string, mode?: number): void;
   requireOwnAdminPasswordOffLoopback(
     callerEnv: Record<string, string | undefined>,
     data: { hasEarlierData: boolean },
@@ -417,6 +418,22 @@ describe('demo-env.cjs (the environment demo.mjs gives each app)', () => {
       clients: demoEnv.mergeAuthClients(callerEnv.AUTH_CLIENTS, DEMO),
       keyEncryptionKey: 'k'.repeat(64),
     });
+
+  it('writes a file whole (0600) or leaves the one there as it was', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'relay-demo-env-'));
+    try {
+      const file = join(dataDir, 'roles.json');
+      demoEnv.writeWhole(file, '{"orders":"a"}\n');
+      expect(readFileSync(file, 'utf8')).toBe('{"orders":"a"}\n');
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      // the write fails (here: its scratch file cannot be made): the earlier content stays
+      mkdirSync(`${file}.${process.pid}.tmp`);
+      expect(() => demoEnv.writeWhole(file, '{"orders":"b"}\n')).toThrow(/EISDIR/);
+      expect(readFileSync(file, 'utf8')).toBe('{"orders":"a"}\n');
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
 
   it('seals auth signing keys with a key kept per DATA_DIR (0600), or the caller own; only auth gets it', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'relay-demo-env-'));
