@@ -19,6 +19,36 @@ async function expectUnavailable(call: Promise<unknown>, cause: RegExp): Promise
   expect(String((failure as Error).cause)).toMatch(cause);
 }
 
+/** A promise and the function that resolves it (Promise.withResolvers, which Node 20 lacks). */
+function latch(): { done: Promise<void>; open: () => void } {
+  let open = (): void => undefined;
+  const done = new Promise<void>((resolve) => (open = resolve));
+  return { done, open };
+}
+
+/**
+ * Runs `sql` in a transaction of `database` and holds it open (with the locks `sql` took) until the
+ * returned function is called, which ends it.
+ */
+async function holdInTransaction(
+  database: Database,
+  sql: string,
+  params: readonly unknown[],
+): Promise<() => Promise<void>> {
+  const canGo = latch();
+  const holding = latch();
+  const holder = database.transaction(async (tx) => {
+    await tx.query(sql, params);
+    holding.open();
+    await canGo.done;
+  });
+  await holding.done;
+  return async () => {
+    canGo.open();
+    await holder;
+  };
+}
+
 describe('PreparedStatements', () => {
   it('names each parameterised text once, and the same text always alike', () => {
     const statements = new PreparedStatements(10);
@@ -128,38 +158,25 @@ describe('PostgresDatabase on PostgreSQL', () => {
     ]);
   });
 
-  // pg-pool listens for a client's errors only while it sits idle in the pool: a server connection
-  // lost inside a transaction used to emit an unhandled 'error' and end the whole process
   describe('a migration meeting a long transaction on its table', () => {
     /** Holds `stock` (ACCESS SHARE, as a long report would) until the returned release is called. */
-    async function holdStockTable(): Promise<() => Promise<void>> {
-      let release = (): void => undefined;
-      const canGo = new Promise<void>((resolve) => (release = resolve));
-      let holding = (): void => undefined;
-      const isHolding = new Promise<void>((resolve) => (holding = resolve));
-      const holder = database.transaction(async (tx) => {
-        await tx.query('SELECT count(*) FROM stock WHERE sku <> $1', ['']);
-        holding();
-        await canGo;
+    const holdStockTable = (): Promise<() => Promise<void>> =>
+      holdInTransaction(database, 'SELECT count(*) FROM stock WHERE sku <> $1', ['']);
+    /** Adds a column to `stock`, each attempt waiting `lockTimeoutMs` for it. */
+    const addNoteColumn = (attempts: number, pauseMs: number): Promise<string[]> =>
+      migrate(database, [{ id: '0002-column', sql: 'ALTER TABLE stock ADD COLUMN note text' }], {
+        lockTimeoutMs: 100,
+        attempts,
+        pauseMs,
       });
-      await isHolding;
-      return async () => {
-        release();
-        await holder;
-      };
-    }
 
     // before, the ALTER waited for the holder for ever, and every statement on stock behind it
     it('gives up its attempts after the lock timeout, changing nothing, and says why', async () => {
       const release = await holdStockTable();
       try {
-        await expect(
-          migrate(database, [{ id: '0002-column', sql: 'ALTER TABLE stock ADD COLUMN note text' }], {
-            lockTimeoutMs: 100,
-            attempts: 2,
-            pauseMs: 10,
-          }),
-        ).rejects.toThrow(/could not lock their tables in 2 attempts of 100 ms/);
+        await expect(addNoteColumn(2, 10)).rejects.toThrow(
+          /could not lock their tables in 2 attempts of 100 ms/,
+        );
       } finally {
         await release();
       }
@@ -176,13 +193,7 @@ describe('PostgresDatabase on PostgreSQL', () => {
       const release = await holdStockTable();
       const released = new Promise<void>((resolve) => setTimeout(() => void release().then(resolve), 300));
       try {
-        await expect(
-          migrate(database, [{ id: '0002-column', sql: 'ALTER TABLE stock ADD COLUMN note text' }], {
-            lockTimeoutMs: 100,
-            attempts: 50,
-            pauseMs: 20,
-          }),
-        ).resolves.toEqual(['0002-column']);
+        await expect(addNoteColumn(50, 20)).resolves.toEqual(['0002-column']);
       } finally {
         await released;
       }
@@ -192,28 +203,28 @@ describe('PostgresDatabase on PostgreSQL', () => {
   // /health/ready's probe: a burst holding every pooled connection is load, not an outage
   it('answers a ping while every pooled connection is busy, without waiting for one', async () => {
     const POOL_SIZE = 10;
-    let releaseHolders = (): void => undefined;
-    const holdersCanGo = new Promise<void>((resolve) => (releaseHolders = resolve));
+    const holdersCanGo = latch();
+    const allHolding = latch();
     let holding = 0;
-    let allHolding = (): void => undefined;
-    const areAllHolding = new Promise<void>((resolve) => (allHolding = resolve));
     const holders = Array.from({ length: POOL_SIZE }, () =>
       database.transaction(async (tx) => {
         await tx.query('SELECT $1::int AS held', [1]);
-        if (++holding === POOL_SIZE) allHolding();
-        await holdersCanGo;
+        if (++holding === POOL_SIZE) allHolding.open();
+        await holdersCanGo.done;
       }),
     );
-    await areAllHolding;
+    await allHolding.done;
     try {
       // before, the ping queued behind the holders until the pool gave up on it (5 s)
       await expect(database.ping()).resolves.toBeUndefined();
     } finally {
-      releaseHolders();
+      holdersCanGo.open();
       await Promise.all(holders);
     }
   });
 
+  // pg-pool listens for a client's errors only while it sits idle in the pool: a server connection
+  // lost inside a transaction used to emit an unhandled 'error' and end the whole process
   it('survives losing its server connection inside a transaction, and drops that connection', async () => {
     const lostPids: number[] = [];
     await expectUnavailable(
@@ -272,24 +283,18 @@ describe('PostgresDatabase timeouts on PostgreSQL', () => {
   });
 
   it('cancels a statement waiting past the timeout for a row another transaction holds', async () => {
-    let releaseHolder = (): void => undefined;
-    const holderCanGo = new Promise<void>((resolve) => (releaseHolder = resolve));
-    let holding = (): void => undefined;
-    const isHolding = new Promise<void>((resolve) => (holding = resolve));
-    const holder = database.transaction(async (tx) => {
-      await tx.query('SELECT available FROM stock WHERE sku = $1 FOR UPDATE', ['apple']);
-      holding();
-      await holderCanGo;
-    });
-    await isHolding;
+    const release = await holdInTransaction(
+      database,
+      'SELECT available FROM stock WHERE sku = $1 FOR UPDATE',
+      ['apple'],
+    );
     try {
       await expectUnavailable(
         database.query('UPDATE stock SET available = $2 WHERE sku = $1', ['apple', 0]),
         /statement timeout/,
       );
     } finally {
-      releaseHolder();
-      await holder;
+      await release();
     }
     expect(await database.query('SELECT available FROM stock WHERE sku = $1', ['apple'])).toEqual([
       { available: 5 },
