@@ -12,6 +12,8 @@ export declare const JETSTREAM_LIMITS: { readonly maxStreams: 1; readonly maxCon
 export interface BusPermission {
   /** Subjects it may publish to (`publish.allow`). */
   publish: string[];
+  /** Subjects it may not publish to, though `publish` covers them (`publish.deny`, which wins). */
+  publishDeny: string[];
   /** Subjects it may subscribe to (`subscribe.allow`). */
   subscribe: string[];
 }
@@ -21,6 +23,9 @@ export declare function busPermissions(bucket?: string): Record<BusService, BusP
 
 /** The reply-inbox prefix a service's identity must use (`_INBOX_<service>`). */
 export declare function inboxPrefixOf(service: string): string;
+
+/** The inbox prefix of a service's revocation feed (`_INBOX_<service>.revocations`): no other identity may publish there. */
+export declare function revocationInboxPrefixOf(service: string): string;
 
 export interface NatsServerConfigOptions {
   publicKeys: Record<string, string>;

@@ -35,6 +35,16 @@ function inboxPrefixOf(/** @type {string} */ service) {
   return `_INBOX_${service}`;
 }
 
+/**
+ * The inbox prefix of a service's revocation feed: the connection of its own on which libs/auth
+ * watches the bucket (`revocationInboxPrefix` there), where JetStream's answers and the watch's
+ * entries arrive. Under the service's prefix (its identity may subscribe there already), and the one
+ * part of it that no other identity may publish to.
+ */
+function revocationInboxPrefixOf(/** @type {string} */ service) {
+  return `${inboxPrefixOf(service)}.revocations`;
+}
+
 // What a client that binds to one KV bucket and follows it publishes (measured against nats-server
 // 2.9 and nats.js 2.29 with `jetstream({ checkAPI: false })`, which skips `$JS.API.INFO`, and
 // `bindOnly`, which skips the stream's info before the watch): the ordered consumer behind
@@ -54,11 +64,13 @@ function bucketReaderSubjects(/** @type {string} */ bucket) {
 }
 
 /**
- * What each identity may publish and subscribe (nats-server `permissions`). No identity gets
- * `allow_responses`: it lets a responder publish to whatever reply subject a request names, so a
- * caller could make inventory "answer" into `$KV.relay-revocations.…`, `$JS.API.STREAM.PURGE.…` or
- * `auth.>`. Inventory's answers may go to orders' inbox only, by an explicit allow.
+ * What each identity may publish and subscribe (nats-server `permissions`; `publishDeny` wins over
+ * `publish`). No identity gets `allow_responses`: it lets a responder publish to whatever reply
+ * subject a request names, so a caller could make inventory "answer" into `$KV.relay-revocations.…`,
+ * `$JS.API.STREAM.PURGE.…` or `auth.>`. Inventory's answers may go to orders' inbox only, by an
+ * explicit allow, and never into the part of it where orders' revocation feed hears JetStream.
  * @param {string} [bucket]
+ * @returns {Record<'auth' | 'orders' | 'inventory', { publish: string[], publishDeny: string[], subscribe: string[] }>}
  */
 function busPermissions(bucket = REVOCATION_BUCKET) {
   const reader = bucketReaderSubjects(bucket);
@@ -66,18 +78,22 @@ function busPermissions(bucket = REVOCATION_BUCKET) {
     auth: {
       // the issuer alone creates the bucket and writes or deletes its entries, and announces on auth.>
       publish: ['auth.>', `$KV.${bucket}.>`, `$JS.API.STREAM.CREATE.KV_${bucket}`, ...reader],
+      publishDeny: [],
       subscribe: ['auth.>', `${inboxPrefixOf('auth')}.>`],
     },
     orders: {
       publish: ['inventory.reserve', 'inventory.release', 'inventory.stock', ...reader],
+      publishDeny: [],
       subscribe: ['inventory.reserved', 'auth.>', `${inboxPrefixOf('orders')}.>`],
     },
     inventory: {
-      // answers to orders' requests (the only caller of its request subjects), whose reply subjects are
-      // nats.js's request inbox and a token (`<prefix>.<id>.<token>`): three tokens exactly, so not the
-      // two-token inbox where orders' revocation watch receives its entries (`<prefix>.<id>`), which
-      // `.>` would let inventory feed forged deletes and purges
-      publish: ['inventory.reserved', `${inboxPrefixOf('orders')}.*.*`, ...reader],
+      // answers to orders' requests (the only caller of its request subjects), whatever form their
+      // reply subject takes (nats.js's muxed `<prefix>.<id>.<token>`, Nest's or noMux's `<prefix>.<id>`),
+      // but never under orders' revocation prefix: JetStream's answers to its feed's requests and the
+      // watch's entries arrive there, and nats.js draws their ids from the sequence inventory sees in
+      // orders' requests, so a forged "empty bucket" or delete could be aimed at them
+      publish: ['inventory.reserved', `${inboxPrefixOf('orders')}.>`, ...reader],
+      publishDeny: [`${revocationInboxPrefixOf('orders')}.>`],
       subscribe: [
         'inventory.reserve',
         'inventory.release',
@@ -182,7 +198,7 @@ function natsServerConfig(options) {
       {
         nkey: ${options.publicKeys[service]}
         permissions: {
-          publish: { allow: ${list(rules.publish)} }
+          publish: { allow: ${list(rules.publish)}${rules.publishDeny.length > 0 ? `, deny: ${list(rules.publishDeny)}` : ''} }
           subscribe: { allow: ${list(rules.subscribe)} }
         }
       }`;
@@ -340,6 +356,7 @@ module.exports = {
   REVOCATION_BUCKET,
   JETSTREAM_LIMITS,
   inboxPrefixOf,
+  revocationInboxPrefixOf,
   busPermissions,
   natsServerConfig,
   writeBusMaterial,

@@ -28,6 +28,7 @@ import {
   connectionInfo,
   hasBusMaterial,
   inboxPrefixOf,
+  revocationInboxPrefixOf,
   JETSTREAM_LIMITS,
   natsServerConfig,
   publicKeyOfSeed,
@@ -75,6 +76,17 @@ function isAllowed(allowList: readonly string[], subject: string): boolean {
   return allowList.some((pattern) => covers(pattern, subject));
 }
 
+/** Whether `service` may publish `subject`: allowed, and not denied (nats-server: deny wins). */
+function mayPublish(service: BusService, subject: string): boolean {
+  const { publish, publishDeny } = TABLE[service];
+  return isAllowed(publish, subject) && !publishDeny.some((pattern) => overlaps(pattern, subject));
+}
+
+/** Whether some subject matches both `pattern` and `subject` (either may hold wildcards). */
+function overlaps(pattern: string, subject: string): boolean {
+  return covers(pattern, subject) || covers(subject, pattern);
+}
+
 /** The literal subject a publish to `subject` uses (a client cannot publish to a wildcard). */
 function literal(subject: string): string {
   return subject.replace(/(^|\.)[*>](?=\.|$)/g, '$1x');
@@ -90,6 +102,7 @@ const SENSITIVE_SUBJECTS = [
   '>',
   '_INBOX.>',
   ...SERVICES.map((service) => `${inboxPrefixOf(service)}.>`),
+  ...SERVICES.map((service) => `${revocationInboxPrefixOf(service)}.>`),
   'auth.revoked',
   'auth.keys.rotated',
   'auth.>',
@@ -117,7 +130,7 @@ function describeProbe(probe: Probe): string {
 
 /** [identity, probe name, probe] for every sensitive publish the table does not allow that identity. */
 const DENIED_PUBLISHES = SERVICES.flatMap((service) =>
-  PUBLISH_PROBES.filter((probe) => !isAllowed(TABLE[service].publish, probe.subject)).map(
+  PUBLISH_PROBES.filter((probe) => !mayPublish(service, probe.subject)).map(
     (probe) => [service, describeProbe(probe), probe] as const,
   ),
 );
@@ -230,7 +243,7 @@ async function sendTrafficCoveredBy(connections: Connections, pattern: string): 
   for (const service of SERVICES) {
     const connection = connections[service];
     for (const subject of new Set(SENSITIVE_SUBJECTS.map(literal))) {
-      if (covers(pattern, subject) && isAllowed(TABLE[service].publish, subject)) {
+      if (covers(pattern, subject) && mayPublish(service, subject)) {
         connection.publish(subject, encode('{}'));
       }
     }
@@ -302,8 +315,7 @@ describe('the permission table as nats-server reads it', () => {
   });
 
   it('keeps the contract’s rules (CONTRACT.md "The bus is closed", SECURITY.md N6/N7)', () => {
-    const publishers = (subject: string) =>
-      SERVICES.filter((service) => isAllowed(TABLE[service].publish, subject));
+    const publishers = (subject: string) => SERVICES.filter((service) => mayPublish(service, subject));
     const subscribers = (subject: string) =>
       SERVICES.filter((service) => isAllowed(TABLE[service].subscribe, subject));
 
@@ -334,18 +346,26 @@ describe('the permission table as nats-server reads it', () => {
         subscribers: ['inventory'],
       });
     }
-    // answers go by an explicit allow into the caller's inbox, never by allow_responses (any reply subject)
-    // and only into orders' request inbox (three tokens), never its watch's (two): see the next describe
+    // answers go by an explicit allow into the caller's inbox, never by allow_responses (any reply
+    // subject), and never into its revocation feed's part of it: see the next describes
     expect(TABLE.inventory.publish.filter((subject) => subject.startsWith('_INBOX'))).toEqual([
-      `${inboxPrefixOf('orders')}.*.*`,
+      `${inboxPrefixOf('orders')}.>`,
+    ]);
+    expect(publishers(`${revocationInboxPrefixOf('orders')}.x.y`)).toEqual([]);
+    expect(publishers(`${revocationInboxPrefixOf('orders')}.x`)).toEqual([]);
+    expect(SERVICES.map((service) => TABLE[service].publishDeny)).toEqual([
+      [],
+      [],
+      [`${revocationInboxPrefixOf('orders')}.>`],
     ]);
   });
 
   it('is the table README.md shows', () => {
     const cell = (subjects: readonly string[]) => subjects.map((subject) => `\`${subject}\``).join('<br>');
     const rows = SERVICES.map((service) => {
-      const { publish, subscribe } = TABLE[service];
-      return `| ${service} | ${cell(publish)} | ${cell(subscribe)} |`;
+      const { publish, publishDeny, subscribe } = TABLE[service];
+      const denied = publishDeny.map((subject) => `<br>not \`${subject}\``).join('');
+      return `| ${service} | ${cell(publish)}${denied} | ${cell(subscribe)} |`;
     });
 
     const readme = readFileSync(join(NATS_BUS_DIR, 'README.md'), 'utf8');
@@ -500,8 +520,10 @@ describe('the closed bus allows what the services need', () => {
     ]);
   });
 
+  // nats.js's muxed request replies on `<prefix>.<id>.<token>`; Nest's ClientProxy.send() and noMux
+  // on `<prefix>.<id>`: the contract's wire format, whichever client a caller of inventory uses
   it.each(REQUEST_SUBJECTS)(
-    'lets orders request %s from its own inbox and inventory answer',
+    'lets orders request %s from its own inbox, muxed or not, and inventory answer',
     async (subject) => {
       const inventory = connections.inventory;
       const replyInboxes: string[] = [];
@@ -515,10 +537,14 @@ describe('the closed bus allows what the services need', () => {
       await inventory.flush();
 
       const muxed = await connections.orders.request(subject, encode('{}'), { timeout: 2000 });
+      const own = await connections.orders.request(subject, encode('{}'), { timeout: 2000, noMux: true });
       handler.unsubscribe();
 
-      expect(decode(muxed.data)).toBe(`answered ${subject}`);
-      expect(replyInboxes).toEqual([expect.stringMatching(/^_INBOX_orders\.[^.]+\.[^.]+$/)]);
+      expect([decode(muxed.data), decode(own.data)]).toEqual([`answered ${subject}`, `answered ${subject}`]);
+      expect(replyInboxes).toEqual([
+        expect.stringMatching(/^_INBOX_orders\.[^.]+\.[^.]+$/),
+        expect.stringMatching(/^_INBOX_orders\.[^.]+$/),
+      ]);
     },
   );
 
@@ -546,13 +572,19 @@ describe('the closed bus allows what the services need', () => {
     expect(await streamState(auth)).toEqual(before);
   });
 
-  // the watch receives on a two-token inbox of orders' prefix: were inventory allowed `_INBOX_orders.>`
-  // (to answer requests), it could feed orders a forged delete of a revocation
+  /** Orders' revocation feed as libs/auth runs it: a connection of its own, under `<prefix>.revocations`. */
+  async function connectOrdersFeed(): Promise<NatsConnection> {
+    return connect({ ...server.connectionOptions('orders'), inboxPrefix: revocationInboxPrefixOf('orders') });
+  }
+
+  // inventory may answer into orders' inbox: were the feed's inbox there too, it could feed orders a
+  // forged delete of a revocation
   it('keeps inventory out of the inbox where orders’ revocation watch receives its entries', async () => {
-    const { auth, orders, inventory } = connections;
+    const { auth, inventory } = connections;
+    const feed = await connectOrdersFeed();
     const writer = await createRevocationBucket(auth);
     await writer.put('sub.victim', encode('{"at":1}'));
-    const reader = await followBucket(await bindRevocationBucket(orders));
+    const reader = await followBucket(await bindRevocationBucket(feed));
     await reader.replayed;
     const replayed = [...reader.entries];
     const violations = new Violations(inventory);
@@ -561,12 +593,42 @@ describe('the closed bus allows what the services need', () => {
 
     inventory.publish(reader.deliverSubject, encode(''), { headers: forgedDelete });
     await inventory.flush();
-    await orders.flush();
+    await feed.flush();
 
-    expect(reader.deliverSubject).toMatch(/^_INBOX_orders\.[^.]+$/);
+    expect(reader.deliverSubject).toMatch(/^_INBOX_orders\.revocations\.[^.]+$/);
     expect(await violations.reported('publish', reader.deliverSubject)).toBe(true);
     expect(reader.entries).toEqual(replayed);
     reader.stop();
+    await feed.close();
+  });
+
+  // JetStream answers the feed's requests (the watch's consumer create, which says how many entries
+  // the replay holds) on nats.js's muxed `<prefix>.<id>.<token>`: the form inventory's answers take
+  it('keeps inventory from answering orders’ revocation feed in JetStream’s place', async () => {
+    const { inventory } = connections;
+    const feed = await connectOrdersFeed();
+    const violations = new Violations(inventory);
+    const asked = new Promise<string>((resolve) => {
+      const spy = feed.subscribe(`${revocationInboxPrefixOf('orders')}.>`, {
+        callback: (_error, message) => resolve(message.subject),
+      });
+      void feed.flush().then(() => {
+        // a request of the feed's, muxed: its reply subject is where a forgery would have to land
+        void feed
+          .request(`$JS.API.STREAM.INFO.${STREAM}`, undefined, { timeout: 2000 })
+          .catch(() => undefined)
+          .finally(() => spy.unsubscribe());
+      });
+    });
+    const replySubject = await asked;
+
+    const forged = `${replySubject.split('.').slice(0, -1).join('.')}.forged`;
+    inventory.publish(forged, encode('{"num_pending":0}'));
+    await inventory.flush();
+
+    expect(replySubject).toMatch(/^_INBOX_orders\.revocations\.[^.]+\.[^.]+$/);
+    expect(await violations.reported('publish', forged)).toBe(true);
+    await feed.close();
   });
 
   it('lets inventory announce inventory.reserved to orders', async () => {

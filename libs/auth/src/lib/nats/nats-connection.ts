@@ -24,6 +24,19 @@ export function defaultInboxPrefix(name: string): string {
 }
 
 /**
+ * The inbox prefix of the revocation feed's connection: under the service's own (its identity may
+ * subscribe there already), and the part of it a callee allowed to answer into that inbox must not
+ * publish to (libs/nats-bus denies it to inventory). On the connection its requests use, nats.js
+ * would put JetStream's answers to the feed beside the callee's, with ids drawn from the one sequence
+ * the callee sees in every request: it could answer for JetStream ("the bucket is empty").
+ */
+export function revocationInboxPrefix(
+  settings: Pick<NatsConnectionSettings, 'name' | 'inboxPrefix'>,
+): string {
+  return `${settings.inboxPrefix ?? defaultInboxPrefix(settings.name)}.revocations`;
+}
+
+/**
  * nats.js options for every connection a service opens (Nest's client and server, the revocation
  * feed): its own reply inboxes, because an identity allowed to subscribe `_INBOX.>` could read every
  * other service's replies; TLS and an NKey identity when configured; endless reconnects.

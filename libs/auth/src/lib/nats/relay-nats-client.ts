@@ -8,7 +8,7 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { ClientNats } from '@nestjs/microservices';
-import { ErrorCode, type MsgHdrs, type NatsConnection, NatsError } from 'nats';
+import { connect, ErrorCode, type MsgHdrs, type NatsConnection, NatsError } from 'nats';
 import { SpanKind } from '@opentelemetry/api';
 
 import { isRpcError, MessageHeaders } from '@relay/contracts';
@@ -21,7 +21,7 @@ import { endOutgoingCall } from '../telemetry/outgoing-call';
 import { RpcCallError, RpcNotSentError, RpcTimeoutError } from '../errors/rpc-call.error';
 import { calleeAudienceForSubject } from '../propagation/callee-audience';
 import { isRefusal, OutgoingAuthorization } from '../propagation/outgoing-authorization';
-import { natsConnectionOptions } from './nats-connection';
+import { type NatsConnectionSettings, natsConnectionOptions, revocationInboxPrefix } from './nats-connection';
 import { toMsgHdrs } from './nats-headers';
 import { withTimeout } from './with-timeout';
 
@@ -52,6 +52,8 @@ export class RelayNatsClient implements OnApplicationShutdown {
   private requestCount = 0;
   // connection attempts still running, so shutdown can close what they open after it
   private readonly attempts = new Set<Promise<NatsConnection>>();
+  private readonly revocationSettings: NatsConnectionSettings;
+  private revocations?: Promise<NatsConnection>;
 
   constructor(
     @Inject(AUTH_MODULE_OPTIONS) options: AuthModuleOptions,
@@ -59,7 +61,9 @@ export class RelayNatsClient implements OnApplicationShutdown {
   ) {
     this.defaultTimeoutMs = options.rpcTimeoutMs ?? 3000;
     this.calleeAudiences = options.calleeAudiences ?? {};
-    this.client = new ClientNats(natsConnectionOptions(natsSettingsOf(options)));
+    const settings = natsSettingsOf(options);
+    this.client = new ClientNats(natsConnectionOptions(settings));
+    this.revocationSettings = { ...settings, inboxPrefix: revocationInboxPrefix(settings) };
   }
 
   /**
@@ -112,13 +116,34 @@ export class RelayNatsClient implements OnApplicationShutdown {
     }
   }
 
-  /** Closes the connection for good (application shutdown): no call, ping or retry connects again. */
+  /**
+   * The connection the revocation feed watches the bucket on (connects on first use; again after a
+   * failed connect or once it closed), apart from the one calls use: its inboxes are under `<inbox prefix>.revocations`
+   * (see `revocationInboxPrefix`), where no callee may answer in JetStream's place.
+   */
+  async revocationConnection(): Promise<NatsConnection> {
+    this.assertOpen();
+    if (this.revocations === undefined) {
+      const attempt = connect(natsConnectionOptions(this.revocationSettings));
+      this.revocations = attempt;
+      const forget = (): void => {
+        if (this.revocations === attempt) this.revocations = undefined;
+      };
+      // a failed connect, or a connection closed for good: the next call connects again
+      void attempt.then((connection) => connection.closed()).then(forget, forget);
+    }
+    const connection = await this.revocations;
+    this.assertOpen();
+    return connection;
+  }
+
+  /** Closes the connections for good (application shutdown): no call, ping or retry connects again. */
   async onApplicationShutdown(): Promise<void> {
     this.isClosed = true;
     // ClientNats.close() cannot cancel a connect in flight (nor can nats.js): close what it opens
     // once it settles, without holding up shutdown for the connect timeout
-    for (const attempt of this.attempts) {
-      void attempt.then(
+    for (const attempt of [...this.attempts, this.revocations]) {
+      void attempt?.then(
         (connection) => connection.close(),
         () => undefined,
       );

@@ -49,7 +49,8 @@ const KINDS: readonly string[] = ['jti', 'sid', 'sub'];
  * yet) or a server that answers without JetStream serving the bucket (its storage exhausted, a cluster
  * without a leader, the stream deleted: the watch would wait in silence, and the issuer could write no
  * revocation) reports the feed `lost` within {@link FEED_SILENCE_LIMIT_MS} + 150 ms, inside 1 s.
- * Resolves once the replay is complete.
+ * Resolves once the replay is complete. `client.connection()` gives the connection to follow on: in a
+ * service, `RelayNatsClient.revocationConnection()`, never the one its calls use (see there).
  */
 export async function watchRevocations(
   client: Pick<RelayNatsClient, 'connection'>,
@@ -215,9 +216,9 @@ function notCreatedYet(cause?: unknown): Error {
 
 /**
  * What keeps JetStream from serving `stream` (its answer's error), or `undefined` when it answers for
- * the stream's info; rejects without an answer. Asked on an inbox of its own (`noMux`): a reply subject
- * of two tokens, where no other service may publish (inventory may answer only orders' three-token
- * request replies, libs/nats-bus), so no compromised service can answer in JetStream's place.
+ * the stream's info; rejects without an answer. Asked on an inbox of its own (`noMux`), on the feed's
+ * own connection, whose inboxes no other service may publish to (libs/nats-bus), so no compromised
+ * service can answer in JetStream's place.
  */
 async function askStreamInfo(
   connection: NatsConnection,

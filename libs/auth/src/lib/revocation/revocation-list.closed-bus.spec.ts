@@ -2,6 +2,7 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { connect, ErrorCode, Events, type NatsConnection } from 'nats';
 
 import { REVOCATION_BUCKET } from '@relay/contracts';
+import { inboxPrefixOf as busInboxPrefixOf, revocationInboxPrefixOf } from '@relay/nats-bus';
 import {
   createRevocationBucket,
   createTestIssuer,
@@ -53,7 +54,7 @@ describe('RevocationList on the closed bus, started before the issuer created th
     const ignore = (): void => undefined;
     app.useLogger({ log: ignore, error: ignore, warn: (message: string) => warnings.push(message) });
     const violations: string[] = [];
-    const connection = await app.get(RelayNatsClient).connection();
+    const connection = await app.get(RelayNatsClient).revocationConnection();
     void (async () => {
       for await (const status of connection.status()) {
         if (status.type === Events.Error && status.data === ErrorCode.PermissionsViolation) {
@@ -92,6 +93,34 @@ describe('RevocationList on the closed bus, started before the issuer created th
       expect(warnings).toEqual([
         `Revocation list not synced: JetStream KV ${REVOCATION_BUCKET} unavailable (not created yet: the issuer creates it); refusing tokens until it is, retrying`,
       ]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  // on the connection of its calls, JetStream's answers would share the inbox inventory may answer
+  // orders into: the bus denies inventory only this prefix (libs/nats-bus)
+  it('follows the bucket on a connection of its own, whose inbox is <prefix>.revocations', async () => {
+    const { app, list } = await startInventory(false);
+    try {
+      await createRevocationBucket(auth);
+      await msUntil(() => list.isSynced(), 10_000);
+      const client = app.get(RelayNatsClient);
+      const inboxPrefixOf = (connection: NatsConnection): unknown =>
+        (connection as unknown as { options: { inboxPrefix?: string } }).options.inboxPrefix;
+
+      expect(inboxPrefixOf(await client.revocationConnection())).toBe(revocationInboxPrefixOf('inventory'));
+      expect(inboxPrefixOf(await client.connection())).toBe(busInboxPrefixOf('inventory'));
+      expect(await client.revocationConnection()).not.toBe(await client.connection());
+
+      // that connection closed for good: the feed is lost, and follows again on a new one
+      const first = await client.revocationConnection();
+      await first.close();
+      await msUntil(() => !list.isSynced(), 5000);
+      await msUntil(() => list.isSynced(), 10_000);
+      const second = await client.revocationConnection();
+      expect(second).not.toBe(first);
+      expect(second.isClosed()).toBe(false);
     } finally {
       await app.close();
     }

@@ -153,7 +153,7 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
     if (this.isDestroyed) return;
     try {
       this.feed = await watchRevocations(
-        this.natsClient,
+        { connection: () => this.natsClient.revocationConnection() },
         this.bucket,
         { apply: (entry) => this.apply(entry), remove: (key) => this.remove(key), lost: () => this.onLost() },
         { replayStallLimitMs: REPLAY_STALL_LIMIT_MS, createBucket: this.mayCreateBucket },
