@@ -245,7 +245,8 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
       );
       expect(claims).toMatchObject({
         iss: 'http://localhost:3000',
-        aud: expect.arrayContaining(['orders', 'inventory']),
+        // CONTRACT: ["orders", "inventory"] unless configured otherwise, nothing added
+        aud: ['orders', 'inventory'],
         client_id: 'relay-web',
         roles: ['customer'],
         scope: 'orders:read orders:write inventory:read',
@@ -835,6 +836,38 @@ describe('auth app (AppModule on Fastify, real NATS, PGlite)', () => {
       const secondsLeft = Number(claims.exp) - Date.now() / 1000;
       expect(Number(reply.body['expires_in'])).toBeGreaterThanOrEqual(Math.floor(secondsLeft) - 1);
       expect(Number(reply.body['expires_in'])).toBeLessThanOrEqual(Math.ceil(secondsLeft));
+    });
+
+    // auth has no audience of its own (user tokens carry the resource servers'): what else names one
+    // of those, a service's token or one exchanged for a callee, is no key to a user's account here
+    it('takes on its own routes only user tokens: not a service token, not an exchanged one', async () => {
+      const user = await tokensFor('bob@example.com');
+      const service = await call('POST', '/oauth/token', {
+        headers: { ...form, authorization: basic },
+        body: 'grant_type=client_credentials',
+      });
+      const exchanged = await exchange(user.access, { audience: 'orders' });
+      const serviceToken = String(service.body['access_token']);
+      const exchangedToken = String(exchanged.body['access_token']);
+      expect(decodeJwt(serviceToken).aud).toEqual(['orders', 'inventory']);
+      expect(decodeJwt(exchangedToken).aud).toEqual(['orders']);
+
+      for (const token of [serviceToken, exchangedToken]) {
+        expect((await call('GET', '/auth/me', { token })).status).toBe(401);
+        expect((await call('POST', '/auth/logout-all', { token, body: {} })).status).toBe(401);
+        expect(
+          (
+            await call('POST', '/auth/password', {
+              token,
+              body: { current_password: 'customer password', new_password: 'another password' },
+            })
+          ).status,
+        ).toBe(401);
+        const reExchanged = await exchange(token);
+        expect([reExchanged.status, reExchanged.body['error']]).toEqual([400, 'invalid_grant']);
+      }
+      // the user's own token still opens all of it
+      expect((await call('GET', '/auth/me', { token: user.access })).status).toBe(200);
     });
 
     // CONTRACT lists subject_token, audience and client credentials; RFC 8693's subject_token_type is

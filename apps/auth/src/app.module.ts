@@ -9,7 +9,7 @@ import { HealthModule } from '@relay/health';
 import { ObservabilityModule } from '@relay/observability';
 
 import { AdminModule } from './admin/admin.module';
-import { AUTH_AUDIENCE, type AuthConfig, validateAuthConfig } from './config/auth.config';
+import { type AuthConfig, userTokenAudiences, validateAuthConfig } from './config/auth.config';
 import { AUTH_MIGRATIONS } from './database/migrations';
 import { KeysModule } from './keys/keys.module';
 import { SigningKeysService } from './keys/signing-keys.service';
@@ -19,8 +19,9 @@ import { UsersModule } from './users/users.module';
 
 /**
  * Composition root. Public routes: register, login, refresh, /oauth/token, /.well-known/*, /health.
- * Everything else needs a Bearer token for audience "auth" (AuthModule installs AccessTokenGuard as
- * APP_GUARD and TransportExceptionFilter as APP_FILTER); admin routes need the admin role.
+ * Everything else needs a Bearer user token (AuthModule installs AccessTokenGuard as APP_GUARD and
+ * TransportExceptionFilter as APP_FILTER; UserTokenGuard refuses the other tokens that name the same
+ * audience); admin routes need the admin role.
  */
 @Module({
   imports: [
@@ -31,7 +32,12 @@ import { UsersModule } from './users/users.module';
       inject: [ConfigService, SigningKeysService],
       useFactory: (config: ConfigService<AuthConfig, true>, keys: SigningKeysService) => ({
         issuer: config.get('AUTH_ISSUER', { infer: true }),
-        audience: AUTH_AUDIENCE,
+        // auth has no audience of its own: user tokens carry the resource servers' (CONTRACT), every
+        // one of them, so its own routes check the first; UserTokenGuard then refuses a service's or
+        // an exchanged token naming it
+        audience: userTokenAudiences({
+          ACCESS_TOKEN_AUDIENCE: config.get('ACCESS_TOKEN_AUDIENCE', { infer: true }),
+        })[0],
         natsUrl: config.get('NATS_URL', { infer: true }),
         natsTlsCaFile: config.get('NATS_TLS_CA_FILE', { infer: true }),
         natsNkeySeedFile: config.get('NATS_NKEY_SEED_FILE', { infer: true }),

@@ -2,7 +2,7 @@ import { type CanActivate, Injectable } from '@nestjs/common';
 
 import { AuthError, CallContext } from '@relay/auth';
 
-import { USER_CLIENT_ID } from '../tokens/user-scopes';
+import { isUserToken } from '../tokens/user-scopes';
 import { UsersRepository } from '../users/users.repository';
 
 /**
@@ -20,7 +20,7 @@ export class CurrentSessionGuard implements CanActivate {
     const principal = CallContext.current()?.principal;
     if (principal === undefined) throw new AuthError('missing_token');
     const isCurrent =
-      principal.clientId === USER_CLIENT_ID &&
+      isUserToken(principal) &&
       principal.sessionId !== undefined &&
       (await this.users.isSessionCurrent(principal.subject, principal.sessionId, principal.issuedAt));
     if (!isCurrent) throw new AuthError('token_revoked');

@@ -79,11 +79,15 @@ describe(parseServiceClients.name, () => {
 });
 
 describe(userTokenAudiences.name, () => {
-  it('adds auth to the configured audiences', () => {
+  // CONTRACT: user tokens carry aud ["orders", "inventory"] unless configured otherwise
+  it('is the configured audiences, each once, split on spaces or commas', () => {
     expect(userTokenAudiences({ ACCESS_TOKEN_AUDIENCE: 'orders inventory' })).toEqual([
       'orders',
       'inventory',
-      'auth',
+    ]);
+    expect(userTokenAudiences({ ACCESS_TOKEN_AUDIENCE: 'orders, inventory,orders' })).toEqual([
+      'orders',
+      'inventory',
     ]);
   });
 });

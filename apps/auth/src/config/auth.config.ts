@@ -67,7 +67,7 @@ export class AuthConfig extends BaseAppConfig {
   )
   REFRESH_TOKEN_TTL: number = 1_209_600;
 
-  /** Audiences of user tokens, space- or comma-separated. Default: `orders inventory` (`auth` is always added). */
+  /** Audiences of user tokens, space- or comma-separated. Default: `orders inventory`. */
   @Matches(/^[A-Za-z0-9._:-]+([ ,]+[A-Za-z0-9._:-]+)*$/, {
     message: 'ACCESS_TOKEN_AUDIENCE must be audience names separated by spaces or commas',
   })
@@ -129,11 +129,10 @@ export class AuthConfig extends BaseAppConfig {
 
 export const validateAuthConfig = createConfigValidator(AuthConfig);
 
-/** Audiences a user token carries: the configured ones plus `auth` (this service's own endpoints). */
+/**
+ * Audiences a user token carries: the configured ones (CONTRACT: `["orders", "inventory"]` unless
+ * configured otherwise), also the audiences a service or exchanged token may name.
+ */
 export function userTokenAudiences(config: Pick<AuthConfig, 'ACCESS_TOKEN_AUDIENCE'>): string[] {
-  const configured = config.ACCESS_TOKEN_AUDIENCE.split(/[ ,]+/).filter((name) => name !== '');
-  return [...new Set([...configured, AUTH_AUDIENCE])];
+  return [...new Set(config.ACCESS_TOKEN_AUDIENCE.split(/[ ,]+/).filter((name) => name !== ''))];
 }
-
-/** The audience of auth's own protected endpoints (`/auth/me`, logout, admin). */
-export const AUTH_AUDIENCE = 'auth';

@@ -1,4 +1,4 @@
-import { Body, Controller, Header, HttpCode, HttpStatus, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Header, HttpCode, HttpStatus, Post, Req, Res, UseGuards } from '@nestjs/common';
 import {
   ApiNoContentResponse,
   ApiOkResponse,
@@ -17,6 +17,7 @@ import { LoginThrottledException } from './login-attempts';
 import { SessionsService } from './sessions.service';
 import { TokenPairResponse } from './token-pair';
 import { EmptyBody } from '../http/empty-body';
+import { UserTokenGuard } from '../tokens/user-token.guard';
 
 const RETRY_AFTER = {
   'Retry-After': { description: 'Seconds until another attempt is counted', schema: { type: 'integer' } },
@@ -64,6 +65,7 @@ export class SessionsController {
   }
 
   @Post('logout')
+  @UseGuards(UserTokenGuard)
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiBearerToken()
   @ApiNoContentResponse({
@@ -75,6 +77,7 @@ export class SessionsController {
   }
 
   @Post('logout-all')
+  @UseGuards(UserTokenGuard)
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiBearerToken()
   @ApiNoContentResponse({ description: 'Every login session of the caller ended' })
@@ -83,6 +86,7 @@ export class SessionsController {
   }
 
   @Post('password')
+  @UseGuards(UserTokenGuard)
   @HttpCode(HttpStatus.OK)
   @Header('Cache-Control', 'no-store')
   @ApiBearerToken()

@@ -62,7 +62,7 @@ describe(TokenIssuer.name, () => {
     expect(claims).toEqual({
       iss: 'https://auth.relay.test',
       sub: user.id,
-      aud: ['orders', 'inventory', 'auth'],
+      aud: ['orders', 'inventory'],
       exp: expect.any(Number),
       iat: expect.any(Number),
       jti: tokenId,

@@ -6,7 +6,7 @@ import { SignJWT } from 'jose';
 
 import { type Role, scopeForRoles } from '@relay/contracts';
 
-import { AUTH_AUDIENCE, type AuthConfig, userTokenAudiences } from '../config/auth.config';
+import { type AuthConfig, userTokenAudiences } from '../config/auth.config';
 import { type ActiveSigningKey, SIGNING_ALGORITHM, SigningKeysService } from '../keys/signing-keys.service';
 import type { User } from '../users/user';
 import { USER_CLIENT_ID } from './user-scopes';
@@ -52,9 +52,10 @@ export interface IssuedAccessToken {
 export class TokenIssuer {
   private readonly issuer: string;
   private readonly ttlSeconds: number;
-  /** `aud` of user tokens: ACCESS_TOKEN_AUDIENCE plus `auth`. */
-  readonly userAudiences: readonly string[];
-  /** Resource servers a service token or an exchanged token may name: ACCESS_TOKEN_AUDIENCE. */
+  /**
+   * The resource servers (ACCESS_TOKEN_AUDIENCE): every one of them is in a user token's `aud`; a
+   * service token or an exchanged token names them, or one of them.
+   */
   readonly resourceAudiences: readonly string[];
 
   constructor(
@@ -63,10 +64,9 @@ export class TokenIssuer {
   ) {
     this.issuer = config.get('AUTH_ISSUER', { infer: true });
     this.ttlSeconds = config.get('ACCESS_TOKEN_TTL', { infer: true });
-    this.userAudiences = userTokenAudiences({
+    this.resourceAudiences = userTokenAudiences({
       ACCESS_TOKEN_AUDIENCE: config.get('ACCESS_TOKEN_AUDIENCE', { infer: true }),
     });
-    this.resourceAudiences = this.userAudiences.filter((audience) => audience !== AUTH_AUDIENCE);
   }
 
   /** A user's token in login session `sessionId`, for the web client (`options` as `issue`'s). */
@@ -78,7 +78,7 @@ export class TokenIssuer {
     return this.issue(
       {
         sub: user.id,
-        aud: [...this.userAudiences],
+        aud: [...this.resourceAudiences],
         clientId: USER_CLIENT_ID,
         sessionId,
         roles: user.roles,

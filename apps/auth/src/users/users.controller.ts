@@ -1,4 +1,15 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Inject, Post, Req, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Inject,
+  Post,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
 import {
   ApiConflictResponse,
   ApiCreatedResponse,
@@ -15,6 +26,7 @@ import { REGISTRATION_ATTEMPTS } from '../sessions/login-attempts.module';
 import { RegisterUserDto } from './dto/register-user.dto';
 import { toUserResponse, UserResponse } from './dto/user.response';
 import { UsersService } from './users.service';
+import { UserTokenGuard } from '../tokens/user-token.guard';
 
 @Controller('auth')
 export class UsersController {
@@ -62,6 +74,7 @@ export class UsersController {
   }
 
   @Get('me')
+  @UseGuards(UserTokenGuard)
   @ApiBearerToken()
   @ApiOkResponse({ type: UserResponse })
   async me(@CurrentPrincipal() principal: Principal): Promise<UserResponse> {

@@ -10,6 +10,7 @@ import { type ActorClaim, TokenBornExpiredError, TokenIssuer } from '../token-is
 import { readScopes, type TokenRequestParams } from '../token-request';
 import { ACCESS_TOKEN_TYPE } from './grant-types';
 import { readRequestedAudience } from './requested-audience';
+import { isUserToken } from '../user-scopes';
 
 /**
  * RFC 8693 token exchange: a client trades a user's access token for one narrowed to a single
@@ -78,8 +79,8 @@ export class TokenExchangeGrant {
     };
   }
 
-  // the same rules every service applies (signature, typ, iss, aud "auth", time, revocation), against
-  // this service's own keys; user tokens always carry "auth" in aud, so exchanged tokens cannot be re-exchanged
+  // the same rules every service applies (signature, typ, iss, aud, time, revocation), against this
+  // service's own keys; a user's token only: an exchanged token is not exchanged again, nor a service's
   private async verifySubject(token: string): Promise<Principal> {
     let subject: Principal;
     try {
@@ -91,7 +92,7 @@ export class TokenExchangeGrant {
       if (error instanceof AuthError && error.status === 503) throw error;
       throw new OAuthError('invalid_grant', 'subject_token is invalid, expired or revoked');
     }
-    if (subject.expiresAt <= Math.floor(Date.now() / 1000)) {
+    if (!isUserToken(subject) || subject.expiresAt <= Math.floor(Date.now() / 1000)) {
       throw new OAuthError('invalid_grant', 'subject_token is invalid, expired or revoked');
     }
     return subject;
