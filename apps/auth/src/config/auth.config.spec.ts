@@ -73,6 +73,15 @@ describe(parseServiceClients.name, () => {
     ]);
   });
 
+  // a client named as the user tokens' client_id would pass for a user on auth's own routes
+  it('refuses a client named relay-web, without echoing its secret', () => {
+    const secret = 's'.repeat(32);
+    expect(() => parseServiceClients(`orders:${'o'.repeat(32)},relay-web:${secret}`)).toThrow(
+      'AUTH_CLIENTS entry 2 may not be named relay-web',
+    );
+    expect(() => parseServiceClients(`relay-web:${secret}`)).not.toThrow(new RegExp(secret));
+  });
+
   it('is empty when unset', () => {
     expect(parseServiceClients(undefined)).toEqual([]);
   });

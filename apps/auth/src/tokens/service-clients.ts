@@ -1,3 +1,5 @@
+import { USER_CLIENT_ID } from './user-scopes';
+
 /** A service client from `AUTH_CLIENTS` (secret still in clear; hashed by `ServiceClientsRegistry`). */
 export interface ServiceClientEntry {
   id: string;
@@ -35,6 +37,12 @@ function parseEntry(entry: string, index: number): ServiceClientEntry {
   const secret = firstColon < 0 ? '' : entry.slice(firstColon + 1, secondColon < 0 ? undefined : secondColon);
   const scopeList = secondColon < 0 ? '' : entry.slice(secondColon + 1);
   if (!CLIENT_ID.test(id)) throw new Error(`AUTH_CLIENTS entry ${index + 1} must be id:secret[:scopes]`);
+  // its tokens would pass for a user's on auth's own routes (see isUserToken)
+  if (id === USER_CLIENT_ID) {
+    throw new Error(
+      `AUTH_CLIENTS entry ${index + 1} may not be named ${USER_CLIENT_ID}: auth's user tokens carry it`,
+    );
+  }
   if (secret.length < MIN_CLIENT_SECRET_CHARACTERS) {
     throw new Error(
       `AUTH_CLIENTS entry ${index + 1} needs a secret of at least ${MIN_CLIENT_SECRET_CHARACTERS} characters`,
