@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 import { connect, type ConnectionOptions, nkeyAuthenticator } from 'nats';
@@ -25,15 +26,20 @@ export function defaultInboxPrefix(name: string): string {
 
 /**
  * The inbox prefix of the revocation feed's connection: under the service's own (its identity may
- * subscribe there already), and the part of it a callee allowed to answer into that inbox must not
- * publish to (libs/nats-bus denies it to inventory). On the connection its requests use, nats.js
- * would put JetStream's answers to the feed beside the callee's, with ids drawn from the one sequence
- * the callee sees in every request: it could answer for JetStream ("the bucket is empty").
+ * subscribe there already), in the part of it a callee allowed to answer into that inbox must not
+ * publish to (libs/nats-bus denies `<prefix>.revocations.>` to inventory), and ending in 128 random
+ * bits drawn for each connection. On the connection its requests use, nats.js would put JetStream's
+ * answers to the feed beside the callee's, with ids drawn from the one sequence the callee sees in
+ * every request: it could answer for JetStream ("the bucket is empty"). And the random part keeps the
+ * watch's subject unguessable, so a reader identity cannot point a consumer of its own at it (its
+ * deliveries, real entries, could end the replay before the watch's own had arrived): permissions
+ * cannot see where a consumer delivers.
  */
 export function revocationInboxPrefix(
   settings: Pick<NatsConnectionSettings, 'name' | 'inboxPrefix'>,
 ): string {
-  return `${settings.inboxPrefix ?? defaultInboxPrefix(settings.name)}.revocations`;
+  const prefix = settings.inboxPrefix ?? defaultInboxPrefix(settings.name);
+  return `${prefix}.revocations.${randomBytes(16).toString('hex')}`;
 }
 
 /**

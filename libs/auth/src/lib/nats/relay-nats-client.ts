@@ -52,7 +52,7 @@ export class RelayNatsClient implements OnApplicationShutdown {
   private requestCount = 0;
   // connection attempts still running, so shutdown can close what they open after it
   private readonly attempts = new Set<Promise<NatsConnection>>();
-  private readonly revocationSettings: NatsConnectionSettings;
+  private readonly settings: NatsConnectionSettings;
   private revocations?: Promise<NatsConnection>;
 
   constructor(
@@ -61,9 +61,8 @@ export class RelayNatsClient implements OnApplicationShutdown {
   ) {
     this.defaultTimeoutMs = options.rpcTimeoutMs ?? 3000;
     this.calleeAudiences = options.calleeAudiences ?? {};
-    const settings = natsSettingsOf(options);
-    this.client = new ClientNats(natsConnectionOptions(settings));
-    this.revocationSettings = { ...settings, inboxPrefix: revocationInboxPrefix(settings) };
+    this.settings = natsSettingsOf(options);
+    this.client = new ClientNats(natsConnectionOptions(this.settings));
   }
 
   /**
@@ -118,13 +117,16 @@ export class RelayNatsClient implements OnApplicationShutdown {
 
   /**
    * The connection the revocation feed watches the bucket on (connects on first use; again after a
-   * failed connect or once it closed), apart from the one calls use: its inboxes are under `<inbox prefix>.revocations`
-   * (see `revocationInboxPrefix`), where no callee may answer in JetStream's place.
+   * failed connect or once it closed), apart from the one calls use: its inboxes are under
+   * `<inbox prefix>.revocations.<random>` (see `revocationInboxPrefix`), where no callee may answer in
+   * JetStream's place, nor a reader point a consumer.
    */
   async revocationConnection(): Promise<NatsConnection> {
     this.assertOpen();
     if (this.revocations === undefined) {
-      const attempt = connect(natsConnectionOptions(this.revocationSettings));
+      const attempt = connect(
+        natsConnectionOptions({ ...this.settings, inboxPrefix: revocationInboxPrefix(this.settings) }),
+      );
       this.revocations = attempt;
       const forget = (): void => {
         if (this.revocations === attempt) this.revocations = undefined;

@@ -100,7 +100,7 @@ describe('RevocationList on the closed bus, started before the issuer created th
 
   // on the connection of its calls, JetStream's answers would share the inbox inventory may answer
   // orders into: the bus denies inventory only this prefix (libs/nats-bus)
-  it('follows the bucket on a connection of its own, whose inbox is <prefix>.revocations', async () => {
+  it('follows the bucket on a connection of its own, whose inbox is <prefix>.revocations.<random>', async () => {
     const { app, list } = await startInventory(false);
     try {
       await createRevocationBucket(auth);
@@ -109,7 +109,11 @@ describe('RevocationList on the closed bus, started before the issuer created th
       const inboxPrefixOf = (connection: NatsConnection): unknown =>
         (connection as unknown as { options: { inboxPrefix?: string } }).options.inboxPrefix;
 
-      expect(inboxPrefixOf(await client.revocationConnection())).toBe(revocationInboxPrefixOf('inventory'));
+      // 128 random bits after it: no reader can point a consumer of its own at the watch's subject
+      const feedPrefix = new RegExp(
+        `^${revocationInboxPrefixOf('inventory').replaceAll('.', '\\.')}\\.[0-9a-f]{32}$`,
+      );
+      expect(inboxPrefixOf(await client.revocationConnection())).toMatch(feedPrefix);
       expect(inboxPrefixOf(await client.connection())).toBe(busInboxPrefixOf('inventory'));
       expect(await client.revocationConnection()).not.toBe(await client.connection());
 
@@ -121,6 +125,8 @@ describe('RevocationList on the closed bus, started before the issuer created th
       const second = await client.revocationConnection();
       expect(second).not.toBe(first);
       expect(second.isClosed()).toBe(false);
+      expect(inboxPrefixOf(second)).toMatch(feedPrefix);
+      expect(inboxPrefixOf(second)).not.toBe(inboxPrefixOf(first));
     } finally {
       await app.close();
     }
