@@ -351,6 +351,8 @@ describe('the permission table as nats-server reads it', () => {
     expect(TABLE.inventory.publish.filter((subject) => subject.startsWith('_INBOX'))).toEqual([
       `${inboxPrefixOf('orders')}.>`,
     ]);
+    // the prefix libs/auth's revocation feed puts first in its inboxes (its spec pins the same name)
+    expect(revocationInboxPrefixOf('orders')).toBe('_INBOX_orders.revocations');
     expect(publishers(`${revocationInboxPrefixOf('orders')}.x.y`)).toEqual([]);
     expect(publishers(`${revocationInboxPrefixOf('orders')}.x`)).toEqual([]);
     expect(SERVICES.map((service) => TABLE[service].publishDeny)).toEqual([
