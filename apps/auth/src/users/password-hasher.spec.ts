@@ -83,6 +83,15 @@ describe(isValidPassword.name, () => {
     expect(isValidPassword('e\u0301'.repeat(4))).toBe(false);
   });
 
+  // before, counted as hashed only: NFKC spells ﬃ out as ffi, so three of them passed for nine
+  it('counts a character NFKC expands once, as sent', () => {
+    expect(isValidPassword('ﬃ'.repeat(3))).toBe(false);
+    expect(isValidPassword('㍱½ﬃ')).toBe(false);
+    expect(isValidPassword('ﬃ'.repeat(8))).toBe(true);
+    expect(isValidPassword('ﬃ'.repeat(128))).toBe(true);
+    expect(isValidPassword('ﬃ'.repeat(129))).toBe(false);
+  });
+
   // a lone surrogate has no UTF-8 form: hashed as U+FFFD, any other lone surrogate would match it
   it('refuses a password with a lone surrogate, and keeps surrogate pairs', async () => {
     expect(isValidPassword('\ud800'.repeat(8))).toBe(false);

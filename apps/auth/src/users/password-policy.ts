@@ -5,11 +5,13 @@ export const PASSWORD_MIN_CHARACTERS = 8;
 export const PASSWORD_MAX_CHARACTERS = 128;
 
 /**
- * Length in code points of the password as it is hashed (NFKC, `PasswordHasher`): an emoji or a CJK
- * character counts once, whatever its UTF-8/UTF-16 size, and `e` + a combining accent is one `é`.
+ * Length in code points of the password in its shorter form, as sent or as hashed (NFKC,
+ * `PasswordHasher`): an emoji or a CJK character counts once, whatever its UTF-8/UTF-16 size; `e` + a
+ * combining accent is one `é`; and a ligature or a unit sign that NFKC spells out (`ﬃ` → `ffi`, `㍱` →
+ * `hPa`) counts once, or three such characters would pass for nine.
  */
 export function passwordCharacters(password: string): number {
-  return Array.from(password.normalize('NFKC')).length;
+  return Math.min(Array.from(password).length, Array.from(password.normalize('NFKC')).length);
 }
 
 /**
